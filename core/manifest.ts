@@ -1,0 +1,87 @@
+/**
+ * The model registry manifest (models/registry/manifest.json): what each
+ * model version is, how to feed it and how to read its outputs. The browser,
+ * the server and the pipeline all read it through this schema.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { OTHER_LABEL } from './taxonomy.ts';
+
+const Semver = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' });
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+export const InputSpecSchema = Type.Object({
+  name: Type.String(),
+  size: Type.Integer({ minimum: 1 }),
+  resizeShorter: Type.Integer({ minimum: 1 }),
+  crop: Type.Literal('center'),
+  mean: Type.Tuple([Type.Number(), Type.Number(), Type.Number()]),
+  std: Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })]),
+  layout: Type.Literal('NCHW'),
+  channels: Type.Literal('RGB'),
+  scale: Type.Number({ exclusiveMinimum: 0 }),
+  /** Largest batch the graph accepts; null when the batch dimension is free. */
+  maxBatch: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+});
+
+export const ModelVersionSchema = Type.Object({
+  version: Semver,
+  /** Path of the ONNX file relative to the registry folder. */
+  file: Type.String(),
+  sha256: Sha256,
+  bytes: Type.Integer({ minimum: 1 }),
+  base: Type.Object({ name: Type.String(), file: Type.String(), sha256: Sha256, license: Type.String() }),
+  input: InputSpecSchema,
+  outputs: Type.Object({
+    logits: Type.String(),
+    embedding: Type.String(),
+    embeddingSize: Type.Integer({ minimum: 1 }),
+  }),
+  labels: Type.Array(Type.String(), { minItems: 2 }),
+  labelsSha256: Sha256,
+  /** Top-1 probability below which the answer is "not one of our species"; chosen on data at build time. */
+  abstainThreshold: Type.Number({ minimum: 0, maximum: 1 }),
+  calibration: Type.Optional(Type.Object({ dataset: Type.String(), n: Type.Integer(), objective: Type.String() })),
+  taxonomyVersion: Type.String(),
+  createdAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
+});
+
+export const ManifestSchema = Type.Object({
+  schemaVersion: Type.Literal(1),
+  active: Semver,
+  versions: Type.Array(ModelVersionSchema, { minItems: 1 }),
+});
+
+export type ModelInput = Static<typeof InputSpecSchema>;
+export type ModelVersion = Static<typeof ModelVersionSchema>;
+export type Manifest = Static<typeof ManifestSchema>;
+
+/** The text whose sha256 is labelsSha256: one label a line, no trailing newline. */
+export const labelsText = (labels: readonly string[]) => labels.join('\n');
+
+/** Throws with every problem found; returns the manifest typed. */
+export function validateManifest(data: unknown): Manifest {
+  if (!Value.Check(ManifestSchema, data)) {
+    const problems = [...Value.Errors(ManifestSchema, data)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
+    throw new Error(`invalid model manifest: ${problems.join('; ')}`);
+  }
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const v of data.versions) {
+    if (seen.has(v.version)) problems.push(`version ${v.version} is listed twice`);
+    seen.add(v.version);
+    const labels = new Set(v.labels);
+    if (labels.size !== v.labels.length) problems.push(`version ${v.version} has duplicate labels`);
+    if (!labels.has(OTHER_LABEL)) problems.push(`version ${v.version} has no "${OTHER_LABEL}" label`);
+  }
+  if (!seen.has(data.active)) problems.push(`active version ${data.active} is not in the manifest`);
+  if (problems.length) throw new Error(`invalid model manifest: ${problems.join('; ')}`);
+  return data;
+}
+
+export function findVersion(manifest: Manifest, version?: string): ModelVersion {
+  const want = version ?? manifest.active;
+  const found = manifest.versions.find((v) => v.version === want);
+  if (!found) throw new Error(`model version ${want} is not in the registry (have: ${manifest.versions.map((v) => v.version).join(', ')})`);
+  return found;
+}

@@ -1,0 +1,65 @@
+/**
+ * Small, explicit edits of ONNX graphs with the onnx protobuf schema
+ * (onnx-proto): enough to append nodes, constants and outputs to a zoo model
+ * without Python.
+ */
+import onnxProto from 'onnx-proto';
+
+export const { onnx } = onnxProto as typeof import('onnx-proto');
+export type ModelProto = import('onnx-proto').onnx.ModelProto;
+type INodeProto = import('onnx-proto').onnx.INodeProto;
+type IValueInfoProto = import('onnx-proto').onnx.IValueInfoProto;
+
+export const DataType = onnx.TensorProto.DataType;
+
+export function decodeModel(bytes: Uint8Array): ModelProto {
+  return onnx.ModelProto.decode(bytes);
+}
+
+export function encodeModel(model: ModelProto): Uint8Array {
+  return onnx.ModelProto.encode(model).finish();
+}
+
+export function int64Initializer(name: string, values: readonly number[]) {
+  const raw = new DataView(new ArrayBuffer(values.length * 8));
+  values.forEach((v, i) => raw.setBigInt64(i * 8, BigInt(v), true));
+  return onnx.TensorProto.create({ name, dims: [values.length], dataType: DataType.INT64, rawData: new Uint8Array(raw.buffer) });
+}
+
+/** Reads an int64 tensor whether it is stored as raw bytes or as int64Data. */
+export function readInt64(tensor: import('onnx-proto').onnx.ITensorProto): number[] {
+  if (tensor.rawData && tensor.rawData.length) {
+    const view = new DataView(tensor.rawData.buffer, tensor.rawData.byteOffset, tensor.rawData.byteLength);
+    return Array.from({ length: tensor.rawData.length / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
+  }
+  return (tensor.int64Data ?? []).map((v) => Number(v.toString()));
+}
+
+export function writeInt64(tensor: import('onnx-proto').onnx.ITensorProto, values: readonly number[]) {
+  const raw = new DataView(new ArrayBuffer(values.length * 8));
+  values.forEach((v, i) => raw.setBigInt64(i * 8, BigInt(v), true));
+  tensor.rawData = new Uint8Array(raw.buffer);
+  tensor.int64Data = [];
+}
+
+export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, number | number[]> = {}): INodeProto {
+  const attribute = Object.entries(attrs).map(([name, v]) =>
+    Array.isArray(v)
+      ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v })
+      : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v }),
+  );
+  return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: `wildsight_${outputs[0]}`, attribute });
+}
+
+/** A float tensor value info with a symbolic batch dimension. */
+export function floatOutput(name: string, batchDim: string, width: number): IValueInfoProto {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: batchDim }, { dimValue: width }] } } },
+  });
+}
+
+export function hasTensor(model: ModelProto, name: string): boolean {
+  const g = model.graph!;
+  return g.initializer.some((t) => t.name === name) || g.node.some((n) => n.output.includes(name));
+}

@@ -1,0 +1,55 @@
+/**
+ * npm run eval -- --runtime node|browser --images DIR --labels CSV [--model VERSION]
+ * Scores a labelled photo folder and prints one JSON line.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { summarize, type ScoredPhoto } from '../core/eval-score.ts';
+import { loadTaxonomy } from '../node/registry.ts';
+import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
+import { NodeClassifier } from '../node/node-classifier.ts';
+import { DATA_DIR_SHARED } from '../node/paths.ts';
+
+const program = new Command()
+  .name('eval')
+  .description('Score a labelled photo folder (labels.csv with file,imagenet_index,...)')
+  .addOption(new Option('--runtime <runtime>', 'where the model runs').choices(['node', 'browser']).default('node'))
+  .option('--images <dir>', 'photo folder', path.join(DATA_DIR_SHARED, 'imagenet-val-animals'))
+  .option('--labels <csv>', 'labels file (default: DIR/labels.csv)')
+  .option('--model <version>', 'model version (default: the active one)')
+  .option('--predictions <file>', 'also write every photo\'s prediction as JSON lines')
+  .option('--backend <backend>', 'browser only: wasm or webgpu (default: what the app picks)')
+  .parse();
+const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string }>();
+
+const photos = readLabelledPhotos(opts.images, opts.labels ?? path.join(opts.images, 'labels.csv'), loadTaxonomy());
+const bar = new cliProgress.SingleBar({ format: `eval ${opts.runtime} [{bar}] {value}/{total}`, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+
+async function runNode(photos: LabelledPhoto[]): Promise<{ scored: ScoredPhoto[]; model: string; backend: string }> {
+  const classifier = await NodeClassifier.load({ version: opts.model });
+  const scored: ScoredPhoto[] = [];
+  for (const photo of photos) {
+    try {
+      const { prediction, inferenceMs } = await classifier.classifyFile(photo.file);
+      scored.push({ file: path.basename(photo.file), label: photo.label, top5: prediction.top5.map((s) => s.taxonId), probabilities: prediction.top5.map((s) => s.probability), abstain: prediction.abstain, ms: inferenceMs });
+    } catch (err) {
+      console.error(`${photo.file}: ${(err as Error).message}`);
+    }
+    bar.increment();
+  }
+  await classifier.release();
+  return { scored, model: classifier.model.version, backend: 'onnxruntime-node-cpu' };
+}
+
+async function runBrowser(photos: LabelledPhoto[]) {
+  const { classifyInBrowser } = await import('../node/browser-runner.ts');
+  return classifyInBrowser(photos, { model: opts.model, backend: opts.backend, onProgress: () => bar.increment() });
+}
+
+bar.start(photos.length, 0);
+const { scored, model, backend } = opts.runtime === 'node' ? await runNode(photos) : await runBrowser(photos);
+bar.stop();
+if (opts.predictions) writeFileSync(opts.predictions, scored.map((s) => JSON.stringify(s)).join('\n') + '\n');
+console.log(JSON.stringify({ ...summarize(scored), runtime: opts.runtime, model, backend, errors: photos.length - scored.length }));

@@ -1,0 +1,121 @@
+/**
+ * npm run models:build — builds the species model versions from the zoo
+ * classifiers in ../shared into models/registry, chooses each version's
+ * abstain threshold on labelled photos, and writes the manifest.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { IMAGENET_INPUT } from '../core/preprocess.ts';
+import { labelsText, type Manifest, type ModelVersion } from '../core/manifest.ts';
+import { chooseAbstainThreshold, type AbstainSample } from '../core/abstain.ts';
+import { indexTaxonomy, OTHER_LABEL } from '../core/taxonomy.ts';
+import { BASES, buildSpeciesModel, EMBEDDING, LOGITS } from '../node/species-model.ts';
+import { verifyAssets } from '../node/shared-assets.ts';
+import { loadTaxonomy, readManifest, sha256, writeManifest } from '../node/registry.ts';
+import { DATA_DIR_SHARED, IMAGENET_DIR, REGISTRY_DIR } from '../node/paths.ts';
+import { NodeClassifier } from '../node/node-classifier.ts';
+import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
+
+/** The versions that exist from day one: the shipped default and its predecessor. */
+const VERSIONS = [
+  { version: '1.0.0', base: 'mobilenetv2-12-int8' },
+  { version: '0.9.0', base: 'shufflenet-v2-12-qdq' },
+];
+const ACTIVE = '1.0.0';
+
+/** Held apart from imagenet-val-animals, which is kept for evaluation only. */
+const CALIBRATION_SETS = ['imagenet-samples-animals', 'gcompris-animals', 'oxford-pets'];
+
+const program = new Command()
+  .name('models:build')
+  .description('Build the species model versions from ../shared/models/imagenet into the registry')
+  .option('--registry <dir>', 'registry folder', REGISTRY_DIR)
+  .option('--force', 'rebuild even when the registry is complete')
+  .parse();
+const opts = program.opts<{ registry: string; force?: boolean }>();
+
+async function main() {
+  const files = [...new Set(VERSIONS.map((v) => BASES[v.base].file)), 'synset.txt'];
+  verifyAssets(IMAGENET_DIR, files);
+
+  const taxonomy = loadTaxonomy();
+  const taxa = indexTaxonomy(taxonomy);
+  const synset = readFileSync(path.join(IMAGENET_DIR, 'synset.txt'), 'utf8').split('\n');
+  for (const t of taxonomy.taxa) {
+    if (t.imagenetIndex == null) continue;
+    if (!synset[t.imagenetIndex]?.startsWith(t.wnid ?? '?')) throw new Error(`taxon ${t.id}: ImageNet index ${t.imagenetIndex} is ${synset[t.imagenetIndex]}, not ${t.wnid}`);
+  }
+  const launch = taxonomy.taxa.filter((t) => t.imagenetIndex != null);
+  const labels = [...launch.map((t) => t.id), OTHER_LABEL];
+  const labelsSha256 = sha256(labelsText(labels));
+
+  const previous = readManifest(opts.registry);
+  const calibration = CALIBRATION_SETS.flatMap((set) =>
+    readLabelledPhotos(path.join(DATA_DIR_SHARED, set), path.join(DATA_DIR_SHARED, set, 'labels.csv'), taxonomy),
+  );
+
+  const versions: ModelVersion[] = [];
+  for (const { version, base } of VERSIONS) {
+    const recipe = BASES[base];
+    const baseBytes = readFileSync(path.join(IMAGENET_DIR, recipe.file));
+    const bytes = buildSpeciesModel(baseBytes, { recipe, speciesIndices: launch.map((t) => t.imagenetIndex!), version, labelsSha256 });
+    const file = `${version}/model.onnx`;
+    mkdirSync(path.join(opts.registry, version), { recursive: true });
+    writeFileSync(path.join(opts.registry, file), bytes);
+    const draft: ModelVersion = {
+      version,
+      file,
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      base: { name: recipe.name, file: recipe.file, sha256: sha256(baseBytes), license: recipe.license },
+      input: { name: 'input', ...IMAGENET_INPUT, maxBatch: null },
+      outputs: { logits: LOGITS, embedding: EMBEDDING, embeddingSize: recipe.embeddingSize },
+      labels,
+      labelsSha256,
+      abstainThreshold: 0,
+      taxonomyVersion: taxonomy.version,
+      createdAt: new Date().toISOString(),
+    };
+    const classifier = await NodeClassifier.fromBytes(draft, bytes, taxa, 2);
+    const samples = await abstainSamples(classifier, calibration, `calibrate ${version}`);
+    await classifier.release();
+    const choice = chooseAbstainThreshold(samples);
+    draft.abstainThreshold = Number(choice.threshold.toFixed(4));
+    draft.calibration = { dataset: CALIBRATION_SETS.join('+'), n: samples.length, objective: 'max balanced accuracy (launch named right, other declined)' };
+    console.log(`${version} (${recipe.name}): ${bytes.length} bytes, sha256 ${draft.sha256.slice(0, 12)}…, abstain below p=${draft.abstainThreshold} (launch ${pct(choice.launchAccuracy)}, other ${pct(choice.otherAccuracy)} on ${samples.length} calibration photos)`);
+    // Rebuilding identical bytes keeps the original creation time, so the committed manifest only changes when a model does.
+    const same = previous?.versions.find((v) => v.version === version && v.sha256 === draft.sha256 && v.abstainThreshold === draft.abstainThreshold);
+    versions.push(same ? { ...draft, createdAt: same.createdAt } : draft);
+  }
+  const manifest: Manifest = { schemaVersion: 1, active: previous?.active && versions.some((v) => v.version === previous.active) ? previous.active : ACTIVE, versions };
+  writeManifest(manifest, opts.registry);
+  console.log(`registry written to ${opts.registry} (active ${manifest.active})`);
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+async function abstainSamples(classifier: NodeClassifier, photos: LabelledPhoto[], title: string): Promise<AbstainSample[]> {
+  const bar = new cliProgress.SingleBar({ format: `${title} [{bar}] {value}/{total} photos`, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  bar.start(photos.length, 0);
+  const samples: AbstainSample[] = [];
+  for (const photo of photos) {
+    try {
+      const { prediction } = await classifier.classifyFile(photo.file);
+      const top = prediction.top5[0];
+      const otherWins = prediction.abstainReason === 'other';
+      samples.push({ launch: photo.label !== OTHER_LABEL, correct: !otherWins && top.taxonId === photo.label, otherWins, topP: top.probability });
+    } catch (err) {
+      console.warn(`skipped ${photo.file}: ${(err as Error).message}`);
+    }
+    bar.increment();
+  }
+  bar.stop();
+  return samples;
+}
+
+main().catch((err) => {
+  console.error(`models:build failed: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+});
