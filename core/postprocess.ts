@@ -24,6 +24,7 @@ export interface Ranked { index: number; value: number }
 /** Indices of the k largest values, largest first; ties keep the lower index first. */
 export function topK(values: ArrayLike<number>, k: number, skip?: (index: number) => boolean): Ranked[] {
   const best: Ranked[] = [];
+  if (k <= 0) return best;
   for (let i = 0; i < values.length; i++) {
     if (skip?.(i)) continue;
     const v = values[i];
@@ -117,6 +118,6 @@ export function interpret(logits: ArrayLike<number>, labels: readonly string[], 
     ? 'Not one of our species.'
     : abstainReason === 'low-confidence'
       ? `Not sure: possibly not one of our species${rollup ? `; closest match is ${rollup.sentence}` : ''}.`
-      : rollup ? `This is ${rollup.sentence}.` : `Possibly a ${top5[0].commonName.toLowerCase()}, but the suggestions disagree.`;
+      : rollup ? `This is ${rollup.sentence}.` : `Possibly ${article(top5[0].commonName)} ${top5[0].commonName.toLowerCase()}, but the suggestions disagree.`;
   return { top5, otherProbability, abstain: abstainReason !== null, abstainReason, rollup, summary };
 }

@@ -51,12 +51,12 @@ export const rankBelow = (a: Rank, b: Rank) => RANKS.indexOf(a) < RANKS.indexOf(
 
 /** Case- and accent-insensitive search over common and scientific names of every rank. */
 export function searchTaxa(index: TaxonIndex, query: string, limit = 20): Taxon[] {
-  const norm = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  const norm = (s: string) => s.normalize('NFD').toLowerCase();
   const q = norm(query.trim());
   if (!q) return index.taxonomy.taxa.slice(0, limit);
   const scored: Array<[number, Taxon]> = [];
   for (const t of index.taxonomy.taxa) {
-    const names = [t.commonName, t.scientificName, t.imagenetName ?? '', ...Object.values(t.lineage)].map(norm);
+    const names = [t.commonName, t.scientificName, t.imagenetName ?? '', ...Object.values(t.lineage).flatMap((n) => [n, index.taxonomy.higherTaxa[n]?.commonName ?? ''])].map(norm);
     const best = Math.min(...names.map((n) => (n.startsWith(q) ? 0 : n.includes(q) ? 1 : 9)));
     if (best < 9) scored.push([best, t]);
   }

@@ -1,0 +1,19 @@
+/** Starts the server on PORT (default 8080) and prints the URL to open. */
+import { buildApp } from './app.ts';
+
+export async function startServer(port = Number(process.env.PORT ?? 8080), host = process.env.HOST ?? '127.0.0.1') {
+  const app = await buildApp();
+  const close = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', close);
+  process.once('SIGTERM', close);
+  await app.listen({ port, host });
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  console.log(`Wildsight is running at http://${shown}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : port}/`);
+  return app;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await startServer();

@@ -1,0 +1,19 @@
+/** /healthz: the process answers. /readyz: it can serve the app and its models. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+
+export default async function health(app: FastifyInstance, opts: { distDir: string }) {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const problems: string[] = [];
+    if (!existsSync(path.join(opts.distDir, 'index.html'))) problems.push('the app is not built (run `npm run build`)');
+    try {
+      for (const file of app.registry.problems()) problems.push(`model file missing or altered: ${file} (run \`npm run models:build\`)`);
+    } catch (err) {
+      problems.push(`model registry unreadable: ${(err as Error).message}`);
+    }
+    if (problems.length) return reply.code(503).send({ status: 'not ready', problems });
+    return { status: 'ready' };
+  });
+}

@@ -1,0 +1,30 @@
+import type { ClassifyResult } from '../../workers/inference/types.ts';
+
+const pct = (p: number) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
+
+export function ResultCard({ result }: { result: ClassifyResult }) {
+  const t = result.timings;
+  return (
+    <article className="result" aria-labelledby="result-summary" data-testid="result">
+      <h3 id="result-summary" data-testid="summary" className={result.abstain ? 'abstain' : undefined}>{result.summary}</h3>
+      <ol className="suggestions" aria-label="Top 5 suggestions">
+        {result.top5.map((s) => (
+          <li key={s.taxonId} data-testid="suggestion" data-taxon={s.taxonId}>
+            <span className="names">
+              <span className="common">{s.commonName}</span> <i className="scientific">{s.scientificName}</i>
+              {s.rank !== 'species' && <span className="rank"> ({s.rank})</span>}
+            </span>
+            <span className="bar" role="meter" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(s.probability * 100)} aria-label={`${s.commonName} confidence`}>
+              <span className="fill" style={{ width: `${Math.max(0.5, s.probability * 100)}%` }} />
+            </span>
+            <span className="prob">{pct(s.probability)}</span>
+          </li>
+        ))}
+      </ol>
+      <p className="other-prob">Not one of our species: {pct(result.otherProbability)}</p>
+      <p className="meta" data-testid="result-meta">
+        Model {result.version} · {result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · decode {t.decodeMs.toFixed(0)} ms, preprocess {t.preprocessMs.toFixed(0)} ms, inference {t.inferenceMs.toFixed(0)} ms
+      </p>
+    </article>
+  );
+}

@@ -1,0 +1,14 @@
+import { useQuery } from '@tanstack/react-query';
+import { engineOptionsFromUrl, inferenceWorker } from './client.ts';
+
+/** Loads the model in the worker once per page; the result says which version and backend really run. */
+export function useEngine() {
+  const opts = engineOptionsFromUrl();
+  return useQuery({
+    queryKey: ['engine', opts],
+    queryFn: () => inferenceWorker().init(opts),
+    staleTime: Infinity,
+    gcTime: Infinity,
+    retry: 1,
+  });
+}

@@ -1,0 +1,139 @@
+/**
+ * Owns the onnxruntime-web session: picks the backend (WebGPU, else WASM),
+ * loads and verifies the model version, warms it up, and runs batches one
+ * at a time (a session cannot run two at once).
+ */
+import type * as OrtNs from 'onnxruntime-web';
+import { validateManifest, findVersion, type ModelVersion } from '../../core/manifest.ts';
+import { indexTaxonomy, type Taxonomy, type TaxonIndex } from '../../core/taxonomy.ts';
+import type { Backend, EngineInfo, EngineOptions } from './types.ts';
+
+type Ort = typeof OrtNs;
+
+/** onnxruntime-web's runtime files, copied to /ort/ by the build (vite.config.ts). */
+const ORT_FILES = new URL('/ort/', self.location.origin).href;
+
+export class ModelIntegrityError extends Error {}
+
+export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function fetchOk(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load ${url}: HTTP ${res.status}`);
+  return res;
+}
+
+async function loadOrt(backend: Backend): Promise<Ort> {
+  // The WebGPU build's WASM kernels are slower, so a WASM session uses the plain build.
+  const ort: Ort = backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+  ort.env.wasm.wasmPaths = ORT_FILES;
+  return ort;
+}
+
+async function webgpuUnavailable(): Promise<string | null> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return 'WebGPU is not available in this browser';
+  try {
+    return (await gpu.requestAdapter()) ? null : 'no WebGPU adapter';
+  } catch (err) {
+    return `WebGPU adapter request failed: ${(err as Error).message}`;
+  }
+}
+
+export class Engine {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly info: EngineInfo,
+    readonly model: ModelVersion,
+    readonly taxa: TaxonIndex,
+    private readonly ort: Ort,
+    private readonly session: OrtNs.InferenceSession,
+  ) {}
+
+  static async create(opts: EngineOptions): Promise<Engine> {
+    const t0 = performance.now();
+    const manifest = validateManifest(await (await fetchOk(opts.manifestUrl)).json());
+    const model = findVersion(manifest, opts.version);
+    const taxonomy = (await (await fetchOk(new URL('../taxonomy.json', new URL(opts.manifestUrl, self.location.href)).href)).json()) as Taxonomy;
+    const modelUrl = new URL(model.file, new URL(opts.manifestUrl, self.location.href)).href;
+    const bytes = new Uint8Array(await (await fetchOk(modelUrl)).arrayBuffer());
+    const digest = await sha256Hex(bytes);
+    if (digest !== model.sha256) {
+      throw new ModelIntegrityError(`model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not loaded`);
+    }
+
+    const isolated = self.crossOriginIsolated === true;
+    const threads = opts.threads ?? (isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1);
+    const choice = opts.backend ?? 'auto';
+    let fallbackReason: string | null = null;
+    let backend: Backend = 'wasm';
+    if (choice !== 'wasm') {
+      fallbackReason = await webgpuUnavailable();
+      if (!fallbackReason) backend = 'webgpu';
+    }
+
+    let ort = await loadOrt(backend);
+    ort.env.wasm.numThreads = threads;
+    let session: OrtNs.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+    } catch (err) {
+      if (backend !== 'webgpu') throw err;
+      fallbackReason = `WebGPU session failed: ${(err as Error).message}`;
+      backend = 'wasm';
+      ort = await loadOrt(backend);
+      ort.env.wasm.numThreads = threads;
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    }
+    const info: EngineInfo = {
+      version: model.version,
+      backend,
+      fallbackReason,
+      threads: backend === 'wasm' ? threads : 0,
+      crossOriginIsolated: isolated,
+      loadMs: performance.now() - t0,
+      warmUpMs: null,
+      labels: model.labels.length,
+      embeddingSize: model.outputs.embeddingSize,
+      maxBatch: model.input.maxBatch,
+    };
+    const engine = new Engine(info, model, indexTaxonomy(taxonomy), ort, session);
+    if (opts.warmUp !== false) {
+      const w0 = performance.now();
+      const s = model.input.size;
+      await engine.run(new Float32Array(3 * s * s), 1);
+      info.warmUpMs = performance.now() - w0;
+    }
+    return engine;
+  }
+
+  /** Runs n stacked inputs; calls are queued so only one runs at a time. */
+  run(batch: Float32Array, n: number): Promise<{ logits: Float32Array; embeddings: Float32Array; ms: number }> {
+    const next = this.queue.then(async () => {
+      const s = this.model.input.size;
+      const t0 = performance.now();
+      const feeds = { [this.model.input.name]: new this.ort.Tensor('float32', batch, [n, 3, s, s]) };
+      const out = await this.session.run(feeds);
+      const logits = out[this.model.outputs.logits];
+      const embeddings = out[this.model.outputs.embedding];
+      const result = {
+        logits: (await logits.getData()) as Float32Array,
+        embeddings: (await embeddings.getData()) as Float32Array,
+        ms: performance.now() - t0,
+      };
+      logits.dispose();
+      embeddings.dispose();
+      return result;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async release() {
+    await this.session.release();
+  }
+}
