@@ -51,7 +51,7 @@ export const rankBelow = (a: Rank, b: Rank) => RANKS.indexOf(a) < RANKS.indexOf(
 
 /** Case- and accent-insensitive search over common and scientific names of every rank. */
 export function searchTaxa(index: TaxonIndex, query: string, limit = 20): Taxon[] {
-  const norm = (s: string) => s.normalize('NFD').toLowerCase();
+  const norm = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   const q = norm(query.trim());
   if (!q) return index.taxonomy.taxa.slice(0, limit);
   const scored: Array<[number, Taxon]> = [];
