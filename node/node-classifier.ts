@@ -6,7 +6,8 @@ import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkPhoto, decodeFailed, PhotoError } from '../core/photo-check.ts';
+import { checkPhoto, decodeFailed, PHOTO_LIMITS } from '../core/photo-check.ts';
+import { resampleCrop } from '../core/resample.ts';
 import { resizeCropPlan, pixelsToTensor } from '../core/preprocess.ts';
 import { interpret, type Prediction } from '../core/postprocess.ts';
 import type { ModelVersion } from '../core/manifest.ts';
@@ -14,32 +15,27 @@ import type { TaxonIndex } from '../core/taxonomy.ts';
 import { loadTaxonIndex, loadVersion } from './registry.ts';
 
 /**
- * Decodes a photo, applies EXIF orientation and returns the model's size x
- * size RGB crop. Bilinear resampling, as in the torchvision transforms the
- * zoo models were trained with (measured: it is also the best of sharp's
- * kernels on imagenet-val-animals).
+ * Decodes a photo (EXIF orientation applied, alpha flattened onto black as
+ * the browser canvas does) and returns the model's size x size RGB crop,
+ * resampled by core/ exactly as in the browser.
  */
-export async function photoToRgb(bytes: Uint8Array, spec: ModelVersion['input'], name?: string): Promise<Uint8Array> {
+export async function photoToRgb(bytes: Uint8Array, spec: ModelVersion['input'], name?: string): Promise<Float32Array> {
   checkPhoto(bytes, name);
+  let decoded: { data: Buffer; info: import('sharp').OutputInfo };
   try {
-    const meta = await sharp(bytes).metadata();
-    const swap = (meta.orientation ?? 1) >= 5;
-    const width = swap ? meta.height! : meta.width!;
-    const height = swap ? meta.width! : meta.height!;
-    const plan = resizeCropPlan(width, height, spec);
-    const { data } = await sharp(bytes, { failOn: 'error' })
+    decoded = await sharp(bytes, { failOn: 'error', limitInputPixels: PHOTO_LIMITS.maxMegapixels * 1e6 })
       .rotate()
-      .resize(plan.resizedWidth, plan.resizedHeight, { fit: 'fill', kernel: 'linear' })
-      .extract({ left: plan.crop.x, top: plan.crop.y, width: plan.crop.width, height: plan.crop.height })
+      .flatten({ background: '#000000' })
       .toColourspace('srgb')
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  } catch (err) {
-    if (err instanceof PhotoError) throw err;
+  } catch {
     throw decodeFailed(name);
   }
+  const { data, info } = decoded;
+  const plan = resizeCropPlan(info.width, info.height, spec);
+  return resampleCrop(data, info.width, info.height, info.channels as 3, plan);
 }
 
 export interface NodeResult {

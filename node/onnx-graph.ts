@@ -42,13 +42,15 @@ export function writeInt64(tensor: import('onnx-proto').onnx.ITensorProto, value
   tensor.int64Data = [];
 }
 
-export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, number | number[]> = {}): INodeProto {
+type GraphNode = INodeProto & { input: string[]; output: string[] };
+
+export function node(opType: string, inputs: string[], outputs: string[], attrs: Record<string, number | number[]> = {}): GraphNode {
   const attribute = Object.entries(attrs).map(([name, v]) =>
     Array.isArray(v)
       ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v })
       : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v }),
   );
-  return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: `wildsight_${outputs[0]}`, attribute });
+  return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: `wildsight_${outputs[0]}`, attribute }) as GraphNode;
 }
 
 /** A float tensor value info with a symbolic batch dimension. */
@@ -59,7 +61,21 @@ export function floatOutput(name: string, batchDim: string, width: number): IVal
   });
 }
 
+/** The graph with its repeated fields typed as present (protobufjs always decodes them as arrays). */
+export interface Graph {
+  initializer: import('onnx-proto').onnx.ITensorProto[];
+  node: GraphNode[];
+  input: IValueInfoProto[];
+  output: IValueInfoProto[];
+  valueInfo: IValueInfoProto[];
+}
+
+export function graphOf(model: ModelProto): Graph {
+  if (!model.graph) throw new Error('the model has no graph');
+  return model.graph as unknown as Graph;
+}
+
 export function hasTensor(model: ModelProto, name: string): boolean {
-  const g = model.graph!;
+  const g = graphOf(model);
   return g.initializer.some((t) => t.name === name) || g.node.some((n) => n.output.includes(name));
 }

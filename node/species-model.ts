@@ -5,7 +5,7 @@
  * the probability mass softmax would give those 900 classes), and
  * `embedding`, the penultimate feature vector used to retrain the head.
  */
-import { decodeModel, encodeModel, floatOutput, hasTensor, int64Initializer, node, readInt64, writeInt64 } from './onnx-graph.ts';
+import { decodeModel, encodeModel, floatOutput, graphOf, hasTensor, int64Initializer, node, readInt64, writeInt64 } from './onnx-graph.ts';
 
 export interface BaseRecipe {
   name: string;
@@ -59,7 +59,7 @@ export function buildSpeciesModel(baseBytes: Uint8Array, opts: SpeciesModelOptio
   const otherIndices = Array.from({ length: classes }, (_, i) => i).filter((i) => !launch.has(i));
 
   const model = decodeModel(baseBytes);
-  const g = model.graph!;
+  const g = graphOf(model);
   if (g.output.length !== 1 || g.output[0].name !== 'output') throw new Error(`${recipe.file}: expected one output named "output"`);
   if (!hasTensor(model, recipe.embedding.tensor)) throw new Error(`${recipe.file}: embedding tensor ${recipe.embedding.tensor} not found`);
 
@@ -96,7 +96,7 @@ export function buildSpeciesModel(baseBytes: Uint8Array, opts: SpeciesModelOptio
  * batch copy it from their input instead (ONNX Reshape's 0 means "keep").
  */
 function freeBatchDimension(model: ReturnType<typeof decodeModel>) {
-  const g = model.graph!;
+  const g = graphOf(model);
   for (const vi of [...g.input, ...g.output]) {
     const dim = vi.type?.tensorType?.shape?.dim;
     if (dim?.length) dim[0] = { dimParam: BATCH };

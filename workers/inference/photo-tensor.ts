@@ -1,17 +1,22 @@
 /**
  * Photo bytes to model input, in a worker: checks the bytes, decodes with
- * createImageBitmap (which applies EXIF orientation), and resamples the
- * model's crop on an OffscreenCanvas with the geometry from core/.
+ * createImageBitmap (which applies EXIF orientation), reads the pixels
+ * through an OffscreenCanvas, and resamples them with core/.
  */
 import { checkPhoto, decodeFailed, PhotoError } from '../../core/photo-check.ts';
 import { pixelsToTensor, resizeCropPlan, type InputSpec } from '../../core/preprocess.ts';
+import { resampleCrop, sourceWindow } from '../../core/resample.ts';
 
 export interface Prepared { width: number; height: number; decodeMs: number; preprocessMs: number }
 
 let canvas: OffscreenCanvas | null = null;
 
-function context(size: number): OffscreenCanvasRenderingContext2D {
-  if (!canvas || canvas.width !== size) canvas = new OffscreenCanvas(size, size);
+function context(width: number, height: number): OffscreenCanvasRenderingContext2D {
+  if (!canvas) canvas = new OffscreenCanvas(width, height);
+  if (canvas.width !== width || canvas.height !== height) {
+    canvas.width = width;
+    canvas.height = height;
+  }
   const ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
   if (!ctx) throw new Error('OffscreenCanvas 2D is not available in this browser');
   return ctx;
@@ -29,19 +34,24 @@ export async function decodePhoto(input: Blob | ImageBitmap, name?: string): Pro
   }
 }
 
-/** Writes the photo's model crop into `out` at `offset` (NCHW, normalized). */
+/**
+ * Writes the photo's model crop into `out` at `offset` (NCHW, normalized).
+ * The canvas only copies the decoded pixels the crop needs (at 1:1, so the
+ * browser does no resampling of its own); core/ resamples them exactly as
+ * Node does, so both runtimes feed the model the same numbers.
+ */
 export function bitmapToTensor(bitmap: ImageBitmap, spec: InputSpec, out: Float32Array, offset: number): number {
   const t0 = performance.now();
   if (Math.min(bitmap.width, bitmap.height) < 1) throw new PhotoError('decode-failed', 'The photo decoded to an empty image.');
   const plan = resizeCropPlan(bitmap.width, bitmap.height, spec);
-  const ctx = context(spec.size);
-  // Bilinear, as the models were trained with; mipmaps keep big photos from aliasing.
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'medium';
+  const win = sourceWindow(bitmap.width, bitmap.height, plan);
+  const ctx = context(win.width, win.height);
+  // Transparent pixels are flattened onto black, as the Node path does.
   ctx.fillStyle = '#000';
-  ctx.fillRect(0, 0, spec.size, spec.size);
-  ctx.drawImage(bitmap, -plan.crop.x, -plan.crop.y, plan.resizedWidth, plan.resizedHeight);
-  const { data } = ctx.getImageData(0, 0, spec.size, spec.size);
-  pixelsToTensor(data, spec, 4, out, offset);
+  ctx.fillRect(0, 0, win.width, win.height);
+  ctx.drawImage(bitmap, win.x, win.y, win.width, win.height, 0, 0, win.width, win.height);
+  const { data } = ctx.getImageData(0, 0, win.width, win.height);
+  const rgb = resampleCrop(data, bitmap.width, bitmap.height, 4, plan, win);
+  pixelsToTensor(rgb, spec, 3, out, offset);
   return performance.now() - t0;
 }
