@@ -1,10 +1,10 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from './e2e/chromium.ts';
 
 const PORT = Number(process.env.E2E_PORT ?? 8181);
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// The machine has no network but loopback: keep Chromium from trying.
-const quiet = ['--headless=new', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const swiftshaderWebgpu = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'];
+const CHROMIUM = CHROMIUM_PATH;
+const quiet = CHROMIUM_ARGS;
+const swiftshaderWebgpu = WEBGPU_ARGS;
 
 export default defineConfig({
   testDir: 'e2e',

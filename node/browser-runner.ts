@@ -7,12 +7,11 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { buildApp } from '../server/app.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts';
 import type { LabelledPhoto } from './labelled-photos.ts';
 import type { ScoredPhoto } from '../core/eval-score.ts';
 import type { ClassifyResult, EngineInfo, PhotoFailure } from '../workers/inference/types.ts';
 
-export const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'];
 
 export interface BrowserSession {
   page: Page;
@@ -29,7 +28,7 @@ export async function openApp(opts: { model?: string; backend?: string; threads?
   let browser: Browser | null = null;
   try {
     const webgpu = opts.webgpu ?? opts.backend === 'webgpu';
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true, args: [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : [])] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : [])] });
     const page = await browser.newPage();
     const params = new URLSearchParams();
     if (opts.model) params.set('model', opts.model);

@@ -1,8 +1,25 @@
 import { useEngine } from './inference/useEngine.ts';
 import { IdentifyPage } from './identify/IdentifyPage.tsx';
+import { BatchPage } from './batch/BatchPage.tsx';
+import { HistoryPage } from './history/HistoryPage.tsx';
+import { RecordPage } from './history/RecordPage.tsx';
+import { ModelPage } from './model/ModelPage.tsx';
+import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
+import { useRoute, type Route } from './app/route.ts';
+import { useOnline } from './app/useOnline.ts';
+
+const NAV: Array<[Route['page'], string, string]> = [
+  ['identify', '#/', 'Identify'],
+  ['batch', '#/batch', 'Batch import'],
+  ['history', '#/history', 'History'],
+  ['model', '#/model', 'Model'],
+];
 
 export function App() {
   const engine = useEngine();
+  const route = useRoute();
+  const online = useOnline();
+  const current = route.page === 'record' ? 'history' : route.page;
   return (
     <div className="app">
       <header className="app-header">
@@ -19,9 +36,23 @@ export function App() {
             </>
           )}
         </p>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map(([page, href, label]) => (
+              <li key={page}><a href={href} aria-current={current === page ? 'page' : undefined}>{label}</a></li>
+            ))}
+          </ul>
+        </nav>
       </header>
+      {!online && <div className="banner offline" role="status" data-testid="offline">You are offline. Identification still works on this device.</div>}
+      {engine.data?.notices.map((n) => <div key={n} className="banner notice" role="status" data-testid="engine-notice">{n}</div>)}
+      <UpdatePrompt />
       <main>
-        <IdentifyPage engineReady={engine.isSuccess} />
+        {route.page === 'identify' && <IdentifyPage engineReady={engine.isSuccess} />}
+        {route.page === 'batch' && <BatchPage engineReady={engine.isSuccess} />}
+        {route.page === 'history' && <HistoryPage />}
+        {route.page === 'record' && <RecordPage id={route.id} />}
+        {route.page === 'model' && <ModelPage info={engine.data} />}
       </main>
       <footer className="app-footer">Photos are identified on this device; nothing is uploaded.</footer>
     </div>

@@ -1,14 +1,19 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { checkPhoto, PhotoError, PHOTO_LIMITS } from '../../core/photo-check.ts';
+import { useQueryClient } from '@tanstack/react-query';
 import { inferenceWorker } from '../inference/client.ts';
-import { isFailure, type ClassifyResult } from '../../workers/inference/types.ts';
+import { whileBusy } from '../app/busy.ts';
+import { recordFrom, saveRecord } from '../history/history-store.ts';
+import { historyKey } from '../history/useHistory.ts';
+import { storageMessage } from '../storage/db.ts';
+import { isFailure, type ClassifyResult, type PhotoFailure } from '../../workers/inference/types.ts';
 import { PhotoPicker } from './PhotoPicker.tsx';
 import { ResultCard } from './ResultCard.tsx';
 
 type State =
   | { kind: 'idle' }
   | { kind: 'working'; name: string }
-  | { kind: 'done'; result: ClassifyResult }
+  | { kind: 'done'; result: ClassifyResult; recordId: string; saveError: string | null }
   | { kind: 'error'; message: string };
 
 /** Cheap checks on the page so an obviously bad file is answered at once, before the worker sees it. */
@@ -21,6 +26,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   const [state, setState] = useState<State>({ kind: 'idle' });
   const [preview, setPreview] = useState<string | null>(null);
   const latest = useRef(0);
+  const client = useQueryClient();
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
@@ -31,15 +37,27 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     try {
       await checkOnPage(file);
       setPreview(URL.createObjectURL(file));
-      const outcome = await inferenceWorker().classify(file, file.name);
+      const outcome = await whileBusy<ClassifyResult | PhotoFailure>(() => inferenceWorker().classify(file, file.name, { thumbnails: true }));
       if (ticket !== latest.current) return; // a newer photo was picked meanwhile
-      setState(isFailure(outcome) ? { kind: 'error', message: outcome.error.message } : { kind: 'done', result: outcome });
+      if (isFailure(outcome)) {
+        setState({ kind: 'error', message: outcome.error.message });
+        return;
+      }
+      const record = recordFrom(outcome, file.name);
+      let saved: string | null = null;
+      try {
+        await saveRecord(record);
+        void client.invalidateQueries({ queryKey: historyKey });
+      } catch (err) {
+        saved = storageMessage(err);
+      }
+      setState({ kind: 'done', result: outcome, recordId: record.id, saveError: saved });
     } catch (err) {
       if (ticket !== latest.current) return;
       setPreview(null);
       setState({ kind: 'error', message: err instanceof PhotoError ? err.message : `Identification failed: ${(err as Error).message}` });
     }
-  }, []);
+  }, [client]);
 
   return (
     <section aria-labelledby="identify-heading" className="identify">
@@ -52,7 +70,12 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
       {(preview || state.kind === 'done') && (
         <div className="identify-result">
           {preview && <img className="photo-preview" src={preview} alt="The photo being identified" />}
-          {state.kind === 'done' && <ResultCard result={state.result} />}
+          {state.kind === 'done' && (
+            <div>
+              <ResultCard result={state.result} />
+              {state.saveError ? <p role="alert" className="error">{state.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${state.recordId}`}>history</a>.</p>}
+            </div>
+          )}
         </div>
       )}
     </section>

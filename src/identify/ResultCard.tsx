@@ -1,8 +1,10 @@
 import type { ClassifyResult } from '../../workers/inference/types.ts';
 
+export type ResultView = Pick<ClassifyResult, 'top5' | 'otherProbability' | 'abstain' | 'summary' | 'version' | 'backend' | 'timings'>;
+
 const pct = (p: number) => `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`;
 
-export function ResultCard({ result }: { result: ClassifyResult }) {
+export function ResultCard({ result }: { result: ResultView }) {
   const t = result.timings;
   return (
     <article className="result" aria-labelledby="result-summary" data-testid="result">

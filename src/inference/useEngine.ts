@@ -10,5 +10,7 @@ export function useEngine() {
     staleTime: Infinity,
     gcTime: Infinity,
     retry: 1,
+    // Identification works offline: never wait for the network to load the model.
+    networkMode: 'always',
   });
 }

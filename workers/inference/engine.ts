@@ -7,18 +7,12 @@ import type * as OrtNs from 'onnxruntime-web';
 import { validateManifest, findVersion, type ModelVersion } from '../../core/manifest.ts';
 import { indexTaxonomy, type Taxonomy, type TaxonIndex } from '../../core/taxonomy.ts';
 import type { Backend, EngineInfo, EngineOptions } from './types.ts';
+import { loadModel } from './model-store.ts';
 
 type Ort = typeof OrtNs;
 
 /** onnxruntime-web's runtime files, copied to /ort/ by the build (vite.config.ts). */
 const ORT_FILES = new URL('/ort/', self.location.origin).href;
-
-export class ModelIntegrityError extends Error {}
-
-export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 async function fetchOk(url: string): Promise<Response> {
   const res = await fetch(url);
@@ -57,14 +51,9 @@ export class Engine {
   static async create(opts: EngineOptions): Promise<Engine> {
     const t0 = performance.now();
     const manifest = validateManifest(await (await fetchOk(opts.manifestUrl)).json());
-    const model = findVersion(manifest, opts.version);
-    const taxonomy = (await (await fetchOk(new URL('../taxonomy.json', new URL(opts.manifestUrl, self.location.href)).href)).json()) as Taxonomy;
-    const modelUrl = new URL(model.file, new URL(opts.manifestUrl, self.location.href)).href;
-    const bytes = new Uint8Array(await (await fetchOk(modelUrl)).arrayBuffer());
-    const digest = await sha256Hex(bytes);
-    if (digest !== model.sha256) {
-      throw new ModelIntegrityError(`model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not loaded`);
-    }
+    const manifestUrl = new URL(opts.manifestUrl, self.location.href).href;
+    const taxonomy = (await (await fetchOk(new URL('../taxonomy.json', manifestUrl).href)).json()) as Taxonomy;
+    const { model, bytes, source, notices } = await loadModel(manifest, findVersion(manifest, opts.version), manifestUrl);
 
     const isolated = self.crossOriginIsolated === true;
     const threads = opts.threads ?? (isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1);
@@ -97,6 +86,8 @@ export class Engine {
       crossOriginIsolated: isolated,
       loadMs: performance.now() - t0,
       warmUpMs: null,
+      modelSource: source,
+      notices,
       labels: model.labels.length,
       embeddingSize: model.outputs.embeddingSize,
       maxBatch: model.input.maxBatch,

@@ -7,8 +7,8 @@ import * as Comlink from 'comlink';
 import { interpret } from '../../core/postprocess.ts';
 import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
-import { bitmapToTensor, decodePhoto } from './photo-tensor.ts';
-import type { BatchItem, ClassifyResult, EngineInfo, EngineOptions, PhotoFailure } from './types.ts';
+import { bitmapToTensor, decodePhoto, thumbnailOf } from './photo-tensor.ts';
+import type { BatchItem, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, PhotoFailure } from './types.ts';
 
 let engine: Engine | null = null;
 let engineKey = '';
@@ -59,8 +59,8 @@ const api = {
   },
 
   /** Identifies one photo; a bad photo comes back as { error } with a message for people. */
-  async classify(blob: Blob | ImageBitmap, name?: string): Promise<ClassifyResult | PhotoFailure> {
-    const [item] = await api.classifyBatch([{ blob, name }], 1);
+  async classify(blob: Blob | ImageBitmap, name?: string, opts: ClassifyOptions = {}): Promise<ClassifyResult | PhotoFailure> {
+    const [item] = await api.classifyBatch([{ blob, name }], 1, undefined, opts);
     return item;
   },
 
@@ -69,7 +69,7 @@ const api = {
    * that cannot be read reports its own error; the others go on. onProgress
    * (a comlink proxy) hears after each batch; returning false cancels the rest.
    */
-  async classifyBatch(photos: NamedPhoto[], batchSize = 8, onProgress?: (done: number, total: number) => boolean | void | Promise<boolean | void>): Promise<BatchItem[]> {
+  async classifyBatch(photos: NamedPhoto[], batchSize = 8, onProgress?: (done: number, total: number) => boolean | void | Promise<boolean | void>, opts: ClassifyOptions = {}): Promise<BatchItem[]> {
     const eng = loading ? await loading.promise : ready();
     const { model } = eng;
     const s = model.input.size;
@@ -79,13 +79,14 @@ const api = {
     for (let start = 0; start < photos.length; start += size) {
       const chunk = photos.slice(start, start + size);
       const tensor = new Float32Array(per * chunk.length);
-      const slots: Array<{ at: number; decodeMs: number; preprocessMs: number; width: number; height: number } | PhotoFailure> = [];
+      const slots: Array<{ at: number; decodeMs: number; preprocessMs: number; width: number; height: number; thumbnail?: Blob } | PhotoFailure> = [];
       let filled = 0;
       for (const photo of chunk) {
         try {
           const { bitmap, ms: decodeMs } = await decodePhoto(photo.blob, photo.name);
           const preprocessMs = bitmapToTensor(bitmap, model.input, tensor, filled * per);
-          slots.push({ at: filled++, decodeMs, preprocessMs, width: bitmap.width, height: bitmap.height });
+          const thumbnail = opts.thumbnails ? await thumbnailOf(bitmap) : undefined;
+          slots.push({ at: filled++, decodeMs, preprocessMs, width: bitmap.width, height: bitmap.height, thumbnail });
           if (!(photo.blob instanceof ImageBitmap)) bitmap.close();
         } catch (err) {
           slots.push(failure(err));
@@ -116,6 +117,7 @@ const api = {
           embedding: out.embeddings.slice(slot.at * E, (slot.at + 1) * E),
           width: slot.width,
           height: slot.height,
+          thumbnail: slot.thumbnail,
           timings: {
             decodeMs: slot.decodeMs,
             preprocessMs: slot.preprocessMs,

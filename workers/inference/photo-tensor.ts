@@ -55,3 +55,15 @@ export function bitmapToTensor(bitmap: ImageBitmap, spec: InputSpec, out: Float3
   pixelsToTensor(rgb, spec, 3, out, offset);
   return performance.now() - t0;
 }
+
+/** A small JPEG of the photo for the history list; it never leaves the device. */
+export async function thumbnailOf(bitmap: ImageBitmap, maxSide = 192): Promise<Blob> {
+  const k = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+  const w = Math.max(1, Math.round(bitmap.width * k));
+  const h = Math.max(1, Math.round(bitmap.height * k));
+  const thumb = new OffscreenCanvas(w, h);
+  const ctx = thumb.getContext('2d')!;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bitmap, 0, 0, w, h);
+  return thumb.convertToBlob({ type: 'image/jpeg', quality: 0.75 });
+}

@@ -24,6 +24,10 @@ export interface EngineInfo {
   crossOriginIsolated: boolean;
   loadMs: number;
   warmUpMs: number | null;
+  /** Where the model bytes came from this time. */
+  modelSource: 'device' | 'network';
+  /** Things the user should be told (a damaged copy replaced, storage full, an older version used). */
+  notices: string[];
   labels: number;
   embeddingSize: number;
   maxBatch: number | null;
@@ -44,6 +48,12 @@ export interface ClassifyResult extends Prediction {
   timings: Timings;
   width: number;
   height: number;
+  /** A small JPEG for history, when asked for. */
+  thumbnail?: Blob;
+}
+
+export interface ClassifyOptions {
+  thumbnails?: boolean;
 }
 
 export interface PhotoFailure {

@@ -1,0 +1,53 @@
+/** Identification history on the device. */
+import { openAppDb, type Correction, type HistoryRecord } from '../storage/db.ts';
+import type { ClassifyResult } from '../../workers/inference/types.ts';
+
+export function recordFrom(result: ClassifyResult, name: string, id: string = crypto.randomUUID()): HistoryRecord {
+  return {
+    id,
+    createdAt: Date.now(),
+    name,
+    thumbnail: result.thumbnail ?? null,
+    top5: result.top5,
+    otherProbability: result.otherProbability,
+    abstain: result.abstain,
+    abstainReason: result.abstainReason,
+    rollup: result.rollup,
+    summary: result.summary,
+    version: result.version,
+    backend: result.backend,
+    timings: result.timings,
+    embedding: result.embedding,
+    width: result.width,
+    height: result.height,
+  };
+}
+
+export async function saveRecord(record: HistoryRecord): Promise<void> {
+  await (await openAppDb()).put('identifications', record);
+}
+
+export async function listRecords(): Promise<HistoryRecord[]> {
+  const records = await (await openAppDb()).getAllFromIndex('identifications', 'createdAt');
+  return records.reverse();
+}
+
+export async function getRecord(id: string): Promise<HistoryRecord | undefined> {
+  return (await openAppDb()).get('identifications', id);
+}
+
+export async function deleteRecord(id: string): Promise<void> {
+  await (await openAppDb()).delete('identifications', id);
+}
+
+export async function deleteAllRecords(): Promise<void> {
+  await (await openAppDb()).clear('identifications');
+}
+
+export async function setCorrection(id: string, correction: Correction): Promise<void> {
+  const db = await openAppDb();
+  const tx = db.transaction('identifications', 'readwrite');
+  const record = await tx.store.get(id);
+  if (record) await tx.store.put({ ...record, correction });
+  await tx.done;
+}

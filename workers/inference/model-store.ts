@@ -1,0 +1,102 @@
+/**
+ * Model files kept on the device by content: each version's bytes are stored
+ * in the Cache API under its sha256 and checked with SubtleCrypto every time
+ * they are loaded. A damaged entry is thrown away and fetched again; while
+ * that is impossible (offline), the last good version on the device is used.
+ * A full disk only means the model is not kept: identification goes on.
+ */
+import type { Manifest, ModelVersion } from '../../core/manifest.ts';
+
+export const MODEL_CACHE = 'wildsight-models-v1';
+const keyFor = (sha256: string) => new URL(`/model-store/${sha256}.onnx`, self.location.origin).href;
+
+export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as BufferSource);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export class ModelIntegrityError extends Error {}
+
+export interface LoadedModel {
+  model: ModelVersion;
+  bytes: Uint8Array;
+  source: 'device' | 'network';
+  /** Things the user should know: a damaged copy replaced, storage full, an older version used. */
+  notices: string[];
+}
+
+async function openCache(): Promise<Cache | null> {
+  try {
+    return typeof caches === 'undefined' ? null : await caches.open(MODEL_CACHE);
+  } catch {
+    return null; // e.g. storage disabled: work from the network only
+  }
+}
+
+/** Bytes of a stored version, or null when absent; a damaged copy is deleted and reported. */
+async function fromDevice(cache: Cache | null, model: ModelVersion, notices: string[]): Promise<Uint8Array | null> {
+  if (!cache) return null;
+  const hit = await cache.match(keyFor(model.sha256));
+  if (!hit) return null;
+  const bytes = new Uint8Array(await hit.arrayBuffer());
+  if ((await sha256Hex(bytes)) === model.sha256) return bytes;
+  await cache.delete(keyFor(model.sha256));
+  notices.push(`The stored copy of model ${model.version} was damaged and has been discarded.`);
+  return null;
+}
+
+async function fromNetwork(cache: Cache | null, model: ModelVersion, url: string, notices: string[]): Promise<Uint8Array> {
+  const res = await fetch(url, { cache: 'no-cache' });
+  if (!res.ok) throw new Error(`could not download model ${model.version}: HTTP ${res.status}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const digest = await sha256Hex(bytes);
+  if (digest !== model.sha256) {
+    throw new ModelIntegrityError(`model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not used`);
+  }
+  if (cache) {
+    try {
+      await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
+    } catch (err) {
+      const full = (err as DOMException)?.name === 'QuotaExceededError';
+      notices.push(full
+        ? 'Storage on this device is full, so the model could not be kept for offline use. Identification works while the app stays open; free some space to use it offline.'
+        : `The model could not be kept for offline use: ${(err as Error).message}`);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * Loads `wanted`, from the device when a good copy is there, else from the
+ * network. If neither works, falls back to any other version of the
+ * manifest that has a good copy on the device (newest first).
+ */
+export async function loadModel(manifest: Manifest, wanted: ModelVersion, manifestUrl: string): Promise<LoadedModel> {
+  const cache = await openCache();
+  const notices: string[] = [];
+  const local = await fromDevice(cache, wanted, notices);
+  if (local) return { model: wanted, bytes: local, source: 'device', notices };
+  try {
+    const bytes = await fromNetwork(cache, wanted, new URL(wanted.file, manifestUrl).href, notices);
+    return { model: wanted, bytes, source: 'network', notices };
+  } catch (err) {
+    const others = manifest.versions.filter((v) => v.version !== wanted.version).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    for (const other of others) {
+      const bytes = await fromDevice(cache, other, notices);
+      if (bytes) {
+        notices.push(`Model ${wanted.version} could not be loaded (${(err as Error).message}); using ${other.version}, the last good version on this device.`);
+        return { model: other, bytes, source: 'device', notices };
+      }
+    }
+    throw err;
+  }
+}
+
+/** Versions with a good copy on the device (for the status page and offline rollback). */
+export async function storedVersions(manifest: Manifest): Promise<string[]> {
+  const cache = await openCache();
+  if (!cache) return [];
+  const out: string[] = [];
+  for (const v of manifest.versions) if (await cache.match(keyFor(v.sha256))) out.push(v.version);
+  return out;
+}
