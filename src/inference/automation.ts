@@ -2,14 +2,13 @@
  * window.__wildsight: a small hook for the eval CLI and benchmarks to drive
  * the real app's worker from Playwright, with the same options the page uses.
  */
-import * as Comlink from 'comlink';
 import { engineOptionsFromUrl, inferenceWorker } from './client.ts';
-import type { BatchItem, ClassifyResult, EngineInfo, PhotoFailure } from '../../workers/inference/types.ts';
+import type { BatchItem, ClassifyOptions, ClassifyResult, EngineInfo, PhotoFailure } from '../../workers/inference/types.ts';
 
 export interface AutomationHook {
   init(): Promise<EngineInfo>;
   classifyBytes(bytes: Uint8Array, name: string): Promise<ClassifyResult | PhotoFailure>;
-  classifyBatchBytes(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, onProgress?: (done: number, total: number) => void): Promise<BatchItem[]>;
+  classifyBatchBytes(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, opts?: ClassifyOptions): Promise<BatchItem[]>;
 }
 
 declare global {
@@ -20,11 +19,7 @@ export function installAutomationHook() {
   window.__wildsight = {
     init: () => inferenceWorker().init(engineOptionsFromUrl()),
     classifyBytes: (bytes, name) => inferenceWorker().classify(new Blob([bytes as BlobPart]), name),
-    classifyBatchBytes: (photos, batchSize, onProgress) =>
-      inferenceWorker().classifyBatch(
-        photos.map((p) => ({ blob: new Blob([p.bytes as BlobPart]), name: p.name })),
-        batchSize,
-        onProgress ? Comlink.proxy(onProgress) : undefined,
-      ),
+    classifyBatchBytes: (photos, batchSize, opts) =>
+      inferenceWorker().classifyBatch(photos.map((p) => ({ blob: new Blob([p.bytes as BlobPart]), name: p.name })), batchSize, undefined, opts),
   };
 }
