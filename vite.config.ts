@@ -25,7 +25,10 @@ function activeModelEntry(): Array<{ url: string; revision: string }> {
 /** Files over Workbox's usual 2 MB that are precached on purpose: the WASM runtime and the model. */
 const bigOnPurpose = /^(ort\/ort-wasm-simd-threaded\.(mjs|wasm)|models\/registry\/.+\.onnx)$/;
 
+const appVersion = JSON.parse(readFileSync(fileURLToPath(new URL('./package.json', import.meta.url)), 'utf8')).version as string;
+
 export default defineConfig({
+  define: { __APP_VERSION__: JSON.stringify(appVersion) },
   plugins: [
     react(),
     // onnxruntime-web loads its WASM runtime at run time; ship exactly the files it asks for under /ort/.

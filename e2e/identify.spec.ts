@@ -2,6 +2,7 @@ import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATA } from './paths.ts';
+import { watchRequests } from './privacy.ts';
 
 async function openApp(page: Page) {
   await page.goto('/');
@@ -12,9 +13,8 @@ async function pick(page: Page, file: string | { name: string; mimeType: string;
   await page.getByTestId('photo-input').setInputFiles(file);
 }
 
-test('a launch-species photo is identified correctly on WASM, with nothing leaving the page', async ({ page }) => {
-  const requests: string[] = [];
-  page.on('request', (r) => { if (!['GET', 'HEAD'].includes(r.method())) requests.push(`${r.method()} ${r.url()}`); });
+test('a launch-species photo is identified correctly on WASM, and the photo stays on the device', async ({ page }) => {
+  const seen = watchRequests(page);
   await openApp(page);
   await expect(page.getByTestId('backend')).toHaveText('WASM');
   // ILSVRC2012_val_00000361 is labelled 300, tiger beetle.
@@ -24,7 +24,10 @@ test('a launch-species photo is identified correctly on WASM, with nothing leavi
   await expect(page.getByTestId('summary')).toContainText('tiger beetle');
   await expect(page.getByTestId('suggestion')).toHaveCount(5);
   await expect(page.getByTestId('result-meta')).toContainText('Model 1.0.0 · WASM');
-  expect(requests, 'identification sends nothing').toEqual([]);
+  // The only thing sent is the anonymous report: no photo, no EXIF, no place.
+  expect(seen.problems).toEqual([]);
+  const posts = seen.requests.filter((r) => !r.startsWith('GET') && !r.startsWith('HEAD'));
+  expect(posts.every((r) => r === 'POST /v1/events'), posts.join(', ')).toBe(true);
 });
 
 test('the Chelsea cat is "not one of our species"', async ({ page }) => {

@@ -7,12 +7,17 @@ import { ModelPage } from './model/ModelPage.tsx';
 import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
 import { useRoute, type Route } from './app/route.ts';
 import { useOnline } from './app/useOnline.ts';
+import { PrivacyPage } from './privacy/PrivacyPage.tsx';
+import { startOutbox } from './telemetry/outbox.ts';
+import { useOutboxLength } from './telemetry/useOutbox.ts';
+import { useEffect } from 'react';
 
 const NAV: Array<[Route['page'], string, string]> = [
   ['identify', '#/', 'Identify'],
   ['batch', '#/batch', 'Batch import'],
   ['history', '#/history', 'History'],
   ['model', '#/model', 'Model'],
+  ['privacy', '#/privacy', 'Privacy'],
 ];
 
 export function App() {
@@ -20,6 +25,8 @@ export function App() {
   const route = useRoute();
   const online = useOnline();
   const current = route.page === 'record' ? 'history' : route.page;
+  const waiting = useOutboxLength();
+  useEffect(() => startOutbox(), []);
   return (
     <div className="app">
       <header className="app-header">
@@ -35,6 +42,7 @@ export function App() {
               {engine.data.fallbackReason && <span className="fallback" title={engine.data.fallbackReason}> · WebGPU not used</span>}
             </>
           )}
+          {waiting ? <> · <a href="#/privacy" data-testid="outbox-badge">{waiting} to send</a></> : null}
         </p>
         <nav aria-label="Main">
           <ul>
@@ -53,6 +61,7 @@ export function App() {
         {route.page === 'history' && <HistoryPage />}
         {route.page === 'record' && <RecordPage id={route.id} />}
         {route.page === 'model' && <ModelPage info={engine.data} />}
+        {route.page === 'privacy' && <PrivacyPage />}
       </main>
       <footer className="app-footer">Photos are identified on this device; nothing is uploaded.</footer>
     </div>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
 /** Hash routes (#/history/ID): they work offline from the precached shell with no server routing. */
-export type Route = { page: 'identify' } | { page: 'batch' } | { page: 'history' } | { page: 'record'; id: string } | { page: 'model' };
+export type Route = { page: 'identify' } | { page: 'batch' } | { page: 'history' } | { page: 'record'; id: string } | { page: 'model' } | { page: 'privacy' };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
@@ -9,6 +9,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'history' && parts[1]) return { page: 'record', id: decodeURIComponent(parts[1]) };
   if (parts[0] === 'history') return { page: 'history' };
   if (parts[0] === 'model') return { page: 'model' };
+  if (parts[0] === 'privacy') return { page: 'privacy' };
   return { page: 'identify' };
 }
 

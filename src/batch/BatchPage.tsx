@@ -6,6 +6,7 @@ import { isFailure, type BatchItem } from '../../workers/inference/types.ts';
 import { recordFrom, saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
 import { storageMessage } from '../storage/db.ts';
+import { reportIdentification } from '../telemetry/report.ts';
 import { filesFromDrop, onlyPhotos } from './collect-files.ts';
 
 /** Photos per model call: measured by bench/batch.ts (throughput levels off past this on 2 cores). */
@@ -41,6 +42,7 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
         const record = recordFrom(item, file.name);
         try {
           await saveRecord(record);
+          void reportIdentification(record);
           found.push({ name: file.name, outcome: item.summary, ok: true, id: record.id });
         } catch (err) {
           found.push({ name: file.name, outcome: storageMessage(err), ok: false });

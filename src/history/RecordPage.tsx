@@ -1,6 +1,7 @@
 import { useDeleteRecord, useHistoryRecord } from './useHistory.ts';
 import { Thumbnail } from './Thumbnail.tsx';
 import { ResultCard } from '../identify/ResultCard.tsx';
+import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 
 export function RecordPage({ id }: { id: string }) {
   const record = useHistoryRecord(id);
@@ -15,7 +16,10 @@ export function RecordPage({ id }: { id: string }) {
       <p className="hint">{new Date(r.createdAt).toLocaleString()} · {r.width} x {r.height} px</p>
       <div className="identify-result">
         <Thumbnail blob={r.thumbnail} alt={`Thumbnail of ${r.name}`} className="photo-preview" />
-        <ResultCard result={r} />
+        <div>
+          <ResultCard result={r} />
+          <CorrectionPanel record={r} />
+        </div>
       </div>
       <button
         type="button"

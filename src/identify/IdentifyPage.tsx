@@ -5,7 +5,9 @@ import { inferenceWorker } from '../inference/client.ts';
 import { whileBusy } from '../app/busy.ts';
 import { recordFrom, saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
-import { storageMessage } from '../storage/db.ts';
+import { storageMessage, type HistoryRecord } from '../storage/db.ts';
+import { reportIdentification } from '../telemetry/report.ts';
+import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 import { isFailure, type ClassifyResult, type PhotoFailure } from '../../workers/inference/types.ts';
 import { PhotoPicker } from './PhotoPicker.tsx';
 import { ResultCard } from './ResultCard.tsx';
@@ -13,7 +15,7 @@ import { ResultCard } from './ResultCard.tsx';
 type State =
   | { kind: 'idle' }
   | { kind: 'working'; name: string }
-  | { kind: 'done'; result: ClassifyResult; recordId: string; saveError: string | null }
+  | { kind: 'done'; result: ClassifyResult; record: HistoryRecord; photo: File; saveError: string | null }
   | { kind: 'error'; message: string };
 
 /** Cheap checks on the page so an obviously bad file is answered at once, before the worker sees it. */
@@ -48,10 +50,11 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
       try {
         await saveRecord(record);
         void client.invalidateQueries({ queryKey: historyKey });
+        void reportIdentification(record);
       } catch (err) {
         saved = storageMessage(err);
       }
-      setState({ kind: 'done', result: outcome, recordId: record.id, saveError: saved });
+      setState({ kind: 'done', result: outcome, record, photo: file, saveError: saved });
     } catch (err) {
       if (ticket !== latest.current) return;
       setPreview(null);
@@ -73,7 +76,8 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {state.kind === 'done' && (
             <div>
               <ResultCard result={state.result} />
-              {state.saveError ? <p role="alert" className="error">{state.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${state.recordId}`}>history</a>.</p>}
+              {state.saveError ? <p role="alert" className="error">{state.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${state.record.id}`}>history</a>.</p>}
+              <CorrectionPanel key={state.record.id} record={state.record} photo={state.photo} />
             </div>
           )}
         </div>

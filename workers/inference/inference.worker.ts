@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { interpret } from '../../core/postprocess.ts';
 import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
-import { bitmapToTensor, decodePhoto, thumbnailOf } from './photo-tensor.ts';
+import { bitmapToTensor, decodePhoto, shareableJpeg, thumbnailOf } from './photo-tensor.ts';
 import type { BatchItem, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, PhotoFailure } from './types.ts';
 
 let engine: Engine | null = null;
@@ -52,6 +52,11 @@ const api = {
     } finally {
       if (loading?.promise === promise) loading = null;
     }
+  },
+
+  /** The photo re-encoded without metadata and at most 1024 px, for an opt-in share. */
+  shareablePhoto(blob: Blob): Promise<{ dataBase64: string; width: number; height: number }> {
+    return shareableJpeg(blob);
   },
 
   info(): EngineInfo | null {

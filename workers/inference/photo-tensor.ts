@@ -67,3 +67,27 @@ export async function thumbnailOf(bitmap: ImageBitmap, maxSide = 192): Promise<B
   ctx.drawImage(bitmap, 0, 0, w, h);
   return thumb.convertToBlob({ type: 'image/jpeg', quality: 0.75 });
 }
+
+/**
+ * The photo as the user may choose to share it: re-encoded through a canvas
+ * (which writes no EXIF, so no camera, time or GPS data), at most maxSide
+ * pixels on its long side.
+ */
+export async function shareableJpeg(blob: Blob, maxSide = 1024): Promise<{ dataBase64: string; width: number; height: number }> {
+  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  try {
+    const k = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+    const w = Math.max(1, Math.round(bitmap.width * k));
+    const h = Math.max(1, Math.round(bitmap.height * k));
+    const canvas = new OffscreenCanvas(w, h);
+    const ctx = canvas.getContext('2d')!;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(bitmap, 0, 0, w, h);
+    const jpeg = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 })).arrayBuffer());
+    let bin = '';
+    for (let i = 0; i < jpeg.length; i += 0x8000) bin += String.fromCharCode(...jpeg.subarray(i, i + 0x8000));
+    return { dataBase64: btoa(bin), width: w, height: h };
+  } finally {
+    bitmap.close();
+  }
+}

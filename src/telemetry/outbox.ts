@@ -1,0 +1,133 @@
+/**
+ * The outbox: telemetry events wait in IndexedDB until the server has them.
+ * Sent in batches when online, with exponential backoff on failure; each
+ * event's id is its idempotency key, so a batch delivered twice is harmless.
+ * Survives reloads and closing the app (it is just IndexedDB), and only one
+ * tab sends at a time (Web Locks).
+ */
+import { MAX_BATCH_EVENTS, type BatchResult, type TelemetryEvent } from '../../core/telemetry.ts';
+import { openAppDb } from '../storage/db.ts';
+
+const ENDPOINT = '/v1/events';
+export const SEND_BATCH = 100;
+const BASE_DELAY_MS = 2_000;
+const MAX_DELAY_MS = 10 * 60_000;
+
+type Listener = () => void;
+const listeners = new Set<Listener>();
+export function onOutboxChange(l: Listener): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+const changed = () => listeners.forEach((l) => l());
+
+export async function enqueue(events: TelemetryEvent[]): Promise<void> {
+  if (!events.length) return;
+  const db = await openAppDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const now = Date.now();
+  for (const event of events) await tx.store.put({ id: event.eventId, createdAt: now, attempts: 0, nextAttemptAt: now, event });
+  await tx.done;
+  changed();
+  void flush();
+}
+
+export async function outboxLength(): Promise<number> {
+  return (await openAppDb()).count('outbox');
+}
+
+/** Delay before the next try: doubling from 2 s to 10 min, with jitter so phones coming online together do not arrive together. */
+export function backoffMs(attempts: number, random = Math.random()): number {
+  const base = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (0.5 + random / 2));
+}
+
+async function post(events: TelemetryEvent[]): Promise<{ status: number; body: BatchResult | null }> {
+  const res = await fetch(ENDPOINT, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ events }) });
+  let body: BatchResult | null = null;
+  try { body = await res.json(); } catch { /* not JSON: treated by status */ }
+  return { status: res.status, body };
+}
+
+async function remove(ids: string[]) {
+  const db = await openAppDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  for (const id of ids) await tx.store.delete(id);
+  await tx.done;
+}
+
+async function postpone(ids: string[]) {
+  const db = await openAppDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  for (const id of ids) {
+    const item = await tx.store.get(id);
+    if (!item) continue;
+    const attempts = item.attempts + 1;
+    await tx.store.put({ ...item, attempts, nextAttemptAt: Date.now() + backoffMs(attempts) });
+  }
+  await tx.done;
+}
+
+/** Sends one group; on 413 halves it and tries each half. Returns false when the server could not be reached. */
+async function sendGroup(items: Array<{ id: string; event: unknown }>): Promise<boolean> {
+  let res: { status: number; body: BatchResult | null };
+  try {
+    res = await post(items.map((i) => i.event as TelemetryEvent));
+  } catch {
+    await postpone(items.map((i) => i.id));
+    return false;
+  }
+  if (res.status === 200 || res.status === 422) {
+    // Accepted, duplicates and rejected alike are done: a rejected event will never be accepted as it is.
+    if (res.status === 422 && res.body?.rejected?.length) console.warn('telemetry events rejected by the server', res.body.rejected);
+    await remove(items.map((i) => i.id));
+    return true;
+  }
+  if (res.status === 413 && items.length > 1) {
+    const half = Math.ceil(items.length / 2);
+    return (await sendGroup(items.slice(0, half))) && (await sendGroup(items.slice(half)));
+  }
+  if (res.status === 400 || res.status === 413) {
+    // The server will never take these bytes; keeping them would block the queue forever.
+    console.warn(`telemetry batch refused (${res.status}); dropped`, res.body);
+    await remove(items.map((i) => i.id));
+    return true;
+  }
+  await postpone(items.map((i) => i.id)); // 429, 5xx: try later
+  return res.status < 500 && res.status !== 429;
+}
+
+let flushing: Promise<void> | null = null;
+
+/** Sends everything that is due. Safe to call often: one flush at a time per tab, one tab at a time. */
+export function flush(): Promise<void> {
+  if (!navigator.onLine) return Promise.resolve();
+  flushing ??= (async () => {
+    const run = async () => {
+      const db = await openAppDb();
+      for (;;) {
+        const due = await db.getAllFromIndex('outbox', 'nextAttemptAt', IDBKeyRange.upperBound(Date.now()), Math.min(SEND_BATCH, MAX_BATCH_EVENTS));
+        if (!due.length) break;
+        const reached = await sendGroup(due);
+        changed();
+        if (!reached) break;
+      }
+    };
+    try {
+      if (navigator.locks) await navigator.locks.request('wildsight-outbox', run);
+      else await run();
+    } finally {
+      flushing = null;
+    }
+  })();
+  return flushing;
+}
+
+/** Flushes when the app starts, when the network comes back, and every 30 s while open. */
+export function startOutbox(): () => void {
+  const kick = () => void flush();
+  window.addEventListener('online', kick);
+  const timer = setInterval(kick, 30_000);
+  kick();
+  return () => { window.removeEventListener('online', kick); clearInterval(timer); };
+}
