@@ -1,0 +1,67 @@
+/** Evaluation of a classifier's probabilities against labels: the figures the retraining gate compares. */
+
+export interface Evaluation {
+  n: number;
+  top1: number;
+  top5: number;
+  /** Recall per class index (NaN where the class has no examples). */
+  perClassRecall: number[];
+  macroF1: number;
+  /** Expected calibration error of the top-1 confidence (equal-width bins). */
+  ece: number;
+  /** Reliability diagram: per bin, mean confidence, accuracy and count. */
+  reliability: Array<{ lo: number; hi: number; confidence: number; accuracy: number; count: number }>;
+  /** Most frequent (true, predicted) confusions. */
+  confusions: Array<{ truth: number; predicted: number; count: number }>;
+}
+
+function topIndices(p: ArrayLike<number>, k: number): number[] {
+  const idx = Array.from({ length: p.length }, (_, i) => i);
+  idx.sort((a, b) => p[b] - p[a] || a - b);
+  return idx.slice(0, k);
+}
+
+export function evaluate(probs: ArrayLike<number>[], labels: ArrayLike<number>, classes: number, bins = 15): Evaluation {
+  const n = probs.length;
+  if (n !== labels.length) throw new RangeError('one label per prediction');
+  let top1 = 0, top5 = 0;
+  const tp = new Array(classes).fill(0), support = new Array(classes).fill(0), predicted = new Array(classes).fill(0);
+  const binConf = new Array(bins).fill(0), binAcc = new Array(bins).fill(0), binCount = new Array(bins).fill(0);
+  const confusion = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const p = probs[i];
+    const y = labels[i];
+    const best = topIndices(p, 5);
+    const hit = best[0] === y;
+    if (hit) top1++;
+    if (best.includes(y)) top5++;
+    support[y]++;
+    predicted[best[0]]++;
+    if (hit) tp[y]++;
+    else confusion.set(`${y}:${best[0]}`, (confusion.get(`${y}:${best[0]}`) ?? 0) + 1);
+    const conf = p[best[0]];
+    const b = Math.min(bins - 1, Math.floor(conf * bins));
+    binConf[b] += conf;
+    binAcc[b] += hit ? 1 : 0;
+    binCount[b]++;
+  }
+  const perClassRecall = support.map((s, k) => (s ? tp[k] / s : NaN));
+  // Macro-F1 over classes that occur in the labels or the predictions.
+  const f1s: number[] = [];
+  for (let k = 0; k < classes; k++) {
+    if (!support[k] && !predicted[k]) continue;
+    const precision = predicted[k] ? tp[k] / predicted[k] : 0;
+    const recall = support[k] ? tp[k] / support[k] : 0;
+    f1s.push(precision + recall ? (2 * precision * recall) / (precision + recall) : 0);
+  }
+  let ece = 0;
+  const reliability = binCount.map((count, b) => {
+    if (count) ece += (count / n) * Math.abs(binAcc[b] / count - binConf[b] / count);
+    return { lo: b / bins, hi: (b + 1) / bins, confidence: count ? binConf[b] / count : NaN, accuracy: count ? binAcc[b] / count : NaN, count };
+  });
+  const confusions = [...confusion.entries()]
+    .map(([key, count]) => { const [truth, pred] = key.split(':').map(Number); return { truth, predicted: pred, count }; })
+    .sort((a, b) => b.count - a.count || a.truth - b.truth)
+    .slice(0, 20);
+  return { n, top1: n ? top1 / n : NaN, top5: n ? top5 / n : NaN, perClassRecall, macroF1: f1s.length ? f1s.reduce((a, b) => a + b, 0) / f1s.length : NaN, ece, reliability, confusions };
+}
