@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm test: the whole suite on a fresh machine. Installs Debian's Chromium if
 # it is missing, builds the models and the app, then runs the unit and
-# integration tests (vitest) and the browser tests (Playwright), and ends
+# integration tests (vitest, with a local PostgreSQL for the storage suites)
+# and the browser tests (Playwright), and ends
 # with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,18 @@ if ! command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null || { echo "could not install chromium"; exit 1; }
+fi
+
+# PostgreSQL for the server's storage tests (they run on SQLite and on
+# PostgreSQL). As root, start a local one; otherwise the caller provides it.
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    TEST_DATABASE_URL=$(bash scripts/pg-test-setup.sh | tail -n1) || { echo "could not set up PostgreSQL for the tests"; exit 1; }
+    export TEST_DATABASE_URL
+  else
+    echo "TEST_DATABASE_URL is not set: run \`sudo bash scripts/pg-test-setup.sh\` and export the URL it prints"
+    exit 1
+  fi
 fi
 
 set -e

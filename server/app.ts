@@ -1,10 +1,18 @@
 /** Builds the Fastify app: plugins first, then routes. */
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import security from './plugins/external/security.ts';
+import errors from './plugins/app/errors.ts';
+import validator from './plugins/app/validator.ts';
+import metrics from './plugins/app/metrics.ts';
 import registry from './plugins/app/registry.ts';
+import storage from './plugins/app/storage.ts';
+import taxa from './plugins/app/taxa.ts';
 import health from './routes/health.ts';
-import models from './routes/api/models.ts';
+import metricsRoute from './routes/metrics.ts';
+import api from './routes/api/index.ts';
 import staticFiles from './routes/static.ts';
+import { configFromEnv } from './config.ts';
+import type { FeedbackStore } from './storage/types.ts';
 import { DIST_DIR, REGISTRY_DIR, TAXONOMY_FILE } from '../node/paths.ts';
 
 export interface AppOptions {
@@ -12,16 +20,53 @@ export interface AppOptions {
   registryDir?: string;
   taxonomyFile?: string;
   logger?: FastifyServerOptions['logger'];
+  /** An open feedback store (the caller closes it). Otherwise one is opened from the options below or the environment. */
+  store?: FeedbackStore;
+  /** SQLite file folder when no database URL is given (env DATA_DIR, default ./data). */
+  dataDir?: string;
+  /** PostgreSQL URL (env DATABASE_URL); SQLite when unset. */
+  databaseUrl?: string;
+  /** PostgreSQL schema for the tables (env DATABASE_SCHEMA), created if missing. */
+  databaseSchema?: string;
+  /** Bearer token for /v1/admin/ (env ADMIN_TOKEN); null turns the admin API off. */
+  adminToken?: string | null;
+  /** API requests per minute per client (env RATE_LIMIT_MAX, default 600). */
+  rateLimitMax?: number;
 }
 
 export async function buildApp(opts: AppOptions = {}) {
+  const env = configFromEnv();
   const distDir = opts.distDir ?? DIST_DIR;
   const registryDir = opts.registryDir ?? REGISTRY_DIR;
   const app = Fastify({ logger: opts.logger ?? { level: process.env.LOG_LEVEL ?? 'info' }, bodyLimit: 1024 * 1024 });
-  await app.register(security);
-  await app.register(registry, { registryDir });
-  await app.register(health, { distDir });
-  await app.register(models);
-  await app.register(staticFiles, { distDir, registryDir, taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
+  try {
+    await app.register(errors);
+    await app.register(validator);
+    await app.register(metrics);
+    await app.register(security);
+    await app.register(registry, { registryDir });
+    await app.register(storage, {
+      store: opts.store,
+      config: {
+        // An explicit dataDir means SQLite there, whatever DATABASE_URL says.
+        databaseUrl: opts.databaseUrl ?? (opts.dataDir ? undefined : env.databaseUrl),
+        databaseSchema: opts.databaseSchema ?? env.databaseSchema,
+        dataDir: opts.dataDir ?? env.dataDir,
+      },
+    });
+    await app.register(taxa, { taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
+    await app.register(health, { distDir });
+    await app.register(metricsRoute);
+    await app.register(api, {
+      rateLimitMax: opts.rateLimitMax ?? env.rateLimitMax,
+      adminToken: opts.adminToken === undefined ? env.adminToken : opts.adminToken,
+    });
+    await app.register(staticFiles, { distDir, registryDir, taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
+    await app.ready();
+  } catch (err) {
+    // Whatever opened (a database pool) is closed again before the error goes up.
+    await app.close().catch(() => {});
+    throw err;
+  }
   return app;
 }

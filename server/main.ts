@@ -2,7 +2,14 @@
 import { buildApp } from './app.ts';
 
 export async function startServer(port = Number(process.env.PORT ?? 8080), host = process.env.HOST ?? '127.0.0.1') {
-  const app = await buildApp();
+  let app;
+  try {
+    app = await buildApp();
+  } catch (err) {
+    // Bad settings or an unreachable database: say so plainly and stop.
+    console.error(`Wildsight could not start: ${(err as Error).message}`);
+    process.exit(1);
+  }
   const close = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     await app.close();

@@ -1,4 +1,4 @@
-/** /healthz: the process answers. /readyz: it can serve the app and its models. */
+/** /healthz: the process answers. /readyz: it can serve the app and its models, and store feedback. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +12,11 @@ export default async function health(app: FastifyInstance, opts: { distDir: stri
       for (const file of app.registry.problems()) problems.push(`model file missing or altered: ${file} (run \`npm run models:build\`)`);
     } catch (err) {
       problems.push(`model registry unreadable: ${(err as Error).message}`);
+    }
+    try {
+      await app.store.ping();
+    } catch (err) {
+      problems.push(`feedback database unreachable (${app.store.kind}): ${(err as Error).message}`);
     }
     if (problems.length) return reply.code(503).send({ status: 'not ready', problems });
     return { status: 'ready' };

@@ -1,0 +1,322 @@
+/**
+ * What the app sends to the feedback server: anonymized identification
+ * events and user corrections, batched. Shared by the client (which builds
+ * and queues them) and the server (which validates and stores them), so both
+ * read the same schema.
+ *
+ * Privacy is decided here, not by trust in the client: times are truncated
+ * to the hour, locations must already sit on a 0.2-degree grid, photos are
+ * opt-in and may not carry Exif, and every object is closed
+ * (additionalProperties: false) so nothing outside this schema is stored.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { probeImage } from './image-probe.ts';
+
+/** Most events in one POST; the outbox sends bigger queues in several batches. */
+export const MAX_BATCH_EVENTS = 500;
+/** Size of a location cell in degrees (about 22 km of latitude). */
+export const LOCATION_CELL_DEG = 0.2;
+/** How far from the grid a coordinate may be (float noise from rounding on the client). */
+export const GRID_TOLERANCE = 1e-6;
+/** Largest side of an opt-in photo, in pixels. */
+export const MAX_PHOTO_SIDE = 1024;
+/** A 1024 x 1024 JPEG is well under 1.5 MB; base64 adds a third. */
+export const MAX_PHOTO_BASE64_CHARS = 2_000_000;
+/** Longest accepted embedding, whatever the model (the manifest gives the exact size). */
+export const MAX_EMBEDDING_LENGTH = 4096;
+/** Ten minutes: any stage slower than this is a broken clock, not a slow phone. */
+export const MAX_TIMING_MS = 600_000;
+
+// Version 4 only: ids are random, so they say nothing about the device or the time.
+export const UUID_V4_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$';
+export const HOUR_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:00:00(\\.000)?Z$';
+
+const Uuid = Type.String({ pattern: UUID_V4_PATTERN });
+const Semver = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' });
+const Hour = Type.String({ pattern: HOUR_PATTERN, description: 'ISO time truncated to the hour, UTC' });
+const Ms = Type.Number({ minimum: 0, maximum: MAX_TIMING_MS });
+const Probability = Type.Number({ minimum: 0, maximum: 1 });
+const TaxonId = Type.String({ minLength: 1, maxLength: 120 });
+const AppVersion = Type.String({ minLength: 1, maxLength: 64 });
+const closed = { additionalProperties: false } as const;
+
+export const BackendSchema = Type.Union([Type.Literal('webgpu'), Type.Literal('wasm'), Type.Literal('node')]);
+
+export const TimingsSchema = Type.Object({ decodeMs: Ms, preprocessMs: Ms, inferenceMs: Ms, totalMs: Ms }, closed);
+
+export const IdentificationEventSchema = Type.Object({
+  type: Type.Literal('identification'),
+  /** Random per event; the idempotency key, so a resent batch stores nothing twice. */
+  eventId: Uuid,
+  /** Random per install and resettable by the user; never derived from the device. */
+  installId: Uuid,
+  modelVersion: Semver,
+  backend: BackendSchema,
+  timings: TimingsSchema,
+  top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
+  otherProbability: Probability,
+  abstain: Type.Boolean(),
+  appVersion: AppVersion,
+  hour: Hour,
+}, closed);
+
+export const PhotoSchema = Type.Object({
+  mimeType: Type.Literal('image/jpeg'),
+  dataBase64: Type.String({ minLength: 4, maxLength: MAX_PHOTO_BASE64_CHARS }),
+  width: Type.Integer({ minimum: 1, maximum: MAX_PHOTO_SIDE }),
+  height: Type.Integer({ minimum: 1, maximum: MAX_PHOTO_SIDE }),
+}, closed);
+
+export const LocationSchema = Type.Object({
+  lat: Type.Number({ minimum: -90, maximum: 90 }),
+  lon: Type.Number({ minimum: -180, maximum: 180 }),
+}, closed);
+
+export const CorrectionEventSchema = Type.Object({
+  type: Type.Literal('correction'),
+  eventId: Uuid,
+  installId: Uuid,
+  /** The identification event this correction is about. */
+  correctsEventId: Uuid,
+  verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
+  /** A taxon the server knows (GET /v1/taxa). Exactly one of taxonId and proposedName. */
+  taxonId: Type.Optional(TaxonId),
+  /** A species the model does not know yet, in the user's words; only with verdict "corrected". */
+  proposedName: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+  modelVersion: Semver,
+  /** The model's embedding of the photo; its length is the model version's embeddingSize. */
+  embedding: Type.Array(Type.Number(), { minItems: 1, maxItems: MAX_EMBEDDING_LENGTH }),
+  appVersion: AppVersion,
+  hour: Hour,
+  photo: Type.Optional(PhotoSchema),
+  location: Type.Optional(LocationSchema),
+}, closed);
+
+export const TelemetryEventSchema = Type.Union([IdentificationEventSchema, CorrectionEventSchema]);
+
+export const EventBatchSchema = Type.Object({
+  events: Type.Array(TelemetryEventSchema, { minItems: 1, maxItems: MAX_BATCH_EVENTS }),
+}, closed);
+
+export type Backend = Static<typeof BackendSchema>;
+export type IdentificationEvent = Static<typeof IdentificationEventSchema>;
+export type CorrectionEvent = Static<typeof CorrectionEventSchema>;
+export type TelemetryEvent = Static<typeof TelemetryEventSchema>;
+export type EventBatch = Static<typeof EventBatchSchema>;
+export type EventPhoto = Static<typeof PhotoSchema>;
+export type EventLocation = Static<typeof LocationSchema>;
+
+/** The server's answer to POST /v1/events (200 when nothing was rejected, 422 otherwise). */
+export const RejectedEventSchema = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  eventId: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.String(),
+  message: Type.String(),
+});
+export const BatchResultSchema = Type.Object({
+  /** Events stored by this request. */
+  accepted: Type.Integer({ minimum: 0 }),
+  /** Valid events that were already stored (a resent batch); safe to drop from the outbox. */
+  duplicates: Type.Integer({ minimum: 0 }),
+  /** Events that will never be accepted as they are; drop them too. */
+  rejected: Type.Array(RejectedEventSchema),
+});
+export type RejectedEvent = Static<typeof RejectedEventSchema>;
+export type BatchResult = Static<typeof BatchResultSchema>;
+
+/** `2024-05-01T14:37:12.345Z` -> `2024-05-01T14:00:00.000Z`: when, to the hour, and no finer. */
+export function truncateToHour(date: Date | number | string): string {
+  const d = new Date(date);
+  if (Number.isNaN(d.getTime())) throw new RangeError(`not a valid time: ${String(date)}`);
+  d.setUTCMinutes(0, 0, 0);
+  return d.toISOString();
+}
+
+/** Rounds to a number of decimals that float noise cannot reach (0.2 * 3 = 0.6000000000000001). */
+const clean = (x: number) => Number(x.toFixed(9)) + 0; // + 0 turns -0 into 0
+
+/**
+ * The centre of the grid cell a point falls in, so the server only ever sees
+ * a cell (about 22 x 22 km at 0.2 degrees), never the place itself.
+ * Longitude wraps so 179.95 becomes -180 rather than 180.
+ */
+export function roundToCell(lat: number, lon: number, cellDeg = LOCATION_CELL_DEG): { lat: number; lon: number } {
+  if (!Number.isFinite(lat) || !Number.isFinite(lon)) throw new RangeError('latitude and longitude must be finite numbers');
+  if (!(cellDeg > 0)) throw new RangeError('cell size must be positive');
+  const clampedLat = Math.max(-90, Math.min(90, lat));
+  let cellLon = Math.round(lon / cellDeg) * cellDeg;
+  cellLon = ((((cellLon + 180) % 360) + 360) % 360) - 180;
+  return { lat: clean(Math.round(clampedLat / cellDeg) * cellDeg), lon: clean(cellLon) };
+}
+
+/** True when the value is a whole number of cells, within float noise. */
+export function onGrid(value: number, cellDeg = LOCATION_CELL_DEG, tolerance = GRID_TOLERANCE): boolean {
+  return Math.abs(value - Math.round(value / cellDeg) * cellDeg) <= tolerance;
+}
+
+/** What the server knows that the schema alone cannot: taxa and model versions. */
+export interface ValidationContext {
+  taxonIds: ReadonlySet<string>;
+  /** Model version -> its embedding length (outputs.embeddingSize in the manifest). */
+  embeddingSizes: ReadonlyMap<string, number>;
+}
+
+export type RejectReason =
+  | 'not-an-object'
+  | 'unknown-type'
+  | 'invalid-event'
+  | 'invalid-hour'
+  | 'unknown-model-version'
+  | 'unknown-taxon'
+  | 'duplicate-taxon'
+  | 'invalid-probabilities'
+  | 'embedding-not-finite'
+  | 'embedding-length'
+  | 'taxon-xor-proposed'
+  | 'proposed-needs-corrected'
+  | 'corrects-itself'
+  | 'photo-invalid'
+  | 'photo-exif'
+  | 'photo-dimensions'
+  | 'location-off-grid';
+
+export type ValidationResult = { ok: true } | { ok: false; reason: RejectReason; message: string };
+
+const fail = (reason: RejectReason, message: string): ValidationResult => ({ ok: false, reason, message });
+
+function schemaProblem(schema: TSchema, event: unknown): string | null {
+  // Check is several times faster than walking the errors, and most events
+  // are fine. (No TypeCompiler: it needs eval, which the app's CSP forbids.)
+  if (Value.Check(schema, event)) return null;
+  // The first problem only: one clear sentence beats twenty.
+  const first = Value.Errors(schema, event).First();
+  return first ? `${first.path || '/'}: ${first.message}` : null;
+}
+
+/** Probabilities are a softmax over the launch taxa and "other", so top-5 plus other cannot pass 1 (beyond float noise). */
+const PROBABILITY_SLACK = 1e-3;
+
+/**
+ * Checks one event fully: its schema, then what the schema cannot say
+ * (known taxa and model versions, embedding length, photo bytes, grid).
+ * Pure and synchronous; the server calls it on each event of a batch so one
+ * bad event is reported by index and the others are still stored.
+ */
+export function validateEvent(event: unknown, ctx: ValidationContext): ValidationResult {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return fail('not-an-object', 'each event must be a JSON object');
+  const type = (event as { type?: unknown }).type;
+  if (type !== 'identification' && type !== 'correction') {
+    return fail('unknown-type', `event type must be "identification" or "correction", got ${JSON.stringify(type) ?? 'nothing'}`);
+  }
+
+  // Checked before the schema so a NaN that JSON turned into null (or a
+  // string) gets its own reason instead of a generic type error.
+  const embedding = (event as { embedding?: unknown }).embedding;
+  if (type === 'correction' && Array.isArray(embedding)) {
+    const bad = embedding.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (bad >= 0) return fail('embedding-not-finite', `embedding[${bad}] is ${JSON.stringify(embedding[bad]) ?? 'undefined'}; every value must be a finite number`);
+  }
+
+  const schema = type === 'identification' ? IdentificationEventSchema : CorrectionEventSchema;
+  const problem = schemaProblem(schema, event);
+  if (problem) return fail('invalid-event', problem);
+  const e = event as TelemetryEvent;
+
+  // The pattern lets through impossible times such as month 13.
+  if (Number.isNaN(Date.parse(e.hour))) return fail('invalid-hour', `hour "${e.hour}" is not a real time`);
+  const embeddingSize = ctx.embeddingSizes.get(e.modelVersion);
+  if (embeddingSize === undefined) {
+    return fail('unknown-model-version', `model version ${e.modelVersion} is unknown (known: ${[...ctx.embeddingSizes.keys()].join(', ') || 'none'})`);
+  }
+
+  return e.type === 'identification' ? checkIdentification(e, ctx) : checkCorrection(e, ctx, embeddingSize);
+}
+
+function checkIdentification(e: IdentificationEvent, ctx: ValidationContext): ValidationResult {
+  const seen = new Set<string>();
+  for (const [i, s] of e.top5.entries()) {
+    if (!ctx.taxonIds.has(s.taxonId)) return fail('unknown-taxon', `top5[${i}].taxonId "${s.taxonId}" is not a known taxon`);
+    if (seen.has(s.taxonId)) return fail('duplicate-taxon', `top5[${i}].taxonId "${s.taxonId}" appears twice`);
+    seen.add(s.taxonId);
+  }
+  const total = e.top5.reduce((sum, s) => sum + s.p, e.otherProbability);
+  if (total > 1 + PROBABILITY_SLACK) return fail('invalid-probabilities', `top5 probabilities plus otherProbability add up to ${total.toFixed(4)}, more than 1`);
+  return { ok: true };
+}
+
+function checkCorrection(e: CorrectionEvent, ctx: ValidationContext, embeddingSize: number): ValidationResult {
+  if (e.correctsEventId.toLowerCase() === e.eventId.toLowerCase()) return fail('corrects-itself', 'correctsEventId must name the identification event, not the correction itself');
+  const hasTaxon = e.taxonId !== undefined;
+  const hasProposed = e.proposedName !== undefined;
+  if (hasTaxon === hasProposed) return fail('taxon-xor-proposed', 'give exactly one of taxonId (a known taxon) and proposedName (a new one)');
+  if (hasTaxon && !ctx.taxonIds.has(e.taxonId!)) return fail('unknown-taxon', `taxonId "${e.taxonId}" is not a known taxon; send proposedName for a species the app does not list`);
+  if (hasProposed) {
+    if (e.verdict !== 'corrected') return fail('proposed-needs-corrected', 'a proposedName can only come with verdict "corrected"');
+    // Names are shown to reviewers; control characters have no place in them.
+    if (!e.proposedName!.trim() || /[\u0000-\u001f\u007f]/.test(e.proposedName!)) return fail('invalid-event', 'proposedName must be printable text, not blank');
+  }
+  if (e.embedding.length !== embeddingSize) {
+    return fail('embedding-length', `embedding has ${e.embedding.length} values; model ${e.modelVersion} produces ${embeddingSize}`);
+  }
+  if (e.photo) {
+    const photo = checkPhoto(e.photo);
+    if (!photo.ok) return photo;
+  }
+  if (e.location && (!onGrid(e.location.lat) || !onGrid(e.location.lon))) {
+    return fail('location-off-grid', `location (${e.location.lat}, ${e.location.lon}) is not on the ${LOCATION_CELL_DEG}-degree grid; round it with roundToCell before sending`);
+  }
+  return { ok: true };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes standard base64 in browser and Node alike (atob is in both). */
+export function decodeBase64(text: string): Uint8Array | null {
+  if (!BASE64.test(text)) return null;
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/**
+ * The kinds of APP1 segments in a JPEG before its image data: "exif" (camera,
+ * time and often GPS) and "xmp" (which can carry the same). Walks the
+ * segment headers only, so it costs nothing for big files.
+ */
+export function jpegMetadataSegments(b: Uint8Array): Array<'exif' | 'xmp' | 'other'> {
+  const found: Array<'exif' | 'xmp' | 'other'> = [];
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return found;
+  let at = 2;
+  while (at + 4 <= b.length) {
+    if (b[at] !== 0xff) break;
+    const marker = b[at + 1];
+    if (marker === 0xff) { at += 1; continue; }
+    if (marker === 0xd9 || marker === 0xda) break; // end of image, start of scan
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; }
+    const len = (b[at + 2] << 8) | b[at + 3];
+    if (len < 2) break;
+    if (marker === 0xe1) {
+      const id = String.fromCharCode(...b.subarray(at + 4, Math.min(at + 4 + 29, b.length)));
+      found.push(id.startsWith('Exif\0') ? 'exif' : id.startsWith('http://ns.adobe.com/xap/') ? 'xmp' : 'other');
+    }
+    at += 2 + len;
+  }
+  return found;
+}
+
+function checkPhoto(photo: EventPhoto): ValidationResult {
+  const bytes = decodeBase64(photo.dataBase64);
+  if (!bytes) return fail('photo-invalid', 'photo.dataBase64 is not valid base64');
+  const probe = probeImage(bytes);
+  if (!probe.ok || probe.probe.format !== 'jpeg') return fail('photo-invalid', 'photo.dataBase64 is not a readable JPEG');
+  if (!probe.probe.complete) return fail('photo-invalid', 'the JPEG in photo.dataBase64 is cut off (no end marker)');
+  const app1 = jpegMetadataSegments(bytes);
+  if (app1.includes('exif')) return fail('photo-exif', 'the photo carries Exif metadata (which can hold GPS position and time); re-encode it without metadata before sending');
+  if (app1.length) return fail('photo-exif', 'the photo carries an APP1 metadata segment (XMP); re-encode it without metadata before sending');
+  if (probe.probe.width !== photo.width || probe.probe.height !== photo.height) {
+    return fail('photo-dimensions', `the JPEG is ${probe.probe.width} x ${probe.probe.height} but photo says ${photo.width} x ${photo.height}`);
+  }
+  return { ok: true };
+}

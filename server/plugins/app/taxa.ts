@@ -1,0 +1,94 @@
+/**
+ * What the server knows about taxa and model versions, for GET /v1/taxa and
+ * for validating events: the launch taxa from models/taxonomy.json, the
+ * proposed names reviewers have accepted, and each model version's
+ * embedding length from the registry manifest.
+ *
+ * The store and the manifest can change while the server runs (a reviewer
+ * accepts a name, a model is rebuilt), so both are re-read after a short
+ * time rather than once; a request never waits on more than one refresh.
+ */
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { loadTaxonomy } from '../../../node/registry.ts';
+import { RANKS, type Taxonomy } from '../../../core/taxonomy.ts';
+import type { ValidationContext } from '../../../core/telemetry.ts';
+
+export const TaxonEntrySchema = Type.Object({
+  id: Type.String(),
+  commonName: Type.String(),
+  scientificName: Type.Union([Type.String(), Type.Null()]),
+  rank: Type.Union([...RANKS.map((r) => Type.Literal(r)), Type.Null()]),
+  lineage: Type.Record(Type.String(), Type.String()),
+  /** launch: in the model; proposed: named by users, accepted by a reviewer, not in the model yet. */
+  source: Type.Union([Type.Literal('launch'), Type.Literal('proposed')]),
+});
+export const TaxaResponseSchema = Type.Object({ taxonomyVersion: Type.String(), taxa: Type.Array(TaxonEntrySchema) });
+export type TaxonEntry = Static<typeof TaxonEntrySchema>;
+export type TaxaResponse = Static<typeof TaxaResponseSchema>;
+
+export interface TaxaService {
+  list(): Promise<TaxaResponse>;
+  validationContext(): Promise<ValidationContext>;
+  /** Forget the cache (after a reviewer's decision). */
+  invalidate(): void;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { taxa: TaxaService }
+}
+
+/** "Eurasian Beaver" -> "proposed-eurasian-beaver": stable, and never clashes with a launch id. */
+export function proposedTaxonId(name: string): string {
+  const slug = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return `proposed-${slug || 'unnamed'}`;
+}
+
+const REFRESH_MS = 10_000;
+
+export default fp(async (app: FastifyInstance, opts: { taxonomyFile: string; refreshMs?: number }) => {
+  const taxonomy: Taxonomy = loadTaxonomy(opts.taxonomyFile);
+  const launch: TaxonEntry[] = taxonomy.taxa.map((t) => ({
+    id: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, lineage: { ...t.lineage } as Record<string, string>, source: 'launch',
+  }));
+  const refreshMs = opts.refreshMs ?? REFRESH_MS;
+
+  interface Snapshot { at: number; taxa: TaxonEntry[]; ctx: ValidationContext }
+  let current: Snapshot | null = null;
+  let loading: Promise<Snapshot> | null = null;
+
+  async function load(): Promise<Snapshot> {
+    let names: string[];
+    try {
+      names = await app.store.acceptedProposedNames();
+    } catch (err) {
+      // The launch taxa do not depend on the database: keep serving them (and
+      // the proposals known so far) and let the write itself report the outage.
+      app.log.warn({ err }, 'could not read accepted proposed taxa; using the last known list');
+      names = (current?.taxa ?? []).filter((t) => t.source === 'proposed').map((t) => t.commonName);
+    }
+    const proposed = new Map<string, TaxonEntry>();
+    for (const name of names) {
+      const id = proposedTaxonId(name);
+      if (!proposed.has(id)) proposed.set(id, { id, commonName: name, scientificName: null, rank: null, lineage: {}, source: 'proposed' });
+    }
+    const taxa = [...launch, ...proposed.values()];
+    let manifest = null;
+    try { manifest = app.registry.manifest(); } catch (err) { app.log.warn({ err }, 'model manifest unreadable; every event will be refused as of an unknown model version'); }
+    const embeddingSizes = new Map((manifest?.versions ?? []).map((v) => [v.version, v.outputs.embeddingSize] as const));
+    return { at: Date.now(), taxa, ctx: { taxonIds: new Set(taxa.map((t) => t.id)), embeddingSizes } };
+  }
+
+  async function snapshot(): Promise<Snapshot> {
+    if (current && Date.now() - current.at < refreshMs) return current;
+    loading ??= load().then((s) => { current = s; return s; }).finally(() => { loading = null; });
+    return loading;
+  }
+
+  app.decorate('taxa', {
+    list: async () => ({ taxonomyVersion: taxonomy.version, taxa: (await snapshot()).taxa }),
+    validationContext: async () => (await snapshot()).ctx,
+    invalidate: () => { current = null; },
+  } satisfies TaxaService);
+}, { name: 'taxa', dependencies: ['registry', 'storage'] });

@@ -1,0 +1,83 @@
+/**
+ * POST /v1/events: a batch of identification and correction events from
+ * one client's outbox.
+ *
+ * - The envelope ({ events: [...] }) is checked by schema: 400 if it is not
+ *   that shape, 413 if the body is over 4 MB or holds over 500 events.
+ * - Each event is then checked on its own (validateEvent). The valid ones
+ *   are stored in one transaction even when others are refused, so one bad
+ *   event never holds back the rest: 200 when all were fine, 422 listing
+ *   the refused ones by index otherwise.
+ * - Storing is idempotent by eventId: a resent batch answers 200 with the
+ *   events counted as duplicates. Either answer means "drop these from the
+ *   outbox"; only a 5xx or no answer means "send again".
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { MAX_BATCH_EVENTS, validateEvent, type BatchResult, type RejectedEvent, type TelemetryEvent } from '../../../core/telemetry.ts';
+import { HttpError } from '../../plugins/app/errors.ts';
+
+/** 500 corrections of 1280 values as JSON are about 3.5 MB; opt-in photos need batches of a few. */
+export const EVENTS_BODY_LIMIT = 4 * 1024 * 1024;
+
+// Items are left open here: a bad event is reported by its index (422),
+// not by failing the whole envelope (400).
+export const EventEnvelopeSchema = Type.Object({
+  events: Type.Array(Type.Unknown(), { minItems: 1 }),
+}, { additionalProperties: false });
+type Envelope = Static<typeof EventEnvelopeSchema>;
+
+const idOf = (e: unknown): string | null => {
+  const id = (e as { eventId?: unknown } | null)?.eventId;
+  return typeof id === 'string' ? id.slice(0, 64) : null;
+};
+
+export default async function events(app: FastifyInstance) {
+  app.post<{ Body: Envelope }>('/v1/events', {
+    bodyLimit: EVENTS_BODY_LIMIT,
+    schema: { body: EventEnvelopeSchema },
+    // Before the schema: a count over the limit is "too large", not "malformed".
+    preValidation: async (req) => {
+      // Fastify parses text/plain too; say what this route wants instead of "Expected object".
+      if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) {
+        throw new HttpError(415, 'unsupported media type', `content-type ${req.headers['content-type'] ?? '(none)'} is not accepted here; send application/json`);
+      }
+      const list = (req.body as { events?: unknown } | null)?.events;
+      if (Array.isArray(list) && list.length > MAX_BATCH_EVENTS) {
+        throw new HttpError(413, 'payload too large', `the batch has ${list.length} events; at most ${MAX_BATCH_EVENTS} are accepted per request, split the batch`);
+      }
+    },
+  }, async (req, reply) => {
+    const ctx = await app.taxa.validationContext();
+    const valid: TelemetryEvent[] = [];
+    const rejected: RejectedEvent[] = [];
+    req.body.events.forEach((event, index) => {
+      const check = validateEvent(event, ctx);
+      if (check.ok) valid.push(event as TelemetryEvent);
+      else rejected.push({ index, eventId: idOf(event), reason: check.reason, message: check.message });
+    });
+
+    let stored: TelemetryEvent[] = [];
+    let duplicates: TelemetryEvent[] = [];
+    if (valid.length) {
+      const end = app.metrics.storeBatchSeconds.startTimer({ backend: app.store.kind });
+      try {
+        ({ stored, duplicates } = await app.store.insertBatch(valid));
+      } catch (err) {
+        req.log.error({ err }, 'storing a batch failed');
+        // Nothing of the batch was committed (one transaction), so resending it all is right.
+        throw new HttpError(503, 'storage unavailable', 'the feedback store could not save this batch; nothing was stored, send it again later');
+      } finally {
+        end();
+      }
+    }
+
+    for (const e of stored) app.metrics.eventsStored.inc({ type: e.type });
+    for (const e of duplicates) app.metrics.eventsDuplicate.inc({ type: e.type });
+    for (const r of rejected) app.metrics.eventsRejected.inc({ reason: r.reason });
+    if (rejected.length) req.log.info({ rejected: rejected.slice(0, 10), count: rejected.length }, 'events refused');
+
+    const body: BatchResult = { accepted: stored.length, duplicates: duplicates.length, rejected };
+    return reply.code(rejected.length ? 422 : 200).send(body);
+  });
+}

@@ -1,0 +1,15 @@
+/** The JSON API under /v1/, behind the per-client rate limit. */
+import type { FastifyInstance } from 'fastify';
+import rateLimit from '../../plugins/external/rate-limit.ts';
+import models from './models.ts';
+import taxa from './taxa.ts';
+import events from './events.ts';
+import admin from './admin/index.ts';
+
+export default async function api(app: FastifyInstance, opts: { rateLimitMax: number; adminToken: string | null }) {
+  await app.register(rateLimit, { max: opts.rateLimitMax });
+  await app.register(models);
+  await app.register(taxa);
+  await app.register(events);
+  await app.register(admin, { adminToken: opts.adminToken });
+}

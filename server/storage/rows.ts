@@ -1,0 +1,75 @@
+/**
+ * The stored rows, as TypeBox schemas (the tests check real rows against
+ * them) and as the table types kysely checks queries with.
+ *
+ * Choices both backends share, so one set of queries serves both:
+ * - times are ISO 8601 UTC text (`2026-11-26T12:00:00.000Z`): they sort as
+ *   text, and SQLite has no time type;
+ * - payload is the event as JSON text, minus the bulky parts that have their
+ *   own columns or table (embedding, photo); PostgreSQL can still query it
+ *   with `payload::jsonb`;
+ * - the embedding is little-endian float32 bytes (BLOB / BYTEA): the model
+ *   computes in float32, so nothing is lost, and it is a quarter of the size
+ *   of JSON text (5 KB for 1280 values instead of about 20 KB);
+ * - booleans are integers 0/1, which both read back as numbers.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const CORRECTION_STATUSES = ['pending', 'accepted', 'rejected'] as const;
+export const CorrectionStatusSchema = Type.Union(CORRECTION_STATUSES.map((s) => Type.Literal(s)));
+export type CorrectionStatus = Static<typeof CorrectionStatusSchema>;
+
+const IsoTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' });
+
+/** Every accepted event, identification or correction: what arrived and when. */
+export const EventRowSchema = Type.Object({
+  event_id: Type.String(),
+  type: Type.Union([Type.Literal('identification'), Type.Literal('correction')]),
+  install_id: Type.String(),
+  model_version: Type.String(),
+  hour: IsoTime,
+  received_at: IsoTime,
+  payload: Type.String(),
+});
+
+/** The training signal: one row per correction, with its embedding. */
+export const CorrectionRowSchema = Type.Object({
+  event_id: Type.String(),
+  corrects_event_id: Type.String(),
+  taxon_id: Type.Union([Type.String(), Type.Null()]),
+  proposed_name: Type.Union([Type.String(), Type.Null()]),
+  verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
+  embedding: Type.Uint8Array(),
+  embedding_dim: Type.Integer({ minimum: 1 }),
+  model_version: Type.String(),
+  install_id: Type.String(),
+  /** Set by a reviewer; new corrections are pending. */
+  status: CorrectionStatusSchema,
+  has_photo: Type.Union([Type.Literal(0), Type.Literal(1)]),
+  cell_lat: Type.Union([Type.Number(), Type.Null()]),
+  cell_lon: Type.Union([Type.Number(), Type.Null()]),
+  hour: IsoTime,
+  received_at: IsoTime,
+});
+
+/** Opt-in photos, kept apart so listing corrections never drags image bytes along. */
+export const PhotoRowSchema = Type.Object({
+  event_id: Type.String(),
+  mime_type: Type.Literal('image/jpeg'),
+  width: Type.Integer({ minimum: 1 }),
+  height: Type.Integer({ minimum: 1 }),
+  bytes: Type.Uint8Array(),
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+  received_at: IsoTime,
+});
+
+export type EventRow = Static<typeof EventRowSchema>;
+export type CorrectionRow = Static<typeof CorrectionRowSchema>;
+export type PhotoRow = Static<typeof PhotoRowSchema>;
+
+/** The database as kysely sees it. */
+export interface Database {
+  events: EventRow;
+  corrections: CorrectionRow;
+  photos: PhotoRow;
+}

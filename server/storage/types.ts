@@ -1,0 +1,84 @@
+/**
+ * The feedback store: one interface, two backends (SQLite file by default,
+ * PostgreSQL when DATABASE_URL is set). Routes only ever see this interface.
+ * The records it returns are camelCase API shapes, defined as TypeBox
+ * schemas so the admin routes and their tests share them.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { TelemetryEvent } from '../../core/telemetry.ts';
+import { CorrectionStatusSchema, type CorrectionStatus } from './rows.ts';
+
+export type { CorrectionStatus } from './rows.ts';
+export { CORRECTION_STATUSES, CorrectionStatusSchema } from './rows.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const StoredEventSchema = Type.Object({
+  eventId: Type.String(),
+  type: Type.Union([Type.Literal('identification'), Type.Literal('correction')]),
+  installId: Type.String(),
+  modelVersion: Type.String(),
+  hour: Type.String(),
+  receivedAt: Type.String(),
+  /** The event as received, without embedding and photo (see the corrections record for those). */
+  payload: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const CorrectionRecordSchema = Type.Object({
+  eventId: Type.String(),
+  correctsEventId: Type.String(),
+  taxonId: Nullable(Type.String()),
+  proposedName: Nullable(Type.String()),
+  verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
+  modelVersion: Type.String(),
+  installId: Type.String(),
+  embeddingDim: Type.Integer(),
+  status: CorrectionStatusSchema,
+  hasPhoto: Type.Boolean(),
+  cell: Nullable(Type.Object({ lat: Type.Number(), lon: Type.Number() })),
+  hour: Type.String(),
+  receivedAt: Type.String(),
+});
+
+export const CorrectionExportSchema = Type.Composite([CorrectionRecordSchema, Type.Object({ embedding: Type.Array(Type.Number()) })]);
+
+export type StoredEvent = Static<typeof StoredEventSchema>;
+export type CorrectionRecord = Static<typeof CorrectionRecordSchema>;
+export type CorrectionExport = Static<typeof CorrectionExportSchema>;
+
+/** Where a page ended; pass it back to get the next page. Opaque to callers. */
+export interface PageCursor { receivedAt: string; eventId: string }
+
+export interface Page<T> { items: T[]; next: PageCursor | null }
+
+export interface InsertResult {
+  /** Events this call stored, in batch order. */
+  stored: TelemetryEvent[];
+  /** Events whose eventId was already stored (or came earlier in the same batch); nothing was written for them. */
+  duplicates: TelemetryEvent[];
+}
+
+export interface FeedbackStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where the data lives, for logs (a file path, or the database without its password). */
+  readonly location: string;
+  /** Creates or updates the tables; safe to run on every start and from several processes. */
+  migrate(): Promise<void>;
+  /**
+   * Stores validated events in one transaction: all of them or none.
+   * Idempotent by eventId, so a resent batch stores nothing new.
+   */
+  insertBatch(events: readonly TelemetryEvent[], receivedAt?: Date): Promise<InsertResult>;
+  listEvents(q: { type?: StoredEvent['type']; limit: number; after?: PageCursor }): Promise<Page<StoredEvent>>;
+  listCorrections(q: { status?: CorrectionStatus; limit: number; after?: PageCursor }): Promise<Page<CorrectionRecord>>;
+  /** Every correction with its embedding, in arrival order, read a page at a time so memory stays flat. */
+  exportCorrections(pageSize?: number): AsyncIterable<CorrectionExport>;
+  getPhoto(eventId: string): Promise<{ mimeType: string; bytes: Uint8Array; sha256: string } | null>;
+  /** A reviewer's decision; false when there is no such correction. */
+  setCorrectionStatus(eventId: string, status: CorrectionStatus): Promise<boolean>;
+  /** Names proposed by users that a reviewer accepted: new taxa the model does not know yet. */
+  acceptedProposedNames(): Promise<string[]>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
