@@ -1,5 +1,9 @@
 import { defineConfig } from '@playwright/test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from './e2e/chromium.ts';
+import { E2E_ADMIN_TOKEN } from './e2e/admin.ts';
 
 const PORT = Number(process.env.E2E_PORT ?? 8181);
 const CHROMIUM = CHROMIUM_PATH;
@@ -26,7 +30,8 @@ export default defineConfig({
   webServer: {
     command: 'npx tsx server/main.ts',
     url: `http://127.0.0.1:${PORT}/readyz`,
-    env: { PORT: String(PORT), LOG_LEVEL: 'warn' },
+    // A fresh SQLite store for every run, and an admin token the tests use to check what arrived.
+    env: { PORT: String(PORT), LOG_LEVEL: 'warn', ADMIN_TOKEN: E2E_ADMIN_TOKEN, DATA_DIR: process.env.E2E_DATA_DIR ?? mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-')) },
     reuseExistingServer: false,
     timeout: 60_000,
   },
