@@ -24,6 +24,26 @@ export const InputSpecSchema = Type.Object({
   maxBatch: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
 });
 
+const RankSchema = Type.Union(['species', 'genus', 'family', 'order', 'class', 'phylum'].map((r) => Type.Literal(r)));
+
+/** A taxon a version knows beyond the launch taxonomy (added by retraining from accepted corrections). */
+export const ExtraTaxonSchema = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  commonName: Type.String({ minLength: 1 }),
+  scientificName: Type.String(),
+  rank: RankSchema,
+  lineage: Type.Record(Type.String(), Type.String()),
+  note: Type.Optional(Type.String()),
+});
+
+/** Where a version came from: its parent, the data it was trained on, the code that made it. */
+export const LineageSchema = Type.Object({
+  parent: Type.Optional(Semver),
+  data: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  commit: Type.Optional(Type.String()),
+  run: Type.Optional(Type.String()),
+});
+
 export const ModelVersionSchema = Type.Object({
   version: Semver,
   /** Path of the ONNX file relative to the registry folder. */
@@ -43,6 +63,13 @@ export const ModelVersionSchema = Type.Object({
   abstainThreshold: Type.Number({ minimum: 0, maximum: 1 }),
   calibration: Type.Optional(Type.Object({ dataset: Type.String(), n: Type.Integer(), objective: Type.String() })),
   taxonomyVersion: Type.String(),
+  /** Labels that are not launch taxa, described here so every client can name them. */
+  extraTaxa: Type.Optional(Type.Array(ExtraTaxonSchema)),
+  /** Evaluation figures recorded at registration (e.g. top1, top5, macroF1, ece on the evaluation set). */
+  metrics: Type.Optional(Type.Record(Type.String(), Type.Number())),
+  lineage: Type.Optional(LineageSchema),
+  /** Softmax temperature folded into the exported logits (1 when none). */
+  temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   createdAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
 });
 
@@ -55,6 +82,7 @@ export const ManifestSchema = Type.Object({
 export type ModelInput = Static<typeof InputSpecSchema>;
 export type ModelVersion = Static<typeof ModelVersionSchema>;
 export type Manifest = Static<typeof ManifestSchema>;
+export type ExtraTaxon = Static<typeof ExtraTaxonSchema>;
 
 /** The text whose sha256 is labelsSha256: one label a line, no trailing newline. */
 export const labelsText = (labels: readonly string[]) => labels.join('\n');

@@ -32,8 +32,13 @@ export interface TaxonIndex {
   byId: Map<string, Taxon>;
 }
 
-export function indexTaxonomy(taxonomy: Taxonomy): TaxonIndex {
+/**
+ * Indexes the taxonomy, plus taxa a model version adds beyond it (its
+ * extraTaxa), so every label of that version can be named.
+ */
+export function indexTaxonomy(taxonomy: Taxonomy, extra: readonly Taxon[] = []): TaxonIndex {
   const byId = new Map<string, Taxon>();
+  if (extra.length) taxonomy = { ...taxonomy, taxa: [...taxonomy.taxa, ...extra] };
   for (const t of taxonomy.taxa) {
     if (byId.has(t.id)) throw new Error(`duplicate taxon id "${t.id}"`);
     byId.set(t.id, t);

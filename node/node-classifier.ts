@@ -11,7 +11,7 @@ import { resampleCrop } from '../core/resample.ts';
 import { resizeCropPlan, pixelsToTensor } from '../core/preprocess.ts';
 import { interpret, type Prediction } from '../core/postprocess.ts';
 import type { ModelVersion } from '../core/manifest.ts';
-import type { TaxonIndex } from '../core/taxonomy.ts';
+import type { Taxon, TaxonIndex } from '../core/taxonomy.ts';
 import { loadTaxonIndex, loadVersion } from './registry.ts';
 
 /**
@@ -54,7 +54,7 @@ export class NodeClassifier {
 
   static async load(opts: { version?: string; threads?: number; registryDir?: string } = {}): Promise<NodeClassifier> {
     const { model, bytes } = loadVersion(opts.version, opts.registryDir);
-    return NodeClassifier.fromBytes(model, bytes, loadTaxonIndex(), opts.threads);
+    return NodeClassifier.fromBytes(model, bytes, loadTaxonIndex(undefined, (model.extraTaxa ?? []) as Taxon[]), opts.threads);
   }
 
   static async fromBytes(model: ModelVersion, bytes: Uint8Array, taxa: TaxonIndex, threads = 1): Promise<NodeClassifier> {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { validateManifest, findVersion, type Manifest, type ModelVersion } from '../core/manifest.ts';
-import { indexTaxonomy, type Taxonomy, type TaxonIndex } from '../core/taxonomy.ts';
+import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../core/taxonomy.ts';
 import { REGISTRY_DIR, TAXONOMY_FILE } from './paths.ts';
 
 export const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
@@ -39,8 +39,32 @@ export function loadTaxonomy(file = TAXONOMY_FILE): Taxonomy {
   return JSON.parse(readFileSync(file, 'utf8')) as Taxonomy;
 }
 
-export function loadTaxonIndex(file = TAXONOMY_FILE): TaxonIndex {
-  return indexTaxonomy(loadTaxonomy(file));
+export function loadTaxonIndex(file = TAXONOMY_FILE, extra: readonly Taxon[] = []): TaxonIndex {
+  return indexTaxonomy(loadTaxonomy(file), extra);
+}
+
+/**
+ * Adds a new version to the registry: writes its ONNX file under
+ * <version>/model.onnx, then the manifest (atomically). The version must be
+ * new; sha256 and bytes are computed here from the bytes written.
+ */
+export function registerVersion(bytes: Uint8Array, meta: Omit<ModelVersion, 'file' | 'sha256' | 'bytes'>, dir = REGISTRY_DIR): ModelVersion {
+  const manifest = readManifest(dir);
+  if (!manifest) throw new Error(`no model registry at ${dir}; run \`npm run models:build\` first`);
+  if (manifest.versions.some((v) => v.version === meta.version)) throw new Error(`model version ${meta.version} is already registered`);
+  const entry: ModelVersion = { ...meta, file: `${meta.version}/model.onnx`, sha256: sha256(bytes), bytes: bytes.length };
+  mkdirSync(path.join(dir, meta.version), { recursive: true });
+  const tmp = path.join(dir, `${entry.file}.tmp`);
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path.join(dir, entry.file));
+  writeManifest({ ...manifest, versions: [...manifest.versions, entry] }, dir);
+  return entry;
+}
+
+/** The next free patch/minor version after the newest registered one (semver order). */
+export function nextVersion(manifest: Manifest, bump: 'minor' | 'patch' = 'minor'): string {
+  const newest = manifest.versions.map((v) => v.version.split('.').map(Number)).sort((a, b) => b[0] - a[0] || b[1] - a[1] || b[2] - a[2])[0];
+  return bump === 'minor' ? `${newest[0]}.${newest[1] + 1}.0` : `${newest[0]}.${newest[1]}.${newest[2] + 1}`;
 }
 
 export function loadVersion(version?: string, dir = REGISTRY_DIR): { manifest: Manifest; model: ModelVersion; bytes: Uint8Array } {

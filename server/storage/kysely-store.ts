@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { decodeBase64, type CorrectionEvent, type TelemetryEvent } from '../../core/telemetry.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
-import { migrateToLatest, type Flavor } from './migrations.ts';
+import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import type { CorrectionRow, Database, EventRow, PhotoRow } from './rows.ts';
 import type { CorrectionExport, CorrectionRecord, CorrectionStatus, FeedbackStore, InsertResult, Page, PageCursor, StoredEvent } from './types.ts';
 

@@ -5,7 +5,7 @@
  */
 import type * as OrtNs from 'onnxruntime-web';
 import { validateManifest, findVersion, type ModelVersion } from '../../core/manifest.ts';
-import { indexTaxonomy, type Taxonomy, type TaxonIndex } from '../../core/taxonomy.ts';
+import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../../core/taxonomy.ts';
 import type { Backend, EngineInfo, EngineOptions } from './types.ts';
 import { loadModel } from './model-store.ts';
 
@@ -92,7 +92,7 @@ export class Engine {
       embeddingSize: model.outputs.embeddingSize,
       maxBatch: model.input.maxBatch,
     };
-    const engine = new Engine(info, model, indexTaxonomy(taxonomy), ort, session);
+    const engine = new Engine(info, model, indexTaxonomy(taxonomy, (model.extraTaxa ?? []) as Taxon[]), ort, session);
     if (opts.warmUp !== false) {
       const w0 = performance.now();
       const s = model.input.size;

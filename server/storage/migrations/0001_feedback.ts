@@ -1,16 +1,8 @@
-/**
- * Schema migrations, kept in code (not files found at run time) so a bundle
- * or a container carries them and their order is plain. Each migration runs
- * once per database under kysely's Migrator, which locks so that two server
- * processes starting together do not both run it.
- *
- * Never edit a migration that has shipped; add the next one.
- */
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+/** 0001: events, corrections and opt-in photos (the feedback store). */
+import { sql, type Kysely, type Migration } from 'kysely';
+import type { Flavor } from './index.ts';
 
-export type Flavor = 'sqlite' | 'postgres';
-
-function migrations(flavor: Flavor): Record<string, Migration> {
+export function feedback(flavor: Flavor): Record<string, Migration> {
   // The only type that differs: raw bytes.
   const bytes = flavor === 'postgres' ? 'bytea' : 'blob';
   return {
@@ -68,18 +60,4 @@ function migrations(flavor: Flavor): Record<string, Migration> {
       },
     },
   };
-}
-
-export function migrationProvider(flavor: Flavor): MigrationProvider {
-  return { getMigrations: async () => migrations(flavor) };
-}
-
-/** Brings the database to the latest schema; throws with the failing migration's name. */
-export async function migrateToLatest(db: Kysely<any>, flavor: Flavor): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider(flavor) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
-  }
 }

@@ -1,0 +1,33 @@
+/**
+ * Schema migrations, kept in code (not files found at run time) so a bundle
+ * or a container carries them and their order is plain. Each migration runs
+ * once per database under kysely's Migrator, which locks so that two server
+ * processes starting together do not both run it.
+ *
+ * Never edit a migration that has shipped; add the next one: a file
+ * NNNN_name.ts beside this one, spread into the list below.
+ */
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { feedback } from './0001_feedback.ts';
+
+export type Flavor = 'sqlite' | 'postgres';
+
+function migrations(flavor: Flavor): Record<string, Migration> {
+  return {
+    ...feedback(flavor),
+  };
+}
+
+export function migrationProvider(flavor: Flavor): MigrationProvider {
+  return { getMigrations: async () => migrations(flavor) };
+}
+
+/** Brings the database to the latest schema; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>, flavor: Flavor): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider(flavor) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
+}
