@@ -8,6 +8,7 @@ import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
 import { useRoute, type Route } from './app/route.ts';
 import { useOnline } from './app/useOnline.ts';
 import { PrivacyPage } from './privacy/PrivacyPage.tsx';
+import { AdminPage } from './admin/AdminPage.tsx';
 import { startOutbox } from './telemetry/outbox.ts';
 import { useOutboxLength } from './telemetry/useOutbox.ts';
 import { useEffect } from 'react';
@@ -62,6 +63,7 @@ export function App() {
         {route.page === 'record' && <RecordPage id={route.id} />}
         {route.page === 'model' && <ModelPage info={engine.data} />}
         {route.page === 'privacy' && <PrivacyPage />}
+        {route.page === 'admin' && <AdminPage />}
       </main>
       <footer className="app-footer">Photos are identified on this device; nothing is uploaded.</footer>
     </div>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 
 /** Hash routes (#/history/ID): they work offline from the precached shell with no server routing. */
-export type Route = { page: 'identify' } | { page: 'batch' } | { page: 'history' } | { page: 'record'; id: string } | { page: 'model' } | { page: 'privacy' };
+export type Route = { page: 'identify' } | { page: 'batch' } | { page: 'history' } | { page: 'record'; id: string } | { page: 'model' } | { page: 'privacy' } | { page: 'admin' };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean);
@@ -10,6 +10,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'history') return { page: 'history' };
   if (parts[0] === 'model') return { page: 'model' };
   if (parts[0] === 'privacy') return { page: 'privacy' };
+  if (parts[0] === 'admin') return { page: 'admin' };
   return { page: 'identify' };
 }
 
