@@ -17,7 +17,7 @@ import { median } from '../core/stats.ts';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
-const BATCH_SIZES = [1, 2, 4, 8];
+export const BATCH_SIZES = [1, 2, 4, 8];
 const dir = path.join(DATA_DIR_SHARED, 'imagenet-samples-animals');
 const files = readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, 100);
 const probe = path.join(dir, files[0]);
@@ -25,7 +25,7 @@ const probe = path.join(dir, files[0]);
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length });
 const fmt = (s: { median: number; min: number; max: number }, d = 1) => `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})`;
 
-async function throughput() {
+export async function throughput(): Promise<{ photos: number; backend: string; threads: number; photosPerSecond: Record<number, { median: number; min: number; max: number; runs: number }> }> {
   const session = await openApp({ backend: 'wasm' });
   const photos = files.map((f) => ({ name: f, b64: readFileSync(path.join(dir, f)).toString('base64') }));
   const out: Record<number, ReturnType<typeof stats>> = {};
@@ -61,8 +61,8 @@ async function firstResult(context: BrowserContext, baseUrl: string): Promise<nu
   return Date.now() - t0;
 }
 
-async function coldStart() {
-  const app = await buildApp({ logger: { level: 'warn' } });
+export async function coldStart(): Promise<{ emptyCacheMs: { median: number; min: number; max: number; runs: number }; warmCacheMs: { median: number; min: number; max: number; runs: number } }> {
+  const app = await buildApp({ logger: { level: 'warn' }, dataDir: mkdtempSync(path.join(tmpdir(), 'wildsight-bench-data-')) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
   const empty: number[] = [];
@@ -89,14 +89,16 @@ async function coldStart() {
   return { emptyCacheMs: stats(empty), warmCacheMs: stats(warm) };
 }
 
-const tp = await throughput();
-const cs = await coldStart();
-const result = { date: new Date().toISOString(), batch: tp, coldStart: cs };
-mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'pwa.json'), JSON.stringify(result, null, 2) + '\n');
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const tp = await throughput();
+  const cs = await coldStart();
+  const result = { date: new Date().toISOString(), batch: tp, coldStart: cs };
+  mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'pwa.json'), JSON.stringify(result, null, 2) + '\n');
 
-console.log(`\nBatch throughput, ${tp.photos} photos of imagenet-samples-animals, ${tp.backend} ${tp.threads} threads, thumbnails on (median (min–max) of ${REPEATS}):`);
-console.log('| batch size | photos/s | vs batch 1 |\n|---|---|---|');
-for (const size of BATCH_SIZES) console.log(`| ${size} | ${fmt(tp.photosPerSecond[size])} | ${(tp.photosPerSecond[size].median / tp.photosPerSecond[1].median).toFixed(2)}x |`);
-console.log(`\nCold start, page load to first result (median (min–max) of ${COLD_RUNS}, ms):`);
-console.log(`| cache | ms |\n|---|---|\n| empty | ${fmt(cs.emptyCacheMs, 0)} |\n| warm | ${fmt(cs.warmCacheMs, 0)} |`);
+  console.log(`\nBatch throughput, ${tp.photos} photos of imagenet-samples-animals, ${tp.backend} ${tp.threads} threads, thumbnails on (median (min–max) of ${REPEATS}):`);
+  console.log('| batch size | photos/s | vs batch 1 |\n|---|---|---|');
+  for (const size of BATCH_SIZES) console.log(`| ${size} | ${fmt(tp.photosPerSecond[size])} | ${(tp.photosPerSecond[size].median / tp.photosPerSecond[1].median).toFixed(2)}x |`);
+  console.log(`\nCold start, page load to first result (median (min–max) of ${COLD_RUNS}, ms):`);
+  console.log(`| cache | ms |\n|---|---|\n| empty | ${fmt(cs.emptyCacheMs, 0)} |\n| warm | ${fmt(cs.warmCacheMs, 0)} |`);
+}

@@ -14,6 +14,8 @@ export interface ImageProbe {
   height: number;
   /** false when the file ends before the format's end marker. */
   complete: boolean;
+  /** EXIF orientation (1-8) of a JPEG; 5-8 swap width and height when shown. */
+  orientation?: number;
 }
 
 /** Formats that are images but that the app cannot decode everywhere. */
@@ -64,6 +66,7 @@ function probeJpeg(b: Uint8Array): ProbeResult {
   let at = 2;
   let width = 0;
   let height = 0;
+  let orientation: number | undefined;
   while (at + 4 <= b.length) {
     if (b[at] !== 0xff) return { ok: false, reason: 'corrupt', format: 'jpeg' };
     const marker = b[at + 1];
@@ -78,11 +81,33 @@ function probeJpeg(b: Uint8Array): ProbeResult {
       height = u16be(b, at + 5);
       width = u16be(b, at + 7);
     }
+    if (marker === 0xe1 && orientation === undefined) orientation = exifOrientation(b, at + 4, at + 2 + len);
     if (marker === 0xda) break; // start of scan: entropy-coded data follows
     at += 2 + len;
   }
   if (!width || !height) return { ok: false, reason: 'corrupt', format: 'jpeg' };
-  return { ok: true, probe: { format: 'jpeg', width, height, complete: jpegHasEnd(b) } };
+  return { ok: true, probe: { format: 'jpeg', width, height, complete: jpegHasEnd(b), ...(orientation ? { orientation } : {}) } };
+}
+
+/** The Orientation tag (0x0112) of IFD0 in an APP1 "Exif" segment spanning [start, end). */
+function exifOrientation(b: Uint8Array, start: number, end: number): number | undefined {
+  if (end > b.length || end - start < 14 || ascii(b, start, 6) !== 'Exif\0\0') return undefined;
+  const tiff = start + 6;
+  const little = b[tiff] === 0x49; // "II" little-endian, "MM" big-endian
+  const u16 = (at: number) => (little ? u16le(b, at) : u16be(b, at));
+  const u32 = (at: number) => (little ? (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0 : u32be(b, at));
+  const ifd = tiff + u32(tiff + 4);
+  if (ifd + 2 > end) return undefined;
+  const count = u16(ifd);
+  for (let i = 0; i < count; i++) {
+    const entry = ifd + 2 + i * 12;
+    if (entry + 12 > end) return undefined;
+    if (u16(entry) === 0x0112) {
+      const value = u16(entry + 8);
+      return value >= 1 && value <= 8 ? value : undefined;
+    }
+  }
+  return undefined;
 }
 
 /** A complete JPEG ends with EOI (FFD9), possibly followed by a little padding. */

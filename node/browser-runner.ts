@@ -4,6 +4,8 @@
  * through the page's own inference worker (window.__wildsight).
  */
 import { readFile } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { buildApp } from '../server/app.ts';
@@ -20,15 +22,17 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function openApp(opts: { model?: string; backend?: string; threads?: number; webgpu?: boolean } = {}): Promise<BrowserSession> {
-  const app = await buildApp({ logger: { level: 'warn' } });
+export async function openApp(opts: { model?: string; backend?: string; threads?: number; webgpu?: boolean; extraArgs?: string[] } = {}): Promise<BrowserSession> {
+  // A throwaway feedback store: runs and benchmarks must not touch anyone's data.
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-run-'));
+  const app = await buildApp({ logger: { level: 'warn' }, dataDir });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const baseUrl = `http://127.0.0.1:${port}`;
   let browser: Browser | null = null;
   try {
     const webgpu = opts.webgpu ?? opts.backend === 'webgpu';
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : [])] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : []), ...(opts.extraArgs ?? [])] });
     const page = await browser.newPage();
     const params = new URLSearchParams();
     if (opts.model) params.set('model', opts.model);

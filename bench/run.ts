@@ -1,0 +1,217 @@
+/**
+ * npm run bench — the whole benchmark suite in one run, so every comparison
+ * is made on the same machine at the same time. Writes
+ * bench/results/latest.json and latest.md and prints the table.
+ * Every figure is a median over repeated runs with min and max.
+ *
+ * BENCH_RUNS (default 30) sets the repeats; BENCH_QUICK=1 runs a short pass.
+ */
+import sharp from 'sharp';
+import { readFileSync, readdirSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
+import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';
+import path from 'node:path';
+import { chromium } from '@playwright/test';
+import { NodeClassifier } from '../node/node-classifier.ts';
+import { openApp, type BrowserSession } from '../node/browser-runner.ts';
+import { readManifest, modelFile } from '../node/registry.ts';
+import { DATA_DIR_SHARED, DIST_DIR, REPO_ROOT } from '../node/paths.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
+import { median } from '../core/stats.ts';
+import { serveUsual } from './usual/server.ts';
+import { throughput, coldStart } from './pwa.ts';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 8 : 30));
+const BIG_RUNS = Math.max(3, Math.round(RUNS / 3));
+const MEMORY_IDS = QUICK ? 200 : 1000;
+
+type Stat = { median: number; min: number; max: number; runs: number };
+const stat = (xs: number[]): Stat => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length });
+const f = (s: Stat | null | undefined, d = 1) => (s ? `${s.median.toFixed(d)} (${s.min.toFixed(d)}–${s.max.toFixed(d)})` : 'n/a');
+const log = (m: string) => process.stderr.write(`bench: ${m}\n`);
+
+const manifest = readManifest()!;
+const versions = manifest.versions.filter((v) => !v.lineage).map((v) => v.version); // the built versions, not pipeline candidates
+const smallPath = path.join(DATA_DIR_SHARED, 'imagenet-samples-animals', 'n01534433_junco.JPEG');
+const small = new Uint8Array(readFileSync(smallPath));
+// A 12-megapixel JPEG made from it (4000 x 3000), as a phone camera takes them.
+const big = new Uint8Array(await sharp(small).resize(4000, 3000).jpeg({ quality: 90 }).toBuffer());
+
+async function native(version: string) {
+  const c = await NodeClassifier.load({ version, threads: 1 });
+  const tensor = await c.tensorFor(small);
+  for (let i = 0; i < 5; i++) await c.run(tensor, 1);
+  const ms: number[] = [];
+  for (let i = 0; i < RUNS; i++) ms.push((await c.run(tensor, 1)).ms);
+  // End to end in Node too (decode, preprocess, inference, post-process), for reference.
+  const e2e = async (bytes: Uint8Array, n: number) => {
+    const xs: number[] = [];
+    for (let i = 0; i < n; i++) { const t0 = performance.now(); await c.classifyBytes(bytes); xs.push(performance.now() - t0); }
+    return stat(xs);
+  };
+  const out = { inferenceMs: stat(ms), e2eSmallMs: await e2e(small, RUNS), e2eBigMs: await e2e(big, BIG_RUNS) };
+  await c.release();
+  return out;
+}
+
+async function inPage(session: BrowserSession, bytes: Uint8Array, runs: number) {
+  const b64 = Buffer.from(bytes).toString('base64');
+  return session.page.evaluate(async ({ b64, runs }) => {
+    const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+    const rows: Array<{ wall: number; decode: number; preprocess: number; inference: number; total: number }> = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const out = await window.__wildsight!.classifyBytes(arr, 'bench.jpg');
+      const wall = performance.now() - t0;
+      if ('error' in out) throw new Error(out.error.message);
+      rows.push({ wall, decode: out.timings.decodeMs, preprocess: out.timings.preprocessMs, inference: out.timings.inferenceMs, total: out.timings.totalMs });
+    }
+    return rows;
+  }, { b64, runs });
+}
+
+async function appWorker(version: string, backend: 'wasm' | 'webgpu', threads?: number) {
+  const session = await openApp({ model: version, backend, threads, webgpu: backend === 'webgpu' });
+  try {
+    if (session.info.backend !== backend) return { unavailable: session.info.fallbackReason ?? 'backend not used' };
+    // WebGPU through SwiftShader is a software GPU: a few runs say enough.
+    const runs = backend === 'webgpu' ? Math.min(RUNS, 5) : RUNS;
+    const s = await inPage(session, small, runs);
+    const b = await inPage(session, big, backend === 'webgpu' ? 2 : BIG_RUNS);
+    return {
+      threads: session.info.threads,
+      loadMs: session.info.loadMs,
+      inferenceMs: stat(s.map((r) => r.inference)),
+      e2eSmallMs: stat(s.map((r) => r.wall)),
+      e2eBigMs: stat(b.map((r) => r.wall)),
+      bigBreakdownMs: { decode: median(b.map((r) => r.decode)), preprocess: median(b.map((r) => r.preprocess)), inference: median(b.map((r) => r.inference)) },
+      smallBreakdownMs: { decode: median(s.map((r) => r.decode)), preprocess: median(s.map((r) => r.preprocess)), inference: median(s.map((r) => r.inference)) },
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+async function usualWay(version: string) {
+  const model = manifest.versions.find((v) => v.version === version)!;
+  const server = await serveUsual(readFileSync(modelFile(model)));
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as unknown as { usualReady?: boolean }).usualReady === true);
+    const load = await page.evaluate(() => (window as unknown as { usual: { load(u: string): Promise<{ loadMs: number }> } }).usual.load('/model.onnx'));
+    const run = async (bytes: Uint8Array, n: number) => page.evaluate(async ({ b64, n }) => {
+      const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const u = (window as unknown as { usual: { classify(b: Uint8Array): Promise<{ inferenceMs: number; totalMs: number }> } }).usual;
+      const rows = [];
+      for (let i = 0; i < n; i++) { const t0 = performance.now(); const r = await u.classify(arr); rows.push({ ...r, wall: performance.now() - t0 }); }
+      return rows;
+    }, { b64: Buffer.from(bytes).toString('base64'), n });
+    const s = await run(small, RUNS); // no warm-up: the first call is in the sample
+    const b = await run(big, BIG_RUNS);
+    return { loadMs: load.loadMs, firstCallMs: s[0].wall, inferenceMs: stat(s.map((r) => r.inferenceMs)), e2eSmallMs: stat(s.map((r) => r.wall)), e2eBigMs: stat(b.map((r) => r.wall)) };
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+async function memory() {
+  // Eager measurement so measureUserAgentSpecificMemory answers at once instead of at the next GC.
+  const session = await openApp({ backend: 'wasm', extraArgs: ['--enable-blink-features=ForceEagerMeasureMemory'] });
+  try {
+    const measure = () => session.page.evaluate(async () => {
+      const m = await (performance as unknown as { measureUserAgentSpecificMemory(): Promise<{ bytes: number; breakdown: Array<{ bytes: number; attribution: Array<{ scope: string }> }> }> }).measureUserAgentSpecificMemory();
+      const worker = m.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((s, b) => s + b.bytes, 0);
+      return { totalBytes: m.bytes, workerBytes: worker };
+    });
+    const b64 = Buffer.from(small).toString('base64');
+    const classifyN = (n: number) => session.page.evaluate(async ({ b64, n }) => {
+      const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      for (let i = 0; i < n; i++) { const out = await window.__wildsight!.classifyBytes(arr, 'm.jpg'); if ('error' in out) throw new Error(out.error.message); }
+    }, { b64, n });
+    await classifyN(50);
+    const afterWarmUp = await measure();
+    const samples = [afterWarmUp];
+    for (let done = 0; done < MEMORY_IDS; done += MEMORY_IDS / 4) { await classifyN(MEMORY_IDS / 4); samples.push(await measure()); }
+    const last = samples.at(-1)!;
+    return { identifications: MEMORY_IDS, afterWarmUp, afterAll: last, workerGrowthBytes: last.workerBytes - afterWarmUp.workerBytes, samples };
+  } finally {
+    await session.close();
+  }
+}
+
+function sizes() {
+  const sizeOf = (bytes: Buffer) => ({ raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, brotli: brotliCompressSync(bytes, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }).length });
+  const models = Object.fromEntries(manifest.versions.filter((v) => versions.includes(v.version)).map((v) => [v.version, sizeOf(readFileSync(modelFile(v)))]));
+  const shell = { raw: 0, gzip: 0, brotli: 0, files: 0 };
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) { walk(full); continue; }
+      if (name.endsWith('.map') || name.includes('asyncify')) continue; // not downloaded by a WASM device
+      const s = sizeOf(readFileSync(full));
+      shell.raw += s.raw; shell.gzip += s.gzip; shell.brotli += s.brotli; shell.files++;
+    }
+  };
+  walk(DIST_DIR);
+  return { models, appShell: shell };
+}
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, bigRuns: BIG_RUNS, machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores` };
+const perVersion: Record<string, Record<string, unknown>> = {};
+for (const v of versions) {
+  log(`native ${v}`);
+  const a = await native(v);
+  log(`app worker ${v} wasm 1 thread`);
+  const b1 = await appWorker(v, 'wasm', 1);
+  log(`app worker ${v} wasm 2 threads`);
+  const b2 = await appWorker(v, 'wasm', 2);
+  log(`app worker ${v} webgpu (swiftshader)`);
+  const c = await appWorker(v, 'webgpu');
+  log(`usual way ${v}`);
+  const d = await usualWay(v);
+  perVersion[v] = { native: a, wasm1: b1, wasm2: b2, webgpu: c, usual: d };
+}
+results.versions = perVersion;
+log('batch throughput');
+results.batch = await throughput();
+log('cold start');
+results.coldStart = await coldStart();
+log('memory');
+results.memory = await memory();
+results.sizes = sizes();
+
+// ---- the table ----
+const lines: string[] = [];
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
+lines.push(`# Wildsight benchmarks (${results.date})`, '', `Median (min–max) over ${RUNS} runs (${BIG_RUNS} for 12 MP); ${results.machine}. All in one run.`, '');
+lines.push('## Inference latency per photo (ms)', '', '| version | (a) native 1 thread | (b) app WASM 1 thread | (b) app WASM 2 threads | (c) WebGPU SwiftShader | (d) usual way | b2/a | d/b2 |', '|---|---|---|---|---|---|---|---|');
+for (const v of versions) {
+  const r = perVersion[v] as any;
+  const ratio = (x?: Stat, y?: Stat) => (x && y ? `${(x.median / y.median).toFixed(1)}x` : 'n/a');
+  lines.push(`| ${v} | ${f(r.native.inferenceMs, 2)} | ${f(r.wasm1.inferenceMs)} | ${f(r.wasm2.inferenceMs)} | ${r.webgpu.unavailable ? `n/a (${r.webgpu.unavailable})` : f(r.webgpu.inferenceMs)} | ${f(r.usual.inferenceMs)} | ${ratio(r.wasm2.inferenceMs, r.native.inferenceMs)} | ${ratio(r.usual.inferenceMs, r.wasm2.inferenceMs)} |`);
+}
+lines.push('', '## End to end per photo (ms): decode, preprocess, inference, post-process', '', '| version | photo | native | app WASM 2 threads | usual way | usual / app |', '|---|---|---|---|---|---|');
+for (const v of versions) {
+  const r = perVersion[v] as any;
+  for (const [label, key] of [['500 x 375', 'e2eSmallMs'], ['12 MP (4000 x 3000)', 'e2eBigMs']] as const) {
+    lines.push(`| ${v} | ${label} | ${f(r.native[key])} | ${f(r.wasm2[key])} | ${f(r.usual[key])} | ${(r.usual[key].median / r.wasm2[key].median).toFixed(1)}x |`);
+  }
+  const bd = r.wasm2.bigBreakdownMs;
+  lines.push(`| ${v} | 12 MP breakdown (app) | | decode ${bd.decode.toFixed(0)}, preprocess ${bd.preprocess.toFixed(0)}, inference ${bd.inference.toFixed(0)} | | |`);
+}
+const cs = results.coldStart as any;
+lines.push('', '## Cold start: page load to first result (ms)', '', '| model cache | ms |', '|---|---|', `| empty (first visit) | ${f(cs.emptyCacheMs, 0)} |`, `| warm (service worker and model cached) | ${f(cs.warmCacheMs, 0)} |`);
+const bt = results.batch as any;
+lines.push('', `## Batch throughput: ${bt.photos} photos (photos/s, WASM ${bt.threads} threads)`, '', '| batch size | photos/s |', '|---|---|', ...Object.entries(bt.photosPerSecond).map(([k, s]) => `| ${k} | ${f(s as Stat)} |`));
+const m = results.memory as any;
+lines.push('', `## Memory over ${m.identifications} identifications (worker JS heap + WASM memory, measureUserAgentSpecificMemory)`, '', '| after | worker | page total |', '|---|---|---|', ...m.samples.map((s: any, i: number) => `| ${i === 0 ? 'warm-up (50)' : `${50 + (i * m.identifications) / 4}`} | ${mb(s.workerBytes)} | ${mb(s.totalBytes)} |`), '', `Worker growth after warm-up: ${(m.workerGrowthBytes / 1024 / 1024).toFixed(2)} MB.`);
+const sz = results.sizes as any;
+lines.push('', '## Size on the wire', '', '| what | raw | gzip | brotli |', '|---|---|---|---|', ...Object.entries(sz.models).map(([v, s]: [string, any]) => `| model ${v} | ${mb(s.raw)} | ${mb(s.gzip)} | ${mb(s.brotli)} |`), `| app shell (${sz.appShell.files} files, incl. the WASM runtime) | ${mb(sz.appShell.raw)} | ${mb(sz.appShell.gzip)} | ${mb(sz.appShell.brotli)} |`);
+const table = lines.join('\n') + '\n';
+mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'latest.md'), table);
+console.log(table);
