@@ -229,3 +229,29 @@ describe('probeImage on real photos', () => {
     expect(expectOk(probeImage(new Uint8Array(readFileSync(WEBP_VP8X))))).toEqual({ format: 'webp', width: 1024, height: 683, complete: true });
   });
 });
+
+describe('JPEG EXIF orientation', () => {
+  /** SOI, APP1 "Exif" with a one-entry IFD0 (Orientation), SOF0 100x50, SOS, EOI. */
+  function jpegWithOrientation(value: number, littleEndian: boolean): Uint8Array {
+    const tiff = littleEndian
+      ? [0x49, 0x49, 0x2a, 0x00, 0x08, 0x00, 0x00, 0x00, 0x01, 0x00, 0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00, value, 0x00, 0x00, 0x00, 0, 0, 0, 0]
+      : [0x4d, 0x4d, 0x00, 0x2a, 0x00, 0x00, 0x00, 0x08, 0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, value, 0x00, 0x00, 0, 0, 0, 0];
+    const exif = [0x45, 0x78, 0x69, 0x66, 0, 0, ...tiff];
+    const app1 = [0xff, 0xe1, ((exif.length + 2) >> 8) & 0xff, (exif.length + 2) & 0xff, ...exif];
+    const sof = [0xff, 0xc0, 0x00, 0x0b, 0x08, 0x00, 50, 0x00, 100, 0x01, 0x01, 0x11, 0x00];
+    const sos = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00];
+    return new Uint8Array([0xff, 0xd8, ...app1, ...sof, ...sos, 0x12, 0x34, 0xff, 0xd9]);
+  }
+
+  it('reads the Orientation tag in both byte orders', () => {
+    for (const little of [true, false]) {
+      const r = probeImage(jpegWithOrientation(6, little));
+      expect(r).toEqual({ ok: true, probe: { format: 'jpeg', width: 100, height: 50, complete: true, orientation: 6 } });
+    }
+  });
+
+  it('ignores an out-of-range value and a JPEG without EXIF', () => {
+    const bad = probeImage(jpegWithOrientation(9, true));
+    expect(bad.ok && bad.probe.orientation).toBeUndefined();
+  });
+});
