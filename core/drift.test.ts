@@ -68,3 +68,17 @@ describe('driftLevel', () => {
     expect(driftLevel(0.3, 0)).toBe('alert');
   });
 });
+
+describe('empty bins, by hand', () => {
+  it('psi with an empty bin on the current side (epsilon 0.01)', () => {
+    // ref (0.5, 0.5) -> (0.51, 0.51)/1.02 = (0.5, 0.5); cur (1, 0) -> (1.01, 0.01)/1.02 = (0.990196, 0.009804)
+    // 0.490196 ln(1.980392) + (-0.490196) ln(0.019608) = 0.334948 + 1.927366 = 2.262314
+    expect(psi([5, 5], [8, 0], 0.01)).toBeCloseTo(2.262314, 5);
+  });
+  it('jsDistance with an empty bin on one side only', () => {
+    // p = (0.5, 0.5, 0), q = (0.5, 0.25, 0.25), m = (0.5, 0.375, 0.125)
+    // KL(p||m) = 0.5 log2(0.5/0.375) = 0.207519; KL(q||m) = 0.25 log2(0.25/0.375) + 0.25 log2(0.25/0.125) = 0.103759
+    // JSD = 0.155639, distance = 0.394511
+    expect(jsDistance([2, 2, 0], [2, 1, 1])).toBeCloseTo(0.394511, 5);
+  });
+});

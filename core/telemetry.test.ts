@@ -120,6 +120,17 @@ describe('validateEvent: identifications', () => {
     rejected(identification({ top5: [{ taxonId: 'lynx', p: 0.9 }], otherProbability: 0.5 }), 'invalid-probabilities');
     rejected(identification({ hour: '2026-13-40T12:00:00Z' }), 'invalid-hour');
   });
+  it('accepts the optional shadow result and error count, and checks them', () => {
+    const shadow = { modelVersion: '0.9.0', top1Agree: true, top5Overlap: 4, inferenceMs: 35.2, failed: false };
+    expect(validateEvent(identification({ shadow }), ctx)).toEqual({ ok: true });
+    expect(validateEvent(identification({ errors: 2 }), ctx)).toEqual({ ok: true });
+    // Events without them (older clients) stay valid.
+    expect(validateEvent(identification(), ctx)).toEqual({ ok: true });
+    rejected(identification({ shadow: { ...shadow, top5Overlap: 6 } }), 'invalid-event');
+    rejected(identification({ shadow: { ...shadow, extra: 1 } as never }), 'invalid-event');
+    rejected(identification({ errors: -1 }), 'invalid-event');
+    expect(rejected(identification({ shadow: { ...shadow, modelVersion: '3.0.0' } }), 'unknown-model-version')).toMatch(/shadow/);
+  });
 });
 
 describe('validateEvent: corrections', () => {

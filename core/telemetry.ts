@@ -45,6 +45,21 @@ export const BackendSchema = Type.Union([Type.Literal('webgpu'), Type.Literal('w
 
 export const TimingsSchema = Type.Object({ decodeMs: Ms, preprocessMs: Ms, inferenceMs: Ms, totalMs: Ms }, closed);
 
+/**
+ * A candidate model run in the shadow of this identification, on the same
+ * preprocessed tensor, never shown to the user: did it agree, how fast was it.
+ */
+export const ShadowResultSchema = Type.Object({
+  modelVersion: Semver,
+  /** Same top-1 label as the model that answered. */
+  top1Agree: Type.Boolean(),
+  /** How many of the answering model's top 5 are also in the shadow's top 5 (0..5). */
+  top5Overlap: Type.Integer({ minimum: 0, maximum: 5 }),
+  inferenceMs: Ms,
+  /** The shadow run failed (then agreement fields are false/0). */
+  failed: Type.Boolean(),
+}, closed);
+
 export const IdentificationEventSchema = Type.Object({
   type: Type.Literal('identification'),
   /** Random per event; the idempotency key, so a resent batch stores nothing twice. */
@@ -59,6 +74,10 @@ export const IdentificationEventSchema = Type.Object({
   abstain: Type.Boolean(),
   appVersion: AppVersion,
   hour: Hour,
+  /** Optional (added with model rollouts): a shadow candidate's result on the same photo. */
+  shadow: Type.Optional(ShadowResultSchema),
+  /** Optional: identifications with this model version that failed on the device since the last report. */
+  errors: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 }, closed);
 
 export const PhotoSchema = Type.Object({
@@ -101,6 +120,7 @@ export const EventBatchSchema = Type.Object({
 
 export type Backend = Static<typeof BackendSchema>;
 export type IdentificationEvent = Static<typeof IdentificationEventSchema>;
+export type ShadowResult = Static<typeof ShadowResultSchema>;
 export type CorrectionEvent = Static<typeof CorrectionEventSchema>;
 export type TelemetryEvent = Static<typeof TelemetryEventSchema>;
 export type EventBatch = Static<typeof EventBatchSchema>;
@@ -239,6 +259,9 @@ function checkIdentification(e: IdentificationEvent, ctx: ValidationContext): Va
     if (!ctx.taxonIds.has(s.taxonId)) return fail('unknown-taxon', `top5[${i}].taxonId "${s.taxonId}" is not a known taxon`);
     if (seen.has(s.taxonId)) return fail('duplicate-taxon', `top5[${i}].taxonId "${s.taxonId}" appears twice`);
     seen.add(s.taxonId);
+  }
+  if (e.shadow && !ctx.embeddingSizes.has(e.shadow.modelVersion)) {
+    return fail('unknown-model-version', `shadow.modelVersion ${e.shadow.modelVersion} is unknown (known: ${[...ctx.embeddingSizes.keys()].join(', ') || 'none'})`);
   }
   const total = e.top5.reduce((sum, s) => sum + s.p, e.otherProbability);
   if (total > 1 + PROBABILITY_SLACK) return fail('invalid-probabilities', `top5 probabilities plus otherProbability add up to ${total.toFixed(4)}, more than 1`);

@@ -7,6 +7,8 @@ import metrics from './plugins/app/metrics.ts';
 import registry from './plugins/app/registry.ts';
 import storage from './plugins/app/storage.ts';
 import taxa from './plugins/app/taxa.ts';
+import rolloutGuard, { type RolloutGuardOptions } from './jobs/rollout-guard.ts';
+import monitoringJob from './jobs/drift.ts';
 import health from './routes/health.ts';
 import metricsRoute from './routes/metrics.ts';
 import api from './routes/api/index.ts';
@@ -32,6 +34,8 @@ export interface AppOptions {
   adminToken?: string | null;
   /** API requests per minute per client (env RATE_LIMIT_MAX, default 600). */
   rateLimitMax?: number;
+  /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
+  rolloutGuard?: RolloutGuardOptions;
 }
 
 export async function buildApp(opts: AppOptions = {}) {
@@ -55,6 +59,8 @@ export async function buildApp(opts: AppOptions = {}) {
       },
     });
     await app.register(taxa, { taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
+    await app.register(rolloutGuard, opts.rolloutGuard ?? {});
+    await app.register(monitoringJob, {});
     await app.register(health, { distDir });
     await app.register(metricsRoute);
     await app.register(api, {

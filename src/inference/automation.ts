@@ -2,7 +2,8 @@
  * window.__wildsight: a small hook for the eval CLI and benchmarks to drive
  * the real app's worker from Playwright, with the same options the page uses.
  */
-import { engineOptionsFromUrl, inferenceWorker } from './client.ts';
+import { inferenceWorker } from './client.ts';
+import { boot } from '../model/updater.ts';
 import type { BatchItem, ClassifyOptions, ClassifyResult, EngineInfo, PhotoFailure } from '../../workers/inference/types.ts';
 
 export interface AutomationHook {
@@ -17,7 +18,8 @@ declare global {
 
 export function installAutomationHook() {
   window.__wildsight = {
-    init: () => inferenceWorker().init(engineOptionsFromUrl()),
+    // The same options the page runs with (the device's assigned version, or ?model=), so both share one engine.
+    init: async () => inferenceWorker().init(await boot()),
     classifyBytes: (bytes, name) => inferenceWorker().classify(new Blob([bytes as BlobPart]), name),
     classifyBatchBytes: (photos, batchSize, opts) =>
       inferenceWorker().classifyBatch(photos.map((p) => ({ blob: new Blob([p.bytes as BlobPart]), name: p.name })), batchSize, undefined, opts),

@@ -3,10 +3,13 @@ import type { HistoryRecord } from '../storage/db.ts';
 import { correctionEvent, identificationEvent, type CorrectionInput } from './events.ts';
 import { enqueue } from './outbox.ts';
 import { getSettings } from './settings.ts';
+import { identificationExtras } from '../inference/shadow.ts';
 
 export async function reportIdentification(record: HistoryRecord): Promise<void> {
+  // The shadow candidate's result on this photo and the failure count (model rollouts).
+  const extras = await identificationExtras(record);
   const settings = await getSettings();
-  if (settings.shareReports) await enqueue([identificationEvent(record, settings.installId)]);
+  if (settings.shareReports) await enqueue([{ ...identificationEvent(record, settings.installId), ...extras }]);
 }
 
 /** Corrections are what the user chose to send, so they go out even when anonymous reports are off. */

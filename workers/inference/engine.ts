@@ -4,7 +4,7 @@
  * at a time (a session cannot run two at once).
  */
 import type * as OrtNs from 'onnxruntime-web';
-import { validateManifest, findVersion, type ModelVersion } from '../../core/manifest.ts';
+import { validateManifest, findVersion, type Manifest, type ModelVersion } from '../../core/manifest.ts';
 import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../../core/taxonomy.ts';
 import type { Backend, EngineInfo, EngineOptions } from './types.ts';
 import { loadModel } from './model-store.ts';
@@ -50,10 +50,13 @@ export class Engine {
 
   static async create(opts: EngineOptions): Promise<Engine> {
     const t0 = performance.now();
-    const manifest = validateManifest(await (await fetchOk(opts.manifestUrl)).json());
     const manifestUrl = new URL(opts.manifestUrl, self.location.href).href;
+    // An assigned version comes with its manifest entry: nothing to fetch but the taxonomy (cached for offline).
+    const manifest: Manifest = opts.model
+      ? { schemaVersion: 1, active: opts.model.version, versions: [opts.model, ...(opts.fallbacks ?? []).filter((v) => v.version !== opts.model!.version)] }
+      : validateManifest(await (await fetchOk(opts.manifestUrl)).json());
     const taxonomy = (await (await fetchOk(new URL('../taxonomy.json', manifestUrl).href)).json()) as Taxonomy;
-    const { model, bytes, source, notices } = await loadModel(manifest, findVersion(manifest, opts.version), manifestUrl);
+    const { model, bytes, source, notices } = await loadModel(manifest, opts.model ?? findVersion(manifest, opts.version), manifestUrl);
 
     const isolated = self.crossOriginIsolated === true;
     const threads = opts.threads ?? (isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1);
@@ -77,6 +80,15 @@ export class Engine {
       ort = await loadOrt(backend);
       ort.env.wasm.numThreads = threads;
       session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    }
+    // A graph that lacks what the manifest promises cannot be used, whatever its sha256 says.
+    const missing = [
+      ...(session.inputNames.includes(model.input.name) ? [] : [`input "${model.input.name}"`]),
+      ...[model.outputs.logits, model.outputs.embedding].filter((o) => !session.outputNames.includes(o)).map((o) => `output "${o}"`),
+    ];
+    if (missing.length) {
+      await session.release().catch(() => {});
+      throw new Error(`model ${model.version} cannot be used by this app: its graph has no ${missing.join(', ')}`);
     }
     const info: EngineInfo = {
       version: model.version,

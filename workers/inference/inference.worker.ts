@@ -8,7 +8,10 @@ import { interpret } from '../../core/postprocess.ts';
 import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
 import { bitmapToTensor, decodePhoto, shareableJpeg, thumbnailOf } from './photo-tensor.ts';
-import type { BatchItem, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, PhotoFailure } from './types.ts';
+import { downloadModel, isStored } from './model-store.ts';
+import type { ModelVersion } from '../../core/manifest.ts';
+import { MAX_TIMING_MS } from '../../core/telemetry.ts';
+import { shadowKey, type BatchItem, type ClassifyOptions, type ClassifyResult, type EngineInfo, type EngineOptions, type PhotoFailure, type ShadowInfo, type ShadowResult } from './types.ts';
 
 let engine: Engine | null = null;
 let engineKey = '';
@@ -26,6 +29,47 @@ function ready(): Engine {
 }
 
 export interface NamedPhoto { blob: Blob | ImageBitmap; name?: string }
+
+/**
+ * Shadow evaluation: a candidate version, loaded beside the answering one,
+ * runs on a sample of single-photo identifications in idle time, on the very
+ * tensor the answering model saw. Its answer is never shown; only agreement
+ * and latency are kept, until the page takes them for the telemetry event.
+ */
+let shadow: { engine: Engine; sampleRate: number; credit: number; key: string } | null = null;
+let shadowLoading: Promise<unknown> = Promise.resolve();
+const shadowResults = new Map<string, Promise<ShadowResult | null>>();
+const MAX_PENDING_SHADOWS = 20;
+/** Identifications that failed inside the model, per version, until the next report takes them. */
+const failures = new Map<string, number>();
+
+const sameInput = (a: ModelVersion['input'], b: ModelVersion['input']) =>
+  a.size === b.size && a.resizeShorter === b.resizeShorter && a.scale === b.scale && a.layout === b.layout && a.channels === b.channels
+  && a.mean.every((m, i) => m === b.mean[i]) && a.std.every((m, i) => m === b.std[i]);
+
+const idle = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function runShadow(tensor: Float32Array, primary: ClassifyResult): Promise<ShadowResult | null> {
+  const sh = shadow;
+  if (!sh) return null;
+  await idle();
+  const model = sh.engine.model;
+  const t0 = performance.now();
+  try {
+    const out = await sh.engine.run(tensor, 1);
+    const prediction = interpret(out.logits.subarray(0, model.labels.length), model.labels, sh.engine.taxa, { abstainThreshold: model.abstainThreshold });
+    const mine = new Set(primary.top5.map((x) => x.taxonId));
+    return {
+      modelVersion: model.version,
+      top1Agree: prediction.top5[0]?.taxonId === primary.top5[0]?.taxonId,
+      top5Overlap: Math.min(5, prediction.top5.filter((x) => mine.has(x.taxonId)).length),
+      inferenceMs: Math.min(MAX_TIMING_MS, out.ms),
+      failed: false,
+    };
+  } catch {
+    return { modelVersion: model.version, top1Agree: false, top5Overlap: 0, inferenceMs: Math.min(MAX_TIMING_MS, performance.now() - t0), failed: true };
+  }
+}
 
 const api = {
   /**
@@ -65,8 +109,67 @@ const api = {
 
   /** Identifies one photo; a bad photo comes back as { error } with a message for people. */
   async classify(blob: Blob | ImageBitmap, name?: string, opts: ClassifyOptions = {}): Promise<ClassifyResult | PhotoFailure> {
-    const [item] = await api.classifyBatch([{ blob, name }], 1, undefined, opts);
+    let kept: Float32Array | null = null;
+    const [item] = await classifyPhotos([{ blob, name }], 1, undefined, opts, (tensor) => { kept = tensor; });
+    const sh = shadow;
+    if (sh && kept && !('error' in item) && sameInput(sh.engine.model.input, (engine ?? ready()).model.input)) {
+      sh.credit += sh.sampleRate;
+      if (sh.credit >= 1) {
+        sh.credit -= 1;
+        shadowResults.set(shadowKey(item), runShadow(kept, item));
+        while (shadowResults.size > MAX_PENDING_SHADOWS) shadowResults.delete(shadowResults.keys().next().value!);
+      }
+    }
     return item;
+  },
+
+  /** Downloads (or finds on the device) a version, verifies it and keeps it; progress through a comlink proxy. */
+  async download(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
+    return downloadModel(model, url, onProgress);
+  },
+
+  isStored(model: ModelVersion): Promise<boolean> {
+    return isStored(model);
+  },
+
+  /** Loads (or replaces, or with null drops) the shadow candidate. */
+  async setShadow(opts: EngineOptions | null, sampleRate = 0): Promise<ShadowInfo | null> {
+    const key = opts ? JSON.stringify(opts) : '';
+    const work = shadowLoading.then(async () => {
+      if (shadow && shadow.key === key) {
+        shadow.sampleRate = sampleRate;
+        return;
+      }
+      const old = shadow;
+      shadow = null;
+      await old?.engine.release().catch(() => {});
+      if (!opts) return;
+      // One thread and no warm-up: the shadow must not slow the answering model down.
+      const eng = await Engine.create({ ...opts, threads: 1, warmUp: false, backend: 'wasm' });
+      if (eng.model.version !== opts.model?.version) {
+        await eng.release();
+        throw new Error(`shadow candidate ${opts.model?.version} is not on this device`);
+      }
+      shadow = { engine: eng, sampleRate, credit: 1, key };
+    });
+    shadowLoading = work.catch(() => undefined);
+    await work;
+    return shadow ? { version: shadow.engine.model.version, sampleRate: shadow.sampleRate } : null;
+  },
+
+  /** The shadow result of one identification (waits for it), once; null when it was not sampled. */
+  async takeShadow(key: string): Promise<ShadowResult | null> {
+    const pending = shadowResults.get(key);
+    if (!pending) return null;
+    shadowResults.delete(key);
+    return pending;
+  },
+
+  /** Failed identifications of this version since the last call. */
+  takeErrors(version: string): number {
+    const n = failures.get(version) ?? 0;
+    failures.delete(version);
+    return n;
   },
 
   /**
@@ -75,6 +178,12 @@ const api = {
    * (a comlink proxy) hears after each batch; returning false cancels the rest.
    */
   async classifyBatch(photos: NamedPhoto[], batchSize = 8, onProgress?: (done: number, total: number) => boolean | void | Promise<boolean | void>, opts: ClassifyOptions = {}): Promise<BatchItem[]> {
+    return classifyPhotos(photos, batchSize, onProgress, opts);
+  },
+};
+
+/** classifyBatch, with a hook that sees each batch's input tensor (the shadow reuses it). */
+async function classifyPhotos(photos: NamedPhoto[], batchSize: number, onProgress: ((done: number, total: number) => boolean | void | Promise<boolean | void>) | undefined, opts: ClassifyOptions, onTensor?: (tensor: Float32Array) => void): Promise<BatchItem[]> {
     const eng = loading ? await loading.promise : ready();
     const { model } = eng;
     const s = model.input.size;
@@ -88,10 +197,10 @@ const api = {
       let filled = 0;
       for (const photo of chunk) {
         try {
-          const { bitmap, ms: decodeMs } = await decodePhoto(photo.blob, photo.name);
+          const { bitmap, ms: decodeMs, width, height } = await decodePhoto(photo.blob, photo.name, model.input);
           const preprocessMs = bitmapToTensor(bitmap, model.input, tensor, filled * per);
           const thumbnail = opts.thumbnails ? await thumbnailOf(bitmap) : undefined;
-          slots.push({ at: filled++, decodeMs, preprocessMs, width: bitmap.width, height: bitmap.height, thumbnail });
+          slots.push({ at: filled++, decodeMs, preprocessMs, width, height, thumbnail });
           if (!(photo.blob instanceof ImageBitmap)) bitmap.close();
         } catch (err) {
           slots.push(failure(err));
@@ -101,9 +210,12 @@ const api = {
       let runError: PhotoFailure | null = null;
       if (filled) {
         try {
-          out = await eng.run(filled === chunk.length ? tensor : tensor.subarray(0, filled * per), filled);
+          const input = filled === chunk.length ? tensor : tensor.subarray(0, filled * per);
+          out = await eng.run(input, filled);
+          onTensor?.(input);
         } catch (err) {
           runError = failure(err);
+          failures.set(model.version, (failures.get(model.version) ?? 0) + filled);
         }
       }
       const L = model.labels.length;
@@ -135,8 +247,7 @@ const api = {
       if (onProgress && (await onProgress(results.length, photos.length)) === false) break;
     }
     return results;
-  },
-};
+}
 
 export type InferenceApi = typeof api;
 

@@ -15,7 +15,12 @@ export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export class ModelIntegrityError extends Error {}
+export class ModelIntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelIntegrityError';
+  }
+}
 
 export interface LoadedModel {
   model: ModelVersion;
@@ -99,4 +104,54 @@ export async function storedVersions(manifest: Manifest): Promise<string[]> {
   const out: string[] = [];
   for (const v of manifest.versions) if (await cache.match(keyFor(v.sha256))) out.push(v.version);
   return out;
+}
+
+/** True when a good copy of this version is on the device. */
+export async function isStored(model: ModelVersion): Promise<boolean> {
+  const cache = await openCache();
+  return (await fromDevice(cache, model, [])) !== null;
+}
+
+/**
+ * Gets a version onto the device ahead of use (a rollout update or a shadow
+ * candidate): from the device if a good copy is there, else downloaded with
+ * progress, checked against its sha256 and size, and kept by sha256 beside
+ * the others (the previous version stays for offline rollback). Bytes that
+ * do not match are never stored: ModelIntegrityError.
+ */
+export async function downloadModel(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
+  const cache = await openCache();
+  if (await fromDevice(cache, model, [])) {
+    onProgress?.(model.bytes, model.bytes);
+    return 'device';
+  }
+  // The sha256 in the query keeps the service worker's precache out of it: these bytes come from the server.
+  const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}sha256=${model.sha256}`, { cache: 'no-store' });
+  if (!res.ok || !res.body) throw new Error(`could not download model ${model.version}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('content-length')) || model.bytes;
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let loaded = 0;
+  let lastReport = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    loaded += value.length;
+    if (loaded - lastReport > 64 * 1024) { onProgress?.(loaded, total); lastReport = loaded; }
+    if (loaded > model.bytes * 2 + 1024 * 1024) {
+      await reader.cancel();
+      throw new ModelIntegrityError(`model ${model.version} is larger than its manifest says (${model.bytes} bytes); it was not used`);
+    }
+  }
+  onProgress?.(loaded, total);
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const p of parts) { bytes.set(p, at); at += p.length; }
+  const digest = await sha256Hex(bytes);
+  if (digest !== model.sha256 || bytes.length !== model.bytes) {
+    throw new ModelIntegrityError(`model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…; ${bytes.length} bytes, expected ${model.bytes}); it was not used`);
+  }
+  if (cache) await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
+  return 'network';
 }

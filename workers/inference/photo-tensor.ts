@@ -22,13 +22,28 @@ function context(width: number, height: number): OffscreenCanvasRenderingContext
   return ctx;
 }
 
-export async function decodePhoto(input: Blob | ImageBitmap, name?: string): Promise<{ bitmap: ImageBitmap; ms: number }> {
+/**
+ * Decodes a photo (EXIF orientation applied). A photo far bigger than the
+ * model needs (short side at least 4x the resize target, e.g. a 12 MP
+ * camera photo) is decoded straight to twice the target: the browser then
+ * never holds or copies all its pixels, and core/ still has a 2x margin
+ * to resample from without aliasing.
+ */
+export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec?: Pick<InputSpec, 'resizeShorter'>): Promise<{ bitmap: ImageBitmap; ms: number; width: number; height: number }> {
   const t0 = performance.now();
-  if (input instanceof ImageBitmap) return { bitmap: input, ms: 0 };
-  checkPhoto(new Uint8Array(await input.arrayBuffer()), name);
+  if (input instanceof ImageBitmap) return { bitmap: input, ms: 0, width: input.width, height: input.height };
+  const probe = checkPhoto(new Uint8Array(await input.arrayBuffer()), name);
+  const swap = (probe.orientation ?? 1) >= 5;
+  const width = swap ? probe.height : probe.width;
+  const height = swap ? probe.width : probe.height;
+  const target = spec ? 2 * spec.resizeShorter : 0;
+  const k = target && Math.min(width, height) >= 2 * target ? target / Math.min(width, height) : 1;
   try {
-    const bitmap = await createImageBitmap(input, { imageOrientation: 'from-image' });
-    return { bitmap, ms: performance.now() - t0 };
+    const bitmap = k < 1
+      ? await createImageBitmap(input, { imageOrientation: 'from-image', resizeWidth: Math.round(width * k), resizeHeight: Math.round(height * k), resizeQuality: 'high' })
+      : await createImageBitmap(input, { imageOrientation: 'from-image' });
+    // The photo's own size (as shown), not the size it was decoded at.
+    return { bitmap, ms: performance.now() - t0, width, height };
   } catch {
     throw decodeFailed(name);
   }

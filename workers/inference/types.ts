@@ -1,5 +1,9 @@
 /** What the inference worker offers the page (through comlink). */
 import type { Prediction } from '../../core/postprocess.ts';
+import type { ModelVersion } from '../../core/manifest.ts';
+import type { ShadowResult } from '../../core/telemetry.ts';
+
+export type { ShadowResult };
 
 export type Backend = 'webgpu' | 'wasm';
 export type BackendChoice = Backend | 'auto';
@@ -8,6 +12,13 @@ export interface EngineOptions {
   /** Where the registry manifest is served; model files are resolved against it. */
   manifestUrl: string;
   version?: string;
+  /**
+   * The exact version to run (its manifest entry, as assigned by the rollout):
+   * the manifest is then not fetched, so this works offline from the device's copy.
+   */
+  model?: ModelVersion;
+  /** Versions kept on the device to fall back to when `model` cannot be loaded. */
+  fallbacks?: ModelVersion[];
   backend?: BackendChoice;
   /** WASM threads; defaults to what cross-origin isolation and the cores allow. */
   threads?: number;
@@ -63,3 +74,12 @@ export interface PhotoFailure {
 export type BatchItem = ClassifyResult | PhotoFailure;
 
 export const isFailure = (x: BatchItem): x is PhotoFailure => 'error' in x;
+
+/** The shadow candidate the worker holds, if any. */
+export interface ShadowInfo {
+  version: string;
+  sampleRate: number;
+}
+
+/** The key the page asks for an identification's shadow result by (unique per identification in practice). */
+export const shadowKey = (r: { version: string; timings: { totalMs: number } }) => `${r.version}:${r.timings.totalMs}`;

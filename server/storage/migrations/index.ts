@@ -7,14 +7,18 @@
  * Never edit a migration that has shipped; add the next one: a file
  * NNNN_name.ts beside this one, spread into the list below.
  */
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { feedback } from './0001_feedback.ts';
+import { rollouts } from './0002_rollouts.ts';
+import { monitoring } from './0003_monitoring.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
 function migrations(flavor: Flavor): Record<string, Migration> {
   return {
     ...feedback(flavor),
+    ...rollouts(flavor),
+    ...monitoring(flavor),
   };
 }
 
@@ -24,7 +28,10 @@ export function migrationProvider(flavor: Flavor): MigrationProvider {
 
 /** Brings the database to the latest schema; throws with the failing migration's name. */
 export async function migrateToLatest(db: Kysely<any>, flavor: Flavor): Promise<void> {
-  const migrator = new Migrator({ db, provider: migrationProvider(flavor) });
+  // PostgreSQL: name the schema (the search_path's first), otherwise kysely takes a
+  // migration table in any other schema of the database for this one's.
+  const migrationTableSchema = flavor === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  const migrator = new Migrator({ db, provider: migrationProvider(flavor), migrationTableSchema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

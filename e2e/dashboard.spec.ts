@@ -1,0 +1,94 @@
+/**
+ * The monitoring dashboard against a real server holding simulated data:
+ * `npm run simulate -- drift` into a fresh folder, a server on that folder
+ * (its own port and admin token), then #/admin in Chromium. The charts must
+ * be drawn (canvases with non-blank pixels) and the drift alert of day 5
+ * shown; a screenshot goes to test-results/dashboard.png and reports/dashboard.png.
+ */
+import { test, expect } from '@playwright/test';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TOKEN = 'e2e-dashboard-token-not-a-secret';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
+  });
+}
+
+async function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', DATABASE_URL: '' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 120; i++) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+    try { if ((await fetch(`${url}/readyz`)).ok) return { url, proc }; } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  proc.kill();
+  throw new Error('server did not become ready');
+}
+
+test('the dashboard draws its charts from the real server holding a simulated drifting week', async ({ page }) => {
+  test.setTimeout(180_000);
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-dash-'));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/simulate.ts', 'drift', '--days', '7', '--drift-day', '5', '--per-day', '3000', '--seed', '2', '--data-dir', dataDir], { cwd: ROOT });
+  const sim = JSON.parse(stdout.trim());
+  expect(sim.firstAlertDay).toBe(5);
+  const { url, proc } = await startServer(dataDir);
+  try {
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    await page.goto(`${url}/#/admin`);
+    await page.getByTestId('admin-token').fill('wrong-token-wrong-token');
+    await page.getByTestId('admin-sign-in').click();
+    await expect(page.getByTestId('admin-error')).toContainText('not right');
+    await page.getByTestId('admin-token').fill(TOKEN);
+    await page.getByTestId('admin-sign-in').click();
+    await expect(page.getByTestId('dashboard')).toBeVisible({ timeout: 60_000 });
+    // The token lives in sessionStorage only.
+    expect(await page.evaluate(() => [sessionStorage.getItem('wildsight.adminToken'), localStorage.getItem('wildsight.adminToken')])).toEqual([TOKEN, null]);
+
+    const charts = ['identifications', 'rates', 'confidence', 'drift', 'latency'];
+    for (const c of charts) await expect(page.locator(`[data-testid="chart-${c}"] canvas`)).toBeVisible();
+    // Non-blank pixels on every canvas (chart.js draws without animation here).
+    const painted = await page.evaluate(() => [...document.querySelectorAll<HTMLCanvasElement>('[data-testid^="chart-"] canvas')].map((c) => {
+      const ctx = c.getContext('2d')!;
+      const { data } = ctx.getImageData(0, 0, c.width, c.height);
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return { id: c.closest('[data-testid]')!.getAttribute('data-testid'), width: c.width, height: c.height, painted: n };
+    }));
+    expect(painted.map((p) => p.id).sort()).toEqual(charts.map((c) => `chart-${c}`).sort());
+    for (const p of painted) {
+      expect(p.width * p.height, p.id!).toBeGreaterThan(10_000);
+      expect(p.painted, `${p.id} has drawn pixels`).toBeGreaterThan(2_000);
+    }
+
+    // The drift panel: alerts from the drift day on, none before it.
+    const lastReferenceDay = sim.reference.days.to; // the drift starts the day after
+    const alertDays = await page.locator('[data-testid="alert-row"][data-level="alert"] td:first-child').allTextContents();
+    expect(alertDays.length).toBeGreaterThan(0);
+    expect(alertDays.every((d) => d > lastReferenceDay)).toBe(true);
+    await expect(page.getByTestId('versions-table').locator('tbody tr')).toHaveCount(2);
+    await expect(page.getByTestId('quality-table').locator('tbody tr')).toHaveCount(7);
+
+    await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
+    mkdirSync(path.join(ROOT, 'reports'), { recursive: true });
+    copyFileSync('test-results/dashboard.png', path.join(ROOT, 'reports', 'dashboard.png'));
+  } finally {
+    proc.kill();
+    if (proc.exitCode === null) await new Promise((r) => proc.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,198 @@
+/**
+ * Model rollouts end to end, against a real server each test starts for
+ * itself (buildApp on a free port) over a temporary copy of the model
+ * registry (never models/registry itself) and a fresh SQLite store.
+ * In the copy v0.9.0 is the manifest's active version and v1.0.0 a candidate.
+ */
+import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { buildApp } from '../server/app.ts';
+import { REGISTRY_DIR } from '../node/paths.ts';
+import { DATA } from './paths.ts';
+import { E2E_ADMIN_TOKEN } from './admin.ts';
+import { waitForServiceWorker } from './app.ts';
+
+const photos = ['ILSVRC2012_val_00000361.JPEG', 'ILSVRC2012_val_00000355.JPEG', 'ILSVRC2012_val_00000363.JPEG'].map((f) => path.join(DATA, 'imagenet-val-animals', f));
+
+interface Server {
+  url: string;
+  registryDir: string;
+  manifest: { versions: Array<{ version: string; sha256: string; file: string }> };
+  admin(route: string, body?: unknown): Promise<any>;
+  close(): Promise<void>;
+}
+
+async function startServer(edit?: (manifest: any) => void): Promise<Server> {
+  const registryDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-registry-'));
+  cpSync(REGISTRY_DIR, registryDir, { recursive: true });
+  const manifestFile = path.join(registryDir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+  manifest.active = '0.9.0';
+  edit?.(manifest);
+  writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-data-'));
+  const app = await buildApp({ registryDir, dataDir, adminToken: E2E_ADMIN_TOKEN, logger: false, rateLimitMax: 100_000, rolloutGuard: { intervalMs: 0 } });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    registryDir,
+    manifest,
+    async admin(route, body) {
+      const res = await fetch(`${url}${route}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { Authorization: `Bearer ${E2E_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = await res.json();
+      if (!res.ok) throw new Error(`${route}: HTTP ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    async close() {
+      await app.close();
+      rmSync(registryDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freshPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') console.log(`[page ${m.type()}] ${m.text()}`); });
+  return { context, page };
+}
+
+const storedModels = (page: Page) => page.evaluate(async () => (await (await caches.open('wildsight-models-v1')).keys()).map((k) => k.url));
+
+test.describe.configure({ mode: 'serial' });
+test.setTimeout(240_000);
+
+test('a 100% canary is downloaded, verified and switched to; the previous version stays for an offline rollback', async ({ browser }) => {
+  const server = await startServer();
+  const { context, page } = await freshPage(browser);
+  try {
+    await server.admin('/v1/admin/models/1.0.0/canary', { percent: 100, reason: 'e2e: canary at 100%' });
+    const sha = Object.fromEntries(server.manifest.versions.map((v) => [v.version, v.sha256]));
+
+    await page.goto(`${server.url}/#/model`);
+    await expect(page.getByTestId('model-version')).toHaveText('1.0.0', { timeout: 120_000 });
+    await expect(page.getByTestId('model-assignment')).toContainText('in the 1.0.0 canary at 100%');
+    await expect(page.getByTestId('rollout-bucket')).toContainText(/\d+ of 10000/);
+    await expect(page.getByTestId('model-previous')).toContainText('0.9.0');
+    await expect(page.getByTestId('model-refused')).toHaveCount(0);
+    // Both versions are kept on the device, each under its sha256.
+    const stored = await storedModels(page);
+    expect(stored.some((u) => u.includes(sha['1.0.0']))).toBe(true);
+    expect(stored.some((u) => u.includes(sha['0.9.0']))).toBe(true);
+    await waitForServiceWorker(page);
+
+    // Offline: the app starts on its assignment from the device, and can roll back to the kept version.
+    const modelRequests: string[] = [];
+    context.on('request', (r) => { if (r.url().includes('.onnx')) modelRequests.push(r.url()); });
+    await context.setOffline(true);
+    await page.reload();
+    await expect(page.getByTestId('offline')).toBeVisible();
+    await expect(page.getByTestId('model-version')).toHaveText('1.0.0', { timeout: 60_000 });
+    await page.getByTestId('use-previous').click();
+    await expect(page.getByTestId('model-version')).toHaveText('0.9.0', { timeout: 60_000 });
+    await expect(page.getByTestId('model-source')).toContainText('this device');
+    await page.goto(`${server.url}/#/`);
+    await page.getByTestId('photo-input').setInputFiles(photos[0]);
+    await expect(page.getByTestId('saved')).toBeVisible();
+    await page.reload();
+    await expect(page.getByTestId('model-version')).toHaveText('0.9.0', { timeout: 60_000 });
+    expect(modelRequests.filter((u) => !u.startsWith('blob:'))).toEqual([]);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test('altered model bytes are refused with a visible reason and the device keeps 0.9.0', async ({ browser }) => {
+  const server = await startServer();
+  const { context, page } = await freshPage(browser);
+  try {
+    await server.admin('/v1/admin/models/1.0.0/canary', { percent: 100, reason: 'e2e: canary with altered bytes' });
+    const file = path.join(server.registryDir, '1.0.0', 'model.onnx');
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+
+    await page.goto(`${server.url}/#/model`);
+    await expect(page.getByTestId('model-refused')).toContainText('1.0.0', { timeout: 120_000 });
+    await expect(page.getByTestId('model-refused')).toContainText('integrity check');
+    await expect(page.getByTestId('model-version')).toHaveText('0.9.0');
+    await expect(page.getByTestId('model-active')).toHaveText('0.9.0');
+    // Nothing of the bad download was kept.
+    const stored = await storedModels(page);
+    expect(stored.some((u) => u.includes(server.manifest.versions.find((v) => v.version === '1.0.0')!.sha256))).toBe(false);
+    // And it stays refused across a restart.
+    await page.reload();
+    await expect(page.getByTestId('model-version')).toHaveText('0.9.0', { timeout: 60_000 });
+    await expect(page.getByTestId('model-refused')).toContainText('integrity check');
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test('a version whose labels the app cannot name is refused before any download, with its reason', async ({ browser }) => {
+  const server = await startServer((m) => {
+    const base = m.versions.find((v: any) => v.version === '1.0.0');
+    // Same bytes, but one label that neither the taxonomy nor extraTaxa can name.
+    const labels = [...base.labels.slice(0, -2), 'unicorn', 'other'];
+    m.versions.push({ ...base, version: '1.1.0', labels, labelsSha256: base.labelsSha256, createdAt: new Date().toISOString() });
+  });
+  const { context, page } = await freshPage(browser);
+  try {
+    const requests: string[] = [];
+    context.on('request', (r) => { if (r.url().includes('/1.1.0/')) requests.push(r.url()); });
+    await server.admin('/v1/admin/models/1.1.0/canary', { percent: 100, reason: 'e2e: incompatible canary' });
+    await page.goto(`${server.url}/#/model`);
+    await expect(page.getByTestId('model-refused')).toContainText('1.1.0', { timeout: 120_000 });
+    await expect(page.getByTestId('model-refused')).toContainText('cannot be named from the taxonomy');
+    await expect(page.getByTestId('model-version')).toHaveText('0.9.0');
+    expect(requests).toEqual([]);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test('a shadow candidate runs on identifications unseen, and its results reach the server', async ({ browser }) => {
+  const server = await startServer();
+  const { context, page } = await freshPage(browser);
+  try {
+    await server.admin('/v1/admin/models/1.0.0/shadow', { sampleRate: 1, reason: 'e2e: shadow 1.0.0' });
+    await page.goto(`${server.url}/#/model`);
+    await expect(page.getByTestId('model-version')).toHaveText('0.9.0', { timeout: 120_000 });
+    await expect(page.getByTestId('shadow-status')).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
+
+    await page.goto(`${server.url}/#/`);
+    for (const photo of photos) {
+      await page.getByTestId('photo-input').setInputFiles(photo);
+      await expect(page.getByTestId('saved')).toBeVisible();
+      await page.getByTestId('saved').evaluate((el) => el.remove());
+    }
+    // The outbox sends as soon as events are queued; the server has them with their shadow results.
+    await expect.poll(async () => {
+      const { items } = await server.admin('/v1/admin/events?type=identification&limit=100');
+      return items.filter((e: any) => e.payload.shadow?.modelVersion === '1.0.0').length;
+    }, { timeout: 60_000 }).toBe(photos.length);
+    const { items } = await server.admin('/v1/admin/events?type=identification&limit=100');
+    for (const e of items) {
+      expect(e.modelVersion).toBe('0.9.0');
+      expect(e.payload.shadow).toMatchObject({ modelVersion: '1.0.0', top1Agree: expect.any(Boolean), top5Overlap: expect.any(Number), inferenceMs: expect.any(Number), failed: false });
+    }
+    // Never shown: the answers came from 0.9.0; the Model page tallies agreement so far.
+    await page.goto(`${server.url}/#/model`);
+    await expect(page.getByTestId('shadow-results')).toContainText(`${photos.length} runs: top-1 agreement`);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});

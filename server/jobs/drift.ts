@@ -1,0 +1,171 @@
+/**
+ * The monitoring job, as an app plugin:
+ * - every DRIFT_INTERVAL_MS (default 10 minutes; 0 turns the timer off) it
+ *   scores drift per model version and day against the reference window,
+ *   stores warn/alert levels in drift_alerts, and applies the two-installs
+ *   rule to pending corrections;
+ * - after each POST /v1/events it counts duplicates and refused events by
+ *   reason per day (quality_counts: the only place they exist after the
+ *   request) and applies the two-installs rule when corrections came in
+ *   (a second later, one pass per burst);
+ * - /metrics gets gauges: wildsight_drift_psi and wildsight_drift_js
+ *   {model_version, metric} for the latest scored day, wildsight_drift_level
+ *   {model_version} (0 ok, 1 warn, 2 alert) and wildsight_drift_alerts
+ *   {model_version, level} (stored alert rows).
+ *
+ * Thresholds and reference from the environment: DRIFT_PSI_WARN (0.1),
+ * DRIFT_PSI_ALERT (0.25), DRIFT_JS_WARN (0.1), DRIFT_JS_ALERT (0.2),
+ * DRIFT_REFERENCE_DAYS (7, the version's first days unless a window was
+ * chosen through the admin API), DRIFT_MIN_EVENTS (200 per day).
+ */
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import { Gauge } from 'prom-client';
+import { DEFAULT_DRIFT_THRESHOLDS, type DriftThresholds } from '../../core/drift.ts';
+import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/monitoring.ts';
+import { autoAccept, computeDrift, listAlerts, monitoringDb, recordQuality, storeAlerts } from '../storage/monitoring-store.ts';
+
+export interface MonitoringConfig {
+  thresholds: DriftThresholds;
+  referenceDays: number;
+  minEvents: number;
+  intervalMs: number;
+}
+
+function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const text = env[name]?.trim();
+  if (!text) return fallback;
+  const v = Number(text);
+  if (!Number.isFinite(v) || v < min) throw new Error(`${name} must be a number >= ${min} (got "${text}")`);
+  return v;
+}
+
+export function monitoringConfigFromEnv(env: NodeJS.ProcessEnv = process.env): MonitoringConfig {
+  const d = DEFAULT_DRIFT_THRESHOLDS;
+  return {
+    thresholds: {
+      psiWarn: num(env, 'DRIFT_PSI_WARN', d.psiWarn), psiAlert: num(env, 'DRIFT_PSI_ALERT', d.psiAlert),
+      jsWarn: num(env, 'DRIFT_JS_WARN', d.jsWarn), jsAlert: num(env, 'DRIFT_JS_ALERT', d.jsAlert),
+    },
+    referenceDays: num(env, 'DRIFT_REFERENCE_DAYS', 7, 1),
+    minEvents: num(env, 'DRIFT_MIN_EVENTS', DEFAULT_MIN_DRIFT_EVENTS, 1),
+    intervalMs: num(env, 'DRIFT_INTERVAL_MS', 10 * 60_000),
+  };
+}
+
+export interface MonitoringService {
+  config: MonitoringConfig;
+  /** Scores drift now, stores alerts and updates the gauges. */
+  runDrift(): Promise<Awaited<ReturnType<typeof computeDrift>>>;
+  /** The two-installs rule now; the accepted event ids. */
+  autoAccept(): Promise<string[]>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance { monitoring: MonitoringService }
+}
+
+const LEVEL = { ok: 0, warn: 1, alert: 2 } as const;
+const AUTO_ACCEPT_DELAY_MS = 1_000;
+
+export default fp(async (app: FastifyInstance, opts: { config?: Partial<MonitoringConfig> }) => {
+  const config: MonitoringConfig = { ...monitoringConfigFromEnv(), ...opts.config };
+  const registers = [app.metrics.registry];
+  const psiGauge = new Gauge({ name: 'wildsight_drift_psi', help: 'PSI of the latest scored day against the reference window', labelNames: ['model_version', 'metric'] as const, registers });
+  const jsGauge = new Gauge({ name: 'wildsight_drift_js', help: 'Jensen-Shannon distance of the latest scored day against the reference window', labelNames: ['model_version', 'metric'] as const, registers });
+  const levelGauge = new Gauge({ name: 'wildsight_drift_level', help: 'Drift level of the latest scored day: 0 ok, 1 warn, 2 alert', labelNames: ['model_version'] as const, registers });
+  const alertsGauge = new Gauge({ name: 'wildsight_drift_alerts', help: 'Stored drift alerts (days x metrics) by level', labelNames: ['model_version', 'level'] as const, registers });
+
+  const db = () => monitoringDb(app.store);
+  const running = new Set<Promise<unknown>>();
+  let closing = false;
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    running.add(p);
+    p.finally(() => running.delete(p)).catch(() => {});
+    return p;
+  };
+
+  async function runDrift() {
+    const result = await computeDrift(db(), { thresholds: config.thresholds, referenceDays: config.referenceDays, minEvents: config.minEvents });
+    await storeAlerts(db(), result.points, result.references);
+    psiGauge.reset(); jsGauge.reset(); levelGauge.reset(); alertsGauge.reset();
+    const latest = new Map<string, (typeof result.points)[number]>();
+    for (const p of result.points) latest.set(p.modelVersion, p);
+    for (const [v, p] of latest) {
+      for (const metric of ['prediction', 'confidence'] as const) {
+        psiGauge.set({ model_version: v, metric }, p[metric].psi);
+        jsGauge.set({ model_version: v, metric }, p[metric].js);
+      }
+      levelGauge.set({ model_version: v }, LEVEL[p.level]);
+    }
+    for (const a of await listAlerts(db(), { limit: 100_000 })) alertsGauge.inc({ model_version: a.modelVersion, level: a.level });
+    return result;
+  }
+
+  async function runAutoAccept() {
+    const ids = await autoAccept(db());
+    if (ids.length) {
+      app.taxa?.invalidate();
+      app.log.info({ count: ids.length }, 'corrections accepted by the two-installs rule');
+    }
+    return ids;
+  }
+
+  app.decorate('monitoring', {
+    config,
+    runDrift: () => track(runDrift()),
+    autoAccept: () => track(runAutoAccept()),
+  } satisfies MonitoringService);
+
+  // What only the ingest request knows: duplicates and refusals, per day.
+  app.addHook('preSerialization', async (req, reply, payload) => {
+    if (req.routeOptions.url !== '/v1/events' || req.method !== 'POST' || (reply.statusCode !== 200 && reply.statusCode !== 422)) return payload;
+    const body = payload as { duplicates?: number; rejected?: Array<{ reason: string }>; accepted?: number };
+    if (!Array.isArray(body?.rejected)) return payload;
+    const counts: Record<string, number> = { duplicate: body.duplicates ?? 0 };
+    for (const r of body.rejected) counts[`rejected:${r.reason}`] = (counts[`rejected:${r.reason}`] ?? 0) + 1;
+    const hasCorrections = (body.accepted ?? 0) > 0 && ((req.body as { events?: Array<{ type?: unknown }> })?.events ?? []).some((e) => e?.type === 'correction');
+    try {
+      await recordQuality(db(), new Date().toISOString().slice(0, 10), counts);
+    } catch (err) {
+      req.log.warn({ err }, 'could not record data-quality counts');
+    }
+    if (hasCorrections) scheduleAutoAccept();
+    return payload;
+  });
+
+  // After the answer, so the client never waits on it, and at most once a
+  // second however many batches arrive: a burst is one pass.
+  let autoTimer: NodeJS.Timeout | null = null;
+  function scheduleAutoAccept() {
+    if (closing || autoTimer) return;
+    autoTimer = setTimeout(() => {
+      autoTimer = null;
+      if (!closing) track(runAutoAccept()).catch((err) => app.log.warn({ err }, 'two-installs rule failed'));
+    }, AUTO_ACCEPT_DELAY_MS);
+    autoTimer.unref();
+  }
+
+  let timer: NodeJS.Timeout | null = null;
+  let first: NodeJS.Timeout | null = null;
+  if (config.intervalMs > 0) {
+    const tick = () => {
+      if (closing) return;
+      track(runAutoAccept().then(() => runDrift())).catch((err) => app.log.warn({ err }, 'monitoring job failed'));
+    };
+    app.addHook('onReady', async () => {
+      // First run soon after start (not during it), then on the interval.
+      first = setTimeout(tick, 2_000);
+      first.unref();
+      timer = setInterval(tick, config.intervalMs);
+      timer.unref();
+    });
+  }
+  app.addHook('preClose', async () => {
+    closing = true;
+    if (timer) clearInterval(timer);
+    if (first) clearTimeout(first);
+    if (autoTimer) clearTimeout(autoTimer);
+    await Promise.allSettled([...running]);
+  });
+}, { name: 'monitoring', dependencies: ['metrics', 'storage'] });

@@ -1,0 +1,135 @@
+/**
+ * Model versions and rollouts, for operators (Bearer ADMIN_TOKEN). Every
+ * change needs a `reason` and is written to the change log.
+ *
+ * - POST /v1/admin/models { version, file, baseVersion?, meta?, reason }
+ *     registers a version from an ONNX file already copied into the registry
+ *     folder (`file` relative to it, e.g. "incoming/model.onnx"). Metadata is
+ *     baseVersion's (input spec, outputs, labels...) with `meta` laid over it;
+ *     sha256 and bytes are computed here. The version starts as a candidate.
+ * - POST /v1/admin/models/:version/canary { percent, plan?, reason }  start a canary
+ * - POST /v1/admin/models/rollout/step { percent?, reason }          next step of the plan (or to percent)
+ * - POST /v1/admin/models/rollout/promote { reason }                 the canary becomes active
+ * - POST /v1/admin/models/rollout/rollback { reason }                end the canary; devices go back to the control
+ * - POST /v1/admin/models/:version/activate { reason }               make a version active for everyone (no canary running)
+ * - POST /v1/admin/models/:version/shadow { sampleRate, reason }     devices shadow-run it on sampleRate of identifications (0 stops)
+ * - POST /v1/admin/models/guard/run                                  one rollout-guard check now
+ * - GET  /v1/admin/models/changes?limit=&version=                    the change log, newest first
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { findVersion, type ModelVersion } from '../../../../core/manifest.ts';
+import { registerVersion } from '../../../../node/registry.ts';
+import { HttpError } from '../../../plugins/app/errors.ts';
+import {
+  activate, listChanges, modelsView, promote, recordChange, rollBack, rolloutDb, RolloutError, setShadow, startCanary, stepRollout,
+} from '../../../storage/rollout-store.ts';
+
+const Reason = Type.String({ minLength: 1, maxLength: 1000 });
+const Semver = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' });
+const VersionParams = Type.Object({ version: Semver });
+const ReasonBody = Type.Object({ reason: Reason }, { additionalProperties: false });
+const RegisterBody = Type.Object({
+  version: Semver,
+  file: Type.String({ minLength: 1, maxLength: 500 }),
+  baseVersion: Type.Optional(Semver),
+  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  reason: Reason,
+}, { additionalProperties: false });
+const CanaryBody = Type.Object({
+  percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
+  plan: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { maxItems: 20 })),
+  reason: Reason,
+}, { additionalProperties: false });
+const StepBody = Type.Object({ percent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })), reason: Reason }, { additionalProperties: false });
+const ShadowBody = Type.Object({ sampleRate: Type.Number({ minimum: 0, maximum: 1 }), reason: Reason }, { additionalProperties: false });
+const ChangesQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), version: Type.Optional(Semver) }, { additionalProperties: false });
+
+export default async function adminModels(app: FastifyInstance) {
+  const db = () => rolloutDb(app.store);
+  const manifest = () => {
+    const m = app.registry.manifest();
+    if (!m) throw new HttpError(503, 'no model registry yet', 'run `npm run models:build`');
+    return m;
+  };
+  // Store errors become the HTTP answer they describe.
+  const run = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof RolloutError) throw new HttpError(err.status, err.status === 404 ? 'not found' : err.status === 400 ? 'bad request' : 'conflict', err.message);
+      throw err;
+    }
+  };
+  const view = async () => modelsView(db(), manifest());
+
+  app.get('/v1/admin/models', async () => view());
+
+  app.get<{ Querystring: Static<typeof ChangesQuery> }>('/v1/admin/models/changes', { schema: { querystring: ChangesQuery } }, async (req) => ({
+    items: await listChanges(db(), req.query.limit, req.query.version),
+  }));
+
+  app.post<{ Body: Static<typeof RegisterBody> }>('/v1/admin/models', { schema: { body: RegisterBody } }, async (req, reply) => {
+    const m = manifest();
+    const dir = path.resolve(app.registry.dir);
+    const file = path.resolve(dir, req.body.file);
+    if (!file.startsWith(dir + path.sep)) throw new HttpError(400, 'bad request', '`file` must be a path inside the registry folder');
+    if (!existsSync(file) || !statSync(file).isFile()) throw new HttpError(400, 'bad request', `no file ${req.body.file} in the registry folder; copy the ONNX file there first`);
+    if (m.versions.some((v) => v.version === req.body.version)) throw new HttpError(409, 'conflict', `model version ${req.body.version} is already registered`);
+    let base: Partial<ModelVersion> = {};
+    if (req.body.baseVersion) {
+      try { base = findVersion(m, req.body.baseVersion); } catch (err) { throw new HttpError(404, 'not found', (err as Error).message); }
+    }
+    const { file: _f, sha256: _s, bytes: _b, metrics: _m, lineage: _l, ...inherited } = base;
+    const meta = { ...inherited, lineage: req.body.baseVersion ? { parent: req.body.baseVersion } : undefined, ...req.body.meta, version: req.body.version, createdAt: new Date().toISOString() } as Omit<ModelVersion, 'file' | 'sha256' | 'bytes'>;
+    if (meta.lineage === undefined) delete (meta as Partial<ModelVersion>).lineage;
+    let entry: ModelVersion;
+    try {
+      entry = registerVersion(new Uint8Array(readFileSync(file)), meta, dir);
+    } catch (err) {
+      throw new HttpError(400, 'bad request', (err as Error).message);
+    }
+    // Events from the new version must validate at once, not after the taxa cache's refresh.
+    app.taxa.invalidate();
+    await recordChange(db(), { action: 'register', version: entry.version, actor: 'admin', reason: req.body.reason, details: { sha256: entry.sha256, bytes: entry.bytes, from: req.body.file } });
+    return reply.code(201).send({ version: { ...entry, status: 'candidate' } });
+  });
+
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CanaryBody> }>('/v1/admin/models/:version/canary', { schema: { params: VersionParams, body: CanaryBody } }, async (req) => {
+    const rollout = await run(() => startCanary(db(), manifest(), { version: req.params.version, percent: req.body.percent, plan: req.body.plan, reason: req.body.reason, actor: 'admin' }));
+    return { rollout, models: await view() };
+  });
+
+  app.post<{ Body: Static<typeof StepBody> }>('/v1/admin/models/rollout/step', { schema: { body: StepBody } }, async (req) => {
+    const rollout = await run(() => stepRollout(db(), { percent: req.body.percent, reason: req.body.reason, actor: 'admin' }));
+    return { rollout, models: await view() };
+  });
+
+  app.post<{ Body: Static<typeof ReasonBody> }>('/v1/admin/models/rollout/promote', { schema: { body: ReasonBody } }, async (req) => {
+    const rollout = await run(() => promote(db(), { reason: req.body.reason, actor: 'admin' }));
+    return { rollout, models: await view() };
+  });
+
+  app.post<{ Body: Static<typeof ReasonBody> }>('/v1/admin/models/rollout/rollback', { schema: { body: ReasonBody } }, async (req) => {
+    const rollout = await run(() => rollBack(db(), { reason: req.body.reason, actor: 'admin' }));
+    return { rollout, models: await view() };
+  });
+
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ReasonBody> }>('/v1/admin/models/:version/activate', { schema: { params: VersionParams, body: ReasonBody } }, async (req) => {
+    await run(() => activate(db(), manifest(), { version: req.params.version, reason: req.body.reason, actor: 'admin' }));
+    return { models: await view() };
+  });
+
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ShadowBody> }>('/v1/admin/models/:version/shadow', { schema: { params: VersionParams, body: ShadowBody } }, async (req) => {
+    await run(() => setShadow(db(), manifest(), { version: req.params.version, sampleRate: req.body.sampleRate, reason: req.body.reason, actor: 'admin' }));
+    return { models: await view() };
+  });
+
+  app.post('/v1/admin/models/guard/run', async () => {
+    const outcome = await app.rolloutGuard.runOnce();
+    if (!outcome) throw new HttpError(409, 'conflict', 'another server instance holds the rollout guard lease; try again later');
+    return outcome;
+  });
+}

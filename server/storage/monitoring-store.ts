@@ -1,0 +1,302 @@
+/**
+ * Monitoring queries over the feedback store's database (KyselyFeedbackStore
+ * exposes it as `store.db`). Plain kysely that SQLite and PostgreSQL both
+ * run: rows are read with simple filters and aggregated in TypeScript by
+ * core/monitoring.ts. The tables are from migration 0003.
+ */
+import { sql, type Kysely } from 'kysely';
+import {
+  agreementKey, aggregateMetrics, autoAcceptable, correctedPairs, correctionLabel, defaultReference, driftSeries, identificationFact, qualityReport,
+  type Bucket, type CorrectionFact, type DayWindow, type DriftOptions, type DriftPoint, type IdentificationFact,
+} from '../../core/monitoring.ts';
+import type { Database } from './rows.ts';
+import type { FeedbackStore } from './types.ts';
+
+export interface DriftAlertRow {
+  model_version: string;
+  day: string;
+  metric: 'prediction' | 'confidence';
+  psi: number;
+  js: number;
+  level: 'warn' | 'alert';
+  n: number;
+  reference_from: string;
+  reference_to: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface QualityCountRow { day: string; kind: string; count: number }
+export interface DriftReferenceRow { model_version: string; from_day: string; to_day: string; updated_at: string }
+
+export interface MonitoringDatabase extends Database {
+  drift_alerts: DriftAlertRow;
+  quality_counts: QualityCountRow;
+  drift_references: DriftReferenceRow;
+}
+
+export type MonitoringDb = Kysely<MonitoringDatabase>;
+
+/** The kysely handle behind a store (both shipped backends have one). */
+export function monitoringDb(store: FeedbackStore): MonitoringDb {
+  const db = (store as { db?: unknown }).db;
+  if (!db) throw new Error(`the ${store.kind} store exposes no database for monitoring`);
+  return db as MonitoringDb;
+}
+
+/** A time range over the stored `hour` (ISO text): from inclusive, to exclusive. */
+export interface HourRange { from?: string; to?: string; modelVersion?: string }
+
+const IN_CHUNK = 500;
+
+export async function loadIdentifications(db: MonitoringDb, r: HourRange = {}): Promise<IdentificationFact[]> {
+  let q = db.selectFrom('events').select(['event_id', 'model_version', 'hour', 'payload']).where('type', '=', 'identification');
+  if (r.from) q = q.where('hour', '>=', r.from);
+  if (r.to) q = q.where('hour', '<', r.to);
+  if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+  const rows = await q.execute();
+  const out: IdentificationFact[] = [];
+  for (const row of rows) {
+    const f = identificationFact(row.event_id, row.model_version, row.hour, JSON.parse(row.payload));
+    if (f) out.push(f);
+  }
+  return out;
+}
+
+export async function loadCorrections(db: MonitoringDb, r: HourRange & { status?: CorrectionFact['status'] } = {}): Promise<CorrectionFact[]> {
+  let q = db.selectFrom('corrections').select(['event_id', 'corrects_event_id', 'install_id', 'model_version', 'hour', 'verdict', 'taxon_id', 'proposed_name', 'status']);
+  if (r.from) q = q.where('hour', '>=', r.from);
+  if (r.to) q = q.where('hour', '<', r.to);
+  if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+  if (r.status) q = q.where('status', '=', r.status);
+  const rows = await q.orderBy('received_at').orderBy('event_id').execute();
+  return rows.map((c) => ({
+    eventId: c.event_id, correctsEventId: c.corrects_event_id, installId: c.install_id, modelVersion: c.model_version, hour: c.hour,
+    verdict: c.verdict, taxonId: c.taxon_id, proposedName: c.proposed_name, status: c.status,
+  }));
+}
+
+/** The identification events behind some corrections, by id (what the model answered). */
+export async function identificationsById(db: MonitoringDb, ids: Iterable<string>): Promise<Map<string, IdentificationFact>> {
+  const list = [...new Set(ids)];
+  const out = new Map<string, IdentificationFact>();
+  for (let i = 0; i < list.length; i += IN_CHUNK) {
+    const rows = await db.selectFrom('events').select(['event_id', 'model_version', 'hour', 'payload'])
+      .where('type', '=', 'identification').where('event_id', 'in', list.slice(i, i + IN_CHUNK)).execute();
+    for (const row of rows) {
+      const f = identificationFact(row.event_id, row.model_version, row.hour, JSON.parse(row.payload));
+      if (f) out.set(f.eventId, f);
+    }
+  }
+  return out;
+}
+
+/** Metrics per version and bucket, the most-corrected pairs, and a per-version summary for the side-by-side. */
+export async function metricsReport(db: MonitoringDb, r: HourRange & { bucket?: Bucket }) {
+  const bucket = r.bucket ?? 'day';
+  const [ids, corrections] = await Promise.all([loadIdentifications(db, r), loadCorrections(db, r)]);
+  const byId = new Map(ids.map((e) => [e.eventId, e]));
+  const missing = corrections.map((c) => c.correctsEventId).filter((id) => !byId.has(id));
+  for (const [id, e] of await identificationsById(db, missing)) byId.set(id, e);
+  const predicted = (id: string) => {
+    const e = byId.get(id);
+    return e ? (e.abstain ? '(abstain)' : e.top1) : undefined;
+  };
+  const series = aggregateMetrics(ids, corrections, bucket);
+  // One row per version over the whole range: the side-by-side.
+  const versions = aggregateMetrics(ids.map((e) => ({ ...e, hour: 'all' })), corrections.map((c) => ({ ...c, hour: 'all' })), 'day', 10)
+    .map(({ bucket: _b, ...rest }) => rest);
+  return { bucket, series, versions, correctedPairs: correctedPairs(corrections, predicted, 15) };
+}
+
+// ---------------------------------------------------------------- drift
+
+export async function getReferences(db: MonitoringDb): Promise<Map<string, DayWindow>> {
+  const rows = await db.selectFrom('drift_references').selectAll().execute();
+  return new Map(rows.map((r) => [r.model_version, { from: r.from_day, to: r.to_day }]));
+}
+
+/** Chooses the reference window of a version (null: back to the default, its first days). */
+export async function setReference(db: MonitoringDb, modelVersion: string, window: DayWindow | null, now = new Date()) {
+  if (!window) {
+    await db.deleteFrom('drift_references').where('model_version', '=', modelVersion).execute();
+    return;
+  }
+  await db.insertInto('drift_references')
+    .values({ model_version: modelVersion, from_day: window.from, to_day: window.to, updated_at: now.toISOString() })
+    .onConflict((oc) => oc.column('model_version').doUpdateSet({ from_day: window.from, to_day: window.to, updated_at: now.toISOString() }))
+    .execute();
+}
+
+export interface DriftRunOptions extends Omit<DriftOptions, 'reference'> {
+  /** Only score days from here (YYYY-MM-DD); the reference is read whatever its dates. */
+  fromDay?: string;
+}
+
+/** PSI/JS per version and day against each version's reference window (stored choice, else its first days). */
+export async function computeDrift(db: MonitoringDb, opts: DriftRunOptions = {}) {
+  const chosen = await getReferences(db);
+  const firsts = await db.selectFrom('events').select(['model_version', (eb) => eb.fn.min('hour').as('first')])
+    .where('type', '=', 'identification').groupBy('model_version').execute();
+  const windows = new Map<string, DayWindow>();
+  for (const f of firsts) {
+    if (!f.first) continue;
+    windows.set(f.model_version, chosen.get(f.model_version) ?? defaultReference(String(f.first).slice(0, 10), opts.referenceDays ?? 7));
+  }
+  // Read the references and the days to score; nothing older than both.
+  let since = opts.fromDay;
+  for (const w of windows.values()) if (since && w.from < since) since = w.from;
+  const ids = await loadIdentifications(db, since ? { from: `${since}T00:00:00.000Z` } : {});
+  const result = driftSeries(ids, { ...opts, reference: (v) => windows.get(v) });
+  if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
+  return result;
+}
+
+/** Stores the warn and alert levels of scored days (upsert); a day that is ok again loses its row. */
+export async function storeAlerts(db: MonitoringDb, points: readonly DriftPoint[], references: Record<string, DayWindow>, now = new Date()) {
+  const at = now.toISOString();
+  await db.transaction().execute(async (trx) => {
+    for (const p of points) {
+      const ref = references[p.modelVersion];
+      for (const metric of ['prediction', 'confidence'] as const) {
+        const s = p[metric];
+        if (s.level === 'ok') {
+          await trx.deleteFrom('drift_alerts').where('model_version', '=', p.modelVersion).where('day', '=', p.day).where('metric', '=', metric).execute();
+          continue;
+        }
+        const values = { psi: s.psi, js: s.js, level: s.level, n: p.n, reference_from: ref.from, reference_to: ref.to, updated_at: at };
+        await trx.insertInto('drift_alerts').values({ model_version: p.modelVersion, day: p.day, metric, created_at: at, ...values })
+          .onConflict((oc) => oc.columns(['model_version', 'day', 'metric']).doUpdateSet(values))
+          .execute();
+      }
+    }
+  });
+}
+
+export async function listAlerts(db: MonitoringDb, q: { level?: 'warn' | 'alert'; modelVersion?: string; limit?: number } = {}) {
+  let query = db.selectFrom('drift_alerts').selectAll();
+  if (q.level) query = query.where('level', '=', q.level);
+  if (q.modelVersion) query = query.where('model_version', '=', q.modelVersion);
+  const rows = await query.orderBy('day', 'desc').orderBy('model_version').orderBy('metric').limit(q.limit ?? 500).execute();
+  return rows.map((r) => ({
+    modelVersion: r.model_version, day: r.day, metric: r.metric, psi: Number(r.psi), js: Number(r.js), level: r.level, n: Number(r.n),
+    reference: { from: r.reference_from, to: r.reference_to }, createdAt: r.created_at, updatedAt: r.updated_at,
+  }));
+}
+
+// ---------------------------------------------------------------- data quality
+
+/** Adds to the per-day counters (kind "duplicate" or "rejected:<reason>"). */
+export async function recordQuality(db: MonitoringDb, day: string, counts: Record<string, number>) {
+  const entries = Object.entries(counts).filter(([, n]) => n > 0);
+  if (!entries.length) return;
+  await db.insertInto('quality_counts').values(entries.map(([kind, count]) => ({ day, kind, count })))
+    .onConflict((oc) => oc.columns(['day', 'kind']).doUpdateSet({ count: sql`quality_counts.count + excluded.count` }))
+    .execute();
+}
+
+export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay?: string } = {}) {
+  let counts = db.selectFrom('quality_counts').selectAll();
+  if (r.fromDay) counts = counts.where('day', '>=', r.fromDay);
+  if (r.toDay) counts = counts.where('day', '<=', r.toDay);
+  const day = sql<string>`substr(received_at, 1, 10)`;
+  let stored = db.selectFrom('events').select([day.as('day'), (eb) => eb.fn.countAll().as('count')]).groupBy(day);
+  if (r.fromDay) stored = stored.where('received_at', '>=', `${r.fromDay}T00:00:00.000Z`);
+  if (r.toDay) stored = stored.where('received_at', '<', `${r.toDay}T99`);
+  const [countRows, storedRows, corrections] = await Promise.all([
+    counts.execute(),
+    stored.execute(),
+    loadCorrections(db, { from: r.fromDay ? `${r.fromDay}T00:00:00.000Z` : undefined, to: r.toDay ? `${r.toDay}T99` : undefined }),
+  ]);
+  return qualityReport(
+    countRows.map((c) => ({ day: c.day, kind: c.kind, count: Number(c.count) })),
+    storedRows.map((s) => ({ day: s.day, count: Number(s.count) })),
+    corrections,
+  );
+}
+
+// ---------------------------------------------------------------- review
+
+const predictedLabel = (e: IdentificationFact | undefined) => (e ? (e.abstain ? '(abstain)' : e.top1) : undefined);
+
+/** Applies the two-installs rule (core/monitoring.ts autoAcceptable); returns the event ids it accepted. */
+export async function autoAccept(db: MonitoringDb, minInstalls?: number): Promise<string[]> {
+  const columns = ['event_id', 'corrects_event_id', 'install_id', 'model_version', 'hour', 'verdict', 'taxon_id', 'proposed_name', 'status'] as const;
+  const pending = await db.selectFrom('corrections').select(columns).where('status', '=', 'pending').where('verdict', '=', 'corrected').execute();
+  if (!pending.length) return [];
+  // Only corrections that can agree with a pending one: the same taxa, or any proposed name.
+  const taxa = [...new Set(pending.map((c) => c.taxon_id).filter((t): t is string => t !== null))];
+  const others: typeof pending = [];
+  for (let i = 0; i < taxa.length; i += IN_CHUNK) {
+    others.push(...await db.selectFrom('corrections').select(columns).where('status', '=', 'accepted').where('verdict', '=', 'corrected')
+      .where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK)).execute());
+  }
+  if (pending.some((c) => c.proposed_name !== null)) {
+    others.push(...await db.selectFrom('corrections').select(columns).where('status', '=', 'accepted').where('verdict', '=', 'corrected')
+      .where('proposed_name', 'is not', null).execute());
+  }
+  const candidates = [...pending, ...others];
+  const facts: CorrectionFact[] = candidates.map((c) => ({
+    eventId: c.event_id, correctsEventId: c.corrects_event_id, installId: c.install_id, modelVersion: c.model_version, hour: c.hour,
+    verdict: c.verdict, taxonId: c.taxon_id, proposedName: c.proposed_name, status: c.status,
+  }));
+  const predicted = await identificationsById(db, facts.filter((c) => c.taxonId !== null).map((c) => c.correctsEventId));
+  const ids = autoAcceptable(facts, (id) => predictedLabel(predicted.get(id)), minInstalls);
+  for (let i = 0; i < ids.length; i += IN_CHUNK) {
+    // Only still-pending rows: a reviewer's decision made meanwhile stands.
+    await db.updateTable('corrections').set({ status: 'accepted' }).where('event_id', 'in', ids.slice(i, i + IN_CHUNK)).where('status', '=', 'pending').execute();
+  }
+  return ids;
+}
+
+export interface ReviewItem extends CorrectionFact {
+  /** Normalized label (taxonId or proposed-<slug>). */
+  label: string;
+  /** What the model answered for the corrected identification, when known. */
+  predicted: string | null;
+  confidence: number | null;
+  /** What the two-installs rule compares (see agreementKey). */
+  agreement: string;
+  /** Distinct installs that gave the same agreement key (non-rejected "corrected" corrections). */
+  installs: number;
+  /** Other labels given for the same identification. */
+  conflicts: number;
+  hasPhoto: boolean;
+}
+
+/** The review queue: corrections with a status (pending by default), oldest first, with context for the reviewer. */
+export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact['status']; limit?: number } = {}): Promise<ReviewItem[]> {
+  const all = await loadCorrections(db);
+  const wanted = all.filter((c) => c.status === (q.status ?? 'pending')).slice(0, q.limit ?? 200);
+  const counted = all.filter((c) => c.status !== 'rejected' && c.verdict === 'corrected');
+  const ids = await identificationsById(db, [...wanted, ...counted].map((c) => c.correctsEventId));
+  const predictedOf = (id: string) => predictedLabel(ids.get(id));
+  const installs = new Map<string, Set<string>>();
+  for (const c of counted) {
+    const k = agreementKey(c, predictedOf);
+    const set = installs.get(k) ?? new Set<string>();
+    set.add(c.installId);
+    installs.set(k, set);
+  }
+  const labelsByTarget = new Map<string, Set<string>>();
+  for (const c of all) {
+    const t = labelsByTarget.get(c.correctsEventId) ?? new Set<string>();
+    t.add(correctionLabel(c));
+    labelsByTarget.set(c.correctsEventId, t);
+  }
+  const photos = new Set((wanted.length ? await db.selectFrom('corrections').select('event_id').where('has_photo', '=', 1)
+    .where('event_id', 'in', wanted.map((c) => c.eventId)).execute() : []).map((r) => r.event_id));
+  return wanted.map((c) => {
+    const e = ids.get(c.correctsEventId);
+    const agreement = agreementKey(c, predictedOf);
+    return {
+      ...c,
+      label: correctionLabel(c),
+      predicted: predictedLabel(e) ?? null,
+      confidence: e ? e.confidence : null,
+      agreement,
+      installs: installs.get(agreement)?.size ?? 0,
+      conflicts: (labelsByTarget.get(c.correctsEventId)?.size ?? 1) - 1,
+      hasPhoto: photos.has(c.eventId),
+    };
+  });
+}

@@ -1,0 +1,319 @@
+/**
+ * Model rollouts in the database (tables from migration 0002), as plain
+ * functions over the kysely handle the feedback store exposes (`store.db`).
+ * The registry manifest keeps each version's immutable metadata; the status
+ * of each version, the running canary and the change log live here.
+ *
+ * A version with no status row is 'active' when it is the manifest's active
+ * version and no row makes another version active, else 'candidate'.
+ * Every change is written with its change-log row in one transaction.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { Manifest, ModelVersion } from '../../core/manifest.ts';
+import type { ArmStats } from '../../core/rollout-guard.ts';
+import type { FeedbackStore } from './types.ts';
+
+export const MODEL_STATUSES = ['candidate', 'canary', 'active', 'retired'] as const;
+export type ModelStatus = (typeof MODEL_STATUSES)[number];
+export type RolloutState = 'running' | 'promoted' | 'rolled_back';
+export type Actor = 'admin' | 'guard';
+
+interface ModelStatusRow { version: string; status: ModelStatus; shadow_rate: number | null; updated_at: string }
+interface RolloutRow {
+  id: string; version: string; control_version: string; percent: number; state: RolloutState; plan: string;
+  started_at: string; stepped_at: string; ended_at: string | null;
+}
+interface ModelChangeRow {
+  id: string; at: string; action: string; version: string | null; rollout_id: string | null; percent: number | null;
+  actor: string; reason: string; details: string | null;
+}
+interface JobLeaseRow { name: string; owner: string | null; expires_at: string }
+
+export interface RolloutTables {
+  model_status: ModelStatusRow;
+  rollouts: RolloutRow;
+  model_changes: ModelChangeRow;
+  job_leases: JobLeaseRow;
+  events: { event_id: string; type: string; install_id: string; model_version: string; hour: string; received_at: string; payload: string };
+  corrections: { event_id: string; corrects_event_id: string; verdict: string };
+}
+type Db = Kysely<RolloutTables>;
+type Tx = Transaction<RolloutTables>;
+
+export interface Rollout {
+  id: string;
+  version: string;
+  controlVersion: string;
+  percent: number;
+  state: RolloutState;
+  plan: number[];
+  startedAt: string;
+  steppedAt: string;
+  endedAt: string | null;
+}
+
+export interface ModelChange {
+  id: string;
+  at: string;
+  action: string;
+  version: string | null;
+  rolloutId: string | null;
+  percent: number | null;
+  actor: string;
+  reason: string;
+  details: unknown;
+}
+
+export type ServedVersion = ModelVersion & { status: ModelStatus };
+
+/** GET /v1/models: the manifest (same shape, so older clients still read it) with status and rollout. */
+export interface ModelsView {
+  schemaVersion: 1;
+  /** The version every device not in a canary runs. */
+  active: string;
+  versions: ServedVersion[];
+  rollout: Omit<Rollout, 'plan' | 'endedAt'> | null;
+  /** A candidate devices run in the shadow of a share of identifications, never shown. */
+  shadow: { version: string; sampleRate: number } | null;
+}
+
+/** A change that cannot be made as asked (409) or names nothing (404). */
+export class RolloutError extends Error {
+  constructor(readonly status: 400 | 404 | 409, message: string) {
+    super(message);
+    this.name = 'RolloutError';
+  }
+}
+
+/** The kysely handle of a KyselyFeedbackStore, typed for the rollout tables. */
+export function rolloutDb(store: FeedbackStore): Db {
+  const db = (store as FeedbackStore & { db?: unknown }).db;
+  if (!db) throw new Error('model rollouts need a kysely-backed feedback store');
+  return db as Db;
+}
+
+const toRollout = (r: RolloutRow): Rollout => ({
+  id: r.id, version: r.version, controlVersion: r.control_version, percent: Number(r.percent), state: r.state,
+  plan: JSON.parse(r.plan), startedAt: r.started_at, steppedAt: r.stepped_at, endedAt: r.ended_at,
+});
+
+export async function currentRollout(db: Db | Tx): Promise<Rollout | null> {
+  const row = await db.selectFrom('rollouts').selectAll().where('state', '=', 'running').orderBy('started_at', 'desc').executeTakeFirst();
+  return row ? toRollout(row) : null;
+}
+
+export async function statusRows(db: Db | Tx): Promise<Map<string, ModelStatusRow>> {
+  const rows = await db.selectFrom('model_status').selectAll().execute();
+  return new Map(rows.map((r) => [r.version, r]));
+}
+
+/** Each manifest version's status, from its row or the default rule. */
+export function statuses(manifest: Manifest, rows: Map<string, ModelStatusRow>): Map<string, ModelStatus> {
+  const dbActive = manifest.versions.find((v) => rows.get(v.version)?.status === 'active');
+  const out = new Map<string, ModelStatus>();
+  for (const v of manifest.versions) {
+    const row = rows.get(v.version);
+    out.set(v.version, row ? row.status : !dbActive && v.version === manifest.active ? 'active' : 'candidate');
+  }
+  return out;
+}
+
+export function activeVersion(manifest: Manifest, status: Map<string, ModelStatus>): string {
+  return manifest.versions.find((v) => status.get(v.version) === 'active')?.version ?? manifest.active;
+}
+
+export async function modelsView(db: Db, manifest: Manifest): Promise<ModelsView> {
+  const rows = await statusRows(db);
+  const status = statuses(manifest, rows);
+  const rollout = await currentRollout(db);
+  const shadowRow = [...rows.values()].find((r) => r.shadow_rate !== null && Number(r.shadow_rate) > 0 && status.get(r.version) !== 'active');
+  return {
+    schemaVersion: 1,
+    active: activeVersion(manifest, status),
+    versions: manifest.versions.map((v) => ({ ...v, status: status.get(v.version)! })),
+    rollout: rollout && manifest.versions.some((v) => v.version === rollout.version)
+      ? { id: rollout.id, version: rollout.version, controlVersion: rollout.controlVersion, percent: rollout.percent, state: rollout.state, startedAt: rollout.startedAt, steppedAt: rollout.steppedAt }
+      : null,
+    shadow: shadowRow && manifest.versions.some((v) => v.version === shadowRow.version) ? { version: shadowRow.version, sampleRate: Number(shadowRow.shadow_rate) } : null,
+  };
+}
+
+async function setStatus(tx: Tx, version: string, status: ModelStatus, at: string, shadowRate?: number | null) {
+  const values: ModelStatusRow = { version, status, shadow_rate: shadowRate ?? null, updated_at: at };
+  await tx.insertInto('model_status').values(values)
+    .onConflict((oc) => oc.column('version').doUpdateSet(shadowRate === undefined ? { status, updated_at: at } : { status, shadow_rate: shadowRate, updated_at: at }))
+    .execute();
+}
+
+export interface ChangeInput {
+  action: string;
+  version?: string | null;
+  rolloutId?: string | null;
+  percent?: number | null;
+  actor: Actor;
+  reason: string;
+  details?: unknown;
+}
+
+export async function recordChange(tx: Db | Tx, c: ChangeInput, at = new Date().toISOString()): Promise<ModelChange> {
+  const row: ModelChangeRow = {
+    id: randomUUID(), at, action: c.action, version: c.version ?? null, rollout_id: c.rolloutId ?? null, percent: c.percent ?? null,
+    actor: c.actor, reason: c.reason, details: c.details === undefined ? null : JSON.stringify(c.details),
+  };
+  await tx.insertInto('model_changes').values(row).execute();
+  return toChange(row);
+}
+
+const toChange = (r: ModelChangeRow): ModelChange => ({
+  id: r.id, at: r.at, action: r.action, version: r.version, rolloutId: r.rollout_id, percent: r.percent === null ? null : Number(r.percent),
+  actor: r.actor, reason: r.reason, details: r.details === null ? null : JSON.parse(r.details),
+});
+
+/** Newest first. */
+export async function listChanges(db: Db, limit = 100, version?: string): Promise<ModelChange[]> {
+  let q = db.selectFrom('model_changes').selectAll();
+  if (version) q = q.where('version', '=', version);
+  const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  return rows.map(toChange);
+}
+
+function need(manifest: Manifest, version: string): ModelVersion {
+  const v = manifest.versions.find((x) => x.version === version);
+  if (!v) throw new RolloutError(404, `model version ${version} is not in the registry`);
+  return v;
+}
+
+const validPercent = (p: number) => {
+  if (!(p > 0 && p <= 100)) throw new RolloutError(400, `a canary percentage must be above 0 and at most 100, got ${p}`);
+};
+
+export async function startCanary(db: Db, manifest: Manifest, o: { version: string; percent: number; plan?: number[]; reason: string; actor: Actor }): Promise<Rollout> {
+  need(manifest, o.version);
+  validPercent(o.percent);
+  return db.transaction().execute(async (tx) => {
+    const running = await currentRollout(tx);
+    if (running) throw new RolloutError(409, `a canary of ${running.version} is already running (rollout ${running.id}); promote or roll it back first`);
+    const status = statuses(manifest, await statusRows(tx));
+    const control = activeVersion(manifest, status);
+    if (o.version === control) throw new RolloutError(409, `${o.version} is already the active version`);
+    const at = new Date().toISOString();
+    const plan = [...new Set([...(o.plan ?? [5, 25, 50, 100]), 100])].filter((p) => p > 0 && p <= 100).sort((a, b) => a - b);
+    const row: RolloutRow = { id: randomUUID(), version: o.version, control_version: control, percent: o.percent, state: 'running', plan: JSON.stringify(plan), started_at: at, stepped_at: at, ended_at: null };
+    await tx.insertInto('rollouts').values(row).execute();
+    await setStatus(tx, o.version, 'canary', at);
+    // The control keeps its status, but write it down so a later manifest edit cannot change it under the rollout.
+    await setStatus(tx, control, 'active', at);
+    await recordChange(tx, { action: 'canary-start', version: o.version, rolloutId: row.id, percent: o.percent, actor: o.actor, reason: o.reason, details: { controlVersion: control, plan } }, at);
+    return toRollout(row);
+  });
+}
+
+export async function stepRollout(db: Db, o: { percent?: number; reason: string; actor: Actor; expectId?: string }): Promise<Rollout> {
+  return db.transaction().execute(async (tx) => {
+    const r = await currentRollout(tx);
+    if (!r || (o.expectId && r.id !== o.expectId)) throw new RolloutError(409, 'no canary is running');
+    const to = o.percent ?? r.plan.find((p) => p > r.percent);
+    if (to === undefined) throw new RolloutError(409, `the canary is at ${r.percent}%, the end of its plan; promote it`);
+    validPercent(to);
+    if (to <= r.percent) throw new RolloutError(409, `the canary is already at ${r.percent}%; a step must raise it (roll back to lower it)`);
+    const at = new Date().toISOString();
+    const res = await tx.updateTable('rollouts').set({ percent: to, stepped_at: at }).where('id', '=', r.id).where('state', '=', 'running').executeTakeFirst();
+    if (Number(res.numUpdatedRows) !== 1) throw new RolloutError(409, 'the canary changed meanwhile; try again');
+    await recordChange(tx, { action: 'canary-step', version: r.version, rolloutId: r.id, percent: to, actor: o.actor, reason: o.reason, details: { from: r.percent } }, at);
+    return { ...r, percent: to, steppedAt: at };
+  });
+}
+
+export async function promote(db: Db, o: { reason: string; actor: Actor; expectId?: string }): Promise<Rollout> {
+  return db.transaction().execute(async (tx) => {
+    const r = await currentRollout(tx);
+    if (!r || (o.expectId && r.id !== o.expectId)) throw new RolloutError(409, 'no canary is running');
+    const at = new Date().toISOString();
+    await tx.updateTable('rollouts').set({ state: 'promoted', percent: 100, ended_at: at }).where('id', '=', r.id).where('state', '=', 'running').execute();
+    await setStatus(tx, r.version, 'active', at);
+    await setStatus(tx, r.controlVersion, 'retired', at);
+    await recordChange(tx, { action: 'promote', version: r.version, rolloutId: r.id, percent: 100, actor: o.actor, reason: o.reason, details: { retired: r.controlVersion } }, at);
+    return { ...r, state: 'promoted', percent: 100, endedAt: at };
+  });
+}
+
+export async function rollBack(db: Db, o: { reason: string; actor: Actor; expectId?: string; details?: unknown }): Promise<Rollout> {
+  return db.transaction().execute(async (tx) => {
+    const r = await currentRollout(tx);
+    if (!r || (o.expectId && r.id !== o.expectId)) throw new RolloutError(409, 'no canary is running');
+    const at = new Date().toISOString();
+    await tx.updateTable('rollouts').set({ state: 'rolled_back', ended_at: at }).where('id', '=', r.id).where('state', '=', 'running').execute();
+    await setStatus(tx, r.version, 'retired', at);
+    await recordChange(tx, { action: 'rollback', version: r.version, rolloutId: r.id, percent: r.percent, actor: o.actor, reason: o.reason, details: o.details ?? { controlVersion: r.controlVersion } }, at);
+    return { ...r, state: 'rolled_back', endedAt: at };
+  });
+}
+
+/** Makes a version active at once for everyone (the old active is retired); not while a canary runs. */
+export async function activate(db: Db, manifest: Manifest, o: { version: string; reason: string; actor: Actor }): Promise<void> {
+  need(manifest, o.version);
+  await db.transaction().execute(async (tx) => {
+    const running = await currentRollout(tx);
+    if (running) throw new RolloutError(409, `a canary of ${running.version} is running; roll it back or promote it first`);
+    const status = statuses(manifest, await statusRows(tx));
+    const old = activeVersion(manifest, status);
+    if (old === o.version) throw new RolloutError(409, `${o.version} is already active`);
+    const at = new Date().toISOString();
+    await setStatus(tx, old, 'retired', at);
+    await setStatus(tx, o.version, 'active', at, null);
+    await recordChange(tx, { action: 'activate', version: o.version, actor: o.actor, reason: o.reason, details: { retired: old } }, at);
+  });
+}
+
+/** Devices run `version` in the shadow of sampleRate of their identifications (0 stops it). One shadow at a time. */
+export async function setShadow(db: Db, manifest: Manifest, o: { version: string; sampleRate: number; reason: string; actor: Actor }): Promise<void> {
+  need(manifest, o.version);
+  if (!(o.sampleRate >= 0 && o.sampleRate <= 1)) throw new RolloutError(400, `sampleRate must be within 0..1, got ${o.sampleRate}`);
+  await db.transaction().execute(async (tx) => {
+    const status = statuses(manifest, await statusRows(tx));
+    if (o.sampleRate > 0 && status.get(o.version) === 'active') throw new RolloutError(409, `${o.version} is the active version; shadow a candidate`);
+    const at = new Date().toISOString();
+    await tx.updateTable('model_status').set({ shadow_rate: null }).where('version', '!=', o.version).execute();
+    await setStatus(tx, o.version, status.get(o.version)!, at, o.sampleRate > 0 ? o.sampleRate : null);
+    await recordChange(tx, { action: o.sampleRate > 0 ? 'shadow-start' : 'shadow-stop', version: o.version, actor: o.actor, reason: o.reason, details: { sampleRate: o.sampleRate } }, at);
+  });
+}
+
+/** What one version's devices reported since `since`: the guard's input. */
+export async function armStats(db: Db, version: string, since: string, maxEvents = 50_000): Promise<ArmStats> {
+  const rows = await db.selectFrom('events').select(['payload'])
+    .where('type', '=', 'identification').where('model_version', '=', version).where('received_at', '>=', since)
+    .orderBy('received_at', 'desc').limit(maxEvents).execute();
+  let abstains = 0;
+  let errors = 0;
+  const latenciesMs: number[] = [];
+  for (const r of rows) {
+    const p = JSON.parse(r.payload) as { abstain?: boolean; errors?: number; timings?: { totalMs?: number } };
+    if (p.abstain) abstains++;
+    if (typeof p.errors === 'number') errors += p.errors;
+    if (typeof p.timings?.totalMs === 'number') latenciesMs.push(p.timings.totalMs);
+  }
+  const corrected = await db.selectFrom('corrections as c').innerJoin('events as e', 'e.event_id', 'c.corrects_event_id')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('c.verdict', '=', 'corrected').where('e.model_version', '=', version).where('e.received_at', '>=', since)
+    .executeTakeFirst();
+  return { identifications: rows.length, corrections: Number(corrected?.n ?? 0), abstains, errors, latenciesMs };
+}
+
+/**
+ * Takes (or renews) a job's lease with one conditional update: it succeeds
+ * for exactly one caller while the lease is free, expired, or already its own.
+ */
+export async function tryLease(db: Db, name: string, owner: string, ttlMs: number, now = new Date()): Promise<boolean> {
+  const at = now.toISOString();
+  const res = await db.updateTable('job_leases').set({ owner, expires_at: new Date(now.getTime() + ttlMs).toISOString() })
+    .where('name', '=', name)
+    .where((eb) => eb.or([eb('expires_at', '<', at), eb('owner', '=', owner)]))
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function releaseLease(db: Db, name: string, owner: string): Promise<void> {
+  await db.updateTable('job_leases').set({ owner: null, expires_at: '1970-01-01T00:00:00.000Z' }).where('name', '=', name).where('owner', '=', owner).execute();
+}
