@@ -6,6 +6,7 @@
  * logit is the log-sum-exp of the base model's non-launch ImageNet logits).
  * Pure TypeScript: runs in Node for the pipeline, and in tests.
  */
+import { seededRandom } from './random.ts';
 
 export interface Head {
   /** Learned classes. */
@@ -75,17 +76,7 @@ function softmaxInPlace(v: Float32Array, temperature = 1): Float32Array {
   return v;
 }
 
-/** A small seeded generator (mulberry32) so training is reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Mini-batch Adam on the regularized cross-entropy. Returns the trained head; init is not changed. */
 export function trainHead(data: Examples, opts: TrainOptions): Head {

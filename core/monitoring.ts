@@ -7,6 +7,7 @@
  * alike.
  */
 import { categoryCounts, DEFAULT_DRIFT_THRESHOLDS, driftLevel, histogram, jsDistance, psi, type DriftLevel, type DriftThresholds } from './drift.ts';
+import { seededRandom } from './random.ts';
 import { quantile } from './stats.ts';
 
 export type Bucket = 'day' | 'hour';
@@ -270,17 +271,8 @@ export function driftSeries(ids: readonly IdentificationFact[], opts: DriftOptio
   return { points, references };
 }
 
-/** Small, seedable PRNG (mulberry32): the same seed gives the same numbers everywhere. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Small, seedable PRNG: the same seed gives the same numbers everywhere. */
+export const rng = seededRandom;
 
 /**
  * How often the reference window alone raises an alert: `resamples` days of

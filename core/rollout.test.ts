@@ -1,16 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BUCKETS, inRollout, murmur3, rolloutBucket } from './rollout.ts';
+import { seededRandom } from './random.ts';
 
 /** A reproducible stream of v4-looking ids (mulberry32), so failures can be replayed. */
 function ids(n: number, seed = 42): string[] {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = seededRandom(seed);
   const hex = (len: number) => Array.from({ length: len }, () => Math.floor(rand() * 16).toString(16)).join('');
   return Array.from({ length: n }, () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`);
 }
