@@ -1,0 +1,158 @@
+/**
+ * The current model's classifier as float numbers, read from its ONNX file:
+ * MobileNetV2-int8 ends in QLinearMatMul(472_quantized, classifier.1.weight_quantized
+ * [1280,1000] int8, per-class scale/zero point) then QLinearAdd with
+ * classifier.1.bias_quantized. Dequantized, logits = embedding . W + b, which
+ * reproduces the model's (requantized) ImageNet logits up to its output
+ * quantization step.
+ */
+import { decodeModel, graphOf, DataType } from '../node/onnx-graph.ts';
+import type { Head } from '../core/head-train.ts';
+
+type Tensor = import('onnx-proto').onnx.ITensorProto;
+
+/** Values of an initializer as numbers (float, int8, uint8, int32 in raw or typed fields). */
+export function tensorValues(t: Tensor): Float64Array {
+  const raw = t.rawData && t.rawData.length ? t.rawData : null;
+  const count = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+  const out = new Float64Array(count);
+  if (raw) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < count; i++) {
+      switch (t.dataType) {
+        case DataType.FLOAT: out[i] = view.getFloat32(i * 4, true); break;
+        case DataType.INT8: out[i] = view.getInt8(i); break;
+        case DataType.UINT8: out[i] = view.getUint8(i); break;
+        case DataType.INT32: out[i] = view.getInt32(i * 4, true); break;
+        default: throw new Error(`initializer ${t.name}: data type ${t.dataType} not handled`);
+      }
+    }
+    return out;
+  }
+  const src = (t.dataType === DataType.FLOAT ? t.floatData : t.int32Data) ?? [];
+  if (src.length !== count) throw new Error(`initializer ${t.name}: ${src.length} values for ${count}`);
+  for (let i = 0; i < count; i++) out[i] = Number(src[i]);
+  return out;
+}
+
+export interface ImagenetHead {
+  /** 1000 x dim float weights (row = ImageNet class) and bias. */
+  head: Head;
+}
+
+export const CLASSIFIER = {
+  weight: 'classifier.1.weight_quantized',
+  weightScale: 'classifier.1.weight_scale',
+  weightZero: 'classifier.1.weight_zero_point',
+  bias: 'classifier.1.bias_quantized',
+  biasScale: 'classifier.1.bias_scale',
+  biasZero: 'classifier.1.bias_zero_point',
+} as const;
+
+/** The full 1000-class float head of a MobileNetV2-int8 species model (or its zoo base). */
+export function imagenetFloatHead(modelBytes: Uint8Array): Head {
+  const g = graphOf(decodeModel(modelBytes));
+  const init = new Map(g.initializer.map((t) => [t.name!, t]));
+  const get = (name: string) => {
+    const t = init.get(name);
+    if (!t) throw new Error(`the model has no initializer ${name}: only MobileNetV2-int8 based versions can be retrained`);
+    return t;
+  };
+  const wt = get(CLASSIFIER.weight);
+  const [dim, classes] = (wt.dims ?? []).map(Number);
+  const wq = tensorValues(wt);
+  const ws = tensorValues(get(CLASSIFIER.weightScale));
+  const wz = tensorValues(get(CLASSIFIER.weightZero));
+  const bq = tensorValues(get(CLASSIFIER.bias));
+  const bs = tensorValues(get(CLASSIFIER.biasScale))[0];
+  const bz = tensorValues(get(CLASSIFIER.biasZero))[0];
+  const weights = new Float32Array(classes * dim);
+  for (let j = 0; j < dim; j++) for (let k = 0; k < classes; k++) weights[k * dim + j] = (wq[j * classes + k] - wz[k]) * ws[k];
+  const bias = new Float32Array(classes);
+  for (let k = 0; k < classes; k++) bias[k] = (bq[k] - bz) * bs;
+  return { classes, dim, weights, bias };
+}
+
+/** Rows `indices` of a head, in that order. */
+export function selectRows(head: Head, indices: readonly number[]): Head {
+  const { dim } = head;
+  const weights = new Float32Array(indices.length * dim);
+  const bias = new Float32Array(indices.length);
+  indices.forEach((k, r) => { weights.set(head.weights.subarray(k * dim, (k + 1) * dim), r * dim); bias[r] = head.bias[k]; });
+  return { classes: indices.length, dim, weights, bias };
+}
+
+/** head . x + b for one embedding. */
+export function headLogits(head: Head, x: ArrayLike<number>, out = new Float32Array(head.classes)): Float32Array {
+  const { dim } = head;
+  for (let k = 0; k < head.classes; k++) {
+    let s = head.bias[k];
+    const o = k * dim;
+    for (let j = 0; j < dim; j++) s += head.weights[o + j] * x[j];
+    out[k] = s;
+  }
+  return out;
+}
+
+export function logSumExp(v: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < v.length; i++) if (v[i] > m) m = v[i];
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += Math.exp(v[i] - m);
+  return m + Math.log(s);
+}
+
+/**
+ * The base model's view of an embedding: the float ImageNet head, the
+ * launch rows, and the fixed "other" logit (log-sum-exp of the non-launch
+ * rows) for examples where only the embedding is known (corrections).
+ */
+export class BaseHead {
+  readonly imagenet: Head;
+  readonly launch: Head;
+  readonly otherRows: Head;
+  constructor(modelBytes: Uint8Array, readonly launchIndices: readonly number[]) {
+    this.imagenet = imagenetFloatHead(modelBytes);
+    const launch = new Set(launchIndices);
+    this.launch = selectRows(this.imagenet, launchIndices);
+    this.otherRows = selectRows(this.imagenet, Array.from({ length: this.imagenet.classes }, (_, i) => i).filter((i) => !launch.has(i)));
+  }
+  otherLogit(x: ArrayLike<number>): number {
+    return logSumExp(headLogits(this.otherRows, x));
+  }
+  imagenetLogits(x: ArrayLike<number>): Float32Array {
+    return headLogits(this.imagenet, x);
+  }
+}
+
+/**
+ * head . x + b for n embeddings at once, with onnxruntime-node's matrix
+ * multiply (a one-node graph): the pure-TypeScript loop is fine for hundreds
+ * of examples, this one for 100,000.
+ */
+export async function batchLogits(head: Head, x: Float32Array, n: number): Promise<Float32Array> {
+  const { onnx, DataType: DT, encodeModel: encode } = await import('../node/onnx-graph.ts');
+  const ort = await import('onnxruntime-node');
+  const { classes: K, dim: D } = head;
+  const wt = new Float32Array(D * K);
+  for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) wt[j * K + k] = head.weights[k * D + j];
+  const init = (name: string, dims: number[], v: Float32Array) => onnx.TensorProto.create({ name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) });
+  const vi = (name: string, width: number) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: width }] } } } });
+  const model = onnx.ModelProto.create({
+    irVersion: 7, opsetImport: [{ domain: '', version: 13 }],
+    graph: onnx.GraphProto.create({
+      name: 'head', initializer: [init('w', [D, K], wt), init('b', [K], head.bias)], input: [vi('x', D)], output: [vi('y', K)],
+      node: [onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'w'], output: ['m'] }), onnx.NodeProto.create({ opType: 'Add', input: ['m', 'b'], output: ['y'] })],
+    }),
+  });
+  const session = await ort.InferenceSession.create(encode(model), { intraOpNumThreads: 2 });
+  const out = new Float32Array(n * K);
+  const chunk = 4096;
+  for (let s = 0; s < n; s += chunk) {
+    const m = Math.min(chunk, n - s);
+    const r = await session.run({ x: new ort.Tensor('float32', x.subarray(s * D, (s + m) * D), [m, D]) });
+    out.set(r.y.data as Float32Array, s * K);
+  }
+  await session.release();
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * npm run pipeline -- <command>
+ *   retrain   accepted corrections + ../shared photos -> gated candidate version
+ *   watch     retrain when --threshold new accepted corrections arrived (one at a time, across processes)
+ *   scenario  new-taxa | poisoned | base-only, end to end through the real server; prints one JSON line
+ */
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { openStore } from '../server/storage/open.ts';
+import { REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
+import { retrain, type RetrainOptions } from './retrain.ts';
+import { advisoryLock, fileLock } from './lock.ts';
+import { countAccepted, tick } from './watch.ts';
+import { runScenario, type ScenarioName } from './scenario.ts';
+
+const program = new Command().name('pipeline').description('Wildsight retraining pipeline: from accepted user corrections to a gated candidate model version');
+
+function progressBars() {
+  const multi = new cliProgress.MultiBar({ format: '{stage} [{bar}] {value}/{total}', clearOnComplete: true, hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bars = new Map<string, cliProgress.SingleBar>();
+  return {
+    progress: (stage: string, done: number, total: number) => {
+      let bar = bars.get(stage);
+      if (!bar) { bar = multi.create(total, 0, { stage: stage.padEnd(8) }); bars.set(stage, bar); }
+      bar.setTotal(total);
+      bar.update(done);
+    },
+    log: (line: string) => multi.log(`${line}\n`),
+    stop: () => multi.stop(),
+  };
+}
+
+interface StoreOpts { dataDir: string; databaseUrl?: string; databaseSchema?: string; registry: string }
+
+const storeOptions = (cmd: Command) => cmd
+  .option('--data-dir <dir>', 'SQLite feedback store folder (DATA_DIR)', process.env.DATA_DIR ?? './data')
+  .option('--database-url <url>', 'PostgreSQL feedback store instead (DATABASE_URL)', process.env.DATABASE_URL)
+  .option('--database-schema <schema>', 'PostgreSQL schema (DATABASE_SCHEMA)', process.env.DATABASE_SCHEMA)
+  .option('--registry <dir>', 'model registry (WILDSIGHT_REGISTRY)', REGISTRY_DIR);
+
+const trainOptions = (cmd: Command) => cmd
+  .option('--base-only', 'no corrections: a head from the ../shared photos alone (registered only if it beats the current version)')
+  .option('--tiny-imagenet', 'also use tiny-imagenet-animals (6,000 photos) in the base set')
+  .option('--min-per-class <n>', 'classes with fewer accepted corrections are held back', (v) => Number(v), 3)
+  .option('--max-suspicious <share>', 'refuse the batch when more than this share of corrections looks poisoned', (v) => Number(v), 0.15)
+  .option('--epochs <n>', 'epochs of the joint stage (all rows, regularized toward the current head; default 10 when corrections name launch taxa or --base-only, else 0)', (v) => Number(v))
+  .option('--new-taxa-epochs <n>', 'epochs of the new-taxa stage', (v) => Number(v), 40)
+  .option('--lr <rate>', 'joint-stage learning rate', (v) => Number(v), 1e-4)
+  .option('--lambda <l2>', 'joint-stage L2 strength toward the current head', (v) => Number(v), 1)
+  .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+  .option('--out <dir>', 'run folders go here', path.join(REPO_ROOT, 'reports', 'retrain'))
+  .option('--no-register', 'evaluate and gate, but register nothing')
+  .option('--threads <n>', 'onnxruntime threads', (v) => Number(v), 2);
+
+type TrainCli = StoreOpts & { baseOnly?: boolean; tinyImagenet?: boolean; minPerClass: number; maxSuspicious: number; epochs?: number; newTaxaEpochs: number; lr: number; lambda: number; seed: number; out: string; register: boolean; threads: number };
+
+async function runRetrainFromCli(o: TrainCli) {
+  const ui = progressBars();
+  const store = await openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
+  try {
+    const opts: RetrainOptions = {
+      store, registryDir: path.resolve(o.registry), baseOnly: o.baseOnly, tinyImagenet: o.tinyImagenet, minPerClass: o.minPerClass, maxSuspiciousShare: o.maxSuspicious,
+      epochs: o.epochs, newTaxaEpochs: o.newTaxaEpochs, learningRate: o.lr, lambda: o.lambda, seed: o.seed, outDir: path.resolve(o.out), register: o.register, threads: o.threads,
+      log: ui.log, progress: ui.progress,
+    };
+    return await retrain(opts);
+  } finally {
+    ui.stop();
+    await store.close();
+  }
+}
+
+trainOptions(storeOptions(program.command('retrain').description('retrain the head on accepted corrections + ../shared photos, gate it, register a candidate')))
+  .action(async (o: TrainCli) => {
+    const r = await runRetrainFromCli(o);
+    console.log(JSON.stringify({ run: r.runId, runDir: r.runDir, parent: r.parent, registered: r.registered, version: r.version, gate: r.gate?.pass ?? false, reasons: r.reasons.length ? r.reasons : r.gate?.reasons, counts: r.counts, metrics: r.metrics, temperature: r.temperature }));
+  });
+
+trainOptions(storeOptions(program.command('watch').description('retrain whenever --threshold new accepted corrections arrived since the last run; never two at once (PostgreSQL advisory lock, or a lock file for SQLite)')))
+  .requiredOption('--threshold <n>', 'new accepted corrections that start a retrain', (v) => Number(v))
+  .option('--interval <seconds>', 'seconds between checks', (v) => Number(v), 60)
+  .option('--state <file>', 'where the count at the last run is kept (default: beside the SQLite file, or .cache/pipeline/ for PostgreSQL)')
+  .option('--once', 'check once and exit')
+  .action(async (o: TrainCli & { threshold: number; interval: number; state?: string; once?: boolean }) => {
+    const lock = o.databaseUrl ? advisoryLock(o.databaseUrl) : fileLock(path.resolve(o.dataDir, 'retrain.lock'));
+    const stateFile = path.resolve(o.state ?? (o.databaseUrl ? path.join(REPO_ROOT, '.cache', 'pipeline', 'watch-state.json') : path.join(o.dataDir, 'retrain-watch.json')));
+    const log = (l: string) => console.error(`[watch ${new Date().toISOString()}] ${l}`);
+    log(`watching ${o.databaseUrl ? 'PostgreSQL' : path.resolve(o.dataDir)} (lock: ${lock.kind}); threshold ${o.threshold}, every ${o.interval} s`);
+    for (;;) {
+      const store = await openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
+      let outcome;
+      try {
+        outcome = await tick({ lock, stateFile, threshold: o.threshold, log, countAccepted: () => countAccepted(store), runRetrain: async () => { const r = await runRetrainFromCli(o); return { runId: r.runId, registered: r.registered }; } });
+      } finally {
+        await store.close();
+      }
+      if (o.once) { console.log(JSON.stringify(outcome)); return; }
+      await new Promise((r) => setTimeout(r, o.interval * 1000));
+    }
+  });
+
+program.command('scenario')
+  .description('end-to-end check through the real server with a temporary data folder and registry copy; prints one JSON line')
+  .addArgument(new (await import('commander')).Argument('<name>', 'which scenario').choices(['new-taxa', 'poisoned', 'base-only']))
+  .option('--keep', 'keep the temporary folder (prints run_dir)')
+  .action(async (name: ScenarioName, o: { keep?: boolean }) => {
+    const ui = progressBars();
+    let out;
+    try { out = await runScenario(name, { keep: o.keep, log: ui.log, retrain: { progress: ui.progress } }); } finally { ui.stop(); }
+    console.log(JSON.stringify(out));
+    if (!out.pass) process.exitCode = 1;
+  });
+
+await program.parseAsync();
