@@ -55,20 +55,24 @@ export class Engine {
     const manifest: Manifest = opts.model
       ? { schemaVersion: 1, active: opts.model.version, versions: [opts.model, ...(opts.fallbacks ?? []).filter((v) => v.version !== opts.model!.version)] }
       : validateManifest(await (await fetchOk(opts.manifestUrl)).json());
-    const taxonomy = (await (await fetchOk(new URL('../taxonomy.json', manifestUrl).href)).json()) as Taxonomy;
-    const { model, bytes, source, notices } = await loadModel(manifest, opts.model ?? findVersion(manifest, opts.version), manifestUrl);
-
     const isolated = self.crossOriginIsolated === true;
     const threads = opts.threads ?? (isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1);
     const choice = opts.backend ?? 'auto';
-    let fallbackReason: string | null = null;
-    let backend: Backend = 'wasm';
-    if (choice !== 'wasm') {
-      fallbackReason = await webgpuUnavailable();
-      if (!fallbackReason) backend = 'webgpu';
-    }
+    // Cold start: the backend check, the runtime's import, the taxonomy and the
+    // model bytes do not depend on each other, so they are fetched together.
+    const backendPick = (async () => (choice === 'wasm' ? 'WebGPU not requested' : await webgpuUnavailable()))();
+    const ortLoad = backendPick.then((reason) => loadOrt(reason ? 'wasm' : 'webgpu'));
+    const [taxonomy, loaded, unavailable, firstOrt] = await Promise.all([
+      fetchOk(new URL('../taxonomy.json', manifestUrl).href).then((r) => r.json() as Promise<Taxonomy>),
+      loadModel(manifest, opts.model ?? findVersion(manifest, opts.version), manifestUrl),
+      backendPick,
+      ortLoad,
+    ]);
+    const { model, bytes, source, notices } = loaded;
+    let fallbackReason: string | null = choice === 'wasm' ? null : unavailable;
+    let backend: Backend = unavailable ? 'wasm' : 'webgpu';
 
-    let ort = await loadOrt(backend);
+    let ort = firstOrt;
     ort.env.wasm.numThreads = threads;
     let session: OrtNs.InferenceSession;
     try {
