@@ -6,40 +6,22 @@
  * the server used. The accepted proposed name joins GET /v1/taxa.
  */
 import { test, expect } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startServerProcess } from '../node/server-process.ts';
 import { openStore } from '../server/storage/open.ts';
 import { acceptedCorrections } from '../pipeline/feedback-input.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'e2e-review-token-not-a-secret';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address() as { port: number }; s.close(() => resolve(port)); });
-  });
-}
-
+/** The real server as a child process on a free port, with its own store. */
 async function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
-  const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', DATABASE_URL: '' },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 120; i++) {
-    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
-    try { if ((await fetch(`${url}/readyz`)).ok) return { url, proc }; } catch { /* not yet */ }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  proc.kill();
-  throw new Error('server did not become ready');
+  const server = await startServerProcess({ DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, DATABASE_URL: '' }, 60_000);
+  return { url: server.url, proc: server.child };
 }
 
 test('a reviewer accepts one correction and rejects another; only the accepted one feeds retraining', async ({ page, request }) => {

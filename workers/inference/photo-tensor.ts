@@ -71,16 +71,21 @@ export function bitmapToTensor(bitmap: ImageBitmap, spec: InputSpec, out: Float3
   return performance.now() - t0;
 }
 
+/** The photo drawn at most maxSide pixels on its long side, as a JPEG (a canvas writes no EXIF). */
+async function scaledJpeg(bitmap: ImageBitmap, maxSide: number, quality: number): Promise<{ blob: Blob; width: number; height: number }> {
+  const k = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
+  const width = Math.max(1, Math.round(bitmap.width * k));
+  const height = Math.max(1, Math.round(bitmap.height * k));
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d')!;
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bitmap, 0, 0, width, height);
+  return { blob: await canvas.convertToBlob({ type: 'image/jpeg', quality }), width, height };
+}
+
 /** A small JPEG of the photo for the history list; it never leaves the device. */
 export async function thumbnailOf(bitmap: ImageBitmap, maxSide = 192): Promise<Blob> {
-  const k = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
-  const w = Math.max(1, Math.round(bitmap.width * k));
-  const h = Math.max(1, Math.round(bitmap.height * k));
-  const thumb = new OffscreenCanvas(w, h);
-  const ctx = thumb.getContext('2d')!;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(bitmap, 0, 0, w, h);
-  return thumb.convertToBlob({ type: 'image/jpeg', quality: 0.75 });
+  return (await scaledJpeg(bitmap, maxSide, 0.75)).blob;
 }
 
 /**
@@ -91,17 +96,11 @@ export async function thumbnailOf(bitmap: ImageBitmap, maxSide = 192): Promise<B
 export async function shareableJpeg(blob: Blob, maxSide = 1024): Promise<{ dataBase64: string; width: number; height: number }> {
   const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
   try {
-    const k = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
-    const w = Math.max(1, Math.round(bitmap.width * k));
-    const h = Math.max(1, Math.round(bitmap.height * k));
-    const canvas = new OffscreenCanvas(w, h);
-    const ctx = canvas.getContext('2d')!;
-    ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(bitmap, 0, 0, w, h);
-    const jpeg = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 })).arrayBuffer());
+    const { blob: out, width, height } = await scaledJpeg(bitmap, maxSide, 0.85);
+    const jpeg = new Uint8Array(await out.arrayBuffer());
     let bin = '';
     for (let i = 0; i < jpeg.length; i += 0x8000) bin += String.fromCharCode(...jpeg.subarray(i, i + 0x8000));
-    return { dataBase64: btoa(bin), width: w, height: h };
+    return { dataBase64: btoa(bin), width, height };
   } finally {
     bitmap.close();
   }
