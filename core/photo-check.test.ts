@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPhoto, decodeFailed, PHOTO_LIMITS, PhotoError, type PhotoErrorCode } from './photo-check.ts';
+import { checkFileSize, checkPhoto, decodeFailed, PHOTO_LIMITS, PhotoError, type PhotoErrorCode } from './photo-check.ts';
 
 // ---- small byte builders (see image-probe.test.ts for the fuller set) ----
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
@@ -137,5 +137,12 @@ describe('decodeFailed', () => {
     expect(err.code).toBe('decode-failed');
     expect(err.message).toBe('owl.webp could not be decoded; it may be damaged. Try another photo.');
     expect(decodeFailed().message).toMatch(/^This file could not be decoded/);
+  });
+});
+
+describe('checkFileSize', () => {
+  it('refuses a size over 30 MB without the bytes, and lets 30 MB through', () => {
+    expect(() => checkFileSize(31 * 1024 * 1024, 'big.jpg')).toThrow(/big\.jpg is 31\.0 MB; photos up to 30 MB/);
+    expect(() => checkFileSize(30 * 1024 * 1024, 'ok.jpg')).not.toThrow();
   });
 });

@@ -38,15 +38,20 @@ const FORMAT_NAMES: Record<string, string> = {
 
 const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
 
+/** The size limit alone, for a file whose bytes have not been read (no need to read 31 MB to refuse them). */
+export function checkFileSize(size: number, name = 'This file'): void {
+  if (size > PHOTO_LIMITS.maxBytes) {
+    throw new PhotoError('too-large-file', `${name} is ${mb(size)} MB; photos up to ${PHOTO_LIMITS.maxBytes / (1024 * 1024)} MB can be identified.`);
+  }
+}
+
 /**
  * Checks a photo's bytes against the limits and returns its probe, or throws a
  * PhotoError that says what is wrong in plain words. Pure: the same check runs
  * in the worker, in the UI before a file is sent to the worker, and in Node.
  */
 export function checkPhoto(bytes: Uint8Array, name = 'This file'): ImageProbe {
-  if (bytes.length > PHOTO_LIMITS.maxBytes) {
-    throw new PhotoError('too-large-file', `${name} is ${mb(bytes.length)} MB; photos up to ${PHOTO_LIMITS.maxBytes / (1024 * 1024)} MB can be identified.`);
-  }
+  checkFileSize(bytes.length, name);
   const result = probeImage(bytes);
   if (!result.ok) {
     switch (result.reason) {

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { checkPhoto, PhotoError, PHOTO_LIMITS } from '../../core/photo-check.ts';
+import { checkFileSize, checkPhoto, PhotoError } from '../../core/photo-check.ts';
 import { useQueryClient } from '@tanstack/react-query';
 import { inferenceWorker } from '../inference/client.ts';
 import { whileBusy } from '../app/busy.ts';
@@ -20,7 +20,7 @@ type State =
 
 /** Cheap checks on the page so an obviously bad file is answered at once, before the worker sees it. */
 async function checkOnPage(file: File): Promise<void> {
-  if (file.size > PHOTO_LIMITS.maxBytes) checkPhoto(new Uint8Array(file.size > 0 ? PHOTO_LIMITS.maxBytes + 1 : 0), file.name);
+  checkFileSize(file.size, file.name);
   checkPhoto(new Uint8Array(await file.arrayBuffer()), file.name);
 }
 
