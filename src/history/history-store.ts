@@ -3,24 +3,7 @@ import { openAppDb, type Correction, type HistoryRecord } from '../storage/db.ts
 import type { ClassifyResult } from '../../workers/inference/types.ts';
 
 export function recordFrom(result: ClassifyResult, name: string, id: string = crypto.randomUUID()): HistoryRecord {
-  return {
-    id,
-    createdAt: Date.now(),
-    name,
-    thumbnail: result.thumbnail ?? null,
-    top5: result.top5,
-    otherProbability: result.otherProbability,
-    abstain: result.abstain,
-    abstainReason: result.abstainReason,
-    rollup: result.rollup,
-    summary: result.summary,
-    version: result.version,
-    backend: result.backend,
-    timings: result.timings,
-    embedding: result.embedding,
-    width: result.width,
-    height: result.height,
-  };
+  return { ...result, id, createdAt: Date.now(), name, thumbnail: result.thumbnail ?? null };
 }
 
 export async function saveRecord(record: HistoryRecord): Promise<void> {

@@ -3,8 +3,7 @@
  * outbox and settings beside it. Everything here stays on the device.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Suggestion, Rollup, AbstainReason } from '../../core/postprocess.ts';
-import type { Backend, Timings } from '../../workers/inference/types.ts';
+import type { ClassifyResult } from '../../workers/inference/types.ts';
 
 export interface Correction {
   verdict: 'confirmed' | 'corrected';
@@ -13,24 +12,13 @@ export interface Correction {
   at: number;
 }
 
-export interface HistoryRecord {
+/** One identification as kept on the device: the worker's result, plus when, what and what the user said. */
+export interface HistoryRecord extends Omit<ClassifyResult, 'thumbnail'> {
   /** Also the identification's telemetry event id. */
   id: string;
   createdAt: number;
   name: string;
   thumbnail: Blob | null;
-  top5: Suggestion[];
-  otherProbability: number;
-  abstain: boolean;
-  abstainReason: AbstainReason | null;
-  rollup: Rollup | null;
-  summary: string;
-  version: string;
-  backend: Backend;
-  timings: Timings;
-  embedding: Float32Array;
-  width: number;
-  height: number;
   correction?: Correction;
 }
 
