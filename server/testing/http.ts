@@ -1,5 +1,7 @@
 /** A real app on 127.0.0.1 with a free port, and small fetch helpers for the route tests. */
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type AppOptions } from '../app.ts';
+import type { TestBackend, TestDb } from './backends.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -14,6 +16,24 @@ export async function startApp(opts: AppOptions): Promise<RunningApp> {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() };
+}
+
+/**
+ * For the enclosing describe block: a fresh database of `backend` and the app
+ * on it, started before the tests and closed after; `ready` hands both over.
+ */
+export function serveFresh(backend: TestBackend, ready: (db: TestDb, server: RunningApp) => void): void {
+  let db: TestDb | undefined;
+  let server: RunningApp | undefined;
+  beforeAll(async () => {
+    db = await backend.create();
+    server = await startApp(db.appOptions);
+    ready(db, server);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await db?.cleanup();
+  });
 }
 
 export interface JsonResponse<T = any> { status: number; headers: Headers; body: T }

@@ -3,9 +3,9 @@
  * PostgreSQL: every kind of bad input gets its 4xx and a clear message,
  * the server stays up, and the valid events sent alongside are stored.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../../testing/backends.ts';
-import { allEvents, request, startApp, type RunningApp } from '../../testing/http.ts';
+import { allEvents, request, type RunningApp, serveFresh } from '../../testing/http.ts';
 import { cleanJpeg, correction, embedding, exifJpeg, identification } from '../../testing/fixtures.ts';
 import { jpegMetadataSegments, roundToCell, type TelemetryEvent } from '../../../core/telemetry.ts';
 
@@ -17,15 +17,7 @@ describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
     const post = (json: unknown) => request(`${url}/v1/events`, { method: 'POST', json });
     const storedIds = async () => new Set((await allEvents(url)).map((e) => e.eventId));
 
-    beforeAll(async () => {
-      db = await backend.create();
-      server = await startApp(db.appOptions);
-      url = server.url;
-    });
-    afterAll(async () => {
-      await server?.close();
-      await db?.cleanup();
-    });
+    serveFresh(backend, (d, s) => { db = d; server = s; url = s.url; });
 
     /** After each refusal: the server still answers and still stores. */
     async function stillServing() {

@@ -1,7 +1,7 @@
 /** The admin API on both backends: the token gate, paging, export, photos and review decisions. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../../../testing/backends.ts';
-import { ADMIN_TOKEN, admin, request, startApp, type JsonResponse, type RunningApp } from '../../../testing/http.ts';
+import { ADMIN_TOKEN, admin, request, startApp, type JsonResponse, type RunningApp, serveFresh } from '../../../testing/http.ts';
 import { cleanJpeg, correction, embedding, identification } from '../../../testing/fixtures.ts';
 
 describe.each(BACKENDS)('admin API on $name', (backend) => {
@@ -11,15 +11,7 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
     let url: string;
     const post = (events: unknown[]) => request(`${url}/v1/events`, { method: 'POST', json: { events } });
 
-    beforeAll(async () => {
-      db = await backend.create();
-      server = await startApp(db.appOptions);
-      url = server.url;
-    });
-    afterAll(async () => {
-      await server?.close();
-      await db?.cleanup();
-    });
+    serveFresh(backend, (d, s) => { db = d; server = s; url = s.url; });
 
     it('wants the bearer token on every admin route: 401 with a clear message otherwise', async () => {
       const routes = ['/v1/admin/corrections', '/v1/admin/corrections/export', '/v1/admin/events', '/v1/admin/corrections/x/photo'];

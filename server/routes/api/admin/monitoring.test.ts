@@ -1,8 +1,8 @@
 /** Monitoring and review routes on both backends: metrics, drift and stored alerts, /metrics gauges, data quality, the review queue and the two-installs rule. */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../../../testing/backends.ts';
-import { admin, request, startApp, type RunningApp } from '../../../testing/http.ts';
+import { admin, request, type RunningApp, serveFresh } from '../../../testing/http.ts';
 import { correction, identification, MANIFEST, TAXON_IDS } from '../../../testing/fixtures.ts';
 
 const DAY_MS = 86_400_000;
@@ -15,15 +15,7 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
     let url: string;
     const post = (events: unknown[]) => request(`${url}/v1/events`, { method: 'POST', json: { events } });
 
-    beforeAll(async () => {
-      db = await backend.create();
-      server = await startApp(db.appOptions);
-      url = server.url;
-    });
-    afterAll(async () => {
-      await server?.close();
-      await db?.cleanup();
-    });
+    serveFresh(backend, (d, s) => { db = d; server = s; url = s.url; });
 
     it('needs the admin token', async () => {
       for (const path of ['/v1/admin/monitoring/metrics', '/v1/admin/monitoring/drift', '/v1/admin/monitoring/alerts', '/v1/admin/monitoring/quality', '/v1/admin/review']) {
