@@ -193,14 +193,14 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, onProgres
     for (let start = 0; start < photos.length; start += size) {
       const chunk = photos.slice(start, start + size);
       const tensor = new Float32Array(per * chunk.length);
-      const slots: Array<{ at: number; decodeMs: number; preprocessMs: number; width: number; height: number; thumbnail?: Blob } | PhotoFailure> = [];
+      const slots: Array<{ at: number; decodeMs: number; preprocessMs: number; width: number; height: number; decodedBy?: ClassifyResult['decodedBy']; thumbnail?: Blob } | PhotoFailure> = [];
       let filled = 0;
       for (const photo of chunk) {
         try {
-          const { bitmap, ms: decodeMs, width, height } = await decodePhoto(photo.blob, photo.name, model.input);
+          const { bitmap, ms: decodeMs, width, height, scaledBy: decodedBy } = await decodePhoto(photo.blob, photo.name, model.input);
           const preprocessMs = bitmapToTensor(bitmap, model.input, tensor, filled * per);
           const thumbnail = opts.thumbnails ? await thumbnailOf(bitmap) : undefined;
-          slots.push({ at: filled++, decodeMs, preprocessMs, width, height, thumbnail });
+          slots.push({ at: filled++, decodeMs, preprocessMs, width, height, decodedBy, thumbnail });
           if (!(photo.blob instanceof ImageBitmap)) bitmap.close();
         } catch (err) {
           slots.push(failure(err));
@@ -234,6 +234,7 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, onProgres
           embedding: out.embeddings.slice(slot.at * E, (slot.at + 1) * E),
           width: slot.width,
           height: slot.height,
+          ...(slot.decodedBy ? { decodedBy: slot.decodedBy } : {}),
           thumbnail: slot.thumbnail,
           timings: {
             decodeMs: slot.decodeMs,

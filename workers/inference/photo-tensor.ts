@@ -1,11 +1,12 @@
 /**
  * Photo bytes to model input, in a worker: checks the bytes, decodes with
- * createImageBitmap (which applies EXIF orientation), reads the pixels
+ * createImageBitmap or ImageDecoder (both apply EXIF orientation), reads the pixels
  * through an OffscreenCanvas, and resamples them with core/.
  */
 import { checkPhoto, decodeFailed, PhotoError } from '../../core/photo-check.ts';
 import { pixelsToTensor, resizeCropPlan, type InputSpec } from '../../core/preprocess.ts';
 import { resampleCrop, sourceWindow } from '../../core/resample.ts';
+import { jpegDecodeSize } from '../../core/decode-size.ts';
 
 export interface Prepared { width: number; height: number; decodeMs: number; preprocessMs: number }
 
@@ -25,27 +26,59 @@ function context(width: number, height: number): OffscreenCanvasRenderingContext
 /**
  * Decodes a photo (EXIF orientation applied). A photo far bigger than the
  * model needs (short side at least 4x the resize target, e.g. a 12 MP
- * camera photo) is decoded straight to twice the target: the browser then
- * never holds or copies all its pixels, and core/ still has a 2x margin
- * to resample from without aliasing.
+ * camera photo) is decoded straight to about twice the target: a JPEG by
+ * the decoder itself at 1/2, 1/4 or 1/8 scale (WebCodecs ImageDecoder with
+ * a desired size), which skips most of the decoding work; anything else,
+ * or a browser without ImageDecoder, through createImageBitmap's resize.
+ * core/ then still has a 2x margin to resample from without aliasing.
  */
-export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec?: Pick<InputSpec, 'resizeShorter'>): Promise<{ bitmap: ImageBitmap; ms: number; width: number; height: number }> {
+export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec?: Pick<InputSpec, 'resizeShorter'>): Promise<{ bitmap: ImageBitmap; ms: number; width: number; height: number; scaledBy?: 'jpeg-dct' | 'resize' }> {
   const t0 = performance.now();
   if (input instanceof ImageBitmap) return { bitmap: input, ms: 0, width: input.width, height: input.height };
-  const probe = checkPhoto(new Uint8Array(await input.arrayBuffer()), name);
+  const bytes = new Uint8Array(await input.arrayBuffer());
+  const probe = checkPhoto(bytes, name);
   const swap = (probe.orientation ?? 1) >= 5;
   const width = swap ? probe.height : probe.width;
   const height = swap ? probe.width : probe.height;
   const target = spec ? 2 * spec.resizeShorter : 0;
   const k = target && Math.min(width, height) >= 2 * target ? target / Math.min(width, height) : 1;
   try {
+    if (k < 1 && probe.format === 'jpeg') {
+      const bitmap = await decodeJpegScaled(bytes, probe.width, probe.height, target);
+      if (bitmap) return { bitmap, ms: performance.now() - t0, width, height, scaledBy: 'jpeg-dct' };
+    }
     const bitmap = k < 1
       ? await createImageBitmap(input, { imageOrientation: 'from-image', resizeWidth: Math.round(width * k), resizeHeight: Math.round(height * k), resizeQuality: 'high' })
       : await createImageBitmap(input, { imageOrientation: 'from-image' });
     // The photo's own size (as shown), not the size it was decoded at.
-    return { bitmap, ms: performance.now() - t0, width, height };
+    return { bitmap, ms: performance.now() - t0, width, height, ...(k < 1 ? { scaledBy: 'resize' as const } : {}) };
   } catch {
     throw decodeFailed(name);
+  }
+}
+
+/**
+ * A JPEG decoded by the browser at a reduced DCT scale, orientation
+ * applied (createImageBitmap of a VideoFrame honours its rotation and flip).
+ * null when this browser cannot, or when the decoder gave back less than
+ * asked for: the caller then takes the full decode path.
+ */
+async function decodeJpegScaled(bytes: Uint8Array, storedWidth: number, storedHeight: number, minShorter: number): Promise<ImageBitmap | null> {
+  const size = jpegDecodeSize(storedWidth, storedHeight, minShorter);
+  if (!size || typeof ImageDecoder === 'undefined') return null;
+  let decoder: ImageDecoder | null = null;
+  let frame: VideoFrame | null = null;
+  try {
+    decoder = new ImageDecoder({ type: 'image/jpeg', data: bytes, desiredWidth: size.width, desiredHeight: size.height });
+    frame = (await decoder.decode()).image;
+    if (Math.min(frame.codedWidth, frame.codedHeight) < minShorter) return null;
+    return await createImageBitmap(frame);
+  } catch {
+    // A decoder error here is not the last word: the full decode decides whether the photo is corrupt.
+    return null;
+  } finally {
+    frame?.close();
+    decoder?.close();
   }
 }
 

@@ -59,6 +59,8 @@ export interface ClassifyResult extends Prediction {
   timings: Timings;
   width: number;
   height: number;
+  /** How a photo far bigger than the model needs was decoded small: by the JPEG decoder's own DCT scaling, or by resizing. */
+  decodedBy?: 'jpeg-dct' | 'resize';
   /** A small JPEG for history, when asked for. */
   thumbnail?: Blob;
 }
