@@ -50,34 +50,51 @@ export async function throughput(): Promise<{ photos: number; backend: string; t
   return { photos: files.length, backend: session.info.backend, threads: session.info.threads, photosPerSecond: out };
 }
 
+/** Where a start's time went: the page's own milestones and the engine's load phases (ms since navigation or since the load began). */
+export interface StartBreakdown { domContentLoadedMs: number; readyMs: number; engineLoadMs: number; runtimeMs: number; sessionMs: number; modelMs: number; warmUpMs: number }
+
 /** Page load to the first result through the real UI (navigate, pick a photo, see the answer). */
-async function firstResult(context: BrowserContext, baseUrl: string): Promise<number> {
+async function firstResult(context: BrowserContext, baseUrl: string): Promise<{ ms: number; breakdown: StartBreakdown }> {
   const page = context.pages()[0] ?? (await context.newPage());
   const t0 = Date.now();
   await page.goto(baseUrl);
   await page.getByTestId('model-version').waitFor({ timeout: 120_000 });
+  const readyMs = Date.now() - t0;
   await page.getByTestId('photo-input').setInputFiles(probe);
   await page.getByTestId('result').waitFor({ timeout: 120_000 });
-  return Date.now() - t0;
+  const ms = Date.now() - t0;
+  // The same options as the page, so this returns the running engine's info without loading anything.
+  const info = await page.evaluate(async () => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+    const i = await window.__wildsight!.init();
+    return { domContentLoadedMs: nav.domContentLoadedEventEnd, engineLoadMs: i.loadMs, runtimeMs: i.loadPhases.runtimeMs, sessionMs: i.loadPhases.sessionMs, modelMs: i.loadPhases.modelMs, warmUpMs: i.warmUpMs ?? 0 };
+  });
+  return { ms, breakdown: { ...info, readyMs } };
 }
 
-export async function coldStart(): Promise<{ emptyCacheMs: { median: number; min: number; max: number; runs: number }; warmCacheMs: { median: number; min: number; max: number; runs: number } }> {
+const medianBreakdown = (xs: StartBreakdown[]): StartBreakdown =>
+  Object.fromEntries(Object.keys(xs[0]).map((k) => [k, median(xs.map((x) => x[k as keyof StartBreakdown]))])) as unknown as StartBreakdown;
+
+export async function coldStart(): Promise<{ emptyCacheMs: { median: number; min: number; max: number; runs: number }; warmCacheMs: { median: number; min: number; max: number; runs: number }; warmBreakdownMs: StartBreakdown }> {
   const app = await buildApp({ logger: { level: 'warn' }, dataDir: mkdtempSync(path.join(tmpdir(), 'wildsight-bench-data-')) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
   const empty: number[] = [];
   const warm: number[] = [];
+  const breakdowns: StartBreakdown[] = [];
   try {
     for (let r = 0; r < COLD_RUNS; r++) {
       const profile = mkdtempSync(path.join(tmpdir(), 'wildsight-bench-'));
       try {
         let ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-        empty.push(await firstResult(ctx, baseUrl));
+        empty.push((await firstResult(ctx, baseUrl)).ms);
         // Let the service worker finish precaching before the warm start.
         await ctx.pages()[0].evaluate(async () => { await navigator.serviceWorker.ready; });
         await ctx.close();
         ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-        warm.push(await firstResult(ctx, baseUrl));
+        const w = await firstResult(ctx, baseUrl);
+        warm.push(w.ms);
+        breakdowns.push(w.breakdown);
         await ctx.close();
       } finally {
         rmSync(profile, { recursive: true, force: true });
@@ -86,7 +103,7 @@ export async function coldStart(): Promise<{ emptyCacheMs: { median: number; min
   } finally {
     await app.close();
   }
-  return { emptyCacheMs: stats(empty), warmCacheMs: stats(warm) };
+  return { emptyCacheMs: stats(empty), warmCacheMs: stats(warm), warmBreakdownMs: medianBreakdown(breakdowns) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -101,4 +118,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   for (const size of BATCH_SIZES) console.log(`| ${size} | ${fmt(tp.photosPerSecond[size])} | ${(tp.photosPerSecond[size].median / tp.photosPerSecond[1].median).toFixed(2)}x |`);
   console.log(`\nCold start, page load to first result (median (min–max) of ${COLD_RUNS}, ms):`);
   console.log(`| cache | ms |\n|---|---|\n| empty | ${fmt(cs.emptyCacheMs, 0)} |\n| warm | ${fmt(cs.warmCacheMs, 0)} |`);
+  console.log(`Warm start, where the time went (medians, ms): ${JSON.stringify(cs.warmBreakdownMs, (_k, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
 }

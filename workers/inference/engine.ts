@@ -6,7 +6,7 @@
 import type * as OrtNs from 'onnxruntime-web';
 import { validateManifest, findVersion, type Manifest, type ModelVersion } from '../../core/manifest.ts';
 import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../../core/taxonomy.ts';
-import type { Backend, EngineInfo, EngineOptions } from './types.ts';
+import type { Backend, EngineInfo, EngineOptions, LoadPhases } from './types.ts';
 import { loadModel } from './model-store.ts';
 
 type Ort = typeof OrtNs;
@@ -62,11 +62,13 @@ export class Engine {
     // model bytes do not depend on each other, so they are fetched together.
     const backendPick = (async () => (choice === 'wasm' ? 'WebGPU not requested' : await webgpuUnavailable()))();
     const ortLoad = backendPick.then((reason) => loadOrt(reason ? 'wasm' : 'webgpu'));
+    const phases: LoadPhases = { taxonomyMs: 0, modelMs: 0, runtimeMs: 0, sessionMs: 0 };
+    const done = <T,>(p: Promise<T>, key: keyof LoadPhases) => p.then((v) => { phases[key] = performance.now() - t0; return v; });
     const [taxonomy, loaded, unavailable, firstOrt] = await Promise.all([
-      fetchOk(new URL('../taxonomy.json', manifestUrl).href).then((r) => r.json() as Promise<Taxonomy>),
-      loadModel(manifest, opts.model ?? findVersion(manifest, opts.version), manifestUrl),
+      done(fetchOk(new URL('../taxonomy.json', manifestUrl).href).then((r) => r.json() as Promise<Taxonomy>), 'taxonomyMs'),
+      done(loadModel(manifest, opts.model ?? findVersion(manifest, opts.version), manifestUrl), 'modelMs'),
       backendPick,
-      ortLoad,
+      done(ortLoad, 'runtimeMs'),
     ]);
     const { model, bytes, source, notices } = loaded;
     let fallbackReason: string | null = choice === 'wasm' ? null : unavailable;
@@ -85,6 +87,7 @@ export class Engine {
       ort.env.wasm.numThreads = threads;
       session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
     }
+    phases.sessionMs = performance.now() - t0;
     // A graph that lacks what the manifest promises cannot be used, whatever its sha256 says.
     const missing = [
       ...(session.inputNames.includes(model.input.name) ? [] : [`input "${model.input.name}"`]),
@@ -101,6 +104,7 @@ export class Engine {
       threads: backend === 'wasm' ? threads : 0,
       crossOriginIsolated: isolated,
       loadMs: performance.now() - t0,
+      loadPhases: phases,
       warmUpMs: null,
       modelSource: source,
       notices,

@@ -34,6 +34,8 @@ export interface EngineInfo {
   threads: number;
   crossOriginIsolated: boolean;
   loadMs: number;
+  /** When each part of the load had finished, in ms since it began (they overlap: all but the session run in parallel). */
+  loadPhases: LoadPhases;
   warmUpMs: number | null;
   /** Where the model bytes came from this time. */
   modelSource: 'device' | 'network';
@@ -42,6 +44,16 @@ export interface EngineInfo {
   labels: number;
   embeddingSize: number;
   maxBatch: number | null;
+}
+
+export interface LoadPhases {
+  taxonomyMs: number;
+  /** The model's bytes, from the device's cache or the network, sha256 verified. */
+  modelMs: number;
+  /** The backend picked and onnxruntime-web's JavaScript imported. */
+  runtimeMs: number;
+  /** The session created: the WASM runtime fetched, compiled and started (its threads too), then the graph optimized. */
+  sessionMs: number;
 }
 
 export interface Timings {
