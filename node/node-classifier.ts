@@ -57,12 +57,14 @@ export class NodeClassifier {
     return NodeClassifier.fromBytes(model, bytes, loadTaxonIndex(undefined, (model.extraTaxa ?? []) as Taxon[]), opts.threads);
   }
 
-  static async fromBytes(model: ModelVersion, bytes: Uint8Array, taxa: TaxonIndex, threads = 1): Promise<NodeClassifier> {
+  /** sessionConfig: onnxruntime session config entries, e.g. { session: { disable_quant_qdq: '1' } }. */
+  static async fromBytes(model: ModelVersion, bytes: Uint8Array, taxa: TaxonIndex, threads = 1, sessionConfig?: Record<string, unknown>): Promise<NodeClassifier> {
     const session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['cpu'],
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      ...(sessionConfig ? { extra: sessionConfig } : {}),
     });
     return new NodeClassifier(model, taxa, session);
   }
