@@ -6,6 +6,10 @@ describe('jpegDecodeSize', () => {
     expect(jpegDecodeSize(4000, 3000, 512)).toEqual({ width: 1000, height: 750, scale: 1 / 4 });
   });
 
+  it('decodes a 12 MP photo at 1/8 for the model\'s 256-pixel resize target', () => {
+    expect(jpegDecodeSize(4000, 3000, 256)).toEqual({ width: 500, height: 375, scale: 1 / 8 });
+  });
+
   it('uses 1/8 when that still leaves enough pixels', () => {
     expect(jpegDecodeSize(8000, 6000, 512)).toEqual({ width: 1000, height: 750, scale: 1 / 8 });
   });
