@@ -23,6 +23,8 @@ import { throughput, coldStart } from './pwa.ts';
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 8 : 30));
 const BIG_RUNS = Math.max(3, Math.round(RUNS / 3));
+/** Blocks per contender: enough to spread each over the run, few enough that each block is several photos. */
+const ROUNDS = QUICK ? 2 : 5;
 const MEMORY_IDS = QUICK ? 200 : 1000;
 
 type Stat = { median: number; min: number; max: number; runs: number };
@@ -37,85 +39,114 @@ const small = new Uint8Array(readFileSync(smallPath));
 // A 12-megapixel JPEG made from it (4000 x 3000), as a phone camera takes them.
 const big = new Uint8Array(await sharp(small).resize(4000, 3000).jpeg({ quality: 90 }).toBuffer());
 
-async function native(version: string) {
+/**
+ * One way of identifying a photo, measured in blocks: small(n) and big(n)
+ * run n photos each and return a row per photo. The suite interleaves the
+ * blocks of every contender (native, app WASM 1 and 2 threads, the usual
+ * way), so a slow spell on this shared machine lands on all of them alike
+ * and the ratios between them stay fair.
+ */
+interface Row { wall: number; inference: number; decode?: number; preprocess?: number; decodedBy?: string }
+interface Contender { small(n: number): Promise<Row[]>; big(n: number): Promise<Row[]>; close(): Promise<void>; meta: Record<string, unknown>; unavailable?: string }
+
+/** (a) onnxruntime-node on one thread: inference alone, and end to end with sharp's decode. */
+async function nativeContender(version: string): Promise<Contender> {
   const c = await NodeClassifier.load({ version, threads: 1 });
   const tensor = await c.tensorFor(small);
   for (let i = 0; i < 5; i++) await c.run(tensor, 1);
-  const ms: number[] = [];
-  for (let i = 0; i < RUNS; i++) ms.push((await c.run(tensor, 1)).ms);
-  // End to end in Node too (decode, preprocess, inference, post-process), for reference.
-  const e2e = async (bytes: Uint8Array, n: number) => {
-    const xs: number[] = [];
-    for (let i = 0; i < n; i++) { const t0 = performance.now(); await c.classifyBytes(bytes); xs.push(performance.now() - t0); }
-    return stat(xs);
+  const rows = async (bytes: Uint8Array, n: number) => {
+    const out: Row[] = [];
+    for (let i = 0; i < n; i++) {
+      const inference = (await c.run(tensor, 1)).ms;
+      const t0 = performance.now();
+      await c.classifyBytes(bytes);
+      out.push({ wall: performance.now() - t0, inference });
+    }
+    return out;
   };
-  const out = { inferenceMs: stat(ms), e2eSmallMs: await e2e(small, RUNS), e2eBigMs: await e2e(big, BIG_RUNS) };
-  await c.release();
-  return out;
+  return { small: (n) => rows(small, n), big: (n) => rows(big, n), close: () => c.release(), meta: {} };
 }
 
-async function inPage(session: BrowserSession, bytes: Uint8Array, runs: number) {
+async function inPage(session: BrowserSession, bytes: Uint8Array, runs: number): Promise<Row[]> {
   const b64 = Buffer.from(bytes).toString('base64');
   return session.page.evaluate(async ({ b64, runs }) => {
     const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-    const rows: Array<{ wall: number; decode: number; preprocess: number; inference: number; total: number; decodedBy?: string }> = [];
+    const rows: Array<{ wall: number; decode: number; preprocess: number; inference: number; decodedBy?: string }> = [];
     for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       const out = await window.__wildsight!.classifyBytes(arr, 'bench.jpg');
       const wall = performance.now() - t0;
       if ('error' in out) throw new Error(out.error.message);
-      rows.push({ wall, decode: out.timings.decodeMs, preprocess: out.timings.preprocessMs, inference: out.timings.inferenceMs, total: out.timings.totalMs, decodedBy: out.decodedBy });
+      rows.push({ wall, decode: out.timings.decodeMs, preprocess: out.timings.preprocessMs, inference: out.timings.inferenceMs, decodedBy: out.decodedBy });
     }
     return rows;
   }, { b64, runs });
 }
 
-async function appWorker(version: string, backend: 'wasm' | 'webgpu', threads?: number) {
+/** (b), (c) the app's own worker in headless Chromium. */
+async function appContender(version: string, backend: 'wasm' | 'webgpu', threads?: number): Promise<Contender> {
   const session = await openApp({ model: version, backend, threads, webgpu: backend === 'webgpu' });
-  try {
-    if (session.info.backend !== backend) return { unavailable: session.info.fallbackReason ?? 'backend not used' };
-    // WebGPU through SwiftShader is a software GPU: a few runs say enough.
-    const runs = backend === 'webgpu' ? Math.min(RUNS, 5) : RUNS;
-    const s = await inPage(session, small, runs);
-    const b = await inPage(session, big, backend === 'webgpu' ? 2 : BIG_RUNS);
-    return {
-      threads: session.info.threads,
-      loadMs: session.info.loadMs,
-      inferenceMs: stat(s.map((r) => r.inference)),
-      e2eSmallMs: stat(s.map((r) => r.wall)),
-      e2eBigMs: stat(b.map((r) => r.wall)),
-      bigDecodedBy: b[0].decodedBy ?? 'full size',
-      bigBreakdownMs: { decode: median(b.map((r) => r.decode)), preprocess: median(b.map((r) => r.preprocess)), inference: median(b.map((r) => r.inference)) },
-      smallBreakdownMs: { decode: median(s.map((r) => r.decode)), preprocess: median(s.map((r) => r.preprocess)), inference: median(s.map((r) => r.inference)) },
-    };
-  } finally {
+  const meta = { threads: session.info.threads, loadMs: session.info.loadMs };
+  if (session.info.backend !== backend) {
     await session.close();
+    const none = async () => [];
+    return { small: none, big: none, close: async () => {}, meta, unavailable: session.info.fallbackReason ?? 'backend not used' };
   }
+  return { small: (n) => inPage(session, small, n), big: (n) => inPage(session, big, n), close: () => session.close(), meta };
 }
 
-async function usualWay(version: string) {
+/** (d) the usual way: no warm-up, so its first call is in its first block. */
+async function usualContender(version: string): Promise<Contender> {
   const model = manifest.versions.find((v) => v.version === version)!;
   const server = await serveUsual(readFileSync(modelFile(model)));
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
-  try {
-    const page = await browser.newPage();
-    await page.goto(server.url);
-    await page.waitForFunction(() => (window as unknown as { usualReady?: boolean }).usualReady === true);
-    const load = await page.evaluate(() => (window as unknown as { usual: { load(u: string): Promise<{ loadMs: number }> } }).usual.load('/model.onnx'));
-    const run = async (bytes: Uint8Array, n: number) => page.evaluate(async ({ b64, n }) => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForFunction(() => (window as unknown as { usualReady?: boolean }).usualReady === true);
+  const load = await page.evaluate(() => (window as unknown as { usual: { load(u: string): Promise<{ loadMs: number }> } }).usual.load('/model.onnx'));
+  const meta: Record<string, unknown> = { loadMs: load.loadMs };
+  const run = async (bytes: Uint8Array, n: number): Promise<Row[]> => {
+    const rows = await page.evaluate(async ({ b64, n }) => {
       const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
       const u = (window as unknown as { usual: { classify(b: Uint8Array): Promise<{ inferenceMs: number; totalMs: number }> } }).usual;
-      const rows = [];
-      for (let i = 0; i < n; i++) { const t0 = performance.now(); const r = await u.classify(arr); rows.push({ ...r, wall: performance.now() - t0 }); }
-      return rows;
+      const out = [];
+      for (let i = 0; i < n; i++) { const t0 = performance.now(); const r = await u.classify(arr); out.push({ inference: r.inferenceMs, wall: performance.now() - t0 }); }
+      return out;
     }, { b64: Buffer.from(bytes).toString('base64'), n });
-    const s = await run(small, RUNS); // no warm-up: the first call is in the sample
-    const b = await run(big, BIG_RUNS);
-    return { loadMs: load.loadMs, firstCallMs: s[0].wall, inferenceMs: stat(s.map((r) => r.inferenceMs)), e2eSmallMs: stat(s.map((r) => r.wall)), e2eBigMs: stat(b.map((r) => r.wall)) };
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+    meta.firstCallMs ??= rows[0]?.wall;
+    return rows;
+  };
+  return { small: (n) => run(small, n), big: (n) => run(big, n), close: async () => { await browser.close(); await server.close(); }, meta };
+}
+
+/** The figures of one contender, in the shape the table reads. */
+function summary(c: Contender, s: Row[], b: Row[]) {
+  if (c.unavailable) return { unavailable: c.unavailable };
+  return {
+    ...c.meta,
+    inferenceMs: stat(s.map((r) => r.inference)),
+    e2eSmallMs: stat(s.map((r) => r.wall)),
+    e2eBigMs: stat(b.map((r) => r.wall)),
+    ...(b[0]?.decode !== undefined
+      ? {
+          bigDecodedBy: b[0].decodedBy ?? 'full size',
+          bigBreakdownMs: { decode: median(b.map((r) => r.decode!)), preprocess: median(b.map((r) => r.preprocess!)), inference: median(b.map((r) => r.inference)) },
+          smallBreakdownMs: { decode: median(s.map((r) => r.decode!)), preprocess: median(s.map((r) => r.preprocess!)), inference: median(s.map((r) => r.inference)) },
+        }
+      : {}),
+  };
+}
+
+/** Runs every contender in interleaved blocks: ROUNDS rounds of small photos, then of 12 MP ones. */
+async function interleaved(contenders: Record<string, Contender>) {
+  const names = Object.keys(contenders);
+  const s: Record<string, Row[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const b: Record<string, Row[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const per = Math.ceil(RUNS / ROUNDS);
+  const perBig = Math.ceil(BIG_RUNS / ROUNDS);
+  for (let r = 0; r < ROUNDS; r++) for (const n of names) s[n].push(...(await contenders[n].small(per)));
+  for (let r = 0; r < ROUNDS; r++) for (const n of names) b[n].push(...(await contenders[n].big(perBig)));
+  return Object.fromEntries(names.map((n) => [n, summary(contenders[n], s[n], b[n])]));
 }
 
 async function memory() {
@@ -169,17 +200,26 @@ function sizes() {
 const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, bigRuns: BIG_RUNS, machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores` };
 const perVersion: Record<string, Record<string, unknown>> = {};
 for (const v of versions) {
-  log(`native ${v}`);
-  const a = await native(v);
-  log(`app worker ${v} wasm 1 thread`);
-  const b1 = await appWorker(v, 'wasm', 1);
-  log(`app worker ${v} wasm 2 threads`);
-  const b2 = await appWorker(v, 'wasm', 2);
-  log(`app worker ${v} webgpu (swiftshader)`);
-  const c = await appWorker(v, 'webgpu');
-  log(`usual way ${v}`);
-  const d = await usualWay(v);
-  perVersion[v] = { native: a, wasm1: b1, wasm2: b2, webgpu: c, usual: d };
+  log(`${v}: native, app WASM 1 and 2 threads, usual way, interleaved in ${ROUNDS} rounds`);
+  const contenders = {
+    native: await nativeContender(v),
+    wasm1: await appContender(v, 'wasm', 1),
+    wasm2: await appContender(v, 'wasm', 2),
+    usual: await usualContender(v),
+  };
+  try {
+    perVersion[v] = await interleaved(contenders);
+  } finally {
+    for (const c of Object.values(contenders)) await c.close();
+  }
+  // WebGPU through SwiftShader is a software GPU, reported but not a target: a few runs on their own say enough.
+  log(`${v}: app webgpu (swiftshader)`);
+  const gpu = await appContender(v, 'webgpu');
+  try {
+    perVersion[v].webgpu = summary(gpu, await gpu.small(Math.min(RUNS, 5)), await gpu.big(2));
+  } finally {
+    await gpu.close();
+  }
 }
 results.versions = perVersion;
 log('batch throughput');
@@ -193,7 +233,7 @@ results.sizes = sizes();
 // ---- the table ----
 const lines: string[] = [];
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
-lines.push(`# Wildsight benchmarks (${results.date})`, '', `Median (min–max) over ${RUNS} runs (${BIG_RUNS} for 12 MP); ${results.machine}. All in one run.`, '');
+lines.push(`# Wildsight benchmarks (${results.date})`, '', `Median (min–max) over ${RUNS} runs (${BIG_RUNS} for 12 MP); ${results.machine}. All in one run; native, app WASM and the usual way in ${ROUNDS} interleaved rounds.`, '');
 lines.push('## Inference latency per photo (ms)', '', '| version | (a) native 1 thread | (b) app WASM 1 thread | (b) app WASM 2 threads | (c) WebGPU SwiftShader | (d) usual way | b2/a | d/b2 |', '|---|---|---|---|---|---|---|---|');
 for (const v of versions) {
   const r = perVersion[v] as any;
