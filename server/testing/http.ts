@@ -18,22 +18,33 @@ export async function startApp(opts: AppOptions): Promise<RunningApp> {
   return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() };
 }
 
+/** A fresh database and the app on it, for one describe block; the fields are set once its beforeAll has run. */
+export interface FreshApp {
+  db: TestDb;
+  server: RunningApp;
+  url: string;
+  /** POST /v1/events with these events. */
+  postEvents(events: unknown[]): Promise<JsonResponse>;
+}
+
 /**
  * For the enclosing describe block: a fresh database of `backend` and the app
- * on it, started before the tests and closed after; `ready` hands both over.
+ * on it, started before the tests and closed after.
  */
-export function serveFresh(backend: TestBackend, ready: (db: TestDb, server: RunningApp) => void): void {
-  let db: TestDb | undefined;
-  let server: RunningApp | undefined;
+export function serveFresh(backend: TestBackend): FreshApp {
+  const fresh = {
+    postEvents: (events: unknown[]) => request(`${fresh.url}/v1/events`, { method: 'POST', json: { events } }),
+  } as FreshApp;
   beforeAll(async () => {
-    db = await backend.create();
-    server = await startApp(db.appOptions);
-    ready(db, server);
+    fresh.db = await backend.create();
+    fresh.server = await startApp(fresh.db.appOptions);
+    fresh.url = fresh.server.url;
   });
   afterAll(async () => {
-    await server?.close();
-    await db?.cleanup();
+    await fresh.server?.close();
+    await fresh.db?.cleanup();
   });
+  return fresh;
 }
 
 export interface JsonResponse<T = any> { status: number; headers: Headers; body: T }

@@ -4,24 +4,20 @@
  * the server stays up, and the valid events sent alongside are stored.
  */
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, type TestDb } from '../../testing/backends.ts';
-import { allEvents, request, type RunningApp, serveFresh } from '../../testing/http.ts';
+import { BACKENDS } from '../../testing/backends.ts';
+import { allEvents, request, serveFresh } from '../../testing/http.ts';
 import { cleanJpeg, correction, embedding, exifJpeg, identification } from '../../testing/fixtures.ts';
 import { jpegMetadataSegments, roundToCell, type TelemetryEvent } from '../../../core/telemetry.ts';
 
 describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
-    let db: TestDb;
-    let server: RunningApp;
-    let url: string;
-    const post = (json: unknown) => request(`${url}/v1/events`, { method: 'POST', json });
-    const storedIds = async () => new Set((await allEvents(url)).map((e) => e.eventId));
-
-    serveFresh(backend, (d, s) => { db = d; server = s; url = s.url; });
+    const app = serveFresh(backend);
+    const post = (json: unknown) => request(`${app.url}/v1/events`, { method: 'POST', json });
+    const storedIds = async () => new Set((await allEvents(app.url)).map((e) => e.eventId));
 
     /** After each refusal: the server still answers and still stores. */
     async function stillServing() {
-      expect((await request(`${url}/healthz`)).status).toBe(200);
+      expect((await request(`${app.url}/healthz`)).status).toBe(200);
       const e = identification();
       expect((await post({ events: [e] })).body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
     }
@@ -31,35 +27,35 @@ describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
       const res = await post({ events });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
-      const stored = await allEvents(url);
+      const stored = await allEvents(app.url);
       for (const e of events) expect(stored.find((s) => s.eventId === e.eventId)?.type).toBe(e.type);
     });
 
     it('is idempotent: the same batch twice stores nothing new and says so', async () => {
       const events = [identification(), correction(), identification()];
       expect((await post({ events })).body).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
-      const before = await db.storedEventIds();
+      const before = await app.db.storedEventIds();
       const again = await post({ events });
       expect(again.status).toBe(200);
       expect(again.body).toEqual({ accepted: 0, duplicates: 3, rejected: [] });
-      expect(await db.storedEventIds()).toEqual(before);
+      expect(await app.db.storedEventIds()).toEqual(before);
     });
 
     it('refuses malformed JSON with 400', async () => {
-      const res = await request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"events": [' });
+      const res = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"events": [' });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ error: 'malformed JSON', message: expect.stringMatching(/not valid JSON/) });
-      const empty = await request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+      const empty = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
       expect(empty.status).toBe(400);
       expect(empty.body.message).toMatch(/empty/);
       await stillServing();
     });
 
     it('refuses a body that is not JSON with 415', async () => {
-      const res = await request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      const res = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
       expect(res.status).toBe(415);
       expect(res.body).toEqual({ error: 'unsupported media type', message: expect.stringMatching(/application\/json/) });
-      const form = await request(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
+      const form = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
       expect(form.status).toBe(415);
     });
 
@@ -175,7 +171,7 @@ describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
       const res = await post({ events: [on, off] });
       expect(res.status).toBe(422);
       expect(res.body.rejected).toEqual([{ index: 1, eventId: off.eventId, reason: 'location-off-grid', message: expect.stringMatching(/0\.2-degree grid/) }]);
-      const stored = await allEvents(url, 'correction');
+      const stored = await allEvents(app.url, 'correction');
       expect(stored.find((e) => e.eventId === on.eventId)?.payload.location).toEqual({ lat: 48.8, lon: 2.4 });
     });
 

@@ -6,30 +6,26 @@ import { cleanJpeg, correction, embedding, identification } from '../../../testi
 
 describe.each(BACKENDS)('admin API on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
-    let db: TestDb;
-    let server: RunningApp;
-    let url: string;
-    const post = (events: unknown[]) => request(`${url}/v1/events`, { method: 'POST', json: { events } });
-
-    serveFresh(backend, (d, s) => { db = d; server = s; url = s.url; });
+    const app = serveFresh(backend);
+    const post = app.postEvents;
 
     it('wants the bearer token on every admin route: 401 with a clear message otherwise', async () => {
       const routes = ['/v1/admin/corrections', '/v1/admin/corrections/export', '/v1/admin/events', '/v1/admin/corrections/x/photo'];
       for (const path of routes) {
-        const missing = await request(`${url}${path}`);
+        const missing = await request(`${app.url}${path}`);
         expect(missing.status, path).toBe(401);
         expect(missing.body).toEqual({ error: 'unauthorized', message: expect.stringMatching(/Authorization: Bearer/) });
         expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
-        const wrong = await request(`${url}${path}`, { token: `${ADMIN_TOKEN}x` });
+        const wrong = await request(`${app.url}${path}`, { token: `${ADMIN_TOKEN}x` });
         expect(wrong.status, path).toBe(401);
         expect(wrong.body.message).toBe('the admin token is wrong');
-        const basic = await request(`${url}${path}`, { headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}` } });
+        const basic = await request(`${app.url}${path}`, { headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_TOKEN}`).toString('base64')}` } });
         expect(basic.status, path).toBe(401);
         expect(basic.body.message).toMatch(/Bearer <token>/);
       }
-      const patch = await request(`${url}/v1/admin/corrections/x`, { method: 'PATCH', json: { status: 'accepted' } });
+      const patch = await request(`${app.url}/v1/admin/corrections/x`, { method: 'PATCH', json: { status: 'accepted' } });
       expect(patch.status).toBe(401);
-      expect((await admin(`${url}/v1/admin/events`)).status).toBe(200);
+      expect((await admin(`${app.url}/v1/admin/events`)).status).toBe(200);
     });
 
     it('pages corrections oldest first, filters by status, and checks its query', async () => {
@@ -38,7 +34,7 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       const seen: Array<{ eventId: string; receivedAt: string }> = [];
       let next: string | null = null;
       do {
-        const res: JsonResponse = await admin(`${url}/v1/admin/corrections?limit=2${next ? `&after=${next}` : ''}`);
+        const res: JsonResponse = await admin(`${app.url}/v1/admin/corrections?limit=2${next ? `&after=${next}` : ''}`);
         expect(res.status).toBe(200);
         expect(res.body.items.length).toBeLessThanOrEqual(2);
         expect(res.body.items[0]).not.toHaveProperty('embedding');
@@ -50,28 +46,28 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       expect(new Set(seen.map((c) => c.eventId)).size).toBe(seen.length);
       expect(seen.map((c) => c.receivedAt)).toEqual(seen.map((c) => c.receivedAt).sort());
 
-      expect((await admin(`${url}/v1/admin/corrections?status=accepted`)).body.items).toEqual([]);
-      const bad = await admin(`${url}/v1/admin/corrections?status=maybe`);
+      expect((await admin(`${app.url}/v1/admin/corrections?status=accepted`)).body.items).toEqual([]);
+      const bad = await admin(`${app.url}/v1/admin/corrections?status=maybe`);
       expect(bad.status).toBe(400);
       expect(bad.body.message).toMatch(/query\/status/);
-      expect((await admin(`${url}/v1/admin/corrections?limit=0`)).status).toBe(400);
-      expect((await admin(`${url}/v1/admin/corrections?limit=5000`)).body.message).toMatch(/query\/limit/);
-      const badCursor = await admin(`${url}/v1/admin/corrections?after=nonsense`);
+      expect((await admin(`${app.url}/v1/admin/corrections?limit=0`)).status).toBe(400);
+      expect((await admin(`${app.url}/v1/admin/corrections?limit=5000`)).body.message).toMatch(/query\/limit/);
+      const badCursor = await admin(`${app.url}/v1/admin/corrections?after=nonsense`);
       expect(badCursor.status).toBe(400);
       expect(badCursor.body.message).toMatch(/cursor/);
-      expect((await admin(`${url}/v1/admin/events?type=click`)).status).toBe(400);
+      expect((await admin(`${app.url}/v1/admin/events?type=click`)).status).toBe(400);
     });
 
     it('exports every correction with its embedding as NDJSON', async () => {
       const e = correction({ embedding: embedding(1280, 77) });
       await post([e]);
-      const res = await admin(`${url}/v1/admin/corrections/export`);
+      const res = await admin(`${app.url}/v1/admin/corrections/export`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
       const text = res.body as string;
       expect(text.endsWith('\n')).toBe(true);
       const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
-      const total = (await admin(`${url}/v1/admin/corrections?limit=1000`)).body.items.length;
+      const total = (await admin(`${app.url}/v1/admin/corrections?limit=1000`)).body.items.length;
       expect(lines).toHaveLength(total);
       const mine = lines.find((l) => l.eventId === e.eventId);
       expect(mine.embedding).toEqual(e.embedding.map(Math.fround));
@@ -83,11 +79,11 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       const jpeg = await cleanJpeg(80, 120);
       const e = correction({ photo: { mimeType: 'image/jpeg', dataBase64: jpeg.toString('base64'), width: 80, height: 120 } });
       await post([e]);
-      const res = await fetch(`${url}/v1/admin/corrections/${e.eventId}/photo`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const res = await fetch(`${app.url}/v1/admin/corrections/${e.eventId}/photo`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('image/jpeg');
       expect(Buffer.compare(Buffer.from(await res.arrayBuffer()), jpeg)).toBe(0);
-      const none = await admin(`${url}/v1/admin/corrections/${correction().eventId}/photo`);
+      const none = await admin(`${app.url}/v1/admin/corrections/${correction().eventId}/photo`);
       expect(none.status).toBe(404);
       expect(none.body.error).toBe('not found');
     });
@@ -95,24 +91,24 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
     it('turns an accepted proposed name into a taxon that corrections may name', async () => {
       const proposal = correction({ taxonId: undefined, proposedName: 'Eurasian Beaver' });
       await post([proposal]);
-      const before = await request(`${url}/v1/taxa`);
+      const before = await request(`${app.url}/v1/taxa`);
       expect(before.body.taxa.some((t: { id: string }) => t.id === 'proposed-eurasian-beaver')).toBe(false);
       const usesIt = correction({ taxonId: 'proposed-eurasian-beaver' });
       expect((await post([usesIt])).body.rejected[0].reason).toBe('unknown-taxon');
 
-      const decided = await admin(`${url}/v1/admin/corrections/${proposal.eventId}`, { method: 'PATCH', json: { status: 'accepted' } });
+      const decided = await admin(`${app.url}/v1/admin/corrections/${proposal.eventId}`, { method: 'PATCH', json: { status: 'accepted' } });
       expect(decided.status).toBe(200);
       expect(decided.body).toEqual({ eventId: proposal.eventId, status: 'accepted' });
-      const taxa = await request(`${url}/v1/taxa`);
+      const taxa = await request(`${app.url}/v1/taxa`);
       expect(taxa.body.taxa.find((t: { id: string }) => t.id === 'proposed-eurasian-beaver')).toEqual({
         id: 'proposed-eurasian-beaver', commonName: 'Eurasian Beaver', scientificName: null, rank: null, lineage: {}, source: 'proposed',
       });
       expect((await post([usesIt])).body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
-      const accepted = await admin(`${url}/v1/admin/corrections?status=accepted`);
+      const accepted = await admin(`${app.url}/v1/admin/corrections?status=accepted`);
       expect(accepted.body.items.map((c: { eventId: string }) => c.eventId)).toEqual([proposal.eventId]);
 
-      expect((await admin(`${url}/v1/admin/corrections/${identification().eventId}`, { method: 'PATCH', json: { status: 'accepted' } })).status).toBe(404);
-      const badStatus = await admin(`${url}/v1/admin/corrections/${proposal.eventId}`, { method: 'PATCH', json: { status: 'approved' } });
+      expect((await admin(`${app.url}/v1/admin/corrections/${identification().eventId}`, { method: 'PATCH', json: { status: 'accepted' } })).status).toBe(404);
+      const badStatus = await admin(`${app.url}/v1/admin/corrections/${proposal.eventId}`, { method: 'PATCH', json: { status: 'approved' } });
       expect(badStatus.status).toBe(400);
       expect(badStatus.body.message).toMatch(/body\/status/);
     });
