@@ -27,7 +27,7 @@ import { loadTaxonIndex, loadTaxonomy, modelFile, readManifest } from '../node/r
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { DATA_DIR_SHARED, IMAGENET_DIR, REPO_ROOT } from '../node/paths.ts';
-import { summarize, type ScoredPhoto } from '../core/eval-score.ts';
+import { summarize } from '../core/eval-score.ts';
 import { median } from '../core/stats.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -55,12 +55,7 @@ async function accuracy(v: Variant) {
   const c = await NodeClassifier.fromBytes(shipped, v.bytes, loadTaxonIndex(), 1, v.config);
   const bar = new cliProgress.SingleBar({ format: `eval ${v.name} [{bar}] {value}/{total}`, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
   bar.start(photos.length, 0);
-  const scored: ScoredPhoto[] = [];
-  for (const photo of photos) {
-    const { prediction, inferenceMs } = await c.classifyFile(photo.file);
-    scored.push({ file: path.basename(photo.file), label: photo.label, top5: prediction.top5.map((s) => s.taxonId), probabilities: prediction.top5.map((s) => s.probability), abstain: prediction.abstain, ms: inferenceMs });
-    bar.increment();
-  }
+  const scored = await c.score(photos, { onEach: () => bar.increment() });
   bar.stop();
   await c.release();
   const s = summarize(scored);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarize, type ScoredPhoto } from './eval-score.ts';
+import { scorePhoto, summarize, type ScoredPhoto } from './eval-score.ts';
 
 const photo = (file: string, label: string, top5: string[], abstain: boolean, ms: number): ScoredPhoto => ({
   file, label, top5, probabilities: top5.map(() => 0.2), abstain, ms,
@@ -68,5 +68,12 @@ describe('summarize', () => {
     const s = summarize([]);
     expect(s).toMatchObject({ n: 0, top1: 0, top5: 0, other_accuracy: 0, abstain_rate: 0, n_launch: 0, n_other: 0 });
     expect(s.median_ms).toBeNaN();
+  });
+});
+
+describe('scorePhoto', () => {
+  it('keeps the suggestions in order with their probabilities, and the abstention', () => {
+    const prediction = { top5: [{ taxonId: 'jay', probability: 0.6 }, { taxonId: 'junco', probability: 0.3 }], abstain: true };
+    expect(scorePhoto('a.jpg', 'jay', prediction, 12.5)).toEqual({ file: 'a.jpg', label: 'jay', top5: ['jay', 'junco'], probabilities: [0.6, 0.3], abstain: true, ms: 12.5 });
   });
 });

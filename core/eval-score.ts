@@ -23,6 +23,11 @@ export interface EvalSummary {
   n_other: number;
 }
 
+/** One photo's prediction, as scoring reads it. */
+export function scorePhoto(file: string, label: string, prediction: { top5: ReadonlyArray<{ taxonId: string; probability: number }>; abstain: boolean }, ms: number): ScoredPhoto {
+  return { file, label, top5: prediction.top5.map((s) => s.taxonId), probabilities: prediction.top5.map((s) => s.probability), abstain: prediction.abstain, ms };
+}
+
 const round = (x: number, d = 4) => Number(x.toFixed(d));
 
 /**

@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from '@playwright/test';
 import { buildApp } from '../server/app.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts';
 import type { LabelledPhoto } from './labelled-photos.ts';
-import type { ScoredPhoto } from '../core/eval-score.ts';
+import { scorePhoto, type ScoredPhoto } from '../core/eval-score.ts';
 import type { ClassifyResult, EngineInfo, PhotoFailure } from '../workers/inference/types.ts';
 
 
@@ -68,7 +68,7 @@ export async function classifyInBrowser(photos: LabelledPhoto[], opts: { model?:
     for (const photo of photos) {
       const out = await classifyBytesInPage(session.page, new Uint8Array(await readFile(photo.file)), path.basename(photo.file));
       if ('error' in out) console.error(`${photo.file}: ${out.error.message}`);
-      else scored.push({ file: path.basename(photo.file), label: photo.label, top5: out.top5.map((s) => s.taxonId), probabilities: out.top5.map((s) => s.probability), abstain: out.abstain, ms: out.timings.inferenceMs });
+      else scored.push(scorePhoto(path.basename(photo.file), photo.label, out, out.timings.inferenceMs));
       opts.onProgress?.();
     }
   } finally {

@@ -13,6 +13,8 @@ import { interpret, type Prediction } from '../core/postprocess.ts';
 import type { ModelVersion } from '../core/manifest.ts';
 import type { Taxon, TaxonIndex } from '../core/taxonomy.ts';
 import { loadTaxonIndex, loadVersion } from './registry.ts';
+import { scorePhoto, type ScoredPhoto } from '../core/eval-score.ts';
+import type { LabelledPhoto } from './labelled-photos.ts';
 
 /**
  * Decodes a photo (EXIF orientation applied, alpha flattened onto black as
@@ -102,6 +104,25 @@ export class NodeClassifier {
 
   async classifyFile(file: string): Promise<NodeResult> {
     return this.classifyBytes(new Uint8Array(await readFile(file)), path.basename(file));
+  }
+
+  /**
+   * Scores labelled photos for `summarize`; a photo that cannot be read is
+   * reported through onError and left out. onEach is called after every photo.
+   */
+  async score(photos: readonly LabelledPhoto[], hooks: { onEach?: () => void; onError?: (file: string, err: Error) => void } = {}): Promise<ScoredPhoto[]> {
+    const scored: ScoredPhoto[] = [];
+    for (const photo of photos) {
+      try {
+        const { prediction, inferenceMs } = await this.classifyFile(photo.file);
+        scored.push(scorePhoto(path.basename(photo.file), photo.label, prediction, inferenceMs));
+      } catch (err) {
+        if (!hooks.onError) throw err;
+        hooks.onError(photo.file, err as Error);
+      }
+      hooks.onEach?.();
+    }
+    return scored;
   }
 
   async release() {

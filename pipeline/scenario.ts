@@ -18,7 +18,7 @@ import { buildApp } from '../server/app.ts';
 import { openStore } from '../server/storage/open.ts';
 import { proposedTaxonId } from '../server/plugins/app/taxa.ts';
 import { parseCsv } from '../core/csv.ts';
-import { summarize, type ScoredPhoto } from '../core/eval-score.ts';
+import { summarize } from '../core/eval-score.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { loadTaxonomy, readManifest } from '../node/registry.ts';
@@ -55,11 +55,7 @@ const hourNow = () => { const d = new Date(); d.setUTCMinutes(0, 0, 0); return d
 async function scoreEval(registryDir: string, version: string) {
   const photos = readLabelledPhotos(path.join(DATA_DIR_SHARED, 'imagenet-val-animals'), path.join(DATA_DIR_SHARED, 'imagenet-val-animals', 'labels.csv'), loadTaxonomy());
   const c = await NodeClassifier.load({ registryDir, version, threads: 2 });
-  const scored: ScoredPhoto[] = [];
-  for (const p of photos) {
-    const { prediction, inferenceMs } = await c.classifyFile(p.file);
-    scored.push({ file: path.basename(p.file), label: p.label, top5: prediction.top5.map((s) => s.taxonId), probabilities: prediction.top5.map((s) => s.probability), abstain: prediction.abstain, ms: inferenceMs });
-  }
+  const scored = await c.score(photos);
   await c.release();
   const { median_ms: _, ...rest } = summarize(scored);
   return rest;

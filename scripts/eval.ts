@@ -29,16 +29,7 @@ const bar = new cliProgress.SingleBar({ format: `eval ${opts.runtime} [{bar}] {v
 
 async function runNode(photos: LabelledPhoto[]): Promise<{ scored: ScoredPhoto[]; model: string; backend: string }> {
   const classifier = await NodeClassifier.load({ version: opts.model });
-  const scored: ScoredPhoto[] = [];
-  for (const photo of photos) {
-    try {
-      const { prediction, inferenceMs } = await classifier.classifyFile(photo.file);
-      scored.push({ file: path.basename(photo.file), label: photo.label, top5: prediction.top5.map((s) => s.taxonId), probabilities: prediction.top5.map((s) => s.probability), abstain: prediction.abstain, ms: inferenceMs });
-    } catch (err) {
-      console.error(`${photo.file}: ${(err as Error).message}`);
-    }
-    bar.increment();
-  }
+  const scored = await classifier.score(photos, { onEach: () => bar.increment(), onError: (file, err) => console.error(`${file}: ${err.message}`) });
   await classifier.release();
   return { scored, model: classifier.model.version, backend: 'onnxruntime-node-cpu' };
 }
