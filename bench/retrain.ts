@@ -16,7 +16,7 @@ import cliProgress from 'cli-progress';
 import { retrain } from '../pipeline/retrain.ts';
 import { embedPhotos } from '../pipeline/embed-cache.ts';
 import { seededUuid } from '../pipeline/scenario.ts';
-import { seededRandom } from '../core/head-train.ts';
+import { seededRandom } from '../core/random.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { loadTaxonomy } from '../node/registry.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fitTemperature, nll, predictAll, seededRandom, trainHead, zeroHead, type Examples } from './head-train.ts';
+import { fitTemperature, nll, predictAll, trainHead, zeroHead, type Examples } from './head-train.ts';
+import { seededRandom } from './random.ts';
 import { evaluate } from './classifier-metrics.ts';
 import { gate } from './retrain-gate.ts';
 

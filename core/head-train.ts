@@ -76,7 +76,6 @@ function softmaxInPlace(v: Float32Array, temperature = 1): Float32Array {
   return v;
 }
 
-export { seededRandom };
 
 /** Mini-batch Adam on the regularized cross-entropy. Returns the trained head; init is not changed. */
 export function trainHead(data: Examples, opts: TrainOptions): Head {

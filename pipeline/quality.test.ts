@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { checkCorrections, DEFAULT_QUALITY, type TrainingCorrection } from './quality.ts';
-import { seededRandom } from '../core/head-train.ts';
+import { seededRandom } from '../core/random.ts';
 
 const D = 16;
 const opts = { ...DEFAULT_QUALITY, embeddingSize: D, modelVersions: new Set(['1.0.0']) };

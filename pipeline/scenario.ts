@@ -23,7 +23,7 @@ import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { loadTaxonomy, readManifest } from '../node/registry.ts';
 import { DATA_DIR_SHARED, REGISTRY_DIR } from '../node/paths.ts';
-import { seededRandom } from '../core/head-train.ts';
+import { seededRandom } from '../core/random.ts';
 import { retrain, type RetrainOptions, type RetrainResult } from './retrain.ts';
 
 export type ScenarioName = 'new-taxa' | 'poisoned' | 'base-only';

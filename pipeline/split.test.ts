@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupedSplit } from './split.ts';
-import { seededRandom } from '../core/head-train.ts';
+import { seededRandom } from '../core/random.ts';
 
 describe('groupedSplit', () => {
   const rand = seededRandom(5);

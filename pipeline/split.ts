@@ -4,7 +4,7 @@
  * of groups in validation (at least one group when it has `minGroupsForValidation`
  * or more; a class with fewer groups stays wholly in training).
  */
-import { seededRandom } from '../core/head-train.ts';
+import { seededRandom } from '../core/random.ts';
 
 export interface Groupable { group: string; label: string }
 
