@@ -197,7 +197,7 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, onProgres
       let filled = 0;
       for (const photo of chunk) {
         try {
-          const { bitmap, ms: decodeMs, width, height, scaledBy: decodedBy } = await decodePhoto(photo.blob, photo.name, model.input);
+          const { bitmap, ms: decodeMs, width, height, decodedBy } = await decodePhoto(photo.blob, photo.name, model.input);
           const preprocessMs = bitmapToTensor(bitmap, model.input, tensor, filled * per);
           const thumbnail = opts.thumbnails ? await thumbnailOf(bitmap) : undefined;
           slots.push({ at: filled++, decodeMs, preprocessMs, width, height, decodedBy, thumbnail });

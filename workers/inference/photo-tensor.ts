@@ -7,8 +7,7 @@ import { checkPhoto, decodeFailed, PhotoError } from '../../core/photo-check.ts'
 import { pixelsToTensor, resizeCropPlan, type InputSpec } from '../../core/preprocess.ts';
 import { resampleCrop, sourceWindow } from '../../core/resample.ts';
 import { jpegDecodeSize } from '../../core/decode-size.ts';
-
-export interface Prepared { width: number; height: number; decodeMs: number; preprocessMs: number }
+import type { ClassifyResult } from './types.ts';
 
 let canvas: OffscreenCanvas | null = null;
 
@@ -32,7 +31,7 @@ function context(width: number, height: number): OffscreenCanvasRenderingContext
  * or a browser without ImageDecoder, through createImageBitmap's resize.
  * core/ then still has a 2x margin to resample from without aliasing.
  */
-export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec?: Pick<InputSpec, 'resizeShorter'>): Promise<{ bitmap: ImageBitmap; ms: number; width: number; height: number; scaledBy?: 'jpeg-dct' | 'resize' }> {
+export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec?: Pick<InputSpec, 'resizeShorter'>): Promise<{ bitmap: ImageBitmap; ms: number; width: number; height: number; decodedBy?: ClassifyResult['decodedBy'] }> {
   const t0 = performance.now();
   if (input instanceof ImageBitmap) return { bitmap: input, ms: 0, width: input.width, height: input.height };
   const bytes = new Uint8Array(await input.arrayBuffer());
@@ -45,13 +44,13 @@ export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec
   try {
     if (k < 1 && probe.format === 'jpeg') {
       const bitmap = await decodeJpegScaled(bytes, probe.width, probe.height, target);
-      if (bitmap) return { bitmap, ms: performance.now() - t0, width, height, scaledBy: 'jpeg-dct' };
+      if (bitmap) return { bitmap, ms: performance.now() - t0, width, height, decodedBy: 'jpeg-dct' };
     }
     const bitmap = k < 1
       ? await createImageBitmap(input, { imageOrientation: 'from-image', resizeWidth: Math.round(width * k), resizeHeight: Math.round(height * k), resizeQuality: 'high' })
       : await createImageBitmap(input, { imageOrientation: 'from-image' });
     // The photo's own size (as shown), not the size it was decoded at.
-    return { bitmap, ms: performance.now() - t0, width, height, ...(k < 1 ? { scaledBy: 'resize' as const } : {}) };
+    return { bitmap, ms: performance.now() - t0, width, height, ...(k < 1 ? { decodedBy: 'resize' as const } : {}) };
   } catch {
     throw decodeFailed(name);
   }
