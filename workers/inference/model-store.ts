@@ -97,15 +97,6 @@ export async function loadModel(manifest: Manifest, wanted: ModelVersion, manife
   }
 }
 
-/** Versions with a good copy on the device (for the status page and offline rollback). */
-export async function storedVersions(manifest: Manifest): Promise<string[]> {
-  const cache = await openCache();
-  if (!cache) return [];
-  const out: string[] = [];
-  for (const v of manifest.versions) if (await cache.match(keyFor(v.sha256))) out.push(v.version);
-  return out;
-}
-
 /** True when a good copy of this version is on the device. */
 export async function isStored(model: ModelVersion): Promise<boolean> {
   const cache = await openCache();
