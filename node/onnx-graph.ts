@@ -26,6 +26,12 @@ export function int64Initializer(name: string, values: readonly number[]) {
   return onnx.TensorProto.create({ name, dims: [values.length], dataType: DataType.INT64, rawData: new Uint8Array(raw.buffer) });
 }
 
+/** A float32 initializer (the values are copied, so a view into a larger buffer is fine). */
+export function floatInitializer(name: string, dims: readonly number[], values: Float32Array | readonly number[]) {
+  const data = Float32Array.from(values);
+  return onnx.TensorProto.create({ name, dims: [...dims], dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer) });
+}
+
 /** Reads an int64 tensor whether it is stored as raw bytes or as int64Data. */
 export function readInt64(tensor: import('onnx-proto').onnx.ITensorProto): number[] {
   if (tensor.rawData && tensor.rawData.length) {
@@ -33,6 +39,30 @@ export function readInt64(tensor: import('onnx-proto').onnx.ITensorProto): numbe
     return Array.from({ length: tensor.rawData.length / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
   }
   return (tensor.int64Data ?? []).map((v) => Number(v.toString()));
+}
+
+/** Values of an initializer as numbers (float, int8, uint8, int32 in raw or typed fields). */
+export function tensorValues(t: import('onnx-proto').onnx.ITensorProto): Float64Array {
+  const raw = t.rawData && t.rawData.length ? t.rawData : null;
+  const count = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+  const out = new Float64Array(count);
+  if (raw) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    for (let i = 0; i < count; i++) {
+      switch (t.dataType) {
+        case DataType.FLOAT: out[i] = view.getFloat32(i * 4, true); break;
+        case DataType.INT8: out[i] = view.getInt8(i); break;
+        case DataType.UINT8: out[i] = view.getUint8(i); break;
+        case DataType.INT32: out[i] = view.getInt32(i * 4, true); break;
+        default: throw new Error(`initializer ${t.name}: data type ${t.dataType} not handled`);
+      }
+    }
+    return out;
+  }
+  const src = (t.dataType === DataType.FLOAT ? t.floatData : t.int32Data) ?? [];
+  if (src.length !== count) throw new Error(`initializer ${t.name}: ${src.length} values for ${count}`);
+  for (let i = 0; i < count; i++) out[i] = Number(src[i]);
+  return out;
 }
 
 export function writeInt64(tensor: import('onnx-proto').onnx.ITensorProto, values: readonly number[]) {

@@ -13,7 +13,7 @@
  * int8 graph does. onnxruntime-web's WASM float kernels are much faster than
  * its int8 ones, and the answers stay those of the int8 graph.
  */
-import { DataType, graphOf, int64Initializer, node, onnx, type ModelProto } from './onnx-graph.ts';
+import { floatInitializer, graphOf, int64Initializer, node, onnx, tensorValues, type ModelProto } from './onnx-graph.ts';
 
 type ITensorProto = import('onnx-proto').onnx.ITensorProto;
 type GraphNode = ReturnType<typeof graphOf>['node'][number];
@@ -58,9 +58,9 @@ export function toQdq(model: ModelProto): QdqReport {
         const inputs = [dq(a, b, c), dq(d, e, f, perAxis(e) ? 0 : undefined)];
         if (i) {
           const biasScale = `${i}__scale`;
-          const xs = readFloats(need(inits, b));
-          const ws = readFloats(need(inits, e));
-          extra.push(floatTensor(biasScale, ws.length > 1 ? [ws.length] : [], ws.map((s) => s * xs[0])));
+          const xs = tensorValues(need(inits, b));
+          const ws = tensorValues(need(inits, e));
+          extra.push(floatInitializer(biasScale, ws.length > 1 ? [ws.length] : [], Array.from(ws, (s) => s * xs[0])));
           inputs.push(dq(i, biasScale, null, ws.length > 1 ? 0 : undefined));
         }
         const conv = node('Conv', inputs, [raw]);
@@ -120,15 +120,4 @@ function need(inits: Map<string, ITensorProto>, name: string): ITensorProto {
   const t = inits.get(name);
   if (!t) throw new Error(`initializer ${name} not found`);
   return t;
-}
-
-function readFloats(t: ITensorProto): number[] {
-  if (t.dataType !== DataType.FLOAT) throw new Error(`${t.name}: expected a float tensor`);
-  if (t.rawData && t.rawData.length) return Array.from(new Float32Array(new Uint8Array(t.rawData).buffer));
-  return (t.floatData ?? []).slice();
-}
-
-function floatTensor(name: string, dims: number[], values: number[]): ITensorProto {
-  const data = Float32Array.from(values);
-  return onnx.TensorProto.create({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer) });
 }

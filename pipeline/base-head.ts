@@ -6,39 +6,8 @@
  * reproduces the model's (requantized) ImageNet logits up to its output
  * quantization step.
  */
-import { decodeModel, graphOf, DataType } from '../node/onnx-graph.ts';
+import { DataType, decodeModel, encodeModel, floatInitializer, graphOf, onnx, tensorValues } from '../node/onnx-graph.ts';
 import type { Head } from '../core/head-train.ts';
-
-type Tensor = import('onnx-proto').onnx.ITensorProto;
-
-/** Values of an initializer as numbers (float, int8, uint8, int32 in raw or typed fields). */
-export function tensorValues(t: Tensor): Float64Array {
-  const raw = t.rawData && t.rawData.length ? t.rawData : null;
-  const count = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
-  const out = new Float64Array(count);
-  if (raw) {
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    for (let i = 0; i < count; i++) {
-      switch (t.dataType) {
-        case DataType.FLOAT: out[i] = view.getFloat32(i * 4, true); break;
-        case DataType.INT8: out[i] = view.getInt8(i); break;
-        case DataType.UINT8: out[i] = view.getUint8(i); break;
-        case DataType.INT32: out[i] = view.getInt32(i * 4, true); break;
-        default: throw new Error(`initializer ${t.name}: data type ${t.dataType} not handled`);
-      }
-    }
-    return out;
-  }
-  const src = (t.dataType === DataType.FLOAT ? t.floatData : t.int32Data) ?? [];
-  if (src.length !== count) throw new Error(`initializer ${t.name}: ${src.length} values for ${count}`);
-  for (let i = 0; i < count; i++) out[i] = Number(src[i]);
-  return out;
-}
-
-export interface ImagenetHead {
-  /** 1000 x dim float weights (row = ImageNet class) and bias. */
-  head: Head;
-}
 
 export const CLASSIFIER = {
   weight: 'classifier.1.weight_quantized',
@@ -131,21 +100,19 @@ export class BaseHead {
  * of examples, this one for 100,000.
  */
 export async function batchLogits(head: Head, x: Float32Array, n: number): Promise<Float32Array> {
-  const { onnx, DataType: DT, encodeModel: encode } = await import('../node/onnx-graph.ts');
   const ort = await import('onnxruntime-node');
   const { classes: K, dim: D } = head;
   const wt = new Float32Array(D * K);
   for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) wt[j * K + k] = head.weights[k * D + j];
-  const init = (name: string, dims: number[], v: Float32Array) => onnx.TensorProto.create({ name, dims, dataType: DT.FLOAT, rawData: new Uint8Array(v.buffer, v.byteOffset, v.byteLength) });
-  const vi = (name: string, width: number) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: DT.FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: width }] } } } });
+  const vi = (name: string, width: number) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: width }] } } } });
   const model = onnx.ModelProto.create({
     irVersion: 7, opsetImport: [{ domain: '', version: 13 }],
     graph: onnx.GraphProto.create({
-      name: 'head', initializer: [init('w', [D, K], wt), init('b', [K], head.bias)], input: [vi('x', D)], output: [vi('y', K)],
+      name: 'head', initializer: [floatInitializer('w', [D, K], wt), floatInitializer('b', [K], head.bias)], input: [vi('x', D)], output: [vi('y', K)],
       node: [onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'w'], output: ['m'] }), onnx.NodeProto.create({ opType: 'Add', input: ['m', 'b'], output: ['y'] })],
     }),
   });
-  const session = await ort.InferenceSession.create(encode(model), { intraOpNumThreads: 2 });
+  const session = await ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: 2 });
   const out = new Float32Array(n * K);
   const chunk = 4096;
   for (let s = 0; s < n; s += chunk) {

@@ -4,9 +4,8 @@
  * other) / T, where "other" stays the base model's fixed log-sum-exp of the
  * non-launch ImageNet logits. Input and output names do not change.
  */
-import { decodeModel, encodeModel, graphOf, node, onnx, DataType, floatOutput } from '../node/onnx-graph.ts';
+import { decodeModel, encodeModel, graphOf, node, onnx, DataType, floatOutput, floatInitializer, tensorValues } from '../node/onnx-graph.ts';
 import type { Head } from '../core/head-train.ts';
-import { tensorValues } from './base-head.ts';
 
 export const HEAD_W = 'wildsight_head_wt';
 export const HEAD_B = 'wildsight_head_b';
@@ -14,10 +13,6 @@ const OTHER = 'wildsight_other_logit';
 const SPECIES = 'wildsight_species_logits';
 const RAW = 'wildsight_logits_raw';
 const INV_T = 'wildsight_inverse_temperature';
-
-function floatInit(name: string, dims: number[], values: Float32Array) {
-  return onnx.TensorProto.create({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) });
-}
 
 /** The float head a previous retrain spliced into `bytes`, or null for a graph straight from models:build. */
 export function splicedHead(bytes: Uint8Array): Head | null {
@@ -45,7 +40,7 @@ export function exportWithHead(parentBytes: Uint8Array, head: Head, opts: { temp
   const { classes: K, dim: D } = head;
   const wt = new Float32Array(D * K);
   for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) wt[j * K + k] = head.weights[k * D + j];
-  g.initializer.push(floatInit(HEAD_W, [D, K], wt), floatInit(HEAD_B, [K], head.bias), floatInit(INV_T, [], Float32Array.of(1 / opts.temperature)));
+  g.initializer.push(floatInitializer(HEAD_W, [D, K], wt), floatInitializer(HEAD_B, [K], head.bias), floatInitializer(INV_T, [], Float32Array.of(1 / opts.temperature)));
   g.node.push(
     node('MatMul', [emb, HEAD_W], [`${SPECIES}_mm`]),
     node('Add', [`${SPECIES}_mm`, HEAD_B], [SPECIES]),
