@@ -28,10 +28,11 @@ describe('jpegDecodeSize', () => {
     expect(jpegDecodeSize(500, 375, 512)).toBeNull();
   });
 
-  it('never goes below the needed short side', () => {
+  it('scales every photo at least twice the needed short side, never below it', () => {
     for (const [w, h] of [[1024, 1024], [2047, 1536], [6000, 1100], [1100, 9000]]) {
       const s = jpegDecodeSize(w, h, 512);
-      if (s) expect(Math.min(s.width, s.height)).toBeGreaterThanOrEqual(512);
+      expect(s, `${w}x${h}`).not.toBeNull();
+      expect(Math.min(s!.width, s!.height)).toBeGreaterThanOrEqual(512);
     }
   });
 
