@@ -50,25 +50,28 @@ export function jsDistance(reference: readonly number[], current: readonly numbe
   return Math.sqrt(Math.max(0, div));
 }
 
-/** Counts of values in `bins` equal-width bins over [lo, hi]; values outside are clamped into the end bins. */
-export function histogram(values: readonly number[], bins: number, lo = 0, hi = 1): number[] {
+/**
+ * Counts of values in `bins` equal-width bins over [lo, hi]; values outside
+ * are clamped into the end bins. With `weights`, each value adds its weight.
+ */
+export function histogram(values: readonly number[], bins: number, lo = 0, hi = 1, weights?: readonly number[]): number[] {
   if (!(bins > 0) || !(hi > lo)) throw new RangeError('need bins > 0 and hi > lo');
   const out = new Array(bins).fill(0);
-  for (const v of values) {
-    if (!Number.isFinite(v)) continue;
-    out[Math.min(bins - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * bins)))]++;
-  }
+  values.forEach((v, k) => {
+    if (!Number.isFinite(v)) return;
+    out[Math.min(bins - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * bins)))] += weights ? weights[k] : 1;
+  });
   return out;
 }
 
-/** Counts per category, in the order of `categories` (anything else is ignored). */
-export function categoryCounts(values: readonly string[], categories: readonly string[]): number[] {
+/** Counts per category, in the order of `categories` (anything else is ignored); with `weights`, each value adds its weight. */
+export function categoryCounts(values: readonly string[], categories: readonly string[], weights?: readonly number[]): number[] {
   const at = new Map(categories.map((c, i) => [c, i]));
   const out = new Array(categories.length).fill(0);
-  for (const v of values) {
+  values.forEach((v, k) => {
     const i = at.get(v);
-    if (i !== undefined) out[i]++;
-  }
+    if (i !== undefined) out[i] += weights ? weights[k] : 1;
+  });
   return out;
 }
 

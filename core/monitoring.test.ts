@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ABSTAIN, agreementKey, aggregateMetrics, autoAcceptable, bootstrapReference, correctedPairs, driftSeries, normalizeProposedName, qualityReport,
+  ABSTAIN, aggregateMetrics, bootstrapReference, correctedPairs, driftSeries, normalizeProposedName, qualityReport,
   type CorrectionFact, type IdentificationFact,
 } from './monitoring.ts';
 import { jsDistance, psi } from './drift.ts';
 
 let n = 0;
+// Each identification from an install of its own unless a test says otherwise.
 const ident = (o: Partial<IdentificationFact> = {}): IdentificationFact => ({
-  eventId: `e${n++}`, modelVersion: '1.0.0', hour: '2026-11-01T10:00:00.000Z', backend: 'wasm', top1: 'a', confidence: 0.9, abstain: false, totalMs: 100, ...o,
+  eventId: `e${n}`, installId: `u${n++}`, modelVersion: '1.0.0', hour: '2026-11-01T10:00:00.000Z', backend: 'wasm', top1: 'a', confidence: 0.9, abstain: false, totalMs: 100, ...o,
 });
 const corr = (o: Partial<CorrectionFact> = {}): CorrectionFact => ({
   eventId: `c${n++}`, correctsEventId: 'x', installId: 'i1', modelVersion: '1.0.0', hour: '2026-11-01T10:00:00.000Z',
-  verdict: 'corrected', taxonId: 'b', proposedName: null, status: 'pending', ...o,
+  verdict: 'corrected', taxonId: 'b', proposedName: null, status: 'pending', receivedAt: '2026-11-01T10:30:00.000Z', grounding: 'grounded', counted: true, ...o,
 });
 
 describe('aggregateMetrics', () => {
@@ -92,29 +93,23 @@ describe('bootstrapReference', () => {
   });
 });
 
-describe('two-installs rule', () => {
-  it('normalizes proposed names like the server\'s proposed taxon ids', () => {
-    expect(normalizeProposedName('Eurasian  Béaver')).toBe('proposed-eurasian-beaver');
-    expect(normalizeProposedName('eurasian-beaver!')).toBe('proposed-eurasian-beaver');
-  });
-
-  it('accepts a proposed name from two installs, and a taxon for the same confusion from two installs', () => {
-    const predicted = (id: string) => ({ x1: 'tiger-beetle', x2: 'tiger-beetle', x3: 'jay' } as Record<string, string>)[id];
-    const cs = [
-      corr({ eventId: 'n1', installId: 'A', taxonId: null, proposedName: 'Red fox' }),
-      corr({ eventId: 'n2', installId: 'B', taxonId: null, proposedName: 'red  FOX' }),
-      corr({ eventId: 'n3', installId: 'A', taxonId: null, proposedName: 'Hedgehog' }),
-      corr({ eventId: 'n4', installId: 'a', taxonId: null, proposedName: 'hedgehog' }), // same install (ids are case-blind)
-      corr({ eventId: 't1', installId: 'A', correctsEventId: 'x1', taxonId: 'ladybug' }),
-      corr({ eventId: 't2', installId: 'B', correctsEventId: 'x2', taxonId: 'ladybug', status: 'accepted' }),
-      corr({ eventId: 't3', installId: 'C', correctsEventId: 'x3', taxonId: 'ladybug' }), // another confusion
-      corr({ eventId: 'r1', installId: 'A', taxonId: null, proposedName: 'Lynx', status: 'rejected' }),
-      corr({ eventId: 'r2', installId: 'B', taxonId: null, proposedName: 'Lynx' }), // the rejected one does not count
-      corr({ eventId: 'k1', installId: 'A', verdict: 'confirmed', taxonId: 'jay', correctsEventId: 'x3' }),
-      corr({ eventId: 'k2', installId: 'B', verdict: 'confirmed', taxonId: 'jay', correctsEventId: 'x3' }),
-    ];
-    expect(autoAcceptable(cs, predicted).sort()).toEqual(['n1', 'n2', 't1']);
-    expect(agreementKey(cs[4], predicted)).toBe('tiger-beetle -> ladybug');
+describe('per-install weight in the metrics', () => {
+  it('lets a flooding install move the rates like one busy install, and counts only grounded corrections within the cap', () => {
+    const people = Array.from({ length: 200 }, (_, i) => ident({ abstain: i < 20 }));
+    const fair = aggregateMetrics(people, people.slice(0, 16).map((e) => corr({ installId: e.installId, correctsEventId: e.eventId })));
+    expect(fair[0].abstainRate).toBeCloseTo(0.1, 9);
+    expect(fair[0].correctionRate).toBeCloseTo(0.08, 9);
+    const flood = Array.from({ length: 10_000 }, (_, i) => ident({ eventId: `f${i}`, installId: 'flooder', abstain: true }));
+    const floodCorr = flood.map((e) => corr({ installId: 'flooder', correctsEventId: e.eventId }));
+    const junk = [corr({ grounding: 'waiting' }), corr({ grounding: 'unverified' }), corr({ counted: false })];
+    const [m] = aggregateMetrics([...people, ...flood], [...people.slice(0, 16).map((e) => corr({ installId: e.installId, correctsEventId: e.eventId })), ...floodCorr, ...junk]);
+    expect(m.identifications).toBe(10_200);
+    expect(m.installs).toBe(201);
+    // The flood weighs 50 events (the cap): (20 + 50) / 250 abstain, (16 + 50) / 250 corrected.
+    expect(m.abstainRate).toBeCloseTo(70 / 250, 9);
+    expect(m.correctionRate).toBeCloseTo(66 / 250, 9);
+    // Unweighted, the flood would have made both nearly 1.
+    expect(m.abstainRate).toBeLessThan(0.3);
   });
 });
 

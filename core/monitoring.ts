@@ -1,13 +1,14 @@
 /**
  * Monitoring over stored telemetry: per-version, per-day (or hour) metrics,
- * label-free drift against a reference window, the two-installs rule for
- * corrections, and the data-quality report. Pure functions over plain
+ * label-free drift against a reference window, and the data-quality
+ * report (which corrections may be accepted automatically: core/review.ts). Pure functions over plain
  * records (the server reads rows and hands them here), so the same code runs
  * in tests, in the server and in the simulator, on SQLite and PostgreSQL
  * alike.
  */
 import { categoryCounts, DEFAULT_DRIFT_THRESHOLDS, driftLevel, histogram, jsDistance, psi, type DriftLevel, type DriftThresholds } from './drift.ts';
 import { seededRandom } from './random.ts';
+import { installWeights } from './install-weight.ts';
 import { quantile } from './stats.ts';
 
 export type Bucket = 'day' | 'hour';
@@ -19,6 +20,7 @@ export const CONFIDENCE_BINS = 10;
 /** One identification event, reduced to what monitoring reads. */
 export interface IdentificationFact {
   eventId: string;
+  installId: string;
   modelVersion: string;
   /** ISO hour, as stored. */
   hour: string;
@@ -42,6 +44,12 @@ export interface CorrectionFact {
   taxonId: string | null;
   proposedName: string | null;
   status: 'pending' | 'accepted' | 'rejected';
+  /** When the server stored it (its own clock, unlike hour). */
+  receivedAt: string;
+  /** grounded: cites a stored identification of the same install and model version. */
+  grounding: 'grounded' | 'waiting' | 'unverified';
+  /** false: past its install's daily cap; kept, weighs nothing. */
+  counted: boolean;
 }
 
 /** An identification payload (as stored in events.payload) to a fact; null when it is not one. */
@@ -51,6 +59,7 @@ export function identificationFact(eventId: string, modelVersion: string, hour: 
   const timings = payload.timings as { totalMs?: number } | undefined;
   return {
     eventId,
+    installId: String(payload.installId ?? '').toLowerCase(),
     modelVersion,
     hour,
     backend: String(payload.backend ?? 'unknown'),
@@ -79,10 +88,18 @@ export const correctionLabel = (c: Pick<CorrectionFact, 'taxonId' | 'proposedNam
 
 export interface LatencyStats { n: number; p50: number; p95: number }
 
+/**
+ * Rates, the prediction mix and the confidence histogram weigh each install
+ * per bucket (core/install-weight.ts), so one install's flood moves them like
+ * one busy install; `identifications` and `installs` are plain counts.
+ * Only corrections that are evidence (grounded, within the cap) count.
+ */
 export interface BucketMetrics {
   modelVersion: string;
   bucket: string;
   identifications: number;
+  /** Distinct installs that reported identifications. */
+  installs: number;
   abstained: number;
   abstainRate: number;
   /** Corrections with verdict "corrected" whose hour falls in this bucket. */
@@ -105,30 +122,43 @@ function latencyStats(values: number[]): LatencyStats {
 
 /** Metrics per (model version, bucket), sorted by version then bucket. */
 export function aggregateMetrics(ids: readonly IdentificationFact[], corrections: readonly CorrectionFact[], bucket: Bucket = 'day', topTaxa = 20): BucketMetrics[] {
-  interface Acc { ids: IdentificationFact[]; corrected: number; confirmed: number }
+  interface Acc { ids: IdentificationFact[]; weights: number[]; corrected: number; confirmed: number }
+  const groupKey = (version: string, hour: string) => `${version}\u0000${bucketOf(hour, bucket)}`;
+  const weights = installWeights(ids, (e) => e.installId, (e) => groupKey(e.modelVersion, e.hour));
+  // An install's corrections weigh what its identifications weigh in the same bucket.
+  const installWeight = new Map<string, number>();
+  ids.forEach((e, i) => installWeight.set(`${groupKey(e.modelVersion, e.hour)}\u0000${e.installId}`, weights[i]));
   const groups = new Map<string, Acc>();
-  const acc = (version: string, b: string) => {
-    const k = `${version}\u0000${b}`;
+  const acc = (k: string) => {
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = { ids: [], corrected: 0, confirmed: 0 }));
+    if (!g) groups.set(k, (g = { ids: [], weights: [], corrected: 0, confirmed: 0 }));
     return g;
   };
-  for (const e of ids) acc(e.modelVersion, bucketOf(e.hour, bucket)).ids.push(e);
+  ids.forEach((e, i) => {
+    const g = acc(groupKey(e.modelVersion, e.hour));
+    g.ids.push(e);
+    g.weights.push(weights[i]);
+  });
   for (const c of corrections) {
-    const g = acc(c.modelVersion, bucketOf(c.hour, bucket));
-    if (c.verdict === 'corrected') g.corrected++;
-    else g.confirmed++;
+    if (c.grounding !== 'grounded' || !c.counted) continue;
+    const k = groupKey(c.modelVersion, c.hour);
+    const w = installWeight.get(`${k}\u0000${c.installId.toLowerCase()}`) ?? 1;
+    const g = acc(k);
+    if (c.verdict === 'corrected') g.corrected += w;
+    else g.confirmed += w;
   }
+  const round = (x: number) => Math.round(x * 100) / 100;
   const out: BucketMetrics[] = [];
   for (const [k, g] of groups) {
     const [modelVersion, b] = k.split('\u0000');
     const n = g.ids.length;
-    const abstained = g.ids.filter((e) => e.abstain).length;
+    const weight = g.weights.reduce((a, w) => a + w, 0);
+    const abstained = g.ids.reduce((a, e, i) => a + (e.abstain ? g.weights[i] : 0), 0);
     const counts = new Map<string, number>();
-    for (const e of g.ids) {
+    g.ids.forEach((e, i) => {
       const label = e.abstain ? ABSTAIN : e.top1;
-      counts.set(label, (counts.get(label) ?? 0) + 1);
-    }
+      counts.set(label, (counts.get(label) ?? 0) + g.weights[i]);
+    });
     const byBackend = new Map<string, number[]>();
     for (const e of g.ids) {
       let list = byBackend.get(e.backend);
@@ -139,13 +169,14 @@ export function aggregateMetrics(ids: readonly IdentificationFact[], corrections
       modelVersion,
       bucket: b,
       identifications: n,
-      abstained,
-      abstainRate: n ? abstained / n : 0,
-      corrections: g.corrected,
-      confirmations: g.confirmed,
-      correctionRate: n ? g.corrected / n : 0,
-      confidenceHistogram: histogram(g.ids.map((e) => e.confidence), CONFIDENCE_BINS),
-      predictions: [...counts].map(([taxonId, count]) => ({ taxonId, count })).sort((a, b2) => b2.count - a.count || a.taxonId.localeCompare(b2.taxonId)).slice(0, topTaxa),
+      installs: new Set(g.ids.map((e) => e.installId)).size,
+      abstained: round(abstained),
+      abstainRate: weight ? abstained / weight : 0,
+      corrections: round(g.corrected),
+      confirmations: round(g.confirmed),
+      correctionRate: weight ? g.corrected / weight : 0,
+      confidenceHistogram: histogram(g.ids.map((e) => e.confidence), CONFIDENCE_BINS, 0, 1, g.weights).map(round),
+      predictions: [...counts].map(([taxonId, count]) => ({ taxonId, count: round(count) })).sort((a, b2) => b2.count - a.count || a.taxonId.localeCompare(b2.taxonId)).slice(0, topTaxa),
       latency: Object.fromEntries([...byBackend].sort(([a], [b2]) => a.localeCompare(b2)).map(([be, v]) => [be, latencyStats(v)])),
     });
   }
@@ -202,13 +233,17 @@ export interface ReferenceProfile {
 
 const predictionLabel = (e: IdentificationFact) => (e.abstain ? ABSTAIN : e.top1);
 
+/** Each install's events of one day weigh at most the cap together (core/install-weight.ts). */
+const dayWeights = (events: readonly IdentificationFact[]) => installWeights(events, (e) => e.installId, (e) => `${e.modelVersion}\u0000${e.hour.slice(0, 10)}`);
+
 export function referenceProfile(ref: readonly IdentificationFact[]): ReferenceProfile {
   const categories = [...new Set(ref.map(predictionLabel))].sort();
+  const w = dayWeights(ref);
   return {
     n: ref.length,
     categories,
-    prediction: categoryCounts(ref.map(predictionLabel), categories),
-    confidence: histogram(ref.map((e) => e.confidence), CONFIDENCE_BINS),
+    prediction: categoryCounts(ref.map(predictionLabel), categories, w),
+    confidence: histogram(ref.map((e) => e.confidence), CONFIDENCE_BINS, 0, 1, w),
   };
 }
 
@@ -220,8 +255,9 @@ export function driftScore(ref: ReferenceProfile, current: readonly Identificati
   const extra = [...new Set(current.map(predictionLabel).filter((c) => !ref.categories.includes(c)))].sort();
   const categories = [...ref.categories, ...extra];
   const refPred = [...ref.prediction, ...extra.map(() => 0)];
-  const curPred = categoryCounts(current.map(predictionLabel), categories);
-  const curConf = histogram(current.map((e) => e.confidence), CONFIDENCE_BINS);
+  const w = dayWeights(current);
+  const curPred = categoryCounts(current.map(predictionLabel), categories, w);
+  const curConf = histogram(current.map((e) => e.confidence), CONFIDENCE_BINS, 0, 1, w);
   const p = { psi: psi(refPred, curPred), js: jsDistance(refPred, curPred) };
   const c = { psi: psi(ref.confidence, curConf), js: jsDistance(ref.confidence, curConf) };
   const prediction: DriftScore = { ...p, level: driftLevel(p.psi, p.js, t) };
@@ -289,48 +325,6 @@ export function bootstrapReference(ref: readonly IdentificationFact[], dayEvents
     levels.push(driftScore(profile, sample, t).level);
   }
   return { resamples, alerts: levels.filter((l) => l === 'alert').length, warnings: levels.filter((l) => l === 'warn').length };
-}
-
-// ---------------------------------------------------------------- review
-
-export const AUTO_ACCEPT_MIN_INSTALLS = 2;
-
-/**
- * What a second install has to agree on for the two-installs rule:
- * - a proposed name (a taxon outside the taxonomy): the name itself,
- *   normalized as normalizeProposedName does ("Red fox" = "red  FOX");
- * - a known taxonId: the same confusion, i.e. the model's top-1 answer for
- *   the corrected identification and the taxonId ("tiger-beetle -> ladybug").
- *   When the identification is not stored the predicted side is "?", so such
- *   corrections only agree with others whose identification is missing too.
- */
-export function agreementKey(c: Pick<CorrectionFact, 'taxonId' | 'proposedName' | 'correctsEventId'>, predictedOf: (correctsEventId: string) => string | undefined): string {
-  if (c.taxonId === null) return correctionLabel(c);
-  return `${predictedOf(c.correctsEventId) ?? '?'} -> ${c.taxonId}`;
-}
-
-/**
- * The two-installs rule. A pending correction with verdict "corrected" is
- * accepted automatically when its agreementKey has been given by at least
- * `minInstalls` distinct install ids among "corrected" corrections that are
- * not rejected. Confirmations (the model was right) are left to reviewers;
- * rejected corrections never count and are never flipped: a reviewer's "no"
- * stands. Returns the event ids to accept.
- */
-export function autoAcceptable(corrections: readonly CorrectionFact[], predictedOf: (correctsEventId: string) => string | undefined = () => undefined, minInstalls = AUTO_ACCEPT_MIN_INSTALLS): string[] {
-  const installs = new Map<string, Set<string>>();
-  const keyOf = new Map<string, string>();
-  for (const c of corrections) {
-    if (c.status === 'rejected' || c.verdict !== 'corrected') continue;
-    const k = agreementKey(c, predictedOf);
-    keyOf.set(c.eventId, k);
-    let s = installs.get(k);
-    if (!s) installs.set(k, (s = new Set()));
-    s.add(c.installId.toLowerCase());
-  }
-  return corrections
-    .filter((c) => c.status === 'pending' && c.verdict === 'corrected' && (installs.get(keyOf.get(c.eventId)!)?.size ?? 0) >= minInstalls)
-    .map((c) => c.eventId);
 }
 
 // ---------------------------------------------------------------- data quality

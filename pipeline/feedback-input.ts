@@ -1,9 +1,16 @@
 /**
- * The pipeline's input from the feedback store: only corrections a reviewer
- * (or the two-installs rule) accepted. Pending and rejected ones never train.
+ * The pipeline's input from the feedback store: only corrections that are
+ * evidence (grounded: they cite a stored identification of the same install
+ * and version; within their install's daily cap) and accepted, by a reviewer
+ * or by the independent-installs rule. A proposed (new) name only ever
+ * trains once a reviewer accepted it. Pending, rejected, ungrounded and
+ * over-cap corrections never train.
  */
 import type { CorrectionExport, FeedbackStore } from '../server/storage/types.ts';
 
+export const isTrainable = (c: Pick<CorrectionExport, 'status' | 'grounding' | 'counted' | 'taxonId' | 'decidedBy'>): boolean =>
+  c.status === 'accepted' && c.grounding === 'grounded' && c.counted && (c.taxonId !== null || c.decidedBy === 'reviewer');
+
 export async function* acceptedCorrections(store: FeedbackStore): AsyncIterable<CorrectionExport> {
-  for await (const c of store.exportCorrections()) if (c.status === 'accepted') yield c;
+  for await (const c of store.exportCorrections()) if (isTrainable(c)) yield c;
 }

@@ -3,6 +3,7 @@
  * since the last run. The count check and the run happen under the retrain
  * lock, so two watchers (or a watcher and a manual run) never both retrain.
  */
+import { isTrainable } from './feedback-input.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { FeedbackStore } from '../server/storage/types.ts';
@@ -26,7 +27,7 @@ export async function countAccepted(store: FeedbackStore): Promise<number> {
   let after: import('../server/storage/types.ts').PageCursor | undefined;
   do {
     const page = await store.listCorrections({ status: 'accepted', limit: 500, after });
-    n += page.items.length;
+    n += page.items.filter(isTrainable).length;
     after = page.next ?? undefined;
   } while (after);
   return n;

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from './testing/backends.ts';
-import { request, startApp, type RunningApp } from './testing/http.ts';
-import { correction, identification } from './testing/fixtures.ts';
+import { installToken, postAsInstalls, postEventsWith, request, startApp, type RunningApp } from './testing/http.ts';
+import { correction, identification, INSTALL_ID } from './testing/fixtures.ts';
 import { openStore } from './storage/open.ts';
 import { REGISTRY_DIR } from '../node/paths.ts';
 
@@ -58,11 +58,13 @@ describe('app', () => {
     const store = await db.openStore();
     const detached = await startApp({ store, distDir, registryDir: REGISTRY_DIR });
     try {
+      const token = await installToken(detached.app, INSTALL_ID);
       await store.close(); // the database "goes away" under a running app
       const down = await request(`${detached.url}/readyz`);
       expect(down.status).toBe(503);
       expect(down.body.problems).toContainEqual(expect.stringMatching(/^feedback database unreachable \(sqlite\)/));
-      const post = await request(`${detached.url}/v1/events`, { method: 'POST', json: { events: [identification()] } });
+      // Even the credential cannot be checked: the answer still says "send it again", not "go away".
+      const post = await postEventsWith(detached.url, [identification()], `Install ${token}`);
       expect(post.status).toBe(503);
       expect(post.body).toEqual({ error: 'storage unavailable', message: expect.stringMatching(/nothing was stored, send it again/) });
       expect((await request(`${detached.url}/healthz`)).status).toBe(200);
@@ -72,10 +74,10 @@ describe('app', () => {
   });
 
   it('counts requests, latency and events for Prometheus', async () => {
-    await request(`${server.url}/v1/events`, { method: 'POST', json: { events: [identification(), correction(), identification({ top5: [{ taxonId: 'dodo', p: 1 }] })] } });
+    await postAsInstalls(server, [identification(), correction(), identification({ top5: [{ taxonId: 'dodo', p: 1 }] })]);
     const e = identification();
-    await request(`${server.url}/v1/events`, { method: 'POST', json: { events: [e] } });
-    await request(`${server.url}/v1/events`, { method: 'POST', json: { events: [e] } });
+    await postAsInstalls(server, [e]);
+    await postAsInstalls(server, [e]);
     const res = await request(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -109,7 +111,8 @@ describe('rate limit', () => {
 
   it('answers 429 in JSON past the limit, on the API only', async () => {
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await request(`${server.url}/v1/events`, { method: 'POST', json: { events: [identification()] } })).status);
+    const auth = `Install ${await installToken(server.app, INSTALL_ID)}`;
+    for (let i = 0; i < 4; i++) statuses.push((await postEventsWith(server.url, [identification()], auth)).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await request(`${server.url}/v1/taxa`);
     expect(limited.status).toBe(429);

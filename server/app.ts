@@ -7,6 +7,7 @@ import metrics from './plugins/app/metrics.ts';
 import registry from './plugins/app/registry.ts';
 import storage from './plugins/app/storage.ts';
 import taxa from './plugins/app/taxa.ts';
+import installCredentials from './plugins/app/install-credentials.ts';
 import rolloutGuard, { type RolloutGuardOptions } from './jobs/rollout-guard.ts';
 import monitoringJob from './jobs/drift.ts';
 import health from './routes/health.ts';
@@ -34,6 +35,12 @@ export interface AppOptions {
   adminToken?: string | null;
   /** API requests per minute per client (env RATE_LIMIT_MAX, default 600). */
   rateLimitMax?: number;
+  /** HMAC key for install tokens (env INSTALL_SECRET); otherwise generated once and kept in the store. */
+  installSecret?: string | null;
+  /** New install credentials per client address per hour (env INSTALLS_PER_HOUR, default 20). */
+  installsPerHour?: number;
+  /** Corrections per install per UTC day that count (env CORRECTIONS_PER_INSTALL_DAY, default 50). */
+  dailyCorrectionCap?: number;
   /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
   rolloutGuard?: RolloutGuardOptions;
 }
@@ -59,6 +66,7 @@ export async function buildApp(opts: AppOptions = {}) {
       },
     });
     await app.register(taxa, { taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
+    await app.register(installCredentials, { secret: opts.installSecret === undefined ? env.installSecret : opts.installSecret });
     await app.register(rolloutGuard, opts.rolloutGuard ?? {});
     await app.register(monitoringJob, {});
     await app.register(health, { distDir });
@@ -66,6 +74,8 @@ export async function buildApp(opts: AppOptions = {}) {
     await app.register(api, {
       rateLimitMax: opts.rateLimitMax ?? env.rateLimitMax,
       adminToken: opts.adminToken === undefined ? env.adminToken : opts.adminToken,
+      installsPerHour: opts.installsPerHour ?? env.installsPerHour,
+      dailyCorrectionCap: opts.dailyCorrectionCap ?? env.dailyCorrectionCap,
     });
     await app.register(staticFiles, { distDir, registryDir, taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
     await app.ready();

@@ -10,6 +10,10 @@
  * answers only after the commit. Surviving power loss on top of that is
  * what SQLite's synchronous=FULL (checked in storage.test.ts) and
  * PostgreSQL's synchronous_commit are for.
+ *
+ * With credentials in place, as the app sends: the install is issued by
+ * the first server (POST /v1/installs) and its token must still be good on
+ * the restarted one, whose key comes from the same store.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../node/server-process.ts';
@@ -26,10 +30,11 @@ const LOAD_LIMIT_MS = 20_000;
 
 const serverEnv = (db: TestDb) => ({ ADMIN_TOKEN, RATE_LIMIT_MAX: '1000000', DATABASE_URL: '', DATABASE_SCHEMA: '', ...db.env });
 
-const makeBatch = (): TelemetryEvent[] => Array.from({ length: BATCH }, (_, i) => (i % 4 === 0 ? correction() : identification()));
+interface Credential { installId: string; token: string }
+const makeBatch = (me: Credential): TelemetryEvent[] => Array.from({ length: BATCH }, (_, i) => (i % 4 === 0 ? correction({ installId: me.installId }) : identification({ installId: me.installId })));
 
-async function send(url: string, events: TelemetryEvent[]): Promise<number> {
-  const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+async function send(url: string, me: Credential, events: TelemetryEvent[]): Promise<number> {
+  const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Install ${me.token}` }, body: JSON.stringify({ events }) });
   await res.arrayBuffer();
   return res.status;
 }
@@ -47,6 +52,9 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
     it('keeps every acknowledged event through a SIGKILL mid-load', async () => {
       const first = await startServerProcess(serverEnv(db));
       servers.push(first);
+      const issued = await fetch(`${first.url}/v1/installs`, { method: 'POST' });
+      expect(issued.status).toBe(201);
+      const me = await issued.json() as Credential;
       const batches: Array<{ events: TelemetryEvent[]; acked: boolean }> = [];
       let acked = 0;
       let killed = false;
@@ -56,10 +64,10 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
       // until the server dies (or the time limit, which fails the test below).
       const worker = async () => {
         while (!killed && Date.now() - started < LOAD_LIMIT_MS) {
-          const entry = { events: makeBatch(), acked: false };
+          const entry = { events: makeBatch(me), acked: false };
           batches.push(entry);
           try {
-            const status = await send(first.url, entry.events);
+            const status = await send(first.url, me, entry.events);
             if (status >= 200 && status < 300) { entry.acked = true; acked++; }
             else throw new Error(`unexpected ${status}`);
           } catch (err) {
@@ -93,7 +101,7 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
 
       // The outbox resends what got no answer; nothing is stored twice.
       for (const b of unanswered) {
-        const res = await fetch(`${second.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ events: b.events }) });
+        const res = await fetch(`${second.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Install ${me.token}` }, body: JSON.stringify({ events: b.events }) });
         expect(res.status).toBe(200);
         const body = await res.json() as { accepted: number; duplicates: number };
         expect(body.accepted + body.duplicates).toBe(BATCH);

@@ -67,6 +67,8 @@ declare module 'fastify' {
 
 const LEVEL = { ok: 0, warn: 1, alert: 2 } as const;
 const AUTO_ACCEPT_DELAY_MS = 1_000;
+/** How long a correction may wait for the identification it cites (the outbox sends in order, so this is generous). */
+export const GROUNDING_WAIT_MS = 7 * 86_400_000;
 
 export default fp(async (app: FastifyInstance, opts: { config?: Partial<MonitoringConfig> }) => {
   const config: MonitoringConfig = { ...monitoringConfigFromEnv(), ...opts.config };
@@ -103,10 +105,13 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Monitori
   }
 
   async function runAutoAccept() {
+    // A correction whose identification never came is not evidence of anything.
+    const expired = await app.store.expireWaiting(new Date(Date.now() - GROUNDING_WAIT_MS));
+    if (expired) app.log.info({ count: expired }, 'corrections whose identification never arrived marked unverified');
     const ids = await autoAccept(db());
     if (ids.length) {
       app.taxa?.invalidate();
-      app.log.info({ count: ids.length }, 'corrections accepted by the two-installs rule');
+      app.log.info({ count: ids.length }, 'corrections accepted by the independent-installs rule');
     }
     return ids;
   }
@@ -141,7 +146,7 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Monitori
     if (closing || autoTimer) return;
     autoTimer = setTimeout(() => {
       autoTimer = null;
-      if (!closing) track(runAutoAccept()).catch((err) => app.log.warn({ err }, 'two-installs rule failed'));
+      if (!closing) track(runAutoAccept()).catch((err) => app.log.warn({ err }, 'independent-installs rule failed'));
     }, AUTO_ACCEPT_DELAY_MS);
     autoTimer.unref();
   }

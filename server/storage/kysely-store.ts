@@ -9,8 +9,12 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import { decodeBase64, type CorrectionEvent, type TelemetryEvent } from '../../core/telemetry.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
-import type { CorrectionRow, Database, EventRow, PhotoRow } from './rows.ts';
-import type { CorrectionExport, CorrectionRecord, CorrectionStatus, FeedbackStore, InsertResult, Page, PageCursor, StoredEvent } from './types.ts';
+import { InstallRepository } from './install-repository.ts';
+import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
+import {
+  DEFAULT_DAILY_CORRECTION_CAP,
+  type CorrectionExport, type CorrectionRecord, type CorrectionStatus, type FeedbackStore, type InsertOptions, type InsertResult, type Page, type PageCursor, type StoredEvent,
+} from './types.ts';
 
 /**
  * Rows per INSERT statement: well under SQLite's 32,766 bound parameters
@@ -45,7 +49,7 @@ function eventRow(e: TelemetryEvent, receivedAt: string): EventRow {
   };
 }
 
-function correctionRow(e: CorrectionEvent, receivedAt: string): CorrectionRow {
+function correctionRow(e: CorrectionEvent, receivedAt: string, grounding: Grounding, counted: boolean): CorrectionRow {
   return {
     event_id: key(e.eventId),
     corrects_event_id: key(e.correctsEventId),
@@ -62,6 +66,9 @@ function correctionRow(e: CorrectionEvent, receivedAt: string): CorrectionRow {
     cell_lon: e.location?.lon ?? null,
     hour: new Date(e.hour).toISOString(),
     received_at: receivedAt,
+    grounding,
+    counted: counted ? 1 : 0,
+    decided_by: null,
   };
 }
 
@@ -102,29 +109,44 @@ const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding'>): Correcti
   cell: r.cell_lat === null || r.cell_lon === null ? null : { lat: r.cell_lat, lon: r.cell_lon },
   hour: r.hour,
   receivedAt: r.received_at,
+  grounding: r.grounding,
+  counted: Number(r.counted) === 1,
+  decidedBy: r.decided_by,
 });
 
 const CORRECTION_COLUMNS = [
   'event_id', 'corrects_event_id', 'taxon_id', 'proposed_name', 'verdict', 'embedding_dim', 'model_version',
-  'install_id', 'status', 'has_photo', 'cell_lat', 'cell_lon', 'hour', 'received_at',
+  'install_id', 'status', 'has_photo', 'cell_lat', 'cell_lon', 'hour', 'received_at', 'grounding', 'counted', 'decided_by',
 ] as const;
 
+/** The UTC day [start, end) a time falls in, as stored text bounds. */
+function dayBounds(iso: string): [string, string] {
+  const day = iso.slice(0, 10);
+  const next = new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString();
+  return [`${day}T00:00:00.000Z`, next];
+}
+
 export class KyselyFeedbackStore implements FeedbackStore {
+  readonly installs: InstallRepository;
+
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: Flavor,
     readonly location: string,
     /** Runs before migrations (PostgreSQL creates its schema there). */
     private readonly prepare: () => Promise<void> = async () => {},
-  ) {}
+  ) {
+    this.installs = new InstallRepository(db);
+  }
 
   async migrate() {
     await this.prepare();
     await migrateToLatest(this.db, this.kind);
   }
 
-  async insertBatch(events: readonly TelemetryEvent[], receivedAt = new Date()): Promise<InsertResult> {
+  async insertBatch(events: readonly TelemetryEvent[], receivedAt = new Date(), opts: InsertOptions = {}): Promise<InsertResult> {
     const at = receivedAt.toISOString();
+    const cap = opts.dailyCorrectionCap ?? DEFAULT_DAILY_CORRECTION_CAP;
     // The first of repeated ids in one batch wins; the rest are duplicates.
     const first = new Map<string, TelemetryEvent>();
     for (const e of events) if (!first.has(key(e.eventId))) first.set(key(e.eventId), e);
@@ -132,6 +154,14 @@ export class KyselyFeedbackStore implements FeedbackStore {
     const storedIds = new Set<string>();
 
     await this.db.transaction().execute(async (trx) => {
+      const corrected = unique.filter((e): e is CorrectionEvent => e.type === 'correction');
+      const installIds = [...new Set(corrected.map((e) => key(e.installId)))];
+      // Batches of one install are counted against its cap one at a time: on
+      // PostgreSQL the install rows are locked for the transaction (SQLite
+      // runs one write transaction at a time anyway).
+      if (installIds.length && this.kind === 'postgres') {
+        await trx.selectFrom('installs').select('install_id').where('install_id', 'in', installIds).forUpdate().execute();
+      }
       for (const part of chunks(unique, ROWS_PER_INSERT)) {
         // DO NOTHING + RETURNING gives exactly the ids this statement wrote,
         // so an event stored by an earlier (or a concurrent) request counts
@@ -142,12 +172,54 @@ export class KyselyFeedbackStore implements FeedbackStore {
           .execute();
         for (const r of written) storedIds.add(r.event_id);
       }
-      const corrections = unique.filter((e): e is CorrectionEvent => e.type === 'correction' && storedIds.has(key(e.eventId)));
+      const corrections = corrected.filter((e) => storedIds.has(key(e.eventId)));
+
+      // Grounded: the cited identification is stored, from the same install and model version.
+      const cited = new Map<string, { install_id: string; model_version: string }>();
+      const citedIds = [...new Set(corrections.map((e) => key(e.correctsEventId)))];
+      for (const part of chunks(citedIds, ROWS_PER_INSERT)) {
+        const rows = await trx.selectFrom('events').select(['event_id', 'install_id', 'model_version'])
+          .where('type', '=', 'identification').where('event_id', 'in', part).execute();
+        for (const r of rows) cited.set(r.event_id, r);
+      }
+      const grounding = (e: CorrectionEvent): Grounding => {
+        const id = cited.get(key(e.correctsEventId));
+        return id && id.install_id === key(e.installId) && id.model_version === e.modelVersion ? 'grounded' : 'waiting';
+      };
+
+      // The first `cap` corrections of an install each UTC day (by arrival) count; the rest are kept but weigh nothing.
+      const [dayStart, dayEnd] = dayBounds(at);
+      const used = new Map<string, number>();
+      for (const part of chunks(installIds, ROWS_PER_INSERT)) {
+        const rows = await trx.selectFrom('corrections').select(['install_id', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('install_id', 'in', part).where('counted', '=', 1).where('received_at', '>=', dayStart).where('received_at', '<', dayEnd)
+          .groupBy('install_id').execute();
+        for (const r of rows) used.set(r.install_id, Number(r.n));
+      }
+      const counted = (e: CorrectionEvent): boolean => {
+        const n = used.get(key(e.installId)) ?? 0;
+        used.set(key(e.installId), n + 1);
+        return n < cap;
+      };
+
       for (const part of chunks(corrections, ROWS_PER_INSERT)) {
-        await trx.insertInto('corrections').values(part.map((e) => correctionRow(e, at))).execute();
+        await trx.insertInto('corrections').values(part.map((e) => correctionRow(e, at, grounding(e), counted(e)))).execute();
       }
       for (const part of chunks(corrections.filter((e) => e.photo), PHOTOS_PER_INSERT)) {
         await trx.insertInto('photos').values(part.map((e) => photoRow(e, at))).execute();
+      }
+
+      // Corrections that arrived before their identification are grounded now that it is here.
+      const newIds = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => key(e.eventId));
+      for (const part of chunks(newIds, ROWS_PER_INSERT)) {
+        await trx.updateTable('corrections').set({ grounding: 'grounded' })
+          .where('grounding', '=', 'waiting').where('corrects_event_id', 'in', part)
+          .where(({ exists, selectFrom }) => exists(selectFrom('events as e').select('e.event_id')
+            .whereRef('e.event_id', '=', 'corrections.corrects_event_id')
+            .whereRef('e.install_id', '=', 'corrections.install_id')
+            .whereRef('e.model_version', '=', 'corrections.model_version')
+            .where('e.type', '=', 'identification')))
+          .execute();
       }
     });
 
@@ -157,6 +229,12 @@ export class KyselyFeedbackStore implements FeedbackStore {
       (isNew ? result.stored : result.duplicates).push(e);
     }
     return result;
+  }
+
+  async expireWaiting(olderThan: Date): Promise<number> {
+    const res = await this.db.updateTable('corrections').set({ grounding: 'unverified' })
+      .where('grounding', '=', 'waiting').where('received_at', '<', olderThan.toISOString()).executeTakeFirst();
+    return Number(res.numUpdatedRows);
   }
 
   async listEvents(q: { type?: StoredEvent['type']; limit: number; after?: PageCursor }): Promise<Page<StoredEvent>> {
@@ -202,14 +280,17 @@ export class KyselyFeedbackStore implements FeedbackStore {
     return row ? { mimeType: row.mime_type, bytes: row.bytes, sha256: row.sha256 } : null;
   }
 
-  async setCorrectionStatus(eventId: string, status: CorrectionStatus) {
-    const res = await this.db.updateTable('corrections').set({ status }).where('event_id', '=', key(eventId)).executeTakeFirst();
+  async setCorrectionStatus(eventId: string, status: CorrectionStatus, decidedBy: 'reviewer' | 'auto' = 'reviewer') {
+    const res = await this.db.updateTable('corrections').set({ status, decided_by: status === 'pending' ? null : decidedBy })
+      .where('event_id', '=', key(eventId)).executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 
   async acceptedProposedNames() {
+    // Only names a person accepted, on grounded corrections within their install's cap.
     const rows = await this.db.selectFrom('corrections').select('proposed_name').distinct()
-      .where('status', '=', 'accepted').where('proposed_name', 'is not', null)
+      .where('status', '=', 'accepted').where('decided_by', '=', 'reviewer').where('proposed_name', 'is not', null)
+      .where('grounding', '=', 'grounded').where('counted', '=', 1)
       .orderBy('proposed_name').execute();
     return rows.map((r) => r.proposed_name!);
   }

@@ -6,9 +6,11 @@
  */
 import { sql, type Kysely } from 'kysely';
 import {
-  agreementKey, aggregateMetrics, autoAcceptable, correctedPairs, correctionLabel, defaultReference, driftSeries, identificationFact, qualityReport,
+  aggregateMetrics, correctedPairs, correctionLabel, defaultReference, driftSeries, identificationFact, qualityReport,
   type Bucket, type CorrectionFact, type DayWindow, type DriftOptions, type DriftPoint, type IdentificationFact,
 } from '../../core/monitoring.ts';
+import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
+import { InstallRepository } from './install-repository.ts';
 import type { Database } from './rows.ts';
 import type { FeedbackStore } from './types.ts';
 
@@ -62,17 +64,22 @@ export async function loadIdentifications(db: MonitoringDb, r: HourRange = {}): 
   return out;
 }
 
+const FACT_COLUMNS = ['event_id', 'corrects_event_id', 'install_id', 'model_version', 'hour', 'verdict', 'taxon_id', 'proposed_name', 'status', 'received_at', 'grounding', 'counted'] as const;
+type FactRow = { [K in (typeof FACT_COLUMNS)[number]]: MonitoringDatabase['corrections'][K] };
+const toFact = (c: FactRow): CorrectionFact => ({
+  eventId: c.event_id, correctsEventId: c.corrects_event_id, installId: c.install_id, modelVersion: c.model_version, hour: c.hour,
+  verdict: c.verdict, taxonId: c.taxon_id, proposedName: c.proposed_name, status: c.status,
+  receivedAt: c.received_at, grounding: c.grounding, counted: Number(c.counted) === 1,
+});
+
 export async function loadCorrections(db: MonitoringDb, r: HourRange & { status?: CorrectionFact['status'] } = {}): Promise<CorrectionFact[]> {
-  let q = db.selectFrom('corrections').select(['event_id', 'corrects_event_id', 'install_id', 'model_version', 'hour', 'verdict', 'taxon_id', 'proposed_name', 'status']);
+  let q = db.selectFrom('corrections').select(FACT_COLUMNS);
   if (r.from) q = q.where('hour', '>=', r.from);
   if (r.to) q = q.where('hour', '<', r.to);
   if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
   if (r.status) q = q.where('status', '=', r.status);
   const rows = await q.orderBy('received_at').orderBy('event_id').execute();
-  return rows.map((c) => ({
-    eventId: c.event_id, correctsEventId: c.corrects_event_id, installId: c.install_id, modelVersion: c.model_version, hour: c.hour,
-    verdict: c.verdict, taxonId: c.taxon_id, proposedName: c.proposed_name, status: c.status,
-  }));
+  return rows.map(toFact);
 }
 
 /** The identification events behind some corrections, by id (what the model answered). */
@@ -218,32 +225,33 @@ export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay
 
 const predictedLabel = (e: IdentificationFact | undefined) => (e ? (e.abstain ? '(abstain)' : e.top1) : undefined);
 
-/** Applies the two-installs rule (core/monitoring.ts autoAcceptable); returns the event ids it accepted. */
-export async function autoAccept(db: MonitoringDb, minInstalls?: number): Promise<string[]> {
-  const columns = ['event_id', 'corrects_event_id', 'install_id', 'model_version', 'hour', 'verdict', 'taxon_id', 'proposed_name', 'status'] as const;
-  const pending = await db.selectFrom('corrections').select(columns).where('status', '=', 'pending').where('verdict', '=', 'corrected').execute();
+async function trustOf(db: MonitoringDb, installIds: Iterable<string>): Promise<Map<string, InstallTrust>> {
+  // The same database; kysely's table maps are invariant, so the wider one needs the cast.
+  return new InstallRepository(db as unknown as Kysely<Database>).evidence(installIds);
+}
+
+/** Applies the independent-installs rule (core/review.ts autoAcceptable); returns the event ids it accepted. */
+export async function autoAccept(db: MonitoringDb, rules: AutoAcceptRules = DEFAULT_AUTO_ACCEPT_RULES): Promise<string[]> {
+  // Only pending corrections that could ever vote: known taxa, grounded, within the cap.
+  const pending = await db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '=', 'pending').where('verdict', '=', 'corrected')
+    .where('taxon_id', 'is not', null).where('grounding', '=', 'grounded').where('counted', '=', 1).execute();
   if (!pending.length) return [];
-  // Only corrections that can agree with a pending one: the same taxa, or any proposed name.
-  const taxa = [...new Set(pending.map((c) => c.taxon_id).filter((t): t is string => t !== null))];
-  const others: typeof pending = [];
+  // And the accepted ones that can agree with them: the same taxa.
+  const taxa = [...new Set(pending.map((c) => c.taxon_id!))];
+  const others: FactRow[] = [];
   for (let i = 0; i < taxa.length; i += IN_CHUNK) {
-    others.push(...await db.selectFrom('corrections').select(columns).where('status', '=', 'accepted').where('verdict', '=', 'corrected')
-      .where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK)).execute());
+    others.push(...await db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '=', 'accepted').where('verdict', '=', 'corrected')
+      .where('grounding', '=', 'grounded').where('counted', '=', 1).where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK)).execute());
   }
-  if (pending.some((c) => c.proposed_name !== null)) {
-    others.push(...await db.selectFrom('corrections').select(columns).where('status', '=', 'accepted').where('verdict', '=', 'corrected')
-      .where('proposed_name', 'is not', null).execute());
-  }
-  const candidates = [...pending, ...others];
-  const facts: CorrectionFact[] = candidates.map((c) => ({
-    eventId: c.event_id, correctsEventId: c.corrects_event_id, installId: c.install_id, modelVersion: c.model_version, hour: c.hour,
-    verdict: c.verdict, taxonId: c.taxon_id, proposedName: c.proposed_name, status: c.status,
-  }));
-  const predicted = await identificationsById(db, facts.filter((c) => c.taxonId !== null).map((c) => c.correctsEventId));
-  const ids = autoAcceptable(facts, (id) => predictedLabel(predicted.get(id)), minInstalls);
+  const facts = [...pending, ...others].map(toFact);
+  const [predicted, trust] = await Promise.all([
+    identificationsById(db, facts.map((c) => c.correctsEventId)),
+    trustOf(db, facts.map((c) => c.installId)),
+  ]);
+  const ids = autoAcceptable(facts, (id) => predictedLabel(predicted.get(id)), (id) => trust.get(id), rules);
   for (let i = 0; i < ids.length; i += IN_CHUNK) {
     // Only still-pending rows: a reviewer's decision made meanwhile stands.
-    await db.updateTable('corrections').set({ status: 'accepted' }).where('event_id', 'in', ids.slice(i, i + IN_CHUNK)).where('status', '=', 'pending').execute();
+    await db.updateTable('corrections').set({ status: 'accepted', decided_by: 'auto' }).where('event_id', 'in', ids.slice(i, i + IN_CHUNK)).where('status', '=', 'pending').execute();
   }
   return ids;
 }
@@ -254,10 +262,12 @@ export interface ReviewItem extends CorrectionFact {
   /** What the model answered for the corrected identification, when known. */
   predicted: string | null;
   confidence: number | null;
-  /** What the two-installs rule compares (see agreementKey). */
+  /** What independent installs must agree on (see core/review.ts agreementKey). */
   agreement: string;
-  /** Distinct installs that gave the same agreement key (non-rejected "corrected" corrections). */
+  /** Distinct installs that gave the same agreement key (non-rejected "corrected" corrections that are evidence). */
   installs: number;
+  /** Why this correction cannot count toward automatic acceptance (null: it can). */
+  voteRefusal: string | null;
   /** Other labels given for the same identification. */
   conflicts: number;
   hasPhoto: boolean;
@@ -267,8 +277,9 @@ export interface ReviewItem extends CorrectionFact {
 export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact['status']; limit?: number } = {}): Promise<ReviewItem[]> {
   const all = await loadCorrections(db);
   const wanted = all.filter((c) => c.status === (q.status ?? 'pending')).slice(0, q.limit ?? 200);
-  const counted = all.filter((c) => c.status !== 'rejected' && c.verdict === 'corrected');
+  const counted = all.filter((c) => c.status !== 'rejected' && c.verdict === 'corrected' && isEvidence(c));
   const ids = await identificationsById(db, [...wanted, ...counted].map((c) => c.correctsEventId));
+  const trust = await trustOf(db, wanted.map((c) => c.installId));
   const predictedOf = (id: string) => predictedLabel(ids.get(id));
   const installs = new Map<string, Set<string>>();
   for (const c of counted) {
@@ -297,6 +308,7 @@ export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact
       installs: installs.get(agreement)?.size ?? 0,
       conflicts: (labelsByTarget.get(c.correctsEventId)?.size ?? 1) - 1,
       hasPhoto: photos.has(c.eventId),
+      voteRefusal: voteRefusal(c, trust.get(c.installId)),
     };
   });
 }

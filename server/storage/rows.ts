@@ -19,12 +19,16 @@ export const CORRECTION_STATUSES = ['pending', 'accepted', 'rejected'] as const;
 export const CorrectionStatusSchema = Type.Union(CORRECTION_STATUSES.map((s) => Type.Literal(s)));
 export type CorrectionStatus = Static<typeof CorrectionStatusSchema>;
 
+export const GROUNDINGS = ['grounded', 'waiting', 'unverified'] as const;
+export const GroundingSchema = Type.Union(GROUNDINGS.map((s) => Type.Literal(s)));
+export type Grounding = Static<typeof GroundingSchema>;
+
 const IsoTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' });
 
 /** Every accepted event, identification or correction: what arrived and when. */
 export const EventRowSchema = Type.Object({
   event_id: Type.String(),
-  type: Type.Union([Type.Literal('identification'), Type.Literal('correction')]),
+  type: Type.Union([Type.Literal('identification'), Type.Literal('correction'), Type.Literal('model_status')]),
   install_id: Type.String(),
   model_version: Type.String(),
   hour: IsoTime,
@@ -50,6 +54,12 @@ export const CorrectionRowSchema = Type.Object({
   cell_lon: Type.Union([Type.Number(), Type.Null()]),
   hour: IsoTime,
   received_at: IsoTime,
+  /** grounded: cites a stored identification of the same install and version; only those count. */
+  grounding: GroundingSchema,
+  /** 0 when the install had passed its daily cap of counted corrections: kept, weighs nothing. */
+  counted: Type.Union([Type.Literal(0), Type.Literal(1)]),
+  /** Who set the status: a reviewer, or the automatic rule (null: pending, or decided before this was recorded). */
+  decided_by: Type.Union([Type.Literal('reviewer'), Type.Literal('auto'), Type.Null()]),
 });
 
 /** Opt-in photos, kept apart so listing corrections never drags image bytes along. */
@@ -63,7 +73,22 @@ export const PhotoRowSchema = Type.Object({
   received_at: IsoTime,
 });
 
+/** A credential the server issued: install tokens are only good while their row is here and not revoked. */
+export const InstallRowSchema = Type.Object({
+  install_id: Type.String(),
+  issued_at: IsoTime,
+  /** Salted sha256 of the client's address prefix (/24, /48): tells networks apart without keeping addresses. */
+  network_hash: Type.String(),
+  revoked_at: Type.Union([IsoTime, Type.Null()]),
+  revoked_reason: Type.Union([Type.String(), Type.Null()]),
+});
+
+/** Generated once per deployment (install-token key, network-hash salt). */
+export const SecretRowSchema = Type.Object({ name: Type.String(), value: Type.String(), created_at: IsoTime });
+
 export type EventRow = Static<typeof EventRowSchema>;
+export type InstallRow = Static<typeof InstallRowSchema>;
+export type SecretRow = Static<typeof SecretRowSchema>;
 export type CorrectionRow = Static<typeof CorrectionRowSchema>;
 export type PhotoRow = Static<typeof PhotoRowSchema>;
 
@@ -72,4 +97,6 @@ export interface Database {
   events: EventRow;
   corrections: CorrectionRow;
   photos: PhotoRow;
+  installs: InstallRow;
+  server_secrets: SecretRow;
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { sql } from 'kysely';
@@ -186,16 +187,27 @@ describe.each(BACKENDS)('feedback store on $name', (backend) => {
       expect(last.embedding).toEqual(mine[6].embedding.map(Math.fround));
     });
 
-    it('lists accepted proposed names only', async () => {
-      const a = correction({ taxonId: undefined, proposedName: 'Pine marten' });
-      const b = correction({ taxonId: undefined, proposedName: 'Quokka' });
-      await store.insertBatch([a, b]);
+    it('lists proposed names only when a reviewer accepted a grounded correction', async () => {
+      // An install of its own: the fixtures' install passed its daily cap in the tests above.
+      const installId = randomUUID();
+      const seen = identification({ installId });
+      const a = correction({ installId, taxonId: undefined, proposedName: 'Pine marten', correctsEventId: seen.eventId });
+      const b = correction({ installId, taxonId: undefined, proposedName: 'Quokka', correctsEventId: seen.eventId });
+      // Cites an identification that was never stored: kept, never published.
+      const c = correction({ installId, taxonId: undefined, proposedName: 'Hoax bird' });
+      // Accepted by the automatic rule, not a person: never published.
+      const d = correction({ installId, taxonId: undefined, proposedName: 'Robot owl', correctsEventId: seen.eventId });
+      await store.insertBatch([seen, a, b, c, d]);
       expect(await store.acceptedProposedNames()).not.toContain('Pine marten');
       await store.setCorrectionStatus(a.eventId, 'accepted');
       await store.setCorrectionStatus(b.eventId, 'rejected');
+      await store.setCorrectionStatus(c.eventId, 'accepted');
+      await store.setCorrectionStatus(d.eventId, 'accepted', 'auto');
       const names = await store.acceptedProposedNames();
       expect(names).toContain('Pine marten');
       expect(names).not.toContain('Quokka');
+      expect(names).not.toContain('Hoax bird');
+      expect(names).not.toContain('Robot owl');
     });
 
     it('lists events by type with keyset pages', async () => {

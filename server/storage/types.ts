@@ -6,16 +6,20 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { TelemetryEvent } from '../../core/telemetry.ts';
-import { CorrectionStatusSchema, type CorrectionStatus } from './rows.ts';
+import { CorrectionStatusSchema, GroundingSchema, type CorrectionStatus } from './rows.ts';
+import type { InstallRepository } from './install-repository.ts';
 
 export type { CorrectionStatus } from './rows.ts';
-export { CORRECTION_STATUSES, CorrectionStatusSchema } from './rows.ts';
+export { CORRECTION_STATUSES, CorrectionStatusSchema, GROUNDINGS, type Grounding } from './rows.ts';
+
+/** Corrections of one install per UTC day that count for anything (env CORRECTIONS_PER_INSTALL_DAY). */
+export const DEFAULT_DAILY_CORRECTION_CAP = 50;
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const StoredEventSchema = Type.Object({
   eventId: Type.String(),
-  type: Type.Union([Type.Literal('identification'), Type.Literal('correction')]),
+  type: Type.Union([Type.Literal('identification'), Type.Literal('correction'), Type.Literal('model_status')]),
   installId: Type.String(),
   modelVersion: Type.String(),
   hour: Type.String(),
@@ -38,6 +42,11 @@ export const CorrectionRecordSchema = Type.Object({
   cell: Nullable(Type.Object({ lat: Type.Number(), lon: Type.Number() })),
   hour: Type.String(),
   receivedAt: Type.String(),
+  /** grounded: cites a stored identification of the same install and version. Only grounded corrections count. */
+  grounding: GroundingSchema,
+  /** false: the install had passed its daily cap when this arrived; kept, weighs nothing. */
+  counted: Type.Boolean(),
+  decidedBy: Nullable(Type.Union([Type.Literal('reviewer'), Type.Literal('auto')])),
 });
 
 export const CorrectionExportSchema = Type.Composite([CorrectionRecordSchema, Type.Object({ embedding: Type.Array(Type.Number()) })]);
@@ -58,6 +67,11 @@ export interface InsertResult {
   duplicates: TelemetryEvent[];
 }
 
+export interface InsertOptions {
+  /** Corrections per install per UTC day that count (default DEFAULT_DAILY_CORRECTION_CAP). */
+  dailyCorrectionCap?: number;
+}
+
 export interface FeedbackStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Where the data lives, for logs (a file path, or the database without its password). */
@@ -68,15 +82,19 @@ export interface FeedbackStore {
    * Stores validated events in one transaction: all of them or none.
    * Idempotent by eventId, so a resent batch stores nothing new.
    */
-  insertBatch(events: readonly TelemetryEvent[], receivedAt?: Date): Promise<InsertResult>;
+  insertBatch(events: readonly TelemetryEvent[], receivedAt?: Date, opts?: InsertOptions): Promise<InsertResult>;
+  /** Corrections still waiting for their identification since before `olderThan` become unverified; returns how many. */
+  expireWaiting(olderThan: Date): Promise<number>;
+  /** Install credentials, their evidence, and deleting an install's data. */
+  readonly installs: InstallRepository;
   listEvents(q: { type?: StoredEvent['type']; limit: number; after?: PageCursor }): Promise<Page<StoredEvent>>;
   listCorrections(q: { status?: CorrectionStatus; limit: number; after?: PageCursor }): Promise<Page<CorrectionRecord>>;
   /** Every correction with its embedding, in arrival order, read a page at a time so memory stays flat. */
   exportCorrections(pageSize?: number): AsyncIterable<CorrectionExport>;
   getPhoto(eventId: string): Promise<{ mimeType: string; bytes: Uint8Array; sha256: string } | null>;
-  /** A reviewer's decision; false when there is no such correction. */
-  setCorrectionStatus(eventId: string, status: CorrectionStatus): Promise<boolean>;
-  /** Names proposed by users that a reviewer accepted: new taxa the model does not know yet. */
+  /** A decision (a reviewer's unless said otherwise); false when there is no such correction. */
+  setCorrectionStatus(eventId: string, status: CorrectionStatus, decidedBy?: 'reviewer' | 'auto'): Promise<boolean>;
+  /** Names proposed by users that a reviewer accepted (grounded, within the cap): new taxa the model does not know yet. */
   acceptedProposedNames(): Promise<string[]>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;

@@ -14,6 +14,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { loadTaxonomy } from '../../../node/registry.ts';
 import { RANKS, type Taxonomy } from '../../../core/taxonomy.ts';
 import type { ValidationContext } from '../../../core/telemetry.ts';
+import { normalizeProposedName } from '../../../core/monitoring.ts';
 
 export const TaxonEntrySchema = Type.Object({
   id: Type.String(),
@@ -40,10 +41,7 @@ declare module 'fastify' {
 }
 
 /** "Eurasian Beaver" -> "proposed-eurasian-beaver": stable, and never clashes with a launch id. */
-export function proposedTaxonId(name: string): string {
-  const slug = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-  return `proposed-${slug || 'unnamed'}`;
-}
+export const proposedTaxonId = normalizeProposedName;
 
 const REFRESH_MS = 10_000;
 

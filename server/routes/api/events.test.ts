@@ -5,14 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../testing/backends.ts';
-import { allEvents, request, serveFresh } from '../../testing/http.ts';
-import { cleanJpeg, correction, embedding, exifJpeg, identification } from '../../testing/fixtures.ts';
+import { allEvents, installToken, request, serveFresh } from '../../testing/http.ts';
+import { cleanJpeg, correction, embedding, exifJpeg, identification, INSTALL_ID } from '../../testing/fixtures.ts';
 import { jpegMetadataSegments, roundToCell, type TelemetryEvent } from '../../../core/telemetry.ts';
 
 describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
     const app = serveFresh(backend);
-    const post = (json: unknown) => request(`${app.url}/v1/events`, { method: 'POST', json });
+    // The fixtures' install, with its token: the bodies here are about the events, not the credential.
+    const post = async (json: unknown) => request(`${app.url}/v1/events`, {
+      method: 'POST', json, headers: { authorization: `Install ${await installToken(app.server.app, INSTALL_ID)}` },
+    });
     const storedIds = async () => new Set((await allEvents(app.url)).map((e) => e.eventId));
 
     /** After each refusal: the server still answers and still stores. */

@@ -8,6 +8,10 @@
  *   are stored in one transaction even when others are refused, so one bad
  *   event never holds back the rest: 200 when all were fine, 422 listing
  *   the refused ones by index otherwise.
+ * - It needs the install's token (Authorization: Install <token>, from
+ *   POST /v1/installs): 401 and nothing stored without a valid, unrevoked
+ *   one. An event whose installId is not the token's is refused by index
+ *   (install-mismatch), so nobody reports in another install's name.
  * - Storing is idempotent by eventId: a resent batch answers 200 with the
  *   events counted as duplicates. Either answer means "drop these from the
  *   outbox"; only a 5xx or no answer means "send again".
@@ -16,6 +20,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_BATCH_EVENTS, validateEvent, type BatchResult, type RejectedEvent, type TelemetryEvent } from '../../../core/telemetry.ts';
 import { HttpError } from '../../plugins/app/errors.ts';
+import { requireInstall } from '../../plugins/app/install-credentials.ts';
 
 /** 500 corrections of 1280 values as JSON are about 3.5 MB; opt-in photos need batches of a few. */
 export const EVENTS_BODY_LIMIT = 4 * 1024 * 1024;
@@ -32,10 +37,12 @@ const idOf = (e: unknown): string | null => {
   return typeof id === 'string' ? id.slice(0, 64) : null;
 };
 
-export default async function events(app: FastifyInstance) {
+export default async function events(app: FastifyInstance, opts: { dailyCorrectionCap?: number } = {}) {
   app.post<{ Body: Envelope }>('/v1/events', {
     bodyLimit: EVENTS_BODY_LIMIT,
     schema: { body: EventEnvelopeSchema },
+    // After the body is parsed and checked, before anything is looked at: no valid token, nothing stored.
+    preHandler: requireInstall(app),
     // Before the schema: a count over the limit is "too large", not "malformed".
     preValidation: async (req) => {
       // Fastify parses text/plain too; say what this route wants instead of "Expected object".
@@ -51,10 +58,13 @@ export default async function events(app: FastifyInstance) {
     const ctx = await app.taxa.validationContext();
     const valid: TelemetryEvent[] = [];
     const rejected: RejectedEvent[] = [];
+    const installId = req.install!.installId;
     req.body.events.forEach((event, index) => {
       const check = validateEvent(event, ctx);
-      if (check.ok) valid.push(event as TelemetryEvent);
-      else rejected.push({ index, eventId: idOf(event), reason: check.reason, message: check.message });
+      if (!check.ok) rejected.push({ index, eventId: idOf(event), reason: check.reason, message: check.message });
+      else if ((event as TelemetryEvent).installId.toLowerCase() !== installId) {
+        rejected.push({ index, eventId: idOf(event), reason: 'install-mismatch', message: `the event's installId is not the install this token was issued to (${installId})` });
+      } else valid.push(event as TelemetryEvent);
     });
 
     let stored: TelemetryEvent[] = [];
@@ -62,7 +72,7 @@ export default async function events(app: FastifyInstance) {
     if (valid.length) {
       const end = app.metrics.storeBatchSeconds.startTimer({ backend: app.store.kind });
       try {
-        ({ stored, duplicates } = await app.store.insertBatch(valid));
+        ({ stored, duplicates } = await app.store.insertBatch(valid, new Date(), { dailyCorrectionCap: opts.dailyCorrectionCap }));
       } catch (err) {
         req.log.error({ err }, 'storing a batch failed');
         // Nothing of the batch was committed (one transaction), so resending it all is right.

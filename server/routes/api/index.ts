@@ -4,12 +4,14 @@ import rateLimit from '../../plugins/external/rate-limit.ts';
 import models from './models.ts';
 import taxa from './taxa.ts';
 import events from './events.ts';
+import installs from './installs.ts';
 import admin from './admin/index.ts';
 
-export default async function api(app: FastifyInstance, opts: { rateLimitMax: number; adminToken: string | null }) {
+export default async function api(app: FastifyInstance, opts: { rateLimitMax: number; adminToken: string | null; installsPerHour: number; dailyCorrectionCap: number }) {
   await app.register(rateLimit, { max: opts.rateLimitMax });
   await app.register(models);
   await app.register(taxa);
-  await app.register(events);
+  await app.register(installs, { perHour: opts.installsPerHour });
+  await app.register(events, { dailyCorrectionCap: opts.dailyCorrectionCap });
   await app.register(admin, { adminToken: opts.adminToken });
 }

@@ -11,6 +11,7 @@ import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } fr
 import { feedback } from './0001_feedback.ts';
 import { rollouts } from './0002_rollouts.ts';
 import { monitoring } from './0003_monitoring.ts';
+import { installs } from './0004_installs.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
@@ -19,6 +20,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...feedback(flavor),
     ...rollouts(flavor),
     ...monitoring(flavor),
+    ...installs(flavor),
   };
 }
 

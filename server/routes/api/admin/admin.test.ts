@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /** The admin API on both backends: the token gate, paging, export, photos and review decisions. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../../../testing/backends.ts';
@@ -89,8 +90,11 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
     });
 
     it('turns an accepted proposed name into a taxon that corrections may name', async () => {
-      const proposal = correction({ taxonId: undefined, proposedName: 'Eurasian Beaver' });
-      await post([proposal]);
+      // Grounded in an identification of its own install, as the app sends it; a fresh install so the fixtures' cap is not in the way.
+      const installId = randomUUID();
+      const seen = identification({ installId });
+      const proposal = correction({ installId, correctsEventId: seen.eventId, taxonId: undefined, proposedName: 'Eurasian Beaver' });
+      await post([seen, proposal]);
       const before = await request(`${app.url}/v1/taxa`);
       expect(before.body.taxa.some((t: { id: string }) => t.id === 'proposed-eurasian-beaver')).toBe(false);
       const usesIt = correction({ taxonId: 'proposed-eurasian-beaver' });

@@ -3,7 +3,7 @@
  * - GET  /v1/admin/corrections?status=&limit=&after=  one page, oldest first, without embeddings
  * - GET  /v1/admin/corrections/export                 every correction with its embedding, as NDJSON
  * - GET  /v1/admin/corrections/:eventId/photo         the opt-in photo, if any
- * - PATCH /v1/admin/corrections/:eventId { status }   a reviewer's decision
+ * - PATCH /v1/admin/corrections/:eventId { status }   a reviewer's decision (as POST /v1/admin/review/:eventId)
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { CorrectionStatusSchema } from '../../../storage/types.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decideCorrection } from './review.ts';
 
 export const ListQuerySchema = Type.Object({
   status: Type.Optional(CorrectionStatusSchema),
@@ -49,11 +50,5 @@ export default async function corrections(app: FastifyInstance) {
 
   app.patch<{ Params: Static<typeof ParamsSchema>; Body: Static<typeof StatusBodySchema> }>('/v1/admin/corrections/:eventId', {
     schema: { params: ParamsSchema, body: StatusBodySchema },
-  }, async (req) => {
-    const found = await app.store.setCorrectionStatus(req.params.eventId, req.body.status);
-    if (!found) throw new HttpError(404, 'not found', `no correction ${req.params.eventId}`);
-    // An accepted proposed name is a taxon from now on.
-    app.taxa.invalidate();
-    return { eventId: req.params.eventId.toLowerCase(), status: req.body.status };
-  });
+  }, async (req) => decideCorrection(app, req.params.eventId, req.body.status));
 }

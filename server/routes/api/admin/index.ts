@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { adminAuth } from '../../../plugins/app/admin-auth.ts';
 import corrections from './corrections.ts';
 import events from './events.ts';
+import installs from './installs.ts';
 import models from './models.ts';
 import monitoring from './monitoring.ts';
 import review from './review.ts';
@@ -11,6 +12,7 @@ export default async function admin(app: FastifyInstance, opts: { adminToken: st
   app.addHook('onRequest', adminAuth(opts.adminToken));
   await app.register(corrections);
   await app.register(events);
+  await app.register(installs);
   await app.register(models);
   await app.register(monitoring);
   await app.register(review);

@@ -1,8 +1,8 @@
-/** Monitoring and review routes on both backends: metrics, drift and stored alerts, /metrics gauges, data quality, the review queue and the two-installs rule. */
+/** Monitoring and review routes on both backends: metrics, drift and stored alerts, /metrics gauges, data quality, the review queue and the independent-installs rule. */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../../testing/backends.ts';
-import { admin, request, serveFresh } from '../../../testing/http.ts';
+import { admin, installToken, request, serveFresh } from '../../../testing/http.ts';
 import { correction, identification, MANIFEST, TAXON_IDS } from '../../../testing/fixtures.ts';
 
 const DAY_MS = 86_400_000;
@@ -22,13 +22,15 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
     it('aggregates metrics per version and day, scores drift against a chosen reference, stores alerts and exports gauges', async () => {
       // Days 3 and 2 ago: a stable mix of two taxa; yesterday: a third taxon takes over, with lower confidence.
       const events = [];
+      // 80 installs with 3 photos a day each: every event weighs in full (see core/install-weight.ts).
+      const installs = Array.from({ length: 80 }, () => randomUUID());
       for (const ago of [3, 2, 1]) {
         const hour = `${dayString(ago)}T10:00:00.000Z`;
         for (let i = 0; i < 240; i++) {
           const drifted = ago === 1 && i % 2 === 0;
           const taxon = drifted ? TAXON_IDS[7] : TAXON_IDS[i % 2];
           const p = drifted ? 0.35 : 0.85;
-          events.push(identification({ hour, top5: [{ taxonId: taxon, p }], otherProbability: 0.05, abstain: false, backend: i % 3 ? 'wasm' : 'webgpu', timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 10, totalMs: 20 + (i % 10) } }));
+          events.push(identification({ installId: installs[i % 80], hour, top5: [{ taxonId: taxon, p }], otherProbability: 0.05, abstain: false, backend: i % 3 ? 'wasm' : 'webgpu', timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 10, totalMs: 20 + (i % 10) } }));
         }
       }
       for (let i = 0; i < events.length; i += 500) expect((await post(events.slice(i, i + 500))).status).toBe(200);
@@ -72,30 +74,63 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
       expect(today.errorRate).toBeGreaterThan(0);
     });
 
-    it('queues corrections for review; two installs naming the same new species accept it; a reviewer decides the rest', async () => {
+    it('queues corrections for review; three independent installs accept a confusion; typed names wait for a reviewer', async () => {
+      const twoDaysAgo = new Date(Date.now() - 2 * DAY_MS);
+      // Installs with day-old credentials from three networks, each with identifications of its own.
+      const people = await Promise.all(['10.1.1.5', '10.2.2.5', '10.3.3.5', '10.3.3.9'].map(async (address) => {
+        const installId = randomUUID();
+        await installToken(app.server.app, installId, { issuedAt: twoDaysAgo, address });
+        const history = Array.from({ length: 3 }, () => identification({ installId }));
+        expect((await post(history)).status).toBe(200);
+        return installId;
+      }));
+      // Each corrects its own identification where the model said TAXON_IDS[0] (the fixtures' top-1).
+      const confusion = async (installId: string, over = {}) => {
+        const seen = identification({ installId });
+        const fix = correction({ installId, correctsEventId: seen.eventId, taxonId: TAXON_IDS[9], ...over });
+        expect((await post([seen, fix])).status).toBe(200);
+        return fix;
+      };
       const name = `Test species ${randomUUID().slice(0, 8)}`;
-      const one = correction({ installId: randomUUID(), taxonId: undefined, proposedName: name });
-      const lone = correction({ installId: randomUUID(), taxonId: TAXON_IDS[9] });
-      expect((await post([one, lone])).status).toBe(200);
-      let queue = await admin(`${app.url}/v1/admin/review`);
-      const ids = queue.body.items.map((i: { eventId: string }) => i.eventId);
-      expect(ids).toEqual(expect.arrayContaining([one.eventId, lone.eventId]));
-      const item = queue.body.items.find((i: { eventId: string }) => i.eventId === one.eventId);
-      expect(item).toMatchObject({ status: 'pending', installs: 1, label: expect.stringMatching(/^proposed-test-species-/) });
+      const typed = await Promise.all(people.map((installId) => confusion(installId, { taxonId: undefined, proposedName: name })));
+      const first = await confusion(people[0]);
+      const sameNetwork = [await confusion(people[2]), await confusion(people[3])];
+      // A fresh install (no day-old credential) cannot vote, nor can a correction citing nothing stored.
+      const fresh = await confusion(randomUUID());
+      const ungrounded = correction({ installId: people[1], taxonId: TAXON_IDS[9] });
+      expect((await post([ungrounded])).status).toBe(200);
 
-      // A second install, differently spelled: the rule accepts both (right after the batch, or on demand).
-      const two = correction({ installId: randomUUID(), taxonId: undefined, proposedName: `  ${name.toUpperCase()} ` });
-      expect((await post([two])).status).toBe(200);
       await admin(`${app.url}/v1/admin/review/auto-accept`, { method: 'POST' });
-      queue = await admin(`${app.url}/v1/admin/review?status=accepted`);
-      expect(queue.body.items.map((i: { eventId: string }) => i.eventId)).toEqual(expect.arrayContaining([one.eventId, two.eventId]));
-      const taxa = await request(`${app.url}/v1/taxa`);
-      expect(taxa.body.taxa.some((t: { commonName: string; source: string }) => t.source === 'proposed' && t.commonName.trim().toLowerCase() === name.toLowerCase())).toBe(true);
+      let queue = await admin(`${app.url}/v1/admin/review?limit=1000`);
+      const pending = (id: string) => queue.body.items.find((i: { eventId: string }) => i.eventId === id);
+      // Two networks so far (the third and fourth install share one): nothing accepted.
+      // installs counts every install whose grounded correction agrees (the fresh one too), votes or not.
+      expect(pending(first.eventId)).toMatchObject({ status: 'pending', installs: 4, voteRefusal: null });
+      expect(pending(fresh.eventId).voteRefusal).toMatch(/too new/);
+      expect(pending(ungrounded.eventId)).toMatchObject({ grounding: 'waiting', voteRefusal: expect.stringMatching(/stored identification/) });
+      expect(pending(typed[0].eventId)).toMatchObject({ installs: 4, label: expect.stringMatching(/^proposed-test-species-/), voteRefusal: expect.stringMatching(/reviewer/) });
 
-      const decided = await admin(`${app.url}/v1/admin/review/${lone.eventId}`, { method: 'POST', json: { decision: 'reject' } });
-      expect(decided.body).toEqual({ eventId: lone.eventId, status: 'rejected' });
+      // The second network agrees: three networks, so the confusion is accepted; the typed name still waits.
+      const second = await confusion(people[1]);
+      await admin(`${app.url}/v1/admin/review/auto-accept`, { method: 'POST' });
+      queue = await admin(`${app.url}/v1/admin/review?status=accepted&limit=1000`);
+      const accepted = queue.body.items.map((i: { eventId: string }) => i.eventId);
+      expect(accepted).toEqual(expect.arrayContaining([first.eventId, second.eventId, ...sameNetwork.map((c) => c.eventId)]));
+      for (const c of [fresh, ungrounded, ...typed]) expect(accepted).not.toContain(c.eventId);
+      const hasName = async () => (await request(`${app.url}/v1/taxa`)).body.taxa.some((t: { commonName: string; source: string }) => t.source === 'proposed' && t.commonName === name);
+      expect(await hasName()).toBe(false);
+
+      // A person accepts the name: now it is public. An ungrounded correction cannot be accepted at all.
+      expect((await admin(`${app.url}/v1/admin/review/${typed[0].eventId}`, { method: 'POST', json: { decision: 'accept' } })).status).toBe(200);
+      expect(await hasName()).toBe(true);
+      const refused = await admin(`${app.url}/v1/admin/review/${ungrounded.eventId}`, { method: 'POST', json: { decision: 'accept' } });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toMatch(/does not cite a stored identification/);
+
+      const decided = await admin(`${app.url}/v1/admin/review/${fresh.eventId}`, { method: 'POST', json: { decision: 'reject' } });
+      expect(decided.body).toEqual({ eventId: fresh.eventId, status: 'rejected' });
       expect((await admin(`${app.url}/v1/admin/review/${randomUUID()}`, { method: 'POST', json: { decision: 'accept' } })).status).toBe(404);
-      expect((await admin(`${app.url}/v1/admin/review/${lone.eventId}`, { method: 'POST', json: { decision: 'maybe' } })).status).toBe(400);
+      expect((await admin(`${app.url}/v1/admin/review/${fresh.eventId}`, { method: 'POST', json: { decision: 'maybe' } })).status).toBe(400);
     });
   });
 });

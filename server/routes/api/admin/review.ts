@@ -3,12 +3,14 @@
  * - GET  /v1/admin/review?status=pending&limit=   corrections to decide, oldest first, with what the model
  *        answered, how many installs gave the same label, and conflicting labels for the same identification
  * - POST /v1/admin/review/:eventId { decision: "accept" | "reject" | "pending" }
- * - POST /v1/admin/review/auto-accept             applies the two-installs rule now (it also runs after
+ * - POST /v1/admin/review/auto-accept             applies the independent-installs rule now (it also runs after
  *        each batch with corrections and on the monitoring job's interval)
- * Only accepted corrections reach retraining (pipeline/feedback-input.ts), and an accepted
- * proposed name joins GET /v1/taxa.
+ * Only accepted corrections that are evidence (grounded, within their install's cap) reach
+ * retraining (pipeline/feedback-input.ts), and a proposed name joins GET /v1/taxa only when
+ * a reviewer accepted it; accepting a correction that is not evidence is refused (409).
  */
 import type { FastifyInstance } from 'fastify';
+import type { CorrectionStatus } from '../../../storage/types.ts';
 import { Type, type Static } from '@sinclair/typebox';
 import { CorrectionStatusSchema } from '../../../storage/types.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
@@ -24,6 +26,23 @@ const DecisionSchema = Type.Object({
 }, { additionalProperties: false });
 const STATUS = { accept: 'accepted', reject: 'rejected', pending: 'pending' } as const;
 
+/** A reviewer's decision; accepting needs a grounded correction within its install's cap. */
+export async function decideCorrection(app: FastifyInstance, eventId: string, status: CorrectionStatus) {
+  const row = await monitoringDb(app.store).selectFrom('corrections').select(['grounding', 'counted'])
+    .where('event_id', '=', eventId.toLowerCase()).executeTakeFirst();
+  if (!row) throw new HttpError(404, 'not found', `no correction ${eventId}`);
+  if (status === 'accepted' && row.grounding !== 'grounded') {
+    throw new HttpError(409, 'not evidence', `correction ${eventId} does not cite a stored identification of its own install (${row.grounding}); it cannot be accepted`);
+  }
+  if (status === 'accepted' && Number(row.counted) !== 1) {
+    throw new HttpError(409, 'not evidence', `correction ${eventId} arrived after its install's daily cap; it cannot be accepted`);
+  }
+  await app.store.setCorrectionStatus(eventId, status, 'reviewer');
+  // An accepted proposed name is a taxon from now on (and a rejected one no longer is).
+  app.taxa.invalidate();
+  return { eventId: eventId.toLowerCase(), status };
+}
+
 export default async function review(app: FastifyInstance) {
   app.get<{ Querystring: Static<typeof QuerySchema> }>('/v1/admin/review', { schema: { querystring: QuerySchema } }, async (req) => ({
     items: await reviewQueue(monitoringDb(app.store), { status: req.query.status ?? 'pending', limit: req.query.limit }),
@@ -31,13 +50,7 @@ export default async function review(app: FastifyInstance) {
 
   app.post<{ Params: Static<typeof ParamsSchema>; Body: Static<typeof DecisionSchema> }>('/v1/admin/review/:eventId', {
     schema: { params: ParamsSchema, body: DecisionSchema },
-  }, async (req) => {
-    const status = STATUS[req.body.decision];
-    const found = await app.store.setCorrectionStatus(req.params.eventId, status);
-    if (!found) throw new HttpError(404, 'not found', `no correction ${req.params.eventId}`);
-    app.taxa.invalidate();
-    return { eventId: req.params.eventId.toLowerCase(), status };
-  });
+  }, async (req) => decideCorrection(app, req.params.eventId, STATUS[req.body.decision]));
 
   app.post('/v1/admin/review/auto-accept', async () => ({ accepted: await app.monitoring.autoAccept() }));
 }
