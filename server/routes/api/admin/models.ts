@@ -21,7 +21,8 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { findVersion, type ModelVersion } from '../../../../core/manifest.ts';
-import { registerVersion } from '../../../../node/registry.ts';
+import { readManifest, registerVersion } from '../../../../node/registry.ts';
+import { RegistryBusyError, withRegistryLock } from '../../../../node/registry-lock.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import {
   activate, listChanges, modelsView, promote, recordChange, rollBack, rolloutDb, RolloutError, setShadow, startCanary, stepRollout,
@@ -77,7 +78,6 @@ export default async function adminModels(app: FastifyInstance) {
     const file = path.resolve(dir, req.body.file);
     if (!file.startsWith(dir + path.sep)) throw new HttpError(400, 'bad request', '`file` must be a path inside the registry folder');
     if (!existsSync(file) || !statSync(file).isFile()) throw new HttpError(400, 'bad request', `no file ${req.body.file} in the registry folder; copy the ONNX file there first`);
-    if (m.versions.some((v) => v.version === req.body.version)) throw new HttpError(409, 'conflict', `model version ${req.body.version} is already registered`);
     let base: Partial<ModelVersion> = {};
     if (req.body.baseVersion) {
       try { base = findVersion(m, req.body.baseVersion); } catch (err) { throw new HttpError(404, 'not found', (err as Error).message); }
@@ -85,11 +85,21 @@ export default async function adminModels(app: FastifyInstance) {
     const { file: _f, sha256: _s, bytes: _b, metrics: _m, lineage: _l, ...inherited } = base;
     const meta = { ...inherited, lineage: req.body.baseVersion ? { parent: req.body.baseVersion } : undefined, ...req.body.meta, version: req.body.version, createdAt: new Date().toISOString() } as Omit<ModelVersion, 'file' | 'sha256' | 'bytes'>;
     if (meta.lineage === undefined) delete (meta as Partial<ModelVersion>).lineage;
+    // The same lock as the pipeline's registration: the check for a free version and the manifest write happen
+    // with no other registration in between (the manifest on disk is re-read under the lock).
     let entry: ModelVersion;
     try {
-      entry = registerVersion(new Uint8Array(readFileSync(file)), meta, dir);
+      entry = await withRegistryLock(dir, () => {
+        if (readManifest(dir)?.versions.some((v) => v.version === req.body.version)) throw new HttpError(409, 'conflict', `model version ${req.body.version} is already registered`);
+        try {
+          return registerVersion(new Uint8Array(readFileSync(file)), meta, dir);
+        } catch (err) {
+          throw new HttpError(400, 'bad request', (err as Error).message);
+        }
+      });
     } catch (err) {
-      throw new HttpError(400, 'bad request', (err as Error).message);
+      if (err instanceof RegistryBusyError) throw new HttpError(409, 'conflict', err.message);
+      throw err;
     }
     // Events from the new version must validate at once, not after the taxa cache's refresh.
     app.taxa.invalidate();
