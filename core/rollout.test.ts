@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUCKETS, inRollout, murmur3, rolloutBucket } from './rollout.ts';
+import { BUCKETS, DEFAULT_HOLDBACK_PERCENT, canaryShare, inRollout, murmur3, rolloutBucket } from './rollout.ts';
 import { seededRandom } from './random.ts';
 
 /** A reproducible stream of v4-looking ids (mulberry32), so failures can be replayed. */
@@ -64,5 +64,25 @@ describe('rollout bucketing', () => {
   it('rejects percentages outside 0..100', () => {
     expect(() => inRollout('x', 'r', 101)).toThrow(RangeError);
     expect(() => inRollout('x', 'r', Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('holdback', () => {
+  const population = ids(5000, 7);
+  it('keeps the holdback on the control at the last step and changes no earlier step', () => {
+    expect(canaryShare(5)).toBe(5);
+    expect(canaryShare(50)).toBe(50);
+    expect(canaryShare(100)).toBe(100 - DEFAULT_HOLDBACK_PERCENT);
+    expect(canaryShare(100, 10)).toBe(90);
+    expect(canaryShare(100, 0)).toBe(100);
+    expect(() => canaryShare(100, 100)).toThrow(RangeError);
+  });
+  it('sticky buckets: the holdback is the same devices from the 50% step to promotion', () => {
+    const ids = population.slice(0, 5000);
+    const held = ids.filter((id) => !inRollout(id, 'r-h', canaryShare(100)));
+    expect(held.length / ids.length).toBeGreaterThan(0.03);
+    expect(held.length / ids.length).toBeLessThan(0.07);
+    // Every held-back device was also outside the canary at 50%.
+    expect(held.every((id) => !inRollout(id, 'r-h', canaryShare(50)))).toBe(true);
   });
 });

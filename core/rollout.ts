@@ -60,3 +60,16 @@ export function inRollout(installId: string, rolloutId: string, percent: number)
   if (!(percent >= 0 && percent <= 100)) throw new RangeError(`rollout percentage must be within 0..100, got ${percent}`);
   return rolloutBucket(installId, rolloutId) < Math.round(percent * (BUCKETS / 100));
 }
+
+/**
+ * Share of devices kept on the control version until promotion (percent).
+ * Promotion must show the canary no worse than a control that is still
+ * there; at a plan's 100% step with no holdback there would be none.
+ */
+export const DEFAULT_HOLDBACK_PERCENT = 5;
+
+/** The share of devices that run the canary at plan step `stepPercent`: the step, less the holdback. */
+export function canaryShare(stepPercent: number, holdbackPercent = DEFAULT_HOLDBACK_PERCENT): number {
+  if (!(holdbackPercent >= 0 && holdbackPercent < 100)) throw new RangeError(`holdback must be within 0..100 (exclusive of 100), got ${holdbackPercent}`);
+  return Math.min(stepPercent, 100 - holdbackPercent);
+}

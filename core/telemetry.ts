@@ -112,7 +112,34 @@ export const CorrectionEventSchema = Type.Object({
   location: Type.Optional(LocationSchema),
 }, closed);
 
-export const TelemetryEventSchema = Type.Union([IdentificationEventSchema, CorrectionEventSchema]);
+/** What became of a model version on a device (model_status events). */
+export const MODEL_OUTCOMES = ['loaded', 'refused-incompatible', 'refused-integrity', 'failed-to-start', 'run-failures'] as const;
+export type ModelOutcome = (typeof MODEL_OUTCOMES)[number];
+/** Outcomes that count against a version in the rollout guard. */
+export const FAILING_MODEL_OUTCOMES: ReadonlySet<ModelOutcome> = new Set(['refused-incompatible', 'refused-integrity', 'failed-to-start', 'run-failures']);
+
+/**
+ * Device health: sent as soon as a version loads, is refused, will not
+ * start, or fails on identifications, so the rollout guard hears about a
+ * canary that breaks on devices even when it never answers anything.
+ * The reason is a short code, never the error's text (which can name files
+ * or devices).
+ */
+export const ModelStatusEventSchema = Type.Object({
+  type: Type.Literal('model_status'),
+  eventId: Uuid,
+  installId: Uuid,
+  modelVersion: Semver,
+  outcome: Type.Union(MODEL_OUTCOMES.map((o) => Type.Literal(o))),
+  /** run-failures: identifications that failed with this version since the last report. */
+  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  reason: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' })),
+  backend: Type.Optional(BackendSchema),
+  appVersion: AppVersion,
+  hour: Hour,
+}, closed);
+
+export const TelemetryEventSchema = Type.Union([IdentificationEventSchema, CorrectionEventSchema, ModelStatusEventSchema]);
 
 export const EventBatchSchema = Type.Object({
   events: Type.Array(TelemetryEventSchema, { minItems: 1, maxItems: MAX_BATCH_EVENTS }),
@@ -122,6 +149,7 @@ export type Backend = Static<typeof BackendSchema>;
 export type IdentificationEvent = Static<typeof IdentificationEventSchema>;
 export type ShadowResult = Static<typeof ShadowResultSchema>;
 export type CorrectionEvent = Static<typeof CorrectionEventSchema>;
+export type ModelStatusEvent = Static<typeof ModelStatusEventSchema>;
 export type TelemetryEvent = Static<typeof TelemetryEventSchema>;
 export type EventBatch = Static<typeof EventBatchSchema>;
 export type EventPhoto = Static<typeof PhotoSchema>;
@@ -226,8 +254,8 @@ const PROBABILITY_SLACK = 1e-3;
 export function validateEvent(event: unknown, ctx: ValidationContext): ValidationResult {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return fail('not-an-object', 'each event must be a JSON object');
   const type = (event as { type?: unknown }).type;
-  if (type !== 'identification' && type !== 'correction') {
-    return fail('unknown-type', `event type must be "identification" or "correction", got ${JSON.stringify(type) ?? 'nothing'}`);
+  if (type !== 'identification' && type !== 'correction' && type !== 'model_status') {
+    return fail('unknown-type', `event type must be "identification", "correction" or "model_status", got ${JSON.stringify(type) ?? 'nothing'}`);
   }
 
   // Checked before the schema so a NaN that JSON turned into null (or a
@@ -238,7 +266,7 @@ export function validateEvent(event: unknown, ctx: ValidationContext): Validatio
     if (bad >= 0) return fail('embedding-not-finite', `embedding[${bad}] is ${JSON.stringify(embedding[bad]) ?? 'undefined'}; every value must be a finite number`);
   }
 
-  const schema = type === 'identification' ? IdentificationEventSchema : CorrectionEventSchema;
+  const schema = type === 'identification' ? IdentificationEventSchema : type === 'correction' ? CorrectionEventSchema : ModelStatusEventSchema;
   const problem = schemaProblem(schema, event);
   if (problem) return fail('invalid-event', problem);
   const e = event as TelemetryEvent;
@@ -250,6 +278,11 @@ export function validateEvent(event: unknown, ctx: ValidationContext): Validatio
     return fail('unknown-model-version', `model version ${e.modelVersion} is unknown (known: ${[...ctx.embeddingSizes.keys()].join(', ') || 'none'})`);
   }
 
+  if (e.type === 'model_status') {
+    // A count belongs to run failures only; elsewhere it would be a number nobody reads.
+    if ((e.count !== undefined) !== (e.outcome === 'run-failures')) return fail('invalid-event', 'count is given with outcome "run-failures" and only then');
+    return { ok: true };
+  }
   return e.type === 'identification' ? checkIdentification(e, ctx) : checkCorrection(e, ctx, embeddingSize);
 }
 

@@ -1,9 +1,12 @@
 /**
  * Model rollouts against the real storage (SQLite file; PostgreSQL too with
  * TEST_DATABASE_URL): the admin routes and change log, GET /v1/models, the
- * job lease, and a simulation that drives the rollout guard with synthetic
- * telemetry: a clearly worse canary is rolled back by itself, an equal one
- * steps up, too few events decide nothing.
+ * job lease, the guard's window and per-install counting, and simulations
+ * that drive the rollout guard with synthetic telemetry: a clearly worse
+ * canary is rolled back by itself, one that fails to load on 3 installs is
+ * rolled back at the next tick, an equal one waits for ROLLOUT_MIN_STEP_S
+ * and non-inferiority before stepping, and is promoted only against the
+ * holdback; one install's flood weighs like one install.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,8 +17,10 @@ import { BACKENDS, type TestDb } from '../testing/backends.ts';
 import { admin, request, startApp, type RunningApp } from '../testing/http.ts';
 import { correction, identification } from '../testing/fixtures.ts';
 import { REGISTRY_DIR } from '../../node/paths.ts';
-import { rolloutDb, tryLease } from '../storage/rollout-store.ts';
-import type { TelemetryEvent } from '../../core/telemetry.ts';
+import { armInstalls, currentRollout, rolloutDb, storeFlavor, tryLease } from '../storage/rollout-store.ts';
+import { guardTick } from './rollout-guard.ts';
+import { seededRandom } from '../../core/random.ts';
+import { truncateToHour, type ModelStatusEvent, type TelemetryEvent } from '../../core/telemetry.ts';
 
 /** A registry folder with the real manifest only (the guard and routes never read model bytes). */
 function tempRegistry(): string {
@@ -24,16 +29,30 @@ function tempRegistry(): string {
   return dir;
 }
 
-/** n identifications of `version`, `corrected` of them corrected by the user, `abstains` abstaining. */
-function traffic(version: string, n: number, corrected: number, opts: { abstains?: number; totalMs?: number } = {}): TelemetryEvent[] {
+const embeddingFor = (version: string) => new Array(version === '1.0.0' ? 1280 : 1024).fill(0.1);
+
+/**
+ * `installs` installs of `version`, each with `perInstall` identifications,
+ * each corrected with probability `pCorrected` (seeded, so a failure replays).
+ */
+function traffic(version: string, installs: number, perInstall: number, pCorrected: number, seed: number, opts: { abstains?: number; totalMs?: number; installIds?: string[] } = {}): TelemetryEvent[] {
+  const rand = seededRandom(seed);
   const out: TelemetryEvent[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = identification({ eventId: randomUUID(), installId: randomUUID(), modelVersion: version, abstain: i < (opts.abstains ?? 0), timings: { decodeMs: 1, preprocessMs: 2, inferenceMs: 30, totalMs: opts.totalMs ?? 40 + (i % 10) } });
-    out.push(id);
-    if (i < corrected) out.push(correction({ eventId: randomUUID(), correctsEventId: id.eventId, modelVersion: version, embedding: new Array(version === '1.0.0' ? 1280 : 1024).fill(0.1) }));
+  for (let k = 0; k < installs; k++) {
+    const installId = opts.installIds?.[k] ?? randomUUID();
+    for (let i = 0; i < perInstall; i++) {
+      const id = identification({ eventId: randomUUID(), installId, modelVersion: version, abstain: rand() < (opts.abstains ?? 0), timings: { decodeMs: 1, preprocessMs: 2, inferenceMs: 30, totalMs: opts.totalMs ?? 40 + (i % 10) } });
+      out.push(id);
+      if (rand() < pCorrected) out.push(correction({ eventId: randomUUID(), installId, correctsEventId: id.eventId, modelVersion: version, embedding: embeddingFor(version) }));
+    }
   }
   return out;
 }
+
+const modelStatus = (version: string, outcome: ModelStatusEvent['outcome'], installId = randomUUID()): ModelStatusEvent => ({
+  type: 'model_status', eventId: randomUUID(), installId, modelVersion: version, outcome, reason: outcome === 'loaded' ? undefined : 'session-create',
+  appVersion: '0.1.0', hour: truncateToHour(Date.now()),
+});
 
 describe.each(BACKENDS)('model rollouts on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
@@ -54,7 +73,12 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
     beforeAll(async () => {
       db = await backend.create();
       registryDir = tempRegistry();
-      server = await startApp({ ...db.appOptions, registryDir, rolloutGuard: { intervalMs: 0, config: { minEvents: 150 } } });
+      // Wide non-inferiority margins keep the synthetic traffic small; core/rollout-guard.test.ts and the
+      // rollout simulation check the statistics at the real margins.
+      server = await startApp({
+        ...db.appOptions, registryDir,
+        rolloutGuard: { intervalMs: 0, config: { minEvents: 100, minInstalls: 20, minStepS: 3600, nonInferiorityMargins: { correctionRate: 0.05, abstainRate: 0.05, errorRate: 0.01 } } },
+      });
       url = server.url;
     });
     afterAll(async () => {
@@ -130,16 +154,20 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       expect((await models()).shadow).toBeNull();
     });
 
+    const HOUR = 3_600_000;
+    const tickAt = (offsetMs: number) => guardTick(server.app.store, server.app.registry.manifest()!, server.app.rolloutGuard.config, new Date(Date.now() + offsetMs));
+
     it('simulation: the guard rolls back a canary with a clearly higher correction rate, by itself, and says why', async () => {
       await admin(`${url}/v1/admin/models/0.9.0/canary`, { method: 'POST', json: { percent: 5, reason: 'sim: worse canary' } });
-      // Too few events: nothing is decided.
-      await insert([...traffic('1.0.0', 20, 2), ...traffic('0.9.0', 20, 2)]);
+      // Too few installs: nothing is decided.
+      await insert([...traffic('1.0.0', 10, 2, 0.1, 1), ...traffic('0.9.0', 10, 2, 0.1, 2)]);
       let out = await guard();
       expect(out.decision.action).toBe('wait');
+      expect(out.decision.reason).toMatch(/^not yet: 10 canary and 10 control installs/);
       expect(out.acted).toBeNull();
       expect((await models()).rollout.percent).toBe(5);
-      // 10% vs 30% corrected on 300 each.
-      await insert([...traffic('1.0.0', 300, 30), ...traffic('0.9.0', 300, 90)]);
+      // 10% vs 30% corrected over 150 installs an arm.
+      await insert([...traffic('1.0.0', 150, 6, 0.1, 3), ...traffic('0.9.0', 150, 6, 0.3, 4)]);
       out = await guard();
       expect(out.acted).toBe('rollback');
       expect(out.decision.reason).toMatch(/correctionRate/);
@@ -148,32 +176,115 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       expect(m.versions.find((v: any) => v.version === '0.9.0').status).toBe('retired');
       const last = (await admin(`${url}/v1/admin/models/changes?limit=1`)).body.items[0];
       expect(last).toMatchObject({ action: 'rollback', actor: 'guard', version: '0.9.0', reason: expect.stringMatching(/correctionRate .* vs /) });
-      expect(last.details.canary.identifications).toBeGreaterThanOrEqual(300);
+      expect(last.details.canary).toMatchObject({ installs: 160, identifications: 920 });
+      expect(last.details.window.since).toBe(out.rollout.steppedAt);
     });
 
-    it('simulation: an equal canary steps up through the plan and is promoted; the lease lets one instance act', async () => {
-      const start = await admin(`${url}/v1/admin/models/0.9.0/canary`, { method: 'POST', json: { percent: 5, plan: [5, 50, 100], reason: 'sim: equal canary' } });
-      expect(start.status).toBe(200);
-      await insert([...traffic('1.0.0', 200, 20, { abstains: 10 }), ...traffic('0.9.0', 200, 20, { abstains: 10 })]);
+    it('one install flooding the canary with 2,000 corrected identifications weighs like one install: no rollback', async () => {
+      expect((await admin(`${url}/v1/admin/models/1.0.0/activate`, { method: 'POST', json: { reason: 'sim: reset' } })).status).toBe(409);
+      const start = await admin(`${url}/v1/admin/models/1.1.0/canary`, { method: 'POST', json: { percent: 5, reason: 'sim: flooded canary' } });
+      expect(start.status, JSON.stringify(start.body)).toBe(200);
+      const flooder = randomUUID();
+      await insert([...traffic('1.0.0', 80, 4, 0.08, 5), ...traffic('1.1.0', 40, 4, 0.08, 6), ...traffic('1.1.0', 1, 2000, 1, 7, { installIds: [flooder] })]);
+      const out = await guard();
+      expect(out.acted, out.decision.reason).toBeNull();
+      expect(out.canary).toMatchObject({ installs: 41, identifications: 2160 });
+      // Counted by events, the canary's correction rate would be over 90%; per install it is a few points above the control.
+      const rate = out.decision.checks.rates.find((r: any) => r.metric === 'correctionRate');
+      expect(rate.canary).toBeLessThan(0.2);
+      expect(rate.worse).toBe(false);
+      // And the same 2,000 corrected identifications spread over 40 installs are a clearly worse canary.
+      await insert(traffic('1.1.0', 40, 50, 1, 8));
+      const spread = await guard();
+      expect(spread.acted).toBe('rollback');
+    });
+
+    it('the window: both arms and every count from the step to the tick, the same for each; events of either side are left out', async () => {
+      // A window two days back, so none of these events falls into a later test's rollout.
+      const store = server.app.store;
+      const steppedAt = Date.now() - 48 * HOUR;
+      const r = { steppedAt: new Date(steppedAt).toISOString() };
+      const installId = randomUUID();
+      const [before] = traffic('0.9.0', 1, 3, 0, 9, { installIds: [installId] }).slice(0, 1);
+      const inside = traffic('0.9.0', 1, 4, 0, 10, { installIds: [installId] });
+      const fixes = inside.slice(0, 3).map((e) => correction({ eventId: randomUUID(), installId, correctsEventId: e.eventId, modelVersion: '0.9.0', embedding: embeddingFor('0.9.0') }));
+      // Another install "correcting" this install's identification is not counted.
+      const foreign = correction({ eventId: randomUUID(), installId: randomUUID(), correctsEventId: inside[3].eventId, modelVersion: '0.9.0', embedding: embeddingFor('0.9.0') });
+      await store.insertBatch([before], new Date(steppedAt - 60_000));
+      await store.insertBatch([...inside, fixes[0], fixes[1], foreign], new Date(steppedAt + 60_000));
+      await store.insertBatch([fixes[2]], new Date(steppedAt + 3 * HOUR));
+      await store.insertBatch([modelStatus('0.9.0', 'failed-to-start', installId)], new Date(steppedAt + 2 * 60_000));
+      const db = rolloutDb(store);
+      const until = new Date(steppedAt + HOUR).toISOString();
+      const counts = (await armInstalls(db, storeFlavor(store), '0.9.0', { since: r.steppedAt, until })).get(installId.toLowerCase());
+      // 4 identifications inside (not the one before the step), 2 corrections by the window's end (not the late one, not the foreign one).
+      expect(counts).toMatchObject({ identifications: 4, corrections: 2, failures: 1, statusReports: 1, abstains: 0, errors: 0 });
+      const later = (await armInstalls(db, storeFlavor(store), '0.9.0', { since: r.steppedAt, until: new Date(steppedAt + 4 * HOUR).toISOString() })).get(installId.toLowerCase());
+      expect(later).toMatchObject({ identifications: 4, corrections: 3 });
+    });
+
+    it('a canary that fails to load on 3 installs is rolled back at the next tick, before any minimum time or traffic', async () => {
+      await admin(`${url}/v1/admin/models/1.1.0/shadow`, { method: 'POST', json: { sampleRate: 0, reason: 'x' } });
+      const start = await admin(`${url}/v1/admin/models/0.9.0/canary`, { method: 'POST', json: { percent: 5, reason: 'sim: broken canary' } });
+      expect(start.status, JSON.stringify(start.body)).toBe(200);
+      await insert([...traffic('1.0.0', 40, 2, 0.08, 11), modelStatus('0.9.0', 'loaded'), modelStatus('0.9.0', 'failed-to-start'), modelStatus('0.9.0', 'refused-integrity')]);
       let out = await guard();
-      expect(out.acted, JSON.stringify(out.decision)).toBe('step');
+      expect(out.acted).toBeNull();
+      await insert([modelStatus('0.9.0', 'failed-to-start')]);
+      out = await guard();
+      expect(out.acted).toBe('rollback');
+      expect(out.decision.reason).toMatch(/canary fails on devices: 3 of 4 canary installs reported failures, 0 of 40 control/);
+      expect((await models()).rollout).toBeNull();
+    });
+
+    it('simulation: an equal canary waits for ROLLOUT_MIN_STEP_S, steps through the plan, keeps a holdback at 100% and is promoted against it', async () => {
+      const start = await admin(`${url}/v1/admin/models/1.0.0/activate`, { method: 'POST', json: { reason: 'sim: 1.0.0 active again' } });
+      expect([200, 409]).toContain(start.status);
+      const canary = await admin(`${url}/v1/admin/models/0.9.0/canary`, { method: 'POST', json: { percent: 5, plan: [5, 50, 100], reason: 'sim: equal canary' } });
+      expect(canary.status, JSON.stringify(canary.body)).toBe(200);
+      const equal = (seed: number) => [...traffic('1.0.0', 300, 6, 0.08, seed), ...traffic('0.9.0', 300, 6, 0.08, seed + 1)];
+      await insert(equal(20));
+      let out = await guard();
+      expect(out.decision.action).toBe('wait');
+      expect(out.decision.reason).toMatch(/^not yet: the step is \d+ s old; each step lasts at least 3600 s/);
+      out = await tickAt(2 * HOUR);
+      expect(out.acted, out.decision!.reason).toBe('step');
       expect((await models()).rollout.percent).toBe(50);
       // Stats restart at each step: right after it there is too little to go on.
-      out = await guard();
-      expect(out.decision.action).toBe('wait');
-      await insert([...traffic('1.0.0', 200, 20), ...traffic('0.9.0', 200, 21)]);
-      out = await guard();
-      expect(out.acted).toBe('step');
-      expect((await models()).rollout.percent).toBe(100);
-      await insert(traffic('0.9.0', 200, 20));
-      out = await guard();
-      expect(out.acted).toBe('promote');
+      out = await tickAt(2 * HOUR + 1000);
+      expect(out.decision!.action).toBe('wait');
+      await insert(equal(30));
+      out = await tickAt(4 * HOUR);
+      expect(out.acted, out.decision!.reason).toBe('step');
+      // The plan's 100% step keeps 5% of devices on the control until promotion.
+      const m = await models();
+      expect(m.rollout).toMatchObject({ step: 100, holdback: 5, percent: 95 });
+      await insert(traffic('0.9.0', 300, 6, 0.08, 40));
+      out = await tickAt(6 * HOUR);
+      expect(out.acted).toBeNull();
+      expect(out.decision!.reason).toMatch(/^not yet: no control installs reported since the step/);
+      await insert(traffic('1.0.0', 300, 6, 0.08, 41));
+      out = await tickAt(6 * HOUR + 1000);
+      expect(out.acted, out.decision!.reason).toBe('promote');
+      expect(out.decision!.reason).toMatch(/against the holdback/);
       expect((await models()).active).toBe('0.9.0');
 
       // Another instance cannot take the guard's lease while this one holds it.
       const dbh = rolloutDb(server.app.store);
       expect(await tryLease(dbh, 'rollout-guard', 'other-instance', 60_000)).toBe(false);
       expect(await tryLease(dbh, 'rollout-guard', 'other-instance', 60_000, new Date(Date.now() + 3_600_000))).toBe(true);
+      expect(await currentRollout(dbh)).toBeNull();
+    });
+
+    it('a canary with no holdback is never promoted by the guard: at 100% there is no control to compare with', async () => {
+      const r = await admin(`${url}/v1/admin/models/1.0.0/canary`, { method: 'POST', json: { percent: 100, holdback: 0, reason: 'sim: everyone' } });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect((await models()).rollout).toMatchObject({ percent: 100, holdback: 0 });
+      await insert(traffic('1.0.0', 300, 6, 0.08, 50));
+      const out = await tickAt(30 * 24 * HOUR);
+      expect(out.acted).toBeNull();
+      expect(out.decision!.reason).toMatch(/no control installs reported since the step/);
+      await admin(`${url}/v1/admin/models/rollout/rollback`, { method: 'POST', json: { reason: 'end' } });
     });
   });
 });

@@ -1,20 +1,24 @@
 /**
  * The rollout guard: every interval it compares the running canary with its
- * control on what devices reported since the last step (core/rollout-guard.ts
- * decides), and rolls back, steps up or promotes by itself, recording why.
+ * control over the same window (since the last step, up to now) and rolls
+ * back, steps up or promotes by itself, recording why; or says "not yet".
+ * The decision is core/rollout-guard.ts (per-install aggregation, mSPRT,
+ * non-inferiority, device failures); this file only reads the window and acts.
  *
  * Only one server instance acts at a time: each tick first takes the job's
  * lease with a conditional update (server/storage/rollout-store.ts), the
  * same on SQLite and PostgreSQL. Settings (env, or buildApp's rolloutGuard):
- * ROLLOUT_GUARD_INTERVAL_S (default 300; 0 turns it off), ROLLOUT_MIN_EVENTS
- * (default 200 per arm).
+ * ROLLOUT_GUARD_INTERVAL_S (default 300; 0 turns it off), ROLLOUT_MIN_STEP_S
+ * (default 86400), ROLLOUT_MIN_INSTALLS (default 30 per arm),
+ * ROLLOUT_MIN_EVENTS (default 200 identifications per arm).
  */
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_GUARD_CONFIG, decide, type ArmStats, type GuardConfig, type GuardDecision } from '../../core/rollout-guard.ts';
+import { DEFAULT_GUARD_CONFIG, decide, type GuardConfig, type GuardDecision } from '../../core/rollout-guard.ts';
+import { summarizeArm, type ArmSummary } from '../../core/install-aggregate.ts';
 import type { Manifest } from '../../core/manifest.ts';
-import { armStats, currentRollout, promote, releaseLease, rollBack, rolloutDb, stepRollout, tryLease, type Rollout } from '../storage/rollout-store.ts';
+import { armInstalls, currentRollout, promote, releaseLease, rollBack, rolloutDb, stepRollout, storeFlavor, tryLease, type Rollout } from '../storage/rollout-store.ts';
 import type { FeedbackStore } from '../storage/types.ts';
 
 export const GUARD_LEASE = 'rollout-guard';
@@ -25,27 +29,37 @@ export interface RolloutGuardOptions {
   config?: Partial<GuardConfig>;
 }
 
+/** An arm's totals for logs and the change log (the per-install sums stay inside the decision). */
+export interface ArmTotals { installs: number; identifications: number; corrections: number; abstains: number; errors: number; failures: number; failingInstalls: number }
+
 export interface GuardOutcome {
   rollout: Rollout | null;
   decision: GuardDecision | null;
   /** What was done: rollback, step, promote, or nothing. */
   acted: 'rollback' | 'step' | 'promote' | null;
-  canary?: Omit<ArmStats, 'latenciesMs'>;
-  control?: Omit<ArmStats, 'latenciesMs'>;
+  canary?: ArmTotals;
+  control?: ArmTotals;
+  window?: { since: string; until: string };
 }
 
-const summary = ({ latenciesMs: _l, ...rest }: ArmStats) => rest;
+const totals = (a: ArmSummary): ArmTotals => ({
+  installs: a.installs, identifications: a.identifications, corrections: a.corrections, abstains: a.abstains, errors: a.errors, failures: a.failures, failingInstalls: a.failingInstalls,
+});
 
 /** One check of the running canary (no lease: callers that may run concurrently take it first). */
-export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: GuardConfig): Promise<GuardOutcome> {
+export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: GuardConfig, now = new Date()): Promise<GuardOutcome> {
   const db = rolloutDb(store);
   const r = await currentRollout(db);
   if (!r) return { rollout: null, decision: null, acted: null };
-  const canary = await armStats(db, r.version, r.steppedAt);
-  const control = await armStats(db, r.controlVersion, r.steppedAt);
-  const decision = decide(canary, control, r.percent, { ...cfg, plan: r.plan.length ? r.plan : cfg.plan });
-  const details = { checks: decision.checks, canary: summary(canary), control: summary(control), since: r.steppedAt };
-  const base = { rollout: r, decision, canary: summary(canary), control: summary(control) };
+  // One window for both arms and every count in them.
+  const window = { since: r.steppedAt, until: now.toISOString() };
+  const flavor = storeFlavor(store);
+  const canary = summarizeArm((await armInstalls(db, flavor, r.version, window)).values(), cfg.installWeightCap);
+  const control = summarizeArm((await armInstalls(db, flavor, r.controlVersion, window)).values(), cfg.installWeightCap);
+  const stepAgeS = Math.max(0, (now.getTime() - Date.parse(r.steppedAt)) / 1000);
+  const decision = decide(canary, control, { percent: r.percent, stepAgeS }, { ...cfg, plan: r.plan.length ? r.plan : cfg.plan });
+  const details = { checks: decision.checks, canary: totals(canary), control: totals(control), window };
+  const base = { rollout: r, decision, canary: totals(canary), control: totals(control), window };
   void manifest;
   switch (decision.action) {
     case 'rollback':
@@ -59,14 +73,24 @@ export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: G
   }
 }
 
-export function guardConfigFromEnv(env: NodeJS.ProcessEnv = process.env): { intervalMs: number; minEvents: number } {
+export interface GuardEnv { intervalMs: number; minEvents: number; minInstalls: number; minStepS: number }
+
+export function guardConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GuardEnv {
   const interval = env.ROLLOUT_GUARD_INTERVAL_S?.trim();
   const seconds = interval ? Number(interval) : 300;
   if (!(seconds >= 0)) throw new Error(`ROLLOUT_GUARD_INTERVAL_S must be a number of seconds (0 turns the guard off), got "${interval}"`);
-  const min = env.ROLLOUT_MIN_EVENTS?.trim();
-  const minEvents = min ? Number(min) : DEFAULT_GUARD_CONFIG.minEvents;
-  if (!Number.isInteger(minEvents) || minEvents < 1) throw new Error(`ROLLOUT_MIN_EVENTS must be a whole number, at least 1, got "${min}"`);
-  return { intervalMs: seconds * 1000, minEvents };
+  const whole = (name: string, fallback: number, min: number) => {
+    const raw = env[name]?.trim();
+    const n = raw ? Number(raw) : fallback;
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be a whole number, at least ${min}, got "${raw}"`);
+    return n;
+  };
+  return {
+    intervalMs: seconds * 1000,
+    minEvents: whole('ROLLOUT_MIN_EVENTS', DEFAULT_GUARD_CONFIG.minEvents, 1),
+    minInstalls: whole('ROLLOUT_MIN_INSTALLS', DEFAULT_GUARD_CONFIG.minInstalls, 2),
+    minStepS: whole('ROLLOUT_MIN_STEP_S', DEFAULT_GUARD_CONFIG.minStepS, 0),
+  };
 }
 
 export interface RolloutGuardService {
@@ -81,7 +105,11 @@ declare module 'fastify' {
 
 export default fp(async (app: FastifyInstance, opts: RolloutGuardOptions) => {
   const env = guardConfigFromEnv();
-  const config: GuardConfig = { ...DEFAULT_GUARD_CONFIG, minEvents: env.minEvents, ...opts.config, margins: { ...DEFAULT_GUARD_CONFIG.margins, ...opts.config?.margins } };
+  const config: GuardConfig = {
+    ...DEFAULT_GUARD_CONFIG, minEvents: env.minEvents, minInstalls: env.minInstalls, minStepS: env.minStepS, ...opts.config,
+    worseMargins: { ...DEFAULT_GUARD_CONFIG.worseMargins, ...opts.config?.worseMargins },
+    nonInferiorityMargins: { ...DEFAULT_GUARD_CONFIG.nonInferiorityMargins, ...opts.config?.nonInferiorityMargins },
+  };
   const intervalMs = opts.intervalMs ?? env.intervalMs;
   const owner = randomUUID();
   const leaseMs = Math.max(60_000, intervalMs * 2);

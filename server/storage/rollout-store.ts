@@ -9,9 +9,11 @@
  * Every change is written with its change-log row in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Manifest, ModelVersion } from '../../core/manifest.ts';
-import type { ArmStats } from '../../core/rollout-guard.ts';
+import type { InstallCounts } from '../../core/install-aggregate.ts';
+import { FAILING_MODEL_OUTCOMES, type ModelOutcome } from '../../core/telemetry.ts';
+import { DEFAULT_HOLDBACK_PERCENT, canaryShare } from '../../core/rollout.ts';
 import type { FeedbackStore } from './types.ts';
 
 export const MODEL_STATUSES = ['candidate', 'canary', 'active', 'retired'] as const;
@@ -23,6 +25,8 @@ interface ModelStatusRow { version: string; status: ModelStatus; shadow_rate: nu
 interface RolloutRow {
   id: string; version: string; control_version: string; percent: number; state: RolloutState; plan: string;
   started_at: string; stepped_at: string; ended_at: string | null;
+  /** Percent of devices kept on the control at the plan's last step (migration 0005). */
+  holdback: number;
 }
 interface ModelChangeRow {
   id: string; at: string; action: string; version: string | null; rollout_id: string | null; percent: number | null;
@@ -36,7 +40,7 @@ export interface RolloutTables {
   model_changes: ModelChangeRow;
   job_leases: JobLeaseRow;
   events: { event_id: string; type: string; install_id: string; model_version: string; hour: string; received_at: string; payload: string };
-  corrections: { event_id: string; corrects_event_id: string; verdict: string };
+  corrections: { event_id: string; corrects_event_id: string; verdict: string; install_id: string; received_at: string };
 }
 type Db = Kysely<RolloutTables>;
 type Tx = Transaction<RolloutTables>;
@@ -45,7 +49,10 @@ export interface Rollout {
   id: string;
   version: string;
   controlVersion: string;
+  /** The plan step (what admins and the guard step through). */
   percent: number;
+  /** Percent of devices kept on the control until promotion, even at the 100% step. */
+  holdback: number;
   state: RolloutState;
   plan: number[];
   startedAt: string;
@@ -73,7 +80,12 @@ export interface ModelsView {
   /** The version every device not in a canary runs. */
   active: string;
   versions: ServedVersion[];
-  rollout: Omit<Rollout, 'plan' | 'endedAt'> | null;
+  /**
+   * percent: the share of devices that run the canary, the step less the
+   * holdback (what every client, old or new, compares its bucket with);
+   * step: the plan step itself.
+   */
+  rollout: (Omit<Rollout, 'plan' | 'endedAt'> & { step: number }) | null;
   /** A candidate devices run in the shadow of a share of identifications, never shown. */
   shadow: { version: string; sampleRate: number } | null;
 }
@@ -94,7 +106,7 @@ export function rolloutDb(store: FeedbackStore): Db {
 }
 
 const toRollout = (r: RolloutRow): Rollout => ({
-  id: r.id, version: r.version, controlVersion: r.control_version, percent: Number(r.percent), state: r.state,
+  id: r.id, version: r.version, controlVersion: r.control_version, percent: Number(r.percent), holdback: Number(r.holdback ?? 0), state: r.state,
   plan: JSON.parse(r.plan), startedAt: r.started_at, steppedAt: r.stepped_at, endedAt: r.ended_at,
 });
 
@@ -133,7 +145,10 @@ export async function modelsView(db: Db, manifest: Manifest): Promise<ModelsView
     active: activeVersion(manifest, status),
     versions: manifest.versions.map((v) => ({ ...v, status: status.get(v.version)! })),
     rollout: rollout && manifest.versions.some((v) => v.version === rollout.version)
-      ? { id: rollout.id, version: rollout.version, controlVersion: rollout.controlVersion, percent: rollout.percent, state: rollout.state, startedAt: rollout.startedAt, steppedAt: rollout.steppedAt }
+      ? {
+        id: rollout.id, version: rollout.version, controlVersion: rollout.controlVersion, percent: canaryShare(rollout.percent, rollout.holdback),
+        step: rollout.percent, holdback: rollout.holdback, state: rollout.state, startedAt: rollout.startedAt, steppedAt: rollout.steppedAt,
+      }
       : null,
     shadow: shadowRow && manifest.versions.some((v) => v.version === shadowRow.version) ? { version: shadowRow.version, sampleRate: Number(shadowRow.shadow_rate) } : null,
   };
@@ -188,9 +203,11 @@ const validPercent = (p: number) => {
   if (!(p > 0 && p <= 100)) throw new RolloutError(400, `a canary percentage must be above 0 and at most 100, got ${p}`);
 };
 
-export async function startCanary(db: Db, manifest: Manifest, o: { version: string; percent: number; plan?: number[]; reason: string; actor: Actor }): Promise<Rollout> {
+export async function startCanary(db: Db, manifest: Manifest, o: { version: string; percent: number; plan?: number[]; holdback?: number; reason: string; actor: Actor; details?: Record<string, unknown> }): Promise<Rollout> {
   need(manifest, o.version);
   validPercent(o.percent);
+  const holdback = o.holdback ?? DEFAULT_HOLDBACK_PERCENT;
+  if (!(holdback >= 0 && holdback < 100)) throw new RolloutError(400, `holdback must be at least 0 and under 100, got ${holdback}`);
   return db.transaction().execute(async (tx) => {
     const running = await currentRollout(tx);
     if (running) throw new RolloutError(409, `a canary of ${running.version} is already running (rollout ${running.id}); promote or roll it back first`);
@@ -199,12 +216,12 @@ export async function startCanary(db: Db, manifest: Manifest, o: { version: stri
     if (o.version === control) throw new RolloutError(409, `${o.version} is already the active version`);
     const at = new Date().toISOString();
     const plan = [...new Set([...(o.plan ?? [5, 25, 50, 100]), 100])].filter((p) => p > 0 && p <= 100).sort((a, b) => a - b);
-    const row: RolloutRow = { id: randomUUID(), version: o.version, control_version: control, percent: o.percent, state: 'running', plan: JSON.stringify(plan), started_at: at, stepped_at: at, ended_at: null };
+    const row: RolloutRow = { id: randomUUID(), version: o.version, control_version: control, percent: o.percent, state: 'running', plan: JSON.stringify(plan), started_at: at, stepped_at: at, ended_at: null, holdback };
     await tx.insertInto('rollouts').values(row).execute();
     await setStatus(tx, o.version, 'canary', at);
     // The control keeps its status, but write it down so a later manifest edit cannot change it under the rollout.
     await setStatus(tx, control, 'active', at);
-    await recordChange(tx, { action: 'canary-start', version: o.version, rolloutId: row.id, percent: o.percent, actor: o.actor, reason: o.reason, details: { controlVersion: control, plan } }, at);
+    await recordChange(tx, { action: 'canary-start', version: o.version, rolloutId: row.id, percent: o.percent, actor: o.actor, reason: o.reason, details: { controlVersion: control, plan, holdback, ...o.details } }, at);
     return toRollout(row);
   });
 }
@@ -280,25 +297,83 @@ export async function setShadow(db: Db, manifest: Manifest, o: { version: string
   });
 }
 
-/** What one version's devices reported since `since`: the guard's input. */
-export async function armStats(db: Db, version: string, since: string, maxEvents = 50_000): Promise<ArmStats> {
-  const rows = await db.selectFrom('events').select(['payload'])
-    .where('type', '=', 'identification').where('model_version', '=', version).where('received_at', '>=', since)
-    .orderBy('received_at', 'desc').limit(maxEvents).execute();
-  let abstains = 0;
-  let errors = 0;
-  const latenciesMs: number[] = [];
-  for (const r of rows) {
-    const p = JSON.parse(r.payload) as { abstain?: boolean; errors?: number; timings?: { totalMs?: number } };
-    if (p.abstain) abstains++;
-    if (typeof p.errors === 'number') errors += p.errors;
-    if (typeof p.timings?.totalMs === 'number') latenciesMs.push(p.timings.totalMs);
+/** PostgreSQL or SQLite: the two spell JSON field access differently; everything else is shared. */
+export type SqlFlavor = 'sqlite' | 'postgres';
+
+export function storeFlavor(store: FeedbackStore): SqlFlavor {
+  return store.kind;
+}
+
+/** A JSON field of events.payload as SQL, per backend. */
+function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool') {
+  if (flavor === 'postgres') {
+    const access = sql.raw(`(payload::jsonb${pathParts.slice(0, -1).map((k) => `->'${k}'`).join('')}->>'${pathParts.at(-1)}')`);
+    return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : sql<number>`${access}::float8`;
+  }
+  const access = sql`json_extract(payload, ${`$.${pathParts.join('.')}`})`;
+  // json_extract gives 1/0 for JSON booleans.
+  return as === 'bool' ? sql<number>`case when ${access} then 1 else 0 end` : sql<number>`${access}`;
+}
+
+export interface ArmWindow {
+  /** Inclusive start: when the step began. */
+  since: string;
+  /** Inclusive end, the same for both arms and every count. */
+  until: string;
+}
+
+/**
+ * What each install reported about `version` in the window: the guard's
+ * input, aggregated per install by core/install-aggregate.ts. Every count
+ * (identifications, corrections of those identifications, model_status
+ * reports) uses the same window, with no cap on any of them, so the two arms
+ * and their numerators and denominators cover the same time. A correction
+ * counts when it comes from the install that made the identification and
+ * arrived by the window's end.
+ */
+export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w: ArmWindow): Promise<Map<string, InstallCounts>> {
+  const out = new Map<string, InstallCounts>();
+  const get = (id: string) => {
+    let c = out.get(id);
+    if (!c) out.set(id, (c = { identifications: 0, corrections: 0, abstains: 0, errors: 0, failures: 0, statusReports: 0, meanLatencyMs: null }));
+    return c;
+  };
+  const ids = await db.selectFrom('events')
+    .select((eb) => [
+      'install_id',
+      eb.fn.countAll<number>().as('n'),
+      eb.fn.sum<number>(payloadField(flavor, ['abstain'], 'bool')).as('abstains'),
+      eb.fn.sum<number>(sql`coalesce(${payloadField(flavor, ['errors'], 'real')}, 0)`).as('errors'),
+      eb.fn.avg<number>(payloadField(flavor, ['timings', 'totalMs'], 'real')).as('mean_ms'),
+    ])
+    .where('type', '=', 'identification').where('model_version', '=', version)
+    .where('received_at', '>=', w.since).where('received_at', '<=', w.until)
+    .groupBy('install_id').execute();
+  for (const r of ids) {
+    const c = get(r.install_id);
+    c.identifications = Number(r.n);
+    c.abstains = Number(r.abstains ?? 0);
+    c.errors = Number(r.errors ?? 0);
+    c.meanLatencyMs = r.mean_ms === null || r.mean_ms === undefined ? null : Number(r.mean_ms);
   }
   const corrected = await db.selectFrom('corrections as c').innerJoin('events as e', 'e.event_id', 'c.corrects_event_id')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('c.verdict', '=', 'corrected').where('e.model_version', '=', version).where('e.received_at', '>=', since)
-    .executeTakeFirst();
-  return { identifications: rows.length, corrections: Number(corrected?.n ?? 0), abstains, errors, latenciesMs };
+    .select((eb) => ['e.install_id', eb.fn.count<number>('c.corrects_event_id').distinct().as('n')])
+    .where('c.verdict', '=', 'corrected').whereRef('c.install_id', '=', 'e.install_id')
+    .where('e.type', '=', 'identification').where('e.model_version', '=', version)
+    .where('e.received_at', '>=', w.since).where('e.received_at', '<=', w.until).where('c.received_at', '<=', w.until)
+    .groupBy('e.install_id').execute();
+  for (const r of corrected) get(r.install_id).corrections = Number(r.n);
+  // Few: one per load or failure of a version on a device.
+  const statuses = await db.selectFrom('events').select(['install_id', 'payload'])
+    .where('type', '=', 'model_status').where('model_version', '=', version)
+    .where('received_at', '>=', w.since).where('received_at', '<=', w.until).execute();
+  for (const r of statuses) {
+    const c = get(r.install_id);
+    c.statusReports = (c.statusReports ?? 0) + 1;
+    const outcome = (JSON.parse(r.payload) as { outcome?: string }).outcome;
+    if (outcome && FAILING_MODEL_OUTCOMES.has(outcome as ModelOutcome)) c.failures++;
+  }
+  return out;
 }
 
 /**

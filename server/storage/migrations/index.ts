@@ -12,6 +12,7 @@ import { feedback } from './0001_feedback.ts';
 import { rollouts } from './0002_rollouts.ts';
 import { monitoring } from './0003_monitoring.ts';
 import { installs } from './0004_installs.ts';
+import { modelStatus } from './0005_model_status.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
@@ -21,6 +22,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...rollouts(flavor),
     ...monitoring(flavor),
     ...installs(flavor),
+    ...modelStatus(flavor),
   };
 }
 

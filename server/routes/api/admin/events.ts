@@ -4,7 +4,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 
 export const EventsQuerySchema = Type.Object({
-  type: Type.Optional(Type.Union([Type.Literal('identification'), Type.Literal('correction')])),
+  type: Type.Optional(Type.Union([Type.Literal('identification'), Type.Literal('correction'), Type.Literal('model_status')])),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   after: Type.Optional(Type.String({ maxLength: 400 })),
 }, { additionalProperties: false });

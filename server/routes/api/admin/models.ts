@@ -7,7 +7,7 @@
  *     folder (`file` relative to it, e.g. "incoming/model.onnx"). Metadata is
  *     baseVersion's (input spec, outputs, labels...) with `meta` laid over it;
  *     sha256 and bytes are computed here. The version starts as a candidate.
- * - POST /v1/admin/models/:version/canary { percent, plan?, reason }  start a canary
+ * - POST /v1/admin/models/:version/canary { percent, plan?, holdback?, reason }  start a canary
  * - POST /v1/admin/models/rollout/step { percent?, reason }          next step of the plan (or to percent)
  * - POST /v1/admin/models/rollout/promote { reason }                 the canary becomes active
  * - POST /v1/admin/models/rollout/rollback { reason }                end the canary; devices go back to the control
@@ -42,6 +42,8 @@ const RegisterBody = Type.Object({
 const CanaryBody = Type.Object({
   percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
   plan: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { maxItems: 20 })),
+  /** Percent of devices kept on the control until promotion (default 5); 0 leaves the guard nothing to promote against. */
+  holdback: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 100 })),
   reason: Reason,
 }, { additionalProperties: false });
 const StepBody = Type.Object({ percent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })), reason: Reason }, { additionalProperties: false });
@@ -108,7 +110,7 @@ export default async function adminModels(app: FastifyInstance) {
   });
 
   app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CanaryBody> }>('/v1/admin/models/:version/canary', { schema: { params: VersionParams, body: CanaryBody } }, async (req) => {
-    const rollout = await run(() => startCanary(db(), manifest(), { version: req.params.version, percent: req.body.percent, plan: req.body.plan, reason: req.body.reason, actor: 'admin' }));
+    const rollout = await run(() => startCanary(db(), manifest(), { version: req.params.version, percent: req.body.percent, plan: req.body.plan, holdback: req.body.holdback, reason: req.body.reason, actor: 'admin' }));
     return { rollout, models: await view() };
   });
 
