@@ -1,4 +1,5 @@
 /** Evaluation of a classifier's probabilities against labels: the figures the retraining gate compares. */
+import { seededRandom } from './random.ts';
 
 export interface Evaluation {
   n: number;
@@ -64,4 +65,81 @@ export function evaluate(probs: ArrayLike<number>[], labels: ArrayLike<number>, 
     .sort((a, b) => b.count - a.count || a.truth - b.truth)
     .slice(0, 20);
   return { n, top1: n ? top1 / n : NaN, top5: n ? top5 / n : NaN, perClassRecall, macroF1: f1s.length ? f1s.reduce((a, b) => a + b, 0) / f1s.length : NaN, ece, reliability, confusions };
+}
+
+/** Per photo: the top-1 confidence and whether the top-1 is right (what ECE and the paired tests need). */
+export function topOne(probs: ArrayLike<number>[], labels: ArrayLike<number>): { confidence: Float64Array; hit: Uint8Array } {
+  const confidence = new Float64Array(probs.length), hit = new Uint8Array(probs.length);
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i];
+    let best = 0;
+    for (let k = 1; k < p.length; k++) if (p[k] > p[best]) best = k;
+    confidence[i] = p[best];
+    hit[i] = best === labels[i] ? 1 : 0;
+  }
+  return { confidence, hit };
+}
+
+/** ECE with equal-width bins over the photos `idx` (all photos when omitted); the same binning as evaluate(). */
+export function eceOf(confidence: ArrayLike<number>, hit: ArrayLike<number>, idx?: ArrayLike<number>, bins = 15): number {
+  const conf = new Float64Array(bins), acc = new Float64Array(bins), count = new Float64Array(bins);
+  const n = idx ? idx.length : confidence.length;
+  for (let j = 0; j < n; j++) {
+    const i = idx ? idx[j] : j;
+    const b = Math.min(bins - 1, Math.floor(confidence[i] * bins));
+    conf[b] += confidence[i];
+    acc[b] += hit[i];
+    count[b]++;
+  }
+  let ece = 0;
+  for (let b = 0; b < bins; b++) if (count[b]) ece += Math.abs(acc[b] - conf[b]) / n;
+  return ece;
+}
+
+export interface EceInterval { ece: number; lo: number; hi: number; resamples: number }
+
+const percentile = (xs: Float64Array, q: number) => {
+  const s = Float64Array.from(xs).sort();
+  const at = (s.length - 1) * q, lo = Math.floor(at), hi = Math.ceil(at);
+  return s[lo] + (s[hi] - s[lo]) * (at - lo);
+};
+
+/**
+ * ECE with a 95% percentile-bootstrap interval (photos resampled with
+ * replacement). ECE from a few hundred photos moves by a point or more from
+ * sampling alone, so a bare "lower than before" says little.
+ */
+export function bootstrapEce(confidence: ArrayLike<number>, hit: ArrayLike<number>, resamples = 1000, seed = 1): EceInterval {
+  const n = confidence.length;
+  const rand = seededRandom(seed);
+  const out = new Float64Array(resamples);
+  const idx = new Int32Array(n);
+  for (let r = 0; r < resamples; r++) {
+    for (let j = 0; j < n; j++) idx[j] = Math.floor(rand() * n);
+    out[r] = eceOf(confidence, hit, idx);
+  }
+  return { ece: eceOf(confidence, hit), lo: n ? percentile(out, 0.025) : NaN, hi: n ? percentile(out, 0.975) : NaN, resamples };
+}
+
+/**
+ * The change in ECE (candidate - current) on the same photos, with a paired
+ * bootstrap interval: each resample draws the same photos for both models,
+ * so what the photos share cancels out.
+ */
+export function pairedEceChange(
+  current: { confidence: ArrayLike<number>; hit: ArrayLike<number> },
+  candidate: { confidence: ArrayLike<number>; hit: ArrayLike<number> },
+  resamples = 1000,
+  seed = 1,
+): { change: number; lo: number; hi: number; resamples: number } {
+  const n = current.confidence.length;
+  if (candidate.confidence.length !== n) throw new RangeError('paired ECE needs the same photos on both sides');
+  const rand = seededRandom(seed);
+  const out = new Float64Array(resamples);
+  const idx = new Int32Array(n);
+  for (let r = 0; r < resamples; r++) {
+    for (let j = 0; j < n; j++) idx[j] = Math.floor(rand() * n);
+    out[r] = eceOf(candidate.confidence, candidate.hit, idx) - eceOf(current.confidence, current.hit, idx);
+  }
+  return { change: eceOf(candidate.confidence, candidate.hit) - eceOf(current.confidence, current.hit), lo: n ? percentile(out, 0.025) : NaN, hi: n ? percentile(out, 0.975) : NaN, resamples };
 }

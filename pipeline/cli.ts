@@ -2,17 +2,25 @@
  * npm run pipeline -- <command>
  *   retrain   accepted corrections + ../shared photos -> gated candidate version
  *   watch     retrain when --threshold new accepted corrections arrived (one at a time, across processes)
- *   scenario  new-taxa | poisoned | base-only, end to end through the real server; prints one JSON line
+ *   scenario  new-taxa | poisoned | base-only | few-installs, end to end through the real server; prints one JSON line
+ *   curve     held-out recall of new taxa by corrections per taxon (1, 2, 3, 5, 10, 20), and the effect on launch taxa
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { openStore } from '../server/storage/open.ts';
 import { REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
-import { retrain, type RetrainOptions } from './retrain.ts';
+import { retrain, type RetrainOptions, type RetrainResult } from './retrain.ts';
 import { advisoryLock, fileLock } from './lock.ts';
 import { countAccepted, tick } from './watch.ts';
 import { runScenario, type ScenarioName } from './scenario.ts';
+import { CURVE_SIZES, curveMarkdown, runCurve } from './curve.ts';
+import type { CurveRow } from './report.ts';
+
+/** Where `curve` leaves its rows, and where `retrain` looks for them to draw in its report. */
+const CURVE_FILE = path.join(REPO_ROOT, 'reports', 'curve', 'latest.json');
+const readCurve = (file: string): CurveRow[] | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: CurveRow[] }).rows : undefined);
 
 const program = new Command().name('pipeline').description('Wildsight retraining pipeline: from accepted user corrections to a gated candidate model version');
 
@@ -31,13 +39,14 @@ function progressBars() {
   };
 }
 
-interface StoreOpts { dataDir: string; databaseUrl?: string; databaseSchema?: string; registry: string }
+interface StoreOpts { dataDir: string; databaseUrl?: string; databaseSchema?: string; registry: string; writeTrackedManifest?: boolean }
 
 const storeOptions = (cmd: Command) => cmd
   .option('--data-dir <dir>', 'SQLite feedback store folder (DATA_DIR)', process.env.DATA_DIR ?? './data')
   .option('--database-url <url>', 'PostgreSQL feedback store instead (DATABASE_URL)', process.env.DATABASE_URL)
   .option('--database-schema <schema>', 'PostgreSQL schema (DATABASE_SCHEMA)', process.env.DATABASE_SCHEMA)
-  .option('--registry <dir>', 'model registry (WILDSIGHT_REGISTRY)', REGISTRY_DIR);
+  .option('--registry <dir>', 'model registry (default WILDSIGHT_REGISTRY, else models/registry)', REGISTRY_DIR)
+  .option('--write-tracked-manifest', 'allow registering into the tracked models/registry (its manifest is committed); otherwise set WILDSIGHT_REGISTRY');
 
 const trainOptions = (cmd: Command) => cmd
   .option('--base-only', 'no corrections: a head from the ../shared photos alone (registered only if it beats the current version)')
@@ -51,18 +60,30 @@ const trainOptions = (cmd: Command) => cmd
   .option('--seed <n>', 'random seed', (v) => Number(v), 1)
   .option('--out <dir>', 'run folders go here', path.join(REPO_ROOT, 'reports', 'retrain'))
   .option('--no-register', 'evaluate and gate, but register nothing')
-  .option('--threads <n>', 'onnxruntime threads', (v) => Number(v), 2);
+  .option('--threads <n>', 'onnxruntime threads', (v) => Number(v), 2)
+  .option('--curve <file>', 'a `pipeline -- curve` result to draw in the report', CURVE_FILE);
 
-type TrainCli = StoreOpts & { baseOnly?: boolean; tinyImagenet?: boolean; minPerClass: number; maxSuspicious: number; epochs?: number; newTaxaEpochs: number; lr: number; lambda: number; seed: number; out: string; register: boolean; threads: number };
+type TrainCli = StoreOpts & { curve: string; baseOnly?: boolean; tinyImagenet?: boolean; minPerClass: number; maxSuspicious: number; epochs?: number; newTaxaEpochs: number; lr: number; lambda: number; seed: number; out: string; register: boolean; threads: number };
+
+/** The one JSON line `retrain` prints: where it started, what it decided, and what each new taxon still needs. */
+function summaryLine(r: RetrainResult) {
+  return {
+    run: r.runId, runDir: r.runDir, parent: r.parent, parentSource: r.parentSource, registered: r.registered, version: r.version, gate: r.gate?.pass ?? false,
+    reasons: r.reasons.length ? r.reasons : r.gate?.reasons, counts: r.counts,
+    nonRegression: r.sharedLabels && { photos: r.sharedLabels.n, top1: [r.sharedLabels.current.top1, r.sharedLabels.candidate.top1], change: r.sharedLabels.top1Change, mcnemar: r.sharedLabels.mcnemar, eceChange: r.sharedLabels.eceChange },
+    newTaxa: r.newTaxaDecisions.map((d) => ({ id: d.id, status: d.status, installs: d.installs, heldOut: d.heldOut, needs: d.needs })),
+    temperature: r.temperature, temperatureSource: r.temperatureSource,
+  };
+}
 
 async function runRetrainFromCli(o: TrainCli) {
   const ui = progressBars();
   const store = await openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
   try {
     const opts: RetrainOptions = {
-      store, registryDir: path.resolve(o.registry), baseOnly: o.baseOnly, tinyImagenet: o.tinyImagenet, minPerClass: o.minPerClass, maxSuspiciousShare: o.maxSuspicious,
+      store, registryDir: path.resolve(o.registry), writeTrackedManifest: o.writeTrackedManifest, baseOnly: o.baseOnly, tinyImagenet: o.tinyImagenet, minPerClass: o.minPerClass, maxSuspiciousShare: o.maxSuspicious,
       epochs: o.epochs, newTaxaEpochs: o.newTaxaEpochs, learningRate: o.lr, lambda: o.lambda, seed: o.seed, outDir: path.resolve(o.out), register: o.register, threads: o.threads,
-      log: ui.log, progress: ui.progress,
+      log: ui.log, progress: ui.progress, curve: readCurve(path.resolve(o.curve)),
     };
     return await retrain(opts);
   } finally {
@@ -74,7 +95,7 @@ async function runRetrainFromCli(o: TrainCli) {
 trainOptions(storeOptions(program.command('retrain').description('retrain the head on accepted corrections + ../shared photos, gate it, register a candidate')))
   .action(async (o: TrainCli) => {
     const r = await runRetrainFromCli(o);
-    console.log(JSON.stringify({ run: r.runId, runDir: r.runDir, parent: r.parent, registered: r.registered, version: r.version, gate: r.gate?.pass ?? false, reasons: r.reasons.length ? r.reasons : r.gate?.reasons, counts: r.counts, metrics: r.metrics, temperature: r.temperature }));
+    console.log(JSON.stringify(summaryLine(r)));
   });
 
 trainOptions(storeOptions(program.command('watch').description('retrain whenever --threshold new accepted corrections arrived since the last run; never two at once (PostgreSQL advisory lock, or a lock file for SQLite)')))
@@ -102,7 +123,7 @@ trainOptions(storeOptions(program.command('watch').description('retrain whenever
 
 program.command('scenario')
   .description('end-to-end check through the real server with a temporary data folder and registry copy; prints one JSON line')
-  .addArgument(new (await import('commander')).Argument('<name>', 'which scenario').choices(['new-taxa', 'poisoned', 'base-only']))
+  .addArgument(new (await import('commander')).Argument('<name>', 'which scenario').choices(['new-taxa', 'poisoned', 'base-only', 'few-installs']))
   .option('--keep', 'keep the temporary folder (prints run_dir)')
   .action(async (name: ScenarioName, o: { keep?: boolean }) => {
     const ui = progressBars();
@@ -110,6 +131,26 @@ program.command('scenario')
     try { out = await runScenario(name, { keep: o.keep, log: ui.log, retrain: { progress: ui.progress } }); } finally { ui.stop(); }
     console.log(JSON.stringify(out));
     if (!out.pass) process.exitCode = 1;
+  });
+
+program.command('curve')
+  .description('held-out recall of new taxa by corrections per taxon (each from its own install), repeated over install splits, and the effect on launch taxa; prints a table')
+  .option('--sizes <list>', 'corrections per new taxon', (v) => v.split(',').map(Number), CURVE_SIZES)
+  .option('--repeats <n>', 'install splits per size (more: tighter ranges, longer run)', (v) => Number(v), 3)
+  .option('--pools <list>', 'oxford (12 breeds ImageNet lacks, sizes up to 5) and/or tiny (6 non-launch Tiny-ImageNet classes, up to 20)', (v) => v.split(','), ['oxford', 'tiny'])
+  .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+  .option('--registry <dir>', 'model registry (default WILDSIGHT_REGISTRY, else models/registry)', REGISTRY_DIR)
+  .option('--out <file>', 'the rows as JSON (retrain draws them in its report)', CURVE_FILE)
+  .action(async (o: { sizes: number[]; repeats: number; pools: Array<'oxford' | 'tiny'>; seed: number; registry: string; out: string }) => {
+    const ui = progressBars();
+    const t0 = performance.now();
+    let rows;
+    try { rows = await runCurve({ registryDir: path.resolve(o.registry), sizes: o.sizes, repeats: o.repeats, pools: o.pools, seed: o.seed, log: ui.log, progress: ui.progress }); } finally { ui.stop(); }
+    const seconds = (performance.now() - t0) / 1000;
+    mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
+    writeFileSync(path.resolve(o.out), JSON.stringify({ createdAt: new Date().toISOString(), seconds, repeats: o.repeats, seed: o.seed, rows }, null, 2) + '\n');
+    console.log(curveMarkdown(rows));
+    console.error(`${seconds.toFixed(0)} s; rows in ${path.resolve(o.out)}`);
   });
 
 await program.parseAsync();

@@ -1,0 +1,62 @@
+/**
+ * New taxa are judged on corrections from installs that did not train them.
+ * For each new taxon its installs are shuffled (seeded) and
+ * heldOutInstallCount() of them are held out; a held-out install is held out
+ * entirely (none of its corrections train anything), so the model never saw
+ * that person's camera, habits or photos. One correction per held-out install
+ * is scored (the first by event id): several photos from one install are not
+ * independent, and the Wilson interval assumes they are.
+ *
+ * A taxon with too few installs to hold any out is not trained at all: its
+ * row could not enter the version anyway (it waits as `collecting`).
+ */
+import { seededRandom } from '../core/random.ts';
+import { heldOutInstallCount, type NewTaxonRules } from '../core/retrain-gate.ts';
+
+export interface InstallLabelled { eventId: string; installId: string; label: string }
+
+export interface NewTaxaSplit<T extends InstallLabelled> {
+  /** Corrections that may train (launch labels and judged new taxa, from installs not held out). */
+  train: T[];
+  /** Per judged new taxon: the scored held-out corrections, one per held-out install. */
+  heldOut: Map<string, T[]>;
+  /** Per new taxon: distinct installs and corrections. */
+  counts: Map<string, { installs: number; corrections: number }>;
+  /** New taxa with too few installs to be judged: not trained. */
+  unjudged: string[];
+  heldOutInstalls: Set<string>;
+}
+
+export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: readonly T[], newLabels: readonly string[], rules: NewTaxonRules, seed = 1): NewTaxaSplit<T> {
+  const rand = seededRandom(seed);
+  const isNew = new Set(newLabels);
+  const heldOutInstalls = new Set<string>();
+  const counts = new Map<string, { installs: number; corrections: number }>();
+  const unjudged: string[] = [];
+  const chosen = new Map<string, string[]>();
+  for (const label of [...newLabels].sort()) {
+    const mine = corrections.filter((c) => c.label === label);
+    const installs = [...new Set(mine.map((c) => c.installId))].sort();
+    counts.set(label, { installs: installs.length, corrections: mine.length });
+    const k = heldOutInstallCount(installs.length, rules);
+    if (!k) { unjudged.push(label); continue; }
+    for (let i = installs.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [installs[i], installs[j]] = [installs[j], installs[i]]; }
+    // Installs already held out for another taxon come first: they are lost to training anyway.
+    installs.sort((a, b) => Number(heldOutInstalls.has(b)) - Number(heldOutInstalls.has(a)));
+    chosen.set(label, installs.slice(0, k));
+    for (const g of installs.slice(0, k)) heldOutInstalls.add(g);
+  }
+  const heldOut = new Map<string, T[]>();
+  for (const [label, installs] of chosen) {
+    heldOut.set(label, installs.map((g) => corrections.filter((c) => c.installId === g && c.label === label).sort((a, b) => (a.eventId < b.eventId ? -1 : 1))[0]));
+  }
+  const notTrained = new Set(unjudged);
+  const train = corrections.filter((c) => !heldOutInstalls.has(c.installId) && !notTrained.has(c.label));
+  // An install held out for one taxon can be the only source of another taxon's training rows; a taxon left
+  // with fewer training installs than the rule asks is not judged either.
+  for (const label of [...chosen.keys()]) {
+    const trainInstalls = new Set(train.filter((c) => c.label === label).map((c) => c.installId)).size;
+    if (trainInstalls < rules.minTrainInstalls) { chosen.delete(label); heldOut.delete(label); unjudged.push(label); notTrained.add(label); }
+  }
+  return { train: train.filter((c) => !notTrained.has(c.label)), heldOut, counts, unjudged: unjudged.sort(), heldOutInstalls };
+}
