@@ -4,6 +4,7 @@ import { DATA } from './paths.ts';
 import { openApp, waitForServiceWorker } from './app.ts';
 import { adminCorrections, adminEvents, E2E_ADMIN_TOKEN } from './admin.ts';
 import { watchRequests } from './privacy.ts';
+import { allowReports } from './consent.ts';
 import { jpegMetadataSegments } from '../core/telemetry.ts';
 
 const beetle = path.join(DATA, 'imagenet-val-animals', 'ILSVRC2012_val_00000361.JPEG');
@@ -23,6 +24,7 @@ async function correctTo(page: Page, search: string, taxon: string) {
 
 test('a correction made offline arrives exactly once; a resent batch stores nothing new', async ({ page, context, request }) => {
   await openApp(page);
+  await allowReports(page);
   await waitForServiceWorker(page);
   const before = (await adminCorrections(request)).length;
 
@@ -52,7 +54,7 @@ test('a correction made offline arrives exactly once; a resent batch stores noth
   // Deliver the same batch again: accepted as duplicates, nothing stored twice.
   expect(sent.length).toBeGreaterThan(0);
   for (const r of sent) {
-    const res = await request.post('/v1/events', { data: r.postDataJSON() });
+    const res = await request.post('/v1/events', { data: r.postDataJSON(), headers: { Authorization: (await r.allHeaders()).authorization } });
     expect(res.status()).toBe(200);
     const body = await res.json();
     expect(body.accepted).toBe(0);
@@ -74,7 +76,7 @@ test('no request carries EXIF, a precise location, or photo bytes without the op
   await page.getByTestId('wrong').click();
   await page.getByTestId('none-of-these').click();
   await page.getByTestId('proposed-name').fill('Great grey owl');
-  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(page.getByTestId('correction-status')).toContainText('recorded');
   await outboxEmpty(page);
   expect(seen.problems).toEqual([]);
@@ -90,7 +92,7 @@ test('no request carries EXIF, a precise location, or photo bytes without the op
   await page.getByTestId('wrong').click();
   await page.getByTestId('none-of-these').click();
   await page.getByTestId('proposed-name').fill('Great grey owl, shared');
-  await page.getByRole('button', { name: 'Send' }).click();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
   await expect(page.getByTestId('correction-status')).toContainText('recorded');
   await outboxEmpty(page);
   expect(seen.problems).toEqual([]);

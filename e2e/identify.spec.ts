@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DATA } from './paths.ts';
 import { watchRequests } from './privacy.ts';
+import { allowReports } from './consent.ts';
 
 async function openApp(page: Page) {
   await page.goto('/');
@@ -16,6 +17,7 @@ async function pick(page: Page, file: string | { name: string; mimeType: string;
 test('a launch-species photo is identified correctly on WASM, and the photo stays on the device', async ({ page }) => {
   const seen = watchRequests(page);
   await openApp(page);
+  await allowReports(page);
   await expect(page.getByTestId('backend')).toHaveText('WASM');
   // ILSVRC2012_val_00000361 is labelled 300, tiger beetle.
   await pick(page, path.join(DATA, 'imagenet-val-animals', 'ILSVRC2012_val_00000361.JPEG'));
@@ -24,10 +26,11 @@ test('a launch-species photo is identified correctly on WASM, and the photo stay
   await expect(page.getByTestId('summary')).toContainText('tiger beetle');
   await expect(page.getByTestId('suggestion')).toHaveCount(5);
   await expect(page.getByTestId('result-meta')).toContainText('Model 1.0.0 · WASM');
-  // The only thing sent is the anonymous report: no photo, no EXIF, no place.
+  // The only thing sent is the anonymous report (with the install credential it needs): no photo, no EXIF, no place.
+  await expect.poll(() => seen.requests.filter((r) => r === 'POST /v1/events').length, { timeout: 30_000 }).toBeGreaterThan(0);
   expect(seen.problems).toEqual([]);
   const posts = seen.requests.filter((r) => !r.startsWith('GET') && !r.startsWith('HEAD'));
-  expect(posts.every((r) => r === 'POST /v1/events'), posts.join(', ')).toBe(true);
+  expect(posts.every((r) => r === 'POST /v1/events' || r === 'POST /v1/installs'), posts.join(', ')).toBe(true);
 });
 
 test('the Chelsea cat is "not one of our species"', async ({ page }) => {

@@ -5,6 +5,7 @@
  * (pipeline/feedback-input.ts acceptedCorrections), read from the same store
  * the server used. The accepted proposed name joins GET /v1/taxa.
  */
+import { issueInstall } from './consent.ts';
 import { test, expect } from '@playwright/test';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -31,7 +32,8 @@ test('a reviewer accepts one correction and rejects another; only the accepted o
     const manifest = JSON.parse(readFileSync(path.join(ROOT, 'models', 'registry', 'manifest.json'), 'utf8'));
     const version = manifest.versions.find((v: { version: string }) => v.version === manifest.active);
     const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
-    const installId = randomUUID();
+    const me = await issueInstall(request, url);
+    const installId = me.installId;
     const identification = (taxonId: string) => ({
       type: 'identification', eventId: randomUUID(), installId, modelVersion: version.version, backend: 'wasm',
       timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: 50, totalMs: 60 }, top5: [{ taxonId, p: 0.6 }], otherProbability: 0.1,
@@ -44,7 +46,7 @@ test('a reviewer accepts one correction and rejects another; only the accepted o
     const [i1, i2] = [identification('tiger-beetle'), identification('jay')];
     const keep = correction(i1, { proposedName: 'Eurasian beaver' });
     const drop = correction(i2, { taxonId: 'ladybug' });
-    const res = await request.post(`${url}/v1/events`, { data: { events: [i1, i2, keep, drop] } });
+    const res = await request.post(`${url}/v1/events`, { data: { events: [i1, i2, keep, drop] }, headers: { Authorization: `Install ${me.token}` } });
     expect(res.status()).toBe(200);
     expect((await res.json()).accepted).toBe(4);
 

@@ -8,6 +8,9 @@ import { UpdatePrompt } from './pwa/UpdatePrompt.tsx';
 import { useRoute, type Route } from './app/route.ts';
 import { useOnline } from './app/useOnline.ts';
 import { PrivacyPage } from './privacy/PrivacyPage.tsx';
+import { ConsentBanner, settingsKey } from './privacy/ConsentBanner.tsx';
+import { getSettings } from './telemetry/settings.ts';
+import { useQuery } from '@tanstack/react-query';
 import { AdminPage } from './admin/AdminPage.tsx';
 import { startOutbox } from './telemetry/outbox.ts';
 import { useOutboxLength } from './telemetry/useOutbox.ts';
@@ -27,6 +30,7 @@ export function App() {
   const online = useOnline();
   const current = route.page === 'record' ? 'history' : route.page;
   const waiting = useOutboxLength();
+  const settings = useQuery({ queryKey: settingsKey, queryFn: getSettings, networkMode: 'always' });
   useEffect(() => startOutbox(), []);
   return (
     <div className="app">
@@ -55,6 +59,7 @@ export function App() {
       </header>
       {!online && <div className="banner offline" role="status" data-testid="offline">You are offline. Identification still works on this device.</div>}
       {engine.data?.notices.map((n) => <div key={n} className="banner notice" role="status" data-testid="engine-notice">{n}</div>)}
+      <ConsentBanner />
       <UpdatePrompt />
       <main>
         {route.page === 'identify' && <IdentifyPage engineReady={engine.isSuccess} />}
@@ -65,7 +70,11 @@ export function App() {
         {route.page === 'privacy' && <PrivacyPage />}
         {route.page === 'admin' && <AdminPage />}
       </main>
-      <footer className="app-footer">Photos are identified on this device; nothing is uploaded.</footer>
+      <footer className="app-footer" data-testid="footer">
+        {settings.data?.reports === 'granted'
+          ? <>Photos are identified on this device. Anonymous reports are on (no photos, no place): <a href="#/privacy">what is sent</a>.</>
+          : <>Photos are identified on this device; nothing is sent unless you send a correction. <a href="#/privacy">Privacy</a></>}
+      </footer>
     </div>
   );
 }

@@ -266,8 +266,8 @@ export function onServed(served: ServedModels): Promise<void> {
     await boot();
     if (state.pinnedByUrl) return;
     const info = await loadedEngine();
-    const { installId } = await getSettings();
-    const assignment = assign(served, installId);
+    const { rolloutSeed } = await getSettings();
+    const assignment = assign(served, rolloutSeed);
     let pin = state.pin;
     if (pin && !(pin.fromVersion === assignment.version && pin.rolloutId === assignment.rolloutId)) pin = null;
     set({ served, assignment, pin });

@@ -4,9 +4,18 @@
  * event's id is its idempotency key, so a batch delivered twice is harmless.
  * Survives reloads and closing the app (it is just IndexedDB), and only one
  * tab sends at a time (Web Locks).
+ *
+ * Events go out with the install's credential (Authorization: Install …),
+ * stamped with its install id at send time: the outbox belongs to the
+ * current install, and is emptied when reports are turned off or the
+ * install id is reset. A 401 means the credential is no good (revoked, or
+ * the server no longer knows it): it is dropped and a new one asked for.
  */
 import { MAX_BATCH_EVENTS, type BatchResult, type TelemetryEvent } from '../../core/telemetry.ts';
+import type { InstallCredential } from '../../core/api/installs.ts';
 import { openAppDb } from '../storage/db.ts';
+import { authorization, ensureCredential } from './credential.ts';
+import { setCredential } from './settings.ts';
 
 const ENDPOINT = '/v1/events';
 export const SEND_BATCH = 100;
@@ -21,12 +30,16 @@ export function onOutboxChange(l: Listener): () => void {
 }
 const changed = () => listeners.forEach((l) => l());
 
+/** Queues events; one already waiting under the same id is kept as it is (it may carry more, such as a shadow result). */
 export async function enqueue(events: TelemetryEvent[]): Promise<void> {
   if (!events.length) return;
   const db = await openAppDb();
   const tx = db.transaction('outbox', 'readwrite');
   const now = Date.now();
-  for (const event of events) await tx.store.put({ id: event.eventId, createdAt: now, attempts: 0, nextAttemptAt: now, event });
+  for (const event of events) {
+    if (await tx.store.getKey(event.eventId)) continue;
+    await tx.store.put({ id: event.eventId, createdAt: now, attempts: 0, nextAttemptAt: now, event });
+  }
   await tx.done;
   changed();
   void flush();
@@ -36,14 +49,21 @@ export async function outboxLength(): Promise<number> {
   return (await openAppDb()).count('outbox');
 }
 
+/** Drops everything waiting (reports turned off, install id reset, data deleted). */
+export async function clearOutbox(): Promise<void> {
+  await (await openAppDb()).clear('outbox');
+  changed();
+}
+
 /** Delay before the next try: doubling from 2 s to 10 min, with jitter so phones coming online together do not arrive together. */
 export function backoffMs(attempts: number, random = Math.random()): number {
   const base = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attempts - 1));
   return Math.round(base * (0.5 + random / 2));
 }
 
-async function post(events: TelemetryEvent[]): Promise<{ status: number; body: BatchResult | null }> {
-  const res = await fetch(ENDPOINT, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ events }) });
+async function post(events: TelemetryEvent[], credential: InstallCredential): Promise<{ status: number; body: BatchResult | null }> {
+  const stamped = events.map((e) => ({ ...e, installId: credential.installId }));
+  const res = await fetch(ENDPOINT, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: authorization(credential) }, body: JSON.stringify({ events: stamped }) });
   let body: BatchResult | null = null;
   try { body = await res.json(); } catch { /* not JSON: treated by status */ }
   return { status: res.status, body };
@@ -69,11 +89,19 @@ async function postpone(ids: string[]) {
 }
 
 /** Sends one group; on 413 halves it and tries each half. Returns false when the server could not be reached. */
-async function sendGroup(items: Array<{ id: string; event: unknown }>): Promise<boolean> {
+async function sendGroup(items: Array<{ id: string; event: unknown }>, credential: InstallCredential, renewed = false): Promise<boolean> {
   let res: { status: number; body: BatchResult | null };
   try {
-    res = await post(items.map((i) => i.event as TelemetryEvent));
+    res = await post(items.map((i) => i.event as TelemetryEvent), credential);
   } catch {
+    await postpone(items.map((i) => i.id));
+    return false;
+  }
+  if (res.status === 401) {
+    // The credential is no good: forget it and try once with a new one.
+    await setCredential(null);
+    const fresh = renewed ? null : await ensureCredential();
+    if (fresh) return sendGroup(items, fresh, true);
     await postpone(items.map((i) => i.id));
     return false;
   }
@@ -85,7 +113,7 @@ async function sendGroup(items: Array<{ id: string; event: unknown }>): Promise<
   }
   if (res.status === 413 && items.length > 1) {
     const half = Math.ceil(items.length / 2);
-    return (await sendGroup(items.slice(0, half))) && (await sendGroup(items.slice(half)));
+    return (await sendGroup(items.slice(0, half), credential)) && (await sendGroup(items.slice(half), credential));
   }
   if (res.status === 400 || res.status === 413) {
     // The server will never take these bytes; keeping them would block the queue forever.
@@ -108,7 +136,13 @@ export function flush(): Promise<void> {
       for (;;) {
         const due = await db.getAllFromIndex('outbox', 'nextAttemptAt', IDBKeyRange.upperBound(Date.now()), Math.min(SEND_BATCH, MAX_BATCH_EVENTS));
         if (!due.length) break;
-        const reached = await sendGroup(due);
+        // Only now, with something to send, is a credential asked for.
+        const credential = await ensureCredential();
+        if (!credential) {
+          await postpone(due.map((i) => i.id));
+          break;
+        }
+        const reached = await sendGroup(due, credential);
         changed();
         if (!reached) break;
       }
