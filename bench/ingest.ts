@@ -45,7 +45,8 @@ const taxa = loadTaxonomy().taxa.map((t) => t.id);
 // shares the CPU with the server, spends its time sending rather than
 // serializing 1280-number embeddings.
 const embeddingJson = JSON.stringify(Array.from({ length: active.outputs.embeddingSize }, (_, i) => Math.sin(i) * 2));
-const installId = randomUUID();
+// Issued by each server run (POST /v1/installs), as the app gets it.
+let installId = '';
 const hour = truncateToHour(Date.now());
 const identificationJson = (id: string) =>
   `{"type":"identification","eventId":"${id}","installId":"${installId}","modelVersion":"${active.version}","backend":"wasm",` +
@@ -104,6 +105,10 @@ interface Row {
 async function run(backend: Backend): Promise<Row> {
   const server = await startServerProcess({ ...backend.env, RATE_LIMIT_MAX: '100000000', LOG_LEVEL: 'error' });
   try {
+    const issued = await fetch(`${server.url}/v1/installs`, { method: 'POST' });
+    if (issued.status !== 201) throw new Error(`POST /v1/installs answered ${issued.status}`);
+    const credential = await issued.json() as { installId: string; token: string };
+    installId = credential.installId;
     const result = await autocannon({
       url: server.url,
       connections: CONNECTIONS,
@@ -111,7 +116,7 @@ async function run(backend: Backend): Promise<Row> {
       requests: [{
         method: 'POST',
         path: '/v1/events',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Install ${credential.token}` },
         setupRequest: (req) => ({ ...req, body: batchBody() }),
       }],
     });
