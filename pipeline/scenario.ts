@@ -21,7 +21,7 @@ import path from 'node:path';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../server/storage/open.ts';
 import { proposedTaxonId } from '../server/plugins/app/taxa.ts';
-import { installToken } from '../server/testing/http.ts';
+import { installToken } from '../server/plugins/app/install-credentials.ts';
 import { parseCsv } from '../core/csv.ts';
 import { summarize } from '../core/eval-score.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';

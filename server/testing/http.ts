@@ -2,6 +2,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type AppOptions } from '../app.ts';
 import type { TestBackend, TestDb } from './backends.ts';
+import { installToken } from '../plugins/app/install-credentials.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -29,19 +30,6 @@ export interface FreshApp {
    * one, with refused events' indexes as in `events`.
    */
   postEvents(events: unknown[]): Promise<JsonResponse>;
-}
-
-/**
- * A token for `installId` on an in-process app, issuing the install (as of
- * `issuedAt`, from `address`) when the store does not know it yet: tests
- * choose their own install ids and ages, which POST /v1/installs would not let them.
- */
-export async function installToken(app: RunningApp['app'], installId: string, o: { issuedAt?: Date; address?: string } = {}): Promise<string> {
-  const id = installId.toLowerCase();
-  const known = await app.store.installs.get(id);
-  const issuedAt = known ? new Date(known.issued_at) : (o.issuedAt ?? new Date());
-  if (!known) await app.store.installs.issue({ installId: id, issuedAt, networkHash: app.installCredentials.networkHash(o.address ?? '127.0.0.1') });
-  return app.installCredentials.sign(id, issuedAt);
 }
 
 /** POST /v1/events with an explicit Authorization header (or none). */

@@ -111,3 +111,17 @@ export function requireInstall(app: FastifyInstance, opts: { allowRevoked?: bool
     req.install = await app.installCredentials.verify(req.headers.authorization, opts);
   };
 }
+
+/**
+ * A token for `installId`, issuing the install (as of `issuedAt`, from
+ * `address`) when the store does not know it yet. For tests and scenario
+ * scripts that choose their own install ids and ages, which
+ * POST /v1/installs never lets a client do.
+ */
+export async function installToken(app: FastifyInstance, installId: string, o: { issuedAt?: Date; address?: string } = {}): Promise<string> {
+  const id = installId.toLowerCase();
+  const known = await app.store.installs.get(id);
+  const issuedAt = known ? new Date(known.issued_at) : (o.issuedAt ?? new Date());
+  if (!known) await app.store.installs.issue({ installId: id, issuedAt, networkHash: app.installCredentials.networkHash(o.address ?? '127.0.0.1') });
+  return app.installCredentials.sign(id, issuedAt);
+}

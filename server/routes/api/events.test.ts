@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../testing/backends.ts';
-import { allEvents, installToken, request, serveFresh } from '../../testing/http.ts';
+import { allEvents, request, serveFresh } from '../../testing/http.ts';
+import { installToken } from '../../plugins/app/install-credentials.ts';
 import { cleanJpeg, correction, embedding, exifJpeg, identification, INSTALL_ID } from '../../testing/fixtures.ts';
 import { jpegMetadataSegments, roundToCell, type TelemetryEvent } from '../../../core/telemetry.ts';
 

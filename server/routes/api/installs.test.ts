@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import { BACKENDS } from '../../testing/backends.ts';
-import { admin, installToken, postEventsWith, request, serveFresh, startApp } from '../../testing/http.ts';
+import { admin, postEventsWith, request, serveFresh, startApp } from '../../testing/http.ts';
+import { installToken } from '../../plugins/app/install-credentials.ts';
 import { cleanJpeg, correction, identification } from '../../testing/fixtures.ts';
 import { InstallCredentialSchema, type InstallCredential } from '../../../core/api/installs.ts';
 

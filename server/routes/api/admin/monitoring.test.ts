@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../../testing/backends.ts';
-import { admin, installToken, request, serveFresh } from '../../../testing/http.ts';
+import { admin, request, serveFresh } from '../../../testing/http.ts';
+import { installToken } from '../../../plugins/app/install-credentials.ts';
 import { correction, identification, MANIFEST, TAXON_IDS } from '../../../testing/fixtures.ts';
 
 const DAY_MS = 86_400_000;
