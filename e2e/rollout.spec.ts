@@ -5,7 +5,8 @@
  * In the copy v0.9.0 is the manifest's active version and v1.0.0 a candidate.
  */
 import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../server/app.ts';
@@ -13,6 +14,8 @@ import { REGISTRY_DIR } from '../node/paths.ts';
 import { DATA } from './paths.ts';
 import { E2E_ADMIN_TOKEN } from './admin.ts';
 import { waitForServiceWorker } from './app.ts';
+import { allowReports } from './consent.ts';
+import type { RolloutGuardOptions } from '../server/jobs/rollout-guard.ts';
 
 const photos = ['ILSVRC2012_val_00000361.JPEG', 'ILSVRC2012_val_00000355.JPEG', 'ILSVRC2012_val_00000363.JPEG'].map((f) => path.join(DATA, 'imagenet-val-animals', f));
 
@@ -24,16 +27,16 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function startServer(edit?: (manifest: any) => void): Promise<Server> {
+async function startServer(edit?: (manifest: any, registryDir: string) => void, rolloutGuard: RolloutGuardOptions = { intervalMs: 0 }): Promise<Server> {
   const registryDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-registry-'));
   cpSync(REGISTRY_DIR, registryDir, { recursive: true });
   const manifestFile = path.join(registryDir, 'manifest.json');
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
   manifest.active = '0.9.0';
-  edit?.(manifest);
+  edit?.(manifest, registryDir);
   writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-data-'));
-  const app = await buildApp({ registryDir, dataDir, adminToken: E2E_ADMIN_TOKEN, logger: false, rateLimitMax: 100_000, rolloutGuard: { intervalMs: 0 } });
+  const app = await buildApp({ registryDir, dataDir, adminToken: E2E_ADMIN_TOKEN, logger: false, rateLimitMax: 100_000, rolloutGuard });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
@@ -75,10 +78,11 @@ test('a 100% canary is downloaded, verified and switched to; the previous versio
   const server = await startServer();
   const { context, page } = await freshPage(browser);
   try {
-    await server.admin('/v1/admin/models/1.0.0/canary', { percent: 100, reason: 'e2e: canary at 100%' });
+    await server.admin('/v1/admin/models/1.0.0/canary', { percent: 100, holdback: 0, reason: 'e2e: canary at 100%' });
     const sha = Object.fromEntries(server.manifest.versions.map((v) => [v.version, v.sha256]));
 
     await page.goto(`${server.url}/#/model`);
+    await allowReports(page);
     await expect(page.getByTestId('model-version')).toHaveText('1.0.0', { timeout: 120_000 });
     await expect(page.getByTestId('model-assignment')).toContainText('in the 1.0.0 canary at 100%');
     await expect(page.getByTestId('rollout-bucket')).toContainText(/\d+ of 10000/);
@@ -116,13 +120,14 @@ test('altered model bytes are refused with a visible reason and the device keeps
   const server = await startServer();
   const { context, page } = await freshPage(browser);
   try {
-    await server.admin('/v1/admin/models/1.0.0/canary', { percent: 100, reason: 'e2e: canary with altered bytes' });
+    await server.admin('/v1/admin/models/1.0.0/canary', { percent: 100, holdback: 0, reason: 'e2e: canary with altered bytes' });
     const file = path.join(server.registryDir, '1.0.0', 'model.onnx');
     const bytes = readFileSync(file);
     bytes[bytes.length >> 1] ^= 0xff;
     writeFileSync(file, bytes);
 
     await page.goto(`${server.url}/#/model`);
+    await allowReports(page);
     await expect(page.getByTestId('model-refused')).toContainText('1.0.0', { timeout: 120_000 });
     await expect(page.getByTestId('model-refused')).toContainText('integrity check');
     await expect(page.getByTestId('model-version')).toHaveText('0.9.0');
@@ -151,8 +156,9 @@ test('a version whose labels the app cannot name is refused before any download,
   try {
     const requests: string[] = [];
     context.on('request', (r) => { if (r.url().includes('/1.1.0/')) requests.push(r.url()); });
-    await server.admin('/v1/admin/models/1.1.0/canary', { percent: 100, reason: 'e2e: incompatible canary' });
+    await server.admin('/v1/admin/models/1.1.0/canary', { percent: 100, holdback: 0, reason: 'e2e: incompatible canary' });
     await page.goto(`${server.url}/#/model`);
+    await allowReports(page);
     await expect(page.getByTestId('model-refused')).toContainText('1.1.0', { timeout: 120_000 });
     await expect(page.getByTestId('model-refused')).toContainText('cannot be named from the taxonomy');
     await expect(page.getByTestId('model-version')).toHaveText('0.9.0');
@@ -169,6 +175,7 @@ test('a shadow candidate runs on identifications unseen, and its results reach t
   try {
     await server.admin('/v1/admin/models/1.0.0/shadow', { sampleRate: 1, reason: 'e2e: shadow 1.0.0' });
     await page.goto(`${server.url}/#/model`);
+    await allowReports(page);
     await expect(page.getByTestId('model-version')).toHaveText('0.9.0', { timeout: 120_000 });
     await expect(page.getByTestId('shadow-status')).toHaveAttribute('data-state', 'ready', { timeout: 120_000 });
 
@@ -193,6 +200,54 @@ test('a shadow candidate runs on identifications unseen, and its results reach t
     await expect(page.getByTestId('shadow-results')).toContainText(`${photos.length} runs: top-1 agreement`);
   } finally {
     await context.close();
+    await server.close();
+  }
+});
+
+test('with the guard on, a canary that fails to load on devices is rolled back by itself and the devices stay on the control', async ({ browser }) => {
+  // 1.1.0: 1.0.0's manifest entry over bytes that are not a model. They pass the sha256 check (the manifest
+  // names their hash) and compat, so each device downloads them, fails to start them and says so.
+  const junk = Buffer.from('this is not an ONNX model; a broken export '.repeat(2000));
+  const server = await startServer((m, dir) => {
+    const base = m.versions.find((v: any) => v.version === '1.0.0');
+    mkdirSync(path.join(dir, '1.1.0'), { recursive: true });
+    writeFileSync(path.join(dir, '1.1.0', 'model.onnx'), junk);
+    m.versions.push({ ...base, version: '1.1.0', file: '1.1.0/model.onnx', sha256: createHash('sha256').update(junk).digest('hex'), bytes: junk.length, createdAt: new Date().toISOString() });
+  }, { intervalMs: 1000, config: { minStepS: 3600 } });
+  const devices = await Promise.all([0, 1, 2].map(() => freshPage(browser)));
+  try {
+    // Three devices that run the control and agreed to anonymous reports.
+    for (const { page } of devices) {
+      await page.goto(`${server.url}/#/model`);
+      await allowReports(page);
+      await expect(page.getByTestId('model-version')).toHaveText('0.9.0', { timeout: 120_000 });
+    }
+    await server.admin('/v1/admin/models/1.1.0/canary', { percent: 100, holdback: 0, reason: 'e2e: canary that will not load' });
+    // Each device reads the rollout at its next start, tries 1.1.0, and keeps 0.9.0.
+    for (const { page } of devices) {
+      await page.reload();
+      await expect(page.getByTestId('model-refused')).toContainText('1.1.0', { timeout: 120_000 });
+      await expect(page.getByTestId('model-refused')).toContainText('could not be started');
+      await expect(page.getByTestId('model-version')).toHaveText('0.9.0');
+    }
+    // Their model_status reports reach the server through the outbox ...
+    await expect.poll(async () => {
+      const { items } = await server.admin('/v1/admin/events?type=model_status&limit=100');
+      return new Set(items.filter((e: any) => e.modelVersion === '1.1.0' && e.payload.outcome === 'failed-to-start').map((e: any) => e.installId)).size;
+    }, { timeout: 60_000 }).toBe(3);
+    // ... and the guard, on its own timer, rolls the canary back: no one calls the admin API to do it.
+    await expect.poll(async () => (await server.admin('/v1/admin/models')).rollout, { timeout: 30_000 }).toBeNull();
+    const { items: changes } = await server.admin('/v1/admin/models/changes?limit=5');
+    expect(changes[0]).toMatchObject({ action: 'rollback', actor: 'guard', version: '1.1.0', reason: expect.stringMatching(/canary fails on devices: 3 of 3 canary installs/) });
+    expect(changes.filter((c: any) => c.action === 'rollback' && c.actor === 'admin')).toEqual([]);
+    // At their next start the devices are assigned the control again, with no canary left.
+    for (const { page } of devices) {
+      await page.reload();
+      await expect(page.getByTestId('model-assignment')).toHaveText('0.9.0, the active version (no canary running)', { timeout: 60_000 });
+      await expect(page.getByTestId('model-version')).toHaveText('0.9.0');
+    }
+  } finally {
+    await Promise.all(devices.map(({ context }) => context.close()));
     await server.close();
   }
 });

@@ -7,6 +7,7 @@ import { recordFrom, saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
 import { storageMessage } from '../storage/db.ts';
 import { reportIdentification } from '../telemetry/report.ts';
+import { reportRunFailures } from '../telemetry/model-status.ts';
 import { filesFromDrop, onlyPhotos } from './collect-files.ts';
 
 /**
@@ -53,6 +54,7 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
         }
       }
       setRows([...found]);
+      if (items.some(isFailure)) void reportRunFailures();
     };
     try {
       await whileBusy(async () => {

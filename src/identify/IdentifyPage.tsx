@@ -7,6 +7,7 @@ import { recordFrom, saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
 import { storageMessage, type HistoryRecord } from '../storage/db.ts';
 import { reportIdentification } from '../telemetry/report.ts';
+import { reportRunFailures } from '../telemetry/model-status.ts';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 import { isFailure, type ClassifyResult, type PhotoFailure } from '../../workers/inference/types.ts';
 import { PhotoPicker } from './PhotoPicker.tsx';
@@ -42,6 +43,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
       const outcome = await whileBusy<ClassifyResult | PhotoFailure>(() => inferenceWorker().classify(file, file.name, { thumbnails: true }));
       if (ticket !== latest.current) return; // a newer photo was picked meanwhile
       if (isFailure(outcome)) {
+        void reportRunFailures();
         setState({ kind: 'error', message: outcome.error.message });
         return;
       }

@@ -22,6 +22,7 @@ import { getSettings } from '../telemetry/settings.ts';
 import { engineOptionsFromUrl, inferenceWorker, MANIFEST_URL } from '../inference/client.ts';
 import type { EngineInfo, EngineOptions } from '../../workers/inference/types.ts';
 import { incompatibility } from './compat.ts';
+import { reportModelStatus } from '../telemetry/model-status.ts';
 
 export const MODELS_URL = '/v1/models';
 export const MODELS_KEY = ['models'] as const;
@@ -140,6 +141,7 @@ const whenIdle = () => (busy ? new Promise<void>((r) => idleWaiters.push(r)) : P
 let engineInfo: EngineInfo | null = null;
 let engineWaiters: Array<(i: EngineInfo) => void> = [];
 export function engineLoaded(info: EngineInfo) {
+  void reportModelStatus(info.version, 'loaded', { backend: info.backend });
   engineInfo = info;
   const w = engineWaiters; engineWaiters = []; w.forEach((f) => f(info));
 }
@@ -205,7 +207,9 @@ function taxonomy(): Promise<Taxonomy> {
 
 const isRefused = (v: ModelVersion) => state.refused.some((r) => r.version === v.version && r.sha256 === v.sha256 && !(r.retryAt && r.retryAt <= Date.now()));
 
-function refuse(v: ModelVersion, reason: string, retryAfterMs?: number) {
+function refuse(v: ModelVersion, reason: string, outcome: 'refused-incompatible' | 'refused-integrity' | 'failed-to-start', retryAfterMs?: number) {
+  // The rollout guard hears of it at once: a canary refused everywhere sends no identification.
+  void reportModelStatus(v.version, outcome, { message: reason });
   console.warn(`model ${v.version} refused: ${reason}`);
   const at = Date.now();
   const refused = [{ version: v.version, sha256: v.sha256, reason, at, ...(retryAfterMs ? { retryAt: at + retryAfterMs } : {}) }, ...state.refused.filter((r) => !(r.version === v.version && r.sha256 === v.sha256))].slice(0, 10);
@@ -217,7 +221,7 @@ function refuse(v: ModelVersion, reason: string, retryAfterMs?: number) {
 async function fetchVersion(v: ModelVersion, role: Progress['role']): Promise<boolean> {
   if (isRefused(v)) return false;
   const why = await incompatibility(v, await taxonomy());
-  if (why) { refuse(v, why); return false; }
+  if (why) { refuse(v, why, 'refused-incompatible'); return false; }
   set({ progress: { version: v.version, role, loaded: 0, total: v.bytes, phase: 'downloading' } });
   try {
     const url = new URL(v.file, new URL(MANIFEST_URL, location.href)).href;
@@ -227,7 +231,7 @@ async function fetchVersion(v: ModelVersion, role: Progress['role']): Promise<bo
     return true;
   } catch (err) {
     const e = err as Error;
-    if (e?.name === 'ModelIntegrityError' || /integrity|larger than its manifest/.test(e?.message ?? '')) refuse(v, e.message, INTEGRITY_RETRY_MS);
+    if (e?.name === 'ModelIntegrityError' || /integrity|larger than its manifest/.test(e?.message ?? '')) refuse(v, e.message, 'refused-integrity', INTEGRITY_RETRY_MS);
     else set({ progress: null, lastError: `Model ${v.version} could not be downloaded now: ${e?.message ?? String(err)}` });
     return false;
   }
@@ -244,11 +248,12 @@ async function switchTo(v: ModelVersion): Promise<boolean> {
     const info = await inferenceWorker().init(opts);
     if (info.version !== v.version) throw new Error(`version ${info.version} was loaded instead`);
   } catch (err) {
-    refuse(v, `it could not be started: ${(err as Error)?.message ?? String(err)}`);
+    refuse(v, `it could not be started: ${(err as Error)?.message ?? String(err)}`, 'failed-to-start');
     return false;
   }
   const previous = from && from.version !== v.version ? entryOf(from) : state.previous;
   set({ current: v, previous, options: opts, progress: null, lastError: null });
+  void reportModelStatus(v.version, 'loaded');
   await persist();
   return true;
 }

@@ -1,0 +1,55 @@
+/**
+ * Device health for the rollout guard: a model_status event as soon as a
+ * version loads, is refused, will not start, or fails on identifications,
+ * through the same outbox as every report (and, like identification
+ * reports, only when the user said yes to anonymous reports).
+ * A canary that breaks on every device sends no identification at all;
+ * without these the server would never hear of it.
+ */
+import { truncateToHour, type Backend, type ModelOutcome, type ModelStatusEvent } from '../../core/telemetry.ts';
+import { modelReasonCode } from '../../core/model-health.ts';
+import { enqueue } from './outbox.ts';
+import { getSettings } from './settings.ts';
+import { APP_VERSION } from './events.ts';
+import { UNSTAMPED_INSTALL_ID } from './report.ts';
+import { inferenceWorker } from '../inference/client.ts';
+
+/** "loaded" once per version per app start: enough for the guard to count this install in its arm. */
+const loadedSent = new Set<string>();
+
+export async function reportModelStatus(version: string, outcome: ModelOutcome, o: { message?: string; count?: number; backend?: Backend } = {}): Promise<void> {
+  if (outcome === 'loaded') {
+    if (loadedSent.has(version)) return;
+    loadedSent.add(version);
+  }
+  try {
+    if ((await getSettings()).reports !== 'granted') return;
+    const event: ModelStatusEvent = {
+      type: 'model_status', eventId: crypto.randomUUID(), installId: UNSTAMPED_INSTALL_ID, modelVersion: version, outcome,
+      appVersion: APP_VERSION, hour: truncateToHour(Date.now()),
+    };
+    if (outcome !== 'loaded') event.reason = o.message ? modelReasonCode(o.message) : outcome === 'run-failures' ? 'run-error' : 'other';
+    if (outcome === 'run-failures') event.count = Math.max(1, Math.min(10_000, o.count ?? 1));
+    if (o.backend) event.backend = o.backend;
+    await enqueue([event]);
+  } catch (err) {
+    console.warn('model status not reported', err);
+  }
+}
+
+/**
+ * After an identification failed: report the failures the worker counted in
+ * the model itself for the running version (a bad photo counts none), so a
+ * version that fails on every photo is heard of without any identification.
+ */
+export async function reportRunFailures(): Promise<void> {
+  try {
+    const worker = inferenceWorker();
+    const info = await worker.info();
+    if (!info) return;
+    const count = await worker.takeErrors(info.version);
+    if (count > 0) await reportModelStatus(info.version, 'run-failures', { count, backend: info.backend });
+  } catch (err) {
+    console.warn('run failures not reported', err);
+  }
+}
