@@ -183,6 +183,29 @@ describe('validateEvent: corrections', () => {
   });
 });
 
+describe('validateEvent: model_status', () => {
+  const status = (over: Record<string, unknown> = {}) => ({
+    type: 'model_status', eventId: ID_B, installId: INSTALL, modelVersion: '1.0.0', outcome: 'failed-to-start', reason: 'session-create',
+    appVersion: '0.1.0', hour: '2026-11-26T12:00:00.000Z', ...over,
+  });
+  it('accepts each outcome, a count only with run failures', () => {
+    for (const outcome of ['loaded', 'refused-incompatible', 'refused-integrity', 'failed-to-start']) expect(validateEvent(status({ outcome }), ctx)).toEqual({ ok: true });
+    expect(validateEvent(status({ outcome: 'run-failures', count: 4 }), ctx)).toEqual({ ok: true });
+    expect(validateEvent(status({ outcome: 'run-failures' }), ctx)).toMatchObject({ ok: false, reason: 'invalid-event' });
+    expect(validateEvent(status({ count: 2 }), ctx)).toMatchObject({ ok: false, reason: 'invalid-event' });
+  });
+  it('takes a reason code, never free text, and knows the model versions', () => {
+    expect(validateEvent(status({ reason: 'Failed to load /home/me/model.onnx' }), ctx)).toMatchObject({ ok: false, reason: 'invalid-event' });
+    expect(validateEvent(status({ outcome: 'exploded' }), ctx)).toMatchObject({ ok: false, reason: 'invalid-event' });
+    expect(validateEvent(status({ modelVersion: '7.0.0' }), ctx)).toMatchObject({ ok: false, reason: 'unknown-model-version' });
+    expect(validateEvent(status({ extra: 1 }), ctx)).toMatchObject({ ok: false, reason: 'invalid-event' });
+  });
+  it('sits in a batch beside the older event types, which stay valid as they were', () => {
+    expect(Value.Check(EventBatchSchema, { events: [identification(), correction(), status()] })).toBe(true);
+    expect(validateEvent(identification(), ctx)).toEqual({ ok: true });
+  });
+});
+
 describe('helpers', () => {
   it('decodes base64 and refuses what is not', () => {
     expect(decodeBase64('aGk=')).toEqual(Uint8Array.from([104, 105]));
