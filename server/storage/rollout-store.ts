@@ -40,7 +40,8 @@ export interface RolloutTables {
   model_changes: ModelChangeRow;
   job_leases: JobLeaseRow;
   events: { event_id: string; type: string; install_id: string; model_version: string; hour: string; received_at: string; payload: string };
-  corrections: { event_id: string; corrects_event_id: string; verdict: string; install_id: string; received_at: string };
+  corrections: { event_id: string; corrects_event_id: string; verdict: string; install_id: string; received_at: string; grounding: string; counted: number };
+  installs: { install_id: string; issued_at: string };
 }
 type Db = Kysely<RolloutTables>;
 type Tx = Transaction<RolloutTables>;
@@ -358,7 +359,8 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
   }
   const corrected = await db.selectFrom('corrections as c').innerJoin('events as e', 'e.event_id', 'c.corrects_event_id')
     .select((eb) => ['e.install_id', eb.fn.count<number>('c.corrects_event_id').distinct().as('n')])
-    .where('c.verdict', '=', 'corrected').whereRef('c.install_id', '=', 'e.install_id')
+    // Only corrections that are evidence: grounded, and within their install's daily cap.
+    .where('c.verdict', '=', 'corrected').whereRef('c.install_id', '=', 'e.install_id').where('c.grounding', '=', 'grounded').where('c.counted', '=', 1)
     .where('e.type', '=', 'identification').where('e.model_version', '=', version)
     .where('e.received_at', '>=', w.since).where('e.received_at', '<=', w.until).where('c.received_at', '<=', w.until)
     .groupBy('e.install_id').execute();
@@ -372,6 +374,14 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
     c.statusReports = (c.statusReports ?? 0) + 1;
     const outcome = (JSON.parse(r.payload) as { outcome?: string }).outcome;
     if (outcome && FAILING_MODEL_OUTCOMES.has(outcome as ModelOutcome)) c.failures++;
+  }
+  // Installs whose credential was issued after this step began have no say in it: otherwise
+  // installs made for the purpose (a flood of fresh credentials) could steer the rollout.
+  const ids2 = [...out.keys()];
+  for (let i = 0; i < ids2.length; i += 500) {
+    const fresh = await db.selectFrom('installs').select('install_id')
+      .where('install_id', 'in', ids2.slice(i, i + 500)).where('issued_at', '>', w.since).execute();
+    for (const r of fresh) out.delete(r.install_id);
   }
   return out;
 }
