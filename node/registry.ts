@@ -5,6 +5,7 @@ import path from 'node:path';
 import { validateManifest, findVersion, type Manifest, type ModelVersion } from '../core/manifest.ts';
 import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../core/taxonomy.ts';
 import { REGISTRY_DIR, TAXONOMY_FILE } from './paths.ts';
+import { assertOnnxContract } from './onnx-contract.ts';
 
 export const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -46,12 +47,15 @@ export function loadTaxonIndex(file = TAXONOMY_FILE, extra: readonly Taxon[] = [
 /**
  * Adds a new version to the registry: writes its ONNX file under
  * <version>/model.onnx, then the manifest (atomically). The version must be
- * new; sha256 and bytes are computed here from the bytes written.
+ * new; sha256 and bytes are computed here from the bytes written. The
+ * bytes must parse as ONNX with the input and outputs `meta` promises
+ * (node/onnx-contract.ts), or nothing is written.
  */
 export function registerVersion(bytes: Uint8Array, meta: Omit<ModelVersion, 'file' | 'sha256' | 'bytes'>, dir = REGISTRY_DIR): ModelVersion {
   const manifest = readManifest(dir);
   if (!manifest) throw new Error(`no model registry at ${dir}; run \`npm run models:build\` first`);
   if (manifest.versions.some((v) => v.version === meta.version)) throw new Error(`model version ${meta.version} is already registered`);
+  assertOnnxContract(bytes, meta);
   const entry: ModelVersion = { ...meta, file: `${meta.version}/model.onnx`, sha256: sha256(bytes), bytes: bytes.length };
   mkdirSync(path.join(dir, meta.version), { recursive: true });
   const tmp = path.join(dir, `${entry.file}.tmp`);

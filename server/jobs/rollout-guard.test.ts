@@ -99,7 +99,17 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
 
     it('registers a version from a file in the registry folder, as a candidate', async () => {
       mkdirSync(path.join(registryDir, 'incoming'), { recursive: true });
-      writeFileSync(path.join(registryDir, 'incoming', 'model.onnx'), Buffer.from('not really onnx, but bytes with a sha256'));
+      // Bytes that are not ONNX are refused, and nothing is written.
+      writeFileSync(path.join(registryDir, 'incoming', 'junk.onnx'), Buffer.from('not really onnx, but bytes with a sha256'));
+      const junk = await admin(`${url}/v1/admin/models`, { method: 'POST', json: { version: '1.1.0', file: 'incoming/junk.onnx', baseVersion: '1.0.0', reason: 'x' } });
+      expect(junk.status).toBe(400);
+      expect(junk.body.message).toMatch(/not registered: the file does not parse as an ONNX model|graph has no nodes/);
+      // A real graph whose embedding is not the size the manifest promises is refused too.
+      cpSync(path.join(REGISTRY_DIR, '1.0.0', 'model.onnx'), path.join(registryDir, 'incoming', 'model.onnx'));
+      const wrong = await admin(`${url}/v1/admin/models`, { method: 'POST', json: { version: '1.1.0', file: 'incoming/model.onnx', baseVersion: '0.9.0', reason: 'x' } });
+      expect(wrong.status).toBe(400);
+      expect(wrong.body.message).toMatch(/embedding output .* has 1280 values, the manifest promises 1024/);
+      expect((await models()).versions.map((v: any) => v.version)).not.toContain('1.1.0');
       const bad = await admin(`${url}/v1/admin/models`, { method: 'POST', json: { version: '1.1.0', file: '../../etc/passwd', baseVersion: '1.0.0', reason: 'x' } });
       expect(bad.status).toBe(400);
       const res = await admin(`${url}/v1/admin/models`, { method: 'POST', json: { version: '1.1.0', file: 'incoming/model.onnx', baseVersion: '1.0.0', meta: { metrics: { top1: 0.8 } }, reason: 'retrained head' } });
