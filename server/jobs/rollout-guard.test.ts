@@ -296,5 +296,31 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       expect(out.decision!.reason).toMatch(/no control installs reported since the step/);
       await admin(`${url}/v1/admin/models/rollout/rollback`, { method: 'POST', json: { reason: 'end' } });
     });
+
+    it('shadow results feed the rollout: a candidate that failed too often in the shadow needs an override with a reason', async () => {
+      const active = (await models()).active;
+      // 12 installs ran 1.1.0 in the shadow 10 times each; 2 of every 10 runs failed.
+      const events: TelemetryEvent[] = [];
+      for (let k = 0; k < 12; k++) {
+        const installId = randomUUID();
+        for (let i = 0; i < 10; i++) {
+          events.push(identification({ eventId: randomUUID(), installId, modelVersion: active, shadow: { modelVersion: '1.1.0', top1Agree: i >= 2 && i < 9, top5Overlap: i < 2 ? 0 : 4, inferenceMs: 30, failed: i < 2 } }));
+        }
+      }
+      await insert(events);
+      const results = (await admin(`${url}/v1/admin/models/shadow-results`)).body.items.find((x: any) => x.version === '1.1.0');
+      expect(results).toMatchObject({ installs: 12, runs: 120, failures: 24, gate: { ok: false } });
+      expect(results.failureRate).toBeCloseTo(0.2, 10);
+      expect(results.disagreementRate).toBeCloseTo(1 / 8, 10);
+      const refused = await admin(`${url}/v1/admin/models/1.1.0/canary`, { method: 'POST', json: { percent: 5, reason: 'try it' } });
+      expect(refused.status).toBe(409);
+      expect(refused.body.message).toMatch(/shadow failure rate 20\.0% is above 2\.0%.*shadowOverride/);
+      expect((await models()).rollout).toBeNull();
+      const overridden = await admin(`${url}/v1/admin/models/1.1.0/canary`, { method: 'POST', json: { percent: 5, reason: 'try it', shadowOverride: { reason: 'the failures were one broken WebGPU driver, fixed since' } } });
+      expect(overridden.status, JSON.stringify(overridden.body)).toBe(200);
+      const start = (await admin(`${url}/v1/admin/models/changes?limit=1`)).body.items[0];
+      expect(start).toMatchObject({ action: 'canary-start', version: '1.1.0', details: { shadowOverride: 'the failures were one broken WebGPU driver, fixed since', shadow: { runs: 120 } } });
+      await admin(`${url}/v1/admin/models/rollout/rollback`, { method: 'POST', json: { reason: 'end' } });
+    });
   });
 });

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Manifest, ModelVersion } from '../../core/manifest.ts';
 import type { InstallCounts } from '../../core/install-aggregate.ts';
+import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
 import { FAILING_MODEL_OUTCOMES, type ModelOutcome } from '../../core/telemetry.ts';
 import { DEFAULT_HOLDBACK_PERCENT, canaryShare } from '../../core/rollout.ts';
 import type { FeedbackStore } from './types.ts';
@@ -306,14 +307,36 @@ export function storeFlavor(store: FeedbackStore): SqlFlavor {
 }
 
 /** A JSON field of events.payload as SQL, per backend. */
-function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool') {
+function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
   if (flavor === 'postgres') {
+    // Path parts are fixed names in this file, never input.
     const access = sql.raw(`(payload::jsonb${pathParts.slice(0, -1).map((k) => `->'${k}'`).join('')}->>'${pathParts.at(-1)}')`);
-    return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : sql<number>`${access}::float8`;
+    return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : as === 'text' ? sql<string>`${access}` : sql<number>`${access}::float8`;
   }
   const access = sql`json_extract(payload, ${`$.${pathParts.join('.')}`})`;
   // json_extract gives 1/0 for JSON booleans.
   return as === 'bool' ? sql<number>`case when ${access} then 1 else 0 end` : sql<number>`${access}`;
+}
+
+/**
+ * Shadow results of `version`, per install: the identifications that
+ * carried a shadow run of it (core/shadow-gate.ts judges them).
+ */
+export async function shadowInstalls(db: Db, flavor: SqlFlavor, version: string): Promise<ShadowInstallCounts[]> {
+  const failed = payloadField(flavor, ['shadow', 'failed'], 'bool');
+  const agree = payloadField(flavor, ['shadow', 'top1Agree'], 'bool');
+  const rows = await db.selectFrom('events')
+    .select((eb) => [
+      'install_id',
+      eb.fn.countAll<number>().as('runs'),
+      eb.fn.sum<number>(failed).as('failures'),
+      eb.fn.sum<number>(sql`case when ${failed} = 0 and ${agree} = 0 then 1 else 0 end`).as('disagreements'),
+      eb.fn.sum<number>(sql`coalesce(${payloadField(flavor, ['shadow', 'top5Overlap'], 'real')}, 0)`).as('overlap'),
+    ])
+    .where('type', '=', 'identification')
+    .where(payloadField(flavor, ['shadow', 'modelVersion'], 'text'), '=', version)
+    .groupBy('install_id').execute();
+  return rows.map((r) => ({ runs: Number(r.runs), failures: Number(r.failures ?? 0), disagreements: Number(r.disagreements ?? 0), top5Overlap: Number(r.overlap ?? 0) }));
 }
 
 export interface ArmWindow {

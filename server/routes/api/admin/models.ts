@@ -7,7 +7,9 @@
  *     folder (`file` relative to it, e.g. "incoming/model.onnx"). Metadata is
  *     baseVersion's (input spec, outputs, labels...) with `meta` laid over it;
  *     sha256 and bytes are computed here. The version starts as a candidate.
- * - POST /v1/admin/models/:version/canary { percent, plan?, holdback?, reason }  start a canary
+ * - POST /v1/admin/models/:version/canary { percent, plan?, holdback?, shadowOverride?: { reason }, reason }
+ *     start a canary; refused (409) when the candidate's shadow results are past the shadow gate's limits, unless overridden
+ * - GET  /v1/admin/models/shadow-results                             shadow results per candidate, with the gate's verdict
  * - POST /v1/admin/models/rollout/step { percent?, reason }          next step of the plan (or to percent)
  * - POST /v1/admin/models/rollout/promote { reason }                 the canary becomes active
  * - POST /v1/admin/models/rollout/rollback { reason }                end the canary; devices go back to the control
@@ -25,8 +27,9 @@ import { readManifest, registerVersion } from '../../../../node/registry.ts';
 import { RegistryBusyError, withRegistryLock } from '../../../../node/registry-lock.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import {
-  activate, listChanges, modelsView, promote, recordChange, rollBack, rolloutDb, RolloutError, setShadow, startCanary, stepRollout,
+  activate, listChanges, modelsView, promote, recordChange, rollBack, rolloutDb, RolloutError, setShadow, shadowInstalls, startCanary, stepRollout, storeFlavor,
 } from '../../../storage/rollout-store.ts';
+import { DEFAULT_SHADOW_GATE, shadowGate, summarizeShadow } from '../../../../core/shadow-gate.ts';
 
 const Reason = Type.String({ minLength: 1, maxLength: 1000 });
 const Semver = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' });
@@ -44,6 +47,8 @@ const CanaryBody = Type.Object({
   plan: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { maxItems: 20 })),
   /** Percent of devices kept on the control until promotion (default 5); 0 leaves the guard nothing to promote against. */
   holdback: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 100 })),
+  /** Start even though the candidate's shadow results are past the gate's limits; the reason is logged with the start. */
+  shadowOverride: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
   reason: Reason,
 }, { additionalProperties: false });
 const StepBody = Type.Object({ percent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })), reason: Reason }, { additionalProperties: false });
@@ -69,6 +74,17 @@ export default async function adminModels(app: FastifyInstance) {
   const view = async () => modelsView(db(), manifest());
 
   app.get('/v1/admin/models', async () => view());
+
+  /** Shadow results per candidate (every version but the active one), with the gate's verdict on each. */
+  app.get('/v1/admin/models/shadow-results', async () => {
+    const v = await view();
+    const items = [];
+    for (const m of v.versions.filter((x) => x.version !== v.active)) {
+      const summary = summarizeShadow(m.version, await shadowInstalls(db(), storeFlavor(app.store), m.version));
+      items.push({ ...summary, status: m.status, shadowing: v.shadow?.version === m.version, gate: shadowGate(summary), limits: DEFAULT_SHADOW_GATE });
+    }
+    return { active: v.active, items };
+  });
 
   app.get<{ Querystring: Static<typeof ChangesQuery> }>('/v1/admin/models/changes', { schema: { querystring: ChangesQuery } }, async (req) => ({
     items: await listChanges(db(), req.query.limit, req.query.version),
@@ -110,7 +126,14 @@ export default async function adminModels(app: FastifyInstance) {
   });
 
   app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CanaryBody> }>('/v1/admin/models/:version/canary', { schema: { params: VersionParams, body: CanaryBody } }, async (req) => {
-    const rollout = await run(() => startCanary(db(), manifest(), { version: req.params.version, percent: req.body.percent, plan: req.body.plan, holdback: req.body.holdback, reason: req.body.reason, actor: 'admin' }));
+    // Shadow results feed the rollout: past the gate's limits, only an override with its own reason starts a canary.
+    const shadow = summarizeShadow(req.params.version, await shadowInstalls(db(), storeFlavor(app.store), req.params.version));
+    const gate = shadowGate(shadow);
+    if (!gate.ok && !req.body.shadowOverride) {
+      throw new HttpError(409, 'conflict', `${req.params.version} cannot start a canary: ${gate.reason}. To start it anyway, send shadowOverride: { reason }`);
+    }
+    const details = { shadow, shadowGate: gate, ...(req.body.shadowOverride && !gate.ok ? { shadowOverride: req.body.shadowOverride.reason } : {}) };
+    const rollout = await run(() => startCanary(db(), manifest(), { version: req.params.version, percent: req.body.percent, plan: req.body.plan, holdback: req.body.holdback, reason: req.body.reason, actor: 'admin', details }));
     return { rollout, models: await view() };
   });
 
