@@ -198,6 +198,15 @@ test('a shadow candidate runs on identifications unseen, and its results reach t
     // Never shown: the answers came from 0.9.0; the Model page tallies agreement so far.
     await page.goto(`${server.url}/#/model`);
     await expect(page.getByTestId('shadow-results')).toContainText(`${photos.length} runs: top-1 agreement`);
+    // The dashboard shows the candidate's shadow results, per install, with the shadow gate's verdict.
+    await page.goto(`${server.url}/#/admin`);
+    await page.getByTestId('admin-token').fill(E2E_ADMIN_TOKEN);
+    await page.getByTestId('admin-sign-in').click();
+    const row = page.getByTestId('shadow-row').and(page.locator('[data-version="1.0.0"]'));
+    await expect(row).toContainText('shadowing now', { timeout: 60_000 });
+    await expect(row.locator('td').nth(2)).toHaveText('1');
+    await expect(row.locator('td').nth(3)).toHaveText(String(photos.length));
+    await expect(row).toHaveAttribute('data-gate', 'ok');
   } finally {
     await context.close();
     await server.close();

@@ -5,6 +5,7 @@ import {
 } from 'chart.js';
 import { Bar, Line } from 'react-chartjs-2';
 import { adminFetch, AdminError, type DriftResponse, type MetricsResponse, type QualityResponse } from './api.ts';
+import ShadowResults from './ShadowResults.tsx';
 
 ChartJS.register(CategoryScale, LinearScale, PointElement, LineElement, BarElement, Tooltip, Legend);
 
@@ -161,6 +162,8 @@ export default function Dashboard({ onUnauthorized }: { onUnauthorized: () => vo
           ))}
         </tbody>
       </table>
+
+      <ShadowResults onUnauthorized={onUnauthorized} />
 
       <h3>Drift alerts</h3>
       <p className="hint">Thresholds: PSI warn {t.psiWarn}, alert {t.psiAlert}; JS distance warn {t.jsWarn}, alert {t.jsAlert}. Days with fewer than {drift.minEvents} identifications are not scored.</p>
