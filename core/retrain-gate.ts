@@ -146,6 +146,7 @@ export interface GateVerdict {
 }
 
 const pts = (x: number) => `${(x * 100).toFixed(1)} points`;
+const pc = (x: number) => `${(x * 100).toFixed(1)}%`;
 const ci = (i: Interval) => `[${(i.lo * 100).toFixed(1)}, ${(i.hi * 100).toFixed(1)}]`;
 
 export interface GateInput {
@@ -167,7 +168,7 @@ export function gate(input: GateInput, rules: GateRules = DEFAULT_GATE): GateVer
   const test = mcnemar(table.onlyCurrent, table.onlyCandidate);
   const reasons: string[] = [];
   if (!n) reasons.push('no shared-label photos to judge non-regression on');
-  if (top1.lo < -rules.nonInferiorityMargin) reasons.push(`shared-label top-1 ${pts(top1.current)} -> ${pts(top1.candidate)}: the 95% interval of the change ${ci(top1)} points reaches below -${pts(rules.nonInferiorityMargin)}`);
+  if (top1.lo < -rules.nonInferiorityMargin) reasons.push(`shared-label top-1 ${pc(top1.current)} -> ${pc(top1.candidate)}: the 95% interval of the change ${ci(top1)} points reaches below -${pts(rules.nonInferiorityMargin)}`);
   if (test.losses > test.gains && test.p < rules.alpha) reasons.push(`significantly worse on shared labels: ${test.losses} photos lost, ${test.gains} gained (McNemar ${test.method}, p = ${test.p.toPrecision(2)})`);
   const perClass: ClassCheck[] = shared.names.map((label, k) => {
     let support = 0, c0 = 0, c1 = 0;
@@ -175,7 +176,7 @@ export function gate(input: GateInput, rules: GateRules = DEFAULT_GATE): GateVer
     return { label, support, current: support ? c0 / support : NaN, candidate: support ? c1 / support : NaN, judged: support >= rules.minClassSupport };
   }).filter((c) => c.support > 0);
   for (const c of perClass) {
-    if (c.judged && c.current - c.candidate > rules.maxClassRecallDrop + 1e-12) reasons.push(`recall of ${c.label} fell ${pts(c.current - c.candidate)} on ${c.support} photos (${pts(c.current)} -> ${pts(c.candidate)}), more than ${pts(rules.maxClassRecallDrop)}`);
+    if (c.judged && c.current - c.candidate > rules.maxClassRecallDrop + 1e-12) reasons.push(`recall of ${c.label} fell ${pts(c.current - c.candidate)} on ${c.support} photos (${pc(c.current)} -> ${pc(c.candidate)}), more than ${pts(rules.maxClassRecallDrop)}`);
   }
   if (shared.eceChange.lo > 0) reasons.push(`calibration significantly worse: ECE change ${shared.eceChange.change.toFixed(4)} (95% CI ${shared.eceChange.lo.toFixed(4)} to ${shared.eceChange.hi.toFixed(4)})`);
   if (input.requireImprovement && !(top1.lo > 0)) reasons.push(`no significant improvement on shared labels: change ${pts(top1.difference)}, 95% interval ${ci(top1)} points includes 0`);
@@ -187,6 +188,6 @@ export function gate(input: GateInput, rules: GateRules = DEFAULT_GATE): GateVer
   }
   const nonRegression: NonRegression = { pass: nonRegressionPass, top1, mcnemar: test, perClass, eceChange: shared.eceChange };
   const pass = reasons.length === 0;
-  if (pass) reasons.push(`shared-label top-1 ${pts(top1.current)} -> ${pts(top1.candidate)} (change ${ci(top1)} points, ${test.losses} lost / ${test.gains} gained, McNemar p = ${test.p.toPrecision(2)}); ECE change ${shared.eceChange.change.toFixed(4)}; new taxa admitted: ${admitted.join(', ') || 'none'}`);
+  if (pass) reasons.push(`shared-label top-1 ${pc(top1.current)} -> ${pc(top1.candidate)} (change ${ci(top1)} points, ${test.losses} lost / ${test.gains} gained, McNemar p = ${test.p.toPrecision(2)}); ECE change ${shared.eceChange.change.toFixed(4)}; new taxa admitted: ${admitted.join(', ') || 'none'}`);
   return { pass, reasons, nonRegression, newTaxa: input.newTaxa, admitted };
 }
