@@ -64,7 +64,10 @@ describe('gate: non-regression on shared labels', () => {
     expect(v.reasons.join(' ')).toMatch(/calibration significantly worse/);
   });
   it('a base-only head must be significantly better', () => {
-    expect(gate({ shared: shared({ gain: 3 }), newTaxa: [], launchRowsChanged: true, requireImprovement: true }).pass).toBe(false);
+    const small = gate({ shared: shared({ gain: 3 }), newTaxa: [], launchRowsChanged: true, requireImprovement: true });
+    expect(small.pass).toBe(false);
+    expect(small.nonRegression.pass).toBe(true);
+    expect(small.reasons.join(' ')).toMatch(/no significant improvement/);
     expect(gate({ shared: shared({ gain: 30 }), newTaxa: [], launchRowsChanged: true, requireImprovement: true }).pass).toBe(true);
   });
   it('registers nothing when every new taxon is still collecting and no launch row changed', () => {

@@ -179,10 +179,10 @@ export function gate(input: GateInput, rules: GateRules = DEFAULT_GATE): GateVer
     if (c.judged && c.current - c.candidate > rules.maxClassRecallDrop + 1e-12) reasons.push(`recall of ${c.label} fell ${pts(c.current - c.candidate)} on ${c.support} photos (${pc(c.current)} -> ${pc(c.candidate)}), more than ${pts(rules.maxClassRecallDrop)}`);
   }
   if (shared.eceChange.lo > 0) reasons.push(`calibration significantly worse: ECE change ${shared.eceChange.change.toFixed(4)} (95% CI ${shared.eceChange.lo.toFixed(4)} to ${shared.eceChange.hi.toFixed(4)})`);
-  if (input.requireImprovement && !(top1.lo > 0)) reasons.push(`no significant improvement on shared labels: change ${pts(top1.difference)}, 95% interval ${ci(top1)} points includes 0`);
   const nonRegressionPass = reasons.length === 0;
+  if (input.requireImprovement && !(top1.lo > 0)) reasons.push(`no significant improvement on shared labels: change ${pts(top1.difference)}, 95% interval ${ci(top1)} points includes 0`);
   const admitted = input.newTaxa.filter((t) => t.status === 'admitted').map((t) => t.id);
-  if (nonRegressionPass && !admitted.length && !input.launchRowsChanged) {
+  if (reasons.length === 0 && !admitted.length && !input.launchRowsChanged) {
     const waiting = input.newTaxa.length;
     reasons.push(waiting ? `nothing to register: ${waiting} new taxon/taxa still collecting (${input.newTaxa.map((t) => t.id).join(', ')})` : 'nothing to register: no new taxon and no launch taxon retrained');
   }
