@@ -50,6 +50,11 @@ export interface FleetOptions {
   worseBy: number;
   /** The flooding install's identifications a day (all corrected). */
   floodPerDay: number;
+  /**
+   * Corrections per install and day that count (the server's per-install cap,
+   * CORRECTIONS_PER_INSTALL_DAY): past it they are stored but weigh nothing.
+   */
+  dailyCorrectionCap: number;
   ticksPerDay: number;
   /** A rollout still running after this many days counts as undecided. */
   maxDays: number;
@@ -67,6 +72,7 @@ export const DEFAULT_FLEET: FleetOptions = {
   abstainRateSd: 0.05,
   worseBy: 0.03,
   floodPerDay: 10_000,
+  dailyCorrectionCap: 50,
   ticksPerDay: 24,
   maxDays: 60,
   holdback: DEFAULT_HOLDBACK_PERCENT,
@@ -214,6 +220,9 @@ export function simulateRollout(scenario: SimScenario, seed: number, fleet: Flee
   let floodIdentifications = 0;
   let pooledWouldRollBack: boolean | undefined;
   let lastReason = '';
+  // Every event, uncapped and pooled: what the old guard counted (for the flood's contrast only).
+  let rawCanary = { n: 0, x: 0 };
+  let rawControl = { n: 0, x: 0 };
   const inCanary = (x: Install) => x.bucket < Math.round(canaryShare(step, fleet.holdback) * (BUCKETS / 100));
 
   for (let day = 0; day < fleet.maxDays; day++) {
@@ -240,11 +249,14 @@ export function simulateRollout(scenario: SimScenario, seed: number, fleet: Flee
         const corrections = binomial(rand, n, p);
         const abstains = binomial(rand, n, x.abstain);
         if (x.flooder && onCanary) floodIdentifications += n;
-        (onCanary ? canary : control).update(i, n, corrections, abstains, 0);
+        (onCanary ? canary : control).update(i, n, Math.min(corrections, fleet.dailyCorrectionCap), abstains, 0);
+        const raw = onCanary ? rawCanary : rawControl;
+        raw.n += n;
+        raw.x += corrections;
       }
       // The old guard looked every tick at pooled counts with at least 200 events an arm.
-      if (scenario === 'flood' && !pooledWouldRollBack && canary.summary.identifications >= 200 && control.summary.identifications >= 200) {
-        pooledWouldRollBack = pooledZ(canary.summary, control.summary) > 2.326;
+      if (scenario === 'flood' && !pooledWouldRollBack && rawCanary.n >= 200 && rawControl.n >= 200) {
+        pooledWouldRollBack = pooledZ(rawCanary, rawControl) > 2.326;
       }
       const d = decide(canary.summary, control.summary, { percent: step, stepAgeS: ((tick + 1 - stepStartTick) * 86_400) / fleet.ticksPerDay }, cfg);
       lastReason = d.reason;
@@ -257,6 +269,8 @@ export function simulateRollout(scenario: SimScenario, seed: number, fleet: Flee
         stepStartTick = tick + 1;
         canary = new ArmWindow(cfg.installWeightCap, fleet.pool);
         control = new ArmWindow(cfg.installWeightCap, fleet.pool);
+        rawCanary = { n: 0, x: 0 };
+        rawControl = { n: 0, x: 0 };
         failing.clear();
       }
     }
@@ -265,11 +279,11 @@ export function simulateRollout(scenario: SimScenario, seed: number, fleet: Flee
 }
 
 /** The old guard's test, for contrast: a pooled two-proportion z on raw event counts, beyond a 2-point margin. */
-function pooledZ(c: ArmSummary, k: ArmSummary): number {
-  const p1 = c.corrections / c.identifications;
-  const p2 = k.corrections / k.identifications;
-  const pooled = (c.corrections + k.corrections) / (c.identifications + k.identifications);
-  const se = Math.sqrt(pooled * (1 - pooled) * (1 / c.identifications + 1 / k.identifications));
+function pooledZ(c: { n: number; x: number }, k: { n: number; x: number }): number {
+  const p1 = c.x / c.n;
+  const p2 = k.x / k.n;
+  const pooled = (c.x + k.x) / (c.n + k.n);
+  const se = Math.sqrt(pooled * (1 - pooled) * (1 / c.n + 1 / k.n));
   return se > 0 ? (p1 - p2 - 0.02) / se : 0;
 }
 

@@ -225,15 +225,19 @@ test('with the guard on, a canary that fails to load on devices is rolled back b
   }, { intervalMs: 1000, config: { minStepS: 3600 } });
   const devices = await Promise.all([0, 1, 2].map(() => freshPage(browser)));
   try {
-    // Three devices that run the control and agreed to anonymous reports.
+    // Three devices that run the control, agreed to anonymous reports and have reported an identification:
+    // the guard only hears installs whose credential is older than the step.
     for (const { page } of devices) {
-      await page.goto(`${server.url}/#/model`);
+      await page.goto(`${server.url}/#/`);
       await allowReports(page);
-      await expect(page.getByTestId('model-version')).toHaveText('0.9.0', { timeout: 120_000 });
+      await page.getByTestId('photo-input').setInputFiles(photos[0]);
+      await expect(page.getByTestId('saved')).toBeVisible({ timeout: 120_000 });
     }
+    await expect.poll(async () => new Set((await server.admin('/v1/admin/events?type=identification&limit=100')).items.map((e: any) => e.installId)).size, { timeout: 60_000 }).toBe(3);
     await server.admin('/v1/admin/models/1.1.0/canary', { percent: 100, holdback: 0, reason: 'e2e: canary that will not load' });
     // Each device reads the rollout at its next start, tries 1.1.0, and keeps 0.9.0.
     for (const { page } of devices) {
+      await page.goto(`${server.url}/#/model`);
       await page.reload();
       await expect(page.getByTestId('model-refused')).toContainText('1.1.0', { timeout: 120_000 });
       await expect(page.getByTestId('model-refused')).toContainText('could not be started');
