@@ -1,5 +1,5 @@
 /**
- * npm run simulate -- rollout [--runs 100] [--seed 1]
+ * npm run simulate -- rollout [--runs 200] [--seed 1]
  *
  * Many simulated rollouts per scenario (equal canary, 3 points worse,
  * broken on load, flooded by one install) through the rollout guard's real

@@ -227,7 +227,7 @@ async function main() {
     });
   program.command('rollout')
     .description('many simulated rollouts through the rollout guard (scripts/rollout-sim.ts); one JSON line')
-    .option('--runs <n>', 'rollouts per scenario', '100')
+    .option('--runs <n>', 'rollouts per scenario', '200')
     .option('--seed <n>', 'random seed', '1')
     .action(async (opts) => (await import('./rollout-sim.ts')).runRolloutSim(opts));
   await program.parseAsync(process.argv);
