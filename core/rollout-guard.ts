@@ -9,8 +9,10 @@
  * - Device failures: when at least `minFailingInstalls` canary installs
  *   report a model that would not load, start or run, and that is unlikely
  *   to be chance given how often control installs fail (an exact binomial
- *   test on failing installs), roll back at once: no minimum time, no
- *   minimum traffic.
+ *   test on failing installs; with fewer than `minInstalls` control installs
+ *   in the window, read literally: no control install failed and at least
+ *   half the canary's did), roll back at once: no minimum time, no minimum
+ *   traffic.
  * - Rates (corrections, abstains, errors): an always-valid confidence
  *   sequence for canary minus control (mSPRT, core/msprt.ts), so looking
  *   every few minutes for days keeps the stated error rates. The false-
