@@ -18,7 +18,7 @@ import { admin, request, startApp, type RunningApp } from '../testing/http.ts';
 import { correction, identification } from '../testing/fixtures.ts';
 import { REGISTRY_DIR } from '../../node/paths.ts';
 import { armInstalls, currentRollout, rolloutDb, storeFlavor, tryLease } from '../storage/rollout-store.ts';
-import { guardTick } from './rollout-guard.ts';
+import { guardConfigFromEnv, guardTick } from './rollout-guard.ts';
 import { seededRandom } from '../../core/random.ts';
 import { truncateToHour, type ModelStatusEvent, type TelemetryEvent } from '../../core/telemetry.ts';
 
@@ -52,6 +52,15 @@ function traffic(version: string, installs: number, perInstall: number, pCorrect
 const modelStatus = (version: string, outcome: ModelStatusEvent['outcome'], installId = randomUUID()): ModelStatusEvent => ({
   type: 'model_status', eventId: randomUUID(), installId, modelVersion: version, outcome, reason: outcome === 'loaded' ? undefined : 'session-create',
   appVersion: '0.1.0', hour: truncateToHour(Date.now()),
+});
+
+describe('guard settings from the environment', () => {
+  it('reads ROLLOUT_MIN_STEP_S, ROLLOUT_MIN_INSTALLS and the others, with defaults, and refuses nonsense', () => {
+    expect(guardConfigFromEnv({})).toEqual({ intervalMs: 300_000, minEvents: 200, minInstalls: 30, minStepS: 86_400 });
+    expect(guardConfigFromEnv({ ROLLOUT_MIN_STEP_S: '0', ROLLOUT_MIN_INSTALLS: '5', ROLLOUT_GUARD_INTERVAL_S: '1' })).toMatchObject({ minStepS: 0, minInstalls: 5, intervalMs: 1000 });
+    expect(() => guardConfigFromEnv({ ROLLOUT_MIN_STEP_S: '-1' })).toThrow(/ROLLOUT_MIN_STEP_S/);
+    expect(() => guardConfigFromEnv({ ROLLOUT_MIN_INSTALLS: '1' })).toThrow(/ROLLOUT_MIN_INSTALLS/);
+  });
 });
 
 describe.each(BACKENDS)('model rollouts on $name', (backend) => {
