@@ -227,7 +227,9 @@ export type RejectReason =
   | 'photo-invalid'
   | 'photo-exif'
   | 'photo-dimensions'
-  | 'location-off-grid';
+  | 'location-off-grid'
+  /** The event names another install than the token it came with (checked by the server, not validateEvent). */
+  | 'install-mismatch';
 
 export type ValidationResult = { ok: true } | { ok: false; reason: RejectReason; message: string };
 
