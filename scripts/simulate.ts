@@ -225,6 +225,10 @@ async function main() {
       });
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });
+  program.command('abuse')
+    .description('attacks on feedback, review and rollouts against a real server; one JSON line, exit 1 if any succeeds (scripts/abuse-sim.ts)')
+    .option('--seed <n>', 'random seed', '1')
+    .action(async (opts) => { await (await import('./abuse-sim.ts')).runAbuseSim(opts); });
   program.command('rollout')
     .description('many simulated rollouts through the rollout guard (scripts/rollout-sim.ts); one JSON line')
     .option('--runs <n>', 'rollouts per scenario', '200')

@@ -91,15 +91,16 @@ export class InstallRepository {
     });
   }
 
-  /** Rows an install has in each table (for tests and the deletion answer's "before"). */
+  /** Rows an install has in each table ('*': of every install), for tests and simulations. */
   async counts(installId: string): Promise<DeletedCounts> {
     const id = key(installId);
+    const all = installId === '*';
     const one = async (q: Promise<{ n: number | string | bigint } | undefined>) => Number((await q)?.n ?? 0);
+    const mine = this.db.selectFrom('corrections').select('event_id').where((eb) => (all ? eb.lit(true) : eb('install_id', '=', id)));
     return {
-      events: await one(this.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where('install_id', '=', id).executeTakeFirst()),
-      corrections: await one(this.db.selectFrom('corrections').select((eb) => eb.fn.countAll<number>().as('n')).where('install_id', '=', id).executeTakeFirst()),
-      photos: await one(this.db.selectFrom('photos').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('event_id', 'in', this.db.selectFrom('corrections').select('event_id').where('install_id', '=', id)).executeTakeFirst()),
+      events: await one(this.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where((eb) => (all ? eb.lit(true) : eb('install_id', '=', id))).executeTakeFirst()),
+      corrections: await one(mine.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()),
+      photos: await one(this.db.selectFrom('photos').select((eb) => eb.fn.countAll<number>().as('n')).where('event_id', 'in', mine).executeTakeFirst()),
     };
   }
 }

@@ -382,8 +382,10 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
   }
   const corrected = await db.selectFrom('corrections as c').innerJoin('events as e', 'e.event_id', 'c.corrects_event_id')
     .select((eb) => ['e.install_id', eb.fn.count<number>('c.corrects_event_id').distinct().as('n')])
-    // Only corrections that are evidence: grounded, and within their install's daily cap.
-    .where('c.verdict', '=', 'corrected').whereRef('c.install_id', '=', 'e.install_id').where('c.grounding', '=', 'grounded').where('c.counted', '=', 1)
+    // Only corrections that are evidence: grounded (which already means the same install and
+    // version as the identification) and within their install's daily cap. Saying "same install"
+    // again here leads SQLite to join on the install index: quadratic for an install with many.
+    .where('c.verdict', '=', 'corrected').where('c.grounding', '=', 'grounded').where('c.counted', '=', 1)
     .where('e.type', '=', 'identification').where('e.model_version', '=', version)
     .where('e.received_at', '>=', w.since).where('e.received_at', '<=', w.until).where('c.received_at', '<=', w.until)
     .groupBy('e.install_id').execute();
