@@ -155,7 +155,8 @@ export function checkRates(canary: ArmSummary, control: ArmSummary, cfg: GuardCo
       out.push({ metric, canary: ec?.rate ?? NaN, control: ek?.rate ?? NaN, lower: -Infinity, upper: Infinity, worse: false, nonInferior: false });
       continue;
     }
-    const pooled = (c.hits + k.hits) / Math.max(1, c.trials + k.trials);
+    // Pooled over installs as the rates are (each install weighted), not over raw events: a flood must not widen the test.
+    const pooled = (c.swr + k.swr) / Math.max(1e-12, c.sw + k.sw);
     const v = testVariance(c, pooled) + testVariance(k, pooled);
     const d = ec.rate - ek.rate;
     const hWorse = msprtHalfWidth(v, cfg.mixtureSd, alphaLook);

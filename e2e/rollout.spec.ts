@@ -27,7 +27,7 @@ interface Server {
   close(): Promise<void>;
 }
 
-async function startServer(edit?: (manifest: any, registryDir: string) => void, rolloutGuard: RolloutGuardOptions = { intervalMs: 0 }): Promise<Server> {
+async function startServer(edit?: (manifest: any, registryDir: string) => void, rolloutGuard: RolloutGuardOptions = { intervalMs: 0 }, trustProxy: string | false = false): Promise<Server> {
   const registryDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-registry-'));
   cpSync(REGISTRY_DIR, registryDir, { recursive: true });
   const manifestFile = path.join(registryDir, 'manifest.json');
@@ -36,7 +36,7 @@ async function startServer(edit?: (manifest: any, registryDir: string) => void, 
   edit?.(manifest, registryDir);
   writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-data-'));
-  const app = await buildApp({ registryDir, dataDir, adminToken: E2E_ADMIN_TOKEN, logger: false, rateLimitMax: 100_000, rolloutGuard });
+  const app = await buildApp({ registryDir, dataDir, adminToken: E2E_ADMIN_TOKEN, logger: false, rateLimitMax: 100_000, rolloutGuard, trustProxy });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   const url = `http://127.0.0.1:${port}`;
@@ -62,8 +62,9 @@ async function startServer(edit?: (manifest: any, registryDir: string) => void, 
   };
 }
 
-async function freshPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext();
+/** A device; `network` stands for its client address, as a proxy the server trusts would report it. */
+async function freshPage(browser: Browser, network?: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext(network ? { extraHTTPHeaders: { 'X-Forwarded-For': network } } : {});
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') console.log(`[page ${m.type()}] ${m.text()}`); });
   return { context, page };
@@ -222,8 +223,9 @@ test('with the guard on, a canary that fails to load on devices is rolled back b
     mkdirSync(path.join(dir, '1.1.0'), { recursive: true });
     writeFileSync(path.join(dir, '1.1.0', 'model.onnx'), junk);
     m.versions.push({ ...base, version: '1.1.0', file: '1.1.0/model.onnx', sha256: createHash('sha256').update(junk).digest('hex'), bytes: junk.length, createdAt: new Date().toISOString() });
-  }, { intervalMs: 1000, config: { minStepS: 3600 } });
-  const devices = await Promise.all([0, 1, 2].map(() => freshPage(browser)));
+  }, { intervalMs: 1000, config: { minStepS: 3600 } }, '127.0.0.1');
+  // Three devices on three networks: the guard counts at most one failing install per network.
+  const devices = await Promise.all([0, 1, 2].map((i) => freshPage(browser, `10.${i + 1}.0.7`)));
   try {
     // Three devices that run the control, agreed to anonymous reports and have reported an identification:
     // the guard only hears installs whose credential is older than the step.

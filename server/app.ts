@@ -41,6 +41,8 @@ export interface AppOptions {
   installsPerHour?: number;
   /** Corrections per install per UTC day that count (env CORRECTIONS_PER_INSTALL_DAY, default 50). */
   dailyCorrectionCap?: number;
+  /** Proxies whose X-Forwarded-For gives the client's address (env TRUST_PROXY); false: none. */
+  trustProxy?: string | false;
   /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
   rolloutGuard?: RolloutGuardOptions;
 }
@@ -49,7 +51,15 @@ export async function buildApp(opts: AppOptions = {}) {
   const env = configFromEnv();
   const distDir = opts.distDir ?? DIST_DIR;
   const registryDir = opts.registryDir ?? REGISTRY_DIR;
-  const app = Fastify({ logger: opts.logger ?? { level: process.env.LOG_LEVEL ?? 'info' }, bodyLimit: 1024 * 1024 });
+  const app = Fastify({
+    logger: opts.logger ?? {
+      level: process.env.LOG_LEVEL ?? 'info',
+      // Client addresses stay out of the logs: the store keeps only a salted hash of the network.
+      serializers: { req: (req) => ({ method: req.method, url: req.url }) },
+    },
+    bodyLimit: 1024 * 1024,
+    trustProxy: opts.trustProxy ?? env.trustProxy,
+  });
   try {
     await app.register(errors);
     await app.register(validator);

@@ -21,6 +21,13 @@ export interface ServerConfig {
   installsPerHour: number;
   /** Corrections per install per UTC day that count for anything. */
   dailyCorrectionCap: number;
+  /**
+   * Proxies whose X-Forwarded-For is believed (Fastify's trustProxy: addresses
+   * or CIDRs, comma-separated); false: the socket's address is the client's.
+   * Only ever the proxies in front of this server: a client can write any
+   * X-Forwarded-For it likes.
+   */
+  trustProxy: string | false;
 }
 
 export const DEFAULT_RATE_LIMIT_MAX = 600;
@@ -62,5 +69,16 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
     installSecret,
     installsPerHour: positiveInt(env, 'INSTALLS_PER_HOUR', DEFAULT_INSTALLS_PER_HOUR, 'new installs per client address per hour'),
     dailyCorrectionCap: positiveInt(env, 'CORRECTIONS_PER_INSTALL_DAY', DEFAULT_DAILY_CORRECTION_CAP, 'corrections per install per day'),
+    trustProxy: trustProxyFrom(env.TRUST_PROXY),
   };
+}
+
+/** TRUST_PROXY: the proxies' addresses or CIDRs; "true" is refused, since it would believe any client. */
+function trustProxyFrom(text: string | undefined): string | false {
+  const value = text?.trim();
+  if (!value) return false;
+  if (/^(true|\*|0\.0\.0\.0\/0|::\/0)$/i.test(value)) {
+    throw new Error(`TRUST_PROXY=${value} would believe any client's X-Forwarded-For (and so its rate limits and network); list the proxies' addresses, e.g. TRUST_PROXY=127.0.0.1`);
+  }
+  return value;
 }

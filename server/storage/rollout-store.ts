@@ -8,6 +8,7 @@
  * version and no row makes another version active, else 'candidate'.
  * Every change is written with its change-log row in one transaction.
  */
+import { capPerNetwork, type NetworkMember } from '../../core/network-cap.ts';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Manifest, ModelVersion } from '../../core/manifest.ts';
@@ -42,7 +43,7 @@ export interface RolloutTables {
   job_leases: JobLeaseRow;
   events: { event_id: string; type: string; install_id: string; model_version: string; hour: string; received_at: string; payload: string };
   corrections: { event_id: string; corrects_event_id: string; verdict: string; install_id: string; received_at: string; grounding: string; counted: number };
-  installs: { install_id: string; issued_at: string };
+  installs: { install_id: string; issued_at: string; network_hash: string; revoked_at: string | null };
 }
 type Db = Kysely<RolloutTables>;
 type Tx = Transaction<RolloutTables>;
@@ -400,13 +401,27 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
     const outcome = (JSON.parse(r.payload) as { outcome?: string }).outcome;
     if (outcome && FAILING_MODEL_OUTCOMES.has(outcome as ModelOutcome)) c.failures++;
   }
-  // Installs whose credential was issued after this step began have no say in it: otherwise
-  // installs made for the purpose (a flood of fresh credentials) could steer the rollout.
-  const ids2 = [...out.keys()];
-  for (let i = 0; i < ids2.length; i += 500) {
-    const fresh = await db.selectFrom('installs').select('install_id')
-      .where('install_id', 'in', ids2.slice(i, i + 500)).where('issued_at', '>', w.since).execute();
-    for (const r of fresh) out.delete(r.install_id);
+  // Sources, not credentials. An install whose credential was issued after this step began, or
+  // was revoked, has no say in it (credentials made for the purpose could steer the rollout); and
+  // per network only a few installs count, failing at most once (core/network-cap.ts).
+  const installIds = [...out.keys()];
+  const members: NetworkMember[] = [];
+  const known = new Set<string>();
+  for (let i = 0; i < installIds.length; i += 500) {
+    const rows = await db.selectFrom('installs').select(['install_id', 'network_hash', 'issued_at', 'revoked_at'])
+      .where('install_id', 'in', installIds.slice(i, i + 500)).execute();
+    for (const r of rows) {
+      known.add(r.install_id);
+      if (r.issued_at > w.since || r.revoked_at !== null) out.delete(r.install_id);
+      else members.push({ installId: r.install_id, network: r.network_hash, issuedAt: r.issued_at, failing: out.get(r.install_id)!.failures > 0 });
+    }
+  }
+  // Events stored without a credential row (written by tools straight into the store) stand for themselves.
+  for (const id of installIds) if (!known.has(id)) members.push({ installId: id, network: `install:${id}`, issuedAt: '', failing: out.get(id)!.failures > 0 });
+  const { keep, failing } = capPerNetwork(members);
+  for (const id of [...out.keys()]) {
+    if (!keep.has(id)) out.delete(id);
+    else if (!failing.has(id)) out.get(id)!.failures = 0;
   }
   return out;
 }

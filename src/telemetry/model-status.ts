@@ -18,12 +18,11 @@ import { inferenceWorker } from '../inference/client.ts';
 const loadedSent = new Set<string>();
 
 export async function reportModelStatus(version: string, outcome: ModelOutcome, o: { message?: string; count?: number; backend?: Backend } = {}): Promise<void> {
-  if (outcome === 'loaded') {
-    if (loadedSent.has(version)) return;
-    loadedSent.add(version);
-  }
+  if (outcome === 'loaded' && loadedSent.has(version)) return;
   try {
     if ((await getSettings()).reports !== 'granted') return;
+    // Marked only once it is really queued: a load before the user said yes is reported at the next start.
+    if (outcome === 'loaded') loadedSent.add(version);
     const event: ModelStatusEvent = {
       type: 'model_status', eventId: crypto.randomUUID(), installId: UNSTAMPED_INSTALL_ID, modelVersion: version, outcome,
       appVersion: APP_VERSION, hour: truncateToHour(Date.now()),

@@ -46,7 +46,11 @@ export async function getSettings(): Promise<PrivacySettings> {
   const stored = upgrade(raw);
   if (stored && (raw as Partial<PrivacySettings>).rolloutSeed) return stored;
   const fresh: PrivacySettings = stored ?? { reports: 'unasked', credential: null, rolloutSeed: crypto.randomUUID() };
-  await db.put('settings', fresh, KEY);
+  // An older version queued reports without asking: none of them may leave before the answer.
+  const tx = db.transaction(['settings', 'outbox'], 'readwrite');
+  if (raw && !(raw as Partial<PrivacySettings>).reports) await tx.objectStore('outbox').clear();
+  await tx.objectStore('settings').put(fresh, KEY);
+  await tx.done;
   return fresh;
 }
 
