@@ -10,7 +10,8 @@
  * must not change did.
  *
  * Two worlds are built from the same seed: both hold the same legitimate
- * fleet (installs with day-old credentials on twelve networks, a running
+ * fleet (400 installs with day-old credentials, nearly all on networks of
+ * their own, a running
  * canary of the second model version with both arms reporting, and one
  * confusion that three independent installs agree on, which must still be
  * accepted: the defences may not block real users). One of them is then
@@ -132,7 +133,7 @@ function events(random: () => number) {
 /**
  * The honest fleet, the same in both worlds: 300 installs on the active
  * version and 100 on the canary, 3 photos each and about 8% corrected, all
- * with credentials issued three days ago on twelve networks; and one
+ * with credentials issued three days ago, on 360 networks; and one
  * confusion (top-1 TAXA[0] corrected to TAXA[70]) from three installs on
  * three networks, which the independent-installs rule must accept.
  */
@@ -146,7 +147,9 @@ async function seedFleet(world: World, seed: number) {
   const consensus: string[] = [];
   for (let i = 0; i < 400; i++) {
     const installId = make.uuid();
-    await installToken(world.app, installId, { issuedAt, address: `10.${i % 12}.0.${1 + (i % 200)}` });
+    // Most honest installs sit on networks of their own; every tenth shares one with the install before it.
+    const network = i % 10 === 9 ? i - 1 : i;
+    await installToken(world.app, installId, { issuedAt, address: `10.${Math.floor(network / 250)}.${network % 250}.${1 + (i % 200)}` });
     const version = i < 300 ? ACTIVE.version : CANARY!.version;
     for (let k = 0; k < 3; k++) {
       const id = make.identification(installId, version);
@@ -193,7 +196,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   const auth = (c: InstallCredential) => `Install ${c.token}`;
 
   // 1. No token at all.
-  progress('attack 1 of 8');
+  progress('attack 1 of 11');
   {
     const before = await stored();
     const r = await post([make.identification(make.uuid(), ACTIVE.version)], undefined, '127.0.1.1');
@@ -202,7 +205,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   }
 
   // 2. Forged tokens: a made-up install with a made-up signature, keys an attacker might guess, a real token's signature on another id.
-  progress('attack 2 of 8');
+  progress('attack 2 of 11');
   {
     const before = await stored();
     const real = (await getInstall('127.0.2.1'))!;
@@ -219,7 +222,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   }
 
   // 3. 100 made-up install ids from one address: credentials are rationed, and events cannot name an id their token was not issued to.
-  progress('attack 3 of 8');
+  progress('attack 3 of 11');
   {
     let issued = 0;
     let first: InstallCredential | null = null;
@@ -239,7 +242,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   }
 
   // 4. A proposed name (and a known-taxon confusion) pushed by 50 installs from one network (three addresses in one /24, to get past the per-address limit).
-  progress('attack 4 of 8');
+  progress('attack 4 of 11');
   {
     const installs: InstallCredential[] = [];
     for (const from of ['127.0.4.1', '127.0.4.2', '127.0.4.3']) {
@@ -268,7 +271,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   }
 
   // 5. 10,000 corrections from one install, each grounded on an identification of its own.
-  progress('attack 5 of 8');
+  progress('attack 5 of 11');
   {
     const c = (await getInstall('127.0.5.1'))!;
     let sent = 0;
@@ -289,7 +292,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   }
 
   // 6. Corrections citing identifications that do not exist, or that belong to another install.
-  progress('attack 6 of 8');
+  progress('attack 6 of 11');
   {
     const c = (await getInstall('127.0.6.1'))!;
     const someoneElses = (await world.app.store.listEvents({ type: 'identification', limit: 20 })).items.filter((e) => e.installId !== c.installId);
@@ -308,7 +311,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   }
 
   // 7. A flood of fake identifications for the canary: 20 fresh installs from one network send 500 each, all abstaining and slow.
-  progress('attack 7 of 8');
+  progress('attack 7 of 11');
   {
     let sent = 0;
     for (let i = 0; i < 20; i++) {
@@ -324,7 +327,7 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   }
 
   // 8. A revoked install keeps sending.
-  progress('attack 8 of 8');
+  progress('attack 8 of 11');
   {
     const c = (await getInstall('127.0.8.1'))!;
     const ok = await post([make.identification(c.installId, ACTIVE.version)], auth(c), '127.0.8.1');
@@ -333,6 +336,49 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     const r = await post([make.identification(c.installId, ACTIVE.version)], auth(c), '127.0.8.1');
     const after = await stored();
     out.push({ name: 'revoked-install', tried: 'events after an admin revoked the install', succeeded: ok.status !== 200 || revoke.status !== 200 || r.status !== 401 || after !== before, details: { before: ok.status, after: r.status, stored: after - before } });
+  }
+
+  // 9-11: credentials collected days ahead (so older than the step and than a day), all on one network.
+  // POST /v1/installs cannot backdate them, so they are issued in the store as they would have been then.
+  const aheadOfTime = async (n: number, network: number) => {
+    const issuedAt = new Date(Date.now() - 3 * DAY_MS);
+    return Promise.all(Array.from({ length: n }, async (_, i) => {
+      const installId = make.uuid();
+      return { installId, token: await installToken(world.app, installId, { issuedAt, address: `127.0.${network}.${1 + i}` }), issuedAt: issuedAt.toISOString() };
+    }));
+  };
+  {
+    progress('attack 9 of 11');
+    const farm = await aheadOfTime(30, 9);
+    for (const c of farm) {
+      const status = { type: 'model_status', eventId: make.uuid(), installId: c.installId, modelVersion: CANARY!.version, outcome: 'failed-to-start', reason: 'other', appVersion: 'abuse-sim', hour: truncateToHour(Date.now()) };
+      await post([make.identification(c.installId, CANARY!.version), status], auth(c), `127.0.9.${1 + (farm.indexOf(c) % 250)}`);
+    }
+    out.push({ name: 'failure-reports-one-network', tried: '30 credentials collected days ahead on one network report that the canary fails to start', succeeded: false, details: { installs: farm.length } });
+  }
+  {
+    progress('attack 10 of 11');
+    const farm = await aheadOfTime(30, 10);
+    for (const c of farm) {
+      const evs = Array.from({ length: 20 }, () => make.identification(c.installId, CANARY!.version, { abstain: true }));
+      await post(evs, auth(c), `127.0.10.${1 + (farm.indexOf(c) % 250)}`);
+    }
+    out.push({ name: 'abstain-farm-one-network', tried: '30 credentials collected days ahead on one network, every canary answer "not one of our species"', succeeded: false, details: { installs: farm.length } });
+  }
+  {
+    progress('attack 11 of 11');
+    const farm = await aheadOfTime(50, 11);
+    const pushed: string[] = [];
+    for (const c of farm) {
+      const history = Array.from({ length: 3 }, () => make.identification(c.installId, ACTIVE.version));
+      const seen = make.identification(c.installId, ACTIVE.version, { top5: [{ taxonId: TAXA[0], p: 0.7 }], otherProbability: 0.1, abstain: false });
+      const confusion = make.correction(seen, { taxonId: TAXA[93] });
+      await post([...history, seen, confusion], auth(c), `127.0.11.${1 + (farm.indexOf(c) % 250)}`);
+      pushed.push(confusion.eventId);
+    }
+    await world.admin('/v1/admin/review/auto-accept', {});
+    const accepted = (await world.app.store.listCorrections({ status: 'accepted', limit: 100_000 })).items.filter((c) => pushed.includes(c.eventId)).length;
+    out.push({ name: 'aged-installs-one-network', tried: 'a made-up confusion from 50 day-old installs with histories, all on one network', succeeded: accepted > 0, details: { installs: farm.length, accepted } });
   }
   return out;
 }
@@ -357,12 +403,13 @@ export async function runAbuseSim(o: { seed?: string | number } = {}) {
     const after = await snapshot(attacked);
     const guardQuiet = (await quiet.admin('/v1/admin/models/guard/run', {})).body;
     const guardAttacked = (await attacked.admin('/v1/admin/models/guard/run', {})).body;
-    // The whole decision, reason and figures included: a flood that moved any number would show.
-    const decision = (g: any) => (g?.decision ? `${g.decision.action}${g.decision.to ? ` to ${g.decision.to}%` : ''}: ${g.decision.reason}` : `none (${JSON.stringify(g)})`);
+    // The decision is the action (and the step it goes to); the reason's figures say whether anything moved at all.
+    const decision = (g: any) => (g?.decision ? `${g.decision.action}${g.decision.to ? ` to ${g.decision.to}%` : ''}` : `none (${JSON.stringify(g)})`);
     const guardSame = decision(guardQuiet) === decision(guardAttacked);
-    const flood = attacks.find((x) => x.name === 'canary-flood')!;
-    flood.succeeded = !guardSame;
-    flood.details = { ...flood.details, guardWithoutFlood: decision(guardQuiet), guardWithFlood: decision(guardAttacked) };
+    for (const x of attacks.filter((a) => ['canary-flood', 'failure-reports-one-network', 'abstain-farm-one-network'].includes(a.name))) {
+      x.succeeded = !guardSame;
+      x.details = { ...x.details, guardQuiet: decision(guardQuiet), guardAttacked: decision(guardAttacked) };
+    }
     const unchanged = {
       taxa: same(before.taxa, after.taxa),
       trainingExport: same(before.trainingExport, after.trainingExport),
@@ -374,7 +421,7 @@ export async function runAbuseSim(o: { seed?: string | number } = {}) {
       legitimate: { consensusCorrections: a.consensus.length, acceptedAutomatically: legitAccepted, quietWorldAccepted: quietAccepted, trainingExport: before.trainingExport.length },
       attacks: attacks.map((x) => ({ name: x.name, tried: x.tried, outcome: x.succeeded ? 'SUCCEEDED' : 'blocked', ...x.details })),
       unchanged,
-      guard: { quiet: decision(guardQuiet), attacked: decision(guardAttacked) },
+      guard: { quiet: decision(guardQuiet), attacked: decision(guardAttacked), reasonQuiet: guardQuiet?.decision?.reason ?? null, reasonAttacked: guardAttacked?.decision?.reason ?? null },
       ok: attacks.every((x) => !x.succeeded) && unchanged.taxa && unchanged.trainingExport && unchanged.guard && legitAccepted === a.consensus.length && quietAccepted === q.consensus.length,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -57,6 +57,12 @@ export class InstallRepository {
     return true;
   }
 
+  /** Every revoked install (an admin's decision or a deletion): nothing they sent may train the model. */
+  async revokedIds(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('installs').select('install_id').where('revoked_at', 'is not', null).execute();
+    return new Set(rows.map((r) => r.install_id));
+  }
+
   async evidence(installIds: Iterable<string>): Promise<Map<string, InstallEvidence>> {
     const ids = [...new Set([...installIds].map(key))];
     const out = new Map<string, InstallEvidence>();
@@ -81,12 +87,15 @@ export class InstallRepository {
   async deleteData(installId: string, now = new Date()): Promise<DeletedCounts> {
     const id = key(installId);
     return this.db.transaction().execute(async (trx: Transaction<Database>) => {
+      // Revoked first: on PostgreSQL this takes the row lock that every insertBatch of this install
+      // takes too, so a batch either commits before the deletion (and is deleted) or sees the
+      // revocation and stores nothing. The network hash goes with the data.
+      await trx.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: 'deleted by its user', network_hash: '' })
+        .where('install_id', '=', id).execute();
       const mine = trx.selectFrom('corrections').select('event_id').where('install_id', '=', id);
       const photos = await trx.deleteFrom('photos').where('event_id', 'in', mine).executeTakeFirst();
       const corrections = await trx.deleteFrom('corrections').where('install_id', '=', id).executeTakeFirst();
       const events = await trx.deleteFrom('events').where('install_id', '=', id).executeTakeFirst();
-      await trx.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: 'deleted by its user' })
-        .where('install_id', '=', id).where('revoked_at', 'is', null).execute();
       return { events: Number(events.numDeletedRows), corrections: Number(corrections.numDeletedRows), photos: Number(photos.numDeletedRows) };
     });
   }

@@ -27,6 +27,14 @@ const PHOTOS_PER_INSERT = 10;
 // Ids are compared as stored, so spell them one way whatever the client sent.
 const key = (id: string) => id.toLowerCase();
 
+/** insertBatch found the install revoked (or deleted) once it held the install's lock; nothing was stored. */
+export class InstallRevokedError extends Error {
+  constructor(readonly installId: string) {
+    super(`install ${installId} was revoked`);
+    this.name = 'InstallRevokedError';
+  }
+}
+
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -155,12 +163,17 @@ export class KyselyFeedbackStore implements FeedbackStore {
 
     await this.db.transaction().execute(async (trx) => {
       const corrected = unique.filter((e): e is CorrectionEvent => e.type === 'correction');
-      const installIds = [...new Set(corrected.map((e) => key(e.installId)))];
-      // Batches of one install are counted against its cap one at a time: on
-      // PostgreSQL the install rows are locked for the transaction (SQLite
-      // runs one write transaction at a time anyway).
-      if (installIds.length && this.kind === 'postgres') {
-        await trx.selectFrom('installs').select('install_id').where('install_id', 'in', installIds).forUpdate().execute();
+      const installIds = [...new Set(unique.map((e) => key(e.installId)))];
+      // Batches of one install go one at a time: on PostgreSQL the install rows are locked for the
+      // transaction (SQLite runs one write transaction at a time anyway). So the daily cap cannot be
+      // overrun by concurrent batches, a correction and its identification in two batches always
+      // meet, and a deletion of the install (which revokes it first, under the same lock) is never
+      // followed by rows of a batch that was already past its token check.
+      if (opts.installId && installIds.length) {
+        let q = trx.selectFrom('installs').select(['install_id', 'revoked_at']).where('install_id', 'in', installIds);
+        if (this.kind === 'postgres') q = q.forUpdate();
+        const rows = await q.execute();
+        if (rows.some((r) => r.revoked_at !== null)) throw new InstallRevokedError(key(opts.installId));
       }
       for (const part of chunks(unique, ROWS_PER_INSERT)) {
         // DO NOTHING + RETURNING gives exactly the ids this statement wrote,

@@ -70,6 +70,11 @@ export interface InsertResult {
 export interface InsertOptions {
   /** Corrections per install per UTC day that count (default DEFAULT_DAILY_CORRECTION_CAP). */
   dailyCorrectionCap?: number;
+  /**
+   * The install the batch came from (its token was checked): its row is locked for the transaction
+   * and a revoked install stores nothing (InstallRevokedError).
+   */
+  installId?: string;
 }
 
 export interface FeedbackStore {

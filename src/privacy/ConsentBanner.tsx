@@ -18,7 +18,8 @@ export function ConsentBanner() {
     <section className="banner consent" role="region" aria-label="Anonymous reports" data-testid="consent">
       <p>
         <strong>Help improve Wildsight?</strong> With your OK, the app sends an anonymous report of each identification: the model
-        version, the top 5 species with their probabilities, how long it took and the hour. Never the photo or where you are.
+        version, the top 5 species with their probabilities, how long it took and the hour, and whether models load and run on
+        this device. Never the photo or where you are.
         {' '}<a href="#/privacy">What is sent</a>
       </p>
       <div className="consent-actions">

@@ -15,7 +15,7 @@ import { MAX_BATCH_EVENTS, type BatchResult, type TelemetryEvent } from '../../c
 import type { InstallCredential } from '../../core/api/installs.ts';
 import { openAppDb } from '../storage/db.ts';
 import { authorization, ensureCredential } from './credential.ts';
-import { setCredential } from './settings.ts';
+import { getSettings, retireCredential } from './settings.ts';
 
 const ENDPOINT = '/v1/events';
 export const SEND_BATCH = 100;
@@ -98,8 +98,8 @@ async function sendGroup(items: Array<{ id: string; event: unknown }>, credentia
     return false;
   }
   if (res.status === 401) {
-    // The credential is no good: forget it and try once with a new one.
-    await setCredential(null);
+    // The credential is no good: retire it (kept only so its data can still be deleted) and try once with a new one.
+    await retireCredential();
     const fresh = renewed ? null : await ensureCredential();
     if (fresh) return sendGroup(items, fresh, true);
     await postpone(items.map((i) => i.id));
@@ -132,6 +132,8 @@ export function flush(): Promise<void> {
   if (!navigator.onLine) return Promise.resolve();
   flushing ??= (async () => {
     const run = async () => {
+      // Settings first: reading them upgrades an older version's, which empties a queue no one agreed to.
+      await getSettings();
       const db = await openAppDb();
       for (;;) {
         const due = await db.getAllFromIndex('outbox', 'nextAttemptAt', IDBKeyRange.upperBound(Date.now()), Math.min(SEND_BATCH, MAX_BATCH_EVENTS));

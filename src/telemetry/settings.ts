@@ -22,6 +22,11 @@ export interface PrivacySettings {
    * bucket, so a device that reports nothing still has one.
    */
   rolloutSeed: string;
+  /**
+   * Credentials this device used before a reset: kept (on the device only) so
+   * "Delete my data" can still delete what was sent under them.
+   */
+  pastCredentials: InstallCredential[];
 }
 
 const KEY = 'privacy';
@@ -36,8 +41,8 @@ function upgrade(stored: unknown): PrivacySettings | null {
   if (!s) return null;
   // The old self-made install id already placed this device in rollouts: keep its bucket.
   const rolloutSeed = s.rolloutSeed ?? s.installId ?? crypto.randomUUID();
-  if (s.reports !== 'unasked' && s.reports !== 'granted' && s.reports !== 'declined') return { reports: 'unasked', credential: null, rolloutSeed };
-  return { reports: s.reports, credential: s.credential ?? null, rolloutSeed };
+  if (s.reports !== 'unasked' && s.reports !== 'granted' && s.reports !== 'declined') return { reports: 'unasked', credential: null, rolloutSeed, pastCredentials: [] };
+  return { reports: s.reports, credential: s.credential ?? null, rolloutSeed, pastCredentials: s.pastCredentials ?? [] };
 }
 
 export async function getSettings(): Promise<PrivacySettings> {
@@ -45,7 +50,7 @@ export async function getSettings(): Promise<PrivacySettings> {
   const raw = await db.get('settings', KEY);
   const stored = upgrade(raw);
   if (stored && (raw as Partial<PrivacySettings>).rolloutSeed) return stored;
-  const fresh: PrivacySettings = stored ?? { reports: 'unasked', credential: null, rolloutSeed: crypto.randomUUID() };
+  const fresh: PrivacySettings = stored ?? { reports: 'unasked', credential: null, rolloutSeed: crypto.randomUUID(), pastCredentials: [] };
   // An older version queued reports without asking: none of them may leave before the answer.
   const tx = db.transaction(['settings', 'outbox'], 'readwrite');
   if (raw && !(raw as Partial<PrivacySettings>).reports) await tx.objectStore('outbox').clear();
@@ -65,4 +70,16 @@ export async function setReportsConsent(reports: Exclude<ReportsConsent, 'unaske
 
 export async function setCredential(credential: InstallCredential | null): Promise<PrivacySettings> {
   return save({ ...(await getSettings()), credential });
+}
+
+/** A new install id from the next send on; the old credential is kept only so its data can still be deleted. */
+export async function retireCredential(): Promise<PrivacySettings> {
+  const current = await getSettings();
+  const past = current.credential ? [...current.pastCredentials, current.credential] : current.pastCredentials;
+  return save({ ...current, credential: null, pastCredentials: past });
+}
+
+/** After their data was deleted: forget them all. */
+export async function forgetCredentials(): Promise<PrivacySettings> {
+  return save({ ...(await getSettings()), credential: null, pastCredentials: [] });
 }

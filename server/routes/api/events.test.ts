@@ -14,9 +14,8 @@ describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
     const app = serveFresh(backend);
     // The fixtures' install, with its token: the bodies here are about the events, not the credential.
-    const post = async (json: unknown) => request(`${app.url}/v1/events`, {
-      method: 'POST', json, headers: { authorization: `Install ${await installToken(app.server.app, INSTALL_ID)}` },
-    });
+    const auth = async () => `Install ${await installToken(app.server.app, INSTALL_ID)}`;
+    const post = async (json: unknown) => request(`${app.url}/v1/events`, { method: 'POST', json, headers: { authorization: await auth() } });
     const storedIds = async () => new Set((await allEvents(app.url)).map((e) => e.eventId));
 
     /** After each refusal: the server still answers and still stores. */
@@ -46,20 +45,20 @@ describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
     });
 
     it('refuses malformed JSON with 400', async () => {
-      const res = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"events": [' });
+      const res = await request(`${app.url}/v1/events`, { method: 'POST', headers: { authorization: await auth(), 'content-type': 'application/json' }, body: '{"events": [' });
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ error: 'malformed JSON', message: expect.stringMatching(/not valid JSON/) });
-      const empty = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+      const empty = await request(`${app.url}/v1/events`, { method: 'POST', headers: { authorization: await auth(), 'content-type': 'application/json' }, body: '' });
       expect(empty.status).toBe(400);
       expect(empty.body.message).toMatch(/empty/);
       await stillServing();
     });
 
     it('refuses a body that is not JSON with 415', async () => {
-      const res = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
+      const res = await request(`${app.url}/v1/events`, { method: 'POST', headers: { authorization: await auth(), 'content-type': 'text/plain' }, body: 'hello' });
       expect(res.status).toBe(415);
       expect(res.body).toEqual({ error: 'unsupported media type', message: expect.stringMatching(/application\/json/) });
-      const form = await request(`${app.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
+      const form = await request(`${app.url}/v1/events`, { method: 'POST', headers: { authorization: await auth(), 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=b' });
       expect(form.status).toBe(415);
     });
 

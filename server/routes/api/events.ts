@@ -21,6 +21,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MAX_BATCH_EVENTS, validateEvent, type BatchResult, type RejectedEvent, type TelemetryEvent } from '../../../core/telemetry.ts';
 import { HttpError } from '../../plugins/app/errors.ts';
 import { requireInstall } from '../../plugins/app/install-credentials.ts';
+import { InstallRevokedError } from '../../storage/kysely-store.ts';
 
 /** 500 corrections of 1280 values as JSON are about 3.5 MB; opt-in photos need batches of a few. */
 export const EVENTS_BODY_LIMIT = 4 * 1024 * 1024;
@@ -41,8 +42,8 @@ export default async function events(app: FastifyInstance, opts: { dailyCorrecti
   app.post<{ Body: Envelope }>('/v1/events', {
     bodyLimit: EVENTS_BODY_LIMIT,
     schema: { body: EventEnvelopeSchema },
-    // After the body is parsed and checked, before anything is looked at: no valid token, nothing stored.
-    preHandler: requireInstall(app),
+    // Before the body is even read: no valid token, nothing parsed, nothing stored.
+    onRequest: requireInstall(app),
     // Before the schema: a count over the limit is "too large", not "malformed".
     preValidation: async (req) => {
       // Fastify parses text/plain too; say what this route wants instead of "Expected object".
@@ -72,8 +73,10 @@ export default async function events(app: FastifyInstance, opts: { dailyCorrecti
     if (valid.length) {
       const end = app.metrics.storeBatchSeconds.startTimer({ backend: app.store.kind });
       try {
-        ({ stored, duplicates } = await app.store.insertBatch(valid, new Date(), { dailyCorrectionCap: opts.dailyCorrectionCap }));
+        ({ stored, duplicates } = await app.store.insertBatch(valid, new Date(), { dailyCorrectionCap: opts.dailyCorrectionCap, installId }));
       } catch (err) {
+        // Revoked (or its data deleted) while this batch was on its way: refused as any revoked token is.
+        if (err instanceof InstallRevokedError) throw new HttpError(401, 'install revoked', 'this install was revoked; its reports are no longer accepted');
         req.log.error({ err }, 'storing a batch failed');
         // Nothing of the batch was committed (one transaction), so resending it all is right.
         throw new HttpError(503, 'storage unavailable', 'the feedback store could not save this batch; nothing was stored, send it again later');
