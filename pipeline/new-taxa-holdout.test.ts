@@ -34,6 +34,17 @@ describe('splitNewTaxaByInstall', () => {
     expect(s.train.filter((x) => x.label === 'proposed-b')).toEqual([]);
     expect(s.train.filter((x) => x.label === 'launch-x')).toHaveLength(6);
   });
+  it('keeps the held-out installs as installs arrive, so evidence adds up from run to run', () => {
+    const held = (n: number) => new Set(splitNewTaxaByInstall(
+      Array.from({ length: n }, (_, g) => c(`e${g}`, `install-${g}`, 'proposed-e')), ['proposed-e'], r, 1,
+    ).heldOut.get('proposed-e')!.map((x) => x.installId));
+    // One more install can take at most one held-out place.
+    for (let n = 10; n < 18; n++) {
+      const before = held(n);
+      const after = held(n + 1);
+      expect([...before].filter((id) => !after.has(id)).length, `from ${n} to ${n + 1} installs`).toBeLessThanOrEqual(1);
+    }
+  });
   it('depends on the seed, and is the same for the same seed', () => {
     const ids = (seed: number) => splitNewTaxaByInstall(rows, ['proposed-a'], r, seed).heldOut.get('proposed-a')!.map((x) => x.installId).sort().join();
     expect(ids(1)).toBe(ids(1));

@@ -1,6 +1,6 @@
 /**
  * New taxa are judged on corrections from installs that did not train them.
- * For each new taxon its installs are shuffled (seeded) and
+ * For each new taxon its installs are ranked by a seeded hash and the first
  * heldOutInstallCount() of them are held out; a held-out install is held out
  * entirely (none of its corrections train anything), so the model never saw
  * that person's camera, habits or photos. One correction per held-out install
@@ -10,7 +10,7 @@
  * A taxon with too few installs to hold any out is not trained at all: its
  * row could not enter the version anyway (it waits as `collecting`).
  */
-import { seededRandom } from '../core/random.ts';
+import { createHash } from 'node:crypto';
 import { heldOutInstallCount, type NewTaxonRules } from '../core/retrain-gate.ts';
 
 export interface InstallLabelled { eventId: string; installId: string; label: string }
@@ -28,7 +28,6 @@ export interface NewTaxaSplit<T extends InstallLabelled> {
 }
 
 export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: readonly T[], newLabels: readonly string[], rules: NewTaxonRules, seed = 1): NewTaxaSplit<T> {
-  const rand = seededRandom(seed);
   const isNew = new Set(newLabels);
   const heldOutInstalls = new Set<string>();
   const counts = new Map<string, { installs: number; corrections: number }>();
@@ -40,7 +39,10 @@ export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: re
     counts.set(label, { installs: installs.length, corrections: mine.length });
     const k = heldOutInstallCount(installs.length, rules);
     if (!k) { unjudged.push(label); continue; }
-    for (let i = installs.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [installs[i], installs[j]] = [installs[j], installs[i]]; }
+    // Ranked by a hash of (seed, taxon, install), not shuffled: as installs arrive run after run, the ones
+    // held out keep their places, so each run adds evidence instead of taking a fresh look.
+    const rank = new Map(installs.map((id) => [id, createHash('sha256').update(`${seed}|${label}|${id}`).digest('hex')]));
+    installs.sort((a, b) => rank.get(a)!.localeCompare(rank.get(b)!));
     // Installs already held out for another taxon come first: they are lost to training anyway.
     installs.sort((a, b) => Number(heldOutInstalls.has(b)) - Number(heldOutInstalls.has(a)));
     chosen.set(label, installs.slice(0, k));

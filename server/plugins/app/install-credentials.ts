@@ -25,15 +25,23 @@ export function addressPrefix(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   const ip = mapped ? mapped[1] : address;
   if (isIPv4(ip)) return `${ip.split('.').slice(0, 3).join('.')}.0/24`;
-  if (isIPv6(ip)) {
-    // Expand "::" so the first three groups are the real ones.
-    const [head, tail = ''] = ip.toLowerCase().split('::');
-    const h = head ? head.split(':') : [];
-    const t = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
-    const groups = [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-    return `${groups.slice(0, 3).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/48`;
-  }
+  if (isIPv6(ip)) return `${ipv6Groups(ip).slice(0, 3).join(':')}::/48`;
   return `other:${ip}`;
+}
+
+/** The eight groups of an IPv6 address, "::" expanded, leading zeros dropped. */
+function ipv6Groups(ip: string): string[] {
+  const [head, tail = ''] = ip.toLowerCase().split('::');
+  const h = head ? head.split(':') : [];
+  const t = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
+  return [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t].map((g) => g.replace(/^0+(?=.)/, ''));
+}
+
+/** What per-address limits count by: an IPv4 address, or an IPv6 /64 (IPv4-mapped IPv6 as IPv4). */
+export function rateLimitKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  const ip = mapped ? mapped[1] : address;
+  return isIPv6(ip) ? `${ipv6Groups(ip).slice(0, 4).join(':')}::/64` : ip;
 }
 
 export interface VerifiedInstall { installId: string; issuedAt: string; revoked: boolean }

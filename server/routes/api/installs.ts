@@ -6,13 +6,14 @@
  *   event, correction and photo of that install and answers with the counts.
  *   A revoked token may still delete its own data.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DeleteInstallResultSchema, InstallCredentialSchema, type DeleteInstallResult } from '../../../core/api/installs.ts';
-import { requireInstall } from '../../plugins/app/install-credentials.ts';
+import { rateLimitKey, requireInstall } from '../../plugins/app/install-credentials.ts';
 
 export default async function installs(app: FastifyInstance, opts: { perHour: number }) {
   app.post('/v1/installs', {
-    config: { rateLimit: { max: opts.perHour, timeWindow: 3_600_000 } },
+    // Per address; for IPv6 per /64, since one household or phone holds a whole /64 to pick addresses from.
+    config: { rateLimit: { max: opts.perHour, timeWindow: 3_600_000, keyGenerator: (req: FastifyRequest) => rateLimitKey(req.ip) } },
     schema: { response: { 201: InstallCredentialSchema } },
   }, async (req, reply) => reply.code(201).send(await app.installCredentials.issue(req.ip)));
 
