@@ -13,8 +13,9 @@
  * class mix over the 100 launch taxa; from --drift-day on, half of the
  * photos are of three species and top-1 confidence falls (Beta(5,2) ->
  * Beta(3,3)). Also ~2% of identifications are corrected (more after the
- * drift), some with proposed names (a few named by several installs, so the
- * two-installs rule accepts them), ~0.3% of events carry impossible values
+ * drift), some with proposed names (which wait for a reviewer; the events
+ * go straight into the store without install credentials, so none meets the
+ * independent-installs rule either), ~0.3% of events carry impossible values
  * (refused, counted by reason) and ~1% of batches are delivered twice
  * (duplicates). The reference window is the days before the drift day and
  * is stored as each version's chosen reference, so the dashboard shows the
