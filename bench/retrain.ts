@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { retrain } from '../pipeline/retrain.ts';
 import { embedPhotos } from '../pipeline/embed-cache.ts';
-import { seededUuid } from '../pipeline/scenario.ts';
+import { seededUuid } from '../core/random.ts';
 import { seededRandom } from '../core/random.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';

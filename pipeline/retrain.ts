@@ -29,7 +29,7 @@ import { checkCorrections, DEFAULT_QUALITY, type QualityReport, type TrainingCor
 import { groupedSplit } from './split.ts';
 import { splitNewTaxaByInstall } from './new-taxa-holdout.ts';
 import { liveActiveVersion } from './parent.ts';
-import { softmax, toExamples, trainCandidate, type Item } from './train-candidate.ts';
+import { softmax, toExamples, trainCandidate, type Item, type TrainingKnobs } from './train-candidate.ts';
 import { crossRuntimeCheck, expectedLogits, exportWithHead, splicedHead } from './export.ts';
 import { renderReport, type CurveRow } from './report.ts';
 
@@ -45,7 +45,8 @@ export const TRACKED_REGISTRY_DIR = path.join(MODELS_DIR, 'registry');
  */
 export const MIN_LAUNCH_FOR_TEMPERATURE = 50;
 
-export interface RetrainOptions {
+/** The training knobs are train-candidate's (TrainingKnobs), so `retrain` and `curve` take the same ones. */
+export interface RetrainOptions extends TrainingKnobs {
   registryDir?: string;
   /** Write the registry even when it is the tracked models/registry (its manifest is committed). */
   writeTrackedManifest?: boolean;
@@ -68,15 +69,6 @@ export interface RetrainOptions {
   /** Epochs of the joint stage (all rows, regularized toward the parent); 0 keeps the parent's rows as they are.
    * Default: 10 when corrections name launch taxa or in a base-only run, else 0. */
   epochs?: number;
-  newTaxaEpochs?: number;
-  newTaxaLearningRate?: number;
-  newTaxaLambda?: number;
-  /** Total weight of each new class in training (its examples share it). */
-  newTaxaWeight?: number;
-  learningRate?: number;
-  lambda?: number;
-  batchSize?: number;
-  seed?: number;
   gateRules?: GateRules;
   register?: boolean;
   outDir?: string;

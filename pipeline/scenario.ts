@@ -28,7 +28,7 @@ import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { loadTaxonomy, readManifest } from '../node/registry.ts';
 import { DATA_DIR_SHARED, REGISTRY_DIR } from '../node/paths.ts';
-import { seededRandom } from '../core/random.ts';
+import { seededRandom, seededUuid } from '../core/random.ts';
 import { retrain, type RetrainOptions, type RetrainResult } from './retrain.ts';
 
 export type ScenarioName = 'new-taxa' | 'poisoned' | 'base-only' | 'few-installs';
@@ -44,15 +44,6 @@ export function scenarioBreeds(count = 6): Array<{ breed: string; name: string; 
     const name = breed.replace(/_/g, ' ');
     return { breed, name, id: proposedTaxonId(name), files };
   });
-}
-
-/** A version-4 UUID from a seeded generator, so a scenario run is reproducible (the server only sees random-looking ids). */
-export function seededUuid(rand: () => number): string {
-  const b = Array.from({ length: 16 }, () => Math.floor(rand() * 256));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 const hourNow = () => { const d = new Date(); d.setUTCMinutes(0, 0, 0); return d.toISOString(); };

@@ -26,6 +26,9 @@ export interface TrainSettings {
   log?: (line: string) => void;
 }
 
+/** The optional training settings a caller may pass on (retrain's options, the curve's). */
+export type TrainingKnobs = Omit<TrainSettings, 'epochs' | 'progress' | 'log'>;
+
 export function softmax(v: ArrayLike<number>, t = 1): Float32Array {
   let m = -Infinity;
   for (let i = 0; i < v.length; i++) if (v[i] / t > m) m = v[i] / t;

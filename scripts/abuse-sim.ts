@@ -35,6 +35,7 @@ import { acceptedCorrections } from '../pipeline/feedback-input.ts';
 import { readManifest, loadTaxonomy } from '../node/registry.ts';
 import { REGISTRY_DIR } from '../node/paths.ts';
 import { rng } from '../core/monitoring.ts';
+import { seededUuid } from '../core/random.ts';
 import { truncateToHour, type CorrectionEvent, type IdentificationEvent, type TelemetryEvent } from '../core/telemetry.ts';
 import type { InstallCredential } from '../core/api/installs.ts';
 
@@ -105,13 +106,7 @@ const TAXA = loadTaxonomy().taxa.map((t) => t.id);
 const embeddingSize = (version: string) => manifest.versions.find((v) => v.version === version)!.outputs.embeddingSize;
 
 function events(random: () => number) {
-  const uuid = () => {
-    const h = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
-    h[12] = '4';
-    h[16] = '89ab'[Math.floor(random() * 4)];
-    const s = h.join('');
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-  };
+  const uuid = () => seededUuid(random);
   const hour = truncateToHour(Date.now());
   const identification = (installId: string, version: string, o: Partial<IdentificationEvent> = {}): IdentificationEvent => {
     const top = TAXA[Math.floor(random() * 20)];

@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
+import { seededUuid } from '../core/random.ts';
 import { addDays, bootstrapReference, inWindow, rng, type IdentificationFact } from '../core/monitoring.ts';
 import { validateEvent, type CorrectionEvent, type IdentificationEvent, type TelemetryEvent, type ValidationContext } from '../core/telemetry.ts';
 import { loadTaxonomy, readManifest } from '../node/registry.ts';
@@ -49,13 +50,7 @@ const PROPOSED = ['Eurasian beaver', 'Red fox', 'European hedgehog', 'Common kin
 
 export async function simulateDrift(o: DriftSimOptions) {
   const random = rng(o.seed);
-  const uuid = () => {
-    const h = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16));
-    h[12] = '4';
-    h[16] = '89ab'[Math.floor(random() * 4)];
-    const s = h.join('');
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
-  };
+  const uuid = () => seededUuid(random);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   // Beta(a, b) for whole a, b: the a-th smallest of a + b - 1 uniforms.
   const beta = (a: number, b: number) => Array.from({ length: a + b - 1 }, random).sort((x, y) => x - y)[a - 1];

@@ -6,17 +6,12 @@
  */
 import { useEffect, useState } from 'react';
 import { adminFetch, AdminError } from './api.ts';
+import type { ShadowSummary } from '../../core/shadow-gate.ts';
 
-interface ShadowRow {
-  version: string;
+/** One candidate's row: core's summary plus what the server adds (its status, the gate's verdict and limits). */
+interface ShadowRow extends ShadowSummary {
   status: string;
   shadowing: boolean;
-  installs: number;
-  runs: number;
-  failures: number;
-  failureRate: number;
-  disagreementRate: number;
-  meanTop5Overlap: number;
   gate: { ok: boolean; reason: string };
   limits: { minRuns: number; minInstalls: number; maxFailureRate: number; maxDisagreementRate: number };
 }
