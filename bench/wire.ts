@@ -31,7 +31,7 @@ try {
     { url: '/models/registry/manifest.json', file: path.join(REGISTRY_DIR, 'manifest.json') },
     { url: '/models/taxonomy.json', file: TAXONOMY_FILE },
   ];
-  const rows = [];
+  const rows: Array<{ url: string; before: number; after: number; encoding: string }> = [];
   for (const { url, file } of files) {
     const onDisk = readFileSync(file);
     const before = await rawGet(base + url, { 'accept-encoding': 'identity' });

@@ -36,16 +36,22 @@ export interface PrecompressResult { file: string; bytes: number; variants: Vari
 export interface PrecompressOptions {
   /** Where compressed bytes are kept by their input's sha256; null turns the cache off. */
   cacheDir?: string | null;
+  /**
+   * Brotli quality, 11 unless said. The server compresses models registered
+   * while it runs at 5: model weights gain under 1% from 11 (3.30 against
+   * 3.33 MB for 1.0.0) for 150x the CPU (11 s against 70 ms).
+   */
+  brotliQuality?: number;
 }
 
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 
-export function compress(bytes: Buffer, encoding: Encoding): Promise<Buffer> {
+export function compress(bytes: Buffer, encoding: Encoding, brotliQuality = 11): Promise<Buffer> {
   if (encoding === 'gzip') return gzip(bytes, { level: 9 });
   return brotli(bytes, {
     params: {
-      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_QUALITY]: brotliQuality,
       [zlib.constants.BROTLI_PARAM_LGWIN]: 24,
       [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
     },
@@ -60,13 +66,13 @@ async function writeAtomic(file: string, bytes: Uint8Array, times?: { atime: Dat
   await rename(tmp, file);
 }
 
-async function compressCached(bytes: Buffer, encoding: Encoding, cacheDir: string | null): Promise<Buffer> {
-  if (!cacheDir) return compress(bytes, encoding);
+async function compressCached(bytes: Buffer, encoding: Encoding, cacheDir: string | null, quality: number): Promise<Buffer> {
+  if (!cacheDir) return compress(bytes, encoding, quality);
   // The parameters are part of the key, so changing them never serves old output.
   const key = createHash('sha256').update(bytes).digest('hex');
-  const cached = path.join(cacheDir, `${key}.q11w24${SUFFIX[encoding]}`);
+  const cached = path.join(cacheDir, `${key}${encoding === 'br' ? `.q${quality}w24` : '.l9'}${SUFFIX[encoding]}`);
   if (existsSync(cached)) return readFile(cached);
-  const out = await compress(bytes, encoding);
+  const out = await compress(bytes, encoding, quality);
   mkdirSync(cacheDir, { recursive: true });
   await writeAtomic(cached, out);
   return out;
@@ -88,7 +94,8 @@ export async function precompressFile(file: string, opts: PrecompressOptions = {
   const result: PrecompressResult = { file, bytes: st.size, variants: [] };
   if (ALREADY_COMPRESSED.test(file) || st.size === 0) return result;
   const bytes = await readFile(file);
-  const [br, gz] = await Promise.all([compressCached(bytes, 'br', cacheDir), compressCached(bytes, 'gzip', cacheDir)]);
+  const quality = opts.brotliQuality ?? 11;
+  const [br, gz] = await Promise.all([compressCached(bytes, 'br', cacheDir, quality), compressCached(bytes, 'gzip', cacheDir, quality)]);
   const keep: Array<[Encoding, Buffer]> = [];
   if (br.length < bytes.length) keep.push(['br', br]);
   if (gz.length < bytes.length && !keep.some(([, b]) => b.length === gz.length)) keep.push(['gzip', gz]);
