@@ -127,12 +127,12 @@ export async function precompressTree(dir: string, opts: PrecompressOptions & { 
 
 /**
  * True when `<file><suffix>` exists and was written from the file as it is
- * now: same mtime to the millisecond (utimes through a Date keeps whole
- * milliseconds, which is also all @fastify/send's ETag uses).
+ * now: the same mtime within a millisecond (the copy's is set through a
+ * Date, which Node rounds to whole milliseconds; the file's has nanoseconds).
  */
 export function variantIsFresh(file: string, encoding: Encoding): boolean {
   try {
-    return Math.trunc(statSync(file + SUFFIX[encoding]).mtimeMs) === Math.trunc(statSync(file).mtimeMs);
+    return Math.abs(statSync(file + SUFFIX[encoding]).mtimeMs - statSync(file).mtimeMs) < 1;
   } catch {
     return false;
   }
