@@ -16,6 +16,7 @@ import { verifyAssets } from '../node/shared-assets.ts';
 import { loadTaxonomy, readManifest, sha256, writeManifest } from '../node/registry.ts';
 import { DATA_DIR_SHARED, IMAGENET_DIR, REGISTRY_DIR } from '../node/paths.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
+import { precompressFile, removeVariants } from '../node/precompress.ts';
 import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
 
 /** The versions that exist from day one: the shipped default and its predecessor. */
@@ -63,6 +64,8 @@ async function main() {
     const bytes = buildSpeciesModel(baseBytes, { recipe, speciesIndices: launch.map((t) => t.imagenetIndex!), version, labelsSha256 });
     const file = `${version}/model.onnx`;
     mkdirSync(path.join(opts.registry, version), { recursive: true });
+    // Old compressed copies go before the new bytes land, so none can be sent for them.
+    await removeVariants(path.join(opts.registry, file));
     writeFileSync(path.join(opts.registry, file), bytes);
     const draft: ModelVersion = {
       version,
@@ -91,6 +94,11 @@ async function main() {
   }
   const manifest: Manifest = { schemaVersion: 1, active: previous?.active && versions.some((v) => v.version === previous.active) ? previous.active : ACTIVE, versions };
   writeManifest(manifest, opts.registry);
+  // Compressed copies for the server to send (the manifest is compressed on request: it changes at run time).
+  for (const v of versions) {
+    const r = await precompressFile(path.join(opts.registry, v.file));
+    console.log(`${v.file}: ${r.bytes} bytes, ${r.variants.map((x) => `${x.encoding} ${x.bytes}`).join(', ') || 'no smaller compressed copy'}`);
+  }
   console.log(`registry written to ${opts.registry} (active ${manifest.active})`);
 }
 

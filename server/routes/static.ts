@@ -2,26 +2,59 @@
  * The built PWA and the model registry files. Hashed assets are immutable;
  * the HTML, manifest and model files are revalidated so a new version is
  * seen at once.
+ *
+ * Compressed delivery: every file goes out as brotli or gzip when the client
+ * accepts it and that is smaller. dist/ and the model files are sent from
+ * the `.br`/`.gz` copies beside them (written by `npm run build`,
+ * `npm run models:build`, or lazily by registry-variants.ts), through
+ * @fastify/static's `preCompressed`, which also sends `Vary: Accept-Encoding`
+ * and gives each copy its own ETag (size + mtime). The registry manifest and
+ * the taxonomy change while the server runs, so they are compressed on
+ * request (small-file.ts).
  */
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { registryVariants } from './registry-variants.ts';
+import { smallFileSender } from './small-file.ts';
+
+const MODEL_PATH = /^\/\d+\.\d+\.\d+\/model\.onnx$/;
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
+  // A Range request gets the plain file's bytes (206 over the identity
+  // representation): a range of a compressed copy is useless to a client
+  // resuming or seeking in the file. These routes only serve files, so the
+  // header is dropped before @fastify/static chooses a copy.
+  app.addHook('onRequest', async (req) => {
+    if (req.headers.range) delete req.headers['accept-encoding'];
+  });
+
   await app.register(fastifyStatic, {
     root: opts.distDir,
+    preCompressed: true,
     setHeaders(res, file) {
       res.header('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
-  await app.register(fastifyStatic, {
-    root: opts.registryDir,
-    prefix: '/models/registry/',
-    decorateReply: false,
-    allowedPath: (p) => p === '/manifest.json' || /^\/\d+\.\d+\.\d+\/model\.onnx$/.test(p),
-    setHeaders(res) { res.header('Cache-Control', 'no-cache'); },
+
+  const variants = registryVariants(app.log);
+  app.addHook('onClose', async () => { await variants.settled(); });
+  await app.register(async (registry) => {
+    registry.addHook('onRequest', async (req) => {
+      const rel = req.url.split('?')[0].slice('/models/registry'.length);
+      if (MODEL_PATH.test(rel)) variants.prepare(path.join(opts.registryDir, rel));
+    });
+    await registry.register(fastifyStatic, {
+      root: opts.registryDir,
+      prefix: '/models/registry/',
+      decorateReply: false,
+      preCompressed: true,
+      allowedPath: (p) => MODEL_PATH.test(p),
+      setHeaders(res) { res.header('Cache-Control', 'no-cache'); },
+    });
   });
-  app.get('/models/taxonomy.json', (_req, reply) => reply.header('Cache-Control', 'no-cache').sendFile(path.basename(opts.taxonomyFile), path.dirname(opts.taxonomyFile)));
+  app.get('/models/registry/manifest.json', smallFileSender(path.join(opts.registryDir, 'manifest.json'), 'application/json; charset=utf-8'));
+  app.get('/models/taxonomy.json', smallFileSender(opts.taxonomyFile, 'application/json; charset=utf-8'));
 
   // Client-side routes get the app shell; anything else that is missing is a plain 404.
   app.setNotFoundHandler((req, reply) => {

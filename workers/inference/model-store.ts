@@ -119,7 +119,9 @@ export async function downloadModel(model: ModelVersion, url: string, onProgress
   // The sha256 in the query keeps the service worker's precache out of it: these bytes come from the server.
   const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}sha256=${model.sha256}`, { cache: 'no-store' });
   if (!res.ok || !res.body) throw new Error(`could not download model ${model.version}: HTTP ${res.status}`);
-  const total = Number(res.headers.get('content-length')) || model.bytes;
+  // The manifest's size, not Content-Length: when the server sends the model compressed, Content-Length counts
+  // the compressed bytes while the reader yields decoded ones, and the bar would run past 100%.
+  const total = model.bytes;
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let loaded = 0;
