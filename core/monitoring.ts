@@ -73,9 +73,11 @@ export function identificationFact(eventId: string, modelVersion: string, hour: 
 export const bucketOf = (hour: string, bucket: Bucket): string => (bucket === 'day' ? hour.slice(0, 10) : `${hour.slice(0, 13)}:00`);
 
 /**
- * Same normalization as the server's proposed taxon ids (proposedTaxonId):
- * accents dropped, lower case, runs of anything else one dash. "Eurasian
- * beaver", "eurasian  BEAVER" and "Eurasian-Beaver" are one name.
+ * The taxon id of a name a user proposed ("Eurasian Beaver" ->
+ * "proposed-eurasian-beaver"): stable, never clashes with a launch id, and
+ * the one normalization the server, review and training all use. Accents
+ * dropped, lower case, runs of anything else one dash: "Eurasian beaver",
+ * "eurasian  BEAVER" and "Eurasian-Beaver" are one name.
  */
 export function normalizeProposedName(name: string): string {
   const slug = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
