@@ -1,5 +1,5 @@
 /** Builds the Fastify app: plugins first, then routes. */
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import security from './plugins/external/security.ts';
 import errors from './plugins/app/errors.ts';
 import validator from './plugins/app/validator.ts';
@@ -43,6 +43,8 @@ export interface AppOptions {
   dailyCorrectionCap?: number;
   /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
   rolloutGuard?: RolloutGuardOptions;
+  /** Tests only: runs on the bare instance before any plugin or route, to add hooks (onRoute, reply checks). */
+  beforePlugins?: (app: FastifyInstance) => void;
 }
 
 export async function buildApp(opts: AppOptions = {}) {
@@ -51,6 +53,7 @@ export async function buildApp(opts: AppOptions = {}) {
   const registryDir = opts.registryDir ?? REGISTRY_DIR;
   const app = Fastify({ logger: opts.logger ?? { level: process.env.LOG_LEVEL ?? 'info' }, bodyLimit: 1024 * 1024 });
   try {
+    opts.beforePlugins?.(app);
     await app.register(errors);
     await app.register(validator);
     await app.register(metrics);
