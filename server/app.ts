@@ -1,6 +1,7 @@
 /** Builds the Fastify app: plugins first, then routes. */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import security from './plugins/external/security.ts';
+import openapi from './plugins/external/openapi.ts';
 import errors from './plugins/app/errors.ts';
 import validator from './plugins/app/validator.ts';
 import metrics from './plugins/app/metrics.ts';
@@ -57,6 +58,7 @@ export async function buildApp(opts: AppOptions = {}) {
     await app.register(errors);
     await app.register(validator);
     await app.register(metrics);
+    await app.register(openapi);
     await app.register(security);
     await app.register(registry, { registryDir });
     await app.register(storage, {

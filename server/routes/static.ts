@@ -6,6 +6,7 @@
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
   await app.register(fastifyStatic, {
@@ -21,7 +22,9 @@ export default async function staticFiles(app: FastifyInstance, opts: { distDir:
     allowedPath: (p) => p === '/manifest.json' || /^\/\d+\.\d+\.\d+\/model\.onnx$/.test(p),
     setHeaders(res) { res.header('Cache-Control', 'no-cache'); },
   });
-  app.get('/models/taxonomy.json', (_req, reply) => reply.header('Cache-Control', 'no-cache').sendFile(path.basename(opts.taxonomyFile), path.dirname(opts.taxonomyFile)));
+  // Sent as the file it is (not serialized); the schema only documents it.
+  const taxonomy = Type.Object({ version: Type.String(), taxa: Type.Array(Type.Object({ id: Type.String() }, { additionalProperties: true })) }, { additionalProperties: true, description: 'models/taxonomy.json as committed (core/taxonomy.ts Taxonomy)' });
+  app.get('/models/taxonomy.json', { schema: { response: { 200: taxonomy } } }, (_req, reply) => reply.header('Cache-Control', 'no-cache').sendFile(path.basename(opts.taxonomyFile), path.dirname(opts.taxonomyFile)));
 
   // Client-side routes get the app shell; anything else that is missing is a plain 404.
   app.setNotFoundHandler((req, reply) => {
