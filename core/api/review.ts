@@ -43,5 +43,7 @@ export const ReviewItemSchema = Type.Object({
 export type ReviewItem = Static<typeof ReviewItemSchema>;
 
 export const ReviewQueueReplySchema = Type.Object({ items: Type.Array(ReviewItemSchema) }, { additionalProperties: false });
+export type ReviewQueueReply = Static<typeof ReviewQueueReplySchema>;
 /** The event ids the independent-installs rule accepted just now. */
 export const AutoAcceptReplySchema = Type.Object({ accepted: Type.Array(Type.String()) }, { additionalProperties: false });
+export type AutoAcceptReply = Static<typeof AutoAcceptReplySchema>;
