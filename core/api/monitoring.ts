@@ -35,10 +35,14 @@ const metricsFields = {
   installs: Type.Number(),
   abstained: Type.Number(),
   abstainRate: Type.Number(),
+  /** Corrections with verdict "corrected" whose hour falls in this bucket. */
   corrections: Type.Number(),
   confirmations: Type.Number(),
+  /** corrections / identifications (0 when there were none). */
   correctionRate: Type.Number(),
+  /** CONFIDENCE_BINS counts of the top-1 probability over [0, 1]. */
   confidenceHistogram: Type.Array(Type.Number()),
+  /** Predicted top-1 taxa (abstentions as "(abstain)"), most frequent first. */
   predictions: Type.Array(Type.Object({ taxonId: Type.String(), count: Type.Number() }, { additionalProperties: false })),
   /** totalMs per backend. */
   latency: Type.Record(Type.String(), LatencyStatsSchema),
@@ -119,13 +123,18 @@ export const ReferenceSetReplySchema = Type.Object({ modelVersion: Type.String()
 
 export const QualityDaySchema = Type.Object({
   day: Type.String(),
+  /** Valid events the server had already stored (resent batches), as counted at insert. */
   duplicates: Type.Number(),
   /** Refused events by reason. */
   rejected: Type.Record(Type.String(), Type.Number()),
   rejectedTotal: Type.Number(),
+  /** Events stored that day. */
   stored: Type.Number(),
+  /** rejectedTotal / (stored + rejectedTotal + duplicates). */
   errorRate: Type.Number(),
+  /** Identification events corrected with two or more different labels (distinct correctsEventId). */
   conflictingLabels: Type.Number(),
+  /** Corrections naming a taxon outside the taxonomy (proposedName). */
   proposedNames: Type.Number(),
 }, { additionalProperties: false });
 export type QualityDay = Static<typeof QualityDaySchema>;

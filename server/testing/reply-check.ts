@@ -18,6 +18,8 @@ export function checkRepliesAgainstSchemas(app: FastifyInstance) {
   });
   app.addHook('onSend', async (req, reply, payload) => {
     const raw = (reply as unknown as Record<symbol, unknown>)[RAW];
+    // Checked once: the error reply a failed check becomes is not the handler's object.
+    delete (reply as unknown as Record<symbol, unknown>)[RAW];
     if (raw === undefined || typeof payload !== 'string') return payload;
     const expected = JSON.parse(JSON.stringify(raw)) as unknown;
     const sent = JSON.parse(payload) as unknown;
