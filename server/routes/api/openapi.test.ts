@@ -1,7 +1,8 @@
 /**
  * GET /v1/openapi.json lists every route the app registers (collected with
  * Fastify's onRoute hook, so a new route cannot be forgotten), each with its
- * request schemas (path parameters, query, body) and a reply schema.
+ * request schemas (path parameters, query, body), a reply schema and the
+ * error replies' schema.
  * Static files (@fastify/static, hidden on purpose) and HEAD twins are not API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +67,7 @@ describe('GET /v1/openapi.json', () => {
       // A reply schema for its success status, in whatever media type it answers.
       const success = Object.entries(op.responses ?? {}).filter(([code]) => /^2\d\d$/.test(code));
       if (!success.length || !success.every(([, res]) => Object.values(res.content ?? {}).some((c) => c.schema))) missing.push(`${name}: reply schema`);
+      for (const code of ['4XX', '5XX']) if (!op.responses?.[code]?.content?.['application/json']?.schema) missing.push(`${name}: error reply schema ${code}`);
     }
     expect(missing).toEqual([]);
   });
