@@ -7,6 +7,10 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
+import { SemverSchema } from '../../core/api/common.ts';
+
+/** /<version>/model.onnx, the version as the API spells it (the pattern without its anchors). */
+const MODEL_FILE = new RegExp(`^/${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/model\\.onnx$`);
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
   await app.register(fastifyStatic, {
@@ -19,7 +23,7 @@ export default async function staticFiles(app: FastifyInstance, opts: { distDir:
     root: opts.registryDir,
     prefix: '/models/registry/',
     decorateReply: false,
-    allowedPath: (p) => p === '/manifest.json' || /^\/\d+\.\d+\.\d+\/model\.onnx$/.test(p),
+    allowedPath: (p) => p === '/manifest.json' || MODEL_FILE.test(p),
     setHeaders(res) { res.header('Cache-Control', 'no-cache'); },
   });
   // Sent as the file it is (not serialized); the schema only documents it.
