@@ -33,7 +33,7 @@ const idOf = (e: unknown): string | null => {
 export default async function events(app: FastifyInstance, opts: { dailyCorrectionCap?: number } = {}) {
   app.post<{ Body: EventEnvelope }>('/v1/events', {
     bodyLimit: EVENTS_BODY_LIMIT,
-    schema: { body: EventEnvelopeSchema, response: { 200: BatchResultSchema, 422: BatchResultSchema } },
+    schema: { body: EventEnvelopeSchema, response: { 200: BatchResultSchema, 422: BatchResultSchema }, security: [{ install: [] }] },
     // After the body is parsed and checked, before anything is looked at: no valid token, nothing stored.
     preHandler: requireInstall(app),
     // Before the schema: a count over the limit is "too large", not "malformed".

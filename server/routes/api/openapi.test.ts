@@ -52,6 +52,15 @@ describe('GET /v1/openapi.json', () => {
     }
   });
 
+  it('names the credential each protected route needs', async () => {
+    const doc = (await request(`${server.url}/v1/openapi.json`)).body as { paths: Record<string, Record<string, { security?: unknown }>> };
+    expect(doc.paths['/v1/events'].post.security).toEqual([{ install: [] }]);
+    expect(doc.paths['/v1/installs/me'].delete.security).toEqual([{ install: [] }]);
+    for (const [p, ops] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/admin/'))) {
+      for (const [method, op] of Object.entries(ops)) expect(op.security, `${method} ${p}`).toEqual([{ admin: [] }]);
+    }
+  });
+
   it('has every route with its request and reply schemas', async () => {
     const doc = (await request(`${server.url}/v1/openapi.json`)).body as { paths: Record<string, Record<string, Operation>> };
     const missing: string[] = [];
