@@ -21,7 +21,7 @@ import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { loadTaxonomy } from '../node/registry.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
-import { proposedTaxonId } from '../server/plugins/app/taxa.ts';
+import { normalizeProposedName } from '../core/monitoring.ts';
 import type { TrainingCorrection } from '../pipeline/quality.ts';
 
 const program = new Command().name('bench:retrain')
@@ -43,7 +43,7 @@ const { features } = await embedPhotos(classifier, [...oxford.map((p) => p.file)
 await classifier.release();
 const breeds = [...new Set(oxford.map((p) => p.row.breed))].sort().slice(0, 10);
 const pools: Array<{ label: string; embeddings: Float32Array[] }> = [
-  ...breeds.map((b) => ({ label: proposedTaxonId(b.replace(/_/g, ' ')), embeddings: oxford.filter((p) => p.row.breed === b).map((p) => features.get(p.file)!.embedding) })),
+  ...breeds.map((b) => ({ label: normalizeProposedName(b.replace(/_/g, ' ')), embeddings: oxford.filter((p) => p.row.breed === b).map((p) => features.get(p.file)!.embedding) })),
   ...samples.map((p) => ({ label: p.label, embeddings: [features.get(p.file)!.embedding] })),
 ];
 

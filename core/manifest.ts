@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { OTHER_LABEL } from './taxonomy.ts';
 
-const Semver = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' });
+import { SemverSchema as Semver } from './api/common.ts';
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 
 export const InputSpecSchema = Type.Object({

@@ -10,6 +10,10 @@ import { categoryCounts, DEFAULT_DRIFT_THRESHOLDS, driftLevel, histogram, jsDist
 import { seededRandom } from './random.ts';
 import { installWeights } from './install-weight.ts';
 import { quantile } from './stats.ts';
+import type { BucketMetrics, DriftPoint, DriftScore, LatencyStats, QualityDay } from './api/monitoring.ts';
+
+// What monitoring computes is what the admin API sends: the shapes are the wire schemas' (core/api/monitoring.ts).
+export type { BucketMetrics, DriftPoint, DriftScore, LatencyStats, QualityDay };
 
 export type Bucket = 'day' | 'hour';
 /** The prediction-distribution category of an identification that answered "not one of our species". */
@@ -73,9 +77,11 @@ export function identificationFact(eventId: string, modelVersion: string, hour: 
 export const bucketOf = (hour: string, bucket: Bucket): string => (bucket === 'day' ? hour.slice(0, 10) : `${hour.slice(0, 13)}:00`);
 
 /**
- * Same normalization as the server's proposed taxon ids (proposedTaxonId):
- * accents dropped, lower case, runs of anything else one dash. "Eurasian
- * beaver", "eurasian  BEAVER" and "Eurasian-Beaver" are one name.
+ * The taxon id of a name a user proposed ("Eurasian Beaver" ->
+ * "proposed-eurasian-beaver"): stable, never clashes with a launch id, and
+ * the one normalization the server, review and training all use. Accents
+ * dropped, lower case, runs of anything else one dash: "Eurasian beaver",
+ * "eurasian  BEAVER" and "Eurasian-Beaver" are one name.
  */
 export function normalizeProposedName(name: string): string {
   const slug = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -86,41 +92,19 @@ export function normalizeProposedName(name: string): string {
 export const correctionLabel = (c: Pick<CorrectionFact, 'taxonId' | 'proposedName'>): string =>
   c.taxonId ?? normalizeProposedName(c.proposedName ?? '');
 
-export interface LatencyStats { n: number; p50: number; p95: number }
-
-/**
- * Rates, the prediction mix and the confidence histogram weigh each install
- * per bucket (core/install-weight.ts), so one install's flood moves them like
- * one busy install; `identifications` and `installs` are plain counts.
- * Only corrections that are evidence (grounded, within the cap) count.
- */
-export interface BucketMetrics {
-  modelVersion: string;
-  bucket: string;
-  identifications: number;
-  /** Distinct installs that reported identifications. */
-  installs: number;
-  abstained: number;
-  abstainRate: number;
-  /** Corrections with verdict "corrected" whose hour falls in this bucket. */
-  corrections: number;
-  confirmations: number;
-  /** corrections / identifications (0 when there were none). */
-  correctionRate: number;
-  /** CONFIDENCE_BINS counts of the top-1 probability over [0, 1]. */
-  confidenceHistogram: number[];
-  /** Predicted top-1 taxa (abstentions as "(abstain)"), most frequent first. */
-  predictions: Array<{ taxonId: string; count: number }>;
-  /** totalMs per backend. */
-  latency: Record<string, LatencyStats>;
-}
 
 function latencyStats(values: number[]): LatencyStats {
   const v = values.filter(Number.isFinite);
   return v.length ? { n: v.length, p50: quantile(v, 0.5), p95: quantile(v, 0.95) } : { n: 0, p50: 0, p95: 0 };
 }
 
-/** Metrics per (model version, bucket), sorted by version then bucket. */
+/**
+ * Metrics per (model version, bucket), sorted by version then bucket.
+ * Rates, the prediction mix and the confidence histogram weigh each install
+ * per bucket (core/install-weight.ts), so one install's flood moves them like
+ * one busy install; `identifications` and `installs` are plain counts.
+ * Only corrections that are evidence (grounded, within the cap) count.
+ */
 export function aggregateMetrics(ids: readonly IdentificationFact[], corrections: readonly CorrectionFact[], bucket: Bucket = 'day', topTaxa = 20): BucketMetrics[] {
   interface Acc { ids: IdentificationFact[]; weights: number[]; corrected: number; confirmed: number }
   const groupKey = (version: string, hour: string) => `${version}\u0000${bucketOf(hour, bucket)}`;
@@ -211,18 +195,6 @@ export function defaultReference(firstDay: string, days = 7): DayWindow {
   return { from: firstDay, to: addDays(firstDay, days - 1) };
 }
 
-export interface DriftScore { psi: number; js: number; level: DriftLevel }
-export interface DriftPoint {
-  modelVersion: string;
-  day: string;
-  n: number;
-  /** Inside the reference window (compared with itself, so expect small values). */
-  inReference: boolean;
-  prediction: DriftScore;
-  confidence: DriftScore;
-  /** The worse of the two. */
-  level: DriftLevel;
-}
 
 export interface ReferenceProfile {
   n: number;
@@ -329,22 +301,6 @@ export function bootstrapReference(ref: readonly IdentificationFact[], dayEvents
 
 // ---------------------------------------------------------------- data quality
 
-export interface QualityDay {
-  day: string;
-  /** Valid events the server had already stored (resent batches), as counted at insert. */
-  duplicates: number;
-  /** Refused events by reason (impossible values, unknown taxa, ...). */
-  rejected: Record<string, number>;
-  rejectedTotal: number;
-  /** Events stored that day. */
-  stored: number;
-  /** rejectedTotal / (stored + rejectedTotal + duplicates): the error rate. */
-  errorRate: number;
-  /** Identification events corrected with two or more different labels (distinct correctsEventId). */
-  conflictingLabels: number;
-  /** Corrections naming a taxon outside the taxonomy (proposedName). */
-  proposedNames: number;
-}
 
 /**
  * The per-day data-quality report. `counts` are the persisted per-day

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import {
-  EventBatchSchema, MAX_BATCH_EVENTS, decodeBase64, jpegMetadataSegments, onGrid, roundToCell, truncateToHour, validateEvent,
+  MAX_BATCH_EVENTS, TelemetryEventSchema, decodeBase64, jpegMetadataSegments, onGrid, roundToCell, truncateToHour, validateEvent,
   type CorrectionEvent, type IdentificationEvent, type ValidationContext,
 } from './telemetry.ts';
+import { EventEnvelopeSchema } from './api/events.ts';
 
 const ctx: ValidationContext = {
   taxonIds: new Set(['ostrich', 'lynx', 'zebra', 'bee', 'ant', 'otter']),
@@ -201,7 +202,8 @@ describe('validateEvent: model_status', () => {
     expect(validateEvent(status({ extra: 1 }), ctx)).toMatchObject({ ok: false, reason: 'invalid-event' });
   });
   it('sits in a batch beside the older event types, which stay valid as they were', () => {
-    expect(Value.Check(EventBatchSchema, { events: [identification(), correction(), status()] })).toBe(true);
+    for (const e of [identification(), correction(), status()]) expect(Value.Check(TelemetryEventSchema, e)).toBe(true);
+    expect(Value.Check(EventEnvelopeSchema, { events: [identification(), correction(), status()] })).toBe(true);
     expect(validateEvent(identification(), ctx)).toEqual({ ok: true });
   });
 });
@@ -218,8 +220,8 @@ describe('helpers', () => {
     expect(jpegMetadataSegments(jpeg(8, 8, 'http://ns.adobe.com/xap/1.0/'))).toEqual(['xmp']);
   });
   it('caps a batch at MAX_BATCH_EVENTS events', () => {
-    expect(Value.Check(EventBatchSchema, { events: [identification()] })).toBe(true);
-    expect(Value.Check(EventBatchSchema, { events: [] })).toBe(false);
-    expect(Value.Check(EventBatchSchema, { events: new Array(MAX_BATCH_EVENTS + 1).fill(identification()) })).toBe(false);
+    expect(Value.Check(EventEnvelopeSchema, { events: [identification()] })).toBe(true);
+    expect(Value.Check(EventEnvelopeSchema, { events: [] })).toBe(false);
+    expect(Value.Check(EventEnvelopeSchema, { events: new Array(MAX_BATCH_EVENTS + 1).fill(identification()) })).toBe(false);
   });
 });

@@ -12,6 +12,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { probeImage } from './image-probe.ts';
+import { SemverSchema } from './api/common.ts';
 
 /** Most events in one POST; the outbox sends bigger queues in several batches. */
 export const MAX_BATCH_EVENTS = 500;
@@ -33,7 +34,6 @@ export const UUID_V4_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[
 export const HOUR_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:00:00(\\.000)?Z$';
 
 const Uuid = Type.String({ pattern: UUID_V4_PATTERN });
-const Semver = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' });
 const Hour = Type.String({ pattern: HOUR_PATTERN, description: 'ISO time truncated to the hour, UTC' });
 const Ms = Type.Number({ minimum: 0, maximum: MAX_TIMING_MS });
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
@@ -50,7 +50,7 @@ export const TimingsSchema = Type.Object({ decodeMs: Ms, preprocessMs: Ms, infer
  * preprocessed tensor, never shown to the user: did it agree, how fast was it.
  */
 export const ShadowResultSchema = Type.Object({
-  modelVersion: Semver,
+  modelVersion: SemverSchema,
   /** Same top-1 label as the model that answered. */
   top1Agree: Type.Boolean(),
   /** How many of the answering model's top 5 are also in the shadow's top 5 (0..5). */
@@ -66,7 +66,7 @@ export const IdentificationEventSchema = Type.Object({
   eventId: Uuid,
   /** Random per install and resettable by the user; never derived from the device. */
   installId: Uuid,
-  modelVersion: Semver,
+  modelVersion: SemverSchema,
   backend: BackendSchema,
   timings: TimingsSchema,
   top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
@@ -103,7 +103,7 @@ export const CorrectionEventSchema = Type.Object({
   taxonId: Type.Optional(TaxonId),
   /** A species the model does not know yet, in the user's words; only with verdict "corrected". */
   proposedName: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
-  modelVersion: Semver,
+  modelVersion: SemverSchema,
   /** The model's embedding of the photo; its length is the model version's embeddingSize. */
   embedding: Type.Array(Type.Number(), { minItems: 1, maxItems: MAX_EMBEDDING_LENGTH }),
   appVersion: AppVersion,
@@ -129,7 +129,7 @@ export const ModelStatusEventSchema = Type.Object({
   type: Type.Literal('model_status'),
   eventId: Uuid,
   installId: Uuid,
-  modelVersion: Semver,
+  modelVersion: SemverSchema,
   outcome: Type.Union(MODEL_OUTCOMES.map((o) => Type.Literal(o))),
   /** run-failures: identifications that failed with this version since the last report. */
   count: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
@@ -141,9 +141,6 @@ export const ModelStatusEventSchema = Type.Object({
 
 export const TelemetryEventSchema = Type.Union([IdentificationEventSchema, CorrectionEventSchema, ModelStatusEventSchema]);
 
-export const EventBatchSchema = Type.Object({
-  events: Type.Array(TelemetryEventSchema, { minItems: 1, maxItems: MAX_BATCH_EVENTS }),
-}, closed);
 
 export type Backend = Static<typeof BackendSchema>;
 export type IdentificationEvent = Static<typeof IdentificationEventSchema>;
@@ -151,27 +148,9 @@ export type ShadowResult = Static<typeof ShadowResultSchema>;
 export type CorrectionEvent = Static<typeof CorrectionEventSchema>;
 export type ModelStatusEvent = Static<typeof ModelStatusEventSchema>;
 export type TelemetryEvent = Static<typeof TelemetryEventSchema>;
-export type EventBatch = Static<typeof EventBatchSchema>;
 export type EventPhoto = Static<typeof PhotoSchema>;
 export type EventLocation = Static<typeof LocationSchema>;
 
-/** The server's answer to POST /v1/events (200 when nothing was rejected, 422 otherwise). */
-export const RejectedEventSchema = Type.Object({
-  index: Type.Integer({ minimum: 0 }),
-  eventId: Type.Union([Type.String(), Type.Null()]),
-  reason: Type.String(),
-  message: Type.String(),
-});
-export const BatchResultSchema = Type.Object({
-  /** Events stored by this request. */
-  accepted: Type.Integer({ minimum: 0 }),
-  /** Valid events that were already stored (a resent batch); safe to drop from the outbox. */
-  duplicates: Type.Integer({ minimum: 0 }),
-  /** Events that will never be accepted as they are; drop them too. */
-  rejected: Type.Array(RejectedEventSchema),
-});
-export type RejectedEvent = Static<typeof RejectedEventSchema>;
-export type BatchResult = Static<typeof BatchResultSchema>;
 
 /** `2024-05-01T14:37:12.345Z` -> `2024-05-01T14:00:00.000Z`: when, to the hour, and no finer. */
 export function truncateToHour(date: Date | number | string): string {

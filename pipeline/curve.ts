@@ -28,7 +28,7 @@ import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { loadTaxonomy, loadVersion } from '../node/registry.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED, REGISTRY_DIR } from '../node/paths.ts';
-import { proposedTaxonId } from '../server/plugins/app/taxa.ts';
+import { normalizeProposedName } from '../core/monitoring.ts';
 import { BaseHead } from './base-head.ts';
 import { embedPhotos, type PhotoFeatures } from './embed-cache.ts';
 import { splicedHead } from './export.ts';
@@ -58,7 +58,7 @@ function pools(which: Array<'oxford' | 'tiny'>): Pool[] {
     const dir = path.join(DATA_DIR_SHARED, 'oxford-pets');
     const rows = parseCsv(readFileSync(path.join(dir, 'labels.csv'), 'utf8')).filter((r) => r.imagenet_index === '');
     const breeds = [...new Set(rows.map((r) => r.breed))].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
-    out.push({ name: 'oxford (new breeds)', heldOut: 5, taxa: breeds.map((breed) => ({ id: proposedTaxonId(breed.replace(/_/g, ' ')), breed, imagenetIndex: null, files: rows.filter((r) => r.breed === breed).map((r) => path.join(dir, r.file)).sort() })) });
+    out.push({ name: 'oxford (new breeds)', heldOut: 5, taxa: breeds.map((breed) => ({ id: normalizeProposedName(breed.replace(/_/g, ' ')), breed, imagenetIndex: null, files: rows.filter((r) => r.breed === breed).map((r) => path.join(dir, r.file)).sort() })) });
   }
   if (which.includes('tiny')) {
     const dir = path.join(DATA_DIR_SHARED, 'tiny-imagenet-animals');

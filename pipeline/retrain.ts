@@ -20,7 +20,7 @@ import { loadTaxonomy, loadVersion, loadTaxonIndex, nextVersion, registerVersion
 import { withRegistryLock } from '../node/registry-lock.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED, MODELS_DIR, REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
-import { proposedTaxonId } from '../server/plugins/app/taxa.ts';
+import { normalizeProposedName } from '../core/monitoring.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
 import { acceptedCorrections } from './feedback-input.ts';
 import { BaseHead, batchLogits, logSumExp, selectRows } from './base-head.ts';
@@ -122,7 +122,7 @@ export async function collectCorrections(store: FeedbackStore): Promise<{ correc
   const corrections: TrainingCorrection[] = [];
   const names: Record<string, string> = {};
   for await (const c of acceptedCorrections(store)) {
-    const label = c.taxonId ?? proposedTaxonId(c.proposedName ?? '');
+    const label = c.taxonId ?? normalizeProposedName(c.proposedName ?? '');
     if (!c.taxonId && c.proposedName) names[label] ??= c.proposedName;
     corrections.push({ eventId: c.eventId, correctsEventId: c.correctsEventId, installId: c.installId, modelVersion: c.modelVersion, label, embedding: Float32Array.from(c.embedding) });
   }
@@ -179,7 +179,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   const newLabelSet = new Set(corrections.map((c) => c.label).filter((l) => !parentLabels.includes(l)));
   const basePhotos = packs.flatMap((pack) => readLabelledPhotos(path.join(DATA_DIR_SHARED, pack), path.join(DATA_DIR_SHARED, pack, 'labels.csv'), taxonomy).map((p) => ({ ...p, pack })))
     // Photos of an animal the corrections teach as a new taxon are that taxon's, not "other": leave them out of the base set.
-    .filter((p) => !(p.imagenetIndex === null && p.row.breed && newLabelSet.has(proposedTaxonId(p.row.breed.replace(/_/g, ' ')))));
+    .filter((p) => !(p.imagenetIndex === null && p.row.breed && newLabelSet.has(normalizeProposedName(p.row.breed.replace(/_/g, ' ')))));
   // Non-regression is judged on these photos only: every label is a launch taxon or "other", which both models know.
   const evalPhotos = readLabelledPhotos(path.join(DATA_DIR_SHARED, EVAL_PACK), path.join(DATA_DIR_SHARED, EVAL_PACK, 'labels.csv'), taxonomy).map((p) => ({ file: p.file, label: p.label }));
   const allFiles = [...basePhotos.map((p) => p.file), ...evalPhotos.map((p) => p.file)];

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../server/app.ts';
 import { openStore } from '../server/storage/open.ts';
-import { proposedTaxonId } from '../server/plugins/app/taxa.ts';
+import { normalizeProposedName } from '../core/monitoring.ts';
 import { installToken } from '../server/plugins/app/install-credentials.ts';
 import { parseCsv } from '../core/csv.ts';
 import { summarize } from '../core/eval-score.ts';
@@ -42,7 +42,7 @@ export function scenarioBreeds(count = 6): Array<{ breed: string; name: string; 
   return breeds.map((breed) => {
     const files = rows.filter((r) => r.breed === breed).map((r) => r.file).sort().map((f) => path.join(OXFORD, f));
     const name = breed.replace(/_/g, ' ');
-    return { breed, name, id: proposedTaxonId(name), files };
+    return { breed, name, id: normalizeProposedName(name), files };
   });
 }
 

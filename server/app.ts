@@ -1,6 +1,7 @@
 /** Builds the Fastify app: plugins first, then routes. */
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import security from './plugins/external/security.ts';
+import openapi from './plugins/external/openapi.ts';
 import errors from './plugins/app/errors.ts';
 import validator from './plugins/app/validator.ts';
 import metrics from './plugins/app/metrics.ts';
@@ -45,6 +46,8 @@ export interface AppOptions {
   trustProxy?: string | false;
   /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
   rolloutGuard?: RolloutGuardOptions;
+  /** Tests only: runs on the bare instance before any plugin or route, to add hooks (onRoute, reply checks). */
+  beforePlugins?: (app: FastifyInstance) => void;
 }
 
 export async function buildApp(opts: AppOptions = {}) {
@@ -61,9 +64,11 @@ export async function buildApp(opts: AppOptions = {}) {
     trustProxy: opts.trustProxy ?? env.trustProxy,
   });
   try {
+    opts.beforePlugins?.(app);
     await app.register(errors);
     await app.register(validator);
     await app.register(metrics);
+    await app.register(openapi);
     await app.register(security);
     await app.register(registry, { registryDir });
     await app.register(storage, {

@@ -2,10 +2,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { HealthReplySchema, NotReadyReplySchema, ReadyReplySchema } from '../../core/api/health.ts';
 
 export default async function health(app: FastifyInstance, opts: { distDir: string }) {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/healthz', { schema: { response: { 200: HealthReplySchema } } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { response: { 200: ReadyReplySchema, 503: NotReadyReplySchema } } }, async (_req, reply) => {
     const problems: string[] = [];
     if (!existsSync(path.join(opts.distDir, 'index.html'))) problems.push('the app is not built (run `npm run build`)');
     try {

@@ -15,10 +15,13 @@
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { SemverSchema } from '../../core/api/common.ts';
 import { registryVariants } from './registry-variants.ts';
 import { smallFileSender } from './small-file.ts';
 
-const MODEL_PATH = /^\/\d+\.\d+\.\d+\/model\.onnx$/;
+/** /<version>/model.onnx, the version as the API spells it (the pattern without its anchors). */
+const MODEL_PATH = new RegExp(`^/${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/model\\.onnx$`);
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
   // A Range request gets the plain file's bytes (206 over the identity
@@ -53,8 +56,12 @@ export default async function staticFiles(app: FastifyInstance, opts: { distDir:
       setHeaders(res) { res.header('Cache-Control', 'no-cache'); },
     });
   });
-  app.get('/models/registry/manifest.json', smallFileSender(path.join(opts.registryDir, 'manifest.json'), 'application/json; charset=utf-8'));
-  app.get('/models/taxonomy.json', smallFileSender(opts.taxonomyFile, 'application/json; charset=utf-8'));
+  // Sent as the files they are (compressed when asked; never serialized): the schemas only document them.
+  const open = (description: string) => Type.Object({}, { additionalProperties: true, description });
+  app.get('/models/registry/manifest.json', { schema: { response: { 200: open('the model registry manifest (core/manifest.ts ManifestSchema)') } } },
+    smallFileSender(path.join(opts.registryDir, 'manifest.json'), 'application/json; charset=utf-8'));
+  app.get('/models/taxonomy.json', { schema: { response: { 200: open('models/taxonomy.json as committed (core/taxonomy.ts Taxonomy)') } } },
+    smallFileSender(opts.taxonomyFile, 'application/json; charset=utf-8'));
 
   // Client-side routes get the app shell; anything else that is missing is a plain 404.
   app.setNotFoundHandler((req, reply) => {

@@ -13,6 +13,7 @@ import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, vo
 import { InstallRepository } from './install-repository.ts';
 import type { Database } from './rows.ts';
 import type { FeedbackStore } from './types.ts';
+import type { ReviewItem } from '../../core/api/review.ts';
 
 export interface DriftAlertRow {
   model_version: string;
@@ -256,22 +257,8 @@ export async function autoAccept(db: MonitoringDb, rules: AutoAcceptRules = DEFA
   return ids;
 }
 
-export interface ReviewItem extends CorrectionFact {
-  /** Normalized label (taxonId or proposed-<slug>). */
-  label: string;
-  /** What the model answered for the corrected identification, when known. */
-  predicted: string | null;
-  confidence: number | null;
-  /** What independent installs must agree on (see core/review.ts agreementKey). */
-  agreement: string;
-  /** Distinct installs that gave the same agreement key (non-rejected "corrected" corrections that are evidence). */
-  installs: number;
-  /** Why this correction cannot count toward automatic acceptance (null: it can). */
-  voteRefusal: string | null;
-  /** Other labels given for the same identification. */
-  conflicts: number;
-  hasPhoto: boolean;
-}
+// The review queue's items are the wire shape the admin app reads (core/api/review.ts).
+export type { ReviewItem } from '../../core/api/review.ts';
 
 /** The review queue: corrections with a status (pending by default), oldest first, with context for the reviewer. */
 export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact['status']; limit?: number } = {}): Promise<ReviewItem[]> {

@@ -17,10 +17,10 @@ import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
 import { FAILING_MODEL_OUTCOMES, type ModelOutcome } from '../../core/telemetry.ts';
 import { DEFAULT_HOLDBACK_PERCENT, canaryShare } from '../../core/rollout.ts';
 import type { FeedbackStore } from './types.ts';
+import type { ModelChange, ModelStatus, ModelsView, Rollout, RolloutState } from '../../core/api/models.ts';
 
-export const MODEL_STATUSES = ['candidate', 'canary', 'active', 'retired'] as const;
-export type ModelStatus = (typeof MODEL_STATUSES)[number];
-export type RolloutState = 'running' | 'promoted' | 'rolled_back';
+// The wire shapes (GET /v1/models, the admin replies) live in core/api/models.ts.
+export { MODEL_STATUSES, type ModelChange, type ModelStatus, type ModelsView, type Rollout, type RolloutState, type ServedVersion } from '../../core/api/models.ts';
 export type Actor = 'admin' | 'guard';
 
 interface ModelStatusRow { version: string; status: ModelStatus; shadow_rate: number | null; updated_at: string }
@@ -47,51 +47,6 @@ export interface RolloutTables {
 }
 type Db = Kysely<RolloutTables>;
 type Tx = Transaction<RolloutTables>;
-
-export interface Rollout {
-  id: string;
-  version: string;
-  controlVersion: string;
-  /** The plan step (what admins and the guard step through). */
-  percent: number;
-  /** Percent of devices kept on the control until promotion, even at the 100% step. */
-  holdback: number;
-  state: RolloutState;
-  plan: number[];
-  startedAt: string;
-  steppedAt: string;
-  endedAt: string | null;
-}
-
-export interface ModelChange {
-  id: string;
-  at: string;
-  action: string;
-  version: string | null;
-  rolloutId: string | null;
-  percent: number | null;
-  actor: string;
-  reason: string;
-  details: unknown;
-}
-
-export type ServedVersion = ModelVersion & { status: ModelStatus };
-
-/** GET /v1/models: the manifest (same shape, so older clients still read it) with status and rollout. */
-export interface ModelsView {
-  schemaVersion: 1;
-  /** The version every device not in a canary runs. */
-  active: string;
-  versions: ServedVersion[];
-  /**
-   * percent: the share of devices that run the canary, the step less the
-   * holdback (what every client, old or new, compares its bucket with);
-   * step: the plan step itself.
-   */
-  rollout: (Omit<Rollout, 'plan' | 'endedAt'> & { step: number }) | null;
-  /** A candidate devices run in the shadow of a share of identifications, never shown. */
-  shadow: { version: string; sampleRate: number } | null;
-}
 
 /** A change that cannot be made as asked (409) or names nothing (404). */
 export class RolloutError extends Error {

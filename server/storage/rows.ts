@@ -15,13 +15,10 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-export const CORRECTION_STATUSES = ['pending', 'accepted', 'rejected'] as const;
-export const CorrectionStatusSchema = Type.Union(CORRECTION_STATUSES.map((s) => Type.Literal(s)));
-export type CorrectionStatus = Static<typeof CorrectionStatusSchema>;
+import { CorrectionStatusSchema, GroundingSchema } from '../../core/api/feedback.ts';
 
-export const GROUNDINGS = ['grounded', 'waiting', 'unverified'] as const;
-export const GroundingSchema = Type.Union(GROUNDINGS.map((s) => Type.Literal(s)));
-export type Grounding = Static<typeof GroundingSchema>;
+// The statuses are wire values too (the admin API sends them): defined in core/api/feedback.ts.
+export { CORRECTION_STATUSES, CorrectionStatusSchema, GROUNDINGS, GroundingSchema, type CorrectionStatus, type Grounding } from '../../core/api/feedback.ts';
 
 const IsoTime = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$' });
 

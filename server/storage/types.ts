@@ -4,9 +4,9 @@
  * The records it returns are camelCase API shapes, defined as TypeBox
  * schemas so the admin routes and their tests share them.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import type { TelemetryEvent } from '../../core/telemetry.ts';
-import { CorrectionStatusSchema, GroundingSchema, type CorrectionStatus } from './rows.ts';
+import type { CorrectionStatus } from './rows.ts';
+import type { CorrectionExport, CorrectionRecord, StoredEvent } from '../../core/api/feedback.ts';
 import type { InstallRepository } from './install-repository.ts';
 
 export type { CorrectionStatus } from './rows.ts';
@@ -15,45 +15,8 @@ export { CORRECTION_STATUSES, CorrectionStatusSchema, GROUNDINGS, type Grounding
 /** Corrections of one install per UTC day that count for anything (env CORRECTIONS_PER_INSTALL_DAY). */
 export const DEFAULT_DAILY_CORRECTION_CAP = 50;
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-
-export const StoredEventSchema = Type.Object({
-  eventId: Type.String(),
-  type: Type.Union([Type.Literal('identification'), Type.Literal('correction'), Type.Literal('model_status')]),
-  installId: Type.String(),
-  modelVersion: Type.String(),
-  hour: Type.String(),
-  receivedAt: Type.String(),
-  /** The event as received, without embedding and photo (see the corrections record for those). */
-  payload: Type.Record(Type.String(), Type.Unknown()),
-});
-
-export const CorrectionRecordSchema = Type.Object({
-  eventId: Type.String(),
-  correctsEventId: Type.String(),
-  taxonId: Nullable(Type.String()),
-  proposedName: Nullable(Type.String()),
-  verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
-  modelVersion: Type.String(),
-  installId: Type.String(),
-  embeddingDim: Type.Integer(),
-  status: CorrectionStatusSchema,
-  hasPhoto: Type.Boolean(),
-  cell: Nullable(Type.Object({ lat: Type.Number(), lon: Type.Number() })),
-  hour: Type.String(),
-  receivedAt: Type.String(),
-  /** grounded: cites a stored identification of the same install and version. Only grounded corrections count. */
-  grounding: GroundingSchema,
-  /** false: the install had passed its daily cap when this arrived; kept, weighs nothing. */
-  counted: Type.Boolean(),
-  decidedBy: Nullable(Type.Union([Type.Literal('reviewer'), Type.Literal('auto')])),
-});
-
-export const CorrectionExportSchema = Type.Composite([CorrectionRecordSchema, Type.Object({ embedding: Type.Array(Type.Number()) })]);
-
-export type StoredEvent = Static<typeof StoredEventSchema>;
-export type CorrectionRecord = Static<typeof CorrectionRecordSchema>;
-export type CorrectionExport = Static<typeof CorrectionExportSchema>;
+// The records the store returns are the admin API's wire shapes (core/api/feedback.ts).
+export { CorrectionExportSchema, CorrectionRecordSchema, StoredEventSchema, type CorrectionExport, type CorrectionRecord, type StoredEvent } from '../../core/api/feedback.ts';
 
 /** Where a page ended; pass it back to get the next page. Opaque to callers. */
 export interface PageCursor { receivedAt: string; eventId: string }

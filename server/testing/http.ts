@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildApp, type AppOptions } from '../app.ts';
 import type { TestBackend, TestDb } from './backends.ts';
 import { installToken } from '../plugins/app/install-credentials.ts';
+import { checkRepliesAgainstSchemas } from './reply-check.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -13,7 +14,8 @@ export interface RunningApp {
 }
 
 export async function startApp(opts: AppOptions): Promise<RunningApp> {
-  const app = await buildApp({ logger: false, adminToken: ADMIN_TOKEN, rateLimitMax: 100_000, ...opts });
+  // Every route test also checks that no response schema changed a reply (reply-check.ts).
+  const app = await buildApp({ logger: false, adminToken: ADMIN_TOKEN, rateLimitMax: 100_000, beforePlugins: checkRepliesAgainstSchemas, ...opts });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, app, close: () => app.close() };

@@ -1,6 +1,6 @@
 /** Corrections awaiting review: accept or reject each (only accepted ones reach retraining). */
 import { useCallback, useEffect, useState } from 'react';
-import { adminFetch, AdminError, type ReviewItem } from './api.ts';
+import { adminFetch, AdminError, type AutoAcceptReply, type ReviewItem, type ReviewQueueReply } from './api.ts';
 
 type Status = ReviewItem['status'];
 
@@ -18,7 +18,7 @@ export function ReviewQueue({ onUnauthorized }: { onUnauthorized: () => void }) 
   const load = useCallback(async () => {
     try {
       setError(null);
-      setItems((await adminFetch<{ items: ReviewItem[] }>(`/v1/admin/review?status=${status}&limit=200`)).items);
+      setItems((await adminFetch<ReviewQueueReply>(`/v1/admin/review?status=${status}&limit=200`)).items);
     } catch (err) { fail(err); }
   }, [status, fail]);
   useEffect(() => { void load(); }, [load]);
@@ -33,7 +33,7 @@ export function ReviewQueue({ onUnauthorized }: { onUnauthorized: () => void }) 
 
   async function autoAccept() {
     try {
-      const { accepted } = await adminFetch<{ accepted: string[] }>('/v1/admin/review/auto-accept', { method: 'POST' });
+      const { accepted } = await adminFetch<AutoAcceptReply>('/v1/admin/review/auto-accept', { method: 'POST' });
       setNote(`The two-installs rule accepted ${accepted.length} correction${accepted.length === 1 ? '' : 's'}.`);
       await load();
     } catch (err) { fail(err); }

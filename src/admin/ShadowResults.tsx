@@ -5,16 +5,9 @@
  * it start a canary without an override.
  */
 import { useEffect, useState } from 'react';
-import { adminFetch, AdminError } from './api.ts';
-import type { ShadowSummary } from '../../core/shadow-gate.ts';
+import { adminFetch, AdminError, type ShadowResultsReply } from './api.ts';
 
-/** One candidate's row: core's summary plus what the server adds (its status, the gate's verdict and limits). */
-interface ShadowRow extends ShadowSummary {
-  status: string;
-  shadowing: boolean;
-  gate: { ok: boolean; reason: string };
-  limits: { minRuns: number; minInstalls: number; maxFailureRate: number; maxDisagreementRate: number };
-}
+type ShadowRow = ShadowResultsReply['items'][number];
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -22,7 +15,7 @@ export default function ShadowResults({ onUnauthorized }: { onUnauthorized: () =
   const [rows, setRows] = useState<ShadowRow[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    adminFetch<{ items: ShadowRow[] }>('/v1/admin/models/shadow-results')
+    adminFetch<ShadowResultsReply>('/v1/admin/models/shadow-results')
       .then((r) => setRows(r.items))
       .catch((err) => (err instanceof AdminError && err.status === 401 ? onUnauthorized() : setError((err as Error).message)));
   }, [onUnauthorized]);

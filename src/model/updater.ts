@@ -14,6 +14,7 @@
  */
 import * as Comlink from 'comlink';
 import type { ModelVersion } from '../../core/manifest.ts';
+import type { ModelsView, ServedVersion } from '../../core/api/models.ts';
 import type { Taxonomy } from '../../core/taxonomy.ts';
 import type { ShadowResult } from '../../core/telemetry.ts';
 import { rolloutBucket, inRollout, BUCKETS } from '../../core/rollout.ts';
@@ -27,14 +28,9 @@ import { reportModelStatus } from '../telemetry/model-status.ts';
 export const MODELS_URL = '/v1/models';
 export const MODELS_KEY = ['models'] as const;
 
-export type ModelStatus = 'candidate' | 'canary' | 'active' | 'retired';
-export type ServedVersion = ModelVersion & { status: ModelStatus };
-export interface ServedModels {
-  active: string;
-  versions: ServedVersion[];
-  rollout: { id: string; version: string; controlVersion: string; percent: number; state: string; startedAt: string } | null;
-  shadow: { version: string; sampleRate: number } | null;
-}
+/** GET /v1/models as the server's response schema says (core/api/models.ts). */
+export type ServedModels = ModelsView;
+export type { ModelStatus, ServedVersion } from '../../core/api/models.ts';
 
 export interface Assignment {
   version: string;

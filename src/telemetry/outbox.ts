@@ -11,7 +11,8 @@
  * install id is reset. A 401 means the credential is no good (revoked, or
  * the server no longer knows it): it is dropped and a new one asked for.
  */
-import { MAX_BATCH_EVENTS, type BatchResult, type TelemetryEvent } from '../../core/telemetry.ts';
+import { MAX_BATCH_EVENTS, type TelemetryEvent } from '../../core/telemetry.ts';
+import type { BatchResult } from '../../core/api/events.ts';
 import type { InstallCredential } from '../../core/api/installs.ts';
 import { openAppDb } from '../storage/db.ts';
 import { authorization, ensureCredential } from './credential.ts';

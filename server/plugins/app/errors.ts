@@ -5,8 +5,10 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { ErrorReplySchema } from '../../../core/api/common.ts';
 
-export interface ErrorBody { error: string; message: string }
+export type { ErrorReply as ErrorBody } from '../../../core/api/common.ts';
+import type { ErrorReply as ErrorBody } from '../../../core/api/common.ts';
 
 const mb = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MB`;
 
@@ -41,6 +43,13 @@ export function describeError(err: FastifyError | HttpError, req: FastifyRequest
 }
 
 export default fp(async (app: FastifyInstance) => {
+  // Every route's error replies are this one shape: declared on each route (a status the route
+  // names itself wins) so the OpenAPI document says so. Static files are not API.
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide) return;
+    const response = (route.schema?.response ?? {}) as Record<string, unknown>;
+    route.schema = { ...route.schema, response: { '4xx': ErrorReplySchema, '5xx': ErrorReplySchema, ...response } };
+  });
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');

@@ -10,24 +10,12 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
 import { loadTaxonomy } from '../../../node/registry.ts';
-import { RANKS, type Taxonomy } from '../../../core/taxonomy.ts';
+import type { Taxonomy } from '../../../core/taxonomy.ts';
+import type { TaxaResponse, TaxonEntry } from '../../../core/api/taxa.ts';
 import type { ValidationContext } from '../../../core/telemetry.ts';
 import { normalizeProposedName } from '../../../core/monitoring.ts';
 
-export const TaxonEntrySchema = Type.Object({
-  id: Type.String(),
-  commonName: Type.String(),
-  scientificName: Type.Union([Type.String(), Type.Null()]),
-  rank: Type.Union([...RANKS.map((r) => Type.Literal(r)), Type.Null()]),
-  lineage: Type.Record(Type.String(), Type.String()),
-  /** launch: in the model; proposed: named by users, accepted by a reviewer, not in the model yet. */
-  source: Type.Union([Type.Literal('launch'), Type.Literal('proposed')]),
-});
-export const TaxaResponseSchema = Type.Object({ taxonomyVersion: Type.String(), taxa: Type.Array(TaxonEntrySchema) });
-export type TaxonEntry = Static<typeof TaxonEntrySchema>;
-export type TaxaResponse = Static<typeof TaxaResponseSchema>;
 
 export interface TaxaService {
   list(): Promise<TaxaResponse>;
@@ -39,9 +27,6 @@ export interface TaxaService {
 declare module 'fastify' {
   interface FastifyInstance { taxa: TaxaService }
 }
-
-/** "Eurasian Beaver" -> "proposed-eurasian-beaver": stable, and never clashes with a launch id. */
-export const proposedTaxonId = normalizeProposedName;
 
 const REFRESH_MS = 10_000;
 
@@ -68,7 +53,7 @@ export default fp(async (app: FastifyInstance, opts: { taxonomyFile: string; ref
     }
     const proposed = new Map<string, TaxonEntry>();
     for (const name of names) {
-      const id = proposedTaxonId(name);
+      const id = normalizeProposedName(name);
       if (!proposed.has(id)) proposed.set(id, { id, commonName: name, scientificName: null, rank: null, lineage: {}, source: 'proposed' });
     }
     const taxa = [...launch, ...proposed.values()];

@@ -17,8 +17,8 @@
  *   outbox"; only a 5xx or no answer means "send again".
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
-import { MAX_BATCH_EVENTS, validateEvent, type BatchResult, type RejectedEvent, type TelemetryEvent } from '../../../core/telemetry.ts';
+import { MAX_BATCH_EVENTS, validateEvent, type TelemetryEvent } from '../../../core/telemetry.ts';
+import { BatchResultSchema, EventEnvelopeSchema, type BatchResult, type EventEnvelope, type RejectedEvent } from '../../../core/api/events.ts';
 import { HttpError } from '../../plugins/app/errors.ts';
 import { requireInstall } from '../../plugins/app/install-credentials.ts';
 import { InstallRevokedError } from '../../storage/kysely-store.ts';
@@ -26,22 +26,15 @@ import { InstallRevokedError } from '../../storage/kysely-store.ts';
 /** 500 corrections of 1280 values as JSON are about 3.5 MB; opt-in photos need batches of a few. */
 export const EVENTS_BODY_LIMIT = 4 * 1024 * 1024;
 
-// Items are left open here: a bad event is reported by its index (422),
-// not by failing the whole envelope (400).
-export const EventEnvelopeSchema = Type.Object({
-  events: Type.Array(Type.Unknown(), { minItems: 1 }),
-}, { additionalProperties: false });
-type Envelope = Static<typeof EventEnvelopeSchema>;
-
 const idOf = (e: unknown): string | null => {
   const id = (e as { eventId?: unknown } | null)?.eventId;
   return typeof id === 'string' ? id.slice(0, 64) : null;
 };
 
 export default async function events(app: FastifyInstance, opts: { dailyCorrectionCap?: number } = {}) {
-  app.post<{ Body: Envelope }>('/v1/events', {
+  app.post<{ Body: EventEnvelope }>('/v1/events', {
     bodyLimit: EVENTS_BODY_LIMIT,
-    schema: { body: EventEnvelopeSchema },
+    schema: { body: EventEnvelopeSchema, response: { 200: BatchResultSchema, 422: BatchResultSchema }, security: [{ install: [] }] },
     // Before the body is even read: no valid token, nothing parsed, nothing stored.
     onRequest: requireInstall(app),
     // Before the schema: a count over the limit is "too large", not "malformed".

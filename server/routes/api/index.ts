@@ -6,6 +6,7 @@ import taxa from './taxa.ts';
 import events from './events.ts';
 import installs from './installs.ts';
 import admin from './admin/index.ts';
+import openapi from './openapi.ts';
 
 export default async function api(app: FastifyInstance, opts: { rateLimitMax: number; adminToken: string | null; installsPerHour: number; dailyCorrectionCap: number }) {
   await app.register(rateLimit, { max: opts.rateLimitMax });
@@ -14,4 +15,5 @@ export default async function api(app: FastifyInstance, opts: { rateLimitMax: nu
   await app.register(installs, { perHour: opts.installsPerHour });
   await app.register(events, { dailyCorrectionCap: opts.dailyCorrectionCap });
   await app.register(admin, { adminToken: opts.adminToken });
+  await app.register(openapi);
 }

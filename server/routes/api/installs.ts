@@ -19,7 +19,7 @@ export default async function installs(app: FastifyInstance, opts: { perHour: nu
 
   app.delete('/v1/installs/me', {
     preHandler: requireInstall(app, { allowRevoked: true }),
-    schema: { response: { 200: DeleteInstallResultSchema } },
+    schema: { response: { 200: DeleteInstallResultSchema }, security: [{ install: [] }] },
   }, async (req): Promise<DeleteInstallResult> => {
     const installId = req.install!.installId;
     const deleted = await app.store.installs.deleteData(installId);

@@ -7,9 +7,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { modelsView, rolloutDb } from '../../storage/rollout-store.ts';
+import { ModelsViewSchema } from '../../../core/api/models.ts';
+import { ErrorReplySchema } from '../../../core/api/common.ts';
 
 export default async function models(app: FastifyInstance) {
-  app.get('/v1/models', async (_req, reply) => {
+  app.get('/v1/models', { schema: { response: { 200: ModelsViewSchema, 503: ErrorReplySchema } } }, async (_req, reply) => {
     const manifest = app.registry.manifest();
     if (!manifest) return reply.code(503).send({ error: 'no model registry yet', message: 'run `npm run models:build`' });
     reply.header('Cache-Control', 'no-cache');

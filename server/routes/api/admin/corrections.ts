@@ -8,26 +8,21 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { CorrectionStatusSchema } from '../../../storage/types.ts';
+import {
+  CorrectionsPageSchema, CorrectionsQuerySchema as ListQuerySchema, DecisionReplySchema, EventIdParamsSchema as ParamsSchema, StatusBodySchema,
+} from '../../../../core/api/feedback.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { decideCorrection } from './review.ts';
 
-export const ListQuerySchema = Type.Object({
-  status: Type.Optional(CorrectionStatusSchema),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  after: Type.Optional(Type.String({ maxLength: 400 })),
-}, { additionalProperties: false });
-const ParamsSchema = Type.Object({ eventId: Type.String({ minLength: 1, maxLength: 64 }) });
-const StatusBodySchema = Type.Object({ status: CorrectionStatusSchema }, { additionalProperties: false });
-
 export default async function corrections(app: FastifyInstance) {
-  app.get<{ Querystring: Static<typeof ListQuerySchema> }>('/v1/admin/corrections', { schema: { querystring: ListQuerySchema } }, async (req) => {
+  app.get<{ Querystring: Static<typeof ListQuerySchema> }>('/v1/admin/corrections', { schema: { querystring: ListQuerySchema, response: { 200: CorrectionsPageSchema } } }, async (req) => {
     const page = await app.store.listCorrections({ status: req.query.status, limit: req.query.limit, after: decodeCursor(req.query.after) });
     return { items: page.items, next: encodeCursor(page.next) };
   });
 
-  app.get('/v1/admin/corrections/export', async (req, reply) => {
+  // Not JSON: one CorrectionExport (core/api/feedback.ts) per line, streamed.
+  app.get('/v1/admin/corrections/export', { schema: { response: { 200: { description: 'one CorrectionExport JSON object per line', content: { 'application/x-ndjson': { schema: Type.String() } } } } } }, async (req, reply) => {
     const source = app.store.exportCorrections();
     async function* lines() {
       for await (const c of source) yield `${JSON.stringify(c)}\n`;
@@ -41,7 +36,7 @@ export default async function corrections(app: FastifyInstance) {
     return reply.type('application/x-ndjson; charset=utf-8').send(stream);
   });
 
-  app.get<{ Params: Static<typeof ParamsSchema> }>('/v1/admin/corrections/:eventId/photo', { schema: { params: ParamsSchema } }, async (req, reply) => {
+  app.get<{ Params: Static<typeof ParamsSchema> }>('/v1/admin/corrections/:eventId/photo', { schema: { params: ParamsSchema, response: { 200: { description: 'the opt-in photo', content: { 'image/jpeg': { schema: Type.String({ format: 'binary' }) } } } } } }, async (req, reply) => {
     const photo = await app.store.getPhoto(req.params.eventId);
     if (!photo) throw new HttpError(404, 'not found', `no photo for correction ${req.params.eventId}`);
     reply.header('Cache-Control', 'private, no-store').header('ETag', `"${photo.sha256}"`);
@@ -49,6 +44,6 @@ export default async function corrections(app: FastifyInstance) {
   });
 
   app.patch<{ Params: Static<typeof ParamsSchema>; Body: Static<typeof StatusBodySchema> }>('/v1/admin/corrections/:eventId', {
-    schema: { params: ParamsSchema, body: StatusBodySchema },
+    schema: { params: ParamsSchema, body: StatusBodySchema, response: { 200: DecisionReplySchema } },
   }, async (req) => decideCorrection(app, req.params.eventId, req.body.status));
 }

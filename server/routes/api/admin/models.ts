@@ -21,7 +21,13 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import {
+  CanaryBodySchema as CanaryBody, ChangesQuerySchema as ChangesQuery, ChangesReplySchema, GuardOutcomeSchema, ModelsReplySchema, ModelsViewSchema,
+  ReasonBodySchema as ReasonBody, RegisterBodySchema as RegisterBody, RegisterReplySchema, RolloutReplySchema, ShadowBodySchema as ShadowBody,
+  ShadowResultsReplySchema, StepBodySchema as StepBody, VersionParamsSchema as VersionParams,
+  type ModelsReply, type ModelsView, type RolloutReply, type ShadowResultsReply,
+} from '../../../../core/api/models.ts';
 import { findVersion, type ModelVersion } from '../../../../core/manifest.ts';
 import { readManifest, registerVersion } from '../../../../node/registry.ts';
 import { RegistryBusyError, withRegistryLock } from '../../../../node/registry-lock.ts';
@@ -30,30 +36,6 @@ import {
   activate, listChanges, modelsView, promote, recordChange, rollBack, rolloutDb, RolloutError, setShadow, shadowInstalls, startCanary, stepRollout, storeFlavor,
 } from '../../../storage/rollout-store.ts';
 import { DEFAULT_SHADOW_GATE, shadowGate, summarizeShadow } from '../../../../core/shadow-gate.ts';
-
-const Reason = Type.String({ minLength: 1, maxLength: 1000 });
-const Semver = Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' });
-const VersionParams = Type.Object({ version: Semver });
-const ReasonBody = Type.Object({ reason: Reason }, { additionalProperties: false });
-const RegisterBody = Type.Object({
-  version: Semver,
-  file: Type.String({ minLength: 1, maxLength: 500 }),
-  baseVersion: Type.Optional(Semver),
-  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  reason: Reason,
-}, { additionalProperties: false });
-const CanaryBody = Type.Object({
-  percent: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),
-  plan: Type.Optional(Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100 }), { maxItems: 20 })),
-  /** Percent of devices kept on the control until promotion (default 5); 0 leaves the guard nothing to promote against. */
-  holdback: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 100 })),
-  /** Start even though the candidate's shadow results are past the gate's limits; the reason is logged with the start. */
-  shadowOverride: Type.Optional(Type.Object({ reason: Reason }, { additionalProperties: false })),
-  reason: Reason,
-}, { additionalProperties: false });
-const StepBody = Type.Object({ percent: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })), reason: Reason }, { additionalProperties: false });
-const ShadowBody = Type.Object({ sampleRate: Type.Number({ minimum: 0, maximum: 1 }), reason: Reason }, { additionalProperties: false });
-const ChangesQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), version: Type.Optional(Semver) }, { additionalProperties: false });
 
 export default async function adminModels(app: FastifyInstance) {
   const db = () => rolloutDb(app.store);
@@ -73,12 +55,12 @@ export default async function adminModels(app: FastifyInstance) {
   };
   const view = async () => modelsView(db(), manifest());
 
-  app.get('/v1/admin/models', async () => view());
+  app.get('/v1/admin/models', { schema: { response: { 200: ModelsViewSchema } } }, async (): Promise<ModelsView> => view());
 
   /** Shadow results per candidate (every version but the active one), with the gate's verdict on each. */
-  app.get('/v1/admin/models/shadow-results', async () => {
+  app.get('/v1/admin/models/shadow-results', { schema: { response: { 200: ShadowResultsReplySchema } } }, async (): Promise<ShadowResultsReply> => {
     const v = await view();
-    const items = [];
+    const items: ShadowResultsReply['items'] = [];
     for (const m of v.versions.filter((x) => x.version !== v.active)) {
       const summary = summarizeShadow(m.version, await shadowInstalls(db(), storeFlavor(app.store), m.version));
       items.push({ ...summary, status: m.status, shadowing: v.shadow?.version === m.version, gate: shadowGate(summary), limits: DEFAULT_SHADOW_GATE });
@@ -86,11 +68,11 @@ export default async function adminModels(app: FastifyInstance) {
     return { active: v.active, items };
   });
 
-  app.get<{ Querystring: Static<typeof ChangesQuery> }>('/v1/admin/models/changes', { schema: { querystring: ChangesQuery } }, async (req) => ({
+  app.get<{ Querystring: Static<typeof ChangesQuery> }>('/v1/admin/models/changes', { schema: { querystring: ChangesQuery, response: { 200: ChangesReplySchema } } }, async (req) => ({
     items: await listChanges(db(), req.query.limit, req.query.version),
   }));
 
-  app.post<{ Body: Static<typeof RegisterBody> }>('/v1/admin/models', { schema: { body: RegisterBody } }, async (req, reply) => {
+  app.post<{ Body: Static<typeof RegisterBody> }>('/v1/admin/models', { schema: { body: RegisterBody, response: { 201: RegisterReplySchema } } }, async (req, reply) => {
     const m = manifest();
     const dir = path.resolve(app.registry.dir);
     const file = path.resolve(dir, req.body.file);
@@ -125,7 +107,7 @@ export default async function adminModels(app: FastifyInstance) {
     return reply.code(201).send({ version: { ...entry, status: 'candidate' } });
   });
 
-  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CanaryBody> }>('/v1/admin/models/:version/canary', { schema: { params: VersionParams, body: CanaryBody } }, async (req) => {
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CanaryBody> }>('/v1/admin/models/:version/canary', { schema: { params: VersionParams, body: CanaryBody, response: { 200: RolloutReplySchema } } }, async (req): Promise<RolloutReply> => {
     // Shadow results feed the rollout: past the gate's limits, only an override with its own reason starts a canary.
     const shadow = summarizeShadow(req.params.version, await shadowInstalls(db(), storeFlavor(app.store), req.params.version));
     const gate = shadowGate(shadow);
@@ -137,32 +119,32 @@ export default async function adminModels(app: FastifyInstance) {
     return { rollout, models: await view() };
   });
 
-  app.post<{ Body: Static<typeof StepBody> }>('/v1/admin/models/rollout/step', { schema: { body: StepBody } }, async (req) => {
+  app.post<{ Body: Static<typeof StepBody> }>('/v1/admin/models/rollout/step', { schema: { body: StepBody, response: { 200: RolloutReplySchema } } }, async (req): Promise<RolloutReply> => {
     const rollout = await run(() => stepRollout(db(), { percent: req.body.percent, reason: req.body.reason, actor: 'admin' }));
     return { rollout, models: await view() };
   });
 
-  app.post<{ Body: Static<typeof ReasonBody> }>('/v1/admin/models/rollout/promote', { schema: { body: ReasonBody } }, async (req) => {
+  app.post<{ Body: Static<typeof ReasonBody> }>('/v1/admin/models/rollout/promote', { schema: { body: ReasonBody, response: { 200: RolloutReplySchema } } }, async (req): Promise<RolloutReply> => {
     const rollout = await run(() => promote(db(), { reason: req.body.reason, actor: 'admin' }));
     return { rollout, models: await view() };
   });
 
-  app.post<{ Body: Static<typeof ReasonBody> }>('/v1/admin/models/rollout/rollback', { schema: { body: ReasonBody } }, async (req) => {
+  app.post<{ Body: Static<typeof ReasonBody> }>('/v1/admin/models/rollout/rollback', { schema: { body: ReasonBody, response: { 200: RolloutReplySchema } } }, async (req): Promise<RolloutReply> => {
     const rollout = await run(() => rollBack(db(), { reason: req.body.reason, actor: 'admin' }));
     return { rollout, models: await view() };
   });
 
-  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ReasonBody> }>('/v1/admin/models/:version/activate', { schema: { params: VersionParams, body: ReasonBody } }, async (req) => {
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ReasonBody> }>('/v1/admin/models/:version/activate', { schema: { params: VersionParams, body: ReasonBody, response: { 200: ModelsReplySchema } } }, async (req): Promise<ModelsReply> => {
     await run(() => activate(db(), manifest(), { version: req.params.version, reason: req.body.reason, actor: 'admin' }));
     return { models: await view() };
   });
 
-  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ShadowBody> }>('/v1/admin/models/:version/shadow', { schema: { params: VersionParams, body: ShadowBody } }, async (req) => {
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ShadowBody> }>('/v1/admin/models/:version/shadow', { schema: { params: VersionParams, body: ShadowBody, response: { 200: ModelsReplySchema } } }, async (req): Promise<ModelsReply> => {
     await run(() => setShadow(db(), manifest(), { version: req.params.version, sampleRate: req.body.sampleRate, reason: req.body.reason, actor: 'admin' }));
     return { models: await view() };
   });
 
-  app.post('/v1/admin/models/guard/run', async () => {
+  app.post('/v1/admin/models/guard/run', { schema: { response: { 200: GuardOutcomeSchema } } }, async () => {
     const outcome = await app.rolloutGuard.runOnce();
     if (!outcome) throw new HttpError(409, 'conflict', 'another server instance holds the rollout guard lease; try again later');
     return outcome;

@@ -13,25 +13,15 @@
  * Days are YYYY-MM-DD (UTC); `from`/`to` are inclusive and default to the last 30 days.
  */
 import type { FastifyInstance } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import {
+  AlertsQuerySchema, AlertsReplySchema, DayWindowSchema as ReferenceBody, DriftReplySchema, DriftRunReplySchema, MetricsQuerySchema, MetricsReplySchema,
+  ModelVersionParamsSchema as VersionParams, QualityReplySchema, RangeQuerySchema as RangeSchema, ReferenceSetReplySchema, ReferencesReplySchema,
+  type DriftResponse, type MetricsResponse, type QualityResponse,
+} from '../../../../core/api/monitoring.ts';
 import { addDays } from '../../../../core/monitoring.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import { computeDrift, getReferences, listAlerts, metricsReport, monitoringDb, qualityDays, setReference } from '../../../storage/monitoring-store.ts';
-
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
-const RangeSchema = Type.Object({ from: Type.Optional(Day), to: Type.Optional(Day) }, { additionalProperties: false });
-const MetricsQuerySchema = Type.Object({
-  from: Type.Optional(Day), to: Type.Optional(Day),
-  bucket: Type.Union([Type.Literal('day'), Type.Literal('hour')], { default: 'day' }),
-  modelVersion: Type.Optional(Type.String({ maxLength: 32 })),
-}, { additionalProperties: false });
-const AlertsQuerySchema = Type.Object({
-  level: Type.Optional(Type.Union([Type.Literal('warn'), Type.Literal('alert')])),
-  modelVersion: Type.Optional(Type.String({ maxLength: 32 })),
-  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
-}, { additionalProperties: false });
-const VersionParams = Type.Object({ modelVersion: Type.String({ pattern: '^\\d+\\.\\d+\\.\\d+$' }) });
-const ReferenceBody = Type.Object({ from: Day, to: Day }, { additionalProperties: false });
 
 const DEFAULT_DAYS = 30;
 
@@ -45,13 +35,13 @@ function range(q: { from?: string; to?: string }) {
 export default async function monitoring(app: FastifyInstance) {
   const db = () => monitoringDb(app.store);
 
-  app.get<{ Querystring: Static<typeof MetricsQuerySchema> }>('/v1/admin/monitoring/metrics', { schema: { querystring: MetricsQuerySchema } }, async (req) => {
+  app.get<{ Querystring: Static<typeof MetricsQuerySchema> }>('/v1/admin/monitoring/metrics', { schema: { querystring: MetricsQuerySchema, response: { 200: MetricsReplySchema } } }, async (req): Promise<MetricsResponse> => {
     const { from, to } = range(req.query);
     const report = await metricsReport(db(), { from: `${from}T00:00:00.000Z`, to: `${addDays(to, 1)}T00:00:00.000Z`, bucket: req.query.bucket, modelVersion: req.query.modelVersion });
     return { from, to, ...report };
   });
 
-  app.get<{ Querystring: Static<typeof RangeSchema> }>('/v1/admin/monitoring/drift', { schema: { querystring: RangeSchema } }, async (req) => {
+  app.get<{ Querystring: Static<typeof RangeSchema> }>('/v1/admin/monitoring/drift', { schema: { querystring: RangeSchema, response: { 200: DriftReplySchema } } }, async (req): Promise<DriftResponse> => {
     const { from, to } = range(req.query);
     const c = app.monitoring.config;
     const result = await computeDrift(db(), { thresholds: c.thresholds, referenceDays: c.referenceDays, minEvents: c.minEvents, fromDay: from });
@@ -63,32 +53,32 @@ export default async function monitoring(app: FastifyInstance) {
     };
   });
 
-  app.post('/v1/admin/monitoring/drift/run', async () => {
+  app.post('/v1/admin/monitoring/drift/run', { schema: { response: { 200: DriftRunReplySchema } } }, async () => {
     const result = await app.monitoring.runDrift();
     return { references: result.references, points: result.points.length, alerts: await listAlerts(db(), { level: 'alert' }) };
   });
 
-  app.get<{ Querystring: Static<typeof AlertsQuerySchema> }>('/v1/admin/monitoring/alerts', { schema: { querystring: AlertsQuerySchema } }, async (req) => ({
+  app.get<{ Querystring: Static<typeof AlertsQuerySchema> }>('/v1/admin/monitoring/alerts', { schema: { querystring: AlertsQuerySchema, response: { 200: AlertsReplySchema } } }, async (req) => ({
     thresholds: app.monitoring.config.thresholds,
     items: await listAlerts(db(), req.query),
   }));
 
-  app.get('/v1/admin/monitoring/reference', async () => Object.fromEntries(await getReferences(db())));
+  app.get('/v1/admin/monitoring/reference', { schema: { response: { 200: ReferencesReplySchema } } }, async () => Object.fromEntries(await getReferences(db())));
 
   app.put<{ Params: Static<typeof VersionParams>; Body: Static<typeof ReferenceBody> }>('/v1/admin/monitoring/reference/:modelVersion', {
-    schema: { params: VersionParams, body: ReferenceBody },
+    schema: { params: VersionParams, body: ReferenceBody, response: { 200: ReferenceSetReplySchema } },
   }, async (req) => {
     if (req.body.from > req.body.to) throw new HttpError(400, 'bad request', 'the reference window ends before it starts');
     await setReference(db(), req.params.modelVersion, req.body);
     return { modelVersion: req.params.modelVersion, reference: req.body };
   });
 
-  app.delete<{ Params: Static<typeof VersionParams> }>('/v1/admin/monitoring/reference/:modelVersion', { schema: { params: VersionParams } }, async (req) => {
+  app.delete<{ Params: Static<typeof VersionParams> }>('/v1/admin/monitoring/reference/:modelVersion', { schema: { params: VersionParams, response: { 200: ReferenceSetReplySchema } } }, async (req) => {
     await setReference(db(), req.params.modelVersion, null);
     return { modelVersion: req.params.modelVersion, reference: null };
   });
 
-  app.get<{ Querystring: Static<typeof RangeSchema> }>('/v1/admin/monitoring/quality', { schema: { querystring: RangeSchema } }, async (req) => {
+  app.get<{ Querystring: Static<typeof RangeSchema> }>('/v1/admin/monitoring/quality', { schema: { querystring: RangeSchema, response: { 200: QualityReplySchema } } }, async (req): Promise<QualityResponse> => {
     const { from, to } = range(req.query);
     return { from, to, errorRateDefinition: 'refused events / (stored + refused + duplicate) events received that day', days: await qualityDays(db(), { fromDay: from, toDay: to }) };
   });

@@ -10,20 +10,13 @@
  * a reviewer accepted it; accepting a correction that is not evidence is refused (409).
  */
 import type { FastifyInstance } from 'fastify';
+import type { Static } from '@sinclair/typebox';
 import type { CorrectionStatus } from '../../../storage/types.ts';
-import { Type, type Static } from '@sinclair/typebox';
-import { CorrectionStatusSchema } from '../../../storage/types.ts';
+import { DecisionReplySchema, EventIdParamsSchema as ParamsSchema } from '../../../../core/api/feedback.ts';
+import { AutoAcceptReplySchema, DecisionBodySchema as DecisionSchema, ReviewQuerySchema as QuerySchema, ReviewQueueReplySchema } from '../../../../core/api/review.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import { monitoringDb, reviewQueue } from '../../../storage/monitoring-store.ts';
 
-const QuerySchema = Type.Object({
-  status: Type.Optional(CorrectionStatusSchema),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
-}, { additionalProperties: false });
-const ParamsSchema = Type.Object({ eventId: Type.String({ minLength: 1, maxLength: 64 }) });
-const DecisionSchema = Type.Object({
-  decision: Type.Union([Type.Literal('accept'), Type.Literal('reject'), Type.Literal('pending')]),
-}, { additionalProperties: false });
 const STATUS = { accept: 'accepted', reject: 'rejected', pending: 'pending' } as const;
 
 /** A reviewer's decision; accepting needs a grounded correction within its install's cap. */
@@ -44,13 +37,13 @@ export async function decideCorrection(app: FastifyInstance, eventId: string, st
 }
 
 export default async function review(app: FastifyInstance) {
-  app.get<{ Querystring: Static<typeof QuerySchema> }>('/v1/admin/review', { schema: { querystring: QuerySchema } }, async (req) => ({
+  app.get<{ Querystring: Static<typeof QuerySchema> }>('/v1/admin/review', { schema: { querystring: QuerySchema, response: { 200: ReviewQueueReplySchema } } }, async (req) => ({
     items: await reviewQueue(monitoringDb(app.store), { status: req.query.status ?? 'pending', limit: req.query.limit }),
   }));
 
   app.post<{ Params: Static<typeof ParamsSchema>; Body: Static<typeof DecisionSchema> }>('/v1/admin/review/:eventId', {
-    schema: { params: ParamsSchema, body: DecisionSchema },
+    schema: { params: ParamsSchema, body: DecisionSchema, response: { 200: DecisionReplySchema } },
   }, async (req) => decideCorrection(app, req.params.eventId, STATUS[req.body.decision]));
 
-  app.post('/v1/admin/review/auto-accept', async () => ({ accepted: await app.monitoring.autoAccept() }));
+  app.post('/v1/admin/review/auto-accept', { schema: { response: { 200: AutoAcceptReplySchema } } }, async () => ({ accepted: await app.monitoring.autoAccept() }));
 }
