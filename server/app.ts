@@ -10,7 +10,7 @@ import storage from './plugins/app/storage.ts';
 import taxa from './plugins/app/taxa.ts';
 import installCredentials from './plugins/app/install-credentials.ts';
 import rolloutGuard, { type RolloutGuardOptions } from './jobs/rollout-guard.ts';
-import monitoringJob from './jobs/drift.ts';
+import monitoringJob, { type MonitoringConfig } from './jobs/drift.ts';
 import health from './routes/health.ts';
 import metricsRoute from './routes/metrics.ts';
 import api from './routes/api/index.ts';
@@ -44,6 +44,8 @@ export interface AppOptions {
   dailyCorrectionCap?: number;
   /** Proxies whose X-Forwarded-For gives the client's address (env TRUST_PROXY); false: none. */
   trustProxy?: string | false;
+  /** The monitoring job (drift, automatic acceptance); env DRIFT_* otherwise. intervalMs 0 turns its timer off. */
+  monitoring?: Partial<MonitoringConfig>;
   /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
   rolloutGuard?: RolloutGuardOptions;
   /** Tests only: runs on the bare instance before any plugin or route, to add hooks (onRoute, reply checks). */
@@ -83,7 +85,7 @@ export async function buildApp(opts: AppOptions = {}) {
     await app.register(taxa, { taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
     await app.register(installCredentials, { secret: opts.installSecret === undefined ? env.installSecret : opts.installSecret });
     await app.register(rolloutGuard, opts.rolloutGuard ?? {});
-    await app.register(monitoringJob, {});
+    await app.register(monitoringJob, { config: opts.monitoring });
     await app.register(health, { distDir });
     await app.register(metricsRoute);
     await app.register(api, {

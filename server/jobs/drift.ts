@@ -24,12 +24,23 @@ import { Gauge } from 'prom-client';
 import { DEFAULT_DRIFT_THRESHOLDS, type DriftThresholds } from '../../core/drift.ts';
 import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/monitoring.ts';
 import { autoAccept, computeDrift, listAlerts, monitoringDb, recordQuality, storeAlerts } from '../storage/monitoring-store.ts';
+import { ensureLease, releaseLease, rolloutDb, tryLease } from '../storage/rollout-store.ts';
+import { randomUUID } from 'node:crypto';
+
+/** The periodic job's lease: with several server instances on one database, one of them runs each tick. */
+export const MONITORING_LEASE = 'monitoring';
 
 export interface MonitoringConfig {
   thresholds: DriftThresholds;
   referenceDays: number;
   minEvents: number;
   intervalMs: number;
+  /**
+   * How long the instance that ran the last tick keeps the job: renewed at
+   * each of its ticks, taken over by another instance once it lapses (the
+   * holder died). Default: twice the interval, at least a minute.
+   */
+  leaseMs?: number;
 }
 
 function num(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -55,6 +66,8 @@ export function monitoringConfigFromEnv(env: NodeJS.ProcessEnv = process.env): M
 
 export interface MonitoringService {
   config: MonitoringConfig;
+  /** Timer ticks this instance ran (it held the job's lease); ticks skipped for another holder do not count. */
+  ticksRun(): number;
   /** Scores drift now, stores alerts and updates the gauges. */
   runDrift(): Promise<Awaited<ReturnType<typeof computeDrift>>>;
   /** The two-installs rule now; the accepted event ids. */
@@ -116,8 +129,10 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Monitori
     return ids;
   }
 
+  let ticks = 0;
   app.decorate('monitoring', {
     config,
+    ticksRun: () => ticks,
     runDrift: () => track(runDrift()),
     autoAccept: () => track(runAutoAccept()),
   } satisfies MonitoringService);
@@ -153,12 +168,21 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Monitori
 
   let timer: NodeJS.Timeout | null = null;
   let first: NodeJS.Timeout | null = null;
+  const owner = randomUUID();
+  const leaseMs = config.leaseMs ?? Math.max(60_000, config.intervalMs * 2);
   if (config.intervalMs > 0) {
     const tick = () => {
       if (closing) return;
-      track(runAutoAccept().then(() => runDrift())).catch((err) => app.log.warn({ err }, 'monitoring job failed'));
+      track((async () => {
+        // Another instance holds the job: it runs this tick, not us.
+        if (!(await tryLease(rolloutDb(app.store), MONITORING_LEASE, owner, leaseMs))) return;
+        ticks++;
+        await runAutoAccept();
+        await runDrift();
+      })()).catch((err) => app.log.warn({ err }, 'monitoring job failed'));
     };
     app.addHook('onReady', async () => {
+      await ensureLease(rolloutDb(app.store), MONITORING_LEASE);
       // First run soon after start (not during it), then on the interval.
       first = setTimeout(tick, 2_000);
       first.unref();
@@ -172,5 +196,7 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Monitori
     if (first) clearTimeout(first);
     if (autoTimer) clearTimeout(autoTimer);
     await Promise.allSettled([...running]);
+    // Hand the job over at once rather than when the lease lapses.
+    if (config.intervalMs > 0) await releaseLease(rolloutDb(app.store), MONITORING_LEASE, owner).catch(() => {});
   });
 }, { name: 'monitoring', dependencies: ['metrics', 'storage'] });

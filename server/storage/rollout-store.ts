@@ -385,6 +385,12 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
  * Takes (or renews) a job's lease with one conditional update: it succeeds
  * for exactly one caller while the lease is free, expired, or already its own.
  */
+/** Makes the lease row of a job exist (free); safe to call from every instance at start. */
+export async function ensureLease(db: Db, name: string): Promise<void> {
+  await db.insertInto('job_leases').values({ name, owner: null, expires_at: '1970-01-01T00:00:00.000Z' })
+    .onConflict((oc) => oc.column('name').doNothing()).execute();
+}
+
 export async function tryLease(db: Db, name: string, owner: string, ttlMs: number, now = new Date()): Promise<boolean> {
   const at = now.toISOString();
   const res = await db.updateTable('job_leases').set({ owner, expires_at: new Date(now.getTime() + ttlMs).toISOString() })
