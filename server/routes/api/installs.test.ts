@@ -136,6 +136,22 @@ describe.each(BACKENDS)('install credentials on $name', (backend) => {
       expect((await corrections(other)).map((c) => c.counted)).toEqual([true]);
     });
 
+    it('keeps the cap when batches of one install arrive at once', async () => {
+      const installId = randomUUID();
+      const auth = `Install ${await installToken(app.server.app, installId)}`;
+      const batch = () => Array.from({ length: 3 }, () => {
+        const seen = identification({ installId });
+        return [seen, correction({ installId, correctsEventId: seen.eventId })];
+      }).flat();
+      // 4 batches of 3 corrections in flight together against a cap of 5: exactly 5 count.
+      const answers = await Promise.all(Array.from({ length: 4 }, () => postEventsWith(app.url, batch(), auth)));
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      const mine = await corrections(installId);
+      expect(mine).toHaveLength(12);
+      expect(mine.filter((c) => c.counted)).toHaveLength(CAP);
+      expect(mine.every((c) => c.grounding === 'grounded')).toBe(true);
+    });
+
     it('deletes every event, correction and photo of an install on DELETE /v1/installs/me, and only those', async () => {
       const me = await (async () => {
         const installId = randomUUID();
