@@ -6,6 +6,8 @@ import { Nullable } from './common.ts';
 export const ReviewQuerySchema = Type.Object({
   status: Type.Optional(CorrectionStatusSchema),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
+  /** The `next` of the previous page. */
+  after: Type.Optional(Type.String({ maxLength: 400 })),
 }, { additionalProperties: false });
 export const DecisionBodySchema = Type.Object({
   decision: Type.Union([Type.Literal('accept'), Type.Literal('reject'), Type.Literal('pending')]),
@@ -42,7 +44,11 @@ export const ReviewItemSchema = Type.Object({
 }, { additionalProperties: false });
 export type ReviewItem = Static<typeof ReviewItemSchema>;
 
-export const ReviewQueueReplySchema = Type.Object({ items: Type.Array(ReviewItemSchema) }, { additionalProperties: false });
+export const ReviewQueueReplySchema = Type.Object({
+  items: Type.Array(ReviewItemSchema),
+  /** Pass as `after` for the next page; null on the last. */
+  next: Nullable(Type.String()),
+}, { additionalProperties: false });
 export type ReviewQueueReply = Static<typeof ReviewQueueReplySchema>;
 /** The event ids the independent-installs rule accepted just now. */
 export const AutoAcceptReplySchema = Type.Object({ accepted: Type.Array(Type.String()) }, { additionalProperties: false });

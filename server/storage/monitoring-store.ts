@@ -12,7 +12,7 @@ import {
 import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
 import { InstallRepository } from './install-repository.ts';
 import type { Database } from './rows.ts';
-import type { FeedbackStore } from './types.ts';
+import type { FeedbackStore, Page, PageCursor } from './types.ts';
 import type { ReviewItem } from '../../core/api/review.ts';
 
 export interface DriftAlertRow {
@@ -261,12 +261,32 @@ export async function autoAccept(db: MonitoringDb, rules: AutoAcceptRules = DEFA
 export type { ReviewItem } from '../../core/api/review.ts';
 
 /** The review queue: corrections with a status (pending by default), oldest first, with context for the reviewer. */
-export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact['status']; limit?: number } = {}): Promise<ReviewItem[]> {
-  const all = await loadCorrections(db);
-  const wanted = all.filter((c) => c.status === (q.status ?? 'pending')).slice(0, q.limit ?? 200);
-  const counted = all.filter((c) => c.status !== 'rejected' && c.verdict === 'corrected' && isEvidence(c));
-  const ids = await identificationsById(db, [...wanted, ...counted].map((c) => c.correctsEventId));
-  const trust = await trustOf(db, wanted.map((c) => c.installId));
+export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact['status']; limit?: number; after?: PageCursor } = {}): Promise<Page<ReviewItem>> {
+  // One page in SQL, and only the rows that page needs around it: the queue's cost follows the page, not the history.
+  const limit = q.limit ?? 200;
+  let page = db.selectFrom('corrections').select([...FACT_COLUMNS, 'has_photo']).where('status', '=', q.status ?? 'pending');
+  if (q.after) {
+    const { receivedAt, eventId } = q.after;
+    page = page.where(({ eb, refTuple, tuple }) => eb(refTuple('received_at', 'event_id'), '>', tuple(receivedAt, eventId)));
+  }
+  const rows = await page.orderBy('received_at').orderBy('event_id').limit(limit + 1).execute();
+  const wanted = rows.slice(0, limit);
+  const facts = wanted.map(toFact);
+  // Evidence that can agree with the page: the same taxa, and every proposed name (few: they need a reviewer).
+  const taxa = [...new Set(facts.map((c) => c.taxonId).filter((t): t is string => t !== null))];
+  const evidence = () => db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '!=', 'rejected').where('verdict', '=', 'corrected')
+    .where('grounding', '=', 'grounded').where('counted', '=', 1);
+  const counted: CorrectionFact[] = [];
+  for (let i = 0; i < taxa.length; i += IN_CHUNK) counted.push(...(await evidence().where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK)).execute()).map(toFact));
+  if (facts.some((c) => c.proposedName !== null)) counted.push(...(await evidence().where('proposed_name', 'is not', null).execute()).map(toFact));
+  // Every label given for the identifications on the page, for the conflicts count.
+  const targets = [...new Set(facts.map((c) => c.correctsEventId))];
+  const siblings: CorrectionFact[] = [];
+  for (let i = 0; i < targets.length; i += IN_CHUNK) {
+    siblings.push(...(await db.selectFrom('corrections').select(FACT_COLUMNS).where('corrects_event_id', 'in', targets.slice(i, i + IN_CHUNK)).execute()).map(toFact));
+  }
+  const ids = await identificationsById(db, [...facts, ...counted].map((c) => c.correctsEventId));
+  const trust = await trustOf(db, facts.map((c) => c.installId));
   const predictedOf = (id: string) => predictedLabel(ids.get(id));
   const installs = new Map<string, Set<string>>();
   for (const c of counted) {
@@ -276,14 +296,12 @@ export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact
     installs.set(k, set);
   }
   const labelsByTarget = new Map<string, Set<string>>();
-  for (const c of all) {
+  for (const c of siblings) {
     const t = labelsByTarget.get(c.correctsEventId) ?? new Set<string>();
     t.add(correctionLabel(c));
     labelsByTarget.set(c.correctsEventId, t);
   }
-  const photos = new Set((wanted.length ? await db.selectFrom('corrections').select('event_id').where('has_photo', '=', 1)
-    .where('event_id', 'in', wanted.map((c) => c.eventId)).execute() : []).map((r) => r.event_id));
-  return wanted.map((c) => {
+  const items = facts.map((c, k) => {
     const e = ids.get(c.correctsEventId);
     const agreement = agreementKey(c, predictedOf);
     return {
@@ -294,8 +312,10 @@ export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact
       agreement,
       installs: installs.get(agreement)?.size ?? 0,
       conflicts: (labelsByTarget.get(c.correctsEventId)?.size ?? 1) - 1,
-      hasPhoto: photos.has(c.eventId),
+      hasPhoto: Number(wanted[k].has_photo) === 1,
       voteRefusal: voteRefusal(c, trust.get(c.installId)),
     };
   });
+  const last = wanted[wanted.length - 1];
+  return { items, next: rows.length > limit && last ? { receivedAt: last.received_at, eventId: last.event_id } : null };
 }

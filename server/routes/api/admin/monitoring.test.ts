@@ -75,6 +75,32 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
       expect(today.errorRate).toBeGreaterThan(0);
     });
 
+    it('pages the review queue in SQL: every pending correction once, oldest first', async () => {
+      const installId = randomUUID();
+      const evs = Array.from({ length: 5 }, () => {
+        const seen = identification({ installId });
+        return [seen, correction({ installId, correctsEventId: seen.eventId, taxonId: TAXON_IDS[11] })];
+      }).flat();
+      expect((await post(evs)).status).toBe(200);
+      const seen: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      do {
+        const res: { status: number; body: any } = await admin(`${app.url}/v1/admin/review?limit=2${after ? `&after=${after}` : ''}`);
+        expect(res.status).toBe(200);
+        expect(res.body.items.length).toBeLessThanOrEqual(2);
+        seen.push(...res.body.items.map((i: { eventId: string }) => i.eventId));
+        after = res.body.next;
+        pages++;
+      } while (after);
+      expect(new Set(seen).size).toBe(seen.length);
+      const mine = evs.filter((e) => e.type === 'correction').map((e) => e.eventId);
+      // One batch arrives at one instant; within it the queue orders by event id.
+      expect(seen.filter((id) => mine.includes(id))).toEqual([...mine].sort());
+      expect(pages).toBeGreaterThanOrEqual(3);
+      expect((await admin(`${app.url}/v1/admin/review?after=garbage`)).status).toBe(400);
+    });
+
     it('queues corrections for review; three independent installs accept a confusion; typed names wait for a reviewer', async () => {
       const twoDaysAgo = new Date(Date.now() - 2 * DAY_MS);
       // Installs with day-old credentials from three networks, each with identifications of its own.

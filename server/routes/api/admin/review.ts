@@ -1,6 +1,6 @@
 /**
  * The review queue (admin token required):
- * - GET  /v1/admin/review?status=pending&limit=   corrections to decide, oldest first, with what the model
+ * - GET  /v1/admin/review?status=pending&limit=&after=   one page of corrections to decide, oldest first, with what the model
  *        answered, how many installs gave the same label, and conflicting labels for the same identification
  * - POST /v1/admin/review/:eventId { decision: "accept" | "reject" | "pending" }
  * - POST /v1/admin/review/auto-accept             applies the independent-installs rule now (it also runs after
@@ -16,6 +16,7 @@ import { DecisionReplySchema, EventIdParamsSchema as ParamsSchema } from '../../
 import { AutoAcceptReplySchema, DecisionBodySchema as DecisionSchema, ReviewQuerySchema as QuerySchema, ReviewQueueReplySchema } from '../../../../core/api/review.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import { monitoringDb, reviewQueue } from '../../../storage/monitoring-store.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 
 const STATUS = { accept: 'accepted', reject: 'rejected', pending: 'pending' } as const;
 
@@ -37,9 +38,10 @@ export async function decideCorrection(app: FastifyInstance, eventId: string, st
 }
 
 export default async function review(app: FastifyInstance) {
-  app.get<{ Querystring: Static<typeof QuerySchema> }>('/v1/admin/review', { schema: { querystring: QuerySchema, response: { 200: ReviewQueueReplySchema } } }, async (req) => ({
-    items: await reviewQueue(monitoringDb(app.store), { status: req.query.status ?? 'pending', limit: req.query.limit }),
-  }));
+  app.get<{ Querystring: Static<typeof QuerySchema> }>('/v1/admin/review', { schema: { querystring: QuerySchema, response: { 200: ReviewQueueReplySchema } } }, async (req) => {
+    const page = await reviewQueue(monitoringDb(app.store), { status: req.query.status ?? 'pending', limit: req.query.limit, after: decodeCursor(req.query.after) });
+    return { items: page.items, next: encodeCursor(page.next) };
+  });
 
   app.post<{ Params: Static<typeof ParamsSchema>; Body: Static<typeof DecisionSchema> }>('/v1/admin/review/:eventId', {
     schema: { params: ParamsSchema, body: DecisionSchema, response: { 200: DecisionReplySchema } },
