@@ -166,3 +166,29 @@ function probeBmp(b: Uint8Array): ProbeResult {
   if (!width || !height) return { ok: false, reason: 'corrupt', format: 'bmp' };
   return { ok: true, probe: { format: 'bmp', width, height, complete: b.length >= declared } };
 }
+
+/**
+ * The kinds of APP1 segments in a JPEG before its image data: "exif" (camera,
+ * time and often GPS) and "xmp" (which can carry the same). Walks the
+ * segment headers only, so it costs nothing for big files.
+ */
+export function jpegMetadataSegments(b: Uint8Array): Array<'exif' | 'xmp' | 'other'> {
+  const found: Array<'exif' | 'xmp' | 'other'> = [];
+  if (b.length < 4 || b[0] !== 0xff || b[1] !== 0xd8) return found;
+  let at = 2;
+  while (at + 4 <= b.length) {
+    if (b[at] !== 0xff) break;
+    const marker = b[at + 1];
+    if (marker === 0xff) { at += 1; continue; }
+    if (marker === 0xd9 || marker === 0xda) break; // end of image, start of scan
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; }
+    const len = (b[at + 2] << 8) | b[at + 3];
+    if (len < 2) break;
+    if (marker === 0xe1) {
+      const id = String.fromCharCode(...b.subarray(at + 4, Math.min(at + 4 + 29, b.length)));
+      found.push(id.startsWith('Exif\0') ? 'exif' : id.startsWith('http://ns.adobe.com/xap/') ? 'xmp' : 'other');
+    }
+    at += 2 + len;
+  }
+  return found;
+}

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
 import {
-  MAX_BATCH_EVENTS, TelemetryEventSchema, decodeBase64, jpegMetadataSegments, onGrid, roundToCell, truncateToHour, validateEvent,
+  MAX_BATCH_EVENTS, TelemetryEventSchema, decodeBase64, onGrid, roundToCell, truncateToHour, validateEvent,
   type CorrectionEvent, type IdentificationEvent, type ValidationContext,
 } from './telemetry.ts';
+import { jpegMetadataSegments } from './image-probe.ts';
 import { EventEnvelopeSchema } from './api/events.ts';
 
 const ctx: ValidationContext = {

@@ -5,7 +5,7 @@ import { openApp, waitForServiceWorker } from './app.ts';
 import { adminCorrections, adminEvents, E2E_ADMIN_TOKEN } from './admin.ts';
 import { watchRequests } from './privacy.ts';
 import { allowReports } from './consent.ts';
-import { jpegMetadataSegments } from '../core/telemetry.ts';
+import { jpegMetadataSegments } from '../core/image-probe.ts';
 
 const beetle = path.join(DATA, 'imagenet-val-animals', 'ILSVRC2012_val_00000361.JPEG');
 // A photo that carries EXIF: the app must never send it as it is.

@@ -8,7 +8,8 @@ import { BACKENDS } from '../../testing/backends.ts';
 import { allEvents, request, serveFresh } from '../../testing/http.ts';
 import { installToken } from '../../plugins/app/install-credentials.ts';
 import { cleanJpeg, correction, embedding, exifJpeg, identification, INSTALL_ID } from '../../testing/fixtures.ts';
-import { jpegMetadataSegments, roundToCell, type TelemetryEvent } from '../../../core/telemetry.ts';
+import { roundToCell, type TelemetryEvent } from '../../../core/telemetry.ts';
+import { jpegMetadataSegments } from '../../../core/image-probe.ts';
 
 describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
