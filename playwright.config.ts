@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from './e2e/chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from './harness/chromium.ts';
 import { E2E_ADMIN_TOKEN } from './e2e/admin.ts';
 
 const PORT = Number(process.env.E2E_PORT ?? 8181);

@@ -19,7 +19,7 @@ import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { chromium } from '@playwright/test';
 import cliProgress from 'cli-progress';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
 import { decodeModel, encodeModel } from '../node/onnx-graph.ts';
 import { toQdq } from '../node/qdq-graph.ts';
 import { BASES, buildSpeciesModel } from '../node/species-model.ts';

@@ -10,9 +10,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../server/app.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
 import { DATA_DIR_SHARED, REPO_ROOT } from '../node/paths.ts';
-import { openApp } from '../node/browser-runner.ts';
+import { openApp } from '../harness/browser-runner.ts';
 import { median } from '../core/stats.ts';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NodeClassifier } from '../node/node-classifier.ts';
-import { classifyBytesInPage } from '../node/browser-runner.ts';
+import { classifyBytesInPage } from '../harness/browser-runner.ts';
 import { DATA } from './paths.ts';
 
 /** Four colours, one per quadrant, so any turn or mirror of the photo shows. */

@@ -1,7 +1,7 @@
 import { test, expect, chromium } from '@playwright/test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
 import path from 'node:path';
 import { DATA } from './paths.ts';
 import { openApp, waitForServiceWorker } from './app.ts';

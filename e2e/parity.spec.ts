@@ -9,7 +9,7 @@ import path from 'node:path';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { loadTaxonomy } from '../node/registry.ts';
-import { classifyBytesInPage } from '../node/browser-runner.ts';
+import { classifyBytesInPage } from '../harness/browser-runner.ts';
 import { DATA } from './paths.ts';
 
 test('browser and Node agree on top-1 for at least 99% of imagenet-val-animals', async ({ page }) => {

@@ -35,7 +35,7 @@ async function runNode(photos: LabelledPhoto[]): Promise<{ scored: ScoredPhoto[]
 }
 
 async function runBrowser(photos: LabelledPhoto[]) {
-  const { classifyInBrowser } = await import('../node/browser-runner.ts');
+  const { classifyInBrowser } = await import('../harness/browser-runner.ts');
   return classifyInBrowser(photos, { model: opts.model, backend: opts.backend, onProgress: () => bar.increment() });
 }
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { buildApp } from '../server/app.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from '../e2e/chromium.ts';
-import type { LabelledPhoto } from './labelled-photos.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, WEBGPU_ARGS } from './chromium.ts';
+import type { LabelledPhoto } from '../node/labelled-photos.ts';
 import { scorePhoto, type ScoredPhoto } from '../core/eval-score.ts';
 import type { ClassifyResult, EngineInfo, PhotoFailure } from '../workers/inference/types.ts';
 
