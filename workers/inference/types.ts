@@ -87,6 +87,18 @@ export interface PhotoFailure {
 
 export type BatchItem = ClassifyResult | PhotoFailure;
 
+/** A batch as far as it went: every photo the worker worked on, in order; cancelled when it stopped early. */
+export interface BatchOutcome {
+  items: BatchItem[];
+  cancelled: boolean;
+}
+
+/** One photo's answer, and whether the shadow candidate was sampled on it. */
+export interface Identification {
+  item: ClassifyResult | PhotoFailure;
+  shadowSampled: boolean;
+}
+
 export const isFailure = (x: BatchItem): x is PhotoFailure => 'error' in x;
 
 /** The shadow candidate the worker holds, if any. */
@@ -95,5 +107,3 @@ export interface ShadowInfo {
   sampleRate: number;
 }
 
-/** The key the page asks for an identification's shadow result by (unique per identification in practice). */
-export const shadowKey = (r: { version: string; timings: { totalMs: number } }) => `${r.version}:${r.timings.totalMs}`;
