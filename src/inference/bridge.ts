@@ -73,10 +73,18 @@ export class InferenceBridge {
 
   /** Loads a model version (see the worker's init); remembered, so a fresh worker loads it again. */
   async init(opts: EngineOptions): Promise<EngineInfo> {
-    const info = await this.call((api) => api.init(opts));
-    this.engine = opts;
-    this.info = info;
-    return info;
+    const before = this.engine;
+    // No worker running: the one this call starts loads these options, not the old ones first.
+    if (!this.api) this.engine = opts;
+    try {
+      const info = await this.call((api) => api.init(opts));
+      this.engine = opts;
+      this.info = info;
+      return info;
+    } catch (err) {
+      if (this.engine === opts) this.engine = before;
+      throw err;
+    }
   }
 
   async setShadow(opts: EngineOptions | null, sampleRate = 0): Promise<ShadowInfo | null> {
@@ -179,7 +187,7 @@ export class InferenceBridge {
           throw decode(err);
         }
         if (shadow) await api.setShadow(shadow.opts, shadow.sampleRate).catch(() => null);
-        this.counts.lastResumeMs = performance.now() - t0;
+        if (this.counts.releases > 0) this.counts.lastResumeMs = performance.now() - t0;
       }
       return api;
     })();
