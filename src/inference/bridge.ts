@@ -14,7 +14,7 @@
 import * as Comlink from 'comlink';
 import type { InferenceApi, NamedPhoto } from '../../workers/inference/inference.worker.ts';
 import { isWireError, type WorkerErrorCode } from '../../workers/inference/errors.ts';
-import type { BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, PhotoFailure, ShadowInfo, ShadowResult } from '../../workers/inference/types.ts';
+import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, PhotoFailure, ShadowInfo, ShadowResult } from '../../workers/inference/types.ts';
 import type { ModelVersion } from '../../core/manifest.ts';
 
 export class InferenceError extends Error {
@@ -60,6 +60,12 @@ export class InferenceBridge {
   private readonly counts: BridgeStats = { starts: 0, releases: 0, lastResumeMs: null };
   /** The running engine as the last init reported it (no worker call needed to know it). */
   info: EngineInfo | null = null;
+  /**
+   * Photos the model itself failed on, per version, until a report takes
+   * them: counted here as results pass, so a released worker loses none and
+   * asking never starts one.
+   */
+  private failures = new Map<string, number>();
 
   constructor(private readonly spawn: () => Worker, private readonly idleMs: number) {
     if (typeof document !== 'undefined') {
@@ -96,6 +102,7 @@ export class InferenceBridge {
   identify(photo: Blob | ImageBitmap, name: string | undefined, opts: ClassifyOptions = {}, signal?: AbortSignal): Promise<Identified> {
     return this.call(async (api, id) => {
       const { item, shadowSampled } = await api.classify(photo, name, opts, id);
+      this.count([item]);
       // Asked at once, while this call still holds the worker; the caller may wait for it or not.
       const shadow = shadowSampled ? this.hold(api.shadowOf(id)) : Promise.resolve(null);
       return { item, shadow: shadow.catch(() => null) };
@@ -105,7 +112,11 @@ export class InferenceBridge {
   /** A batch in one call; aborted, it resolves with the photos the worker finished and cancelled: true. */
   classifyBatch(photos: NamedPhoto[], opts: ClassifyOptions & { batchSize: number; signal?: AbortSignal }): Promise<BatchOutcome> {
     const { batchSize, signal, ...rest } = opts;
-    return this.call((api, id) => api.classifyBatch(photos, batchSize, rest, id), signal);
+    return this.call(async (api, id) => {
+      const outcome = await api.classifyBatch(photos, batchSize, rest, id);
+      this.count(outcome.items);
+      return outcome;
+    }, signal);
   }
 
   download(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
@@ -116,8 +127,17 @@ export class InferenceBridge {
     return this.call((api) => api.shareablePhoto(blob));
   }
 
-  takeErrors(version: string): Promise<number> {
-    return this.call((api) => api.takeErrors(version));
+  /** Identifications that failed in the model with this version since the last call. */
+  takeErrors(version: string): number {
+    const n = this.failures.get(version) ?? 0;
+    this.failures.delete(version);
+    return n;
+  }
+
+  private count(items: BatchItem[]) {
+    for (const item of items) {
+      if ('error' in item && item.error.code === 'run-error' && item.version) this.failures.set(item.version, (this.failures.get(item.version) ?? 0) + 1);
+    }
   }
 
   /** Lets the worker go now if nothing is running (else when the last call ends, if the page is still hidden). */

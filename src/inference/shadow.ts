@@ -22,7 +22,7 @@ export async function identificationExtras(record: { version: string }, shadowRu
       extras.shadow = shadow;
       recordShadow(shadow);
     }
-    const errors = await inference.takeErrors(record.version);
+    const errors = inference.takeErrors(record.version);
     if (errors > 0) extras.errors = Math.min(errors, 10_000);
   } catch (err) {
     console.warn('shadow result unavailable', err);

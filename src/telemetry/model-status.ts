@@ -53,7 +53,7 @@ export async function reportRunFailures(): Promise<void> {
     // The bridge knows what the last load reported: no round trip to ask the worker what runs.
     const info = inference.info;
     if (!info) return;
-    const count = await inference.takeErrors(info.version);
+    const count = inference.takeErrors(info.version);
     if (count > 0) await reportModelStatus(info.version, 'run-failures', { count, backend: info.backend });
   } catch (err) {
     console.warn('run failures not reported', err);

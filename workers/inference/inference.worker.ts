@@ -52,8 +52,6 @@ let shadowLoading: Promise<unknown> = Promise.resolve();
 /** Sampled shadow runs by the identification's call id, until the page's bridge asks for them (at once). */
 const shadowResults = new Map<number, Promise<ShadowResult | null>>();
 const MAX_PENDING_SHADOWS = 20;
-/** Identifications that failed inside the model, per version, until the next report takes them. */
-const failures = new Map<string, number>();
 
 const sameInput = (a: ModelVersion['input'], b: ModelVersion['input']) =>
   a.size === b.size && a.resizeShorter === b.resizeShorter && a.scale === b.scale && a.layout === b.layout && a.channels === b.channels
@@ -182,13 +180,6 @@ const api = {
     return shadow ? { version: shadow.engine.model.version, sampleRate: shadow.sampleRate } : null;
   }),
 
-  /** Failed identifications of this version since the last call. */
-  takeErrors(version: string): number {
-    const n = failures.get(version) ?? 0;
-    failures.delete(version);
-    return n;
-  },
-
   /**
    * Identifies many photos, batchSize at a time in one tensor. Each photo
    * that cannot be read reports its own error; the others go on. Cancelled
@@ -240,8 +231,8 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, opts: Cla
           out = await eng.run(input, filled);
           onTensor?.(input);
         } catch (err) {
-          runError = failure(err);
-          failures.set(model.version, (failures.get(model.version) ?? 0) + filled);
+          // Failed inside the model, not on the photo: the page counts these per version for the rollout guard.
+          runError = { error: { code: 'run-error', message: failure(err).error.message }, version: model.version };
         }
       }
       const L = model.labels.length;

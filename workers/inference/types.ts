@@ -82,7 +82,10 @@ export interface ClassifyOptions {
 }
 
 export interface PhotoFailure {
+  /** A PhotoError's code for a bad photo; 'run-error' when the model itself failed; 'internal' otherwise. */
   error: { code: string; message: string };
+  /** The version whose run failed (run-error only). */
+  version?: string;
 }
 
 export type BatchItem = ClassifyResult | PhotoFailure;
