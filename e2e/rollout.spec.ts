@@ -232,6 +232,8 @@ test('with the guard on, a canary that fails to load on devices is rolled back b
     for (const { page } of devices) {
       await page.goto(`${server.url}/#/`);
       await allowReports(page);
+      // The file input takes a photo even before the model is loaded (a person can only reach it through the enabled button).
+      await expect(page.getByRole('button', { name: 'Choose a photo' })).toBeEnabled({ timeout: 120_000 });
       await page.getByTestId('photo-input').setInputFiles(photos[0]);
       await expect(page.getByTestId('saved')).toBeVisible({ timeout: 120_000 });
     }
