@@ -5,9 +5,10 @@ import type { BackendChoice, EngineOptions } from '../../workers/inference/types
 export const MANIFEST_URL = '/models/registry/manifest.json';
 
 /**
- * Idle time after which the worker and its engine are let go. Reloading costs
- * about what a warm start does (measured by e2e/bridge.spec.ts), so only a
- * page left alone for minutes gives its memory back.
+ * Idle time after which the worker and its engine are let go. Starting them
+ * again costs the next identification about 0.4 s (e2e/bridge.spec.ts prints
+ * it), too much to pay between photos, so only a page left alone for minutes
+ * gives its memory back (a hidden page gives it back at once).
  */
 export const IDLE_RELEASE_MS = 5 * 60_000;
 
