@@ -1,6 +1,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { inferenceWorker } from '../inference/client.ts';
+import { inference } from '../inference/client.ts';
 import { whileBusy } from '../app/busy.ts';
 import { isFailure, type BatchItem } from '../../workers/inference/types.ts';
 import { recordFrom, saveRecord } from '../history/history-store.ts';
@@ -24,14 +24,16 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
   const [progress, setProgress] = useState<{ done: number; total: number } | null>(null);
   const [running, setRunning] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
-  const cancelled = useRef(false);
+  /** Cancel aborts the chunk under way in the worker, which stops before its next photo. */
+  const cancel = useRef<AbortController | null>(null);
   const client = useQueryClient();
   const input = useRef<HTMLInputElement>(null);
   const folder = useRef<HTMLInputElement>(null);
 
   const run = async (files: File[]) => {
     if (!files.length || running) return;
-    cancelled.current = false;
+    const controller = new AbortController();
+    cancel.current = controller;
     setRunning(true);
     setRows([]);
     setStatus(null);
@@ -58,15 +60,16 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
     };
     try {
       await whileBusy(async () => {
-        for (let start = 0; start < files.length && !cancelled.current; start += BATCH_SIZE) {
+        for (let start = 0; start < files.length && !controller.signal.aborted; start += BATCH_SIZE) {
           const chunk = files.slice(start, start + BATCH_SIZE);
-          const items = await inferenceWorker().classifyBatch(chunk.map((f) => ({ blob: f, name: f.name })), BATCH_SIZE, undefined, { thumbnails: true });
+          // Chunks keep saving and progress per photo pair; a cancelled chunk returns the photos it finished.
+          const { items } = await inference.classifyBatch(chunk.map((f) => ({ blob: f, name: f.name })), { batchSize: BATCH_SIZE, thumbnails: true, signal: controller.signal });
           await save(items, start);
-          saved = start + chunk.length;
+          saved = start + items.length;
           setProgress({ done: saved, total: files.length });
         }
       });
-      setStatus(cancelled.current ? `Cancelled: ${saved} of ${files.length} photos done, the rest were not identified.` : `Done: ${files.length} photos.`);
+      setStatus(controller.signal.aborted ? `Cancelled: ${saved} of ${files.length} photos done, the rest were not identified.` : `Done: ${files.length} photos.`);
     } catch (err) {
       setStatus(`The batch stopped: ${(err as Error).message}`);
     } finally {
@@ -96,7 +99,7 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
         <div className="batch-progress">
           <progress max={100} value={pct} aria-label="Batch progress" data-testid="batch-progress" />
           <span data-testid="batch-count">{progress.done} / {progress.total} ({pct}%)</span>
-          {running && <button type="button" className="secondary" onClick={() => { cancelled.current = true; }} data-testid="batch-cancel">Cancel</button>}
+          {running && <button type="button" className="secondary" onClick={() => cancel.current?.abort()} data-testid="batch-cancel">Cancel</button>}
         </div>
       )}
       {status && <p role="status" data-testid="batch-status">{status}{failed ? ` ${failed} could not be identified.` : ''}</p>}

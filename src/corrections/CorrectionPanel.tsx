@@ -5,7 +5,7 @@ import { setCorrection } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
 import { reportCorrection } from '../telemetry/report.ts';
 import type { CorrectionInput } from '../telemetry/events.ts';
-import { inferenceWorker } from '../inference/client.ts';
+import { inference } from '../inference/client.ts';
 import { SpeciesPicker, type Pick } from './SpeciesPicker.tsx';
 
 function currentPosition(): Promise<{ lat: number; lon: number }> {
@@ -37,7 +37,7 @@ export function CorrectionPanel({ record, photo }: { record: HistoryRecord; phot
     setBusy(true);
     setStatus(null);
     try {
-      if (sharePhoto && photo) input.photo = { mimeType: 'image/jpeg', ...(await inferenceWorker().shareablePhoto(photo)) };
+      if (sharePhoto && photo) input.photo = { mimeType: 'image/jpeg', ...(await inference.shareablePhoto(photo)) };
       if (shareLocation) {
         try { input.position = await currentPosition(); } catch (err) { setStatus(`Sent without location: ${(err as Error).message}.`); }
       }

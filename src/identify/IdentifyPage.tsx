@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { checkFileSize, checkPhoto, PhotoError } from '../../core/photo-check.ts';
 import { useQueryClient } from '@tanstack/react-query';
-import { inferenceWorker } from '../inference/client.ts';
+import { inference } from '../inference/client.ts';
+import { InferenceError, type Identified } from '../inference/bridge.ts';
 import { whileBusy } from '../app/busy.ts';
 import { recordFrom, saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
@@ -9,7 +10,7 @@ import { storageMessage, type HistoryRecord } from '../storage/db.ts';
 import { reportIdentification } from '../telemetry/report.ts';
 import { reportRunFailures } from '../telemetry/model-status.ts';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
-import { isFailure, type ClassifyResult, type PhotoFailure } from '../../workers/inference/types.ts';
+import { isFailure, type ClassifyResult } from '../../workers/inference/types.ts';
 import { PhotoPicker } from './PhotoPicker.tsx';
 import { ResultCard } from './ResultCard.tsx';
 
@@ -29,18 +30,23 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   const [state, setState] = useState<State>({ kind: 'idle' });
   const [preview, setPreview] = useState<string | null>(null);
   const latest = useRef(0);
+  /** The identification under way: a newer photo aborts it in the worker. */
+  const current = useRef<AbortController | null>(null);
   const client = useQueryClient();
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
   const identify = useCallback(async (file: File) => {
     const ticket = ++latest.current;
+    current.current?.abort();
+    const controller = new AbortController();
+    current.current = controller;
     setPreview(null);
     setState({ kind: 'working', name: file.name });
     try {
       await checkOnPage(file);
       setPreview(URL.createObjectURL(file));
-      const outcome = await whileBusy<ClassifyResult | PhotoFailure>(() => inferenceWorker().classify(file, file.name, { thumbnails: true }));
+      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true }, controller.signal));
       if (ticket !== latest.current) return; // a newer photo was picked meanwhile
       if (isFailure(outcome)) {
         void reportRunFailures();
@@ -52,13 +58,13 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
       try {
         await saveRecord(record);
         void client.invalidateQueries({ queryKey: historyKey });
-        void reportIdentification(record);
+        void reportIdentification(record, shadow);
       } catch (err) {
         saved = storageMessage(err);
       }
       setState({ kind: 'done', result: outcome, record, photo: file, saveError: saved });
     } catch (err) {
-      if (ticket !== latest.current) return;
+      if (ticket !== latest.current || (err instanceof InferenceError && err.code === 'aborted')) return;
       setPreview(null);
       setState({ kind: 'error', message: err instanceof PhotoError ? err.message : `Identification failed: ${(err as Error).message}` });
     }

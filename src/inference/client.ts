@@ -1,19 +1,21 @@
-/** The page's handle on the inference worker (one per page). */
-import * as Comlink from 'comlink';
-import type { InferenceApi } from '../../workers/inference/inference.worker.ts';
+/** The page's one inference bridge (bridge.ts), and the engine options the address bar may set. */
+import { InferenceBridge } from './bridge.ts';
 import type { BackendChoice, EngineOptions } from '../../workers/inference/types.ts';
 
 export const MANIFEST_URL = '/models/registry/manifest.json';
 
-let worker: Comlink.Remote<InferenceApi> | null = null;
+/**
+ * Idle time after which the worker and its engine are let go. Starting them
+ * again costs the next identification about 0.4 s (e2e/bridge.spec.ts prints
+ * it), too much to pay between photos, so only a page left alone for minutes
+ * gives its memory back (a hidden page gives it back at once).
+ */
+export const IDLE_RELEASE_MS = 5 * 60_000;
 
-export function inferenceWorker(): Comlink.Remote<InferenceApi> {
-  if (!worker) {
-    const w = new Worker(new URL('../../workers/inference/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' });
-    worker = Comlink.wrap<InferenceApi>(w);
-  }
-  return worker;
-}
+export const inference = new InferenceBridge(
+  () => new Worker(new URL('../../workers/inference/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }),
+  IDLE_RELEASE_MS,
+);
 
 /** Options from the address bar (?backend=wasm|webgpu&model=1.0.0&threads=2), for comparisons and tests. */
 export function engineOptionsFromUrl(search = location.search): EngineOptions {

@@ -1,6 +1,6 @@
 import { useEffect, useSyncExternalStore } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { inferenceWorker } from './client.ts';
+import { inference } from './client.ts';
 import { useBusy } from '../app/busy.ts';
 import { boot, engineLoaded, fetchModels, getState, MODELS_KEY, onServed, setBusy, subscribe } from '../model/updater.ts';
 
@@ -17,7 +17,7 @@ export function useEngine() {
   const opts = updater.options;
   const engine = useQuery({
     queryKey: ['engine', opts],
-    queryFn: () => inferenceWorker().init(opts!),
+    queryFn: () => inference.init(opts!),
     enabled: !!opts,
     staleTime: Infinity,
     gcTime: Infinity,

@@ -12,7 +12,6 @@
  * the server) is downloaded too and handed to the worker, which runs it on
  * a sample of identifications; its agreement is tallied here.
  */
-import * as Comlink from 'comlink';
 import type { ModelVersion } from '../../core/manifest.ts';
 import type { ModelsView, ServedVersion } from '../../core/api/models.ts';
 import type { Taxonomy } from '../../core/taxonomy.ts';
@@ -20,7 +19,8 @@ import type { ShadowResult } from '../../core/telemetry.ts';
 import { rolloutBucket, inRollout, BUCKETS } from '../../core/rollout.ts';
 import { openAppDb } from '../storage/db.ts';
 import { getSettings } from '../telemetry/settings.ts';
-import { engineOptionsFromUrl, inferenceWorker, MANIFEST_URL } from '../inference/client.ts';
+import { engineOptionsFromUrl, inference, MANIFEST_URL } from '../inference/client.ts';
+import { InferenceError } from '../inference/bridge.ts';
 import type { EngineInfo, EngineOptions } from '../../workers/inference/types.ts';
 import { incompatibility } from './compat.ts';
 import { reportModelStatus } from '../telemetry/model-status.ts';
@@ -203,9 +203,9 @@ function taxonomy(): Promise<Taxonomy> {
 
 const isRefused = (v: ModelVersion) => state.refused.some((r) => r.version === v.version && r.sha256 === v.sha256 && !(r.retryAt && r.retryAt <= Date.now()));
 
-function refuse(v: ModelVersion, reason: string, outcome: 'refused-incompatible' | 'refused-integrity' | 'failed-to-start', retryAfterMs?: number) {
+function refuse(v: ModelVersion, reason: string, outcome: 'refused-incompatible' | 'refused-integrity' | 'failed-to-start', retryAfterMs?: number, code?: string) {
   // The rollout guard hears of it at once: a canary refused everywhere sends no identification.
-  void reportModelStatus(v.version, outcome, { message: reason });
+  void reportModelStatus(v.version, outcome, { message: reason, code });
   console.warn(`model ${v.version} refused: ${reason}`);
   const at = Date.now();
   const refused = [{ version: v.version, sha256: v.sha256, reason, at, ...(retryAfterMs ? { retryAt: at + retryAfterMs } : {}) }, ...state.refused.filter((r) => !(r.version === v.version && r.sha256 === v.sha256))].slice(0, 10);
@@ -221,13 +221,13 @@ async function fetchVersion(v: ModelVersion, role: Progress['role']): Promise<bo
   set({ progress: { version: v.version, role, loaded: 0, total: v.bytes, phase: 'downloading' } });
   try {
     const url = new URL(v.file, new URL(MANIFEST_URL, location.href)).href;
-    await inferenceWorker().download(v, url, Comlink.proxy((loaded: number, total: number) => {
+    await inference.download(v, url, (loaded: number, total: number) => {
       set({ progress: { version: v.version, role, loaded, total, phase: 'downloading' } });
-    }));
+    });
     return true;
   } catch (err) {
     const e = err as Error;
-    if (e?.name === 'ModelIntegrityError' || /integrity|larger than its manifest/.test(e?.message ?? '')) refuse(v, e.message, 'refused-integrity', INTEGRITY_RETRY_MS);
+    if (e instanceof InferenceError && (e.code === 'sha256-mismatch' || e.code === 'size-mismatch')) refuse(v, e.message, 'refused-integrity', INTEGRITY_RETRY_MS, e.code);
     else set({ progress: null, lastError: `Model ${v.version} could not be downloaded now: ${e?.message ?? String(err)}` });
     return false;
   }
@@ -241,10 +241,11 @@ async function switchTo(v: ModelVersion): Promise<boolean> {
   const from = state.current ?? (engineInfo ? state.served?.versions.find((x) => x.version === engineInfo!.version) ?? null : null);
   const opts = optionsFor(v, from ? entryOf(from) : null);
   try {
-    const info = await inferenceWorker().init(opts);
+    const info = await inference.init(opts);
     if (info.version !== v.version) throw new Error(`version ${info.version} was loaded instead`);
   } catch (err) {
-    refuse(v, `it could not be started: ${(err as Error)?.message ?? String(err)}`, 'failed-to-start');
+    // The worker's code says why; the wrong-version check above is the page's own.
+    refuse(v, `it could not be started: ${(err as Error)?.message ?? String(err)}`, 'failed-to-start', undefined, err instanceof InferenceError ? err.code : 'wrong-version-loaded');
     return false;
   }
   const previous = from && from.version !== v.version ? entryOf(from) : state.previous;
@@ -291,19 +292,19 @@ export function onServed(served: ServedModels): Promise<void> {
     if (candidate) {
       const entry = entryOf(candidate);
       if (state.shadow?.version === entry.version && state.shadow.state === 'ready') {
-        await inferenceWorker().setShadow(optionsFor(entry, null), sh!.sampleRate);
+        await inference.setShadow(optionsFor(entry, null), sh!.sampleRate);
         set({ shadow: { ...state.shadow, sampleRate: sh!.sampleRate } });
       } else if (await fetchVersion(entry, 'shadow')) {
         set({ progress: null, shadow: { version: entry.version, sampleRate: sh!.sampleRate, state: 'loading' } });
         try {
-          await inferenceWorker().setShadow(optionsFor(entry, null), sh!.sampleRate);
+          await inference.setShadow(optionsFor(entry, null), sh!.sampleRate);
           set({ shadow: { version: entry.version, sampleRate: sh!.sampleRate, state: 'ready' } });
         } catch (err) {
           set({ shadow: { version: entry.version, sampleRate: sh!.sampleRate, state: 'failed', message: (err as Error)?.message } });
         }
       }
     } else if (state.shadow) {
-      await inferenceWorker().setShadow(null).catch(() => null);
+      await inference.setShadow(null).catch(() => null);
       set({ shadow: null });
     }
   });

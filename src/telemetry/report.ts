@@ -15,13 +15,15 @@ import { correctionEvent, identificationEvent, type CorrectionInput } from './ev
 import { enqueue } from './outbox.ts';
 import { getSettings } from './settings.ts';
 import { identificationExtras } from '../inference/shadow.ts';
+import type { ShadowResult } from '../../core/telemetry.ts';
 
 /** Replaced by the install's id when the outbox sends (see outbox.ts). */
 export const UNSTAMPED_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
-export async function reportIdentification(record: HistoryRecord): Promise<void> {
+/** shadow: the shadow candidate's result on this photo, as the bridge returned it with the identification. */
+export async function reportIdentification(record: HistoryRecord, shadow?: Promise<ShadowResult | null>): Promise<void> {
   // The shadow candidate's result on this photo and the failure count (model rollouts).
-  const extras = await identificationExtras(record);
+  const extras = await identificationExtras(record, shadow);
   if ((await getSettings()).reports !== 'granted') return;
   await enqueue([{ ...identificationEvent(record, UNSTAMPED_INSTALL_ID), ...extras }]);
 }

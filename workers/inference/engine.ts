@@ -8,6 +8,7 @@ import { validateManifest, findVersion, type Manifest, type ModelVersion } from 
 import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../../core/taxonomy.ts';
 import type { Backend, EngineInfo, EngineOptions, LoadPhases } from './types.ts';
 import { loadModel } from './model-store.ts';
+import { WorkerError } from './errors.ts';
 
 type Ort = typeof OrtNs;
 
@@ -80,12 +81,13 @@ export class Engine {
     try {
       session = await ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
     } catch (err) {
-      if (backend !== 'webgpu') throw err;
+      if (backend !== 'webgpu') throw new WorkerError('session-create', (err as Error)?.message ?? String(err));
       fallbackReason = `WebGPU session failed: ${(err as Error).message}`;
       backend = 'wasm';
       ort = await loadOrt(backend);
       ort.env.wasm.numThreads = threads;
-      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' })
+        .catch((e: unknown) => { throw new WorkerError('session-create', (e as Error)?.message ?? String(e)); });
     }
     phases.sessionMs = performance.now() - t0;
     // A graph that lacks what the manifest promises cannot be used, whatever its sha256 says.
@@ -95,7 +97,8 @@ export class Engine {
     ];
     if (missing.length) {
       await session.release().catch(() => {});
-      throw new Error(`model ${model.version} cannot be used by this app: its graph has no ${missing.join(', ')}`);
+      const code = session.inputNames.includes(model.input.name) ? 'outputs' : 'input';
+      throw new WorkerError(code, `model ${model.version} cannot be used by this app: its graph has no ${missing.join(', ')}`);
     }
     const info: EngineInfo = {
       version: model.version,

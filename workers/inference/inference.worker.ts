@@ -8,10 +8,12 @@ import { interpret } from '../../core/postprocess.ts';
 import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
 import { bitmapToTensor, decodePhoto, shareableJpeg, thumbnailOf } from './photo-tensor.ts';
-import { downloadModel, isStored } from './model-store.ts';
+import { downloadModel } from './model-store.ts';
+import { begin, cancel, type Token } from './cancel.ts';
+import { toWire, WorkerError } from './errors.ts';
 import type { ModelVersion } from '../../core/manifest.ts';
 import { MAX_TIMING_MS } from '../../core/telemetry.ts';
-import { shadowKey, type BatchItem, type ClassifyOptions, type ClassifyResult, type EngineInfo, type EngineOptions, type PhotoFailure, type ShadowInfo, type ShadowResult } from './types.ts';
+import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, Identification, PhotoFailure, ShadowInfo, ShadowResult } from './types.ts';
 
 let engine: Engine | null = null;
 let engineKey = '';
@@ -24,9 +26,18 @@ function failure(err: unknown): PhotoFailure {
 }
 
 function ready(): Engine {
-  if (!engine) throw new Error('the model is not loaded yet');
+  if (!engine) throw new WorkerError('not-loaded', 'the model is not loaded yet');
   return engine;
 }
+
+/** Every call's rejection crosses as { code, message } (errors.ts), never as a bare Error. */
+const coded = async <T>(work: () => Promise<T>): Promise<T> => {
+  try {
+    return await work();
+  } catch (err) {
+    throw toWire(err);
+  }
+};
 
 export interface NamedPhoto { blob: Blob | ImageBitmap; name?: string }
 
@@ -38,10 +49,9 @@ export interface NamedPhoto { blob: Blob | ImageBitmap; name?: string }
  */
 let shadow: { engine: Engine; sampleRate: number; credit: number; key: string } | null = null;
 let shadowLoading: Promise<unknown> = Promise.resolve();
-const shadowResults = new Map<string, Promise<ShadowResult | null>>();
+/** Sampled shadow runs by the identification's call id, until the page's bridge asks for them (at once). */
+const shadowResults = new Map<number, Promise<ShadowResult | null>>();
 const MAX_PENDING_SHADOWS = 20;
-/** Identifications that failed inside the model, per version, until the next report takes them. */
-const failures = new Map<string, number>();
 
 const sameInput = (a: ModelVersion['input'], b: ModelVersion['input']) =>
   a.size === b.size && a.resizeShorter === b.resizeShorter && a.scale === b.scale && a.layout === b.layout && a.channels === b.channels
@@ -77,7 +87,7 @@ const api = {
    * same engine (the page and automation may both ask); other options load a
    * new engine after the current load ends, then release the old one.
    */
-  async init(opts: EngineOptions): Promise<EngineInfo> {
+  init: (opts: EngineOptions): Promise<EngineInfo> => coded(async () => {
     const key = JSON.stringify(opts);
     if (loading?.key === key) return (await loading.promise).info;
     if (engine && engineKey === key) return engine.info;
@@ -96,44 +106,57 @@ const api = {
     } finally {
       if (loading?.promise === promise) loading = null;
     }
-  },
+  }),
 
   /** The photo re-encoded without metadata and at most 1024 px, for an opt-in share. */
-  shareablePhoto(blob: Blob): Promise<{ dataBase64: string; width: number; height: number }> {
-    return shareableJpeg(blob);
+  shareablePhoto: (blob: Blob): Promise<{ dataBase64: string; width: number; height: number }> => coded(() => shareableJpeg(blob)),
+
+  /** Stops the call with this id (the page's AbortSignal fired); see cancel.ts. */
+  cancel(callId: number): void {
+    cancel(callId);
   },
 
-  info(): EngineInfo | null {
-    return engine?.info ?? null;
-  },
-
-  /** Identifies one photo; a bad photo comes back as { error } with a message for people. */
-  async classify(blob: Blob | ImageBitmap, name?: string, opts: ClassifyOptions = {}): Promise<ClassifyResult | PhotoFailure> {
-    let kept: Float32Array | null = null;
-    const [item] = await classifyPhotos([{ blob, name }], 1, undefined, opts, (tensor) => { kept = tensor; });
-    const sh = shadow;
-    if (sh && kept && !('error' in item) && sameInput(sh.engine.model.input, (engine ?? ready()).model.input)) {
-      sh.credit += sh.sampleRate;
-      if (sh.credit >= 1) {
-        sh.credit -= 1;
-        shadowResults.set(shadowKey(item), runShadow(kept, item));
-        while (shadowResults.size > MAX_PENDING_SHADOWS) shadowResults.delete(shadowResults.keys().next().value!);
+  /**
+   * Identifies one photo; a bad photo comes back as { error } with a message
+   * for people. shadowSampled says the shadow candidate runs on it too: the
+   * page's bridge then asks shadowOf(callId) for that result.
+   */
+  classify: (blob: Blob | ImageBitmap, name: string | undefined, opts: ClassifyOptions, callId?: number): Promise<Identification> => coded(async () => {
+    const token = begin(callId);
+    try {
+      let kept: Float32Array | null = null;
+      const { items: [item] } = await classifyPhotos([{ blob, name }], 1, opts, token, (tensor) => { kept = tensor; });
+      token.throwIfCancelled();
+      const sh = shadow;
+      if (callId !== undefined && sh && kept && !('error' in item) && sameInput(sh.engine.model.input, (engine ?? ready()).model.input)) {
+        sh.credit += sh.sampleRate;
+        if (sh.credit >= 1) {
+          sh.credit -= 1;
+          shadowResults.set(callId, runShadow(kept, item));
+          while (shadowResults.size > MAX_PENDING_SHADOWS) shadowResults.delete(shadowResults.keys().next().value!);
+          return { item, shadowSampled: true };
+        }
       }
+      return { item, shadowSampled: false };
+    } finally {
+      token.end();
     }
-    return item;
+  }),
+
+  /** The shadow result of the identification with this call id (waits for it), once. */
+  async shadowOf(callId: number): Promise<ShadowResult | null> {
+    const pending = shadowResults.get(callId);
+    if (!pending) return null;
+    shadowResults.delete(callId);
+    return pending;
   },
 
   /** Downloads (or finds on the device) a version, verifies it and keeps it; progress through a comlink proxy. */
-  async download(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
-    return downloadModel(model, url, onProgress);
-  },
-
-  isStored(model: ModelVersion): Promise<boolean> {
-    return isStored(model);
-  },
+  download: (model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> =>
+    coded(() => downloadModel(model, url, onProgress)),
 
   /** Loads (or replaces, or with null drops) the shadow candidate. */
-  async setShadow(opts: EngineOptions | null, sampleRate = 0): Promise<ShadowInfo | null> {
+  setShadow: (opts: EngineOptions | null, sampleRate = 0): Promise<ShadowInfo | null> => coded(async () => {
     const key = opts ? JSON.stringify(opts) : '';
     const work = shadowLoading.then(async () => {
       if (shadow && shadow.key === key) {
@@ -148,54 +171,47 @@ const api = {
       const eng = await Engine.create({ ...opts, threads: 1, warmUp: false, backend: 'wasm' });
       if (eng.model.version !== opts.model?.version) {
         await eng.release();
-        throw new Error(`shadow candidate ${opts.model?.version} is not on this device`);
+        throw new WorkerError('shadow-not-stored', `shadow candidate ${opts.model?.version} is not on this device`);
       }
       shadow = { engine: eng, sampleRate, credit: 1, key };
     });
     shadowLoading = work.catch(() => undefined);
     await work;
     return shadow ? { version: shadow.engine.model.version, sampleRate: shadow.sampleRate } : null;
-  },
-
-  /** The shadow result of one identification (waits for it), once; null when it was not sampled. */
-  async takeShadow(key: string): Promise<ShadowResult | null> {
-    const pending = shadowResults.get(key);
-    if (!pending) return null;
-    shadowResults.delete(key);
-    return pending;
-  },
-
-  /** Failed identifications of this version since the last call. */
-  takeErrors(version: string): number {
-    const n = failures.get(version) ?? 0;
-    failures.delete(version);
-    return n;
-  },
+  }),
 
   /**
    * Identifies many photos, batchSize at a time in one tensor. Each photo
-   * that cannot be read reports its own error; the others go on. onProgress
-   * (a comlink proxy) hears after each batch; returning false cancels the rest.
+   * that cannot be read reports its own error; the others go on. Cancelled
+   * (cancel(callId)), it stops before the next photo and returns what it
+   * finished: items holds exactly the photos it worked on.
    */
-  async classifyBatch(photos: NamedPhoto[], batchSize = 8, onProgress?: (done: number, total: number) => boolean | void | Promise<boolean | void>, opts: ClassifyOptions = {}): Promise<BatchItem[]> {
-    return classifyPhotos(photos, batchSize, onProgress, opts);
-  },
+  classifyBatch: (photos: NamedPhoto[], batchSize: number, opts: ClassifyOptions, callId?: number): Promise<BatchOutcome> => coded(async () => {
+    const token = begin(callId);
+    try {
+      return await classifyPhotos(photos, batchSize, opts, token);
+    } finally {
+      token.end();
+    }
+  }),
 };
 
 /** classifyBatch, with a hook that sees each batch's input tensor (the shadow reuses it). */
-async function classifyPhotos(photos: NamedPhoto[], batchSize: number, onProgress: ((done: number, total: number) => boolean | void | Promise<boolean | void>) | undefined, opts: ClassifyOptions, onTensor?: (tensor: Float32Array) => void): Promise<BatchItem[]> {
+async function classifyPhotos(photos: NamedPhoto[], batchSize: number, opts: ClassifyOptions, token: Token, onTensor?: (tensor: Float32Array) => void): Promise<BatchOutcome> {
     const eng = loading ? await loading.promise : ready();
     const { model } = eng;
     const s = model.input.size;
     const per = 3 * s * s;
     const size = Math.max(1, Math.min(batchSize, model.input.maxBatch ?? batchSize));
     const results: BatchItem[] = [];
-    for (let start = 0; start < photos.length; start += size) {
+    for (let start = 0; start < photos.length && !token.cancelled; start += size) {
+      // A cancel mid-chunk shortens it: the photos after it are never decoded.
       const chunk = photos.slice(start, start + size);
       const tensor = new Float32Array(per * chunk.length);
       const slots: Array<{ at: number; decodeMs: number; preprocessMs: number; width: number; height: number; decodedBy?: ClassifyResult['decodedBy']; thumbnail?: Blob } | PhotoFailure> = [];
       let filled = 0;
       for (const photo of chunk) {
+        if (token.cancelled) break;
         try {
           const { bitmap, ms: decodeMs, width, height, decodedBy } = await decodePhoto(photo.blob, photo.name, model.input);
           const preprocessMs = bitmapToTensor(bitmap, model.input, tensor, filled * per);
@@ -208,14 +224,15 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, onProgres
       }
       let out: Awaited<ReturnType<Engine['run']>> | null = null;
       let runError: PhotoFailure | null = null;
+      if (token.cancelled) break;
       if (filled) {
         try {
           const input = filled === chunk.length ? tensor : tensor.subarray(0, filled * per);
           out = await eng.run(input, filled);
           onTensor?.(input);
         } catch (err) {
-          runError = failure(err);
-          failures.set(model.version, (failures.get(model.version) ?? 0) + filled);
+          // Failed inside the model, not on the photo: the page counts these per version for the rollout guard.
+          runError = { error: { code: 'run-error', message: failure(err).error.message }, version: model.version };
         }
       }
       const L = model.labels.length;
@@ -245,9 +262,8 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, onProgres
           },
         });
       }
-      if (onProgress && (await onProgress(results.length, photos.length)) === false) break;
     }
-    return results;
+    return { items: results, cancelled: token.cancelled };
 }
 
 export type InferenceApi = typeof api;

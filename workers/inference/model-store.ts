@@ -6,6 +6,7 @@
  * A full disk only means the model is not kept: identification goes on.
  */
 import type { Manifest, ModelVersion } from '../../core/manifest.ts';
+import { WorkerError } from './errors.ts';
 
 export const MODEL_CACHE = 'wildsight-models-v1';
 const keyFor = (sha256: string) => new URL(`/model-store/${sha256}.onnx`, self.location.origin).href;
@@ -15,9 +16,10 @@ export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export class ModelIntegrityError extends Error {
-  constructor(message: string) {
-    super(message);
+/** Bytes that do not match the manifest: the page refuses the version on this code, not on the wording. */
+export class ModelIntegrityError extends WorkerError {
+  constructor(code: 'sha256-mismatch' | 'size-mismatch', message: string) {
+    super(code, message);
     this.name = 'ModelIntegrityError';
   }
 }
@@ -52,11 +54,11 @@ async function fromDevice(cache: Cache | null, model: ModelVersion, notices: str
 
 async function fromNetwork(cache: Cache | null, model: ModelVersion, url: string, notices: string[]): Promise<Uint8Array> {
   const res = await fetch(url, { cache: 'no-cache' });
-  if (!res.ok) throw new Error(`could not download model ${model.version}: HTTP ${res.status}`);
+  if (!res.ok) throw new WorkerError('download-failed', `could not download model ${model.version}: HTTP ${res.status}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   const digest = await sha256Hex(bytes);
   if (digest !== model.sha256) {
-    throw new ModelIntegrityError(`model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not used`);
+    throw new ModelIntegrityError('sha256-mismatch', `model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not used`);
   }
   if (cache) {
     try {
@@ -97,12 +99,6 @@ export async function loadModel(manifest: Manifest, wanted: ModelVersion, manife
   }
 }
 
-/** True when a good copy of this version is on the device. */
-export async function isStored(model: ModelVersion): Promise<boolean> {
-  const cache = await openCache();
-  return (await fromDevice(cache, model, [])) !== null;
-}
-
 /**
  * Gets a version onto the device ahead of use (a rollout update or a shadow
  * candidate): from the device if a good copy is there, else downloaded with
@@ -118,7 +114,7 @@ export async function downloadModel(model: ModelVersion, url: string, onProgress
   }
   // The sha256 in the query keeps the service worker's precache out of it: these bytes come from the server.
   const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}sha256=${model.sha256}`, { cache: 'no-store' });
-  if (!res.ok || !res.body) throw new Error(`could not download model ${model.version}: HTTP ${res.status}`);
+  if (!res.ok || !res.body) throw new WorkerError('download-failed', `could not download model ${model.version}: HTTP ${res.status}`);
   // The manifest's size, not Content-Length: when the server sends the model compressed, Content-Length counts
   // the compressed bytes while the reader yields decoded ones, and the bar would run past 100%.
   const total = model.bytes;
@@ -134,7 +130,7 @@ export async function downloadModel(model: ModelVersion, url: string, onProgress
     if (loaded - lastReport > 64 * 1024) { onProgress?.(loaded, total); lastReport = loaded; }
     if (loaded > model.bytes * 2 + 1024 * 1024) {
       await reader.cancel();
-      throw new ModelIntegrityError(`model ${model.version} is larger than its manifest says (${model.bytes} bytes); it was not used`);
+      throw new ModelIntegrityError('size-mismatch', `model ${model.version} is larger than its manifest says (${model.bytes} bytes); it was not used`);
     }
   }
   onProgress?.(loaded, total);
@@ -143,7 +139,7 @@ export async function downloadModel(model: ModelVersion, url: string, onProgress
   for (const p of parts) { bytes.set(p, at); at += p.length; }
   const digest = await sha256Hex(bytes);
   if (digest !== model.sha256 || bytes.length !== model.bytes) {
-    throw new ModelIntegrityError(`model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…; ${bytes.length} bytes, expected ${model.bytes}); it was not used`);
+    throw new ModelIntegrityError(digest !== model.sha256 ? 'sha256-mismatch' : 'size-mismatch', `model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…; ${bytes.length} bytes, expected ${model.bytes}); it was not used`);
   }
   if (cache) await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
   return 'network';

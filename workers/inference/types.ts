@@ -82,10 +82,25 @@ export interface ClassifyOptions {
 }
 
 export interface PhotoFailure {
+  /** A PhotoError's code for a bad photo; 'run-error' when the model itself failed; 'internal' otherwise. */
   error: { code: string; message: string };
+  /** The version whose run failed (run-error only). */
+  version?: string;
 }
 
 export type BatchItem = ClassifyResult | PhotoFailure;
+
+/** A batch as far as it went: every photo the worker worked on, in order; cancelled when it stopped early. */
+export interface BatchOutcome {
+  items: BatchItem[];
+  cancelled: boolean;
+}
+
+/** One photo's answer, and whether the shadow candidate was sampled on it. */
+export interface Identification {
+  item: ClassifyResult | PhotoFailure;
+  shadowSampled: boolean;
+}
 
 export const isFailure = (x: BatchItem): x is PhotoFailure => 'error' in x;
 
@@ -95,5 +110,3 @@ export interface ShadowInfo {
   sampleRate: number;
 }
 
-/** The key the page asks for an identification's shadow result by (unique per identification in practice). */
-export const shadowKey = (r: { version: string; timings: { totalMs: number } }) => `${r.version}:${r.timings.totalMs}`;
