@@ -15,10 +15,12 @@ import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { CacheFirst, NetworkFirst } from 'workbox-strategies';
 import { warmStrategyCache } from 'workbox-recipes';
 import { clientsClaim } from 'workbox-core';
-import { RUNTIME_CACHE } from '../workers/inference/runtime-store.ts';
+import { RUNTIME_CACHE, adoptPrecachedRuntime } from '../workers/inference/runtime-store.ts';
 
 declare const self: ServiceWorkerGlobalScope;
 
+// Before this version's activation drops an older build's precached runtime, keep its bytes (runtime-store).
+self.addEventListener('install', (event) => event.waitUntil(adoptPrecachedRuntime()));
 precacheAndRoute(self.__WB_MANIFEST);
 cleanupOutdatedCaches();
 

@@ -66,3 +66,28 @@ export async function runtimeBinary(ortBase: string, sha256 = __ORT_WASM_SHA256_
   }
   return bytes;
 }
+
+/**
+ * For a device updating from a build that precached the runtime: the new
+ * service worker's activation deletes that precache entry, so its bytes are
+ * first copied here under their own sha256 (no download). Without this, a
+ * device that took the update offline could not start the runtime until it
+ * was online again. Runs in the service worker's install step; never throws.
+ */
+export async function adoptPrecachedRuntime(): Promise<void> {
+  try {
+    const target = await caches.open(RUNTIME_CACHE);
+    for (const name of (await caches.keys()).filter((n) => n.startsWith('workbox-precache'))) {
+      const old = await caches.open(name);
+      for (const req of await old.keys()) {
+        const url = new URL(req.url);
+        if (url.pathname !== `/ort/${RUNTIME_FILE}`) continue;
+        const bytes = new Uint8Array(await (await old.match(req))!.arrayBuffer());
+        const key = runtimeUrl(url.origin + '/ort/', await sha256Hex(bytes));
+        if (!(await target.match(key))) await target.put(key, new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/wasm' } }));
+      }
+    }
+  } catch {
+    // Nothing lost: the worker downloads the runtime when it first needs it.
+  }
+}
