@@ -2,33 +2,27 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { viteStaticCopy } from 'vite-plugin-static-copy';
 import { VitePWA } from 'vite-plugin-pwa';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const ortDist = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
-const registryManifest = fileURLToPath(new URL('./models/registry/manifest.json', import.meta.url));
 
 // Cross-origin isolation lets onnxruntime-web use WASM threads.
 const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
-/** The active model version, precached so the first offline start can identify; its sha256 is the revision. */
-function activeModelEntry(): Array<{ url: string; revision: string }> {
-  if (!existsSync(registryManifest)) {
-    console.warn('models/registry/manifest.json is missing: the service worker will not precache a model (run `npm run models:build` first)');
-    return [];
-  }
-  const manifest = JSON.parse(readFileSync(registryManifest, 'utf8'));
-  const active = manifest.versions.find((v: { version: string }) => v.version === manifest.active);
-  return active ? [{ url: `/models/registry/${active.file}`, revision: active.sha256 }] : [];
-}
-
-/** Files over Workbox's usual 2 MB that are precached on purpose: the WASM runtime and the model. */
-const bigOnPurpose = /^(ort\/ort-wasm-simd-threaded\.(mjs|wasm)|models\/registry\/.+\.onnx)$/;
+/**
+ * The WASM runtime's sha256, which the inference worker checks and stores it under
+ * (workers/inference/runtime-store.ts). The runtime and the models are not precached: the worker
+ * fetches each once into the Cache API, where the service worker's `/ort/` route and the model
+ * store read them, instead of both downloading them on a first visit.
+ */
+const ortWasmSha256 = createHash('sha256').update(readFileSync(`${ortDist}ort-wasm-simd-threaded.wasm`)).digest('hex');
 
 const appVersion = JSON.parse(readFileSync(fileURLToPath(new URL('./package.json', import.meta.url)), 'utf8')).version as string;
 
 export default defineConfig({
-  define: { __APP_VERSION__: JSON.stringify(appVersion) },
+  define: { __APP_VERSION__: JSON.stringify(appVersion), __ORT_WASM_SHA256__: JSON.stringify(ortWasmSha256) },
   plugins: [
     react(),
     // onnxruntime-web loads its WASM runtime at run time; ship exactly the files it asks for under /ort/.
@@ -59,22 +53,11 @@ export default defineConfig({
         ],
       },
       injectManifest: {
-        // The asyncify (WebGPU) runtime is cached when a device first uses it, not precached everywhere.
-        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}', 'ort/ort-wasm-simd-threaded.{mjs,wasm}'],
+        // The runtime's loader (24 KB) is precached; its binary is fetched once by the inference worker
+        // (runtime-store), the asyncify (WebGPU) runtime is cached when a device first uses it, and models
+        // are kept by the model store: none of them is downloaded a second time by the precache.
+        globPatterns: ['**/*.{js,css,html,svg,png,webmanifest}', 'ort/ort-wasm-simd-threaded.mjs'],
         globIgnores: ['**/*.map', 'ort/*asyncify*'],
-        additionalManifestEntries: activeModelEntry(),
-        maximumFileSizeToCacheInBytes: 32 * 1024 * 1024,
-        manifestTransforms: [
-          async (entries) => {
-            const warnings: string[] = [];
-            const manifest = entries.filter((e) => {
-              const keep = e.size <= 2 * 1024 * 1024 || bigOnPurpose.test(e.url.replace(/^\//, ''));
-              if (!keep) warnings.push(`${e.url} is over 2 MB and not on the precache allowlist: left out`);
-              return keep;
-            });
-            return { manifest, warnings };
-          },
-        ],
       },
       devOptions: { enabled: false },
     }),

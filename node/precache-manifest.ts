@@ -19,3 +19,18 @@ export function readPrecacheManifest(distDir = DIST_DIR, registryDir = REGISTRY_
     file: url.startsWith('/models/registry/') ? path.join(registryDir, url.slice('/models/registry/'.length)) : path.join(distDir, url.slice(1)),
   }));
 }
+
+/**
+ * The files a first visit needs that the precache leaves to the inference
+ * worker, which downloads each once (workers/inference/runtime-store.ts,
+ * model-store.ts): the WASM runtime's binary and the active model.
+ */
+export function readWorkerFetched(distDir = DIST_DIR, registryDir = REGISTRY_DIR): PrecacheEntry[] {
+  const manifest = JSON.parse(readFileSync(path.join(registryDir, 'manifest.json'), 'utf8')) as { active: string; versions: Array<{ version: string; file: string }> };
+  const active = manifest.versions.find((v) => v.version === manifest.active);
+  if (!active) throw new Error(`the registry manifest in ${registryDir} names no active version`);
+  return [
+    { url: '/ort/ort-wasm-simd-threaded.wasm', file: path.join(distDir, 'ort', 'ort-wasm-simd-threaded.wasm') },
+    { url: `/models/registry/${active.file}`, file: path.join(registryDir, active.file) },
+  ];
+}

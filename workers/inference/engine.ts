@@ -9,6 +9,7 @@ import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../..
 import type { Backend, EngineInfo, EngineOptions, LoadPhases } from './types.ts';
 import { loadModel } from './model-store.ts';
 import { WorkerError } from './errors.ts';
+import { runtimeBinary } from './runtime-store.ts';
 
 type Ort = typeof OrtNs;
 
@@ -21,10 +22,12 @@ async function fetchOk(url: string): Promise<Response> {
   return res;
 }
 
-async function loadOrt(backend: Backend): Promise<Ort> {
+async function loadOrt(backend: Backend, plainRuntime: Promise<Uint8Array>): Promise<Ort> {
   // The WebGPU build's WASM kernels are slower, so a WASM session uses the plain build.
   const ort: Ort = backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
   ort.env.wasm.wasmPaths = ORT_FILES;
+  // The plain build gets its binary from runtime-store (one download, kept by sha256), not by fetching it itself.
+  if (backend === 'wasm') ort.env.wasm.wasmBinary = await plainRuntime;
   return ort;
 }
 
@@ -62,7 +65,10 @@ export class Engine {
     // Cold start: the backend check, the runtime's import, the taxonomy and the
     // model bytes do not depend on each other, so they are fetched together.
     const backendPick = (async () => (choice === 'wasm' ? 'WebGPU not requested' : await webgpuUnavailable()))();
-    const ortLoad = backendPick.then((reason) => loadOrt(reason ? 'wasm' : 'webgpu'));
+    // The plain WASM runtime is wanted on WebGPU devices too: it is what they fall back to, offline included.
+    const plainRuntime = runtimeBinary(ORT_FILES);
+    plainRuntime.catch(() => {}); // a WebGPU session does not wait for it; a WASM one sees the error
+    const ortLoad = backendPick.then((reason) => loadOrt(reason ? 'wasm' : 'webgpu', plainRuntime));
     const phases: LoadPhases = { taxonomyMs: 0, modelMs: 0, runtimeMs: 0, sessionMs: 0 };
     const done = <T,>(p: Promise<T>, key: keyof LoadPhases) => p.then((v) => { phases[key] = performance.now() - t0; return v; });
     const [taxonomy, loaded, unavailable, firstOrt] = await Promise.all([
@@ -84,7 +90,7 @@ export class Engine {
       if (backend !== 'webgpu') throw new WorkerError('session-create', (err as Error)?.message ?? String(err));
       fallbackReason = `WebGPU session failed: ${(err as Error).message}`;
       backend = 'wasm';
-      ort = await loadOrt(backend);
+      ort = await loadOrt(backend, plainRuntime);
       ort.env.wasm.numThreads = threads;
       session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' })
         .catch((e: unknown) => { throw new WorkerError('session-create', (e as Error)?.message ?? String(e)); });
