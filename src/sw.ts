@@ -1,4 +1,3 @@
-/// <reference lib="webworker" />
 /**
  * The service worker (Workbox, injectManifest): precaches the app shell, the
  * onnxruntime-web WASM runtime and the active model, so the app opens and

@@ -4,17 +4,8 @@
  */
 import { inferenceWorker } from './client.ts';
 import { boot } from '../model/updater.ts';
-import type { BatchItem, ClassifyOptions, ClassifyResult, EngineInfo, PhotoFailure } from '../../workers/inference/types.ts';
-
-export interface AutomationHook {
-  init(): Promise<EngineInfo>;
-  classifyBytes(bytes: Uint8Array, name: string): Promise<ClassifyResult | PhotoFailure>;
-  classifyBatchBytes(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, opts?: ClassifyOptions): Promise<BatchItem[]>;
-}
-
-declare global {
-  interface Window { __wildsight?: AutomationHook }
-}
+// The hook's type and its place on Window live apart, so the harness can see them without the app.
+export type { AutomationHook } from './automation-hook.ts';
 
 export function installAutomationHook() {
   window.__wildsight = {

@@ -1,0 +1,17 @@
+/**
+ * The type of window.__wildsight (installed by ./automation.ts). Kept in a
+ * file of its own that imports only types, so the Playwright harness
+ * (tsconfig.harness.json: e2e, bench, eval) can type its page.evaluate
+ * callbacks without checking the whole app under Node's types.
+ */
+import type { BatchItem, ClassifyOptions, ClassifyResult, EngineInfo, PhotoFailure } from '../../workers/inference/types.ts';
+
+export interface AutomationHook {
+  init(): Promise<EngineInfo>;
+  classifyBytes(bytes: Uint8Array, name: string): Promise<ClassifyResult | PhotoFailure>;
+  classifyBatchBytes(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, opts?: ClassifyOptions): Promise<BatchItem[]>;
+}
+
+declare global {
+  interface Window { __wildsight?: AutomationHook }
+}
