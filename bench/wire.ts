@@ -8,6 +8,7 @@
  * prints the count with the runtime and model fetched a second time, since
  * the inference worker and the precache still download them separately.
  */
+import './built.ts'; // first: builds what is missing before the imports below load
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
