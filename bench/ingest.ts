@@ -21,6 +21,7 @@ import { startServerProcess } from '../node/server-process.ts';
 import { REPO_ROOT } from '../node/paths.ts';
 import { readManifest, loadTaxonomy } from '../node/registry.ts';
 import { truncateToHour } from '../core/telemetry.ts';
+import { ensureModels } from '../node/ensure-built.ts';
 
 const program = new Command()
   .name('bench:ingest')
@@ -31,6 +32,7 @@ const program = new Command()
   .option('--backends <list>', 'comma-separated: sqlite,postgres', 'sqlite,postgres')
   .parse();
 const opts = program.opts<{ duration: string; connections: string; batch: string; corrections: string; backends: string }>();
+ensureModels('the benchmark');
 const DURATION = Number(opts.duration);
 const CONNECTIONS = Number(opts.connections);
 const BATCH = Number(opts.batch);

@@ -29,6 +29,9 @@ import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { DATA_DIR_SHARED, IMAGENET_DIR, REPO_ROOT } from '../node/paths.ts';
 import { summarize } from '../core/eval-score.ts';
 import { median } from '../core/stats.ts';
+import { ensureModels } from '../node/ensure-built.ts';
+
+ensureModels('the benchmark');
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const ROUNDS = 3;

@@ -32,8 +32,10 @@ import { splicedHead } from '../pipeline/export.ts';
 import { BASE_PACKS, EVAL_PACK } from '../pipeline/retrain.ts';
 import { scenarioBreeds } from '../pipeline/scenario.ts';
 import { toExamples, trainCandidate, type Item, type TrainSettings } from '../pipeline/train-candidate.ts';
+import { ensureModels } from '../node/ensure-built.ts';
 
 const o = new Command().name('bench:new-taxa-settings').option('--seed <n>', 'split seed', (v) => Number(v), 1).parse().opts<{ seed: number }>();
+ensureModels('the benchmark');
 
 const SHIPPED = 'shipped: weight 300, L2 0.3';
 const settings: Array<{ name: string; s: Partial<TrainSettings> }> = [

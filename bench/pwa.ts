@@ -5,6 +5,7 @@
  * in headless Chromium against the real server. Prints a table and writes
  * bench/results/pwa.json.
  */
+import './built.ts'; // first: builds what is missing before the imports below load (once per process when bench/run.ts imports this)
 import { chromium, type BrowserContext } from '@playwright/test';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';

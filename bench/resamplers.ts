@@ -33,6 +33,7 @@ import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.
 import { NodeClassifier, photoToRgb } from '../node/node-classifier.ts';
 import { loadTaxonomy } from '../node/registry.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
+import { ensureModels } from '../node/ensure-built.ts';
 
 const EVAL_SET = 'imagenet-val-animals';
 const CONVENTIONAL = 'float triangle (shipped)';
@@ -45,6 +46,7 @@ const program = new Command().name('bench:resamplers')
   .option('--json <file>', 'also write the figures as JSON')
   .parse();
 const opts = program.opts<{ sets: string[]; tiny: number; model?: string; json?: string }>();
+ensureModels('the benchmark');
 
 interface Decoded { data: Uint8Array; width: number; height: number }
 type Candidate = { name: string; pixels: (img: Decoded, spec: NodeClassifier['model']['input']) => Promise<Float32Array | Uint8Array> };

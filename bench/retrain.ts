@@ -23,12 +23,14 @@ import { loadTaxonomy } from '../node/registry.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
 import { normalizeProposedName } from '../core/monitoring.ts';
 import type { TrainingCorrection } from '../pipeline/quality.ts';
+import { ensureModels } from '../node/ensure-built.ts';
 
 const program = new Command().name('bench:retrain')
   .option('--sizes <list>', 'numbers of corrections', '1000,10000,100000')
   .option('--repeats <list>', 'runs per size', '3,2,1')
   .parse();
 const o = program.opts<{ sizes: string; repeats: string }>();
+ensureModels('the benchmark');
 const sizes = o.sizes.split(',').map(Number);
 const repeats = o.repeats.split(',').map(Number);
 

@@ -6,6 +6,7 @@
  *
  * BENCH_RUNS (default 30) sets the repeats; BENCH_QUICK=1 runs a short pass.
  */
+import './built.ts'; // first: builds what is missing before the imports below load
 import sharp from 'sharp';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, statSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants as zlib } from 'node:zlib';

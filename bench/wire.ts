@@ -15,6 +15,7 @@
  *
  * `--dist DIR` measures another build (e.g. one from before a change).
  */
+import './built.ts'; // first: builds what is missing before the imports below load
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

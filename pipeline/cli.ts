@@ -17,12 +17,20 @@ import { countAccepted, tick } from './watch.ts';
 import { runScenario, type ScenarioName } from './scenario.ts';
 import { CURVE_SIZES, curveMarkdown, runCurve } from './curve.ts';
 import type { CurveRow } from './report.ts';
+import { ensureModels } from '../node/ensure-built.ts';
 
 /** Where `curve` leaves its rows, and where `retrain` looks for them to draw in its report. */
 const CURVE_FILE = path.join(REPO_ROOT, 'reports', 'curve', 'latest.json');
 const readCurve = (file: string): CurveRow[] | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { rows: CurveRow[] }).rows : undefined);
 
 const program = new Command().name('pipeline').description('Wildsight retraining pipeline: from accepted user corrections to a gated candidate model version');
+// Every subcommand starts from the built registry. models:build writes only
+// the default one (models/registry, or WILDSIGHT_REGISTRY), so a registry
+// named with --registry is the caller's to provide.
+program.hook('preAction', (_program, action) => {
+  const registry = (action.opts() as { registry?: string }).registry;
+  if (registry === undefined || path.resolve(registry) === REGISTRY_DIR) ensureModels('the pipeline');
+});
 
 function progressBars() {
   const multi = new cliProgress.MultiBar({ format: '{stage} [{bar}] {value}/{total}', clearOnComplete: true, hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic);

@@ -1,6 +1,7 @@
 /** npm run classify -- FILE... — top-5 species for photos, with onnxruntime-node and core/. */
 import { Command } from 'commander';
 import { NodeClassifier } from '../node/node-classifier.ts';
+import { ensureModels } from '../node/ensure-built.ts';
 
 const program = new Command()
   .name('classify')
@@ -10,6 +11,7 @@ const program = new Command()
   .option('--json', 'print one JSON line per photo')
   .parse();
 const opts = program.opts<{ model?: string; json?: boolean }>();
+ensureModels('classify');
 
 const classifier = await NodeClassifier.load({ version: opts.model });
 let failed = 0;

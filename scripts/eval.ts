@@ -11,6 +11,7 @@ import { loadTaxonomy } from '../node/registry.ts';
 import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
+import { ensureApp, ensureModels } from '../node/ensure-built.ts';
 
 const program = new Command()
   .name('eval')
@@ -23,6 +24,8 @@ const program = new Command()
   .option('--backend <backend>', 'browser only: wasm or webgpu (default: what the app picks)')
   .parse();
 const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string }>();
+// The browser runtime drives the built app; the Node one only needs the models.
+if (opts.runtime === 'browser') ensureApp('eval'); else ensureModels('eval');
 
 const photos = readLabelledPhotos(opts.images, opts.labels ?? path.join(opts.images, 'labels.csv'), loadTaxonomy());
 const bar = new cliProgress.SingleBar({ format: `eval ${opts.runtime} [{bar}] {value}/{total}`, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);

@@ -30,6 +30,7 @@ import { seededUuid } from '../core/random.ts';
 import { addDays, bootstrapReference, inWindow, rng, type IdentificationFact } from '../core/monitoring.ts';
 import { validateEvent, type CorrectionEvent, type IdentificationEvent, type TelemetryEvent, type ValidationContext } from '../core/telemetry.ts';
 import { loadTaxonomy, readManifest } from '../node/registry.ts';
+import { ensureModels } from '../node/ensure-built.ts';
 import { openStore } from '../server/storage/open.ts';
 import { autoAccept, computeDrift, loadIdentifications, monitoringDb, recordQuality, setReference, storeAlerts } from '../server/storage/monitoring-store.ts';
 
@@ -209,6 +210,7 @@ async function main() {
     .option('--data-dir <dir>', 'SQLite folder (default: a new temporary one)')
     .option('--database-url <url>', 'PostgreSQL instead of SQLite')
     .option('--start <day>', 'first day, YYYY-MM-DD (default: days before today)')
+    .hook('preAction', () => ensureModels('the simulation'))
     .action(async (opts) => {
       const int = (name: string, v: string) => {
         const n = Number(v);
@@ -224,6 +226,7 @@ async function main() {
   program.command('abuse')
     .description('attacks on feedback, review and rollouts against a real server; one JSON line, exit 1 if any succeeds (scripts/abuse-sim.ts)')
     .option('--seed <n>', 'random seed', '1')
+    .hook('preAction', () => ensureModels('the simulation'))
     .action(async (opts) => { await (await import('./abuse-sim.ts')).runAbuseSim(opts); });
   program.command('rollout')
     .description('many simulated rollouts through the rollout guard (scripts/rollout-sim.ts); one JSON line')

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # npm test: the whole suite on a fresh machine. Installs Debian's Chromium if
-# it is missing, builds the models and the app, then runs the unit and
-# integration tests (vitest, with a local PostgreSQL for the storage suites)
-# and the browser tests (Playwright), and ends
-# with one "N passed, N failed" line.
+# it is missing, typechecks each project, builds the models and the app,
+# then runs the unit and integration tests (vitest, with a local PostgreSQL
+# for the storage suites) and the browser tests (Playwright), and ends with
+# one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,10 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
 fi
 
 set -e
+# The split typecheck first (tsconfig.json: core, worker, page, node,
+# harness): a core module using a browser or Node global fails here, before
+# minutes of builds.
+npm run -s typecheck
 npm run -s models:build
 npm run -s build
 set +e

@@ -1,4 +1,3 @@
-/// <reference lib="webworker" />
 /**
  * The service worker (Workbox, injectManifest): precaches the app shell and
  * the WASM runtime's loader, so the app opens with no signal. The runtime's

@@ -5,22 +5,8 @@
 import { inference } from './client.ts';
 import type { BridgeStats } from './bridge.ts';
 import { boot } from '../model/updater.ts';
-import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, PhotoFailure } from '../../workers/inference/types.ts';
-
-export interface AutomationHook {
-  init(): Promise<EngineInfo>;
-  classifyBytes(bytes: Uint8Array, name: string): Promise<ClassifyResult | PhotoFailure>;
-  classifyBatchBytes(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, opts?: ClassifyOptions): Promise<BatchItem[]>;
-  /** The same, stopped by the signal: what the worker finished, and whether it was cancelled. */
-  classifyBatchAbortable(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, signal: AbortSignal): Promise<BatchOutcome>;
-  /** Lets the worker go as an idle period would; stats() says what the next call's restart cost. */
-  release(): void;
-  stats(): BridgeStats;
-}
-
-declare global {
-  interface Window { __wildsight?: AutomationHook }
-}
+// The hook's type and its place on Window live apart, so the harness can see them without the app.
+export type { AutomationHook } from './automation-hook.ts';
 
 export function installAutomationHook() {
   window.__wildsight = {

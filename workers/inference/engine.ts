@@ -32,7 +32,7 @@ async function loadOrt(backend: Backend, plainRuntime: Promise<Uint8Array>): Pro
 }
 
 async function webgpuUnavailable(): Promise<string | null> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const gpu = (navigator as typeof navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return 'WebGPU is not available in this browser';
   try {
     return (await gpu.requestAdapter()) ? null : 'no WebGPU adapter';

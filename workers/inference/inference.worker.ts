@@ -1,4 +1,3 @@
-/// <reference lib="webworker" />
 /**
  * The inference worker: everything heavy (decoding, resampling, the model)
  * happens here so the page never freezes. Exposed to the page with comlink.
