@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../testing/backends.ts';
 import { correction, identification } from '../testing/fixtures.ts';
-import { armInstalls, rolloutDb, storeFlavor } from './rollout-store.ts';
+import { armInstalls, rolloutDb, shadowInstalls, storeFlavor } from './rollout-store.ts';
 import type { FeedbackStore } from './types.ts';
 import type { ModelStatusEvent } from '../../core/telemetry.ts';
 
@@ -58,6 +58,23 @@ describe.each(BACKENDS)('the guard\'s sources on $name', (backend) => {
       expect(arm.get(honest[1])!.failures).toBe(1);
       expect(arm.get(honest[0])!.corrections).toBe(1);
       expect(arm.get(honest[1])!.corrections).toBe(0);
+    });
+
+    it('hears shadow results by source too: a farm on one network counts three times, a revoked install not at all', async () => {
+      const version = '0.9.0';
+      const old = new Date(Date.now() - 48 * HOUR);
+      const ids = await Promise.all([...Array.from({ length: 6 }, () => 'shadow-farm'), 'shadow-n1', 'shadow-n2'].map(async (network) => {
+        const id = randomUUID();
+        await store.installs.issue({ installId: id, issuedAt: old, networkHash: network });
+        return id;
+      }));
+      await store.installs.revoke(ids[7], 'test');
+      const shadow = { modelVersion: version, top1Agree: false, top5Overlap: 1, inferenceMs: 30, failed: true };
+      await store.insertBatch(ids.map((installId) => identification({ installId, shadow })) as never);
+      const counted = await shadowInstalls(rolloutDb(store), storeFlavor(store), version);
+      // 3 of the farm's 6, shadow-n1; not the revoked shadow-n2.
+      expect(counted).toHaveLength(4);
+      expect(counted.every((c) => c.runs === 1 && c.failures === 1)).toBe(true);
     });
   });
 });

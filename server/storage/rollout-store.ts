@@ -275,6 +275,29 @@ function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool
 }
 
 /**
+ * Sources, not credentials: which of these installs may speak to the guard
+ * (core/network-cap.ts). Revoked installs, and installs whose credential is
+ * newer than `issuedBefore` (made for the purpose, they could steer a
+ * rollout), have no say; per network only a few count, failing at most once.
+ * Events stored without a credential row (written by tools straight into the
+ * store) stand for themselves.
+ */
+async function countedSources(db: Db, installs: ReadonlyArray<{ installId: string; failing: boolean }>, issuedBefore?: string) {
+  const members: NetworkMember[] = [];
+  const rows = new Map<string, { network_hash: string; issued_at: string; revoked_at: string | null }>();
+  for (let i = 0; i < installs.length; i += 500) {
+    const part = installs.slice(i, i + 500).map((x) => x.installId);
+    for (const r of await db.selectFrom('installs').select(['install_id', 'network_hash', 'issued_at', 'revoked_at']).where('install_id', 'in', part).execute()) rows.set(r.install_id, r);
+  }
+  for (const x of installs) {
+    const r = rows.get(x.installId);
+    if (!r) members.push({ installId: x.installId, network: `install:${x.installId}`, issuedAt: '', failing: x.failing });
+    else if (r.revoked_at === null && !(issuedBefore && r.issued_at > issuedBefore)) members.push({ installId: x.installId, network: r.network_hash, issuedAt: r.issued_at, failing: x.failing });
+  }
+  return capPerNetwork(members);
+}
+
+/**
  * Shadow results of `version`, per install: the identifications that
  * carried a shadow run of it (core/shadow-gate.ts judges them).
  */
@@ -292,7 +315,10 @@ export async function shadowInstalls(db: Db, flavor: SqlFlavor, version: string)
     .where('type', '=', 'identification')
     .where(payloadField(flavor, ['shadow', 'modelVersion'], 'text'), '=', version)
     .groupBy('install_id').execute();
-  return rows.map((r) => ({ runs: Number(r.runs), failures: Number(r.failures ?? 0), disagreements: Number(r.disagreements ?? 0), top5Overlap: Number(r.overlap ?? 0) }));
+  // Shadow results can hold a canary back, so they count by source as the guard's do.
+  const { keep } = await countedSources(db, rows.map((r) => ({ installId: r.install_id, failing: false })));
+  return rows.filter((r) => keep.has(r.install_id))
+    .map((r) => ({ runs: Number(r.runs), failures: Number(r.failures ?? 0), disagreements: Number(r.disagreements ?? 0), top5Overlap: Number(r.overlap ?? 0) }));
 }
 
 export interface ArmWindow {
@@ -356,24 +382,8 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
     const outcome = (JSON.parse(r.payload) as { outcome?: string }).outcome;
     if (outcome && FAILING_MODEL_OUTCOMES.has(outcome as ModelOutcome)) c.failures++;
   }
-  // Sources, not credentials. An install whose credential was issued after this step began, or
-  // was revoked, has no say in it (credentials made for the purpose could steer the rollout); and
-  // per network only a few installs count, failing at most once (core/network-cap.ts).
-  const installIds = [...out.keys()];
-  const members: NetworkMember[] = [];
-  const known = new Set<string>();
-  for (let i = 0; i < installIds.length; i += 500) {
-    const rows = await db.selectFrom('installs').select(['install_id', 'network_hash', 'issued_at', 'revoked_at'])
-      .where('install_id', 'in', installIds.slice(i, i + 500)).execute();
-    for (const r of rows) {
-      known.add(r.install_id);
-      if (r.issued_at > w.since || r.revoked_at !== null) out.delete(r.install_id);
-      else members.push({ installId: r.install_id, network: r.network_hash, issuedAt: r.issued_at, failing: out.get(r.install_id)!.failures > 0 });
-    }
-  }
-  // Events stored without a credential row (written by tools straight into the store) stand for themselves.
-  for (const id of installIds) if (!known.has(id)) members.push({ installId: id, network: `install:${id}`, issuedAt: '', failing: out.get(id)!.failures > 0 });
-  const { keep, failing } = capPerNetwork(members);
+  // An install whose credential was issued after this step began has no say in it.
+  const { keep, failing } = await countedSources(db, [...out.entries()].map(([id, c]) => ({ installId: id, failing: c.failures > 0 })), w.since);
   for (const id of [...out.keys()]) {
     if (!keep.has(id)) out.delete(id);
     else if (!failing.has(id)) out.get(id)!.failures = 0;
