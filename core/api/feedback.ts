@@ -7,6 +7,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Nullable } from './common.ts';
 
+export const VerdictSchema = Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]);
+
 export const CORRECTION_STATUSES = ['pending', 'accepted', 'rejected'] as const;
 export const CorrectionStatusSchema = Type.Union(CORRECTION_STATUSES.map((s) => Type.Literal(s)));
 export type CorrectionStatus = Static<typeof CorrectionStatusSchema>;
@@ -33,7 +35,7 @@ export const CorrectionRecordSchema = Type.Object({
   correctsEventId: Type.String(),
   taxonId: Nullable(Type.String()),
   proposedName: Nullable(Type.String()),
-  verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
+  verdict: VerdictSchema,
   modelVersion: Type.String(),
   installId: Type.String(),
   embeddingDim: Type.Integer(),
@@ -58,16 +60,17 @@ export type CorrectionExport = Static<typeof CorrectionExportSchema>;
 // ---------------------------------------------------------------- the admin lists
 
 /** `after`: the `next` of the previous page, as it was given (opaque). */
-const Cursor = Type.String({ maxLength: 400 });
+/** A page cursor as the admin lists hand it out (opaque; pass `next` back as `after`). */
+export const CursorSchema = Type.String({ maxLength: 400 });
 export const CorrectionsQuerySchema = Type.Object({
   status: Type.Optional(CorrectionStatusSchema),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  after: Type.Optional(Cursor),
+  after: Type.Optional(CursorSchema),
 }, { additionalProperties: false });
 export const EventsQuerySchema = Type.Object({
   type: Type.Optional(EventTypeSchema),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  after: Type.Optional(Cursor),
+  after: Type.Optional(CursorSchema),
 }, { additionalProperties: false });
 
 export const CorrectionsPageSchema = Type.Object({ items: Type.Array(CorrectionRecordSchema), next: Nullable(Type.String()) }, { additionalProperties: false });

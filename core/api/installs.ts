@@ -30,6 +30,8 @@ export const DeleteInstallResultSchema = Type.Object({
 }, { additionalProperties: false });
 export type DeleteInstallResult = Static<typeof DeleteInstallResultSchema>;
 
+export const InstallParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+
 export const RevokeResultSchema = Type.Object({
   installId: Type.String(),
   revokedAt: Type.String(),

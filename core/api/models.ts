@@ -45,16 +45,9 @@ export type Rollout = Static<typeof RolloutSchema>;
  * run the canary, the step less the holdback (what every client, old or
  * new, compares its bucket with); step: the plan step itself.
  */
+const { id, version, controlVersion, holdback, state, startedAt, steppedAt } = RolloutSchema.properties;
 export const ServedRolloutSchema = Type.Object({
-  id: Type.String(),
-  version: Type.String(),
-  controlVersion: Type.String(),
-  percent: Type.Number(),
-  step: Type.Number(),
-  holdback: Type.Number(),
-  state: RolloutStateSchema,
-  startedAt: Type.String(),
-  steppedAt: Type.String(),
+  id, version, controlVersion, percent: Type.Number(), step: Type.Number(), holdback, state, startedAt, steppedAt,
 }, { additionalProperties: false });
 
 /** GET /v1/models: the manifest (same shape, so older clients still read it) with status and rollout. */

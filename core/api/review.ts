@@ -1,13 +1,13 @@
 /** The review queue (/v1/admin/review): what reviewers see and decide. */
 import { Type, type Static } from '@sinclair/typebox';
-import { CorrectionStatusSchema, GroundingSchema } from './feedback.ts';
+import { CorrectionStatusSchema, CursorSchema, GroundingSchema, VerdictSchema } from './feedback.ts';
 import { Nullable } from './common.ts';
 
 export const ReviewQuerySchema = Type.Object({
   status: Type.Optional(CorrectionStatusSchema),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 200 }),
   /** The `next` of the previous page. */
-  after: Type.Optional(Type.String({ maxLength: 400 })),
+  after: Type.Optional(CursorSchema),
 }, { additionalProperties: false });
 export const DecisionBodySchema = Type.Object({
   decision: Type.Union([Type.Literal('accept'), Type.Literal('reject'), Type.Literal('pending')]),
@@ -20,7 +20,7 @@ export const ReviewItemSchema = Type.Object({
   installId: Type.String(),
   modelVersion: Type.String(),
   hour: Type.String(),
-  verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
+  verdict: VerdictSchema,
   taxonId: Nullable(Type.String()),
   proposedName: Nullable(Type.String()),
   status: CorrectionStatusSchema,

@@ -46,15 +46,11 @@ export class InstallRepository {
     return this.db.selectFrom('installs').selectAll().where('install_id', '=', key(installId)).executeTakeFirst();
   }
 
-  /** False when there is no such install; revoking twice keeps the first time and reason. */
-  async revoke(installId: string, reason: string, now = new Date()): Promise<boolean> {
-    const found = await this.get(installId);
-    if (!found) return false;
-    if (found.revoked_at === null) {
-      await this.db.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: reason })
-        .where('install_id', '=', key(installId)).where('revoked_at', 'is', null).execute();
-    }
-    return true;
+  /** The install as revoked, or undefined when there is no such install; revoking twice keeps the first time and reason. */
+  async revoke(installId: string, reason: string, now = new Date()): Promise<InstallRow | undefined> {
+    await this.db.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: reason })
+      .where('install_id', '=', key(installId)).where('revoked_at', 'is', null).execute();
+    return this.get(installId);
   }
 
   /** Every revoked install (an admin's decision or a deletion): nothing they sent may train the model. */
