@@ -38,6 +38,8 @@ export function smallFileSender(file: string, contentType: string) {
       return { key, variants };
     })().finally(() => { building = null; });
     const built = await building;
+    // A build of the file as it was before may have been in flight: build again for this one.
+    if (built.key !== key) return current();
     entry = built;
     return built;
   }
