@@ -1,5 +1,6 @@
 /** What the privacy switches do: consent, a new install id, deleting this device's data on the server. */
-import type { DeleteInstallResult, InstallCredential } from '../../core/api/installs.ts';
+import { Value } from '@sinclair/typebox/value';
+import { DeleteInstallResultSchema, type DeleteInstallResult, type InstallCredential } from '../../core/api/installs.ts';
 import { authorization } from '../telemetry/credential.ts';
 import { clearOutbox } from '../telemetry/outbox.ts';
 import { forgetCredentials, getSettings, retireCredential, setReportsConsent } from '../telemetry/settings.ts';
@@ -36,7 +37,10 @@ async function deleteOne(c: InstallCredential): Promise<Counts> {
     throw new Error(`the server refused this device's credential (${label ?? 'unauthorized'}); nothing was deleted.`);
   }
   if (!res.ok) throw new Error(`the server answered ${res.status}; nothing was deleted. Try again later.`);
-  return (await res.json() as DeleteInstallResult).deleted;
+  const body: unknown = await res.json().catch(() => null);
+  // The credentials are only forgotten on an answer that says what was deleted.
+  if (!Value.Check(DeleteInstallResultSchema, body)) throw new Error('the server\'s answer did not say what it deleted; this device keeps its ids so you can try again.');
+  return body.deleted;
 }
 
 /**

@@ -3,7 +3,8 @@
  * asked of the server (POST /v1/installs) the first time there is something
  * to send. One request at a time per tab, so a burst of flushes asks once.
  */
-import { INSTALL_AUTH_SCHEME, type InstallCredential } from '../../core/api/installs.ts';
+import { Value } from '@sinclair/typebox/value';
+import { INSTALL_AUTH_SCHEME, InstallCredentialSchema, type InstallCredential } from '../../core/api/installs.ts';
 import { getSettings, setCredential } from './settings.ts';
 
 let asking: Promise<InstallCredential | null> | null = null;
@@ -16,7 +17,9 @@ export function ensureCredential(): Promise<InstallCredential | null> {
     try {
       const res = await fetch('/v1/installs', { method: 'POST' });
       if (res.status !== 201) return null;
-      const credential = await res.json() as InstallCredential;
+      // Checked before it is kept: a reply of another shape would be refused on every send after it.
+      const credential: unknown = await res.json();
+      if (!Value.Check(InstallCredentialSchema, credential)) return null;
       await setCredential(credential);
       return credential;
     } catch {

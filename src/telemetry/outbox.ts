@@ -100,7 +100,8 @@ async function sendGroup(items: Array<{ id: string; event: unknown }>, credentia
   }
   if (res.status === 401) {
     // The credential is no good: retire it (kept only so its data can still be deleted) and try once with a new one.
-    await retireCredential();
+    // Only if it is still the current one: the other half of a split batch may have renewed it already.
+    if ((await getSettings()).credential?.token === credential.token) await retireCredential();
     const fresh = renewed ? null : await ensureCredential();
     if (fresh) return sendGroup(items, fresh, true);
     await postpone(items.map((i) => i.id));
