@@ -250,7 +250,6 @@ async function switchTo(v: ModelVersion): Promise<boolean> {
   }
   const previous = from && from.version !== v.version ? entryOf(from) : state.previous;
   set({ current: v, previous, options: opts, progress: null, lastError: null });
-  void reportModelStatus(v.version, 'loaded');
   await persist();
   return true;
 }

@@ -83,7 +83,9 @@ export async function adoptPrecachedRuntime(): Promise<void> {
         const url = new URL(req.url);
         if (url.pathname !== `/ort/${RUNTIME_FILE}`) continue;
         const bytes = new Uint8Array(await (await old.match(req))!.arrayBuffer());
-        const key = runtimeUrl(url.origin + '/ort/', await sha256Hex(bytes));
+        // Only the release this build runs: an older one would be 14 MB stored and never read.
+        if ((await sha256Hex(bytes)) !== __ORT_WASM_SHA256__) continue;
+        const key = runtimeUrl(url.origin + '/ort/');
         if (!(await target.match(key))) await target.put(key, new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/wasm' } }));
       }
     }
