@@ -44,6 +44,20 @@ export const LineageSchema = Type.Object({
   run: Type.Optional(Type.String()),
 });
 
+/**
+ * A version that shares a backbone with an older one ships a head pack too
+ * (core/head-pack.ts): a device holding the backbone's file downloads only
+ * the pack and assembles the full file, whose sha256 is the version's.
+ */
+export const HeadPackSchema = Type.Object({
+  /** Path of the pack relative to the registry folder. */
+  file: Type.String(),
+  sha256: Sha256,
+  bytes: Type.Integer({ minimum: 1 }),
+  /** The version whose model file the pack is applied to, and that file's sha256. */
+  backbone: Type.Object({ version: Semver, sha256: Sha256 }),
+});
+
 export const ModelVersionSchema = Type.Object({
   version: Semver,
   /** Path of the ONNX file relative to the registry folder. */
@@ -70,6 +84,7 @@ export const ModelVersionSchema = Type.Object({
   lineage: Type.Optional(LineageSchema),
   /** Softmax temperature folded into the exported logits (1 when none). */
   temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  headPack: Type.Optional(HeadPackSchema),
   createdAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
 });
 
@@ -83,6 +98,7 @@ export type ModelInput = Static<typeof InputSpecSchema>;
 export type ModelVersion = Static<typeof ModelVersionSchema>;
 export type Manifest = Static<typeof ManifestSchema>;
 export type ExtraTaxon = Static<typeof ExtraTaxonSchema>;
+export type HeadPack = Static<typeof HeadPackSchema>;
 
 /** The text whose sha256 is labelsSha256: one label a line, no trailing newline. */
 export const labelsText = (labels: readonly string[]) => labels.join('\n');

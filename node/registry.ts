@@ -6,6 +6,7 @@ import { validateManifest, findVersion, type Manifest, type ModelVersion } from 
 import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../core/taxonomy.ts';
 import { REGISTRY_DIR, TAXONOMY_FILE } from './paths.ts';
 import { assertOnnxContract } from './onnx-contract.ts';
+import { buildHeadPack } from './head-pack.ts';
 
 export const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
@@ -49,18 +50,26 @@ export function loadTaxonIndex(file = TAXONOMY_FILE, extra: readonly Taxon[] = [
  * <version>/model.onnx, then the manifest (atomically). The version must be
  * new; sha256 and bytes are computed here from the bytes written. The
  * bytes must parse as ONNX with the input and outputs `meta` promises
- * (node/onnx-contract.ts), or nothing is written.
+ * (node/onnx-contract.ts), or nothing is written. A version whose lineage
+ * names a parent also gets a head pack when it shares that lineage's
+ * backbone (node/head-pack.ts): written beside the model, named in the entry.
  */
 export function registerVersion(bytes: Uint8Array, meta: Omit<ModelVersion, 'file' | 'sha256' | 'bytes'>, dir = REGISTRY_DIR): ModelVersion {
   const manifest = readManifest(dir);
   if (!manifest) throw new Error(`no model registry at ${dir}; run \`npm run models:build\` first`);
   if (manifest.versions.some((v) => v.version === meta.version)) throw new Error(`model version ${meta.version} is already registered`);
   assertOnnxContract(bytes, meta);
-  const entry: ModelVersion = { ...meta, file: `${meta.version}/model.onnx`, sha256: sha256(bytes), bytes: bytes.length };
+  // A pack is this registration's own: one inherited with the rest of a base version's entry would name other bytes.
+  const { headPack: _inherited, ...own } = meta;
+  const pack = buildHeadPack(manifest, meta.version, meta.lineage?.parent, bytes, dir);
+  const entry: ModelVersion = { ...own, file: `${meta.version}/model.onnx`, sha256: sha256(bytes), bytes: bytes.length, ...(pack ? { headPack: pack.entry } : {}) };
   mkdirSync(path.join(dir, meta.version), { recursive: true });
-  const tmp = path.join(dir, `${entry.file}.tmp`);
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path.join(dir, entry.file));
+  const files: Array<[string, Uint8Array]> = [[entry.file, bytes], ...(pack ? [[pack.entry.file, pack.pack] as [string, Uint8Array]] : [])];
+  for (const [file, content] of files) {
+    const tmp = path.join(dir, `${file}.tmp`);
+    writeFileSync(tmp, content);
+    renameSync(tmp, path.join(dir, file));
+  }
   writeManifest({ ...manifest, versions: [...manifest.versions, entry] }, dir);
   return entry;
 }

@@ -20,8 +20,11 @@ import { SemverSchema } from '../../core/api/common.ts';
 import { registryVariants } from './registry-variants.ts';
 import { smallFileSender } from './small-file.ts';
 
-/** /<version>/model.onnx, the version as the API spells it (the pattern without its anchors). */
-const MODEL_PATH = new RegExp(`^/${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/model\\.onnx$`);
+/**
+ * /<version>/model.onnx and /<version>/head-pack.bin (node/head-pack.ts), the
+ * version as the API spells it (the pattern without its anchors).
+ */
+const MODEL_PATH = new RegExp(`^/${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/(model\\.onnx|head-pack\\.bin)$`);
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
   // A Range request gets the plain file's bytes (206 over the identity
