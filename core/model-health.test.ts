@@ -8,6 +8,7 @@ describe('modelReasonCode', () => {
     expect(modelReasonCode('2 of its labels cannot be named from the taxonomy or its extra taxa (unicorn)')).toBe('labels-unnamed');
     expect(modelReasonCode('its labels do not match their labelsSha256 (abc…, expected def…)')).toBe('labels-sha256');
     expect(modelReasonCode('model 1.1.0 failed its integrity check (sha256 abc, expected def)')).toBe('sha256-mismatch');
+    expect(modelReasonCode('the head pack of model 1.1.0 failed its integrity check (sha256 abc, expected def)')).toBe('head-pack-damaged');
     expect(modelReasonCode('it could not be started: Can\'t create a session. failed to load model')).toBe('session-create');
     expect(modelReasonCode('its input is NHWC/RGB/center crop; this app feeds NCHW/RGB centre crops')).toBe('input');
     expect(modelReasonCode('something nobody expected')).toBe('other');

@@ -6,7 +6,7 @@
  */
 export const MODEL_REASON_CODES = [
   'manifest-entry', 'input', 'outputs', 'embedding-size', 'no-other-label', 'labels-unnamed', 'labels-sha256',
-  'sha256-mismatch', 'size-mismatch', 'session-create', 'wrong-version-loaded', 'run-error', 'other',
+  'sha256-mismatch', 'size-mismatch', 'head-pack-damaged', 'session-create', 'wrong-version-loaded', 'run-error', 'other',
 ] as const;
 export type ModelReasonCode = (typeof MODEL_REASON_CODES)[number];
 
@@ -19,6 +19,7 @@ const RULES: Array<[RegExp, ModelReasonCode]> = [
   [/no "other" class/i, 'no-other-label'],
   [/cannot be named/i, 'labels-unnamed'],
   [/labels do not match/i, 'labels-sha256'],
+  [/head pack/i, 'head-pack-damaged'],
   [/larger than its manifest|size/i, 'size-mismatch'],
   [/integrity|sha-?256/i, 'sha256-mismatch'],
   [/was loaded instead/i, 'wrong-version-loaded'],

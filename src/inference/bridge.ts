@@ -119,7 +119,7 @@ export class InferenceBridge {
     }, signal);
   }
 
-  download(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
+  download(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network' | 'head-pack'> {
     return this.call((api) => api.download(model, url, onProgress ? Comlink.proxy(onProgress) : undefined));
   }
 

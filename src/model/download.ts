@@ -16,8 +16,8 @@ import { getState, persist, set, type Progress } from './update-state.ts';
 /** How long bytes that failed their integrity check are left alone before another try. */
 export const INTEGRITY_RETRY_MS = 60 * 60_000;
 
-/** Worker codes that mean the bytes are not what the manifest says. */
-const INTEGRITY_CODES = new Set(['sha256-mismatch', 'size-mismatch']);
+/** Worker codes that mean the bytes (or the head pack that builds them) are not what the manifest says. */
+const INTEGRITY_CODES = new Set(['sha256-mismatch', 'size-mismatch', 'head-pack-damaged']);
 
 const isRefused = (v: ModelVersion) => getState().refused.some((r) => r.version === v.version && r.sha256 === v.sha256 && !(r.retryAt && r.retryAt <= Date.now()));
 

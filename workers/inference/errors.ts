@@ -14,6 +14,8 @@ export const WORKER_ERROR_CODES = [
   /** The bytes do not match the manifest's sha256 (or its size): refused, worth retrying later. */
   'sha256-mismatch',
   'size-mismatch',
+  /** A head pack that is malformed, or whose bytes or assembled model do not match the manifest: refused, nothing kept. */
+  'head-pack-damaged',
   /** The graph lacks the input or outputs the manifest promises. */
   'input',
   'outputs',

@@ -151,7 +151,7 @@ const api = {
   },
 
   /** Downloads (or finds on the device) a version, verifies it and keeps it; progress through a comlink proxy. */
-  download: (model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> =>
+  download: (model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network' | 'head-pack'> =>
     coded(() => downloadModel(model, url, onProgress)),
 
   /** Loads (or replaces, or with null drops) the shadow candidate. */

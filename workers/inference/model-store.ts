@@ -4,8 +4,14 @@
  * they are loaded. A damaged entry is thrown away and fetched again; while
  * that is impossible (offline), the last good version on the device is used.
  * A full disk only means the model is not kept: identification goes on.
+ *
+ * An update whose version ships a head pack (core/head-pack.ts) is built on
+ * the device from the backbone it already holds: only the pack crosses the
+ * network, and the assembled file must match the version's sha256 before it
+ * is kept. Without the backbone the full file is downloaded.
  */
-import type { Manifest, ModelVersion } from '../../core/manifest.ts';
+import type { HeadPack, Manifest, ModelVersion } from '../../core/manifest.ts';
+import { assembleHeadPack, HeadPackError } from '../../core/head-pack.ts';
 import { WorkerError } from './errors.ts';
 
 export const MODEL_CACHE = 'wildsight-models-v1';
@@ -18,7 +24,7 @@ export async function sha256Hex(bytes: ArrayBuffer | Uint8Array): Promise<string
 
 /** Bytes that do not match the manifest: the page refuses the version on this code, not on the wording. */
 export class ModelIntegrityError extends WorkerError {
-  constructor(code: 'sha256-mismatch' | 'size-mismatch', message: string) {
+  constructor(code: 'sha256-mismatch' | 'size-mismatch' | 'head-pack-damaged', message: string) {
     super(code, message);
     this.name = 'ModelIntegrityError';
   }
@@ -40,14 +46,21 @@ async function openCache(): Promise<Cache | null> {
   }
 }
 
-/** Bytes of a stored version, or null when absent; a damaged copy is deleted and reported. */
-async function fromDevice(cache: Cache | null, model: ModelVersion, notices: string[]): Promise<Uint8Array | null> {
+/** Stored bytes whose sha256 is `sha256`, or null when absent; a damaged copy is deleted ('damaged'). */
+async function stored(cache: Cache | null, sha256: string): Promise<Uint8Array | null | 'damaged'> {
   if (!cache) return null;
-  const hit = await cache.match(keyFor(model.sha256));
+  const hit = await cache.match(keyFor(sha256));
   if (!hit) return null;
   const bytes = new Uint8Array(await hit.arrayBuffer());
-  if ((await sha256Hex(bytes)) === model.sha256) return bytes;
-  await cache.delete(keyFor(model.sha256));
+  if ((await sha256Hex(bytes)) === sha256) return bytes;
+  await cache.delete(keyFor(sha256));
+  return 'damaged';
+}
+
+/** Bytes of a stored version, or null when absent; a damaged copy is deleted and reported. */
+async function fromDevice(cache: Cache | null, model: ModelVersion, notices: string[]): Promise<Uint8Array | null> {
+  const bytes = await stored(cache, model.sha256);
+  if (bytes !== 'damaged') return bytes;
   notices.push(`The stored copy of model ${model.version} was damaged and has been discarded.`);
   return null;
 }
@@ -104,20 +117,44 @@ export async function loadModel(manifest: Manifest, wanted: ModelVersion, manife
  * candidate): from the device if a good copy is there, else downloaded with
  * progress, checked against its sha256 and size, and kept by sha256 beside
  * the others (the previous version stays for offline rollback). Bytes that
- * do not match are never stored: ModelIntegrityError.
+ * do not match are never stored: ModelIntegrityError. A version with a head
+ * pack whose backbone is on the device is assembled from the pack instead.
  */
-export async function downloadModel(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
+export async function downloadModel(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network' | 'head-pack'> {
   const cache = await openCache();
   if (await fromDevice(cache, model, [])) {
     onProgress?.(model.bytes, model.bytes);
     return 'device';
   }
+  const pack = model.headPack;
+  const base = pack ? registryBaseOf(url, model.file) : null;
+  if (pack && base && cache) {
+    const backbone = await stored(cache, pack.backbone.sha256);
+    if (backbone instanceof Uint8Array) {
+      const bytes = await fromHeadPack(model, pack, backbone, new URL(pack.file, base).href, onProgress);
+      await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
+      return 'head-pack';
+    }
+  }
+  const bytes = await fetchBody(url, model.sha256, model.bytes, `model ${model.version}`, onProgress);
+  const digest = await sha256Hex(bytes);
+  if (digest !== model.sha256 || bytes.length !== model.bytes) {
+    throw new ModelIntegrityError(digest !== model.sha256 ? 'sha256-mismatch' : 'size-mismatch', `model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…; ${bytes.length} bytes, expected ${model.bytes}); it was not used`);
+  }
+  if (cache) await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
+  return 'network';
+}
+
+/**
+ * GETs `url` with progress. `expected` is the manifest's size: not
+ * Content-Length, which counts compressed bytes when the server compresses
+ * while the reader yields decoded ones (the bar would run past 100%). A body
+ * far larger than that is cut off.
+ */
+async function fetchBody(url: string, sha256: string, expected: number, what: string, onProgress?: (loaded: number, total: number) => void, code: 'size-mismatch' | 'head-pack-damaged' = 'size-mismatch'): Promise<Uint8Array> {
   // The sha256 in the query keeps the service worker's precache out of it: these bytes come from the server.
-  const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}sha256=${model.sha256}`, { cache: 'no-store' });
-  if (!res.ok || !res.body) throw new WorkerError('download-failed', `could not download model ${model.version}: HTTP ${res.status}`);
-  // The manifest's size, not Content-Length: when the server sends the model compressed, Content-Length counts
-  // the compressed bytes while the reader yields decoded ones, and the bar would run past 100%.
-  const total = model.bytes;
+  const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}sha256=${sha256}`, { cache: 'no-store' });
+  if (!res.ok || !res.body) throw new WorkerError('download-failed', `could not download ${what}: HTTP ${res.status}`);
   const reader = res.body.getReader();
   const parts: Uint8Array[] = [];
   let loaded = 0;
@@ -127,20 +164,47 @@ export async function downloadModel(model: ModelVersion, url: string, onProgress
     if (done) break;
     parts.push(value);
     loaded += value.length;
-    if (loaded - lastReport > 64 * 1024) { onProgress?.(loaded, total); lastReport = loaded; }
-    if (loaded > model.bytes * 2 + 1024 * 1024) {
+    if (loaded - lastReport > 64 * 1024) { onProgress?.(loaded, expected); lastReport = loaded; }
+    if (loaded > expected * 2 + 1024 * 1024) {
       await reader.cancel();
-      throw new ModelIntegrityError('size-mismatch', `model ${model.version} is larger than its manifest says (${model.bytes} bytes); it was not used`);
+      throw new ModelIntegrityError(code, `${what} is larger than its manifest says (${expected} bytes); it was not used`);
     }
   }
-  onProgress?.(loaded, total);
+  onProgress?.(loaded, expected);
   const bytes = new Uint8Array(loaded);
   let at = 0;
   for (const p of parts) { bytes.set(p, at); at += p.length; }
+  return bytes;
+}
+
+/** The registry folder's URL, from a model file's URL and its path in the manifest; null when they do not line up. */
+function registryBaseOf(url: string, file: string): string | null {
+  const path = url.split(/[?#]/)[0];
+  return path.endsWith(`/${file}`) ? path.slice(0, path.length - file.length) : null;
+}
+
+/**
+ * The full model file from its head pack and the backbone on the device.
+ * The pack must match its own sha256, assemble, and give the version's
+ * sha256; else 'head-pack-damaged' and nothing is kept.
+ */
+async function fromHeadPack(model: ModelVersion, pack: HeadPack, backbone: Uint8Array, packUrl: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
+  const what = `the head pack of model ${model.version}`;
+  const packBytes = await fetchBody(packUrl, pack.sha256, pack.bytes, what, onProgress, 'head-pack-damaged');
+  const packDigest = await sha256Hex(packBytes);
+  if (packDigest !== pack.sha256 || packBytes.length !== pack.bytes) {
+    throw new ModelIntegrityError('head-pack-damaged', `${what} failed its integrity check (sha256 ${packDigest.slice(0, 12)}…, expected ${pack.sha256.slice(0, 12)}…; ${packBytes.length} bytes, expected ${pack.bytes}); it was not used`);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = assembleHeadPack(packBytes, backbone);
+  } catch (err) {
+    if (err instanceof HeadPackError) throw new ModelIntegrityError('head-pack-damaged', `${what} could not be assembled: ${err.message}; it was not used`);
+    throw err;
+  }
   const digest = await sha256Hex(bytes);
   if (digest !== model.sha256 || bytes.length !== model.bytes) {
-    throw new ModelIntegrityError(digest !== model.sha256 ? 'sha256-mismatch' : 'size-mismatch', `model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…; ${bytes.length} bytes, expected ${model.bytes}); it was not used`);
+    throw new ModelIntegrityError('head-pack-damaged', `model ${model.version} assembled from its head pack failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not used`);
   }
-  if (cache) await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
-  return 'network';
+  return bytes;
 }
