@@ -13,6 +13,10 @@
  *    page and the network is quiet (e2e/first-visit.ts). It also says how
  *    often the runtime and the model crossed the network.
  *
+ * 3. A head-only update (bench/head-pack-wire.ts): what a device on 1.0.0
+ *    downloads to move to a retrained version, by its head pack against the
+ *    full file.
+ *
  * `--dist DIR` measures another build (e.g. one from before a change).
  */
 import './built.ts'; // first: builds what is missing before the imports below load
@@ -27,6 +31,7 @@ import { decodeBody, rawGet } from '../node/raw-get.ts';
 import { DIST_DIR, REGISTRY_DIR, TAXONOMY_FILE } from '../node/paths.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
 import { firstVisit, HEAVY } from '../e2e/first-visit.ts';
+import { measureHeadOnlyUpdate } from './head-pack-wire.ts';
 
 const CHROMIUM_ACCEPT = 'gzip, deflate, br, zstd';
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -72,8 +77,13 @@ try {
   const heavy = visit.fetches.filter((f) => HEAVY.test(f.path));
   for (const f of heavy) console.log(`  ${f.path} fetched by the ${f.from}: ${f.bytes} bytes`);
   console.log(`first visit in Chromium (${visit.fetches.length} responses from the network): ${mb(visit.bytes)}; the runtime fetched ${heavy.filter((f) => f.path.endsWith('.wasm')).length}x, the model ${heavy.filter((f) => f.path.endsWith('.onnx')).length}x`);
+  const updates = await measureHeadOnlyUpdate(distDir, CHROMIUM_ACCEPT);
+  for (const { from, to, head, headPack: hp, fullFile: ff } of updates) {
+    console.log(`head-only update ${from} -> ${to} (${head}): head pack ${hp.raw} -> ${hp.sent} bytes ${hp.encoding}, full file ${ff.raw} -> ${ff.sent} bytes ${ff.encoding}; the pack moves ${(ff.sent / hp.sent).toFixed(1)}x fewer bytes`);
+  }
   console.log(JSON.stringify({
     dist: distDir,
+    headOnlyUpdate: updates,
     files: rows.length,
     everyFileOnce: { before: sum('before'), after: sum('after') },
     model: { before: sum('before', /\.onnx$/), after: sum('after', /\.onnx$/) },

@@ -1,10 +1,9 @@
 /**
  * Head-only updates end to end (issue 14), against a real server over a
  * temporary copy of the model registry. Each test registers a retrained
- * 1.1.0 as the pipeline does: 1.0.0's graph with a float head spliced in by
- * the export step (here the float head that reproduces 1.0.0's launch
- * logits, so the new version answers sensibly), registered by
- * node/registry.ts, which writes its head pack. 1.1.0 then goes to a 100%
+ * 1.1.0 as the pipeline does (harness/retrained-version.ts: 1.0.0's graph
+ * with a float head spliced in by the export step, registered by
+ * node/registry.ts, which writes its head pack). 1.1.0 then goes to a 100%
  * canary and a device in Chromium follows it.
  */
 import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
@@ -14,9 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../server/app.ts';
 import { REGISTRY_DIR } from '../node/paths.ts';
-import { loadTaxonomy, loadVersion, readManifest, registerVersion } from '../node/registry.ts';
-import { exportWithHead } from '../pipeline/export.ts';
-import { BaseHead } from '../pipeline/base-head.ts';
+import { registerRetrained } from '../harness/retrained-version.ts';
 import type { ModelVersion } from '../core/manifest.ts';
 import { DATA } from './paths.ts';
 import { E2E_ADMIN_TOKEN } from './admin.ts';
@@ -42,12 +39,7 @@ async function startServer(active: string, damage?: (pack: Buffer) => void): Pro
   manifest.active = active;
   writeFileSync(manifestFile, JSON.stringify(manifest, null, 2));
 
-  const { model: parent, bytes: parentBytes } = loadVersion('1.0.0', registryDir);
-  const launch = loadTaxonomy().taxa.filter((t) => t.imagenetIndex != null).map((t) => t.imagenetIndex!);
-  const head = new BaseHead(parentBytes, launch).launch;
-  const bytes = exportWithHead(parentBytes, head, { temperature: 1, version: '1.1.0', labelsSha256: parent.labelsSha256 });
-  const { file: _f, sha256: _s, bytes: _b, ...meta } = parent;
-  const retrained = registerVersion(bytes, { ...meta, version: '1.1.0', temperature: 1, lineage: { parent: '1.0.0', run: 'e2e head pack' }, createdAt: new Date().toISOString() }, registryDir);
+  const retrained = registerRetrained(registryDir, '1.0.0', '1.1.0');
   if (damage) {
     const file = path.join(registryDir, retrained.headPack!.file);
     const pack = readFileSync(file);
