@@ -132,8 +132,24 @@ describe('static files go out compressed', () => {
     expect(sha256(decodeBody(recompressed))).toBe(sha256(replaced));
   });
 
+  it("sends a version's head pack like its model file: plain first, then its compressed copy", async () => {
+    const pack = path.join(registry, '1.1.0', 'head-pack.bin');
+    mkdirSync(path.dirname(pack), { recursive: true });
+    writeFileSync(pack, text('head pack', 3000));
+    const first = await get('/models/registry/1.1.0/head-pack.bin', { 'accept-encoding': 'br' });
+    expect(first.status).toBe(200);
+    expect(first.body.equals(readFileSync(pack))).toBe(true);
+    const compressed = await until(async () => {
+      const res = await get('/models/registry/1.1.0/head-pack.bin', { 'accept-encoding': 'br' });
+      return res.headers['content-encoding'] === 'br' ? res : null;
+    });
+    expect(sha256(decodeBody(compressed))).toBe(sha256(readFileSync(pack)));
+  });
+
   it('keeps other registry paths closed, compressed copies included', async () => {
     expect((await get('/models/registry/1.0.0/model.onnx.br', { 'accept-encoding': 'br' })).status).toBe(404);
+    expect((await get('/models/registry/1.1.0/head-pack.bin.br', { 'accept-encoding': 'br' })).status).toBe(404);
+    expect((await get('/models/registry/1.1.0/other.bin')).status).toBe(404);
     expect((await get('/models/registry/manifest.json.br')).status).toBe(404);
   });
 
