@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../server/app.ts';
 import { REGISTRY_DIR } from '../node/paths.ts';
+import { readManifest } from '../node/registry.ts';
 import { decodeBody, rawGet } from '../node/raw-get.ts';
 import { registerRetrained } from '../harness/retrained-version.ts';
 
@@ -40,13 +41,21 @@ async function asSent(base: string, registryDir: string, file: string, accept: s
   }
 }
 
-export async function measureHeadOnlyUpdate(distDir: string, accept: string): Promise<HeadOnlyUpdate[]> {
+/**
+ * `retrainedRegistry`: measure the versions with a head pack in that registry
+ * (e.g. one kept by `npm run pipeline -- scenario new-taxa --keep`: a head
+ * really trained), copied first; else the two heads of HEADS.
+ */
+export async function measureHeadOnlyUpdate(distDir: string, accept: string, retrainedRegistry?: string): Promise<HeadOnlyUpdate[]> {
   const registryDir = mkdtempSync(path.join(tmpdir(), 'wildsight-wire-registry-'));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-wire-data-'));
   const app = await buildApp({ logger: false, dataDir, distDir, registryDir, rolloutGuard: { intervalMs: 0 } });
   try {
-    cpSync(REGISTRY_DIR, registryDir, { recursive: true });
-    const versions = HEADS.map((h) => ({ ...h, entry: registerRetrained(registryDir, '1.0.0', h.version, { jitter: h.jitter }) }));
+    cpSync(retrainedRegistry ?? REGISTRY_DIR, registryDir, { recursive: true });
+    const versions = retrainedRegistry
+      ? (readManifest(registryDir)?.versions ?? []).filter((v) => v.headPack).map((entry) => ({ head: `registered in ${retrainedRegistry}`, entry }))
+      : HEADS.map((h) => ({ ...h, entry: registerRetrained(registryDir, '1.0.0', h.version, { jitter: h.jitter }) }));
+    if (!versions.length) throw new Error(`no version with a head pack in ${retrainedRegistry}`);
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     const out: HeadOnlyUpdate[] = [];

@@ -17,7 +17,9 @@
  *    downloads to move to a retrained version, by its head pack against the
  *    full file.
  *
- * `--dist DIR` measures another build (e.g. one from before a change).
+ * `--dist DIR` measures another build (e.g. one from before a change);
+ * `--retrained REGISTRY` measures the head packs registered there instead of
+ * the two made up here (bench/head-pack-wire.ts).
  */
 import './built.ts'; // first: builds what is missing before the imports below load
 import { createHash } from 'node:crypto';
@@ -77,7 +79,8 @@ try {
   const heavy = visit.fetches.filter((f) => HEAVY.test(f.path));
   for (const f of heavy) console.log(`  ${f.path} fetched by the ${f.from}: ${f.bytes} bytes`);
   console.log(`first visit in Chromium (${visit.fetches.length} responses from the network): ${mb(visit.bytes)}; the runtime fetched ${heavy.filter((f) => f.path.endsWith('.wasm')).length}x, the model ${heavy.filter((f) => f.path.endsWith('.onnx')).length}x`);
-  const updates = await measureHeadOnlyUpdate(distDir, CHROMIUM_ACCEPT);
+  const retrainedArg = process.argv.indexOf('--retrained');
+  const updates = await measureHeadOnlyUpdate(distDir, CHROMIUM_ACCEPT, retrainedArg > 0 ? path.resolve(process.argv[retrainedArg + 1]) : undefined);
   for (const { from, to, head, headPack: hp, fullFile: ff } of updates) {
     console.log(`head-only update ${from} -> ${to} (${head}): head pack ${hp.raw} -> ${hp.sent} bytes ${hp.encoding}, full file ${ff.raw} -> ${ff.sent} bytes ${ff.encoding}; the pack moves ${(ff.sent / hp.sent).toFixed(1)}x fewer bytes`);
   }
