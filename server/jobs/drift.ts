@@ -24,11 +24,14 @@ import { Gauge } from 'prom-client';
 import { DEFAULT_DRIFT_THRESHOLDS, type DriftThresholds } from '../../core/drift.ts';
 import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/monitoring.ts';
 import { autoAccept, computeDrift, listAlerts, monitoringDb, recordQuality, storeAlerts } from '../storage/monitoring-store.ts';
-import { ensureLease, releaseLease, rolloutDb, tryLease } from '../storage/rollout-store.ts';
-import { randomUUID } from 'node:crypto';
+import { scheduleJob } from './scheduler.ts';
 
-/** The periodic job's lease: with several server instances on one database, one of them runs each tick. */
-export const MONITORING_LEASE = 'monitoring';
+/**
+ * The periodic jobs' names (lease and tick rows): with several server
+ * instances on one database, one of them runs each tick of each.
+ */
+export const DRIFT_JOB = 'drift';
+export const AUTO_ACCEPT_JOB = 'auto-accept';
 
 export interface MonitoringConfig {
   thresholds: DriftThresholds;
@@ -66,7 +69,7 @@ export function monitoringConfigFromEnv(env: NodeJS.ProcessEnv = process.env): M
 
 export interface MonitoringService {
   config: MonitoringConfig;
-  /** Timer ticks this instance ran (it held the job's lease); ticks skipped for another holder do not count. */
+  /** Drift ticks this instance ran (it held the job's lease and won the tick); ticks another instance ran do not count. */
   ticksRun(): number;
   /** Scores drift now, stores alerts and updates the gauges. */
   runDrift(): Promise<Awaited<ReturnType<typeof computeDrift>>>;
@@ -129,10 +132,9 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Monitori
     return ids;
   }
 
-  let ticks = 0;
   app.decorate('monitoring', {
     config,
-    ticksRun: () => ticks,
+    ticksRun: () => driftJob.ticksRun(),
     runDrift: () => track(runDrift()),
     autoAccept: () => track(runAutoAccept()),
   } satisfies MonitoringService);
@@ -166,37 +168,15 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Monitori
     autoTimer.unref();
   }
 
-  let timer: NodeJS.Timeout | null = null;
-  let first: NodeJS.Timeout | null = null;
-  const owner = randomUUID();
-  const leaseMs = config.leaseMs ?? Math.max(60_000, config.intervalMs * 2);
-  if (config.intervalMs > 0) {
-    const tick = () => {
-      if (closing) return;
-      track((async () => {
-        // Another instance holds the job: it runs this tick, not us.
-        if (!(await tryLease(rolloutDb(app.store), MONITORING_LEASE, owner, leaseMs))) return;
-        ticks++;
-        await runAutoAccept();
-        await runDrift();
-      })()).catch((err) => app.log.warn({ err }, 'monitoring job failed'));
-    };
-    app.addHook('onReady', async () => {
-      await ensureLease(rolloutDb(app.store), MONITORING_LEASE);
-      // First run soon after start (not during it), then on the interval.
-      first = setTimeout(tick, 2_000);
-      first.unref();
-      timer = setInterval(tick, config.intervalMs);
-      timer.unref();
-    });
-  }
+  // Two periodic jobs, each taking turns across instances (server/jobs/scheduler.ts).
+  const leaseMs = config.leaseMs;
+  // First runs soon after start (not during it), then at each tick boundary.
+  scheduleJob(app, { name: AUTO_ACCEPT_JOB, intervalMs: config.intervalMs, leaseMs, firstRunAfterMs: 2_000, run: () => track(runAutoAccept()) });
+  // Auto-accept first: drift then scores what it accepted.
+  const driftJob = scheduleJob(app, { name: DRIFT_JOB, intervalMs: config.intervalMs, leaseMs, firstRunAfterMs: 2_100, run: () => track(runDrift()) });
   app.addHook('preClose', async () => {
     closing = true;
-    if (timer) clearInterval(timer);
-    if (first) clearTimeout(first);
     if (autoTimer) clearTimeout(autoTimer);
     await Promise.allSettled([...running]);
-    // Hand the job over at once rather than when the lease lapses.
-    if (config.intervalMs > 0) await releaseLease(rolloutDb(app.store), MONITORING_LEASE, owner).catch(() => {});
   });
 }, { name: 'monitoring', dependencies: ['metrics', 'storage'] });

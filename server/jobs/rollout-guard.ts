@@ -6,19 +6,20 @@
  * non-inferiority, device failures); this file only reads the window and acts.
  *
  * Only one server instance acts at a time: each tick first takes the job's
- * lease with a conditional update (server/storage/rollout-store.ts), the
- * same on SQLite and PostgreSQL. Settings (env, or buildApp's rolloutGuard):
+ * lease, then claims the tick (server/jobs/scheduler.ts), the same on SQLite
+ * and PostgreSQL. Settings (env, or buildApp's rolloutGuard):
  * ROLLOUT_GUARD_INTERVAL_S (default 300; 0 turns it off), ROLLOUT_MIN_STEP_S
  * (default 86400), ROLLOUT_MIN_INSTALLS (default 30 per arm),
  * ROLLOUT_MIN_EVENTS (default 200 identifications per arm).
  */
-import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_GUARD_CONFIG, decide, type GuardConfig, type GuardDecision } from '../../core/rollout-guard.ts';
 import { summarizeArm, type ArmSummary } from '../../core/install-aggregate.ts';
 import type { Manifest } from '../../core/manifest.ts';
-import { armInstalls, currentRollout, promote, releaseLease, rollBack, rolloutDb, stepRollout, storeFlavor, tryLease, type Rollout } from '../storage/rollout-store.ts';
+import { armInstalls, currentRollout, promote, rollBack, rolloutDb, stepRollout, storeFlavor, type Rollout } from '../storage/rollout-store.ts';
+import { runWithLease } from './lease.ts';
+import { jobLeaseMsFromEnv, scheduleJob } from './scheduler.ts';
 import type { FeedbackStore } from '../storage/types.ts';
 
 export const GUARD_LEASE = 'rollout-guard';
@@ -111,30 +112,27 @@ export default fp(async (app: FastifyInstance, opts: RolloutGuardOptions) => {
     nonInferiorityMargins: { ...DEFAULT_GUARD_CONFIG.nonInferiorityMargins, ...opts.config?.nonInferiorityMargins },
   };
   const intervalMs = opts.intervalMs ?? env.intervalMs;
-  const owner = randomUUID();
   const leaseMs = Math.max(60_000, intervalMs * 2);
   let running: Promise<GuardOutcome | null> | null = null;
 
-  async function once(): Promise<GuardOutcome | null> {
-    const db = rolloutDb(app.store);
-    if (!(await tryLease(db, GUARD_LEASE, owner, leaseMs))) return null;
+  async function check(): Promise<GuardOutcome> {
     const manifest = app.registry.manifest();
     if (!manifest) return { rollout: null, decision: null, acted: null };
     const outcome = await guardTick(app.store, manifest, config);
     if (outcome.acted) app.log.warn({ rollout: outcome.rollout?.id, version: outcome.rollout?.version, acted: outcome.acted, reason: outcome.decision?.reason }, 'rollout guard acted');
     return outcome;
   }
-  const runOnce = () => (running ??= once().finally(() => { running = null; }));
+  // One check at a time in this instance, whether from the timer or the admin API.
+  const once = (fn: () => Promise<GuardOutcome | null>) => (running ??= fn().finally(() => { running = null; }));
+
+  // The timer's ticks take turns across instances (lease, then the tick's row).
+  const job = scheduleJob(app, { name: GUARD_LEASE, intervalMs, leaseMs: jobLeaseMsFromEnv() ?? leaseMs, run: () => once(check) });
+  // "Check now" from the admin API: under the same lease, so never beside another instance's check.
+  const runOnce = () => once(async () => {
+    const r = await runWithLease(app.store, GUARD_LEASE, job.owner, jobLeaseMsFromEnv() ?? leaseMs, check);
+    return r.ran ? r.value : null;
+  });
 
   app.decorate('rolloutGuard', { config, runOnce } satisfies RolloutGuardService);
-
-  if (intervalMs > 0) {
-    const timer = setInterval(() => { runOnce().catch((err) => app.log.error({ err }, 'rollout guard check failed')); }, intervalMs);
-    timer.unref();
-    app.addHook('onClose', async () => {
-      clearInterval(timer);
-      await running?.catch(() => {});
-      await releaseLease(rolloutDb(app.store), GUARD_LEASE, owner).catch(() => {});
-    });
-  }
+  app.addHook('onClose', async () => { await running?.catch(() => {}); });
 }, { name: 'rollout-guard', dependencies: ['registry', 'storage'] });
