@@ -1,13 +1,16 @@
 /**
  * npm run bench:cluster — sustained ingestion through nginx into one
  * instance and into three, in the same run, on one PostgreSQL
- * (scripts/cluster.sh for each; a fresh schema each). autocannon posts
- * batches of fresh events with an install's credential for a fixed time;
- * then the stored rows are counted with the plain driver, and a run that
- * stored fewer events than were acknowledged fails.
+ * (scripts/cluster.sh for each; a fresh schema each). Both clusters are up
+ * together and measured in turns (1, 3, 1, 3, ...: --rounds of each), so a
+ * busy moment on a shared machine falls on both; the table gives each
+ * setup's median round. autocannon posts batches of fresh events with
+ * install credentials for a fixed time; the stored rows are counted with
+ * the plain driver, and a run that stored fewer events than were
+ * acknowledged fails.
  *
  * Also one instance without nginx, so the proxy's own cost shows.
- * Prints a table and one JSON line, writes bench/results/cluster-*.json.
+ * Prints a table and one JSON line (every round), writes bench/results/cluster-*.json.
  * PostgreSQL from BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL.
  *
  * Load generator, nginx, N servers and PostgreSQL share this machine's
@@ -15,7 +18,7 @@
  */
 import './built.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import os, { cpus } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
@@ -29,7 +32,8 @@ import { REPO_ROOT } from '../node/paths.ts';
 
 const program = new Command()
   .name('bench:cluster')
-  .option('--duration <s>', 'seconds of load per setup', '15')
+  .option('--duration <s>', 'seconds of load per setup and round', '10')
+  .option('--rounds <n>', 'measurements of each setup, in turns', '3')
   .option('--warmup <s>', 'seconds of load before measuring, per setup', '3')
   .option('--connections <n>', 'concurrent connections', '24')
   .option('--batch <n>', 'events per request', '20')
@@ -37,8 +41,9 @@ const program = new Command()
   .option('--instances <list>', 'instance counts behind nginx', '1,3')
   .option('--nginx-workers <n>', 'nginx worker processes', '1')
   .parse();
-const opts = program.opts<{ duration: string; warmup: string; connections: string; batch: string; corrections: string; instances: string; nginxWorkers: string }>();
+const opts = program.opts<{ rounds: string; duration: string; warmup: string; connections: string; batch: string; corrections: string; instances: string; nginxWorkers: string }>();
 const DURATION = Number(opts.duration);
+const ROUNDS = Number(opts.rounds);
 const WARMUP = Number(opts.warmup);
 const CONNECTIONS = Number(opts.connections);
 const BATCH = Number(opts.batch);
@@ -70,7 +75,7 @@ const body = (installId: string) => {
 };
 
 interface Row {
-  setup: string; instances: number; via: 'nginx' | 'direct'; seconds: number; requests: number; ok: number; non2xx: number; errors: number;
+  setup: string; round: number; instances: number; via: 'nginx' | 'direct'; seconds: number; requests: number; ok: number; non2xx: number; errors: number;
   events_per_s: number; req_per_s: number; p50_ms: number; p99_ms: number; acknowledged_events: number; stored_during_measure: number;
 }
 
@@ -98,40 +103,60 @@ async function load(target: string, seconds: number, installs: Array<{ installId
   });
 }
 
-async function measure(cluster: Cluster, target: string, setup: string, via: Row['via']): Promise<Row> {
-  const installs = await issueInstalls(cluster.url, 16);
+type Installs = Array<{ installId: string; token: string }>;
+
+async function measure(cluster: Cluster, installs: Installs, target: string, setup: string, via: Row['via'], round: number): Promise<Row> {
   if (WARMUP > 0) await load(target, WARMUP, installs);
   const before = await countEvents(cluster.schema);
   const r = await load(target, DURATION, installs);
   const stored = (await countEvents(cluster.schema)) - before;
   return {
-    setup, instances: cluster.n, via, seconds: Math.round(r.duration * 10) / 10, requests: r.requests.total, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts,
+    setup, round, instances: cluster.n, via, seconds: Math.round(r.duration * 10) / 10, requests: r.requests.total, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts,
     events_per_s: Math.round((r['2xx'] * BATCH) / r.duration), req_per_s: Math.round(r['2xx'] / r.duration),
     p50_ms: r.latency.p50, p99_ms: r.latency.p99, acknowledged_events: r['2xx'] * BATCH, stored_during_measure: stored,
   };
 }
 
-console.error(`bench:cluster: ${DURATION} s per setup after ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${BATCH} events per request (${CORRECTIONS} corrections), nginx workers ${opts.nginxWorkers}, ${cpus().length} CPUs shared by everything`);
+console.error(`bench:cluster: ${ROUNDS} rounds of ${DURATION} s per setup, each after ${WARMUP} s warm-up, ${CONNECTIONS} connections, ${BATCH} events per request (${CORRECTIONS} corrections), nginx workers ${opts.nginxWorkers}, ${cpus().length} CPUs shared by everything`);
+const clusters: Array<{ cluster: Cluster; installs: Installs }> = [];
 const rows: Row[] = [];
-for (const n of COUNTS) {
-  console.error(`bench:cluster: ${n} instance(s) behind nginx…`);
-  const cluster = await startCluster(n, url, {
-    CLUSTER_RATE_LIMIT: '100000000', INSTALLS_PER_HOUR: '10000', CLUSTER_NGINX_WORKERS: opts.nginxWorkers, LOG_LEVEL: 'error',
-  });
-  try {
-    if (n === 1) rows.push(await measure(cluster, cluster.instanceUrl(1), 'one instance, no proxy', 'direct'));
-    rows.push(await measure(cluster, cluster.url, `${n} behind nginx`, 'nginx'));
-  } finally {
-    await cluster.stop();
+try {
+  for (const n of COUNTS) {
+    console.error(`bench:cluster: starting ${n} instance(s) behind nginx…`);
+    const cluster = await startCluster(n, url, {
+      CLUSTER_RATE_LIMIT: '100000000', INSTALLS_PER_HOUR: '10000', CLUSTER_NGINX_WORKERS: opts.nginxWorkers, LOG_LEVEL: 'error',
+    });
+    clusters.push({ cluster, installs: await issueInstalls(cluster.url, 16) });
   }
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const { cluster, installs } of clusters) {
+      console.error(`bench:cluster: round ${round}/${ROUNDS}, ${cluster.n} instance(s)…`);
+      if (cluster.n === 1) rows.push(await measure(cluster, installs, cluster.instanceUrl(1), 'one instance, no proxy', 'direct', round));
+      rows.push(await measure(cluster, installs, cluster.url, `${cluster.n} behind nginx`, 'nginx', round));
+    }
+  }
+} finally {
+  for (const { cluster } of clusters) await cluster.stop();
 }
 
-const base = rows.find((r) => r.via === 'nginx' && r.instances === 1);
-console.table(rows.map((r) => ({
-  setup: r.setup, 'events/s': r.events_per_s, 'x one behind nginx': base ? Math.round((r.events_per_s / base.events_per_s) * 100) / 100 : null,
-  'requests/s': r.req_per_s, 'p50 ms': r.p50_ms, 'p99 ms': r.p99_ms, '2xx': r.ok, 'non-2xx': r.non2xx, errors: r.errors, stored: r.stored_during_measure,
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const setups = [...new Set(rows.map((r) => r.setup))];
+const summary = setups.map((setup) => {
+  const rs = rows.filter((r) => r.setup === setup);
+  return { setup, instances: rs[0].instances, via: rs[0].via, events_per_s: median(rs.map((r) => r.events_per_s)), p50_ms: median(rs.map((r) => r.p50_ms)), p99_ms: median(rs.map((r) => r.p99_ms)), rounds_events_per_s: rs.map((r) => r.events_per_s) };
+});
+const base = summary.find((r) => r.via === 'nginx' && r.instances === 1);
+// Ratio per round (same moment on the machine), then the median of those.
+const ratioPerRound = (n: number) => Array.from({ length: ROUNDS }, (_, i) => {
+  const one = rows.find((r) => r.round === i + 1 && r.via === 'nginx' && r.instances === 1);
+  const many = rows.find((r) => r.round === i + 1 && r.via === 'nginx' && r.instances === n);
+  return one && many ? many.events_per_s / one.events_per_s : NaN;
+});
+console.table(summary.map((r) => ({
+  setup: r.setup, 'events/s (median)': r.events_per_s, 'x one behind nginx (median of rounds)': base && r.via === 'nginx' ? Math.round(median(ratioPerRound(r.instances)) * 100) / 100 : null,
+  'p50 ms': r.p50_ms, 'p99 ms': r.p99_ms, 'events/s by round': r.rounds_events_per_s.join(' / '),
 })));
-const report = { bench: 'cluster', at: new Date().toISOString(), node: process.version, cpus: cpus().length, duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, batch: BATCH, corrections_per_batch: CORRECTIONS, nginx_workers: Number(opts.nginxWorkers), results: rows };
+const report = { bench: 'cluster', at: new Date().toISOString(), node: process.version, cpus: cpus().length, load_average: os.loadavg().map((l) => Math.round(l * 10) / 10), rounds: ROUNDS, duration_s: DURATION, warmup_s: WARMUP, connections: CONNECTIONS, batch: BATCH, corrections_per_batch: CORRECTIONS, nginx_workers: Number(opts.nginxWorkers), summary, speedup_vs_one: Object.fromEntries(COUNTS.filter((n) => n > 1).map((n) => [n, Math.round(median(ratioPerRound(n)) * 100) / 100])), results: rows };
 console.log(JSON.stringify(report));
 const outDir = path.join(REPO_ROOT, 'bench', 'results');
 mkdirSync(outDir, { recursive: true });
@@ -140,6 +165,6 @@ writeFileSync(path.join(outDir, `cluster-${report.at.replace(/[:.]/g, '-')}.json
 // Every acknowledged event must be stored; a bench that loses data measured nothing.
 const lost = rows.filter((r) => r.stored_during_measure < r.acknowledged_events || r.non2xx > 0);
 if (lost.length) {
-  console.error(`bench:cluster: FAILED for ${lost.map((r) => r.setup).join(', ')} (non-2xx answers or fewer stored events than acknowledged)`);
+  console.error(`bench:cluster: FAILED for ${lost.map((r) => `${r.setup} (round ${r.round})`).join(', ')} (non-2xx answers or fewer stored events than acknowledged)`);
   process.exit(1);
 }

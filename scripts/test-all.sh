@@ -14,6 +14,15 @@ if ! command -v "${CHROMIUM_PATH:-/usr/bin/chromium}" >/dev/null 2>&1; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-liberation >/dev/null || { echo "could not install chromium"; exit 1; }
 fi
 
+# nginx (Debian's nginx-light) for the cluster's config check here and for
+# `npm run test:cluster`, which .ci/run runs after this.
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "Installing Debian's nginx-light for the cluster tests…"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null || { echo "could not install nginx-light"; exit 1; }
+fi
+
 # PostgreSQL for the server's storage tests (they run on SQLite and on
 # PostgreSQL). As root, start a local one; otherwise the caller provides it.
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
