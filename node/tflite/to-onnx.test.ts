@@ -5,7 +5,7 @@ import * as flatbuffers from 'flatbuffers';
 import * as ort from 'onnxruntime-node';
 import { Model } from './generated/tflite-schema_generated.ts';
 import { BuiltinOperator, exposeTensors, readTflite, TfliteError } from './read.ts';
-import { convertTflite, quantizeMultiplierSmallerThanOne } from './to-onnx.ts';
+import { addParams, convertTflite } from './to-onnx.ts';
 import { INAT_DIR } from './packs.ts';
 import { decodeModel, graphOf } from '../onnx-graph.ts';
 
@@ -45,7 +45,7 @@ describe('TFLite to ONNX', () => {
     expect(ops.QLinearConv).toBe(53);
     expect(ops['com.microsoft.QLinearGlobalAveragePool']).toBe(1);
     expect(ops.Cast).toBe(30); // per ADD: both inputs to int64, the result back to uint8
-    expect(Object.keys(ops).sort()).toEqual(['Abs', 'Add', 'Cast', 'DequantizeLinear', 'Div', 'Less', 'Max', 'Min', 'Mul', 'QLinearConv', 'QuantizeLinear', 'Reshape', 'Sign', 'Sub', 'Where', 'com.microsoft.QLinearGlobalAveragePool']);
+    expect(Object.keys(ops).sort()).toEqual(['Add', 'Cast', 'DequantizeLinear', 'Div', 'Max', 'Min', 'Mul', 'QLinearConv', 'QuantizeLinear', 'Reshape', 'com.microsoft.QLinearGlobalAveragePool']);
     // The first convolution (3x3, stride 2, SAME on 224) pads one pixel at the end only, as TFLite does.
     const first = g.node.find((n) => n.opType === 'QLinearConv')!;
     expect(first.attribute!.find((a) => a.name === 'pads')!.ints!.map(Number)).toEqual([0, 0, 1, 1]);
@@ -77,14 +77,16 @@ describe('TFLite to ONNX', () => {
     expect(() => convertTflite(two)).toThrow(/unsupported TFLite operators MAX_POOL_2D, LOGISTIC: the converter handles only CONV_2D, DEPTHWISE_CONV_2D/);
   });
 
-  it('computes requantization multipliers as TFLite does', () => {
-    expect(quantizeMultiplierSmallerThanOne(0.5)).toEqual([2 ** 30, 0]);
-    expect(quantizeMultiplierSmallerThanOne(0.25)).toEqual([2 ** 30, -1]);
-    // 0.3 = 0.6 * 2^-1; 0.6 * 2^31 = 1288490188.8, rounded to 1288490189
-    expect(quantizeMultiplierSmallerThanOne(0.3)).toEqual([1288490189, -1]);
-    // Just under 1: rounds up to 2^31, which becomes 2^30 with the shift raised.
-    expect(quantizeMultiplierSmallerThanOne(1 - 2 ** -40)).toEqual([2 ** 30, 1]);
-    expect(() => quantizeMultiplierSmallerThanOne(1.5)).toThrow(/outside \(0, 1\)/);
+  it('computes the uint8 add parameters as XNNPack does', () => {
+    // Equal scales: ratio 1, exponent 0, so shift 20 and multipliers 2^20.
+    expect(addParams({ scale: 0.5, zeroPoint: 10 }, { scale: 0.5, zeroPoint: 20 }, { scale: 0.5, zeroPoint: 0 })).toEqual({ aMultiplier: 2 ** 20, bMultiplier: 2 ** 20, shift: 20, rounding: 2 ** 19, bias: -(10 + 20) * 2 ** 20 });
+    // The larger ratio (3 = 1.5 * 2^1) sets the shift (19); the other is 0.75 * 2^19.
+    const p = addParams({ scale: 0.3, zeroPoint: 0 }, { scale: 0.075, zeroPoint: 0 }, { scale: 0.1, zeroPoint: 0 });
+    expect(p.shift).toBe(19);
+    expect(p.aMultiplier).toBe(Math.round(Math.fround(0.3 / 0.1) * 2 ** 19));
+    expect(p.bMultiplier).toBe(Math.round(Math.fround(0.075 / 0.1) * 2 ** 19));
+    // A ratio outside what a 21-bit multiplier with a 12..30 shift holds is refused.
+    expect(() => addParams({ scale: 1000, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 }, { scale: 1, zeroPoint: 0 })).toThrow(/outside what the uint8 add supports/);
   });
 
   it('refuses bytes that are not a TFLite model', () => {

@@ -4,7 +4,7 @@
  * MobileNetV2 uses: QLinearConv, com.microsoft QLinearGlobalAveragePool /
  * QLinearAveragePool, QuantizeLinear and DequantizeLinear. ADD alone is
  * spelled out in int64 arithmetic rather than com.microsoft QLinearAdd, to
- * round exactly as TFLite does (see add()). Only the operators the
+ * round exactly as the oracle does (see add()). Only the operators the
  * iNaturalist packs and the ImageNet reference use are handled; anything
  * else is refused by name.
  *
@@ -202,59 +202,34 @@ class Converter {
   }
 
   /**
-   * ADD in integer arithmetic, TFLite's own formula (reference
-   * kernels, and what LiteRT.js returned on every element we compared):
-   * each input is shifted left 20 bits and scaled by a 31-bit fixed-point
-   * multiplier, the sum is scaled to the output, rounding half away from
-   * zero. com.microsoft QLinearAdd computes the same sum in float32 and,
-   * rarely (one element in one photo of 54), rounds a near-tie the other way;
-   * that one step then grew to four in the logits. int64 ops keep it exact.
+   * ADD in integer arithmetic, as the oracle computes it: LiteRT.js runs
+   * TFLite's CPU path through XNNPack, whose uint8 add scales each input by
+   * a 21-bit integer multiplier and shifts the sum right, rounding half up
+   * (xnn_init_qu8_add_minmax_scalar_params and its microkernels; see
+   * addParams). com.microsoft QLinearAdd computes in float32 and on the
+   * ImageNet reference and the birds pack rounded a few elements the other
+   * way; one step in one ADD grew to 3-4 logit steps and 7-9 embedding
+   * steps. (TFLite's reference kernel, 31-bit multipliers, differed from the
+   * oracle on 2 of 432,768 elements.) int64 ops reproduce it exactly.
    */
   private add(ins: number[], out: number, o: AddOptionsT) {
     const [a, b] = ins;
     for (const [i, what] of [[a, 'ADD input'], [b, 'ADD input'], [out, 'ADD output']] as const) this.requireUint8(this.tensor(i), what);
     if (this.tensor(a).shape.join() !== this.tensor(b).shape.join()) throw new TfliteError(`ADD "${tensorName(this.tensor(out))}": broadcasting [${this.tensor(a).shape}] + [${this.tensor(b).shape}] is not supported`);
     const qa = quantOf(this.tensor(a), 'ADD input'), qb = quantOf(this.tensor(b), 'ADD input'), qc = quantOf(this.tensor(out), 'ADD output');
+    const p = addParams(qa, qb, qc);
     const [lo, hi] = this.activationRange(out, o.fusedActivationFunction);
-    const LEFT_SHIFT = 20;
-    const twiceMax = 2 * Math.max(qa.scale, qb.scale);
     const tag = `add${out}`;
-    const scaled = (idx: number, q: QuantParams, side: string) => {
-      const x = this.op('Cast', [this.act(idx)], `${tag}_${side}_i64`, { to: DataType.INT64 });
-      const centred = this.op('Sub', [x, this.i64(q.zeroPoint)], `${tag}_${side}_centred`);
-      const shifted = this.op('Mul', [centred, this.i64(2 ** LEFT_SHIFT)], `${tag}_${side}_shifted`);
-      return this.fixedMul(shifted, q.scale / twiceMax, `${tag}_${side}`);
-    };
-    const sum = this.op('Add', [scaled(a, qa, 'a'), scaled(b, qb, 'b')], `${tag}_sum`);
-    const res = this.fixedMul(sum, twiceMax / (2 ** LEFT_SHIFT * qc.scale), `${tag}_out`);
-    const withZp = this.op('Add', [res, this.i64(qc.zeroPoint)], `${tag}_zp`);
+    const term = (idx: number, multiplier: number, side: string) =>
+      this.op('Mul', [this.op('Cast', [this.act(idx)], `${tag}_${side}_i64`, { to: DataType.INT64 }), this.i64(multiplier)], `${tag}_${side}_scaled`);
+    const acc = this.op('Add', [term(a, p.aMultiplier, 'a'), term(b, p.bMultiplier, 'b')], `${tag}_acc`);
+    // floor((acc + bias + rounding) / 2^shift) with a truncating Div: lift the dividend by OFFSET (a multiple of 2^shift) so it is never negative.
+    const OFFSET = 2 ** 40;
+    const lifted = this.op('Add', [acc, this.i64(p.bias + p.rounding + OFFSET)], `${tag}_lifted`);
+    const shifted = this.op('Div', [lifted, this.i64(2 ** p.shift)], `${tag}_shifted`);
+    const withZp = this.op('Add', [shifted, this.i64(qc.zeroPoint - OFFSET / 2 ** p.shift)], `${tag}_zp`);
     const clamped = this.op('Min', [this.op('Max', [withZp, this.i64(lo)], `${tag}_max`), this.i64(hi)], `${tag}_min`);
     this.nodes.push(onnxNode('Cast', [clamped], [this.act(out)], { to: DataType.UINT8 }));
-  }
-
-  /**
-   * x (int64 holding an int32) times a real multiplier in (0, 1), as TFLite's
-   * MultiplyByQuantizedMultiplierSmallerThanOneExp: the multiplier as a Q31
-   * integer and a right shift (QuantizeMultiplierSmallerThanOneExp), then
-   * SaturatingRoundingDoublingHighMul (truncating division of the product
-   * plus a nudge by 2^31) and RoundingDivideByPOT (half away from zero).
-   * Saturation only happens for INT32_MIN x INT32_MIN, which 8-bit inputs
-   * shifted by 20 bits cannot reach.
-   */
-  private fixedMul(x: string, real: number, tag: string): string {
-    const [quantized, shift] = quantizeMultiplierSmallerThanOne(real);
-    // A multiplier that rounded up to 1.0 comes back as 0.5 with shift 1: a left shift first, as TFLite's MultiplyByQuantizedMultiplier does.
-    const input = shift > 0 ? this.op('Mul', [x, this.i64(2 ** shift)], `${tag}_left`) : x;
-    const prod = this.op('Mul', [input, this.i64(quantized)], `${tag}_prod`);
-    const negative = this.op('Less', [prod, this.i64(0)], `${tag}_neg`);
-    const nudge = this.op('Where', [negative, this.i64(1 - 2 ** 30), this.i64(2 ** 30)], `${tag}_nudge`);
-    const high = this.op('Div', [this.op('Add', [prod, nudge], `${tag}_nudged`), this.i64(2 ** 31)], `${tag}_high`);
-    const e = Math.max(0, -shift);
-    if (e === 0) return high;
-    // Round half away from zero: sign(x) * ((|x| + 2^(e-1)) / 2^e), the division truncating a non-negative number.
-    const sign = this.op('Sign', [high], `${tag}_sign`);
-    const magnitude = this.op('Div', [this.op('Add', [this.op('Abs', [high], `${tag}_abs`), this.i64(2 ** (e - 1))], `${tag}_half`), this.i64(2 ** e)], `${tag}_div`);
-    return this.op('Mul', [magnitude, sign], `${tag}_rounded`);
   }
 
   private avgPool(xIdx: number, out: number, o: Pool2DOptionsT) {
@@ -447,15 +422,25 @@ class Converter {
 const roundHalfAway = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
 
 /**
- * TFLite's QuantizeMultiplierSmallerThanOneExp: real = q * 2^shift with q in
- * [0.5, 1) as a Q31 integer (rounded half away from zero), shift <= 0
- * (1 only when the multiplier rounds up to 1.0).
+ * XNNPack's uint8 add parameters (xnn_init_qu8_add_minmax_scalar_params):
+ * the input-to-output scale ratios in float32, a shift of 20 minus the
+ * larger ratio's binary exponent, each ratio times 2^shift rounded to
+ * nearest-even (lrintf), and a bias that removes both zero points.
+ * out = ((a*aMul + b*bMul + bias + rounding) >> shift) + output zero point.
  */
-export function quantizeMultiplierSmallerThanOne(real: number): [number, number] {
-  if (!(real > 0 && real < 1)) throw new TfliteError(`a requantization multiplier of ${real} is outside (0, 1)`);
-  let q = real, shift = 0;
-  while (q < 0.5) { q *= 2; shift--; }
-  let fixed = roundHalfAway(q * 2 ** 31);
-  if (fixed === 2 ** 31) { fixed /= 2; shift++; }
-  return [fixed, shift];
+export function addParams(qa: QuantParams, qb: QuantParams, qc: QuantParams) {
+  const aRatio = Math.fround(qa.scale / qc.scale), bRatio = Math.fround(qb.scale / qc.scale);
+  const bits = new DataView(new ArrayBuffer(4));
+  bits.setFloat32(0, Math.max(aRatio, bRatio));
+  const exponent = ((bits.getUint32(0) >>> 23) & 0xff) - 127;
+  const shift = 20 - exponent;
+  if (shift < 12 || shift > 30) throw new TfliteError(`ADD: input/output scale ratios ${aRatio}, ${bRatio} are outside what the uint8 add supports`);
+  const aMultiplier = roundHalfEven(aRatio * 2 ** shift), bMultiplier = roundHalfEven(bRatio * 2 ** shift);
+  return { aMultiplier, bMultiplier, shift, rounding: 2 ** (shift - 1), bias: -(aMultiplier * qa.zeroPoint + bMultiplier * qb.zeroPoint) };
+}
+
+/** lrintf in the default rounding mode. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x - Math.trunc(x)) === 0.5 ? 2 * Math.round(x / 2) : r;
 }
