@@ -206,11 +206,11 @@ class Converter {
    * TFLite's CPU path through XNNPack, whose uint8 add scales each input by
    * a 21-bit integer multiplier and shifts the sum right, rounding half up
    * (xnn_init_qu8_add_minmax_scalar_params and its microkernels; see
-   * addParams). com.microsoft QLinearAdd computes in float32 and on the
-   * ImageNet reference and the birds pack rounded a few elements the other
-   * way; one step in one ADD grew to 3-4 logit steps and 7-9 embedding
-   * steps. (TFLite's reference kernel, 31-bit multipliers, differed from the
-   * oracle on 2 of 432,768 elements.) int64 ops reproduce it exactly.
+   * addParams). com.microsoft QLinearAdd computes in float32 and now and
+   * then rounds an element the other way: one element of one ADD on one bird
+   * photo grew to 4 logit steps. TFLite's reference kernel (31-bit
+   * multipliers) differed from the oracle on 2 of 432,768 ADD outputs of the
+   * ImageNet file, and that grew to 3. int64 ops reproduce XNNPack exactly.
    */
   private add(ins: number[], out: number, o: AddOptionsT) {
     const [a, b] = ins;
