@@ -5,7 +5,8 @@
  * exact: each of the three .tflite files in ../shared/models/inat runs in
  * LiteRT.js in Chromium (the oracle) and, converted, in onnxruntime-node and
  * onnxruntime-web, on the same 224x224 RGB bytes of N birds, N insects and N
- * other animals from imagenet-val-animals. Prints one JSON line per model
+ * other animals from imagenet-val-animals (N at most 54: it has 54 insect
+ * photos; default 18). Prints one JSON line per model
  * (top-1 agreement, largest logit and embedding difference in quantization
  * steps) and exits 1 if any top-1 differs or any logit is more than one step off.
  */
