@@ -3,7 +3,7 @@
  * classifiers in ../shared into models/registry, chooses each version's
  * abstain threshold on labelled photos, and writes the manifest; then
  * converts the TFLite species packs in ../shared/models/inat to ONNX in
- * models/packs (node/tflite).
+ * models/registry/packs (node/tflite).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { DATA_DIR_SHARED, IMAGENET_DIR, REGISTRY_DIR } from '../node/paths.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { precompressFile, removeVariants } from '../node/precompress.ts';
 import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
-import { buildPacks, PACK_SOURCES, PACKS_DIR } from '../node/tflite/packs.ts';
+import { buildPacks, PACK_SOURCES, packsDir } from '../node/tflite/packs.ts';
 
 /** The versions that exist from day one: the shipped default and its predecessor. */
 const VERSIONS = [
@@ -107,7 +107,7 @@ async function main() {
   // The species packs: TFLite converted to ONNX (a few seconds each, so a bar).
   const bar = new cliProgress.SingleBar({ format: 'convert species packs [{bar}] {value}/{total} {pack}', clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
   bar.start(PACK_SOURCES.length, 0, { pack: '' });
-  const packs = buildPacks(PACKS_DIR, (p) => bar.increment({ pack: p.id }));
+  const packs = buildPacks(packsDir(opts.registry), (p) => bar.increment({ pack: p.id }));
   bar.stop();
   for (const p of packs) console.log(`packs/${p.file}: ${p.bytes} bytes, ${p.outputs.classes} classes, from ${p.source.file} (sha256 ${p.sha256.slice(0, 12)}…)`);
 }

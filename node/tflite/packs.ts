@@ -1,18 +1,21 @@
 /**
  * The species packs' ONNX files: the iNaturalist TFLite classifiers in
  * ../shared/models/inat (and the ImageNet reference, kept to prove the
- * converter) converted by ./to-onnx into models/packs/<id>/ (built, not
- * committed), each with info.json saying how to feed and read it.
+ * converter) converted by ./to-onnx into <registry>/packs/<id>/ (built, not
+ * committed), each with info.json saying how to feed and read it. Beside the
+ * registry so a build into another registry (WILDSIGHT_REGISTRY, --registry)
+ * never writes into the checkout's.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SHARED_DIR, MODELS_DIR } from '../paths.ts';
+import { REGISTRY_DIR, SHARED_DIR } from '../paths.ts';
 import { sha256 } from '../registry.ts';
 import { verifyAssets } from '../shared-assets.ts';
 import { convertTflite, type ConvertedInfo } from './to-onnx.ts';
 
 export const INAT_DIR = path.join(SHARED_DIR, 'models', 'inat');
-export const PACKS_DIR = path.resolve(process.env.WILDSIGHT_PACKS ?? path.join(MODELS_DIR, 'packs'));
+export const packsDir = (registry = REGISTRY_DIR) => path.join(registry, 'packs');
+export const PACKS_DIR = packsDir();
 
 export interface PackSource { id: string; file: string; labels: string; product: boolean }
 
