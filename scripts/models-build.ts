@@ -1,7 +1,9 @@
 /**
  * npm run models:build — builds the species model versions from the zoo
  * classifiers in ../shared into models/registry, chooses each version's
- * abstain threshold on labelled photos, and writes the manifest.
+ * abstain threshold on labelled photos, and writes the manifest; then
+ * converts the TFLite species packs in ../shared/models/inat to ONNX in
+ * models/registry/packs (node/tflite).
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +20,7 @@ import { DATA_DIR_SHARED, IMAGENET_DIR, REGISTRY_DIR } from '../node/paths.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { precompressFile, removeVariants } from '../node/precompress.ts';
 import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
+import { buildPacks, PACK_SOURCES, packsDir } from '../node/tflite/packs.ts';
 
 /** The versions that exist from day one: the shipped default and its predecessor. */
 const VERSIONS = [
@@ -100,6 +103,13 @@ async function main() {
     console.log(`${v.file}: ${r.bytes} bytes, ${r.variants.map((x) => `${x.encoding} ${x.bytes}`).join(', ') || 'no smaller compressed copy'}`);
   }
   console.log(`registry written to ${opts.registry} (active ${manifest.active})`);
+
+  // The species packs: TFLite converted to ONNX (a few seconds each, so a bar).
+  const bar = new cliProgress.SingleBar({ format: 'convert species packs [{bar}] {value}/{total} {pack}', clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  bar.start(PACK_SOURCES.length, 0, { pack: '' });
+  const packs = buildPacks(packsDir(opts.registry), (p) => bar.increment({ pack: p.id }));
+  bar.stop();
+  for (const p of packs) console.log(`packs/${p.file}: ${p.bytes} bytes, ${p.outputs.classes} classes, from ${p.source.file} (sha256 ${p.sha256.slice(0, 12)}…)`);
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

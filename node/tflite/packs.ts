@@ -1,0 +1,68 @@
+/**
+ * The species packs' ONNX files: the iNaturalist TFLite classifiers in
+ * ../shared/models/inat (and the ImageNet reference, kept to prove the
+ * converter) converted by ./to-onnx into <registry>/packs/<id>/ (built, not
+ * committed), each with info.json saying how to feed and read it. Beside the
+ * registry so a build into another registry (WILDSIGHT_REGISTRY, --registry)
+ * never writes into the checkout's.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { REGISTRY_DIR, SHARED_DIR } from '../paths.ts';
+import { sha256 } from '../registry.ts';
+import { verifyAssets } from '../shared-assets.ts';
+import { convertTflite, type ConvertedInfo } from './to-onnx.ts';
+
+export const INAT_DIR = path.join(SHARED_DIR, 'models', 'inat');
+export const packsDir = (registry = REGISTRY_DIR) => path.join(registry, 'packs');
+export const PACKS_DIR = packsDir();
+
+export interface PackSource { id: string; file: string; labels: string; product: boolean }
+
+export const PACK_SOURCES: readonly PackSource[] = [
+  { id: 'inat-birds', file: 'mobilenet_v2_1.0_224_inat_bird_quant.tflite', labels: 'inat_bird_labels.txt', product: true },
+  { id: 'inat-insects', file: 'mobilenet_v2_1.0_224_inat_insect_quant.tflite', labels: 'inat_insect_labels.txt', product: true },
+  // Not a product model: the reference every converter and engine is checked on.
+  { id: 'imagenet-reference', file: 'mobilenet_v2_1.0_224_quant.tflite', labels: 'imagenet_labels.txt', product: false },
+];
+
+export interface PackInfo extends ConvertedInfo {
+  id: string;
+  file: string;
+  sha256: string;
+  bytes: number;
+  source: { file: string; sha256: string; license: string };
+  labels: string[];
+}
+
+export const packModelFile = (id: string, dir = PACKS_DIR) => path.join(dir, id, 'model.onnx');
+export const packInfoFile = (id: string, dir = PACKS_DIR) => path.join(dir, id, 'info.json');
+
+/** Converts every pack source (checked against SHA256SUMS first) into `dir`; returns what was written. */
+export function buildPacks(dir = PACKS_DIR, onPack?: (info: PackInfo) => void): PackInfo[] {
+  verifyAssets(INAT_DIR, PACK_SOURCES.flatMap((s) => [s.file, s.labels]));
+  return PACK_SOURCES.map((src) => {
+    const tflite = readFileSync(path.join(INAT_DIR, src.file));
+    const { onnx, info } = convertTflite(tflite, { name: src.id });
+    const labels = readFileSync(path.join(INAT_DIR, src.labels), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    if (labels.length !== info.outputs.classes) throw new Error(`${src.labels} has ${labels.length} labels for the ${info.outputs.classes} classes of ${src.file}`);
+    mkdirSync(path.join(dir, src.id), { recursive: true });
+    writeFileSync(packModelFile(src.id, dir), onnx);
+    const pack: PackInfo = {
+      id: src.id,
+      file: `${src.id}/model.onnx`,
+      sha256: sha256(onnx),
+      bytes: onnx.length,
+      source: { file: src.file, sha256: sha256(tflite), license: 'Apache-2.0 (google-coral/test_data; see ../shared/models/inat/LICENSE)' },
+      labels,
+      ...info,
+    };
+    writeFileSync(packInfoFile(src.id, dir), `${JSON.stringify(pack, null, 2)}\n`);
+    onPack?.(pack);
+    return pack;
+  });
+}
+
+export function readPackInfo(id: string, dir = PACKS_DIR): PackInfo {
+  return JSON.parse(readFileSync(packInfoFile(id, dir), 'utf8')) as PackInfo;
+}
