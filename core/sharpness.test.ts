@@ -35,7 +35,7 @@ describe('laplacianVariance', () => {
   });
 
   it('falls with every blur pass, so the sharpest frame of a shaky burst wins', () => {
-    let g = checkerboard(64, 48, 4);
+    let g: Float32Array = checkerboard(64, 48, 4);
     let last = laplacianVariance(g, 64, 48);
     expect(last).toBeGreaterThan(1000);
     for (let pass = 0; pass < 4; pass++) {
