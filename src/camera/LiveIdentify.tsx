@@ -16,8 +16,9 @@ export interface LiveCost {
   frames: number;
   dropped: number;
   framesPerSecond: number;
-  /** Median worker time per classified frame. */
+  /** Median worker time per classified frame, and the model's part of it. */
   medianMs: number;
+  medianInferenceMs: number;
 }
 
 /**
@@ -41,6 +42,7 @@ export function LiveIdentify({ video, onPhoto, disabled }: { video: RefObject<HT
     const smoothing = initialSmoothing();
     const names = new Map<string, string>();
     const ms: number[] = [];
+    const inferMs: number[] = [];
     const started = performance.now();
     const controller = new AbortController();
     const pump: FramePump<ImageBitmap, LiveFrame> = new FramePump({
@@ -63,11 +65,14 @@ export function LiveIdentify({ video, onPhoto, disabled }: { video: RefObject<HT
         const probs: Record<string, number> = { [OTHER_LABEL]: frame.otherProbability };
         for (const s of frame.top5) { probs[s.taxonId] = s.probability; names.set(s.taxonId, s.commonName); }
         const view = smoothFrame(smoothing, probs, DEFAULT_SMOOTHING);
+        // A new answer: the photo kept must show it, so the next frame is kept whatever its sharpness.
+        if (view.switched && !frame.photo) best.current = null;
         if (view.switched && view.shown) setShown({ id: view.shown, name: view.shown === OTHER_LABEL ? 'Not one of our species' : names.get(view.shown) ?? view.shown });
         setHint(liveHint(view, frame.sharpness, DEFAULT_HINTS));
         ms.push(frame.timings.totalMs);
-        if (ms.length > 200) ms.shift();
-        setCost(costOf(pump.stats, ms, performance.now() - started));
+        inferMs.push(frame.timings.inferenceMs);
+        if (ms.length > 200) { ms.shift(); inferMs.shift(); }
+        setCost(costOf(pump.stats, ms, inferMs, performance.now() - started));
         setError(null);
       },
       onError: (err) => setError(`Live identification failed on a frame: ${(err as Error).message}`),
@@ -101,7 +106,7 @@ export function LiveIdentify({ video, onPhoto, disabled }: { video: RefObject<HT
   };
 
   return (
-    <div className="live" data-testid="live" data-frames={cost?.frames ?? 0} data-dropped={cost?.dropped ?? 0} data-fps={cost?.framesPerSecond.toFixed(2) ?? ''} data-median-ms={cost?.medianMs.toFixed(1) ?? ''}>
+    <div className="live" data-testid="live" data-frames={cost?.frames ?? 0} data-dropped={cost?.dropped ?? 0} data-fps={cost?.framesPerSecond.toFixed(2) ?? ''} data-median-ms={cost?.medianMs.toFixed(1) ?? ''} data-median-inference-ms={cost?.medianInferenceMs.toFixed(1) ?? ''}>
       <p className="live-answer" data-testid="live-answer" data-taxon={shown?.id ?? ''} aria-live="polite">
         {shown ? shown.name : 'Looking…'}
       </p>
@@ -113,12 +118,17 @@ export function LiveIdentify({ video, onPhoto, disabled }: { video: RefObject<HT
   );
 }
 
-function costOf(stats: PumpStats, ms: number[], elapsedMs: number): LiveCost {
-  const sorted = [...ms].sort((a, b) => a - b);
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
+};
+
+function costOf(stats: PumpStats, ms: number[], inferMs: number[], elapsedMs: number): LiveCost {
   return {
     frames: stats.done,
     dropped: stats.dropped,
     framesPerSecond: stats.done / (elapsedMs / 1000),
-    medianMs: sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0,
+    medianMs: median(ms),
+    medianInferenceMs: median(inferMs),
   };
 }
