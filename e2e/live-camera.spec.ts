@@ -8,7 +8,7 @@
  * photo; a hidden page stops live mode.
  */
 import { test, expect, chromium } from '@playwright/test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
@@ -88,6 +88,20 @@ test('the live answer settles on the first animal, switches once to the second, 
     });
     await expect(live).toHaveCount(0);
     await expect(page.getByRole('button', { name: 'Live', exact: true })).toHaveAttribute('aria-pressed', 'false');
+
+    // Baseline in the same page and moment: a still photo identified three times, for the ratio the README quotes.
+    const still = await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const runs: Array<{ total: number; model: number }> = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await window.__wildsight!.classifyBytes(bytes, 'still.jpg');
+        if ('error' in r) throw new Error(r.error.message);
+        runs.push({ total: r.timings.totalMs, model: r.timings.inferenceMs });
+      }
+      const med = (xs: number[]) => xs.sort((a, b) => a - b)[1];
+      return { total: med(runs.map((r) => r.total)), model: med(runs.map((r) => r.model)) };
+    }, readFileSync(B.photo).toString('base64'));
+    console.log(`still photo in the same page: median ${still.total.toFixed(1)} ms (${still.model.toFixed(1)} ms in the model); a live frame costs ${(cost.medianMs / still.total).toFixed(2)}x a still photo`);
     await context.close();
   } finally {
     await browser.close();
