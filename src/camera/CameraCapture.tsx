@@ -1,14 +1,24 @@
 import { useEffect, useRef, useState } from 'react';
+import { LiveIdentify } from './LiveIdentify.tsx';
 
 /**
  * Live camera preview with a shutter button (getUserMedia). Where the
  * camera cannot be opened (no permission, no camera, insecure origin) it
- * says why and the "Take a photo" file picker remains.
+ * says why and the "Take a photo" file picker remains. "Live" identifies
+ * the preview continuously (LiveIdentify); it stops when the page is hidden
+ * (and stays off until asked again) and when the camera is closed.
  */
 export function CameraCapture({ onPhoto, disabled, onClose }: { onPhoto: (file: File) => void; disabled: boolean; onClose: () => void }) {
   const video = useRef<HTMLVideoElement>(null);
   const [stream, setStream] = useState<MediaStream | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [live, setLive] = useState(false);
+
+  useEffect(() => {
+    const hidden = () => { if (document.visibilityState === 'hidden') setLive(false); };
+    document.addEventListener('visibilitychange', hidden);
+    return () => document.removeEventListener('visibilitychange', hidden);
+  }, []);
 
   useEffect(() => {
     let live: MediaStream | null = null;
@@ -46,8 +56,10 @@ export function CameraCapture({ onPhoto, disabled, onClose }: { onPhoto: (file: 
       {error ? <p role="alert" className="error">{error}</p> : <video ref={video} autoPlay playsInline muted aria-label="Camera preview" />}
       <div className="camera-buttons">
         {stream && <button type="button" onClick={shoot} disabled={disabled}>Shutter</button>}
+        {stream && <button type="button" className="secondary" onClick={() => setLive((l) => !l)} aria-pressed={live}>Live</button>}
         <button type="button" className="secondary" onClick={onClose}>Close camera</button>
       </div>
+      {stream && live && <LiveIdentify video={video} onPhoto={onPhoto} disabled={disabled} />}
     </div>
   );
 }

@@ -14,7 +14,7 @@
 import * as Comlink from 'comlink';
 import type { InferenceApi, NamedPhoto } from '../../workers/inference/inference.worker.ts';
 import { isWireError, type WorkerErrorCode } from '../../workers/inference/errors.ts';
-import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, PhotoFailure, ShadowInfo, ShadowResult } from '../../workers/inference/types.ts';
+import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, LiveFrame, PhotoFailure, ShadowInfo, ShadowResult } from '../../workers/inference/types.ts';
 import type { ModelVersion } from '../../core/manifest.ts';
 
 export class InferenceError extends Error {
@@ -107,6 +107,15 @@ export class InferenceBridge {
       const shadow = shadowSampled ? this.hold(api.shadowOf(id)) : Promise.resolve(null);
       return { item, shadow: shadow.catch(() => null) };
     }, signal);
+  }
+
+  /**
+   * One live preview frame, transferred to the worker (it is closed there:
+   * the caller must not use it again). The caller keeps at most one frame in
+   * flight (src/camera/frame-pump.ts) and drops frames while one is.
+   */
+  classifyFrame(frame: ImageBitmap, keepAbove: number, signal?: AbortSignal): Promise<LiveFrame> {
+    return this.call((api, id) => api.classifyFrame(Comlink.transfer(frame, [frame]), keepAbove, id), signal);
   }
 
   /** A batch in one call; aborted, it resolves with the photos the worker finished and cancelled: true. */

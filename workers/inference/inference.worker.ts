@@ -8,11 +8,12 @@ import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
 import { bitmapToTensor, decodePhoto, shareableJpeg, thumbnailOf } from './photo-tensor.ts';
 import { downloadModel } from './model-store.ts';
+import { frameJpeg, frameSharpness } from './live-frame.ts';
 import { begin, cancel, type Token } from './cancel.ts';
 import { toWire, WorkerError } from './errors.ts';
 import type { ModelVersion } from '../../core/manifest.ts';
 import { MAX_TIMING_MS } from '../../core/telemetry.ts';
-import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, Identification, PhotoFailure, ShadowInfo, ShadowResult } from './types.ts';
+import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, Identification, LiveFrame, PhotoFailure, ShadowInfo, ShadowResult } from './types.ts';
 
 let engine: Engine | null = null;
 let engineKey = '';
@@ -138,6 +139,42 @@ const api = {
       }
       return { item, shadowSampled: false };
     } finally {
+      token.end();
+    }
+  }),
+
+  /**
+   * Identifies one live preview frame (transferred: the worker closes it).
+   * Also measures its sharpness and, when that beats keepAbove (the best
+   * frame the page holds; -1 keeps this one), returns the frame as a JPEG.
+   * No thumbnail, no shadow run, no embedding: a frame is not an observation
+   * until the user takes it as one.
+   */
+  classifyFrame: (frame: ImageBitmap, keepAbove: number, callId?: number): Promise<LiveFrame> => coded(async () => {
+    const token = begin(callId);
+    const t0 = performance.now();
+    try {
+      const s0 = performance.now();
+      const sharp = frameSharpness(frame);
+      const sharpnessMs = performance.now() - s0;
+      const { items: [item] } = await classifyPhotos([{ blob: frame }], 1, {}, token);
+      token.throwIfCancelled();
+      if (!item || 'error' in item) throw new WorkerError('internal', item ? item.error.message : 'the frame was not classified');
+      const p0 = performance.now();
+      const photo = sharp > keepAbove ? await frameJpeg(frame) : undefined;
+      const photoMs = photo ? performance.now() - p0 : 0;
+      return {
+        top5: item.top5.map(({ taxonId, commonName, probability }) => ({ taxonId, commonName, probability })),
+        otherProbability: item.otherProbability,
+        version: item.version,
+        sharpness: sharp,
+        ...(photo ? { photo } : {}),
+        width: frame.width,
+        height: frame.height,
+        timings: { preprocessMs: item.timings.preprocessMs, inferenceMs: item.timings.inferenceMs, sharpnessMs, photoMs, totalMs: performance.now() - t0 },
+      };
+    } finally {
+      frame.close();
       token.end();
     }
   }),

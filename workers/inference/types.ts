@@ -110,3 +110,18 @@ export interface ShadowInfo {
   sampleRate: number;
 }
 
+
+/** One live preview frame's answer (workers/inference/live-frame.ts). */
+export interface LiveFrame {
+  top5: Array<{ taxonId: string; commonName: string; probability: number }>;
+  otherProbability: number;
+  version: string;
+  /** Variance of the Laplacian at live-frame.ts's SHARPNESS_SIDE. */
+  sharpness: number;
+  /** The frame as a JPEG, only when it was sharper than the caller's keepAbove. */
+  photo?: Blob;
+  width: number;
+  height: number;
+  /** Worker time spent on the frame, by step; totalMs is what a frame costs the device. */
+  timings: { preprocessMs: number; inferenceMs: number; sharpnessMs: number; photoMs: number; totalMs: number };
+}
