@@ -5,7 +5,7 @@
  * in play as neighbours.
  */
 import type { Head } from '../core/head-train.ts';
-import { batchLogits, logSumExp, type BaseHead } from './base-head.ts';
+import { batchLogits, batchLogSumExp, type BaseHead } from './base-head.ts';
 import { checkCorrections, DEFAULT_QUALITY, type QualityReport, type TrainingCorrection } from './quality.ts';
 import { softmax, type Item } from './train-candidate.ts';
 
@@ -22,11 +22,10 @@ export async function parentView(corrections: readonly TrainingCorrection[], bas
   const otherOf = new Map<TrainingCorrection, number>();
   const logitsOf = new Map<TrainingCorrection, Float32Array>();
   if (usable.length) {
-    const otherLogits = await batchLogits(base.otherRows, corrX, usable.length);
+    const otherLogits = await batchLogSumExp(base.otherRows, corrX, usable.length);
     const priorLogits = await batchLogits(prior, corrX, usable.length);
-    const O = base.otherRows.classes;
     usable.forEach((c, i) => {
-      const other = logSumExp(otherLogits.subarray(i * O, (i + 1) * O));
+      const other = otherLogits[i];
       otherOf.set(c, other);
       const l = new Float32Array(prior.classes + 1);
       l.set(priorLogits.subarray(i * prior.classes, (i + 1) * prior.classes));

@@ -32,22 +32,24 @@ export function heldBackDecisions(heldBackNew: readonly string[], corrections: r
 }
 
 /** Each new taxon on its held-out installs (the head with every judged row), then its decision. */
-export function judgeNewTaxa(head: Head, temperature: number, plan: TrainingPlan, heldBackNew: readonly string[], kept: readonly TrainingCorrection[], corrections: readonly TrainingCorrection[], rules: GateRules, E: number): { decisions: NewTaxonDecision[]; heldOutEvents: Record<string, string[]> } {
+export function judgeNewTaxa(head: Head, temperature: number, plan: TrainingPlan, heldBackNew: readonly string[], kept: readonly TrainingCorrection[], corrections: readonly TrainingCorrection[], rules: GateRules, E: number): { decisions: NewTaxonDecision[]; heldOutEvents: Record<string, string[]>; heldOutHits: Record<string, boolean[]> } {
   const decisions: NewTaxonDecision[] = [];
   const heldOutEvents: Record<string, string[]> = {};
+  const heldOutHits: Record<string, boolean[]> = {};
   for (const l of [...plan.newLabelsAll, ...heldBackNew].sort()) {
     const held = plan.byInstall.heldOut.get(l);
     let heldOut: { n: number; hits: number } | null = null;
     if (held) {
       const probs = predictAll(head, toExamples(held.map(plan.corrItem), plan.classIndex, E), temperature);
       const k = plan.classIndex.get(l)!;
-      heldOut = { n: held.length, hits: probs.filter((p) => p.indexOf(Math.max(...p)) === k).length };
+      heldOutHits[l] = probs.map((p) => p.indexOf(Math.max(...p)) === k);
+      heldOut = { n: held.length, hits: heldOutHits[l].filter(Boolean).length };
       heldOutEvents[l] = held.map((c) => c.eventId);
     }
     const from = plan.newLabelsAll.includes(l) ? kept : corrections;
     decisions.push(judgeNewTaxon({ id: l, installs: installsOf(l, from), corrections: from.filter((c) => c.label === l).length, heldOut }, rules.newTaxon));
   }
-  return { decisions, heldOutEvents };
+  return { decisions, heldOutEvents, heldOutHits };
 }
 
 /**
@@ -67,6 +69,8 @@ export interface SharedLabelResult {
   candidate: Evaluation;
   verdict: GateVerdict;
   summary: SharedLabelSummary;
+  /** Per evaluation photo: the candidate's top-1 is right. */
+  candidateHit: boolean[];
 }
 
 /** Non-regression on photos both models can name, candidate and current, same photos; then the whole gate. */
@@ -102,5 +106,5 @@ export function sharedLabelGate(opts: {
     mcnemar: nr.mcnemar,
     eceChange,
   };
-  return { evalItems, y, current, candidate, verdict, summary };
+  return { evalItems, y, current, candidate, verdict, summary, candidateHit: Array.from(candTop.hit, Boolean) };
 }

@@ -10,7 +10,7 @@ import type { BaseHead } from './base-head.ts';
 import type { TrainingCorrection } from './quality.ts';
 import { groupedSplit } from './split.ts';
 import { splitNewTaxaByInstall, type NewTaxaSplit } from './new-taxa-holdout.ts';
-import { toExamples, trainCandidate, type Item, type TrainingKnobs } from './train-candidate.ts';
+import { toExamples, trainCandidate, type Item, type TrainingKnobs, type TrainProfile } from './train-candidate.ts';
 import type { ParentView } from './retrain-checks.ts';
 
 /**
@@ -65,7 +65,7 @@ export function validationSplit(items: readonly Item[], newLabels: readonly stri
   return { train: [...split.train, ...seen], validation: split.validation };
 }
 
-export interface TrainedHead { head: Head; seconds: number; temperature: number; temperatureSource: string; launchInValidation: number }
+export interface TrainedHead { head: Head; seconds: number; profile: TrainProfile; temperature: number; temperatureSource: string; launchInValidation: number }
 
 /** The candidate head (both stages), then its temperature: from validation that holds launch taxa, else the parent's. */
 export async function trainHeadWithTemperature(prior: Head, base: BaseHead, parentLabels: readonly string[], plan: TrainingPlan, split: { train: Item[]; validation: Item[] }, opts: TrainingKnobs & {
@@ -73,9 +73,9 @@ export async function trainHeadWithTemperature(prior: Head, base: BaseHead, pare
   progress?: (stage: string, done: number, total: number) => void; log: (line: string) => void;
 }): Promise<TrainedHead> {
   const { train, validation } = split;
-  const { head, seconds } = await trainCandidate(prior, base, parentLabels, plan.newLabels, train, {
+  const { head, seconds, profile } = await trainCandidate(prior, base, parentLabels, plan.newLabels, train, {
     epochs: opts.epochs, newTaxaEpochs: opts.newTaxaEpochs, newTaxaLearningRate: opts.newTaxaLearningRate, newTaxaLambda: opts.newTaxaLambda, newTaxaWeight: opts.newTaxaWeight,
-    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, seed: opts.seed, progress: opts.progress, log: opts.log,
+    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, seed: opts.seed, kernel: opts.kernel, threads: opts.threads, progress: opts.progress, log: opts.log,
   });
   const launchSet = new Set(parentLabels);
   const launchInValidation = validation.filter((it) => launchSet.has(it.label)).length;
@@ -89,5 +89,5 @@ export async function trainHeadWithTemperature(prior: Head, base: BaseHead, pare
   } else {
     temperatureSource = `not fitted: ${launchInValidation} launch-taxon examples in validation (needs ${MIN_LAUNCH_FOR_TEMPERATURE}); the parent's ${opts.parentT.toFixed(3)} is kept`;
   }
-  return { head, seconds, temperature, temperatureSource, launchInValidation };
+  return { head, seconds, profile, temperature, temperatureSource, launchInValidation };
 }

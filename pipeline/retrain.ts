@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Head } from '../core/head-train.ts';
+import { predictAll, type Head } from '../core/head-train.ts';
 import { DEFAULT_GATE, type GateRules, type GateVerdict, type NewTaxonDecision } from '../core/retrain-gate.ts';
 import type { ExtraTaxon } from '../core/manifest.ts';
 import { OTHER_LABEL, type Taxon } from '../core/taxonomy.ts';
@@ -27,7 +27,7 @@ import { BaseHead } from './base-head.ts';
 import type { PhotoFeatures } from './embed-cache.ts';
 import type { QualityReport, TrainingCorrection } from './quality.ts';
 import { liveActiveVersion } from './parent.ts';
-import type { Item, TrainingKnobs } from './train-candidate.ts';
+import { toExamples, type Item, type TrainingKnobs, type TrainProfile } from './train-candidate.ts';
 import { splicedHead } from './export.ts';
 import { renderReport, type CurveRow } from './report.ts';
 import { collectCorrections, loadPhotoData } from './retrain-data.ts';
@@ -75,6 +75,8 @@ export interface RetrainOptions extends TrainingKnobs {
   threads?: number;
   /** A `pipeline -- curve` table to draw in the report. */
   curve?: CurveRow[];
+  /** Keep the candidate's per-example answers (result.hits), to compare two trainings paired (bench:retrain). */
+  keepHits?: boolean;
   log?: (line: string) => void;
   progress?: (stage: string, done: number, total: number) => void;
 }
@@ -102,6 +104,12 @@ export interface RetrainResult {
   temperatureSource: string | null;
   crossRuntime: { maxAbsDiffNodeWeb: number; maxAbsDiffFloatHead: number } | null;
   trainSeconds: number;
+  /** Inside training: each stage's seconds, and batch gathering, gradient kernel and Adam updates across both. */
+  trainProfile?: TrainProfile;
+  /** Wall seconds per step (corrections, photos, checks, plan, split, train, evaluate, gate, export), where the time goes. */
+  timings: Record<string, number>;
+  /** With keepHits: whether the candidate's top-1 is right, per evaluation photo, per held-out new-taxon correction, per validation example. */
+  hits?: { shared: boolean[]; heldOut: boolean[]; validation: boolean[] };
 }
 
 export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult> {
@@ -130,8 +138,11 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   if (prior.classes !== parentLabels.length) throw new Error(`parent ${parent.version}: ${prior.classes} head rows for ${parentLabels.length} labels`);
   const result: RetrainResult = {
     runId, runDir, parent: parent.version, parentSource, registered: false, version: null, gate: null, reasons: [], quality: null, counts: {}, newTaxa: [], newTaxaDecisions: [], heldOutEvents: {},
-    sharedLabels: null, temperature: null, temperatureSource: null, crossRuntime: null, trainSeconds: 0,
+    sharedLabels: null, temperature: null, temperatureSource: null, crossRuntime: null, trainSeconds: 0, timings: {},
   };
+  let lap = performance.now();
+  /** Ends a step: its wall time goes to result.timings under `step`. */
+  const timed = (step: string) => { const now = performance.now(); result.timings[step] = (result.timings[step] ?? 0) + (now - lap) / 1000; lap = now; };
   const finish = () => {
     writeFileSync(path.join(runDir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
     return result;
@@ -149,11 +160,13 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
     if (opts.corrections) corrections = opts.corrections;
     else if (opts.store) { const got = await collectCorrections(opts.store); corrections = got.corrections; names = { ...got.names, ...names }; }
   }
+  timed('corrections');
   const newLabelSet = new Set(corrections.map((c) => c.label).filter((l) => !parentLabels.includes(l)));
   const { basePhotos, evalPhotos, features } = await loadPhotoData({
     taxonomy, registryDir, version: parent.version, threads: opts.threads ?? 2, tinyImagenet: opts.tinyImagenet, newLabels: newLabelSet, log, progress: opts.progress,
   });
   const otherOf = (f: PhotoFeatures) => f.logits[f.logits.length - 1] * parentT;
+  timed('photos');
 
   // 2. Quality checks on the corrections.
   const compatible = new Set(manifest.versions.filter((v) => v.base.sha256 === parent.base.sha256 && v.outputs.embeddingSize === parent.outputs.embeddingSize).map((v) => v.version));
@@ -167,6 +180,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
     parentLabels, embeddingSize: E, compatibleVersions: compatible, baseItems, minPerClass: opts.minPerClass, maxSuspiciousShare: opts.maxSuspiciousShare,
   });
   result.quality = quality;
+  timed('checks');
   for (const w of quality.warnings) log(`warning: ${w}`);
   if (quality.poisoned) {
     result.reasons.push('quality checks refused the batch: it looks poisoned');
@@ -177,6 +191,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   const plan = planTraining(kept, { parentLabels, baseItems, view, base, rules: rules.newTaxon, seed });
   const { counts, corrItems, byInstall, newLabels } = plan;
   result.counts = { base: baseItems.length, corrections: corrections.length, correctionsKept: kept.length, correctionsTraining: corrItems.length, heldOutInstalls: byInstall.heldOutInstalls.size, evaluation: evalPhotos.length, newTaxaJudged: newLabels.length };
+  timed('plan');
   log(`examples per class: ${Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l}=${n}`).join(' ')}`);
   // Taxa the quality checks held back (too few corrections) are collecting too.
   const heldBackNew = Object.keys(quality.heldBackClasses).filter((l) => !parentLabels.includes(l) && !plan.newLabelsAll.includes(l));
@@ -191,6 +206,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   const split = validationSplit(plan.items, newLabels, { validationShare: opts.validationShare, seed, minGroupsForValidation: opts.minGroupsForValidation });
   result.counts.train = split.train.length;
   result.counts.validation = split.validation.length;
+  timed('split');
 
   // 5. Head: parent rows, then the judged new taxa (stage 1), every row only when launch taxa have corrections.
   // The launch rows only move when there is something new to learn about them: corrections that name a
@@ -201,16 +217,18 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   if (!epochs) log('no correction names a launch taxon: the launch rows keep the current weights (joint stage skipped; --epochs N forces it)');
   const trained = await trainHeadWithTemperature(prior, base, parentLabels, plan, split, {
     epochs, newTaxaEpochs: opts.newTaxaEpochs, newTaxaLearningRate: opts.newTaxaLearningRate, newTaxaLambda: opts.newTaxaLambda, newTaxaWeight: opts.newTaxaWeight,
-    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, seed, progress: opts.progress, log, parentT, E,
+    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, kernel: opts.kernel, threads: opts.threads, seed, progress: opts.progress, log, parentT, E,
   });
   const { head, temperature } = trained;
   result.trainSeconds = trained.seconds;
+  result.trainProfile = trained.profile;
   result.temperatureSource = trained.temperatureSource;
   result.temperature = temperature;
+  timed('train');
   log(`trained ${plan.labels.length - 1} rows on ${split.train.length} examples in ${trained.seconds.toFixed(1)} s; temperature ${temperature.toFixed(3)} (${result.temperatureSource})`);
 
   // 6. New taxa on their held-out installs (the head with every judged row), then each one's decision.
-  const { decisions, heldOutEvents } = judgeNewTaxa(head, temperature, plan, heldBackNew, kept, corrections, rules, E);
+  const { decisions, heldOutEvents, heldOutHits } = judgeNewTaxa(head, temperature, plan, heldBackNew, kept, corrections, rules, E);
   result.heldOutEvents = heldOutEvents;
   result.newTaxaDecisions = decisions;
   for (const d of decisions) log(`new taxon ${d.id}: ${d.status}${d.heldOut ? ` (held out ${d.heldOut.hits}/${d.heldOut.n}, 95% CI ${(d.heldOut.lo * 100).toFixed(0)}-${(d.heldOut.hi * 100).toFixed(0)}%)` : ''}${d.needs ? `: ${d.needs.why}` : ''}`);
@@ -218,6 +236,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   // 7. The version's head: launch rows and the admitted new taxa only.
   const admitted = decisions.filter((d) => d.status === 'admitted').map((d) => d.id);
   const { finalLabels, finalIndex, finalHead, FK } = versionHead(head, plan, parentLabels, admitted);
+  timed('evaluate');
 
   // 8. Non-regression on photos both models can name, candidate and current, same photos.
   const shared = sharedLabelGate({
@@ -226,9 +245,17 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   });
   const { verdict, current, candidate, y, evalItems } = shared;
   result.sharedLabels = shared.summary;
+  timed('gate');
+  if (opts.keepHits) {
+    const validationEx = toExamples(split.validation, plan.classIndex, E);
+    const validationHits = predictAll(head, validationEx, temperature).map((p, i) => p.indexOf(Math.max(...p)) === validationEx.y[i]);
+    result.hits = { shared: shared.candidateHit, heldOut: Object.keys(heldOutHits).sort().flatMap((l) => heldOutHits[l]), validation: validationHits };
+  }
+  timed('hits');
   result.gate = verdict;
   if (!verdict.pass) result.reasons.push(...verdict.reasons);
   for (const d of decisions) if (d.status === 'collecting') result.reasons.push(`${d.id}: collecting: ${d.needs?.why}`);
+  timed('gate');
   log(`gate: ${verdict.pass ? 'PASS' : 'FAIL'}: ${verdict.reasons.join('; ')}`);
 
   const byId = new Map(taxonomy.taxa.map((t) => [t.id, t]));
@@ -260,6 +287,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   if (exported.reason) result.reasons.push(exported.reason);
   result.registered = exported.registered;
   result.version = exported.version;
+  timed('export');
   if (!result.registered) { writeFileSync(path.join(runDir, 'report.html'), reportHtml()); return finish(); }
   const html = reportHtml();
   for (const dir of [runDir, path.join(registryDir, result.version!)]) {
