@@ -90,28 +90,31 @@ const bar = new cliProgress.SingleBar({ format: 'bench {size} {impl} run {run} [
 const out = mkdtempSync(path.join(os.tmpdir(), 'wildsight-bench-'));
 const t0 = performance.now();
 for (const [i, n] of sizes.entries()) {
-  const runs = new Map<Impl, { times: number[]; results: RetrainResult[] }>(impls.map((impl) => [impl, { times: [], results: [] }]));
+  const runs = new Map<Impl, { times: number[]; cpu: number[]; results: RetrainResult[] }>(impls.map((impl) => [impl, { times: [], cpu: [], results: [] }]));
   for (let r = 0; r < (repeats[i] ?? 1); r++) {
     const corrections = synthetic(n, 100 + r);
     // Old and new alternate on the same corrections, so load on a shared machine hits both alike.
     for (const impl of impls) {
       bar.start(1, 0, { size: n, impl, run: r + 1, stage: '' });
       const start = performance.now();
+      const cpu0 = process.cpuUsage();
       const res = await retrain({
         corrections, register: false, outDir: out, maxSuspiciousShare: 1, keepHits: o.impl === 'both', threads: o.threads, log: () => {},
         progress: (stage, d, t) => { bar.setTotal(t); bar.update(d, { stage }); }, ...schedule(impl, n),
       });
       const run = runs.get(impl)!;
       run.times.push((performance.now() - start) / 1000);
+      const cpu = process.cpuUsage(cpu0);
+      run.cpu.push((cpu.user + cpu.system) / 1e6);
       run.results.push(res);
       bar.stop();
     }
   }
   for (const impl of impls) {
-    const { times, results } = runs.get(impl)!;
+    const { times, cpu, results } = runs.get(impl)!;
     const s = schedule(impl, n);
     const step = (k: string) => median(results.map((res) => res.timings[k] ?? 0));
-    rows.push(`| ${n.toLocaleString('en')} | ${impl} | ${times.length} | ${median(times).toFixed(1)} | ${Math.min(...times).toFixed(1)} | ${Math.max(...times).toFixed(1)} | ${s.newTaxaEpochs} + ${s.epochs} | ${results[0].trainProfile?.batchSize ?? s.batchSize} |`);
+    rows.push(`| ${n.toLocaleString('en')} | ${impl} | ${times.length} | ${median(times).toFixed(1)} | ${Math.min(...times).toFixed(1)} | ${Math.max(...times).toFixed(1)} | ${median(cpu).toFixed(1)} | ${s.newTaxaEpochs} + ${s.epochs} | ${results[0].trainProfile?.batchSize ?? s.batchSize} |`);
     const rest = median(results.map((res, k) => times[k] - STEPS.reduce((a, st) => a + (res.timings[st] ?? 0), 0)));
     const part = (k: (typeof TRAIN_PARTS)[number]) => median(results.map((res) => res.trainProfile?.[k] ?? 0));
     trainRows.push(`| ${n.toLocaleString('en')} | ${impl} | ${TRAIN_PARTS.map((k) => part(k).toFixed(1)).join(' | ')} |`);
@@ -128,8 +131,9 @@ for (const [i, n] of sizes.entries()) {
   }
 }
 rmSync(out, { recursive: true, force: true });
-console.log('| corrections | impl | runs | median s | min s | max s | epochs (new taxa + joint) | batch |');
-console.log('|---:|---|---:|---:|---:|---:|---|---:|');
+// CPU seconds (every thread of this process) do not grow when other processes share the cores, as wall time does.
+console.log('| corrections | impl | runs | median s | min s | max s | median CPU s | epochs (new taxa + joint) | batch |');
+console.log('|---:|---|---:|---:|---:|---:|---:|---|---:|');
 for (const r of rows) console.log(r);
 console.log('\nWhere the time goes (median s per step; "other" is the rest of the run: loading the parent, photos from the embedding cache, report):\n');
 console.log(`| corrections | impl | ${STEPS.join(' | ')} | other |`);

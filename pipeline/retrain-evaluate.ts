@@ -8,7 +8,7 @@ import { bootstrapEce, evaluate, pairedEceChange, topOne, type EceInterval, type
 import { gate, judgeNewTaxon, type GateRules, type GateVerdict, type NewTaxonDecision } from '../core/retrain-gate.ts';
 import { OTHER_LABEL } from '../core/taxonomy.ts';
 import type { ModelVersion } from '../core/manifest.ts';
-import { selectRows } from './base-head.ts';
+import { batchPredict, selectRows } from './base-head.ts';
 import type { PhotoFeatures } from './embed-cache.ts';
 import type { TrainingCorrection } from './quality.ts';
 import { softmax, toExamples } from './train-candidate.ts';
@@ -32,7 +32,7 @@ export function heldBackDecisions(heldBackNew: readonly string[], corrections: r
 }
 
 /** Each new taxon on its held-out installs (the head with every judged row), then its decision. */
-export function judgeNewTaxa(head: Head, temperature: number, plan: TrainingPlan, heldBackNew: readonly string[], kept: readonly TrainingCorrection[], corrections: readonly TrainingCorrection[], rules: GateRules, E: number): { decisions: NewTaxonDecision[]; heldOutEvents: Record<string, string[]>; heldOutHits: Record<string, boolean[]> } {
+export async function judgeNewTaxa(head: Head, temperature: number, plan: TrainingPlan, heldBackNew: readonly string[], kept: readonly TrainingCorrection[], corrections: readonly TrainingCorrection[], rules: GateRules, E: number): Promise<{ decisions: NewTaxonDecision[]; heldOutEvents: Record<string, string[]>; heldOutHits: Record<string, boolean[]> }> {
   const decisions: NewTaxonDecision[] = [];
   const heldOutEvents: Record<string, string[]> = {};
   const heldOutHits: Record<string, boolean[]> = {};
@@ -40,7 +40,7 @@ export function judgeNewTaxa(head: Head, temperature: number, plan: TrainingPlan
     const held = plan.byInstall.heldOut.get(l);
     let heldOut: { n: number; hits: number } | null = null;
     if (held) {
-      const probs = predictAll(head, toExamples(held.map(plan.corrItem), plan.classIndex, E), temperature);
+      const probs = await batchPredict(head, toExamples(held.map(plan.corrItem), plan.classIndex, E), temperature);
       const k = plan.classIndex.get(l)!;
       heldOutHits[l] = probs.map((p) => p.indexOf(Math.max(...p)) === k);
       heldOut = { n: held.length, hits: heldOutHits[l].filter(Boolean).length };

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { predictAll, type Head } from '../core/head-train.ts';
+import type { Head } from '../core/head-train.ts';
 import { DEFAULT_GATE, type GateRules, type GateVerdict, type NewTaxonDecision } from '../core/retrain-gate.ts';
 import type { ExtraTaxon } from '../core/manifest.ts';
 import { OTHER_LABEL, type Taxon } from '../core/taxonomy.ts';
@@ -23,7 +23,7 @@ import { loadTaxonomy, loadVersion, loadTaxonIndex, readManifest } from '../node
 import { MODELS_DIR, REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
 import { normalizeProposedName } from '../core/monitoring.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
-import { BaseHead } from './base-head.ts';
+import { BaseHead, batchPredict } from './base-head.ts';
 import type { PhotoFeatures } from './embed-cache.ts';
 import type { QualityReport, TrainingCorrection } from './quality.ts';
 import { liveActiveVersion } from './parent.ts';
@@ -228,7 +228,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   log(`trained ${plan.labels.length - 1} rows on ${split.train.length} examples in ${trained.seconds.toFixed(1)} s; temperature ${temperature.toFixed(3)} (${result.temperatureSource})`);
 
   // 6. New taxa on their held-out installs (the head with every judged row), then each one's decision.
-  const { decisions, heldOutEvents, heldOutHits } = judgeNewTaxa(head, temperature, plan, heldBackNew, kept, corrections, rules, E);
+  const { decisions, heldOutEvents, heldOutHits } = await judgeNewTaxa(head, temperature, plan, heldBackNew, kept, corrections, rules, E);
   result.heldOutEvents = heldOutEvents;
   result.newTaxaDecisions = decisions;
   for (const d of decisions) log(`new taxon ${d.id}: ${d.status}${d.heldOut ? ` (held out ${d.heldOut.hits}/${d.heldOut.n}, 95% CI ${(d.heldOut.lo * 100).toFixed(0)}-${(d.heldOut.hi * 100).toFixed(0)}%)` : ''}${d.needs ? `: ${d.needs.why}` : ''}`);
@@ -248,7 +248,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   timed('gate');
   if (opts.keepHits) {
     const validationEx = toExamples(split.validation, plan.classIndex, E);
-    const validationHits = predictAll(head, validationEx, temperature).map((p, i) => p.indexOf(Math.max(...p)) === validationEx.y[i]);
+    const validationHits = (await batchPredict(head, validationEx, temperature)).map((p, i) => p.indexOf(Math.max(...p)) === validationEx.y[i]);
     result.hits = { shared: shared.candidateHit, heldOut: Object.keys(heldOutHits).sort().flatMap((l) => heldOutHits[l]), validation: validationHits };
   }
   timed('hits');
