@@ -5,7 +5,8 @@
  * corrections, with where the time goes (each step's median seconds).
  * Corrections are synthetic: real embeddings of ../shared photos (10 Oxford
  * breeds ImageNet lacks as new taxa, 20 launch taxa from imagenet-samples)
- * with 10% multiplicative noise, 5 per install.
+ * with 10% multiplicative noise, 5 per install. Wall seconds on a shared
+ * machine grow with everyone else's load; CPU seconds (all threads) do not.
  *
  * --impl new (default): the batch gradients through onnxruntime-node and the
  * full schedule at every size (40 new-taxa + 10 joint epochs, as `retrain`).
@@ -80,7 +81,7 @@ function synthetic(n: number, seed: number): TrainingCorrection[] {
 }
 
 const median = (xs: number[]) => { const s = xs.slice().sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
-const STEPS = ['checks', 'plan', 'split', 'train', 'evaluate', 'gate'] as const;
+const STEPS = ['photos', 'checks', 'plan', 'split', 'train', 'evaluate', 'gate', 'hits'] as const;
 const TRAIN_PARTS = ['newTaxa', 'joint', 'gather', 'gradient', 'update'] as const;
 const trainRows: string[] = [];
 const rows: string[] = [];
@@ -135,7 +136,7 @@ rmSync(out, { recursive: true, force: true });
 console.log('| corrections | impl | runs | median s | min s | max s | median CPU s | epochs (new taxa + joint) | batch |');
 console.log('|---:|---|---:|---:|---:|---:|---:|---|---:|');
 for (const r of rows) console.log(r);
-console.log('\nWhere the time goes (median s per step; "other" is the rest of the run: loading the parent, photos from the embedding cache, report):\n');
+console.log('\nWhere the time goes (median wall s per step: photos from the embedding cache, quality checks with the parent\'s view of every correction, new-taxa split, validation split, training and temperature, held-out new taxa, the gate, and with --impl both the paired answers; "other" is the rest: loading the parent, the report):\n');
 console.log(`| corrections | impl | ${STEPS.join(' | ')} | other |`);
 console.log(`|---:|---|${STEPS.map(() => '---:').join('|')}|---:|`);
 for (const r of breakdown) console.log(r);
