@@ -22,7 +22,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { DEFAULT_DRIFT_THRESHOLDS, type DriftThresholds } from '../../core/drift.ts';
-import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/monitoring.ts';
+import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/drift-series.ts';
 import { autoAccept, computeDrift, listAlerts, monitoringDb, recordQuality, storeAlerts } from '../storage/monitoring-store.ts';
 import { ensureLease, releaseLease, rolloutDb, tryLease } from '../storage/rollout-store.ts';
 import { randomUUID } from 'node:crypto';
