@@ -14,6 +14,12 @@ export const ABSTAIN = '(abstain)';
 /** Bins of the top-1 confidence histogram over [0, 1]. */
 export const CONFIDENCE_BINS = 10;
 
+/** The confidence bin of a top-1 probability, as core/drift.ts histogram() bins [0, 1] (clamped into the end bins); null when not a number. */
+export function confidenceBin(p: number): number | null {
+  if (!Number.isFinite(p)) return null;
+  return Math.min(CONFIDENCE_BINS - 1, Math.max(0, Math.floor(p * CONFIDENCE_BINS)));
+}
+
 /** One identification event, reduced to what monitoring reads. */
 export interface IdentificationFact {
   eventId: string;

@@ -10,6 +10,8 @@ import { decodeBase64, type CorrectionEvent, type TelemetryEvent } from '../../c
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
+import { addCorrections, addIdentificationFacts } from './rollups.ts';
+import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
   DEFAULT_DAILY_CORRECTION_CAP,
@@ -215,8 +217,9 @@ export class KyselyFeedbackStore implements FeedbackStore {
         return n < cap;
       };
 
-      for (const part of chunks(corrections, ROWS_PER_INSERT)) {
-        await trx.insertInto('corrections').values(part.map((e) => correctionRow(e, at, grounding(e), counted(e)))).execute();
+      const correctionRows = corrections.map((e) => correctionRow(e, at, grounding(e), counted(e)));
+      for (const part of chunks(correctionRows, ROWS_PER_INSERT)) {
+        await trx.insertInto('corrections').values(part).execute();
       }
       for (const part of chunks(corrections.filter((e) => e.photo), PHOTOS_PER_INSERT)) {
         await trx.insertInto('photos').values(part.map((e) => photoRow(e, at))).execute();
@@ -224,14 +227,29 @@ export class KyselyFeedbackStore implements FeedbackStore {
 
       // Corrections that arrived before their identification are grounded now that it is here.
       const newIds = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => key(e.eventId));
+      const nowEvidence = correctionRows.filter((r) => r.grounding === 'grounded' && r.counted === 1);
       for (const part of chunks(newIds, ROWS_PER_INSERT)) {
-        await trx.updateTable('corrections').set({ grounding: 'grounded' })
+        const grounded = await trx.updateTable('corrections').set({ grounding: 'grounded' })
           .where('grounding', '=', 'waiting').where('corrects_event_id', 'in', part)
           .where(({ exists, selectFrom }) => exists(selectFrom('events as e').select('e.event_id')
             .whereRef('e.event_id', '=', 'corrections.corrects_event_id')
             .whereRef('e.install_id', '=', 'corrections.install_id')
             .whereRef('e.model_version', '=', 'corrections.model_version')
             .where('e.type', '=', 'identification')))
+          .returning(['model_version', 'hour', 'install_id', 'verdict', 'counted'])
+          .execute();
+        nowEvidence.push(...grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence);
+      }
+
+      // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
+      const stored = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId)))
+        .map((e) => identificationFact(key(e.eventId), e.modelVersion, new Date(e.hour).toISOString(), e as unknown as Record<string, unknown>))
+        .filter((f): f is IdentificationFact => f !== null);
+      await addIdentificationFacts(trx, stored);
+      await addCorrections(trx, nowEvidence);
+      if (storedIds.size) {
+        await trx.insertInto('quality_counts').values({ day: at.slice(0, 10), kind: 'stored', count: storedIds.size })
+          .onConflict((oc) => oc.columns(['day', 'kind']).doUpdateSet((eb) => ({ count: eb('quality_counts.count', '+', eb.ref('excluded.count')) })))
           .execute();
       }
     });

@@ -2,52 +2,31 @@
  * Monitoring queries over the feedback store's database (KyselyFeedbackStore
  * exposes it as `store.db`). Plain kysely that SQLite and PostgreSQL both
  * run: rows are read with simple filters and aggregated in TypeScript by
- * core/monitoring.ts. The tables are from migration 0003.
+ * core/monitoring.ts (metrics.ts, drift-series.ts, quality.ts). The tables are from migration 0003.
  */
 import { sql, type Kysely } from 'kysely';
-import {
-  aggregateMetrics, correctedPairs, correctionLabel, defaultReference, driftSeries, identificationFact, qualityReport,
-  type Bucket, type CorrectionFact, type DayWindow, type DriftOptions, type DriftPoint, type IdentificationFact,
-} from '../../core/monitoring.ts';
+import { bucketMetrics, correctedPairs, versionSummary } from '../../core/metrics.ts';
+import { defaultReference, driftOfDays, driftSeries, type DayWindow, type DriftOptions } from '../../core/drift-series.ts';
+import { bucketTallies, dayProfilesFromRollups, firstHours, installsPerVersion, type HourRange } from './rollup-reads.ts';
+import { qualityReport } from '../../core/quality.ts';
+import { correctionLabel, identificationFact, type Bucket, type CorrectionFact, type DriftPoint, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
 import { InstallRepository } from './install-repository.ts';
 import type { Database } from './rows.ts';
 import type { FeedbackStore, Page, PageCursor } from './types.ts';
 import type { ReviewItem } from '../../core/api/review.ts';
 
-export interface DriftAlertRow {
-  model_version: string;
-  day: string;
-  metric: 'prediction' | 'confidence';
-  psi: number;
-  js: number;
-  level: 'warn' | 'alert';
-  n: number;
-  reference_from: string;
-  reference_to: string;
-  created_at: string;
-  updated_at: string;
-}
-export interface QualityCountRow { day: string; kind: string; count: number }
-export interface DriftReferenceRow { model_version: string; from_day: string; to_day: string; updated_at: string }
+export type { DriftAlertRow, DriftReferenceRow, QualityCountRow } from './monitoring-rows.ts';
+/** The store's one schema: it types the monitoring tables too (monitoring-rows.ts). */
+export type MonitoringDatabase = Database;
+export type MonitoringDb = Kysely<Database>;
 
-export interface MonitoringDatabase extends Database {
-  drift_alerts: DriftAlertRow;
-  quality_counts: QualityCountRow;
-  drift_references: DriftReferenceRow;
-}
-
-export type MonitoringDb = Kysely<MonitoringDatabase>;
-
-/** The kysely handle behind a store (both shipped backends have one). */
+/** The kysely handle behind a store, typed (no cast). */
 export function monitoringDb(store: FeedbackStore): MonitoringDb {
-  const db = (store as { db?: unknown }).db;
-  if (!db) throw new Error(`the ${store.kind} store exposes no database for monitoring`);
-  return db as MonitoringDb;
+  return store.db;
 }
 
-/** A time range over the stored `hour` (ISO text): from inclusive, to exclusive. */
-export interface HourRange { from?: string; to?: string; modelVersion?: string }
+export type { HourRange } from './rollup-reads.ts';
 
 const IN_CHUNK = 500;
 
@@ -73,12 +52,13 @@ const toFact = (c: FactRow): CorrectionFact => ({
   receivedAt: c.received_at, grounding: c.grounding, counted: Number(c.counted) === 1,
 });
 
-export async function loadCorrections(db: MonitoringDb, r: HourRange & { status?: CorrectionFact['status'] } = {}): Promise<CorrectionFact[]> {
+export async function loadCorrections(db: MonitoringDb, r: HourRange & { status?: CorrectionFact['status']; verdict?: CorrectionFact['verdict'] } = {}): Promise<CorrectionFact[]> {
   let q = db.selectFrom('corrections').select(FACT_COLUMNS);
   if (r.from) q = q.where('hour', '>=', r.from);
   if (r.to) q = q.where('hour', '<', r.to);
   if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
   if (r.status) q = q.where('status', '=', r.status);
+  if (r.verdict) q = q.where('verdict', '=', r.verdict);
   const rows = await q.orderBy('received_at').orderBy('event_id').execute();
   return rows.map(toFact);
 }
@@ -98,21 +78,28 @@ export async function identificationsById(db: MonitoringDb, ids: Iterable<string
   return out;
 }
 
-/** Metrics per version and bucket, the most-corrected pairs, and a per-version summary for the side-by-side. */
+/**
+ * Metrics per version and bucket, the most-corrected pairs, and a per-version
+ * summary for the side-by-side. The metrics come from the rollups only
+ * (rollup-reads.ts); the pairs from the corrections of the range (evidence
+ * and the rest, few next to identifications) and what their identifications answered.
+ */
 export async function metricsReport(db: MonitoringDb, r: HourRange & { bucket?: Bucket }) {
   const bucket = r.bucket ?? 'day';
-  const [ids, corrections] = await Promise.all([loadIdentifications(db, r), loadCorrections(db, r)]);
-  const byId = new Map(ids.map((e) => [e.eventId, e]));
-  const missing = corrections.map((c) => c.correctsEventId).filter((id) => !byId.has(id));
-  for (const [id, e] of await identificationsById(db, missing)) byId.set(id, e);
+  const [tallies, days, installs, corrections] = await Promise.all([
+    bucketTallies(db, { ...r, bucket }),
+    bucket === 'day' ? null : bucketTallies(db, { ...r, bucket: 'day', withInstalls: false }),
+    installsPerVersion(db, r),
+    loadCorrections(db, { ...r, verdict: 'corrected' }),
+  ]);
+  const byId = await identificationsById(db, corrections.map((c) => c.correctsEventId));
   const predicted = (id: string) => {
     const e = byId.get(id);
     return e ? (e.abstain ? '(abstain)' : e.top1) : undefined;
   };
-  const series = aggregateMetrics(ids, corrections, bucket);
-  // One row per version over the whole range: the side-by-side.
-  const versions = aggregateMetrics(ids.map((e) => ({ ...e, hour: 'all' })), corrections.map((c) => ({ ...c, hour: 'all' })), 'day', 10)
-    .map(({ bucket: _b, ...rest }) => rest);
+  const series = tallies.map((t) => bucketMetrics(t));
+  // One row per version over the whole range: the side-by-side, from the days.
+  const versions = versionSummary(days ?? tallies, installs);
   return { bucket, series, versions, correctedPairs: correctedPairs(corrections, predicted, 15) };
 }
 
@@ -140,20 +127,28 @@ export interface DriftRunOptions extends Omit<DriftOptions, 'reference'> {
   fromDay?: string;
 }
 
-/** PSI/JS per version and day against each version's reference window (stored choice, else its first days). */
+/** PSI/JS per version and day against each version's reference window (stored choice, else its first days), from the rollups. */
 export async function computeDrift(db: MonitoringDb, opts: DriftRunOptions = {}) {
-  const chosen = await getReferences(db);
-  const firsts = await db.selectFrom('events').select(['model_version', (eb) => eb.fn.min('hour').as('first')])
-    .where('type', '=', 'identification').groupBy('model_version').execute();
+  const [chosen, firsts] = await Promise.all([getReferences(db), firstHours(db)]);
   const windows = new Map<string, DayWindow>();
-  for (const f of firsts) {
-    if (!f.first) continue;
-    windows.set(f.model_version, chosen.get(f.model_version) ?? defaultReference(String(f.first).slice(0, 10), opts.referenceDays ?? 7));
-  }
+  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first.slice(0, 10), opts.referenceDays ?? 7));
   // Read the references and the days to score; nothing older than both.
   let since = opts.fromDay;
   for (const w of windows.values()) if (since && w.from < since) since = w.from;
-  const ids = await loadIdentifications(db, since ? { from: `${since}T00:00:00.000Z` } : {});
+  const days = await dayProfilesFromRollups(db, since ? { from: `${since}T00:00:00.000Z` } : {});
+  const result = driftOfDays(days, { ...opts, reference: (v) => windows.get(v) });
+  if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
+  return result;
+}
+
+/** The same from every raw event (what the rollups replace; the property tests compare the two). */
+export async function computeDriftFromEvents(db: MonitoringDb, opts: DriftRunOptions = {}) {
+  const chosen = await getReferences(db);
+  const ids = await loadIdentifications(db);
+  const firsts = new Map<string, string>();
+  for (const e of ids) if (!firsts.has(e.modelVersion) || e.hour < firsts.get(e.modelVersion)!) firsts.set(e.modelVersion, e.hour);
+  const windows = new Map<string, DayWindow>();
+  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first.slice(0, 10), opts.referenceDays ?? 7));
   const result = driftSeries(ids, { ...opts, reference: (v) => windows.get(v) });
   if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
   return result;
@@ -206,18 +201,14 @@ export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay
   let counts = db.selectFrom('quality_counts').selectAll();
   if (r.fromDay) counts = counts.where('day', '>=', r.fromDay);
   if (r.toDay) counts = counts.where('day', '<=', r.toDay);
-  const day = sql<string>`substr(received_at, 1, 10)`;
-  let stored = db.selectFrom('events').select([day.as('day'), (eb) => eb.fn.countAll().as('count')]).groupBy(day);
-  if (r.fromDay) stored = stored.where('received_at', '>=', `${r.fromDay}T00:00:00.000Z`);
-  if (r.toDay) stored = stored.where('received_at', '<', `${r.toDay}T99`);
-  const [countRows, storedRows, corrections] = await Promise.all([
+  // Events stored per day of arrival are counted at ingest (kind 'stored'): raw events may be gone (retention).
+  const [countRows, corrections] = await Promise.all([
     counts.execute(),
-    stored.execute(),
     loadCorrections(db, { from: r.fromDay ? `${r.fromDay}T00:00:00.000Z` : undefined, to: r.toDay ? `${r.toDay}T99` : undefined }),
   ]);
   return qualityReport(
-    countRows.map((c) => ({ day: c.day, kind: c.kind, count: Number(c.count) })),
-    storedRows.map((s) => ({ day: s.day, count: Number(s.count) })),
+    countRows.filter((c) => c.kind !== 'stored').map((c) => ({ day: c.day, kind: c.kind, count: Number(c.count) })),
+    countRows.filter((c) => c.kind === 'stored').map((c) => ({ day: c.day, count: Number(c.count) })),
     corrections,
   );
 }
@@ -227,8 +218,7 @@ export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay
 const predictedLabel = (e: IdentificationFact | undefined) => (e ? (e.abstain ? '(abstain)' : e.top1) : undefined);
 
 async function trustOf(db: MonitoringDb, installIds: Iterable<string>): Promise<Map<string, InstallTrust>> {
-  // The same database; kysely's table maps are invariant, so the wider one needs the cast.
-  return new InstallRepository(db as unknown as Kysely<Database>).evidence(installIds);
+  return new InstallRepository(db).evidence(installIds);
 }
 
 /** Applies the independent-installs rule (core/review.ts autoAcceptable); returns the event ids it accepted. */

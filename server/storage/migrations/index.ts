@@ -13,6 +13,7 @@ import { rollouts } from './0002_rollouts.ts';
 import { monitoring } from './0003_monitoring.ts';
 import { installs } from './0004_installs.ts';
 import { modelStatus } from './0005_model_status.ts';
+import { rollups } from './0006_rollups.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
@@ -23,6 +24,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...monitoring(flavor),
     ...installs(flavor),
     ...modelStatus(flavor),
+    ...rollups(flavor),
   };
 }
 
