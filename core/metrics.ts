@@ -173,9 +173,9 @@ export function bucketMetrics(t: BucketTally, topTaxa = 20, cap = EVENTS_PER_INS
  * One row per version over the whole range (the side-by-side), from its
  * buckets: counts add, weighted figures add as each bucket weighed them
  * (installs are weighed per day, as everywhere else), rates are recomputed;
- * `installs`: distinct installs per version over the range.
+ * `installs` is the most distinct installs of one day in the range.
  */
-export function versionSummary(days: readonly BucketTally[], installs: ReadonlyMap<string, number>, topTaxa = 10, cap = EVENTS_PER_INSTALL_CAP): Omit<BucketMetrics, 'bucket'>[] {
+export function versionSummary(days: readonly BucketTally[], topTaxa = 10, cap = EVENTS_PER_INSTALL_CAP): Omit<BucketMetrics, 'bucket'>[] {
   const byVersion = new Map<string, BucketTally[]>();
   for (const d of days) byVersion.set(d.modelVersion, [...(byVersion.get(d.modelVersion) ?? []), d]);
   return [...byVersion].sort(([a], [b]) => a.localeCompare(b)).map(([modelVersion, list]) => {
@@ -205,7 +205,8 @@ export function versionSummary(days: readonly BucketTally[], installs: ReadonlyM
     const { bucket: _b, ...rest } = m;
     return {
       ...rest,
-      installs: installs.get(modelVersion) ?? 0,
+      // Distinct installs over a whole range would need every install's rows read back: the busiest day's count stands for it.
+      installs: Math.max(0, ...list.map((d) => d.installs)),
       abstainRate: weight ? (labels.get(ABSTAIN) ?? 0) / weight : 0,
       correctionRate: weight ? merged.corrected / weight : 0,
     };

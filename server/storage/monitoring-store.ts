@@ -5,9 +5,9 @@
  * core/monitoring.ts (metrics.ts, drift-series.ts, quality.ts). The tables are from migration 0003.
  */
 import { sql, type Kysely } from 'kysely';
-import { bucketMetrics, correctedPairs, versionSummary } from '../../core/metrics.ts';
+import { bucketMetrics, versionSummary } from '../../core/metrics.ts';
 import { defaultReference, driftOfDays, driftSeries, type DayWindow, type DriftOptions } from '../../core/drift-series.ts';
-import { bucketTallies, dayProfilesFromRollups, firstHours, installsPerVersion, type HourRange } from './rollup-reads.ts';
+import { bucketTallies, dayProfilesFromRollups, firstDays, type HourRange } from './rollup-reads.ts';
 import { qualityReport } from '../../core/quality.ts';
 import { correctionLabel, identificationFact, type Bucket, type CorrectionFact, type DriftPoint, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
@@ -86,21 +86,50 @@ export async function identificationsById(db: MonitoringDb, ids: Iterable<string
  */
 export async function metricsReport(db: MonitoringDb, r: HourRange & { bucket?: Bucket }) {
   const bucket = r.bucket ?? 'day';
-  const [tallies, days, installs, corrections] = await Promise.all([
+  const [tallies, days, pairs] = await Promise.all([
     bucketTallies(db, { ...r, bucket }),
-    bucket === 'day' ? null : bucketTallies(db, { ...r, bucket: 'day', withInstalls: false }),
-    installsPerVersion(db, r),
-    loadCorrections(db, { ...r, verdict: 'corrected' }),
+    bucket === 'day' ? null : bucketTallies(db, { ...r, bucket: 'day' }),
+    correctedPairCounts(db, r),
   ]);
-  const byId = await identificationsById(db, corrections.map((c) => c.correctsEventId));
-  const predicted = (id: string) => {
-    const e = byId.get(id);
-    return e ? (e.abstain ? '(abstain)' : e.top1) : undefined;
-  };
   const series = tallies.map((t) => bucketMetrics(t));
   // One row per version over the whole range: the side-by-side, from the days.
-  const versions = versionSummary(days ?? tallies, installs);
-  return { bucket, series, versions, correctedPairs: correctedPairs(corrections, predicted, 15) };
+  const versions = versionSummary(days ?? tallies);
+  return { bucket, series, versions, correctedPairs: pairs };
+}
+
+/**
+ * Predicted -> corrected taxon over the range's corrections, most frequent
+ * first (core/metrics.ts correctedPairs' rule), grouped in one query: the
+ * prediction is read from the cited identification's payload, '(unknown)' when it is not stored.
+ */
+export async function correctedPairCounts(db: MonitoringDb, r: HourRange, limit = 15) {
+  const flavor = await sqlFlavor(db);
+  const top1 = flavor === 'postgres' ? sql<string>`(e.payload::jsonb->'top5'->0->>'taxonId')` : sql<string>`json_extract(e.payload, '$.top5[0].taxonId')`;
+  const abstain = flavor === 'postgres' ? sql<boolean>`(e.payload::jsonb->>'abstain') = 'true'` : sql<boolean>`json_extract(e.payload, '$.abstain') = 1`;
+  const predicted = sql<string>`case when e.event_id is null or ${top1} is null then '(unknown)' when ${abstain} then '(abstain)' else ${top1} end`;
+  let q = db.selectFrom('corrections as c')
+    .leftJoin('events as e', (j) => j.onRef('e.event_id', '=', 'c.corrects_event_id').on('e.type', '=', 'identification'))
+    .select(['c.model_version', predicted.as('predicted'), 'c.taxon_id', 'c.proposed_name', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('c.verdict', '=', 'corrected');
+  if (r.from) q = q.where('c.hour', '>=', r.from);
+  if (r.to) q = q.where('c.hour', '<', r.to);
+  if (r.modelVersion) q = q.where('c.model_version', '=', r.modelVersion);
+  const rows = await q.groupBy(['c.model_version', predicted, 'c.taxon_id', 'c.proposed_name']).execute();
+  const counts = new Map<string, { modelVersion: string; predicted: string; corrected: string; count: number }>();
+  for (const row of rows) {
+    const corrected = row.taxon_id ?? `"${row.proposed_name}"`;
+    const k = `${row.model_version}\u0000${row.predicted}\u0000${corrected}`;
+    const entry = counts.get(k) ?? { modelVersion: row.model_version, predicted: row.predicted, corrected, count: 0 };
+    entry.count += Number(row.n);
+    counts.set(k, entry);
+  }
+  return [...counts.values()].sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.corrected.localeCompare(b.corrected) || a.modelVersion.localeCompare(b.modelVersion)).slice(0, limit);
+}
+
+/** Which SQL the handle speaks (JSON access is spelled differently). */
+async function sqlFlavor(db: MonitoringDb): Promise<'sqlite' | 'postgres'> {
+  const adapter = db.getExecutor().adapter.constructor.name;
+  return /postgres/i.test(adapter) ? 'postgres' : 'sqlite';
 }
 
 // ---------------------------------------------------------------- drift
@@ -129,9 +158,9 @@ export interface DriftRunOptions extends Omit<DriftOptions, 'reference'> {
 
 /** PSI/JS per version and day against each version's reference window (stored choice, else its first days), from the rollups. */
 export async function computeDrift(db: MonitoringDb, opts: DriftRunOptions = {}) {
-  const [chosen, firsts] = await Promise.all([getReferences(db), firstHours(db)]);
+  const [chosen, firsts] = await Promise.all([getReferences(db), firstDays(db)]);
   const windows = new Map<string, DayWindow>();
-  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first.slice(0, 10), opts.referenceDays ?? 7));
+  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first, opts.referenceDays ?? 7));
   // Read the references and the days to score; nothing older than both.
   let since = opts.fromDay;
   for (const w of windows.values()) if (since && w.from < since) since = w.from;

@@ -31,7 +31,7 @@ function emptyTally(modelVersion: string, bucket: string): BucketTally {
 }
 
 /** Per (version, bucket) tallies over a range of hours. */
-export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; withInstalls?: boolean }, cap = EVENTS_PER_INSTALL_CAP): Promise<BucketTally[]> {
+export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; withInstalls?: boolean; withCorrections?: boolean }, cap = EVENTS_PER_INSTALL_CAP): Promise<BucketTally[]> {
   const b = bucketSql(r.bucket);
   const out = new Map<string, BucketTally>();
   const at = (v: string, bk: string) => {
@@ -41,44 +41,56 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
     return t;
   };
 
-  let counts = db.selectFrom('rollup_counts').select(['model_version', b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')]);
-  if (r.from) counts = counts.where('hour', '>=', r.from);
-  if (r.to) counts = counts.where('hour', '<', r.to);
-  if (r.modelVersion) counts = counts.where('model_version', '=', r.modelVersion);
-  for (const row of await counts.groupBy(['model_version', b, 'dim', 'key']).execute()) {
+  // Whole days per day: the daily table (24 times fewer rows). Otherwise the hours, grouped.
+  const wholeDays = r.bucket === 'day' && dayAligned(r.from) && dayAligned(r.to);
+  const rows = wholeDays
+    ? (() => {
+      let q = db.selectFrom('rollup_day_counts').select(['model_version', sql<string>`day`.as('bucket'), 'dim', 'key', 'n']);
+      if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
+      if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
+      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+      return q.execute();
+    })()
+    : (() => {
+      let q = db.selectFrom('rollup_counts').select(['model_version', b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')]);
+      if (r.from) q = q.where('hour', '>=', r.from);
+      if (r.to) q = q.where('hour', '<', r.to);
+      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+      return q.groupBy(['model_version', b, 'dim', 'key']).execute();
+    })();
+  // Distinct installs of an hour (or a whole day) are counted at ingest; those of a part of a day are not the sum of its hours.
+  const installsCounted = wholeDays || r.bucket === 'hour';
+  for (const row of await rows) {
     const t = at(row.model_version, row.bucket);
     const n = Number(row.n);
     if (row.dim === 'label') {
       t.labels.set(row.key, n);
       t.n += n;
     } else if (row.dim === 'conf') t.confidence[Number(row.key)] = n;
-    else if (row.dim.startsWith('lat:')) {
+    else if (row.dim === 'installs') {
+      if (installsCounted) t.installs = n;
+    } else if (row.dim.startsWith('lat:')) {
       const be = row.dim.slice(4);
       let bins = t.latency.get(be);
       if (!bins) t.latency.set(be, (bins = new Array(LATENCY_BINS).fill(0)));
       bins[Number(row.key)] = n;
     }
   }
+  if (!installsCounted && r.withInstalls !== false) {
+    let q = db.selectFrom('rollup_install_hours').select(['model_version', b.as('bucket'), (eb) => eb.fn.count<number>('install_id').distinct().as('n')]);
+    if (r.from) q = q.where('hour', '>=', r.from);
+    if (r.to) q = q.where('hour', '<', r.to);
+    if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+    for (const row of await q.groupBy(['model_version', b]).execute()) at(row.model_version, row.bucket).installs = Number(row.n);
+  }
 
-  // Distinct installs: by day from the day table when the range is whole days, else from the hours.
-  const wholeDays = r.bucket === 'day' && dayAligned(r.from) && dayAligned(r.to);
-  const installs = r.withInstalls === false ? Promise.resolve([]) : wholeDays
-    ? (() => {
-      let q = db.selectFrom('rollup_install_days').select(['model_version', sql<string>`day`.as('bucket'), (eb) => eb.fn.countAll<number>().as('n')]);
-      if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
-      if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
-      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-      return q.groupBy(['model_version', 'day']).execute();
-    })()
-    : (() => {
-      let q = db.selectFrom('rollup_install_hours').select(['model_version', b.as('bucket'), (eb) => eb.fn.count<number>('install_id').distinct().as('n')]);
-      if (r.from) q = q.where('hour', '>=', r.from);
-      if (r.to) q = q.where('hour', '<', r.to);
-      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-      return q.groupBy(['model_version', b]).execute();
-    })();
-  for (const row of await installs) at(row.model_version, row.bucket).installs = Number(row.n);
-
+  if (r.withCorrections === false) {
+    for (const [k, h] of await heavyTallies(db, r, cap)) {
+      const [v, bk] = k.split(SEP);
+      at(v, bk).heavy.push(...h);
+    }
+    return sorted(out);
+  }
   let corr = db.selectFrom('rollup_corrections').select(['model_version', b.as('bucket'), 'verdict', (eb) => eb.fn.sum<number>('n').as('n')]);
   if (r.from) corr = corr.where('hour', '>=', r.from);
   if (r.to) corr = corr.where('hour', '<', r.to);
@@ -93,8 +105,10 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
     const [v, bk] = k.split(SEP);
     at(v, bk).heavy.push(...h);
   }
-  return [...out.values()].sort((a, c) => a.modelVersion.localeCompare(c.modelVersion) || a.bucket.localeCompare(c.bucket));
+  return sorted(out);
 }
+
+const sorted = (m: Map<string, BucketTally>) => [...m.values()].sort((a, c) => a.modelVersion.localeCompare(c.modelVersion) || a.bucket.localeCompare(c.bucket));
 
 /**
  * The installs past the cap per (version, bucket), with their own counts.
@@ -157,29 +171,19 @@ async function heavyTallies(db: Db, r: HourRange & { bucket: Bucket }, cap: numb
   return out;
 }
 
-/** Distinct installs per version over a range of whole days (the side-by-side). */
-export async function installsPerVersion(db: Db, r: HourRange): Promise<Map<string, number>> {
-  let q = db.selectFrom('rollup_install_days').select(['model_version', (eb) => eb.fn.count<number>('install_id').distinct().as('n')]);
-  if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
-  if (r.to) q = q.where('day', '<', dayAligned(r.to) ? r.to.slice(0, 10) : nextDay(r.to.slice(0, 10)));
-  if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-  const rows = await q.groupBy('model_version').execute();
-  return new Map(rows.map((row) => [row.model_version, Number(row.n)]));
-}
-
 /** Drift's day profiles (core/drift-series.ts) from the rollups: the weighted mix and histogram per version and day. */
 export async function dayProfilesFromRollups(db: Db, r: HourRange = {}, cap = EVENTS_PER_INSTALL_CAP): Promise<DayProfile[]> {
   // Drift reads neither installs nor corrections; the counts and who passed the cap are enough.
-  const days = await bucketTallies(db, { ...r, bucket: 'day', withInstalls: false }, cap);
+  const days = await bucketTallies(db, { ...r, bucket: 'day', withInstalls: false, withCorrections: false }, cap);
   return days.filter((t) => t.n > 0).map((t) => {
     const w = weighted(t, cap);
     return { modelVersion: t.modelVersion, day: t.bucket, n: t.n, labels: w.labels, confidence: w.confidence };
   });
 }
 
-/** The first hour each version has identifications in. */
-export async function firstHours(db: Db): Promise<Map<string, string>> {
-  const rows = await db.selectFrom('rollup_counts').select(['model_version', (eb) => eb.fn.min<string>('hour').as('first')])
+/** The first day each version has identifications in. */
+export async function firstDays(db: Db): Promise<Map<string, string>> {
+  const rows = await db.selectFrom('rollup_day_counts').select(['model_version', (eb) => eb.fn.min<string>('day').as('first')])
     .where('dim', '=', 'label').groupBy('model_version').execute();
   return new Map(rows.filter((row) => row.first).map((row) => [row.model_version, String(row.first)]));
 }

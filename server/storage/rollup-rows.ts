@@ -10,9 +10,13 @@
  * Counts per model version, hour (ISO, as stored) and dimension:
  * - dim 'label', key: the top-1 taxon or '(abstain)'; summed over keys: identifications;
  * - dim 'conf', key: the confidence bin (0-9, core/telemetry-facts.ts CONFIDENCE_BINS);
- * - dim 'lat:<backend>', key: the latency bin (core/latency-bins.ts).
+ * - dim 'lat:<backend>', key: the latency bin (core/latency-bins.ts);
+ * - dim 'installs', key '': distinct installs with identifications in the hour.
  */
 export interface RollupCountRow { model_version: string; hour: string; dim: string; key: string; n: number }
+
+/** The same per UTC day ('installs': distinct installs that day): what drift and the daily dashboard read, 24 times fewer rows. */
+export interface RollupDayCountRow { model_version: string; day: string; dim: string; key: string; n: number }
 
 /** Identifications per install, version and hour: how many installs, and who passed the per-install cap in an hour. */
 export interface RollupInstallHourRow { model_version: string; hour: string; install_id: string; n: number }
@@ -33,6 +37,7 @@ export interface RollupCorrectionRow { model_version: string; hour: string; inst
 
 export interface RollupTables {
   rollup_counts: RollupCountRow;
+  rollup_day_counts: RollupDayCountRow;
   rollup_install_hours: RollupInstallHourRow;
   rollup_install_days: RollupInstallDayRow;
   rollup_heavy: RollupHeavyRow;

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../testing/backends.ts';
 import { correction, embedding, identification, TAXON_IDS } from '../testing/fixtures.ts';
 import { seededRandom } from '../../core/random.ts';
-import { aggregateMetrics } from '../../core/metrics.ts';
+import { aggregateMetrics, correctedPairs } from '../../core/metrics.ts';
 import { latencyBin } from '../../core/latency-bins.ts';
-import { computeDrift, computeDriftFromEvents, loadCorrections, loadIdentifications, metricsReport, monitoringDb } from './monitoring-store.ts';
+import { computeDrift, computeDriftFromEvents, correctedPairCounts, loadCorrections, loadIdentifications, metricsReport, monitoringDb } from './monitoring-store.ts';
 import type { FeedbackStore } from './types.ts';
 import type { CorrectionEvent, IdentificationEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { bucketOf, type Bucket, type BucketMetrics, type IdentificationFact } from '../../core/telemetry-facts.ts';
@@ -149,6 +149,14 @@ describe.each(BACKENDS)('rollups against a full recomputation on $name', (backen
       const inPart = (h: string) => h >= part.from && h < part.to;
       const partReport = await metricsReport(m, { ...part, bucket: 'day' });
       expectSameMetrics(partReport.series, aggregateMetrics(ids.filter((e) => inPart(e.hour)), corrections.filter((c) => inPart(c.hour)), 'day'), ids.filter((e) => inPart(e.hour)), 'day');
+
+      // The most-corrected pairs, grouped in SQL, as core/metrics.ts counts them from the raw rows.
+      const byId = new Map(ids.map((e) => [e.eventId, e]));
+      const want = correctedPairs(corrections, (id) => { const e = byId.get(id); return e ? (e.abstain ? '(abstain)' : e.top1) : undefined; }, 10_000);
+      const got = await correctedPairCounts(m, {}, 10_000);
+      const key = (p: { modelVersion: string; predicted: string; corrected: string; count: number }) => `${p.modelVersion} ${p.predicted} ${p.corrected} ${p.count}`;
+      expect(got.map(key).sort()).toEqual(want.map(key).sort());
+      expect(want.some((p) => p.predicted === '(unknown)')).toBe(true);
 
       const opts = { minEvents: 20, referenceDays: 2 };
       const [fast, full] = await Promise.all([computeDrift(m, opts), computeDriftFromEvents(m, opts)]);

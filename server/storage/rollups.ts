@@ -56,14 +56,28 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
   rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload))).filter((f): f is IdentificationFact => f !== null);
 
+/** Adds hourly counts (keys version, hour, dim, key) to rollup_counts, and the same per day to rollup_day_counts. */
 async function upsertCounts(db: Db, m: Map<string, number>) {
+  const daily = new Map<string, number>();
+  for (const [k, n] of m) {
+    const [v, hour, dim, key] = k.split(SEP);
+    bump(daily, [v, hour.slice(0, 10), dim, key].join(SEP), n);
+  }
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
     await db.insertInto('rollup_counts')
       .values(part.map(([k, n]) => { const [model_version, hour, dim, key] = k.split(SEP); return { model_version, hour, dim, key, n }; }))
       .onConflict((oc) => oc.columns(['model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_counts.n', '+', eb.ref('excluded.n')) })))
       .execute();
   }
+  for (const part of chunks(sortedEntries(daily), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_day_counts')
+      .values(part.map(([k, n]) => { const [model_version, day, dim, key] = k.split(SEP); return { model_version, day, dim, key, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_day_counts.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
 }
+
+
 
 async function upsertHeavy(db: Db, m: Map<string, number>) {
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
@@ -103,14 +117,18 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
     bump(hours, [f.modelVersion, f.hour, f.installId].join(SEP));
     bump(days, [f.modelVersion, f.hour.slice(0, 10), f.installId].join(SEP));
   }
-  await upsertCounts(db, counts);
+  // An install's first identification in an hour (or day) is one more distinct install there.
+  const hourInstalls = new Map<string, number>();
   for (const part of chunks(sortedEntries(hours), ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_install_hours')
+    const written = await db.insertInto('rollup_install_hours')
       .values(part.map(([k, n]) => { const [model_version, hour, install_id] = k.split(SEP); return { model_version, hour, install_id, n }; }))
       .onConflict((oc) => oc.columns(['model_version', 'hour', 'install_id']).doUpdateSet((eb) => ({ n: eb('rollup_install_hours.n', '+', eb.ref('excluded.n')) })))
+      .returning(['model_version', 'hour', 'install_id', 'n'])
       .execute();
+    for (const r of written) if (Number(r.n) === hours.get([r.model_version, r.hour, r.install_id].join(SEP))) bump(hourInstalls, [r.model_version, r.hour, 'installs', ''].join(SEP));
   }
   const heavy: Array<{ model_version: string; day: string; install_id: string; n: number; added: number }> = [];
+  const dayInstalls = new Map<string, number>();
   for (const part of chunks(sortedEntries(days), ROWS_PER_UPSERT)) {
     const written = await db.insertInto('rollup_install_days')
       .values(part.map(([k, n]) => { const [model_version, day, install_id] = k.split(SEP); return { model_version, day, install_id, n }; }))
@@ -119,9 +137,12 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
       .execute();
     for (const r of written) {
       const added = days.get([r.model_version, r.day, r.install_id].join(SEP))!;
+      if (Number(r.n) === added) bump(dayInstalls, [r.model_version, r.day].join(SEP));
       if (Number(r.n) > cap) heavy.push({ ...r, n: Number(r.n), added });
     }
   }
+  await upsertCounts(db, counts);
+  await upsertInstallCounts(db, hourInstalls, dayInstalls);
   if ((opts.heavy ?? 'incremental') === 'defer' || !heavy.length) return;
   const detail = new Map<string, number>();
   for (const h of heavy) {
@@ -131,6 +152,22 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
     for (const f of source) for (const k of heavyKeys(f)) bump(detail, k);
   }
   await upsertHeavy(db, detail);
+}
+
+/** Distinct-install counts: hourly ones in rollup_counts only, daily ones in rollup_day_counts only (a day is not the sum of its hours). */
+async function upsertInstallCounts(db: Db, hourly: Map<string, number>, daily: Map<string, number>) {
+  for (const part of chunks(sortedEntries(hourly), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_counts')
+      .values(part.map(([k, n]) => { const [model_version, hour, dim, key] = k.split(SEP); return { model_version, hour, dim, key, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_counts.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
+  for (const part of chunks(sortedEntries(daily), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_day_counts')
+      .values(part.map(([k, n]) => { const [model_version, day] = k.split(SEP); return { model_version, day, dim: 'installs', key: '', n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_day_counts.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
 }
 
 /** An install's stored identifications of one version and day. */
@@ -184,7 +221,14 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
     await upsertCounts(db, counts);
     after = rows[rows.length - 1].event_id;
   }
+  // One distinct install fewer in each hour and day it had identifications.
+  const hourly = new Map<string, number>();
+  const daily = new Map<string, number>();
+  for (const r of await db.selectFrom('rollup_install_hours').select(['model_version', 'hour']).where('install_id', '=', installId).execute()) bump(hourly, [r.model_version, r.hour, 'installs', ''].join(SEP), -1);
+  for (const r of await db.selectFrom('rollup_install_days').select(['model_version', 'day']).where('install_id', '=', installId).execute()) bump(daily, [r.model_version, r.day].join(SEP), -1);
+  await upsertInstallCounts(db, hourly, daily);
   await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
+  await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();
   for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections'] as const) {
     await db.deleteFrom(table).where('install_id', '=', installId).execute();
   }

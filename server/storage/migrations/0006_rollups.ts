@@ -45,6 +45,12 @@ export function rollups(_flavor: Flavor): Record<string, Migration> {
         // Drift and the dashboard read one dimension over a range of hours.
         await db.schema.createIndex('rollup_counts_dim_hour').on('rollup_counts').columns(['dim', 'hour']).execute();
 
+        await db.schema.createTable('rollup_day_counts')
+          .addColumn('model_version', 'text', count).addColumn('day', 'text', count).addColumn('dim', 'text', count).addColumn('key', 'text', count)
+          .addColumn('n', 'bigint', count)
+          .addPrimaryKeyConstraint('rollup_day_counts_pk', ['model_version', 'day', 'dim', 'key'])
+          .execute();
+
         await db.schema.createTable('rollup_install_hours')
           .addColumn('model_version', 'text', count).addColumn('hour', 'text', count).addColumn('install_id', 'text', count)
           .addColumn('n', 'bigint', count)
@@ -83,7 +89,7 @@ export function rollups(_flavor: Flavor): Record<string, Migration> {
       async down(db: Kysely<any>) {
         await db.deleteFrom('quality_counts').where('kind', '=', 'stored').execute();
         await db.schema.dropIndex('photos_received').execute();
-        for (const t of ['rollup_corrections', 'rollup_heavy', 'rollup_install_days', 'rollup_install_hours', 'rollup_counts']) await db.schema.dropTable(t).execute();
+        for (const t of ['rollup_corrections', 'rollup_heavy', 'rollup_install_days', 'rollup_install_hours', 'rollup_day_counts', 'rollup_counts']) await db.schema.dropTable(t).execute();
       },
     },
   };
