@@ -23,3 +23,13 @@ describe('qualityReport', () => {
     ]);
   });
 });
+
+describe('qualityReport with proposed names counted apart', () => {
+  it('gives the same days from the groups of two or more corrections and the per-day count of proposed names', () => {
+    const all = [corr({ correctsEventId: 'x' }), corr({ correctsEventId: 'x', taxonId: 'c', hour: '2026-11-02T00:00:00.000Z' }), corr({ correctsEventId: 'y', taxonId: null, proposedName: 'Red fox' }), corr({ correctsEventId: 'z' })];
+    const full = qualityReport([], [{ day: '2026-11-01', count: 9 }], all);
+    const apart = qualityReport([], [{ day: '2026-11-01', count: 9 }], all.slice(0, 2), [{ day: '2026-11-01', count: 1 }]);
+    expect(apart).toEqual(full);
+    expect(full.map((d) => [d.day, d.conflictingLabels, d.proposedNames])).toEqual([['2026-11-01', 0, 1], ['2026-11-02', 1, 0]]);
+  });
+});

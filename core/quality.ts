@@ -8,9 +8,10 @@ import { correctionLabel, type CorrectionFact, type QualityDay } from './telemet
  * The per-day data-quality report. `counts` are the persisted per-day
  * counters (kind "duplicate" or "rejected:<reason>"); `stored` events per
  * day; corrections give conflicts (bucketed by the day of the latest
- * correction of the group) and proposed names.
+ * correction of the group) and proposed names (counted from `corrections`,
+ * or given per day: then `corrections` need only hold the groups of two or more).
  */
-export function qualityReport(counts: ReadonlyArray<{ day: string; kind: string; count: number }>, stored: ReadonlyArray<{ day: string; count: number }>, corrections: readonly CorrectionFact[]): QualityDay[] {
+export function qualityReport(counts: ReadonlyArray<{ day: string; kind: string; count: number }>, stored: ReadonlyArray<{ day: string; count: number }>, corrections: readonly CorrectionFact[], proposedPerDay?: ReadonlyArray<{ day: string; count: number }>): QualityDay[] {
   const days = new Map<string, QualityDay>();
   const at = (day: string) => {
     let d = days.get(day);
@@ -27,9 +28,10 @@ export function qualityReport(counts: ReadonlyArray<{ day: string; kind: string;
     }
   }
   for (const s of stored) at(s.day).stored += s.count;
+  for (const p of proposedPerDay ?? []) at(p.day).proposedNames += p.count;
   const groups = new Map<string, CorrectionFact[]>();
   for (const c of corrections) {
-    if (c.proposedName !== null) at(c.hour.slice(0, 10)).proposedNames++;
+    if (c.proposedName !== null && !proposedPerDay) at(c.hour.slice(0, 10)).proposedNames++;
     const list = groups.get(c.correctsEventId) ?? [];
     list.push(c);
     groups.set(c.correctsEventId, list);

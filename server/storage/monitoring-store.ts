@@ -16,6 +16,7 @@ import type { Database } from './rows.ts';
 import type { FeedbackStore, Page, PageCursor } from './types.ts';
 import type { ReviewItem } from '../../core/api/review.ts';
 
+import type { DriftAlertRow } from './monitoring-rows.ts';
 export type { DriftAlertRow, DriftReferenceRow, QualityCountRow } from './monitoring-rows.ts';
 /** The store's one schema: it types the monitoring tables too (monitoring-rows.ts). */
 export type MonitoringDatabase = Database;
@@ -186,20 +187,29 @@ export async function computeDriftFromEvents(db: MonitoringDb, opts: DriftRunOpt
 /** Stores the warn and alert levels of scored days (upsert); a day that is ok again loses its row. */
 export async function storeAlerts(db: MonitoringDb, points: readonly DriftPoint[], references: Record<string, DayWindow>, now = new Date()) {
   const at = now.toISOString();
+  const ok: Array<{ model_version: string; day: string; metric: 'prediction' | 'confidence' }> = [];
+  const rows: DriftAlertRow[] = [];
+  for (const p of points) {
+    const ref = references[p.modelVersion];
+    for (const metric of ['prediction', 'confidence'] as const) {
+      const s = p[metric];
+      if (s.level === 'ok') ok.push({ model_version: p.modelVersion, day: p.day, metric });
+      else rows.push({ model_version: p.modelVersion, day: p.day, metric, psi: s.psi, js: s.js, level: s.level, n: p.n, reference_from: ref.from, reference_to: ref.to, created_at: at, updated_at: at });
+    }
+  }
+  // A few statements a tick, not two per scored day: one delete and one upsert per hundred rows.
   await db.transaction().execute(async (trx) => {
-    for (const p of points) {
-      const ref = references[p.modelVersion];
-      for (const metric of ['prediction', 'confidence'] as const) {
-        const s = p[metric];
-        if (s.level === 'ok') {
-          await trx.deleteFrom('drift_alerts').where('model_version', '=', p.modelVersion).where('day', '=', p.day).where('metric', '=', metric).execute();
-          continue;
-        }
-        const values = { psi: s.psi, js: s.js, level: s.level, n: p.n, reference_from: ref.from, reference_to: ref.to, updated_at: at };
-        await trx.insertInto('drift_alerts').values({ model_version: p.modelVersion, day: p.day, metric, created_at: at, ...values })
-          .onConflict((oc) => oc.columns(['model_version', 'day', 'metric']).doUpdateSet(values))
-          .execute();
-      }
+    for (let i = 0; i < ok.length; i += 100) {
+      const part = ok.slice(i, i + 100);
+      await trx.deleteFrom('drift_alerts').where((eb) => eb.or(part.map((k) => eb.and([eb('model_version', '=', k.model_version), eb('day', '=', k.day), eb('metric', '=', k.metric)])))).execute();
+    }
+    for (let i = 0; i < rows.length; i += 100) {
+      await trx.insertInto('drift_alerts').values(rows.slice(i, i + 100))
+        .onConflict((oc) => oc.columns(['model_version', 'day', 'metric']).doUpdateSet((eb) => ({
+          psi: eb.ref('excluded.psi'), js: eb.ref('excluded.js'), level: eb.ref('excluded.level'), n: eb.ref('excluded.n'),
+          reference_from: eb.ref('excluded.reference_from'), reference_to: eb.ref('excluded.reference_to'), updated_at: eb.ref('excluded.updated_at'),
+        })))
+        .execute();
     }
   });
 }
@@ -230,15 +240,28 @@ export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay
   let counts = db.selectFrom('quality_counts').selectAll();
   if (r.fromDay) counts = counts.where('day', '>=', r.fromDay);
   if (r.toDay) counts = counts.where('day', '<=', r.toDay);
+  const range = { from: r.fromDay ? `${r.fromDay}T00:00:00.000Z` : undefined, to: r.toDay ? `${r.toDay}T99` : undefined };
+  // Only identifications corrected more than once can have conflicting labels: those groups, not every correction.
+  let multi = db.selectFrom('corrections').select('corrects_event_id').groupBy('corrects_event_id').having((eb) => eb.fn.countAll(), '>', 1);
+  let proposed = db.selectFrom('corrections').select([sql<string>`substr(hour, 1, 10)`.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+    .where('proposed_name', 'is not', null).groupBy(sql`substr(hour, 1, 10)`);
+  if (range.from) { multi = multi.where('hour', '>=', range.from); proposed = proposed.where('hour', '>=', range.from); }
+  if (range.to) { multi = multi.where('hour', '<', range.to); proposed = proposed.where('hour', '<', range.to); }
   // Events stored per day of arrival are counted at ingest (kind 'stored'): raw events may be gone (retention).
-  const [countRows, corrections] = await Promise.all([
-    counts.execute(),
-    loadCorrections(db, { from: r.fromDay ? `${r.fromDay}T00:00:00.000Z` : undefined, to: r.toDay ? `${r.toDay}T99` : undefined }),
-  ]);
+  const [countRows, targets, proposedRows] = await Promise.all([counts.execute(), multi.execute(), proposed.execute()]);
+  const groups: CorrectionFact[] = [];
+  const ids = targets.map((t) => t.corrects_event_id);
+  for (let i = 0; i < ids.length; i += IN_CHUNK) {
+    let q = db.selectFrom('corrections').select(FACT_COLUMNS).where('corrects_event_id', 'in', ids.slice(i, i + IN_CHUNK));
+    if (range.from) q = q.where('hour', '>=', range.from);
+    if (range.to) q = q.where('hour', '<', range.to);
+    groups.push(...(await q.execute()).map(toFact));
+  }
   return qualityReport(
     countRows.filter((c) => c.kind !== 'stored').map((c) => ({ day: c.day, kind: c.kind, count: Number(c.count) })),
     countRows.filter((c) => c.kind === 'stored').map((c) => ({ day: c.day, count: Number(c.count) })),
-    corrections,
+    groups,
+    proposedRows.map((p) => ({ day: p.day, count: Number(p.n) })),
   );
 }
 
