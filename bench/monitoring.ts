@@ -149,6 +149,10 @@ async function seed(client: pg.Client, schema: string) {
     select model_version, hour, 'label', case when abstain then '(abstain)' else top1 end, count(*) from "${schema}".seed group by 1, 2, 3, 4
     union all select model_version, hour, 'conf', least(9, floor(p * 10))::int::text, count(*) from "${schema}".seed group by 1, 2, 3, 4
     union all select model_version, hour, 'lat:' || backend, (case when ms < 1 then 0 else least(51, floor(log(ms) * 10) + 1) end)::int::text, count(*) from "${schema}".seed group by 1, 2, 3, 4`);
+  // The corrected pairs (rollups.ts PAIR_DIM): key is JSON.stringify([predicted, corrected]).
+  await q(`insert into "${schema}".rollup_counts (model_version, hour, dim, key, n)
+    select c.model_version, c.hour, 'pair', format('["%s","%s"]', case when s.abstain then '(abstain)' else s.top1 end, c.taxon_id), count(*)
+    from "${schema}".corrections c join "${schema}".seed s on s.event_id = c.corrects_event_id where c.verdict = 'corrected' group by 1, 2, 3, 4`);
   await q(`insert into "${schema}".rollup_install_hours select model_version, hour, install_id, count(*) from "${schema}".seed group by 1, 2, 3`);
   await q(`insert into "${schema}".rollup_install_days select model_version, substr(hour, 1, 10), install_id, count(*) from "${schema}".seed group by 1, 2, 3`);
   await q(`insert into "${schema}".rollup_day_counts (model_version, day, dim, key, n)

@@ -10,7 +10,7 @@ import { decodeBase64, type CorrectionEvent, type TelemetryEvent } from '../../c
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
-import { addCorrections, addIdentificationFacts } from './rollups.ts';
+import { addCorrections, addIdentificationFacts, addPairs, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
 import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
@@ -190,10 +190,10 @@ export class KyselyFeedbackStore implements FeedbackStore {
       const corrections = corrected.filter((e) => storedIds.has(key(e.eventId)));
 
       // Grounded: the cited identification is stored, from the same install and model version.
-      const cited = new Map<string, { install_id: string; model_version: string }>();
+      const cited = new Map<string, { install_id: string; model_version: string; payload: string }>();
       const citedIds = [...new Set(corrections.map((e) => key(e.correctsEventId)))];
       for (const part of chunks(citedIds, ROWS_PER_INSERT)) {
-        const rows = await trx.selectFrom('events').select(['event_id', 'install_id', 'model_version'])
+        const rows = await trx.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'payload'])
           .where('type', '=', 'identification').where('event_id', 'in', part).execute();
         for (const r of rows) cited.set(r.event_id, r);
       }
@@ -241,10 +241,32 @@ export class KyselyFeedbackStore implements FeedbackStore {
         nowEvidence.push(...grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence);
       }
 
-      // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
       const stored = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId)))
         .map((e) => identificationFact(key(e.eventId), e.modelVersion, new Date(e.hour).toISOString(), e as unknown as Record<string, unknown>))
         .filter((f): f is IdentificationFact => f !== null);
+      // The most-corrected pairs: what the cited identification answered ('(unknown)' while it is not stored) ...
+      const predictedOf = (id: string) => {
+        const c = cited.get(id);
+        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload));
+        return f ? labelOf(f) : UNKNOWN;
+      };
+      const pairs: PairChange[] = correctionRows.filter((r) => r.verdict === 'corrected')
+        .map((r) => ({ model_version: r.model_version, hour: r.hour, predicted: predictedOf(r.corrects_event_id), corrected: correctedLabel(r), by: 1 }));
+      // ... and earlier corrections of identifications stored now stop being '(unknown)'.
+      const batchFacts = new Map(stored.map((f) => [f.eventId, f]));
+      const mine = new Set(correctionRows.map((r) => r.event_id));
+      for (const part of chunks([...batchFacts.keys()], ROWS_PER_INSERT)) {
+        const earlier = await trx.selectFrom('corrections').select(['event_id', 'corrects_event_id', 'model_version', 'hour', 'taxon_id', 'proposed_name'])
+          .where('verdict', '=', 'corrected').where('corrects_event_id', 'in', part).execute();
+        for (const r of earlier) {
+          if (mine.has(r.event_id)) continue;
+          const base = { model_version: r.model_version, hour: r.hour, corrected: correctedLabel(r) };
+          pairs.push({ ...base, predicted: UNKNOWN, by: -1 }, { ...base, predicted: labelOf(batchFacts.get(r.corrects_event_id)!), by: 1 });
+        }
+      }
+      await addPairs(trx, pairs);
+
+      // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
       await addIdentificationFacts(trx, stored);
       await addCorrections(trx, nowEvidence);
       if (storedIds.size) {

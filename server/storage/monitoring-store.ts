@@ -8,6 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import { bucketMetrics, versionSummary } from '../../core/metrics.ts';
 import { defaultReference, driftOfDays, driftSeries, type DayWindow, type DriftOptions } from '../../core/drift-series.ts';
 import { bucketTallies, dayProfilesFromRollups, firstDays, type HourRange } from './rollup-reads.ts';
+import { PAIR_DIM } from './rollups.ts';
 import { qualityReport } from '../../core/quality.ts';
 import { correctionLabel, identificationFact, type Bucket, type CorrectionFact, type DriftPoint, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
@@ -100,37 +101,31 @@ export async function metricsReport(db: MonitoringDb, r: HourRange & { bucket?: 
 
 /**
  * Predicted -> corrected taxon over the range's corrections, most frequent
- * first (core/metrics.ts correctedPairs' rule), grouped in one query: the
- * prediction is read from the cited identification's payload, '(unknown)' when it is not stored.
+ * first (core/metrics.ts correctedPairs' rule), from the rollups: insertBatch
+ * counts each correction under what its identification answered, and moves
+ * it from '(unknown)' when that identification arrives later.
  */
 export async function correctedPairCounts(db: MonitoringDb, r: HourRange, limit = 15) {
-  const flavor = await sqlFlavor(db);
-  const top1 = flavor === 'postgres' ? sql<string>`(e.payload::jsonb->'top5'->0->>'taxonId')` : sql<string>`json_extract(e.payload, '$.top5[0].taxonId')`;
-  const abstain = flavor === 'postgres' ? sql<boolean>`(e.payload::jsonb->>'abstain') = 'true'` : sql<boolean>`json_extract(e.payload, '$.abstain') = 1`;
-  const predicted = sql<string>`case when e.event_id is null or ${top1} is null then '(unknown)' when ${abstain} then '(abstain)' else ${top1} end`;
-  let q = db.selectFrom('corrections as c')
-    .leftJoin('events as e', (j) => j.onRef('e.event_id', '=', 'c.corrects_event_id').on('e.type', '=', 'identification'))
-    .select(['c.model_version', predicted.as('predicted'), 'c.taxon_id', 'c.proposed_name', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('c.verdict', '=', 'corrected');
-  if (r.from) q = q.where('c.hour', '>=', r.from);
-  if (r.to) q = q.where('c.hour', '<', r.to);
-  if (r.modelVersion) q = q.where('c.model_version', '=', r.modelVersion);
-  const rows = await q.groupBy(['c.model_version', predicted, 'c.taxon_id', 'c.proposed_name']).execute();
-  const counts = new Map<string, { modelVersion: string; predicted: string; corrected: string; count: number }>();
-  for (const row of rows) {
-    const corrected = row.taxon_id ?? `"${row.proposed_name}"`;
-    const k = `${row.model_version}\u0000${row.predicted}\u0000${corrected}`;
-    const entry = counts.get(k) ?? { modelVersion: row.model_version, predicted: row.predicted, corrected, count: 0 };
-    entry.count += Number(row.n);
-    counts.set(k, entry);
-  }
-  return [...counts.values()].sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.corrected.localeCompare(b.corrected) || a.modelVersion.localeCompare(b.modelVersion)).slice(0, limit);
-}
-
-/** Which SQL the handle speaks (JSON access is spelled differently). */
-async function sqlFlavor(db: MonitoringDb): Promise<'sqlite' | 'postgres'> {
-  const adapter = db.getExecutor().adapter.constructor.name;
-  return /postgres/i.test(adapter) ? 'postgres' : 'sqlite';
+  const wholeDays = (!r.from || r.from.endsWith('T00:00:00.000Z')) && (!r.to || r.to.endsWith('T00:00:00.000Z'));
+  const rows = wholeDays
+    ? await (() => {
+      let q = db.selectFrom('rollup_day_counts').select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')]).where('dim', '=', PAIR_DIM);
+      if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
+      if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
+      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+      return q.groupBy(['model_version', 'key']).execute();
+    })()
+    : await (() => {
+      let q = db.selectFrom('rollup_counts').select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')]).where('dim', '=', PAIR_DIM);
+      if (r.from) q = q.where('hour', '>=', r.from);
+      if (r.to) q = q.where('hour', '<', r.to);
+      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+      return q.groupBy(['model_version', 'key']).execute();
+    })();
+  return rows.filter((row) => Number(row.n) > 0).map((row) => {
+    const [predicted, corrected] = JSON.parse(row.key) as [string, string];
+    return { modelVersion: row.model_version, predicted, corrected, count: Number(row.n) };
+  }).sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.corrected.localeCompare(b.corrected) || a.modelVersion.localeCompare(b.modelVersion)).slice(0, limit);
 }
 
 // ---------------------------------------------------------------- drift

@@ -61,6 +61,8 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
   // Distinct installs of an hour (or a whole day) are counted at ingest; those of a part of a day are not the sum of its hours.
   const installsCounted = wholeDays || r.bucket === 'hour';
   for (const row of await rows) {
+    // Other dimensions (the corrected pairs) are read on their own and make no bucket.
+    if (!(row.dim === 'label' || row.dim === 'conf' || row.dim === 'installs' || row.dim.startsWith('lat:'))) continue;
     const t = at(row.model_version, row.bucket);
     const n = Number(row.n);
     if (row.dim === 'label') {

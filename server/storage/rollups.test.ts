@@ -58,7 +58,8 @@ function randomEvents(seed: number) {
     if (random() > 0.2) continue;
     const cites = random() < 0.1 ? uuid(random) : e.eventId;
     const c: CorrectionEvent = correction({
-      eventId: uuid(random), installId: e.installId, correctsEventId: cites, modelVersion: e.modelVersion, hour: e.hour,
+      // Mostly the identification's hour; some a day later (an hour that may hold no identification of that version).
+      eventId: uuid(random), installId: e.installId, correctsEventId: cites, modelVersion: e.modelVersion, hour: random() < 0.8 ? e.hour : new Date(Date.parse(e.hour) + 86_400_000 + 3_600_000 * Math.floor(random() * 3)).toISOString(),
       verdict: random() < 0.7 ? 'corrected' : 'confirmed', taxonId: pick(taxa), embedding: embedding(8, 1),
     });
     events.push(c);

@@ -190,6 +190,42 @@ export async function rebuildHeavy(db: Db, cap = EVENTS_PER_INSTALL_CAP): Promis
   }
 }
 
+/** What a correction's identification answered while it is not stored (core/metrics.ts correctedPairs). */
+export const UNKNOWN = '(unknown)';
+/** The corrected side of a pair, as core/metrics.ts correctedPairs names it. */
+export const correctedLabel = (r: { taxon_id: string | null; proposed_name: string | null }) => r.taxon_id ?? `"${r.proposed_name}"`;
+/** rollup_counts dim of the corrected pairs: key is [predicted, corrected] as JSON. */
+export const PAIR_DIM = 'pair';
+
+export interface PairChange { model_version: string; hour: string; predicted: string; corrected: string; by: number }
+
+/** Counts of corrections (verdict corrected) per version, hour and (predicted, corrected) pair. */
+export async function addPairs(db: Db, changes: readonly PairChange[]): Promise<void> {
+  if (!changes.length) return;
+  const m = new Map<string, number>();
+  for (const c of changes) bump(m, [c.model_version, c.hour, PAIR_DIM, JSON.stringify([c.predicted, c.corrected])].join(SEP), c.by);
+  await upsertCounts(db, m);
+}
+
+/**
+ * Pair changes for corrections (verdict corrected) read with what their
+ * identification answered (payload null: not stored), `by` each.
+ */
+export function pairChanges(rows: ReadonlyArray<{ model_version: string; hour: string; taxon_id: string | null; proposed_name: string | null; cited_id: string | null; cited_version: string | null; payload: string | null }>, by: number, predictedAs?: string): PairChange[] {
+  return rows.map((r) => {
+    const f = r.payload !== null && r.cited_id !== null ? identificationFact(r.cited_id, r.cited_version ?? '', '', JSON.parse(r.payload)) : null;
+    return { model_version: r.model_version, hour: r.hour, predicted: predictedAs ?? (f ? labelOf(f) : UNKNOWN), corrected: correctedLabel(r), by };
+  });
+}
+
+/** Corrections (verdict corrected) with their cited identification, where stored; `where` narrows them. */
+export function correctionsWithCited(db: Db) {
+  return db.selectFrom('corrections as c')
+    .leftJoin('events as e', (j) => j.onRef('e.event_id', '=', 'c.corrects_event_id').on('e.type', '=', 'identification'))
+    .select(['c.model_version', 'c.hour', 'c.taxon_id', 'c.proposed_name', 'e.event_id as cited_id', 'e.model_version as cited_version', 'e.payload'])
+    .where('c.verdict', '=', 'corrected');
+}
+
 /** A correction as the rollups see it: only evidence (grounded, within the cap) is added. */
 export interface CorrectionKey { model_version: string; hour: string; install_id: string; verdict: string }
 
@@ -221,6 +257,10 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
     await upsertCounts(db, counts);
     after = rows[rows.length - 1].event_id;
   }
+  // Its corrections leave the pairs; others' corrections of its identifications go back to '(unknown)'.
+  const own = await correctionsWithCited(db).where('c.install_id', '=', installId).execute();
+  const others = await correctionsWithCited(db).where('e.install_id', '=', installId).where('c.install_id', '!=', installId).execute();
+  await addPairs(db, [...pairChanges(own, -1), ...pairChanges(others, -1), ...pairChanges(others, 1, UNKNOWN)]);
   // One distinct install fewer in each hour and day it had identifications.
   const hourly = new Map<string, number>();
   const daily = new Map<string, number>();

@@ -10,7 +10,7 @@
  */
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Flavor } from './index.ts';
-import { addCorrections, addIdentifications, rebuildHeavy, type StoredIdentification } from '../rollups.ts';
+import { addCorrections, addIdentifications, addPairs, correctionsWithCited, pairChanges, rebuildHeavy, type StoredIdentification } from '../rollups.ts';
 
 const PAGE = 5000;
 
@@ -27,6 +27,7 @@ async function backfill(db: Kysely<any>) {
   const evidence = await db.selectFrom('corrections').select(['model_version', 'hour', 'install_id', 'verdict'])
     .where('grounding', '=', 'grounded').where('counted', '=', 1).execute();
   await addCorrections(db, evidence);
+  await addPairs(db, pairChanges(await correctionsWithCited(db).execute(), 1));
   await sql`insert into quality_counts (day, kind, count)
     select substr(received_at, 1, 10), 'stored', count(*) from events group by substr(received_at, 1, 10)`.execute(db);
 }
