@@ -1,8 +1,12 @@
 /**
- * Monitoring queries over the feedback store's database (KyselyFeedbackStore
- * exposes it as `store.db`). Plain kysely that SQLite and PostgreSQL both
- * run: rows are read with simple filters and aggregated in TypeScript by
- * core/monitoring.ts (metrics.ts, drift-series.ts, quality.ts). The tables are from migration 0003.
+ * Monitoring queries over the feedback store's database (`store.db`, typed
+ * by rows.ts). Metrics, drift, the corrected pairs and the quality report
+ * read the rollups (rollup-reads.ts; kept by rollups.ts at ingest) and
+ * compute with core/metrics.ts, drift-series.ts and quality.ts; the review
+ * queue pages corrections in SQL. loadIdentifications and
+ * computeDriftFromEvents read every raw event: the simulator and the
+ * property tests use them as the full recomputation. Plain kysely that
+ * SQLite and PostgreSQL both run; tables from migrations 0003 and 0006.
  */
 import { sql, type Kysely } from 'kysely';
 import { bucketMetrics, versionSummary } from '../../core/metrics.ts';
