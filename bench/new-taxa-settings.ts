@@ -25,7 +25,7 @@ import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { loadTaxonomy, loadVersion } from '../node/registry.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
-import { normalizeProposedName } from '../core/monitoring.ts';
+import { normalizeProposedName } from '../core/telemetry-facts.ts';
 import { BaseHead } from '../pipeline/base-head.ts';
 import { embedPhotos, type PhotoFeatures } from '../pipeline/embed-cache.ts';
 import { splicedHead } from '../pipeline/export.ts';

@@ -30,7 +30,7 @@ import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { loadTaxonomy } from '../node/registry.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
-import { normalizeProposedName } from '../core/monitoring.ts';
+import { normalizeProposedName } from '../core/telemetry-facts.ts';
 import type { TrainingCorrection } from '../pipeline/quality.ts';
 import type { TrainSettings } from '../pipeline/train-candidate.ts';
 import { ensureModels } from '../node/ensure-built.ts';
