@@ -20,6 +20,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
 import { median } from '../core/stats.ts';
 import { serveUsual } from './usual/server.ts';
 import { throughput, coldStart } from './pwa.ts';
+import { yardstick, yardstickTable } from './litert.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 8 : 30));
@@ -223,6 +224,8 @@ for (const v of versions) {
   }
 }
 results.versions = perVersion;
+log('LiteRT.js yardstick: the same MobileNetV2 int8 in LiteRT.js, the app worker and native, interleaved');
+results.litert = await yardstick({ runs: RUNS, rounds: ROUNDS, log });
 log('batch throughput');
 results.batch = await throughput();
 log('cold start');
@@ -241,6 +244,7 @@ for (const v of versions) {
   const ratio = (x?: Stat, y?: Stat) => (x && y ? `${(x.median / y.median).toFixed(1)}x` : 'n/a');
   lines.push(`| ${v} | ${f(r.native.inferenceMs, 2)} | ${f(r.wasm1.inferenceMs)} | ${f(r.wasm2.inferenceMs)} | ${r.webgpu.unavailable ? `n/a (${r.webgpu.unavailable})` : f(r.webgpu.inferenceMs)} | ${f(r.usual.inferenceMs)} | ${ratio(r.wasm2.inferenceMs, r.native.inferenceMs)} | ${ratio(r.usual.inferenceMs, r.wasm2.inferenceMs)} |`);
 }
+lines.push('', ...yardstickTable(results.litert as Awaited<ReturnType<typeof yardstick>>));
 lines.push('', '## End to end per photo (ms): decode, preprocess, inference, post-process', '', '| version | photo | native | app WASM 2 threads | usual way | usual / app |', '|---|---|---|---|---|---|');
 for (const v of versions) {
   const r = perVersion[v] as any;
