@@ -2,6 +2,7 @@ import { useDeleteRecord, useHistoryRecord } from './useHistory.ts';
 import { Thumbnail } from './Thumbnail.tsx';
 import { ResultCard } from '../identify/ResultCard.tsx';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
+import { ObservationPhotos } from '../observation/ObservationPhotos.tsx';
 
 export function RecordPage({ id }: { id: string }) {
   const record = useHistoryRecord(id);
@@ -18,6 +19,7 @@ export function RecordPage({ id }: { id: string }) {
         <Thumbnail blob={r.thumbnail} alt={`Thumbnail of ${r.name}`} className="photo-preview" />
         <div>
           <ResultCard result={r} />
+          <ObservationPhotos record={r} />
           <CorrectionPanel record={r} />
         </div>
       </div>
