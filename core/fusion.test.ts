@@ -93,6 +93,9 @@ describe('observation groupings', () => {
     expect(one.observations).toBe(30);
     expect(three.top1).toBe(1);
     expect(three.perRound).toBe(1);
+    // All right: the class bootstrap collapses to [1, 1]; the Wilson interval over one grouping does not.
+    expect([three.lo, three.hi]).toEqual([1, 1]);
+    expect(three.wilson.lo).toBeLessThan(0.5);
   });
 
   it('the class bootstrap brackets the pooled rate and widens with fewer classes', () => {

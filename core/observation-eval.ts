@@ -10,7 +10,7 @@
  */
 import { seededRandom } from './random.ts';
 import { fuseLogits, type FusionRule } from './fusion.ts';
-import type { Interval } from './intervals.ts';
+import { wilson, type Interval } from './intervals.ts';
 
 export interface PhotoLogits {
   label: string;
@@ -60,6 +60,12 @@ export interface ObservationScore extends Interval {
   perRound: number;
   classes: number;
   top1: number;
+  /**
+   * Wilson interval as if one grouping's observations were all there was
+   * (they are independent of each other within a grouping): not degenerate
+   * where every observation is right, which the class bootstrap is.
+   */
+  wilson: Interval;
 }
 
 /** Percentile bootstrap over classes of sum(hits)/sum(n). */
@@ -106,5 +112,6 @@ export function scoreObservations(
     }
   }
   const ci = classBootstrap([...perClass.values()], 2000, opts.seed);
-  return { size, observations, perRound, classes: perClass.size, top1: observations ? hits / observations : NaN, ...ci };
+  const top1 = observations ? hits / observations : NaN;
+  return { size, observations, perRound, classes: perClass.size, top1, ...ci, wilson: wilson(Math.round(top1 * perRound), perRound) };
 }

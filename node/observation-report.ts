@@ -13,18 +13,25 @@ import type { ViewLogits } from './view-logits.ts';
 type Interpret = (logits: Float32Array) => Prediction;
 const isRight = (p: Prediction, label: string) => (label === OTHER_LABEL ? p.abstain : !p.abstain && p.top5[0]?.taxonId === label);
 
-export interface ObservationRow extends ObservationScore { rule: string }
+export interface ObservationRow extends ObservationScore {
+  rule: string;
+  /** The right taxon named first, whether or not the answer was "not one of our species" (how fusion moves the ranking alone). */
+  top1_named: number;
+}
 
 export function observationTable(views: readonly ViewLogits[], sizes: readonly number[], interpret: Interpret, opts: { rounds: number; seed: number }): ObservationRow[] {
   // The same classes at every size (those with photos for the largest), so sizes compare like with like.
   const byClass = photosByClass(views.map((v) => v.label), Math.max(...sizes), (l) => l === OTHER_LABEL);
   if (byClass.size === 0) throw new Error(`no launch class has ${Math.max(...sizes)} photos in this set: pick smaller observation sizes or another --images folder`);
   const correct = (fused: Float32Array, label: string) => isRight(interpret(fused), label);
+  const named = (fused: Float32Array, label: string) => interpret(fused).top5[0]?.taxonId === label;
   const rows: ObservationRow[] = [];
   for (const size of sizes) {
     // One photo is the same under every rule.
     for (const rule of size === 1 ? [FUSION_RULES[0]] : FUSION_RULES) {
-      rows.push({ rule: size === 1 ? 'single photo' : rule, ...scoreObservations(views, byClass, size, { rounds: opts.rounds, seed: opts.seed, rule, correct }) });
+      const run = (judge: typeof correct) => scoreObservations(views, byClass, size, { rounds: opts.rounds, seed: opts.seed, rule, correct: judge });
+      // The same seed draws the same groupings for both measures.
+      rows.push({ rule: size === 1 ? 'single photo' : rule, ...run(correct), top1_named: run(named).top1 });
     }
   }
   return rows;
@@ -55,9 +62,9 @@ const f3 = (x: number) => x.toFixed(3);
 
 export function formatObservationTable(rows: readonly ObservationRow[], rounds: number): string {
   const lines = [
-    `| photos | fusion | top-1 | 95% interval (class bootstrap) | observations per grouping | classes |`,
-    `|---|---|---|---|---|---|`,
-    ...rows.map((r) => `| ${r.size} | ${r.rule} | ${f3(r.top1)} | ${f3(r.lo)} – ${f3(r.hi)} | ${r.perRound} (x ${rounds} groupings) | ${r.classes} |`),
+    `| photos | fusion | top-1 | 95% interval, class bootstrap | 95% Wilson, one grouping | right taxon first, abstentions aside | observations per grouping | classes |`,
+    `|---|---|---|---|---|---|---|---|`,
+    ...rows.map((r) => `| ${r.size} | ${r.rule} | ${f3(r.top1)} | ${f3(r.lo)} – ${f3(r.hi)} | ${f3(r.wilson.lo)} – ${f3(r.wilson.hi)} | ${f3(r.top1_named)} | ${r.perRound} (x ${rounds} groupings) | ${r.classes} |`),
   ];
   return lines.join('\n');
 }
