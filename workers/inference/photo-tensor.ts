@@ -132,7 +132,8 @@ export async function thumbnailOf(bitmap: ImageBitmap, maxSide = 192): Promise<B
  * pixels on its long side.
  */
 export async function shareableJpeg(blob: Blob, maxSide = 1024): Promise<{ dataBase64: string; width: number; height: number }> {
-  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  // Decoded small when it is big (a 108 MP photo at 1/8, with at least maxSide on its short side), never whole.
+  const { bitmap } = await decodePhoto(blob, undefined, { resizeShorter: Math.ceil(maxSide / 2) });
   try {
     const { blob: out, width, height } = await scaledJpeg(bitmap, maxSide, 0.85);
     const jpeg = new Uint8Array(await out.arrayBuffer());
