@@ -126,3 +126,20 @@ test('single-photo history from before observations is kept as 1-photo observati
   await page.getByTestId('history-item').getByRole('link').click();
   await expect(page.getByTestId('correction-done')).toContainText('right');
 });
+
+test('a photo is added to an observation from history, which stays one entry', async ({ page }) => {
+  const beetles = ['ILSVRC2012_val_00000361.JPEG', 'ILSVRC2012_val_00002279.JPEG'].map((f) => path.join(DATA, 'imagenet-val-animals', f));
+  await openApp(page, '/?backend=wasm');
+  await page.getByTestId('photo-input').setInputFiles(beetles[0]);
+  await expect(page.getByTestId('suggestion').first()).toHaveAttribute('data-taxon', 'tiger-beetle');
+  await page.getByTestId('saved').getByRole('link').click();
+  await expect(page.getByTestId('record')).toBeVisible();
+  await expect(page.getByTestId('observation-photos')).toHaveCount(0);
+  await page.getByTestId('add-photo-input').setInputFiles(beetles[1]);
+  await expect(page.getByTestId('observation-photo')).toHaveCount(2);
+  await expect(page.getByTestId('suggestion').first()).toHaveAttribute('data-taxon', 'tiger-beetle');
+  await expect(page.getByTestId('add-photo')).toContainText('2 of 5');
+  await page.goto('/?backend=wasm#/history');
+  await expect(page.getByTestId('history-item')).toHaveCount(1);
+  await expect(page.getByTestId('history-item')).toHaveAttribute('data-photos', '2');
+});

@@ -3,10 +3,21 @@ import { Thumbnail } from './Thumbnail.tsx';
 import { ResultCard } from '../identify/ResultCard.tsx';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 import { ObservationPhotos } from '../observation/ObservationPhotos.tsx';
+import { AddPhoto } from '../observation/AddPhoto.tsx';
+import { addPhotoTo } from '../observation/add-photo.ts';
+import { historyKey } from './useHistory.ts';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { PhotoError } from '../../core/photo-check.ts';
 
 export function RecordPage({ id }: { id: string }) {
   const record = useHistoryRecord(id);
   const remove = useDeleteRecord();
+  const client = useQueryClient();
+  const add = useMutation({
+    mutationFn: ({ r, file }: { r: NonNullable<typeof record.data>; file: File }) => addPhotoTo(r, file),
+    networkMode: 'always',
+    onSuccess: () => client.invalidateQueries({ queryKey: historyKey }),
+  });
   if (record.isPending) return <p>Loading…</p>;
   if (!record.data) return <p>This identification is not in the history (it may have been deleted). <a href="#/history">Back to history</a></p>;
   const r = record.data;
@@ -20,6 +31,9 @@ export function RecordPage({ id }: { id: string }) {
         <div>
           <ResultCard result={r} />
           <ObservationPhotos record={r} />
+          <AddPhoto record={r} onPhoto={(file) => add.mutate({ r, file })} disabled={add.isPending} />
+          {add.isPending && <p role="status" data-testid="working">Identifying…</p>}
+          {add.isError && <p role="alert" className="error" data-testid="photo-error">{add.error instanceof PhotoError ? add.error.message : `This photo could not be added: ${add.error.message}`}</p>}
           <CorrectionPanel record={r} />
         </div>
       </div>
