@@ -76,6 +76,8 @@ export interface ClassifyResult extends Prediction {
   version: string;
   backend: Backend;
   embedding: Float32Array;
+  /** The model's logits over its labels (what an observation of several photos fuses). */
+  logits?: Float32Array;
   timings: Timings;
   width: number;
   height: number;
