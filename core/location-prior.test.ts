@@ -133,3 +133,46 @@ describe('the committed range table', () => {
     expect(() => parseRangeTable({ version: '1', source: 's', taxa: { x: { realms: ['Atlantis'], source: 's' } } })).toThrow(/\/taxa\/x\/realms\/0/);
   });
 });
+
+describe('location eval', async () => {
+  const { pointIn, realmFor, locate, locationRows, answerAfterPrior } = await import('./location-eval.ts');
+  const { seededRandom } = await import('./random.ts');
+  it('draws points on the grid inside the asked realm', () => {
+    const rand = seededRandom(3);
+    for (const realm of ['Afrotropic', 'Oceania', 'Indomalaya'] as const) {
+      for (let i = 0; i < 50; i++) {
+        const p = pointIn(realm, rand);
+        expect(realmOf(p.lat, p.lon)).toBe(realm);
+      }
+    }
+  });
+  it('draws right realms from the range, wrong ones outside it, and none for a cosmopolitan taxon', () => {
+    const rand = seededRandom(1);
+    for (let i = 0; i < 30; i++) {
+      expect(realmFor('zebra', 'right', ranges, rand)).toBe('Afrotropic');
+      const wrong = realmFor('zebra', 'wrong', ranges, rand);
+      expect(wrong).not.toBe('Afrotropic');
+      expect(wrong).not.toBe('Antarctic');
+    }
+    expect(realmFor('ant', 'wrong', ranges, rand)).toBeNull();
+    expect(realmFor('zebra', 'none', ranges, rand)).toBeNull();
+  });
+  it('abstains after the prior as interpret does', () => {
+    expect(answerAfterPrior([0.5, 0.2, 0.3], ['zebra', 'bison', 'other'], 0)).toBe('zebra');
+    expect(answerAfterPrior([0.3, 0.2, 0.5], ['zebra', 'bison', 'other'], 0)).toBe('other');
+    expect(answerAfterPrior([0.4, 0.35, 0.25], ['zebra', 'bison', 'other'], 0.5)).toBe('other');
+  });
+  it('gains on close calls with the right location and loses with the wrong one', () => {
+    const labels = ['zebra', 'bison', 'other'];
+    const photos = [{ label: 'zebra', probabilities: [0.45, 0.5, 0.05] }, { label: 'bison', probabilities: [0.45, 0.5, 0.05] }];
+    const none = locate(photos, labels, 0, 'none', ranges, seededRandom(1));
+    const right = locate(photos, labels, 0, 'right', ranges, seededRandom(1));
+    const wrong = locate(photos, labels, 0, 'wrong', ranges, seededRandom(1));
+    const [rRow] = locationRows('right', right, none);
+    expect(rRow).toMatchObject({ n: 2, located: 2, accuracy: 1 });
+    expect(rRow.vsNone).toMatchObject({ gained: 1, lost: 0 });
+    const [wRow] = locationRows('wrong', wrong, none);
+    expect(wRow.vsNone.lost).toBeGreaterThanOrEqual(0);
+    expect(wRow.accuracy).toBeLessThanOrEqual(rRow.accuracy);
+  });
+});

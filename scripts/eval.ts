@@ -1,6 +1,9 @@
 /**
  * npm run eval -- --runtime node|browser --images DIR --labels CSV [--model VERSION]
  * Scores a labelled photo folder and prints one JSON line.
+ * With --location right|wrong|none (Node runtime), prints the location
+ * prior's table first: top-1 with each photo given a location from its
+ * taxon's range, from outside it, or none, paired against none.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +15,7 @@ import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
 import { ensureApp, ensureModels } from '../node/ensure-built.ts';
+import type { LocationMode } from '../core/location-eval.ts';
 
 const program = new Command()
   .name('eval')
@@ -22,8 +26,11 @@ const program = new Command()
   .option('--model <version>', 'model version (default: the active one)')
   .option('--predictions <file>', 'also write every photo\'s prediction as JSON lines')
   .option('--backend <backend>', 'browser only: wasm or webgpu (default: what the app picks)')
+  .addOption(new Option('--location <mode>', 'node only: apply the location prior with a location drawn from each taxon\'s range (right), from outside it (wrong), or none; prints the paired table').choices(['right', 'wrong', 'none']))
+  .option('--seed <n>', 'with --location: seed of the location draws', '1')
   .parse();
-const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string }>();
+const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string; location?: LocationMode; seed: string }>();
+if (opts.location && opts.runtime !== 'node') { console.error('eval: --location needs --runtime node (it reweights every label\'s probability, which the app does not hand out)'); process.exit(2); }
 // The browser runtime drives the built app; the Node one only needs the models.
 if (opts.runtime === 'browser') ensureApp('eval'); else ensureModels('eval');
 
@@ -40,6 +47,12 @@ async function runNode(photos: LabelledPhoto[]): Promise<{ scored: ScoredPhoto[]
 async function runBrowser(photos: LabelledPhoto[]) {
   const { classifyInBrowser } = await import('../harness/browser-runner.ts');
   return classifyInBrowser(photos, { model: opts.model, backend: opts.backend, onProgress: () => bar.increment() });
+}
+
+if (opts.location) {
+  const { runLocationEval } = await import('./eval-location.ts');
+  await runLocationEval(photos, { mode: opts.location, seed: Number(opts.seed), model: opts.model });
+  process.exit(0);
 }
 
 bar.start(photos.length, 0);
