@@ -13,6 +13,8 @@ import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 import { isFailure, type ClassifyResult } from '../../workers/inference/types.ts';
 import { PhotoPicker } from './PhotoPicker.tsx';
 import { ResultCard } from './ResultCard.tsx';
+import { LocationControls, type LocationChoice } from '../location/LocationControls.tsx';
+import { locationView } from '../location/prior.ts';
 
 type State =
   | { kind: 'idle' }
@@ -33,6 +35,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   /** The identification under way: a newer photo aborts it in the worker. */
   const current = useRef<AbortController | null>(null);
   const client = useQueryClient();
+  const [place, setPlace] = useState<LocationChoice>({ cell: null, ignore: true });
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
@@ -74,6 +77,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     <section aria-labelledby="identify-heading" className="identify">
       <h2 id="identify-heading">Identify an animal</h2>
       <PhotoPicker onPhoto={identify} disabled={!engineReady || state.kind === 'working'} />
+      <LocationControls photoKey={state.kind === 'working' ? String(latest.current) : null} onChange={setPlace} />
       <div aria-live="polite" className="identify-status">
         {state.kind === 'working' && <p role="status" data-testid="working">Identifying {state.name}…</p>}
         {state.kind === 'error' && <p role="alert" className="error" data-testid="photo-error">{state.message}</p>}
@@ -83,7 +87,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {preview && <img className="photo-preview" src={preview} alt="The photo being identified" />}
           {state.kind === 'done' && (
             <div>
-              <ResultCard result={state.result} />
+              <ResultCard result={state.result} location={place.cell && !place.ignore ? locationView(place.cell) : null} />
               {state.saveError ? <p role="alert" className="error">{state.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${state.record.id}`}>history</a>.</p>}
               <CorrectionPanel key={state.record.id} record={state.record} photo={state.photo} />
             </div>
