@@ -16,6 +16,7 @@ import { gate, judgeNewTaxon, DEFAULT_GATE, type GateRules, type GateVerdict, ty
 import { labelsText, type ExtraTaxon, type ModelVersion } from '../core/manifest.ts';
 import { OTHER_LABEL, type Taxon } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
+import { writeOccurrenceTable } from './occurrence-table.ts';
 import { loadTaxonomy, loadVersion, loadTaxonIndex, nextVersion, registerVersion, sha256, readManifest } from '../node/registry.ts';
 import { withRegistryLock } from '../node/registry-lock.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
@@ -426,6 +427,11 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   for (const dir of [runDir, path.join(registryDir, result.version!)]) {
     writeFileSync(path.join(dir, 'report.html'), html);
     writeFileSync(path.join(dir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
+  }
+  if (opts.store) {
+    // The location prior's cell-by-month table ships beside the version (pipeline/occurrence-table.ts).
+    const occ = await writeOccurrenceTable(opts.store, path.join(registryDir, result.version!));
+    log(`occurrence table: ${occ.cellsKept} cell-months from ${occ.observations} located corrections (${occ.cellsDropped} under the install minimum left out)`);
   }
   log(`registered ${result.version} (candidate; the live active version stays ${parent.version})`);
   return finish();
