@@ -7,6 +7,12 @@
  *   - 'int8':  the int8/uint8 weights as they are, each behind a
  *              DequantizeLinear (its scale and zero point, per channel) into
  *              the float Conv/MatMul: "weight-only int8";
+ *   - 'int8-cast': the same int8/uint8 weights, dequantized by plain float
+ *              ops instead: Cast to float, minus the zero point, times the
+ *              scale (per channel, broadcast). onnxruntime's constant folding
+ *              skips DequantizeLinear (to keep QDQ graphs fusable), so the
+ *              'int8' form dequantizes every weight on every run; these ops
+ *              it folds once at load, leaving the float32 graph;
  *   - 'fp16':  the dequantized weights as float16 initializers behind a Cast
  *              to float;
  *   - 'fp32':  the dequantized weights as float32 initializers.
@@ -36,7 +42,7 @@ import { float16Bytes } from '../core/float16.ts';
 type ITensorProto = import('onnx-proto').onnx.ITensorProto;
 type GraphNode = ReturnType<typeof graphOf>['node'][number];
 
-export type WeightStorage = 'int8' | 'fp16' | 'fp32';
+export type WeightStorage = 'int8' | 'int8-cast' | 'fp16' | 'fp32';
 
 /** Per-axis DequantizeLinear (the int8 weights' per-channel scales) needs opset 13; every variant uses it so they differ only in their weights. */
 const OPSET = 13;
@@ -89,6 +95,22 @@ export function toFloatActivations(model: ModelProto, storage: WeightStorage): F
       const name = `${q}__dq`;
       out.push(node('DequantizeLinear', [q, scale, zp], [name], perChannel ? { axis } : {}));
       return name;
+    }
+    if (storage === 'int8-cast') {
+      const t = need(q);
+      const rank = (t.dims ?? []).length;
+      const s = values(scale);
+      const z = values(zp);
+      // Per-channel scale and zero point shaped to broadcast along `axis` (e.g. [C,1,1,1] for a Conv weight).
+      const shape = s.length > 1 ? Array.from({ length: rank }, (_, i) => (i === axis ? s.length : 1)) : [];
+      out.push(node('Cast', [q], [`${q}__cast`], { to: DataType.FLOAT }));
+      let centred = `${q}__cast`;
+      if (z.some((v) => v !== 0)) {
+        out.push(node('Sub', [centred, constant(`${q}__zp_f32`, shape, Float32Array.from(z))], [`${q}__centred`]));
+        centred = `${q}__centred`;
+      }
+      out.push(node('Mul', [centred, constant(`${q}__scale_f32`, shape, Float32Array.from(s))], [`${q}__f32`]));
+      return `${q}__f32`;
     }
     const { dims, values: w } = dequantize(q, scale, zp, axis);
     if (storage === 'fp32') {

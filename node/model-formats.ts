@@ -6,11 +6,12 @@
 import { decodeModel, encodeModel } from './onnx-graph.ts';
 import { toFloatActivations, type WeightStorage } from './float-graph.ts';
 
-export type ModelFormat = 'int8-qoperator' | 'int8-weights' | 'fp16-weights' | 'fp32';
+export type ModelFormat = 'int8-qoperator' | 'int8-weights' | 'int8-weights-folded' | 'fp16-weights' | 'fp32';
 
 export const FORMATS: ReadonlyArray<{ format: ModelFormat; storage: WeightStorage | null; title: string }> = [
   { format: 'int8-qoperator', storage: null, title: 'int8 QOperator (1.0.0 as shipped)' },
   { format: 'int8-weights', storage: 'int8', title: 'weight-only int8 (DequantizeLinear → float Conv)' },
+  { format: 'int8-weights-folded', storage: 'int8-cast', title: 'weight-only int8, folded at load (Cast·scale → float Conv)' },
   { format: 'fp16-weights', storage: 'fp16', title: 'fp16 weights (Cast → float Conv)' },
   { format: 'fp32', storage: 'fp32', title: 'plain float32' },
 ];
