@@ -17,7 +17,8 @@ const vi = (name: string, dims: Array<number | string>) => onnx.ValueInfoProto.c
 /**
  * Inputs: x [n, D], w [K, D], b [K], fixed [n, F], yw [n, K + F] (one-hot times
  * the sample weight), sw [n, 1] (sample weights). Outputs: gw [K, D], gb [K],
- * loss [] (sum of -w log p(y)).
+ * loss [] (sum of -w log p(y)). Indexed: xall [N, D] and fixedall [N, F] (every
+ * example) and rows [n] (int32) replace x and fixed, gathered in the graph.
  */
 export function gradientGraph(K: number, D: number, F: number, indexed = false): Uint8Array {
   const T = K + F;
