@@ -140,7 +140,7 @@ console.log('\nWhere the time goes (median wall s per step: photos from the embe
 console.log(`| corrections | impl | ${STEPS.join(' | ')} | other |`);
 console.log(`|---:|---|${STEPS.map(() => '---:').join('|')}|---:|`);
 for (const r of breakdown) console.log(r);
-console.log('\nInside train (median s): the new-taxa and joint stages; across both, gathering batches, the gradient kernel (the matrix products) and the Adam updates:\n');
+console.log('\nInside train (median s): the new-taxa and joint stages; across both, gathering batches, the gradient kernel (the matrix products; with --impl new also gathering the batch\'s rows, which onnxruntime does natively) and the Adam updates:\n');
 console.log('| corrections | impl | new-taxa stage | joint stage | gather | gradient | update |');
 console.log('|---:|---|---:|---:|---:|---:|---:|');
 for (const r of trainRows) console.log(r);

@@ -104,6 +104,12 @@ export interface Batch {
  */
 export type GradientKernel = (head: Head, batch: Batch, gW: Float32Array, gB: Float32Array) => number | Promise<number>;
 
+/**
+ * A kernel bound to the training examples that takes a batch as their row numbers (in batch order) rather
+ * than copied rows, and gathers them itself (pipeline/ort-gradient's ortIndexedGradient, natively).
+ */
+export type IndexedGradientKernel = ((head: Head, rows: Int32Array, gW: Float32Array, gB: Float32Array) => number | Promise<number>) & { indexed: true };
+
 /** The reference kernel: one example at a time, in plain loops (fine for thousands of examples). */
 export function tsGradient(head: Head, batch: Batch, gW: Float32Array, gB: Float32Array): number {
   const { classes: K, dim: D } = head;
@@ -176,6 +182,13 @@ function trainer(data: Examples, opts: TrainOptions) {
       return bw;
     },
     get batch() { return current; },
+    /** The batch of shuffled positions [start, end) as row numbers, and its weight sum, for an indexed kernel. */
+    rows(start: number, end: number): { rows: Int32Array; bw: number } {
+      const rows = order.subarray(start, end);
+      let bw = 0;
+      for (let t = 0; t < rows.length; t++) bw += opts.sampleWeight?.[rows[t]] ?? 1;
+      return { rows, bw };
+    },
     /** Adam on mean gradient + lambda (W - W0), in place on the head. */
     adam(bw: number) {
       step++;
@@ -221,8 +234,11 @@ export function trainHead(data: Examples, opts: TrainOptions): Head {
   return t.head;
 }
 
-/** The same training with any gradient kernel (e.g. onnxruntime's): same shuffles, batches and Adam steps. */
-export async function trainHeadWith(kernel: GradientKernel, data: Examples, opts: TrainOptions): Promise<Head> {
+/**
+ * The same training with any gradient kernel (e.g. onnxruntime's): same shuffles, batches and Adam steps. An
+ * indexed kernel (bound to `data`) is handed each batch's row numbers and gathers the rows itself.
+ */
+export async function trainHeadWith(kernel: GradientKernel | IndexedGradientKernel, data: Examples, opts: TrainOptions): Promise<Head> {
   const t = trainer(data, opts);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     t.shuffle();
@@ -230,9 +246,12 @@ export async function trainHeadWith(kernel: GradientKernel, data: Examples, opts
     for (let start = 0; start < data.n; start += opts.batchSize) {
       const p = opts.profile;
       const t0 = p?.clock() ?? 0;
-      const bw = t.gather(start, Math.min(data.n, start + opts.batchSize));
+      const end = Math.min(data.n, start + opts.batchSize);
+      // An indexed kernel's own gathering (inside the call) counts as gradient time.
+      const indexed = 'indexed' in kernel ? t.rows(start, end) : null;
+      const bw = indexed ? indexed.bw : t.gather(start, end);
       const t1 = p?.clock() ?? 0;
-      lossSum += await kernel(t.head, t.batch, t.gW, t.gB);
+      lossSum += await (indexed ? (kernel as IndexedGradientKernel)(t.head, indexed.rows, t.gW, t.gB) : (kernel as GradientKernel)(t.head, t.batch, t.gW, t.gB));
       const t2 = p?.clock() ?? 0;
       weightSum += bw;
       t.adam(bw);

@@ -98,3 +98,53 @@ describe('checkCorrections', () => {
     expect(withModel.kept.map((c) => c.eventId)).toContain(odd.eventId);
   });
 });
+
+/** The poisoning test as first written (centred unit vectors formed one by one): the reference the fast one must match. */
+function referenceSuspicious(rows: TrainingCorrection[], refs: Array<{ label: string; embedding: Float32Array }>, agreement: (c: TrainingCorrection) => number | null, D: number): number[] {
+  const pool = [...rows.map((c) => ({ label: c.label, embedding: c.embedding })), ...refs];
+  const mean = new Float64Array(D);
+  for (const p of pool) for (let j = 0; j < D; j++) mean[j] += p.embedding[j] / pool.length;
+  const centred = (e: Float32Array) => { const v = new Float64Array(D); let n = 0; for (let j = 0; j < D; j++) { v[j] = e[j] - mean[j]; n += v[j] * v[j]; } n = Math.sqrt(n) || 1; for (let j = 0; j < D; j++) v[j] /= n; return v; };
+  const sums = new Map<string, { sum: Float64Array; n: number }>();
+  for (const p of pool) { const v = centred(p.embedding); const s = sums.get(p.label) ?? { sum: new Float64Array(D), n: 0 }; for (let j = 0; j < D; j++) s.sum[j] += v[j]; s.n++; sums.set(p.label, s); }
+  const out: number[] = [];
+  rows.forEach((c, i) => {
+    const p = agreement(c);
+    if (p !== null && p >= 0.05) return;
+    const v = centred(c.embedding);
+    let best = '', bestSim = -Infinity;
+    for (const [label, cs] of sums) {
+      const own = label === c.label;
+      if ((own ? cs.n - 1 : cs.n) < 1) continue;
+      let dot = 0;
+      for (let j = 0; j < D; j++) dot += cs.sum[j] * v[j];
+      const sn = cs.sum.reduce((a, x) => a + x * x, 0);
+      const sim = (own ? dot - 1 : dot) / Math.sqrt(Math.max(own ? sn - 2 * dot + 1 : sn, 1e-12));
+      if (sim > bestSim) { bestSim = sim; best = label; }
+    }
+    if (best !== c.label) out.push(i);
+  });
+  return out;
+}
+
+describe('poisoning test without forming centred vectors', () => {
+  it('flags exactly the corrections the direct computation flags, references included', () => {
+    const D2 = 256;
+    const rand = seededRandom(9);
+    const protos = Array.from({ length: 6 }, () => Float32Array.from({ length: D2 }, () => rand() * 3));
+    const make = (c: number, label: number) => ({
+      eventId: randomUUID(), correctsEventId: randomUUID(), installId: randomUUID(), modelVersion: '1.0.0', label: `proposed-c${label}`,
+      embedding: Float32Array.from(protos[c], (v) => Math.max(0, v + (rand() - 0.5) * 4)),
+    });
+    // Noisy classes, a fifth of them labelled as another class; a few references, one label only there.
+    const rows = Array.from({ length: 600 }, (_, i) => make(i % 5, i % 5 === 0 && i % 3 === 0 ? 1 : i % 5));
+    const refs = Array.from({ length: 40 }, (_, i) => ({ label: `proposed-c${i % 6}`, embedding: make(i % 6, 0).embedding }));
+    const agreement = (c: TrainingCorrection) => (c.label === 'proposed-c2' ? 0.5 : null);
+    const expected = referenceSuspicious(rows, refs, agreement, D2);
+    expect(expected.length).toBeGreaterThan(10);
+    const { kept, report } = checkCorrections(rows, { ...opts, embeddingSize: D2, minPerClass: 1, maxSuspiciousShare: 1 }, agreement, refs);
+    expect(report.suspicious).toBe(expected.length);
+    const flagged = new Set(expected.map((i) => rows[i]));
+    expect(kept).toEqual(rows.filter((c) => !flagged.has(c)));
+  });
+});

@@ -6,7 +6,7 @@
  * Shared by `retrain` and `curve`, so the curve measures the same training.
  */
 import { trainHead, trainHeadWith, type Examples, type Head, type TrainOptions } from '../core/head-train.ts';
-import { ortGradient } from './ort-gradient.ts';
+import { ortIndexedGradient } from './ort-gradient.ts';
 import { batchLogits, type BaseHead } from './base-head.ts';
 
 export interface Item { group: string; label: string; embedding: Float32Array; other: number; source: string }
@@ -74,7 +74,7 @@ export function defaultBatchSize(examples: number): number {
 async function trainStage(data: Examples, opts: TrainOptions, s: TrainSettings): Promise<Head> {
   if (opts.epochs <= 0) return { ...opts.init, weights: opts.init.weights.slice(), bias: opts.init.bias.slice() };
   if (s.kernel === 'ts') return trainHead(data, opts);
-  const ort = await ortGradient(opts.init.classes, data.dim, data.fixedCount ?? 0, s.threads ?? 2);
+  const ort = await ortIndexedGradient(opts.init.classes, data, opts.sampleWeight, s.threads ?? 2);
   try { return await trainHeadWith(ort.kernel, data, opts); } finally { await ort.release(); }
 }
 
