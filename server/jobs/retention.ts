@@ -115,17 +115,23 @@ export default fp(async (app: FastifyInstance, opts: { config?: Partial<Retentio
   app.decorate('retention', { config, run, runTick: (now?: Date) => job?.runTick(now) ?? Promise.resolve(false) } satisfies RetentionService);
   if (config.intervalMs <= 0 || (config.retentionDays === null && config.photoRetentionDays === null)) return;
 
+  let passing = false;
   // Ticks take turns across instances (lease, then the tick's row in job_ticks), like drift and the guard.
   job = scheduleJob(app, {
     name: RETENTION_LEASE,
     intervalMs: config.intervalMs,
     leaseMs: config.leaseMs ?? jobLeaseMsFromEnv(),
     run: async () => {
+      // A pass longer than the interval (a first pass over a big backlog) is not joined by the next tick's.
+      if (passing) return;
+      passing = true;
       try {
         const r = await run();
         if (r.events || r.photos) app.log.info(r, 'retention deleted raw events and photos past their time');
       } catch (err) {
         app.log.warn({ err }, 'retention job failed');
+      } finally {
+        passing = false;
       }
     },
   });
