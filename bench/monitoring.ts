@@ -23,6 +23,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -43,25 +44,28 @@ const program = new Command()
   .option('--installs <n>', 'ordinary installs', '50000')
   .option('--repeat <n>', 'runs of each timed query (the median is reported)', '5')
   .option('--ingest-batches <n>', 'batches of 50 events for the ingest comparison', '200')
+  .option('--jobs <n>', 'connections that seed side by side (a day each at a time)', String(Math.min(8, Math.max(2, availableParallelism()))))
+  .option('--seed-only', 'seed, check the counts, print the seeding rate, and stop')
   .option('--keep', 'keep the seeded schema (its name is printed)')
   .parse();
-const opts = program.opts<{ events: string; days: string; installs: string; repeat: string; ingestBatches: string; keep?: boolean }>();
+const opts = program.opts<{ events: string; days: string; installs: string; repeat: string; ingestBatches: string; jobs: string; seedOnly?: boolean; keep?: boolean }>();
 const N = Math.floor(Number(opts.events));
 const DAYS = Math.floor(Number(opts.days));
 const INSTALLS = Math.floor(Number(opts.installs));
 const REPEAT = Math.max(1, Math.floor(Number(opts.repeat)));
 const INGEST_BATCHES = Math.max(1, Math.floor(Number(opts.ingestBatches)));
-for (const [name, v] of Object.entries({ events: N, days: DAYS, installs: INSTALLS })) {
+const JOBS = Math.floor(Number(opts.jobs));
+for (const [name, v] of Object.entries({ events: N, days: DAYS, installs: INSTALLS, jobs: JOBS })) {
   if (!(v > 0)) throw new Error(`--${name} must be a positive whole number`);
 }
 const URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
 if (!URL) throw new Error('bench:monitoring needs PostgreSQL: set BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL');
 
 const taxa = loadTaxonomy().taxa.map((t) => t.id);
+const TAXA_ARRAY = `array[${taxa.map((t) => `'${t}'`).join(',')}]`;
 const VERSIONS = ['0.9.0', '1.0.0'];
 const today = new Date().toISOString().slice(0, 10);
 const start = new Date(Date.parse(`${today}T00:00:00.000Z`) - (DAYS - 1) * 86_400_000);
-const CHUNK = 1_000_000;
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t0 = performance.now();
@@ -80,8 +84,7 @@ async function medianMs(fn: () => Promise<unknown>): Promise<number> {
  * The seed rows, in SQL: every column a pure function of g (a hash of it),
  * so a run is reproducible. Hours run through the days in order, as events arrive.
  */
-function seedSelect(schema: string, from: number, to: number) {
-  const taxaArray = `array[${taxa.map((t) => `'${t}'`).join(',')}]`;
+function seedSelect(table: string, from: number, to: number) {
   return `
     with s as (
       select g, ('x' || substr(md5(g::text), 1, 8))::bit(32)::bigint as h from generate_series(${from}, ${to}) g
@@ -91,91 +94,145 @@ function seedSelect(schema: string, from: number, to: number) {
         case when g % 100 = 0 then md5('flood' || (g / 100 % 10))::uuid::text else md5('i' || (h % ${INSTALLS}))::uuid::text end as install_id,
         case when h % 10 < 3 then '0.9.0' else '1.0.0' end as model_version,
         to_char(timestamp '${start.toISOString().slice(0, 19).replace('T', ' ')}' + ((g - 1) * ${DAYS * 24}::bigint / ${N}) * interval '1 hour', 'YYYY-MM-DD"T"HH24:00:00.000"Z"') as hour,
-        (${taxaArray})[1 + (h / 7) % ${taxa.length}] as top1,
+        (${TAXA_ARRAY})[1 + (h / 7) % ${taxa.length}] as top1,
         (h / 13) % 20 = 0 as abstain,
         ((h / 17) % 1000) / 1000.0 as p,
         case when (h / 19) % 3 = 0 then 'webgpu' else 'wasm' end as backend,
         round((20 + ((h / 23) % 400) + ((h / 29) % 7) * ((h / 31) % 300))::numeric, 1) as ms
       from s
     )
-    insert into "${schema}".seed select * from r`;
+    insert into ${table} select * from r`;
 }
+
+/** The g range of day d: hour = floor((g - 1) * DAYS * 24 / N), so day = floor((g - 1) * DAYS / N). */
+function dayRange(d: number): [number, number] {
+  const first = (k: number) => Math.ceil((k * N) / DAYS) + 1;
+  return [first(d), first(d + 1) - 1];
+}
+
+type Q = (text: string) => Promise<unknown>;
+
+/**
+ * One day of events, everything it needs, from one connection: the day's
+ * seed rows, its events and corrections, and its rollups. Every rollup is
+ * grouped by hour or by day (and the corrections share their
+ * identification's hour), so a day's rows are exactly its own and days load
+ * side by side without touching each other's.
+ */
+async function seedDay(q: Q, schema: string, d: number) {
+  const [from, to] = dayRange(d);
+  if (from > to) return 0;
+  const t = (name: string) => `"${schema}"."${name}_${d}"`;
+  const T = (name: string) => `"${schema}".${name}`;
+  const label = `case when abstain then '(abstain)' else top1 end`;
+  const fixTaxon = `(${TAXA_ARRAY})[1 + (h / 37) % ${taxa.length}]`;
+  const verdict = `case when h % 4 = 0 then 'confirmed' else 'corrected' end`;
+  // 0.5% of the identifications get a correction, by their own install: grounded, counted, pending review.
+  const fixed = `g % 200 = 7`;
+  await q(`create unlogged table ${t('seed')} (g bigint, h bigint, event_id text, install_id text, model_version text, hour text, top1 text, abstain boolean, p numeric, backend text, ms numeric)`);
+  await q(seedSelect(t('seed'), from, to));
+  await q(`insert into ${T('events')} (event_id, type, install_id, model_version, hour, received_at, payload)
+    select event_id, 'identification', install_id, model_version, hour, replace(hour, ':00:00.000Z', ':10:00.000Z'),
+      json_build_object('type', 'identification', 'eventId', event_id, 'installId', install_id, 'modelVersion', model_version, 'backend', backend,
+        'timings', json_build_object('decodeMs', 4, 'preprocessMs', 6, 'inferenceMs', ms - 10, 'totalMs', ms),
+        'top5', json_build_array(json_build_object('taxonId', top1, 'p', p)), 'otherProbability', 0.05, 'abstain', abstain,
+        'appVersion', 'bench', 'hour', hour)::text
+    from ${t('seed')}`);
+  await q(`insert into ${T('events')} (event_id, type, install_id, model_version, hour, received_at, payload)
+    select md5('c' || g)::uuid::text, 'correction', install_id, model_version, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), '{}' from ${t('seed')} where ${fixed}`);
+  await q(`insert into ${T('corrections')} (event_id, corrects_event_id, taxon_id, proposed_name, verdict, embedding, embedding_dim, model_version, install_id, status,
+      has_photo, cell_lat, cell_lon, hour, received_at, grounding, counted, decided_by)
+    select md5('c' || g)::uuid::text, event_id, ${fixTaxon}, null, ${verdict}, '\\x00000000'::bytea, 1, model_version, install_id, 'pending',
+      0, null, null, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), 'grounded', 1, null
+    from ${t('seed')} where ${fixed}`);
+  // The rollups, grouped as rollups.ts keeps them (core/latency-bins.ts: 10 bins a decade from 1 ms),
+  // with the corrected pairs (rollups.ts PAIR_DIM: key is JSON.stringify([predicted, corrected])).
+  await q(`create unlogged table ${t('rc')} as
+    select model_version, hour, 'label'::text as dim, ${label} as key, count(*) as n from ${t('seed')} group by 1, 2, 3, 4
+    union all select model_version, hour, 'conf', least(9, floor(p * 10))::int::text, count(*) from ${t('seed')} group by 1, 2, 3, 4
+    union all select model_version, hour, 'lat:' || backend, (case when ms < 1 then 0 else least(51, floor(log(ms) * 10) + 1) end)::int::text, count(*) from ${t('seed')} group by 1, 2, 3, 4
+    union all select model_version, hour, 'pair', format('["%s","%s"]', ${label}, ${fixTaxon}), count(*) from ${t('seed')} where ${fixed} and h % 4 <> 0 group by 1, 2, 3, 4`);
+  await q(`create unlogged table ${t('ih')} as select model_version, hour, install_id, count(*) as n from ${t('seed')} group by 1, 2, 3`);
+  await q(`create unlogged table ${t('id')} as select model_version, substr(hour, 1, 10) as day, install_id, count(*) as n from ${t('seed')} group by 1, 2, 3`);
+  await q(`insert into ${T('rollup_counts')} (model_version, hour, dim, key, n) select * from ${t('rc')}
+    union all select model_version, hour, 'installs', '', count(*) from ${t('ih')} group by 1, 2`);
+  await q(`insert into ${T('rollup_day_counts')} (model_version, day, dim, key, n)
+    select model_version, substr(hour, 1, 10), dim, key, sum(n) from ${t('rc')} group by 1, 2, 3, 4
+    union all select model_version, day, 'installs', '', count(*) from ${t('id')} group by 1, 2`);
+  await q(`insert into ${T('rollup_install_hours')} select * from ${t('ih')}`);
+  await q(`insert into ${T('rollup_install_days')} select * from ${t('id')}`);
+  // What installs past the per-install cap that day said, kept apart (rollups.ts: heavy).
+  await q(`insert into ${T('rollup_heavy')} (install_id, model_version, hour, dim, key, n)
+    select s.install_id, s.model_version, s.hour, v.dim, v.key, count(*)
+      from ${t('seed')} s join ${t('id')} d on d.install_id = s.install_id and d.model_version = s.model_version and d.day = substr(s.hour, 1, 10) and d.n > ${EVENTS_PER_INSTALL_CAP}
+      cross join lateral (values ('label', case when s.abstain then '(abstain)' else s.top1 end), ('conf', least(9, floor(s.p * 10))::int::text)) v(dim, key)
+      group by 1, 2, 3, 4, 5`);
+  await q(`insert into ${T('rollup_corrections')} select model_version, hour, install_id, ${verdict}, count(*) from ${t('seed')} where ${fixed} group by 1, 2, 3, 4`);
+  // Every event is stored on its hour's day (received 10 or 20 minutes into the hour).
+  await q(`insert into ${T('quality_counts')} select substr(hour, 1, 10), 'stored', count(*) + count(*) filter (where ${fixed}) from ${t('seed')} group by 1`);
+  for (const name of ['seed', 'rc', 'ih', 'id']) await q(`drop table ${t(name)}`);
+  return to - from + 1;
+}
+
+/** The tables the seed writes, whose keys and indexes are dropped while it loads and rebuilt after (as a restore does). */
+const LOADED = ['events', 'corrections', 'rollup_counts', 'rollup_day_counts', 'rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'quality_counts'];
 
 async function seed(client: pg.Client, schema: string) {
   const stageMs: Record<string, number> = {};
-  const q = async (text: string) => {
+  // --jobs connections, each a server process: days load side by side.
+  const conns = await Promise.all(Array.from({ length: JOBS }, async () => {
+    const c = new pg.Client({ connectionString: URL });
+    await c.connect();
+    // Bulk-load settings for these sessions only: group-bys in memory, no wait on the log per statement.
+    await c.query(`set work_mem = '128MB'`);
+    await c.query(`set synchronous_commit = off`);
+    await c.query(`set maintenance_work_mem = '256MB'`);
+    return c;
+  }));
+  const qOn = (c: pg.Client): Q => async (text: string) => {
     const t0 = performance.now();
-    const r = await client.query(text);
-    const k = text.trim().split(/\s+/).slice(0, 3).join(' ');
+    const r = await c.query(text);
+    const k = text.trim().replace(/"[^"]*"\./g, '').split(/\s+/).slice(0, 3).join(' ').replace(/_\d+/g, '');
     stageMs[k] = (stageMs[k] ?? 0) + performance.now() - t0;
     return r;
   };
-  // Bulk-load settings for this session only: group-bys in memory, no wait on the log per statement.
-  await q(`set work_mem = '256MB'`);
-  await q(`set synchronous_commit = off`);
-  await q(`create unlogged table "${schema}".seed (g bigint, h bigint, event_id text, install_id text, model_version text, hour text, top1 text, abstain boolean, p numeric, backend text, ms numeric)`);
+  /** Runs each task on the first free connection. */
+  const pool = async <T>(items: T[], fn: (q: Q, item: T) => Promise<void>) => {
+    let next = 0;
+    await Promise.all(conns.map(async (c) => { while (next < items.length) await fn(qOn(c), items[next++]); }));
+  };
   const bar = new cliProgress.SingleBar({ format: 'seeding {bar} {value}/{total} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic);
-  bar.start(N, 0, { stage: 'events' });
-  // Without their indexes while bulk-loading (put back after), as a restore would.
-  const indexes = (await client.query<{ indexdef: string; indexname: string }>(`select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = 'events' and indexname not like '%pkey'`, [schema])).rows;
-  for (const i of indexes) await q(`drop index "${schema}"."${i.indexname}"`);
-  for (let from = 1; from <= N; from += CHUNK) {
-    const to = Math.min(N, from + CHUNK - 1);
-    await q(seedSelect(schema, from, to));
-    await q(`insert into "${schema}".events (event_id, type, install_id, model_version, hour, received_at, payload)
-      select event_id, 'identification', install_id, model_version, hour, replace(hour, ':00:00.000Z', ':10:00.000Z'),
-        json_build_object('type', 'identification', 'eventId', event_id, 'installId', install_id, 'modelVersion', model_version, 'backend', backend,
-          'timings', json_build_object('decodeMs', 4, 'preprocessMs', 6, 'inferenceMs', ms - 10, 'totalMs', ms),
-          'top5', json_build_array(json_build_object('taxonId', top1, 'p', p)), 'otherProbability', 0.05, 'abstain', abstain,
-          'appVersion', 'bench', 'hour', hour)::text
-      from "${schema}".seed where g between ${from} and ${to}`);
-    bar.update(to);
+  bar.start(N, 0, { stage: `events (${JOBS} connections)` });
+  try {
+    // Keys (and the foreign keys that lean on them) and indexes go while bulk-loading, as a restore would.
+    const constraints = (await client.query<{ conname: string; relname: string; contype: string; def: string }>(
+      `select c.conname, r.relname, c.contype, pg_get_constraintdef(c.oid) as def
+         from pg_constraint c join pg_class r on r.oid = c.conrelid join pg_namespace n on n.oid = r.relnamespace
+        where n.nspname = $1 and c.contype in ('p', 'u', 'f')
+          and (r.relname = any($2) or c.confrelid in (select oid from pg_class where relnamespace = n.oid and relname = any($2)))`, [schema, LOADED])).rows;
+    const indexes = (await client.query<{ indexdef: string; indexname: string }>(
+      `select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = any($2) and indexname <> all($3)`,
+      [schema, LOADED, constraints.map((c) => c.conname)])).rows;
+    const q = qOn(client);
+    const keys = constraints.filter((c) => c.contype !== 'f');
+    const foreign = constraints.filter((c) => c.contype === 'f');
+    for (const c of foreign) await q(`alter table "${schema}"."${c.relname}" drop constraint "${c.conname}"`);
+    for (const c of keys) await q(`alter table "${schema}"."${c.relname}" drop constraint "${c.conname}"`);
+    for (const i of indexes) await q(`drop index "${schema}"."${i.indexname}"`);
+
+    let done = 0;
+    await pool([...Array(DAYS).keys()], async (qc, d) => { done += await seedDay(qc, schema, d); bar.update(done); });
+
+    // Keys first (they check the load made no duplicate), then indexes, side by side; foreign keys last.
+    bar.update(N, { stage: 'keys and indexes' });
+    await pool([...keys.map((c) => `alter table "${schema}"."${c.relname}" add constraint "${c.conname}" ${c.def}`), ...indexes.map((i) => i.indexdef)], (qc, text) => qc(text).then(() => {}));
+    for (const c of foreign) await q(`alter table "${schema}"."${c.relname}" add constraint "${c.conname}" ${c.def}`);
+    bar.update(N, { stage: 'analyze' });
+    await pool(LOADED, (qc, table) => qc(`analyze "${schema}".${table}`).then(() => {}));
+  } finally {
+    bar.stop();
+    await Promise.all(conns.map((c) => c.end().catch(() => {})));
   }
-  bar.update(N, { stage: 'indexes' });
-  for (const i of indexes) await q(i.indexdef);
-  // Corrections of 0.5% of them, by their own install: grounded, counted, pending review.
-  bar.update(N, { stage: 'corrections' });
-  await q(`insert into "${schema}".events (event_id, type, install_id, model_version, hour, received_at, payload)
-    select md5('c' || g)::uuid::text, 'correction', install_id, model_version, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), '{}' from "${schema}".seed where g % 200 = 7`);
-  await q(`insert into "${schema}".corrections (event_id, corrects_event_id, taxon_id, proposed_name, verdict, embedding, embedding_dim, model_version, install_id, status,
-      has_photo, cell_lat, cell_lon, hour, received_at, grounding, counted, decided_by)
-    select md5('c' || g)::uuid::text, event_id, ${`(array[${taxa.map((t) => `'${t}'`).join(',')}])`}[1 + (h / 37) % ${taxa.length}], null,
-      case when h % 4 = 0 then 'confirmed' else 'corrected' end, '\\x00000000'::bytea, 1, model_version, install_id, 'pending',
-      0, null, null, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), 'grounded', 1, null
-    from "${schema}".seed where g % 200 = 7`);
-  // The rollups, grouped as rollups.ts keeps them (core/latency-bins.ts: 10 bins a decade from 1 ms).
-  bar.update(N, { stage: 'rollups' });
-  await q(`insert into "${schema}".rollup_counts (model_version, hour, dim, key, n)
-    select model_version, hour, 'label', case when abstain then '(abstain)' else top1 end, count(*) from "${schema}".seed group by 1, 2, 3, 4
-    union all select model_version, hour, 'conf', least(9, floor(p * 10))::int::text, count(*) from "${schema}".seed group by 1, 2, 3, 4
-    union all select model_version, hour, 'lat:' || backend, (case when ms < 1 then 0 else least(51, floor(log(ms) * 10) + 1) end)::int::text, count(*) from "${schema}".seed group by 1, 2, 3, 4`);
-  // The corrected pairs (rollups.ts PAIR_DIM): key is JSON.stringify([predicted, corrected]).
-  await q(`insert into "${schema}".rollup_counts (model_version, hour, dim, key, n)
-    select c.model_version, c.hour, 'pair', format('["%s","%s"]', case when s.abstain then '(abstain)' else s.top1 end, c.taxon_id), count(*)
-    from "${schema}".corrections c join "${schema}".seed s on s.event_id = c.corrects_event_id where c.verdict = 'corrected' group by 1, 2, 3, 4`);
-  await q(`insert into "${schema}".rollup_install_hours select model_version, hour, install_id, count(*) from "${schema}".seed group by 1, 2, 3`);
-  await q(`insert into "${schema}".rollup_install_days select model_version, substr(hour, 1, 10), install_id, count(*) from "${schema}".seed group by 1, 2, 3`);
-  await q(`insert into "${schema}".rollup_day_counts (model_version, day, dim, key, n)
-    select model_version, substr(hour, 1, 10), dim, key, sum(n) from "${schema}".rollup_counts group by 1, 2, 3, 4`);
-  await q(`insert into "${schema}".rollup_counts (model_version, hour, dim, key, n)
-    select model_version, hour, 'installs', '', count(*) from "${schema}".rollup_install_hours group by 1, 2`);
-  await q(`insert into "${schema}".rollup_day_counts (model_version, day, dim, key, n)
-    select model_version, day, 'installs', '', count(*) from "${schema}".rollup_install_days group by 1, 2`);
-  await q(`insert into "${schema}".rollup_heavy (install_id, model_version, hour, dim, key, n)
-    select s.install_id, s.model_version, s.hour, 'label', case when abstain then '(abstain)' else top1 end, count(*)
-      from "${schema}".seed s join "${schema}".rollup_install_days d on d.install_id = s.install_id and d.model_version = s.model_version and d.day = substr(s.hour, 1, 10) and d.n > ${EVENTS_PER_INSTALL_CAP}
-      group by 1, 2, 3, 4, 5
-    union all select s.install_id, s.model_version, s.hour, 'conf', least(9, floor(p * 10))::int::text, count(*)
-      from "${schema}".seed s join "${schema}".rollup_install_days d on d.install_id = s.install_id and d.model_version = s.model_version and d.day = substr(s.hour, 1, 10) and d.n > ${EVENTS_PER_INSTALL_CAP}
-      group by 1, 2, 3, 4, 5`);
-  await q(`insert into "${schema}".rollup_corrections select model_version, hour, install_id, verdict, count(*) from "${schema}".corrections group by 1, 2, 3, 4`);
-  await q(`insert into "${schema}".quality_counts select substr(received_at, 1, 10), 'stored', count(*) from "${schema}".events group by 1`);
-  await q(`drop table "${schema}".seed`);
-  bar.update(N, { stage: 'analyze' });
-  for (const t of ['events', 'corrections', 'rollup_counts', 'rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'quality_counts']) await q(`analyze "${schema}".${t}`);
-  await q(`reset work_mem`);
-  await q(`reset synchronous_commit`);
-  bar.stop();
   if (process.env.BENCH_VERBOSE) process.stderr.write(`${JSON.stringify(Object.fromEntries(Object.entries(stageMs).map(([k, v]) => [k, Math.round(v)])))}\n`);
 }
 
@@ -225,6 +282,12 @@ async function main() {
     const rolled = Number((await client.query(`select sum(n) as n from "${big}".rollup_counts where dim = 'label'`)).rows[0].n);
     if (stored !== N || rolled !== N) throw new Error(`seeded ${stored} events and ${rolled} in the rollups, expected ${N}`);
     const size = await sizes(client, big);
+    const seedEventsPerS = Math.round(N / (seedMs / 1000));
+    process.stderr.write(`seeded ${N.toLocaleString('en')} events in ${(seedMs / 1000).toFixed(1)} s: ${seedEventsPerS} events/s with ${JOBS} connections\n`);
+    if (opts.seedOnly) {
+      console.log(JSON.stringify({ events: N, days: DAYS, jobs: JOBS, seedS: Math.round(seedMs / 100) / 10, seedEventsPerS, sizeMiB: Math.round(size.total / 1048576), schema: opts.keep ? big : undefined }));
+      return;
+    }
 
     process.stderr.write('timing the drift tick and the dashboard queries\n');
     const from = `${start.toISOString().slice(0, 10)}T00:00:00.000Z`;
@@ -263,7 +326,7 @@ async function main() {
 
     const perMillion = (bytes: number) => Math.round((bytes / (N / 1e6)) / 1048576);
     const result = {
-      events: N, days: DAYS, installs: INSTALLS, seedS: Math.round(seedMs / 1000), repeat: REPEAT,
+      events: N, days: DAYS, installs: INSTALLS, jobs: JOBS, seedS: Math.round(seedMs / 1000), seedEventsPerS, repeat: REPEAT,
       driftTickMs: driftTick, driftPoints: drift.points.length,
       queriesMs: queries,
       ingest: { ...ingest, ratio: Math.round((ingest.seededEventsPerS / ingest.emptyEventsPerS) * 100) / 100 },
@@ -273,6 +336,7 @@ async function main() {
     };
     console.log(`\nmonitoring on PostgreSQL with ${N.toLocaleString('en')} identification events over ${DAYS} days (medians of ${REPEAT})`);
     console.log(`| what | figure |\n|---|---|`);
+    console.log(`| seeding (${JOBS} connections) | ${seedEventsPerS} events/s |`);
     console.log(`| drift tick (score from rollups + store alerts) | ${driftTick} ms |`);
     for (const [k, v] of Object.entries(queries)) console.log(`| dashboard: ${k} | ${v} ms |`);
     console.log(`| ingest, empty database | ${ingest.emptyEventsPerS} events/s |`);

@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { BACKENDS, type TestDb } from '../testing/backends.ts';
 import { cleanJpeg, correction, embedding, identification } from '../testing/fixtures.ts';
-import { applyRetention, retentionConfigFromEnv } from './retention.ts';
+import Fastify from 'fastify';
+import fp from 'fastify-plugin';
+import retention, { applyRetention, retentionConfigFromEnv } from './retention.ts';
 import { computeDrift, metricsReport, monitoringDb, qualityDays } from '../storage/monitoring-store.ts';
 import type { FeedbackStore } from '../storage/types.ts';
 
@@ -71,6 +73,30 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
       expect((before[0] as Awaited<ReturnType<typeof metricsReport>>).series.length).toBe(41);
       // A second pass finds nothing left to do.
       expect(await applyRetention(store.db, { retentionDays: 30, photoRetentionDays: 14 }, NOW)).toEqual({ events: 0, photos: 0 });
+    }, 60_000);
+
+    it('runs each scheduled tick on one instance only (job ticks), and that instance deletes', async () => {
+      // Two instances of the plugin on one database, woken at the same moment.
+      const apps = await Promise.all([0, 1].map(async () => {
+        const own = await db.openStore();
+        const app = Fastify({ logger: false });
+        await app.register(fp(async (a) => { a.decorate('store', own); a.addHook('onClose', async () => own.close()); }, { name: 'storage' }));
+        await app.register(retention, { config: { retentionDays: 30, photoRetentionDays: null, intervalMs: 3_600_000 } });
+        await app.ready();
+        return app;
+      }));
+      try {
+        const old = identification({ installId: randomUUID(), hour: new Date(Date.now() - 40 * DAY).toISOString().slice(0, 13) + ':00:00.000Z' });
+        await store.insertBatch([old], new Date(Date.now() - 40 * DAY));
+        const now = new Date();
+        const ran = await Promise.all(apps.map((a) => a.retention.runTick(now)));
+        expect(ran.filter(Boolean)).toHaveLength(1);
+        expect((await db.storedEventIds()).has(old.eventId)).toBe(false);
+        // The same tick again: already claimed, nobody runs it.
+        expect((await Promise.all(apps.map((a) => a.retention.runTick(now)))).some(Boolean)).toBe(false);
+      } finally {
+        for (const a of apps) await a.close();
+      }
     }, 60_000);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Retention, as an app plugin: every RETENTION_INTERVAL_MS (default an hour;
- * 0 turns the timer off), with a lease so one server instance runs each
- * tick (the tryLease/releaseLease pattern of drift.ts):
+ * 0 turns the timer off), on the job scheduler (server/jobs/scheduler.ts:
+ * lease plus a job_ticks row, so exactly one instance runs each tick):
  * - identification and model_status events whose hour is more than
  *   RETENTION_DAYS old are deleted. The rollups (migration 0007) already
  *   hold them, since insertBatch adds to them in its own transaction, so
@@ -19,9 +19,8 @@
  */
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { ensureLease, releaseLease, rolloutDb, tryLease } from '../storage/rollout-store.ts';
+import { jobLeaseMsFromEnv, scheduleJob, type ScheduledJob } from './scheduler.ts';
 import type { Database } from '../storage/rows.ts';
 import { GROUNDING_WAIT_MS } from './drift.ts';
 
@@ -99,8 +98,10 @@ export async function applyRetention(db: Kysely<Database>, c: Pick<RetentionConf
 
 export interface RetentionService {
   config: RetentionConfig;
-  /** One pass now. */
+  /** One pass now, outside the schedule. */
   run(): Promise<RetentionResult>;
+  /** Tries the scheduled tick `now` falls in (lease, tick row, pass); false when another instance has it, or the job is off. */
+  runTick(now?: Date): Promise<boolean>;
 }
 
 declare module 'fastify' {
@@ -110,31 +111,28 @@ declare module 'fastify' {
 export default fp(async (app: FastifyInstance, opts: { config?: Partial<RetentionConfig> }) => {
   const config: RetentionConfig = { ...retentionConfigFromEnv(), ...opts.config };
   const run = () => applyRetention(app.store.db, config);
-  app.decorate('retention', { config, run } satisfies RetentionService);
+  let job: ScheduledJob | null = null;
+  app.decorate('retention', { config, run, runTick: (now?: Date) => job?.runTick(now) ?? Promise.resolve(false) } satisfies RetentionService);
   if (config.intervalMs <= 0 || (config.retentionDays === null && config.photoRetentionDays === null)) return;
 
-  const owner = randomUUID();
-  const leaseMs = config.leaseMs ?? Math.max(60_000, config.intervalMs * 2);
-  let timer: NodeJS.Timeout | null = null;
-  let closing = false;
-  let running: Promise<unknown> | null = null;
-  const tick = () => {
-    if (closing || running) return;
-    running = (async () => {
-      if (!(await tryLease(rolloutDb(app.store), RETENTION_LEASE, owner, leaseMs))) return;
-      const r = await run();
-      if (r.events || r.photos) app.log.info(r, 'retention deleted raw events and photos past their time');
-    })().catch((err) => app.log.warn({ err }, 'retention job failed')).finally(() => { running = null; });
-  };
-  app.addHook('onReady', async () => {
-    await ensureLease(rolloutDb(app.store), RETENTION_LEASE);
-    timer = setInterval(tick, config.intervalMs);
-    timer.unref();
-  });
-  app.addHook('preClose', async () => {
-    closing = true;
-    if (timer) clearInterval(timer);
-    await running;
-    await releaseLease(rolloutDb(app.store), RETENTION_LEASE, owner).catch(() => {});
+  let passing = false;
+  // Ticks take turns across instances (lease, then the tick's row in job_ticks), like drift and the guard.
+  job = scheduleJob(app, {
+    name: RETENTION_LEASE,
+    intervalMs: config.intervalMs,
+    leaseMs: config.leaseMs ?? jobLeaseMsFromEnv(),
+    run: async () => {
+      // A pass longer than the interval (a first pass over a big backlog) is not joined by the next tick's.
+      if (passing) return;
+      passing = true;
+      try {
+        const r = await run();
+        if (r.events || r.photos) app.log.info(r, 'retention deleted raw events and photos past their time');
+      } catch (err) {
+        app.log.warn({ err }, 'retention job failed');
+      } finally {
+        passing = false;
+      }
+    },
   });
 }, { name: 'retention', dependencies: ['storage'] });
