@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { decodeBase64, type CorrectionEvent, type TelemetryEvent } from '../../core/telemetry.ts';
+import { decodeBase64 } from '../../core/base64.ts';
+import type { CorrectionEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
@@ -100,7 +101,8 @@ const toEvent = (r: Selectable<EventRow>): StoredEvent => ({
   modelVersion: r.model_version,
   hour: r.hour,
   receivedAt: r.received_at,
-  payload: JSON.parse(r.payload),
+  // Stored by insertBatch from an event validateEvent accepted.
+  payload: JSON.parse(r.payload) as StoredEvent['payload'],
 });
 
 const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding'>): CorrectionRecord => ({
