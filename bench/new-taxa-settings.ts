@@ -63,7 +63,7 @@ const tinyDir = path.join(DATA_DIR_SHARED, 'tiny-imagenet-animals');
 const tiny = readLabelledPhotos(tinyDir, path.join(tinyDir, 'labels.csv'), taxonomy).filter((p) => p.label === OTHER_LABEL);
 const tinyClasses = [...new Set(tiny.map((p) => p.row.wnid))].sort().slice(0, 6);
 const pools = [
-  { name: `oxford, ${oxBreeds.length} breeds not in the scenario`, train: 5, heldOut: 5, taxa: oxBreeds.map((b) => ({ id: normalizeProposedName(b.replace(/_/g, ' ')), breed: b as string | null, index: null as number | null, files: oxRows.filter((r) => r.breed === b).map((r) => path.join(oxDir, r.file)).sort() })) },
+  { name: `oxford, ${oxBreeds.length} breeds not in the scenario`, train: 5, heldOut: 5, taxa: oxBreeds.map((b) => ({ id: normalizeProposedName(b.replace(/_/g, ' ')), breed: b, index: null as number | null, files: oxRows.filter((r) => r.breed === b).map((r) => path.join(oxDir, r.file)).sort() })) },
   { name: 'tiny-imagenet, 6 non-launch classes', train: 20, heldOut: 80, taxa: tinyClasses.map((w) => { const m = tiny.filter((p) => p.row.wnid === w); return { id: `proposed-${m[0].row.class_name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, breed: null, index: m[0].imagenetIndex, files: m.map((p) => p.file).sort() }; }) },
 ];
 

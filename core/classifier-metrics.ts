@@ -27,7 +27,7 @@ export function evaluate(probs: ArrayLike<number>[], labels: ArrayLike<number>, 
   if (n !== labels.length) throw new RangeError('one label per prediction');
   let top1 = 0, top5 = 0;
   const tp = new Array(classes).fill(0), support = new Array(classes).fill(0), predicted = new Array(classes).fill(0);
-  const binConf = new Array(bins).fill(0), binAcc = new Array(bins).fill(0), binCount = new Array(bins).fill(0);
+  const binConf = new Array<number>(bins).fill(0), binAcc = new Array<number>(bins).fill(0), binCount = new Array<number>(bins).fill(0);
   const confusion = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const p = probs[i];

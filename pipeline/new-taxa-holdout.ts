@@ -28,7 +28,6 @@ export interface NewTaxaSplit<T extends InstallLabelled> {
 }
 
 export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: readonly T[], newLabels: readonly string[], rules: NewTaxonRules, seed = 1): NewTaxaSplit<T> {
-  const isNew = new Set(newLabels);
   const heldOutInstalls = new Set<string>();
   const counts = new Map<string, { installs: number; corrections: number }>();
   const unjudged: string[] = [];

@@ -73,7 +73,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   return (
     <section aria-labelledby="identify-heading" className="identify">
       <h2 id="identify-heading">Identify an animal</h2>
-      <PhotoPicker onPhoto={identify} disabled={!engineReady || state.kind === 'working'} />
+      <PhotoPicker onPhoto={(file) => void identify(file)} disabled={!engineReady || state.kind === 'working'} />
       <div aria-live="polite" className="identify-status">
         {state.kind === 'working' && <p role="status" data-testid="working">Identifying {state.name}…</p>}
         {state.kind === 'error' && <p role="alert" className="error" data-testid="photo-error">{state.message}</p>}

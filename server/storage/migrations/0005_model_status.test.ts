@@ -29,7 +29,7 @@ describe.each(BACKENDS)('migration 0005 on $name', (backend) => {
       const schema = store.kind === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(raw())).rows[0].s : undefined;
       const migrator = new Migrator({ db: raw(), provider: migrationProvider(store.kind), migrationTableSchema: schema });
       const { error } = await migrator.migrateTo('0004_installs');
-      if (error) throw error;
+      if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
       await store.insertBatch([id, fix]);
       await expect(store.insertBatch([{ type: 'model_status', eventId: randomUUID(), installId: id.installId, modelVersion: id.modelVersion, outcome: 'loaded', appVersion: '0.1.0', hour: truncateToHour(Date.now()) }])).rejects.toThrow();
       await store.migrate();
