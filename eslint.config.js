@@ -11,7 +11,15 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   globalIgnores([
-    'dist/', 'models/registry/', 'bench/results/', 'reports/', 'test-results/', 'playwright-report/', '.cache/', 'data/', '.scratch/',
+    'dist/',
+    'models/registry/',
+    'bench/results/',
+    'reports/',
+    'test-results/',
+    'playwright-report/',
+    '.cache/',
+    'data/',
+    '.scratch/',
     // Plain JavaScript outside any tsconfig project: the service worker's
     // build output and static files.
     'public/',
