@@ -16,19 +16,17 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { predictAll, type Head } from '../core/head-train.ts';
+import { predictAll } from '../core/head-train.ts';
 import { mcnemar, pairedCounts, pairedDifference } from '../core/intervals.ts';
 import { seededRandom } from '../core/random.ts';
 import { parseCsv } from '../core/csv.ts';
 import { OTHER_LABEL } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
-import { loadTaxonomy, loadVersion } from '../node/registry.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
 import { normalizeProposedName } from '../core/monitoring.ts';
-import { BaseHead } from '../pipeline/base-head.ts';
 import { embedPhotos, type PhotoFeatures } from '../pipeline/embed-cache.ts';
-import { splicedHead } from '../pipeline/export.ts';
+import { loadParentHead } from '../pipeline/parent-head.ts';
 import { BASE_PACKS, EVAL_PACK } from '../pipeline/retrain.ts';
 import { scenarioBreeds } from '../pipeline/scenario.ts';
 import { toExamples, trainCandidate, type Item, type TrainSettings } from '../pipeline/train-candidate.ts';
@@ -46,13 +44,7 @@ const settings: Array<{ name: string; s: Partial<TrainSettings> }> = [
   { name: 'weight 30, L2 0.3', s: { newTaxaWeight: 30, newTaxaLambda: 0.3 } },
 ];
 
-const taxonomy = loadTaxonomy();
-const { model: parent, bytes } = loadVersion();
-const parentT = parent.temperature ?? 1;
-const base = new BaseHead(bytes, taxonomy.taxa.filter((t) => t.imagenetIndex != null).map((t) => t.imagenetIndex!));
-const parentLabels = parent.labels.filter((l) => l !== OTHER_LABEL);
-const prior: Head = splicedHead(bytes) ?? base.launch;
-const E = parent.outputs.embeddingSize;
+const { taxonomy, base, prior, parentT, parentLabels, E } = loadParentHead();
 
 // Pools apart from the scenario's breeds.
 const oxDir = path.join(DATA_DIR_SHARED, 'oxford-pets');
