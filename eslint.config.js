@@ -10,20 +10,8 @@ import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores([
-    'dist/',
-    'models/registry/',
-    'bench/results/',
-    'reports/',
-    'test-results/',
-    'playwright-report/',
-    '.cache/',
-    'data/',
-    '.scratch/',
-    // Plain JavaScript outside any tsconfig project: the service worker's
-    // build output and static files.
-    'public/',
-  ]),
+  // Built, recorded or static, not written here (the same list as .prettierignore).
+  globalIgnores(['dist/', 'models/registry/', 'bench/results/', 'reports/', 'test-results/', 'playwright-report/', '.cache/', 'data/', '.scratch/', 'public/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
