@@ -23,6 +23,7 @@ export const IGNORED = [
   '.scratch/**',
   'models/registry/**',
   'public/**',
+  '**/generated/**',
 ];
 
 export interface Clone {
