@@ -24,7 +24,7 @@ import { OTHER_LABEL } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
-import { normalizeProposedName } from '../core/monitoring.ts';
+import { normalizeProposedName } from '../core/telemetry-facts.ts';
 import { embedPhotos, type PhotoFeatures } from '../pipeline/embed-cache.ts';
 import { loadParentHead } from '../pipeline/parent-head.ts';
 import { BASE_PACKS, EVAL_PACK } from '../pipeline/retrain.ts';

@@ -7,6 +7,13 @@
  * side, which keeps a 2x margin for core/'s antialiased resample.
  */
 
+/**
+ * The short side a big photo is decoded down to when nothing else is known:
+ * twice the 256-pixel resize target of every shipped model version (the
+ * worker passes 2 x its version's `resizeShorter`).
+ */
+export const DECODE_SHORTER = 512;
+
 /** The scales every libjpeg-based decoder supports (Chromium's picks among these). */
 const SCALES = [1 / 8, 1 / 4, 1 / 2] as const;
 

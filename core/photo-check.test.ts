@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkFileSize, checkPhoto, decodeFailed, PHOTO_LIMITS, PhotoError, type PhotoErrorCode } from './photo-check.ts';
+import { checkFileSize, checkPhoto, decodedSize, decodeFailed, PHOTO_LIMITS, PhotoError, type PhotoErrorCode } from './photo-check.ts';
 
 // ---- small byte builders (see image-probe.test.ts for the fuller set) ----
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
@@ -12,6 +12,15 @@ const png = (width: number, height: number, { iend = true } = {}) =>
     0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
     ...u32be(13), ...ascii('IHDR'), ...u32be(width), ...u32be(height), 8, 2, 0, 0, 0, 0, 0, 0, 0,
     ...(iend ? [...u32be(0), ...ascii('IEND'), 0xae, 0x42, 0x60, 0x82] : []),
+  ]);
+const u16be = (n: number) => [(n >>> 8) & 255, n & 255];
+/** SOI, SOF0 (3 components), SOS, a few entropy bytes, EOI. */
+const jpeg = (width: number, height: number) =>
+  Uint8Array.from([
+    0xff, 0xd8,
+    0xff, 0xc0, ...u16be(17), 8, ...u16be(height), ...u16be(width), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
+    0xff, 0xda, ...u16be(12), 3, 1, 0, 2, 0x11, 3, 0x11, 0, 0x3f, 0,
+    0x12, 0x34, 0xff, 0xd9,
   ]);
 const ftyp = (brand: string) => Uint8Array.from([...u32be(24), ...ascii('ftyp'), ...ascii(brand), 0, 0, 0, 0, ...ascii('mif1'), ...ascii(brand)]);
 
@@ -89,6 +98,31 @@ describe('checkPhoto', () => {
     // 10000 * 6000 = 60,000,000 pixels = 60 MP > 50 MP
     const message = rejects(png(10000, 6000), 'too-many-pixels');
     expect(message).toBe('This file is 60 megapixels; photos up to 50 megapixels can be identified.');
+  });
+
+  it('a JPEG is judged by the pixels it will be decoded at: 108 and 200 MP phone photos pass (1/8 scale)', () => {
+    expect(decodedSize({ format: 'jpeg', width: 12000, height: 9000 })).toEqual({ width: 1500, height: 1125, scale: 1 / 8 });
+    expect(checkPhoto(jpeg(12000, 9000))).toMatchObject({ format: 'jpeg', width: 12000, height: 9000 });
+    expect(checkPhoto(jpeg(16320, 12240))).toMatchObject({ width: 16320, height: 12240 });
+    // The same pixel count as a PNG is decoded whole, so it is refused.
+    expect(rejects(png(12000, 9000), 'too-many-pixels')).toBe('This file is 108 megapixels; photos up to 50 megapixels can be identified.');
+  });
+
+  it('a 30000x30000 PNG is refused: only a JPEG decodes small', () => {
+    expect(rejects(png(30000, 30000), 'too-many-pixels', 'map.png')).toBe('map.png is 900 megapixels; photos up to 50 megapixels can be identified.');
+  });
+
+  it('a JPEG still too big at 1/8 scale is refused, saying so', () => {
+    // 65000 x 65000 at 1/8 is 8125 x 8125 = 66 MP as decoded.
+    expect(rejects(jpeg(65000, 65000), 'too-many-pixels')).toBe('This file is 4225 megapixels, 66 even when decoded at 1/8 scale; photos up to 50 megapixels as decoded can be identified.');
+  });
+
+  it('a JPEG panorama too narrow to decode small is judged whole', () => {
+    // Short side 1000 < 2 x 512: decoded at full size, 60 MP.
+    expect(decodedSize({ format: 'jpeg', width: 60000, height: 1000 }).scale).toBe(1);
+    expect(rejects(jpeg(60000, 1000), 'too-many-pixels')).toContain('60 megapixels; photos up to 50');
+    // A bigger decode target (a model with a larger input) leaves less room to shrink.
+    expect(decodedSize({ format: 'jpeg', width: 12000, height: 9000 }, 2000).scale).toBe(1 / 4);
   });
 
   it('exactly 50 megapixels is allowed', () => {

@@ -1,6 +1,13 @@
 import { probeImage, type ImageProbe } from './image-probe.ts';
+import { DECODE_SHORTER, jpegDecodeSize } from './decode-size.ts';
 
-/** Limits a photo must meet before we spend memory decoding it. */
+/**
+ * Limits a photo must meet before we spend memory decoding it. The pixel
+ * limit is on the pixels that will actually be decoded: a JPEG is decoded
+ * at 1/2, 1/4 or 1/8 scale when it is that much bigger than the model needs
+ * (core/decode-size.ts), so a 108 or 200 MP phone photo costs about what a
+ * 12 MP one does; other formats are decoded whole.
+ */
 export const PHOTO_LIMITS = {
   minShortSide: 64,
   maxMegapixels: 50,
@@ -50,7 +57,17 @@ export function checkFileSize(size: number, name = 'This file'): void {
  * PhotoError that says what is wrong in plain words. Pure: the same check runs
  * in the worker, in the UI before a file is sent to the worker, and in Node.
  */
-export function checkPhoto(bytes: Uint8Array, name = 'This file'): ImageProbe {
+/**
+ * The size a photo will be decoded at: a big JPEG at the reduced scale the
+ * worker asks the decoder for (keeping `minShorter` pixels on the short
+ * side), anything else at full size.
+ */
+export function decodedSize(probe: Pick<ImageProbe, 'format' | 'width' | 'height'>, minShorter = DECODE_SHORTER): { width: number; height: number; scale: number } {
+  const reduced = probe.format === 'jpeg' && Math.min(probe.width, probe.height) >= 2 * minShorter ? jpegDecodeSize(probe.width, probe.height, minShorter) : null;
+  return reduced ?? { width: probe.width, height: probe.height, scale: 1 };
+}
+
+export function checkPhoto(bytes: Uint8Array, name = 'This file', minShorter = DECODE_SHORTER): ImageProbe {
   checkFileSize(bytes.length, name);
   const result = probeImage(bytes);
   if (!result.ok) {
@@ -74,8 +91,12 @@ export function checkPhoto(bytes: Uint8Array, name = 'This file'): ImageProbe {
     throw new PhotoError('too-small', `${name} is ${probe.width} x ${probe.height} pixels; photos need at least ${PHOTO_LIMITS.minShortSide} pixels on the short side to be identified.`);
   }
   const mp = (probe.width * probe.height) / 1e6;
-  if (mp > PHOTO_LIMITS.maxMegapixels) {
-    throw new PhotoError('too-many-pixels', `${name} is ${mp.toFixed(0)} megapixels; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels can be identified.`);
+  const decoded = decodedSize(probe, minShorter);
+  const decodedMp = (decoded.width * decoded.height) / 1e6;
+  if (decodedMp > PHOTO_LIMITS.maxMegapixels) {
+    throw new PhotoError('too-many-pixels', decoded.scale < 1
+      ? `${name} is ${mp.toFixed(0)} megapixels, ${decodedMp.toFixed(0)} even when decoded at 1/${1 / decoded.scale} scale; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels as decoded can be identified.`
+      : `${name} is ${mp.toFixed(0)} megapixels; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels can be identified.`);
   }
   return probe;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agreementKey, autoAcceptable, voteRefusal, DEFAULT_AUTO_ACCEPT_RULES, type InstallTrust } from './review.ts';
-import { normalizeProposedName, type CorrectionFact } from './monitoring.ts';
+import { normalizeProposedName, type CorrectionFact } from './telemetry-facts.ts';
 
 let n = 0;
 const corr = (o: Partial<CorrectionFact> = {}): CorrectionFact => ({

@@ -15,7 +15,7 @@
  * different client networks (salted hashes of address prefixes) agree on
  * the same confusion, so many installs from one network count as one.
  */
-import { correctionLabel, type CorrectionFact } from './monitoring.ts';
+import { correctionLabel, type CorrectionFact } from './telemetry-facts.ts';
 
 export interface AutoAcceptRules {
   /** Distinct client networks whose installs must agree. */

@@ -141,6 +141,13 @@ describe('validateEvent: corrections', () => {
     expect(validateEvent(correction({ taxonId: undefined, proposedName: 'Eurasian beaver' }), ctx)).toEqual({ ok: true });
     expect(validateEvent(correction({ modelVersion: '0.9.0', embedding: new Array(1024).fill(-1.25) }), ctx)).toEqual({ ok: true });
   });
+  it('accepts the photo count of an observation (1 to 5 photos), and an event without one', () => {
+    expect(validateEvent(correction({ photoCount: 3 }), ctx)).toEqual({ ok: true });
+    expect(validateEvent(correction({ photoCount: 5 }), ctx)).toEqual({ ok: true });
+    rejected(correction({ photoCount: 6 }), 'invalid-event');
+    rejected(correction({ photoCount: 0 }), 'invalid-event');
+    rejected(correction({ photoCount: 2.5 }), 'invalid-event');
+  });
   it('wants exactly one of taxonId and proposedName, and proposals only as corrections', () => {
     rejected(correction({ taxonId: 'zebra', proposedName: 'Quagga' }), 'taxon-xor-proposed');
     rejected(correction({ taxonId: undefined }), 'taxon-xor-proposed');

@@ -110,6 +110,12 @@ export const CorrectionEventSchema = Type.Object({
   hour: Hour,
   photo: Type.Optional(PhotoSchema),
   location: Type.Optional(LocationSchema),
+  /**
+   * Optional (added with observations): how many photos of the same animal
+   * the corrected answer was fused from (absent: one). The embedding is the
+   * observation's first photo's.
+   */
+  photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
 }, closed);
 
 /** What became of a model version on a device (model_status events). */

@@ -22,10 +22,11 @@ import type { LabelledPhoto } from './labelled-photos.ts';
  * resampled by core/ exactly as in the browser.
  */
 export async function photoToRgb(bytes: Uint8Array, spec: ModelVersion['input'], name?: string): Promise<Float32Array> {
-  checkPhoto(bytes, name);
+  const probe = checkPhoto(bytes, name, 2 * spec.resizeShorter);
   let decoded: { data: Buffer; info: import('sharp').OutputInfo };
   try {
-    decoded = await sharp(bytes, { failOn: 'error', limitInputPixels: PHOTO_LIMITS.maxMegapixels * 1e6 })
+    // checkPhoto admitted a big JPEG by its reduced decode (as the browser does it); sharp decodes it whole, so the limit follows the photo.
+    decoded = await sharp(bytes, { failOn: 'error', limitInputPixels: Math.max(PHOTO_LIMITS.maxMegapixels * 1e6, probe.width * probe.height) })
       .rotate()
       .flatten({ background: '#000000' })
       .toColourspace('srgb')

@@ -5,45 +5,44 @@
  * -> gate: non-regression on photos both models can name, and each new taxon
  * on its held-out installs -> ONNX export of the admitted rows, cross-runtime
  * check, registration as a candidate under the registry lock, HTML report.
+ *
+ * This file only orders the steps and keeps the run's record; each step is
+ * its own module: retrain-data (corrections, photos, embeddings),
+ * retrain-checks (the parent's view, quality checks), retrain-train (splits,
+ * head, temperature), retrain-evaluate (held-out new taxa, the version's
+ * head, the gate), retrain-export (graph, checks, registration).
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fitTemperature, predictAll, type Head } from '../core/head-train.ts';
-import { bootstrapEce, evaluate, pairedEceChange, topOne, type EceInterval, type Evaluation } from '../core/classifier-metrics.ts';
-import { gate, judgeNewTaxon, DEFAULT_GATE, type GateRules, type GateVerdict, type NewTaxonDecision } from '../core/retrain-gate.ts';
-import { labelsText, type ExtraTaxon, type ModelVersion } from '../core/manifest.ts';
+import type { Head } from '../core/head-train.ts';
+import { DEFAULT_GATE, type GateRules, type GateVerdict, type NewTaxonDecision } from '../core/retrain-gate.ts';
+import type { ExtraTaxon } from '../core/manifest.ts';
 import { OTHER_LABEL, type Taxon } from '../core/taxonomy.ts';
-import { readLabelledPhotos } from '../node/labelled-photos.ts';
-import { loadTaxonomy, loadVersion, loadTaxonIndex, nextVersion, registerVersion, sha256, readManifest } from '../node/registry.ts';
-import { withRegistryLock } from '../node/registry-lock.ts';
-import { NodeClassifier } from '../node/node-classifier.ts';
-import { DATA_DIR_SHARED, MODELS_DIR, REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
+import { loadTaxonomy, loadVersion, loadTaxonIndex, readManifest } from '../node/registry.ts';
+import { MODELS_DIR, REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
 import { normalizeProposedName } from '../core/monitoring.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
-import { acceptedCorrections } from './feedback-input.ts';
-import { BaseHead, batchLogits, logSumExp, selectRows } from './base-head.ts';
-import { embedPhotos, type PhotoFeatures } from './embed-cache.ts';
-import { checkCorrections, DEFAULT_QUALITY, type QualityReport, type TrainingCorrection } from './quality.ts';
-import { groupedSplit } from './split.ts';
-import { splitNewTaxaByInstall } from './new-taxa-holdout.ts';
+import { BaseHead, batchPredict } from './base-head.ts';
+import type { PhotoFeatures } from './embed-cache.ts';
+import type { QualityReport, TrainingCorrection } from './quality.ts';
 import { liveActiveVersion } from './parent.ts';
-import { softmax, toExamples, trainCandidate, type Item, type TrainingKnobs } from './train-candidate.ts';
-import { crossRuntimeCheck, expectedLogits, exportWithHead, splicedHead } from './export.ts';
+import { toExamples, type Item, type TrainingKnobs, type TrainProfile } from './train-candidate.ts';
+import { splicedHead } from './export.ts';
 import { renderReport, type CurveRow } from './report.ts';
+import { collectCorrections, loadPhotoData } from './retrain-data.ts';
+import { parentView, runChecks } from './retrain-checks.ts';
+import { MIN_LAUNCH_FOR_TEMPERATURE, planTraining, trainHeadWithTemperature, validationSplit } from './retrain-train.ts';
+import { heldBackDecisions, judgeNewTaxa, sharedLabelGate, versionHead, type SharedLabelSummary } from './retrain-evaluate.ts';
+import { exportAndRegister, gitCommit } from './retrain-export.ts';
 
-export const BASE_PACKS = ['imagenet-samples-animals', 'gcompris-animals', 'oxford-pets'] as const;
-export const EVAL_PACK = 'imagenet-val-animals';
+export { BASE_PACKS, EVAL_PACK, collectCorrections } from './retrain-data.ts';
+export { MIN_LAUNCH_FOR_TEMPERATURE } from './retrain-train.ts';
+export type { SharedLabelSummary } from './retrain-evaluate.ts';
+export { gitCommit };
+
 /** The registry whose manifest is committed: runs leave it alone unless told to write it. */
 export const TRACKED_REGISTRY_DIR = path.join(MODELS_DIR, 'registry');
-/**
- * The temperature is fitted only on validation data with at least this many
- * launch-taxon examples. Fitted on "other" photos alone (what the split gives
- * when no correction names a launch taxon) it sharpened every class (T = 0.47);
- * without enough launch examples the parent's temperature is kept.
- */
-export const MIN_LAUNCH_FOR_TEMPERATURE = 50;
 
 /** The training knobs are train-candidate's (TrainingKnobs), so `retrain` and `curve` take the same ones. */
 export interface RetrainOptions extends TrainingKnobs {
@@ -76,17 +75,10 @@ export interface RetrainOptions extends TrainingKnobs {
   threads?: number;
   /** A `pipeline -- curve` table to draw in the report. */
   curve?: CurveRow[];
+  /** Keep the candidate's per-example answers (result.hits), to compare two trainings paired (bench:retrain). */
+  keepHits?: boolean;
   log?: (line: string) => void;
   progress?: (stage: string, done: number, total: number) => void;
-}
-
-export interface SharedLabelSummary {
-  n: number;
-  current: { top1: number; ece: EceInterval };
-  candidate: { top1: number; ece: EceInterval };
-  top1Change: { difference: number; lo: number; hi: number };
-  mcnemar: { losses: number; gains: number; p: number; method: string };
-  eceChange: { change: number; lo: number; hi: number };
 }
 
 export interface RetrainResult {
@@ -112,21 +104,12 @@ export interface RetrainResult {
   temperatureSource: string | null;
   crossRuntime: { maxAbsDiffNodeWeb: number; maxAbsDiffFloatHead: number } | null;
   trainSeconds: number;
-}
-
-export function gitCommit(): string {
-  try { return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(); } catch { return 'unknown'; }
-}
-
-export async function collectCorrections(store: FeedbackStore): Promise<{ corrections: TrainingCorrection[]; names: Record<string, string> }> {
-  const corrections: TrainingCorrection[] = [];
-  const names: Record<string, string> = {};
-  for await (const c of acceptedCorrections(store)) {
-    const label = c.taxonId ?? normalizeProposedName(c.proposedName ?? '');
-    if (!c.taxonId && c.proposedName) names[label] ??= c.proposedName;
-    corrections.push({ eventId: c.eventId, correctsEventId: c.correctsEventId, installId: c.installId, modelVersion: c.modelVersion, label, embedding: Float32Array.from(c.embedding) });
-  }
-  return { corrections, names };
+  /** Inside training: each stage's seconds, and batch gathering, gradient kernel and Adam updates across both. */
+  trainProfile?: TrainProfile;
+  /** Wall seconds per step (corrections, photos, checks, plan, split, train, evaluate, gate, export), where the time goes. */
+  timings: Record<string, number>;
+  /** With keepHits: whether the candidate's top-1 is right, per evaluation photo, per held-out new-taxon correction, per validation example. */
+  hits?: { shared: boolean[]; heldOut: boolean[]; validation: boolean[] };
 }
 
 export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult> {
@@ -155,8 +138,11 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   if (prior.classes !== parentLabels.length) throw new Error(`parent ${parent.version}: ${prior.classes} head rows for ${parentLabels.length} labels`);
   const result: RetrainResult = {
     runId, runDir, parent: parent.version, parentSource, registered: false, version: null, gate: null, reasons: [], quality: null, counts: {}, newTaxa: [], newTaxaDecisions: [], heldOutEvents: {},
-    sharedLabels: null, temperature: null, temperatureSource: null, crossRuntime: null, trainSeconds: 0,
+    sharedLabels: null, temperature: null, temperatureSource: null, crossRuntime: null, trainSeconds: 0, timings: {},
   };
+  let lap = performance.now();
+  /** Ends a step: its wall time goes to result.timings under `step`. */
+  const timed = (step: string) => { const now = performance.now(); result.timings[step] = (result.timings[step] ?? 0) + (now - lap) / 1000; lap = now; };
   const finish = () => {
     writeFileSync(path.join(runDir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
     return result;
@@ -167,68 +153,34 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
     log(`warning: ${registryDir} is the tracked registry (its manifest is committed): this run will not register; set WILDSIGHT_REGISTRY (or --registry) to a registry of your own, or pass --write-tracked-manifest`);
   }
 
-  // 1. Data: base photos and the evaluation set through the current backbone (cached).
-  const classifier = await NodeClassifier.load({ registryDir, version: parent.version, threads: opts.threads ?? 2 });
-  const packs = [...BASE_PACKS, ...(opts.tinyImagenet ? ['tiny-imagenet-animals'] : [])];
+  // 1. Data: corrections, base photos and the evaluation set through the current backbone (cached).
   let corrections: TrainingCorrection[] = [];
   let names: Record<string, string> = { ...(opts.proposedNames ?? {}) };
   if (!opts.baseOnly) {
     if (opts.corrections) corrections = opts.corrections;
     else if (opts.store) { const got = await collectCorrections(opts.store); corrections = got.corrections; names = { ...got.names, ...names }; }
   }
+  timed('corrections');
   const newLabelSet = new Set(corrections.map((c) => c.label).filter((l) => !parentLabels.includes(l)));
-  const basePhotos = packs.flatMap((pack) => readLabelledPhotos(path.join(DATA_DIR_SHARED, pack), path.join(DATA_DIR_SHARED, pack, 'labels.csv'), taxonomy).map((p) => ({ ...p, pack })))
-    // Photos of an animal the corrections teach as a new taxon are that taxon's, not "other": leave them out of the base set.
-    .filter((p) => !(p.imagenetIndex === null && p.row.breed && newLabelSet.has(normalizeProposedName(p.row.breed.replace(/_/g, ' ')))));
-  // Non-regression is judged on these photos only: every label is a launch taxon or "other", which both models know.
-  const evalPhotos = readLabelledPhotos(path.join(DATA_DIR_SHARED, EVAL_PACK), path.join(DATA_DIR_SHARED, EVAL_PACK, 'labels.csv'), taxonomy).map((p) => ({ file: p.file, label: p.label }));
-  const allFiles = [...basePhotos.map((p) => p.file), ...evalPhotos.map((p) => p.file)];
-  const { features, stats } = await embedPhotos(classifier, allFiles, { onProgress: (d) => opts.progress?.('embed', d, allFiles.length) });
-  await classifier.release();
-  log(`embeddings: ${stats.cached} cached, ${stats.computed} computed, ${stats.failed.length} unreadable`);
+  const { basePhotos, evalPhotos, features } = await loadPhotoData({
+    taxonomy, registryDir, version: parent.version, threads: opts.threads ?? 2, tinyImagenet: opts.tinyImagenet, newLabels: newLabelSet, log, progress: opts.progress,
+  });
   const otherOf = (f: PhotoFeatures) => f.logits[f.logits.length - 1] * parentT;
+  timed('photos');
 
   // 2. Quality checks on the corrections.
   const compatible = new Set(manifest.versions.filter((v) => v.base.sha256 === parent.base.sha256 && v.outputs.embeddingSize === parent.outputs.embeddingSize).map((v) => v.version));
-  // The base model's view of every correction, computed once in a batch: its fixed "other" logit and the parent's logits.
   const E = parent.outputs.embeddingSize;
-  const usable = corrections.filter((c) => c.embedding.length === E);
-  const corrX = new Float32Array(usable.length * E);
-  usable.forEach((c, i) => corrX.set(c.embedding, i * E));
-  const otherOfCorrection = new Map<TrainingCorrection, number>();
-  const parentLogitsOf = new Map<TrainingCorrection, Float32Array>();
-  if (usable.length) {
-    const otherLogits = await batchLogits(base.otherRows, corrX, usable.length);
-    const priorLogits = await batchLogits(prior, corrX, usable.length);
-    const O = base.otherRows.classes;
-    usable.forEach((c, i) => {
-      const other = logSumExp(otherLogits.subarray(i * O, (i + 1) * O));
-      otherOfCorrection.set(c, other);
-      const l = new Float32Array(prior.classes + 1);
-      l.set(priorLogits.subarray(i * prior.classes, (i + 1) * prior.classes));
-      l[prior.classes] = other;
-      parentLogitsOf.set(c, l);
-    });
-  }
-  const parentProb = (c: TrainingCorrection) => {
-    const k = parentLabels.indexOf(c.label);
-    const l = parentLogitsOf.get(c);
-    if (k < 0 || !l) return null;
-    return softmax(l)[k];
-  };
+  const view = await parentView(corrections, base, prior, E);
   const baseItems: Item[] = basePhotos.flatMap((p) => {
     const f = features.get(p.file);
     return f ? [{ group: `photo:${f.photoSha256}`, label: p.label, embedding: f.embedding, other: otherOf(f), source: p.pack }] : [];
   });
-  const inPlay = new Set(corrections.map((c) => c.label));
-  const { kept, report: quality } = checkCorrections(corrections, {
-    ...DEFAULT_QUALITY,
-    embeddingSize: parent.outputs.embeddingSize,
-    modelVersions: compatible,
-    minPerClass: opts.minPerClass ?? DEFAULT_QUALITY.minPerClass,
-    maxSuspiciousShare: opts.maxSuspiciousShare ?? DEFAULT_QUALITY.maxSuspiciousShare,
-  }, parentProb, baseItems.filter((b) => inPlay.has(b.label)));
+  const { kept, report: quality } = runChecks(corrections, view, {
+    parentLabels, embeddingSize: E, compatibleVersions: compatible, baseItems, minPerClass: opts.minPerClass, maxSuspiciousShare: opts.maxSuspiciousShare,
+  });
   result.quality = quality;
+  timed('checks');
   for (const w of quality.warnings) log(`warning: ${w}`);
   if (quality.poisoned) {
     result.reasons.push('quality checks refused the batch: it looks poisoned');
@@ -236,39 +188,25 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   }
 
   // 3. New taxa: held-out installs per taxon (they never train); taxa from too few installs are not trained.
-  const newLabelsAll = [...new Set(kept.map((c) => c.label).filter((l) => !parentLabels.includes(l)))].sort();
-  const byInstall = splitNewTaxaByInstall(kept, newLabelsAll, rules.newTaxon, seed);
-  const newLabels = newLabelsAll.filter((l) => byInstall.heldOut.has(l));
-  const learned = [...parentLabels, ...newLabels];
-  const labels = [...learned, OTHER_LABEL];
-  const K = learned.length;
-  const classIndex = new Map(labels.map((l, i) => [l, i]));
-  const corrItem = (c: TrainingCorrection): Item => ({ group: `install:${c.installId}`, label: c.label, embedding: c.embedding, other: otherOfCorrection.get(c) ?? base.otherLogit(c.embedding), source: 'corrections' });
-  const corrItems = byInstall.train.map(corrItem);
-  const items = [...baseItems, ...corrItems].filter((it) => classIndex.has(it.label));
-  const counts: Record<string, number> = {};
-  for (const it of items) counts[it.label] = (counts[it.label] ?? 0) + 1;
+  const plan = planTraining(kept, { parentLabels, baseItems, view, base, rules: rules.newTaxon, seed });
+  const { counts, corrItems, byInstall, newLabels } = plan;
   result.counts = { base: baseItems.length, corrections: corrections.length, correctionsKept: kept.length, correctionsTraining: corrItems.length, heldOutInstalls: byInstall.heldOutInstalls.size, evaluation: evalPhotos.length, newTaxaJudged: newLabels.length };
+  timed('plan');
   log(`examples per class: ${Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l}=${n}`).join(' ')}`);
   // Taxa the quality checks held back (too few corrections) are collecting too.
-  const heldBackNew = Object.keys(quality.heldBackClasses).filter((l) => !parentLabels.includes(l) && !newLabelsAll.includes(l));
-  const installsOf = (l: string, from: readonly TrainingCorrection[]) => new Set(from.filter((c) => c.label === l).map((c) => c.installId)).size;
+  const heldBackNew = Object.keys(quality.heldBackClasses).filter((l) => !parentLabels.includes(l) && !plan.newLabelsAll.includes(l));
   if (!opts.baseOnly && !kept.length) {
-    result.newTaxaDecisions = heldBackNew.map((l) => judgeNewTaxon({ id: l, installs: installsOf(l, corrections), corrections: corrections.filter((c) => c.label === l).length, heldOut: null }, rules.newTaxon));
+    result.newTaxaDecisions = heldBackDecisions(heldBackNew, corrections, rules);
     result.reasons.push('no accepted corrections passed the checks: nothing to retrain on');
     for (const d of result.newTaxaDecisions) result.reasons.push(`${d.id}: collecting: ${d.needs?.why}`);
     return finish();
   }
 
   // 4. Grouped, stratified split for validation (temperature only).
-  // imagenet-samples photos may have been in ImageNet training (../shared/data/README.md): the model is overconfident
-  // on them, so they train but never calibrate. New-taxon corrections all train: they are judged on held-out installs.
-  const newSet = new Set(newLabels);
-  const seen = items.filter((it) => it.source === 'imagenet-samples-animals' || newSet.has(it.label));
-  const split = groupedSplit(items.filter((it) => it.source !== 'imagenet-samples-animals' && !newSet.has(it.label)), opts.validationShare ?? 0.2, seed, opts.minGroupsForValidation ?? 10);
-  const train = [...split.train, ...seen], validation = split.validation;
-  result.counts.train = train.length;
-  result.counts.validation = validation.length;
+  const split = validationSplit(plan.items, newLabels, { validationShare: opts.validationShare, seed, minGroupsForValidation: opts.minGroupsForValidation });
+  result.counts.train = split.train.length;
+  result.counts.validation = split.validation.length;
+  timed('split');
 
   // 5. Head: parent rows, then the judged new taxa (stage 1), every row only when launch taxa have corrections.
   // The launch rows only move when there is something new to learn about them: corrections that name a
@@ -277,83 +215,47 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   const launchCorrections = byInstall.train.filter((c) => parentLabels.includes(c.label)).length;
   const epochs = opts.epochs ?? (opts.baseOnly || launchCorrections > 0 ? 10 : 0);
   if (!epochs) log('no correction names a launch taxon: the launch rows keep the current weights (joint stage skipped; --epochs N forces it)');
-  const { head, seconds } = await trainCandidate(prior, base, parentLabels, newLabels, train, {
+  const trained = await trainHeadWithTemperature(prior, base, parentLabels, plan, split, {
     epochs, newTaxaEpochs: opts.newTaxaEpochs, newTaxaLearningRate: opts.newTaxaLearningRate, newTaxaLambda: opts.newTaxaLambda, newTaxaWeight: opts.newTaxaWeight,
-    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, seed, progress: opts.progress, log,
+    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, kernel: opts.kernel, threads: opts.threads, seed, progress: opts.progress, log, parentT, E,
   });
-  result.trainSeconds = seconds;
-  // Temperature: only from validation that holds launch taxa (see MIN_LAUNCH_FOR_TEMPERATURE); else the parent's.
-  const launchSet = new Set(parentLabels);
-  const launchInValidation = validation.filter((it) => launchSet.has(it.label)).length;
-  let temperature = parentT;
-  if (launchInValidation >= MIN_LAUNCH_FOR_TEMPERATURE) {
-    // At most 2,000 validation examples (an even sample): plenty for one parameter, and fast at any size.
-    const step = Math.max(1, Math.ceil(validation.length / 2000));
-    temperature = fitTemperature(head, toExamples(validation.filter((_, i) => i % step === 0), classIndex, E));
-    result.temperatureSource = `fitted on ${validation.length} validation examples, ${launchInValidation} of launch taxa`;
-  } else {
-    result.temperatureSource = `not fitted: ${launchInValidation} launch-taxon examples in validation (needs ${MIN_LAUNCH_FOR_TEMPERATURE}); the parent's ${parentT.toFixed(3)} is kept`;
-  }
+  const { head, temperature } = trained;
+  result.trainSeconds = trained.seconds;
+  result.trainProfile = trained.profile;
+  result.temperatureSource = trained.temperatureSource;
   result.temperature = temperature;
-  log(`trained ${K} rows on ${train.length} examples in ${seconds.toFixed(1)} s; temperature ${temperature.toFixed(3)} (${result.temperatureSource})`);
+  timed('train');
+  log(`trained ${plan.labels.length - 1} rows on ${split.train.length} examples in ${trained.seconds.toFixed(1)} s; temperature ${temperature.toFixed(3)} (${result.temperatureSource})`);
 
   // 6. New taxa on their held-out installs (the head with every judged row), then each one's decision.
-  const decisions: NewTaxonDecision[] = [];
-  for (const l of [...newLabelsAll, ...heldBackNew].sort()) {
-    const held = byInstall.heldOut.get(l);
-    let heldOut: { n: number; hits: number } | null = null;
-    if (held) {
-      const probs = predictAll(head, toExamples(held.map(corrItem), classIndex, E), temperature);
-      const k = classIndex.get(l)!;
-      heldOut = { n: held.length, hits: probs.filter((p) => p.indexOf(Math.max(...p)) === k).length };
-      result.heldOutEvents[l] = held.map((c) => c.eventId);
-    }
-    const from = newLabelsAll.includes(l) ? kept : corrections;
-    decisions.push(judgeNewTaxon({ id: l, installs: installsOf(l, from), corrections: from.filter((c) => c.label === l).length, heldOut }, rules.newTaxon));
-  }
+  const { decisions, heldOutEvents, heldOutHits } = await judgeNewTaxa(head, temperature, plan, heldBackNew, kept, corrections, rules, E);
+  result.heldOutEvents = heldOutEvents;
   result.newTaxaDecisions = decisions;
   for (const d of decisions) log(`new taxon ${d.id}: ${d.status}${d.heldOut ? ` (held out ${d.heldOut.hits}/${d.heldOut.n}, 95% CI ${(d.heldOut.lo * 100).toFixed(0)}-${(d.heldOut.hi * 100).toFixed(0)}%)` : ''}${d.needs ? `: ${d.needs.why}` : ''}`);
 
-  // 7. The version's head: launch rows and the admitted new taxa only. Removing a row can only keep or raise
-  //    the recall measured for the others (the argmax runs over fewer rows).
+  // 7. The version's head: launch rows and the admitted new taxa only.
   const admitted = decisions.filter((d) => d.status === 'admitted').map((d) => d.id);
-  const finalLearned = [...parentLabels, ...admitted];
-  const finalLabels = [...finalLearned, OTHER_LABEL];
-  const finalIndex = new Map(finalLabels.map((l, i) => [l, i]));
-  const finalHead = selectRows(head, finalLearned.map((l) => classIndex.get(l)!));
-  const FK = finalLearned.length;
+  const { finalLabels, finalIndex, finalHead, FK } = versionHead(head, plan, parentLabels, admitted);
+  timed('evaluate');
 
   // 8. Non-regression on photos both models can name, candidate and current, same photos.
-  const evalItems = evalPhotos.flatMap((p) => { const f = features.get(p.file); return f && finalIndex.has(p.label) ? [{ ...p, f }] : []; });
-  const evalEx = toExamples(evalItems.map((e) => ({ group: '', label: e.label, embedding: e.f.embedding, other: otherOf(e.f), source: 'eval' })), finalIndex, E);
-  const candProbs = predictAll(finalHead, evalEx, temperature);
-  const curProbs = evalItems.map((e) => {
-    const p = softmax(e.f.logits);
-    const out = new Float32Array(finalLabels.length);
-    parent.labels.forEach((l, i) => { out[finalIndex.get(l)!] = p[i]; });
-    return out;
+  const shared = sharedLabelGate({
+    finalHead, finalLabels, finalIndex, temperature, parent, evalPhotos, features, otherOf, E, decisions,
+    launchRowsChanged: epochs > 0, requireImprovement: !!opts.baseOnly, rules, seed,
   });
-  const y = Int32Array.from(evalItems.map((e) => finalIndex.get(e.label)!));
-  const current = evaluate(curProbs, y, finalLabels.length);
-  const candidate = evaluate(candProbs, y, finalLabels.length);
-  const curTop = topOne(curProbs, y), candTop = topOne(candProbs, y);
-  const eceChange = pairedEceChange(curTop, candTop, 1000, seed);
-  const verdict = gate({
-    shared: { currentHit: curTop.hit, candidateHit: candTop.hit, labels: y, names: finalLabels, eceChange },
-    newTaxa: decisions, launchRowsChanged: epochs > 0, requireImprovement: !!opts.baseOnly,
-  }, rules);
-  const nr = verdict.nonRegression;
-  result.sharedLabels = {
-    n: evalItems.length,
-    current: { top1: current.top1, ece: bootstrapEce(curTop.confidence, curTop.hit, 1000, seed) },
-    candidate: { top1: candidate.top1, ece: bootstrapEce(candTop.confidence, candTop.hit, 1000, seed) },
-    top1Change: { difference: nr.top1.difference, lo: nr.top1.lo, hi: nr.top1.hi },
-    mcnemar: nr.mcnemar,
-    eceChange,
-  };
+  const { verdict, current, candidate, y, evalItems } = shared;
+  result.sharedLabels = shared.summary;
+  timed('gate');
+  if (opts.keepHits) {
+    const validationEx = toExamples(split.validation, plan.classIndex, E);
+    const validationHits = (await batchPredict(head, validationEx, temperature)).map((p, i) => p.indexOf(Math.max(...p)) === validationEx.y[i]);
+    result.hits = { shared: shared.candidateHit, heldOut: Object.keys(heldOutHits).sort().flatMap((l) => heldOutHits[l]), validation: validationHits };
+  }
+  timed('hits');
   result.gate = verdict;
   if (!verdict.pass) result.reasons.push(...verdict.reasons);
   for (const d of decisions) if (d.status === 'collecting') result.reasons.push(`${d.id}: collecting: ${d.needs?.why}`);
+  timed('gate');
   log(`gate: ${verdict.pass ? 'PASS' : 'FAIL'}: ${verdict.reasons.join('; ')}`);
 
   const byId = new Map(taxonomy.taxa.map((t) => [t.id, t]));
@@ -373,54 +275,19 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
     return finish();
   }
 
-  // 9. Export, check in both runtimes, register: under the registry lock the admin API takes too, so the
-  //    version number chosen here is still free when it is written.
-  const labelsSha256 = sha256(labelsText(finalLabels));
-  const samples = evalItems.slice(0, 4);
-  const probe = await NodeClassifier.load({ registryDir, version: parent.version, threads: 1 });
-  const size = parent.input.size;
-  const stacked = new Float32Array(samples.length * 3 * size * size);
-  for (let i = 0; i < samples.length; i++) stacked.set(await probe.tensorFor(new Uint8Array(readFileSync(samples[i].file))), i * 3 * size * size);
-  await probe.release();
-  await withRegistryLock(registryDir, async () => {
-    const version = nextVersion(readManifest(registryDir)!, 'minor');
-    const bytes = exportWithHead(parentBytes, finalHead, { temperature, version, labelsSha256 });
-    const check = await crossRuntimeCheck(bytes, stacked, samples.length, size, parent.input.name);
-    let maxFloat = 0;
-    for (let i = 0; i < samples.length; i++) {
-      const e = check.embedding.subarray(i * E, (i + 1) * E);
-      const other = check.node[i * finalLabels.length + FK] * temperature;
-      const want = expectedLogits(finalHead, e, other, temperature);
-      for (let k = 0; k < finalLabels.length; k++) maxFloat = Math.max(maxFloat, Math.abs(want[k] - check.node[i * finalLabels.length + k]));
-    }
-    result.crossRuntime = { maxAbsDiffNodeWeb: check.maxAbsDiff, maxAbsDiffFloatHead: maxFloat };
-    log(`export check on ${samples.length} photos: max |node - web| = ${check.maxAbsDiff.toExponential(2)}, max |node - float head| = ${maxFloat.toExponential(2)}`);
-    if (check.maxAbsDiff > 1e-3 || maxFloat > 1e-3) {
-      result.reasons.push(`exported graph disagrees: node vs web ${check.maxAbsDiff}, node vs float head ${maxFloat}`);
-      return;
-    }
-    const meta: Omit<ModelVersion, 'file' | 'sha256' | 'bytes'> = {
-      version,
-      base: parent.base,
-      input: parent.input,
-      outputs: parent.outputs,
-      labels: finalLabels,
-      labelsSha256,
-      abstainThreshold: parent.abstainThreshold,
-      calibration: launchInValidation >= MIN_LAUNCH_FOR_TEMPERATURE
-        ? { dataset: 'retrain validation split', n: validation.length, objective: 'temperature scaling (validation NLL)' }
-        : parent.calibration ?? { dataset: `inherited from ${parent.version}`, n: 0, objective: 'none: too few launch-taxon validation examples' },
-      taxonomyVersion: parent.taxonomyVersion,
-      ...(result.newTaxa.length ? { extraTaxa: result.newTaxa } : {}),
-      metrics: { top1: candidate.top1, top5: candidate.top5, macroF1: candidate.macroF1, ece: candidate.ece, evalN: candidate.n },
-      lineage: { parent: parent.version, data: { ...result.counts }, commit: gitCommit(), run: runId },
-      temperature,
-      createdAt: new Date().toISOString(),
-    };
-    registerVersion(bytes, meta, registryDir);
-    result.registered = true;
-    result.version = version;
+  // 9. Export, check in both runtimes, register (under the registry lock).
+  const exported = await exportAndRegister({
+    registryDir, parent, parentBytes, finalHead, finalLabels, FK, temperature, samples: evalItems.slice(0, 4), E, candidate, newTaxa: result.newTaxa,
+    calibration: trained.launchInValidation >= MIN_LAUNCH_FOR_TEMPERATURE
+      ? { dataset: 'retrain validation split', n: split.validation.length, objective: 'temperature scaling (validation NLL)' }
+      : parent.calibration ?? { dataset: `inherited from ${parent.version}`, n: 0, objective: 'none: too few launch-taxon validation examples' },
+    counts: result.counts, runId, log,
   });
+  result.crossRuntime = exported.crossRuntime;
+  if (exported.reason) result.reasons.push(exported.reason);
+  result.registered = exported.registered;
+  result.version = exported.version;
+  timed('export');
   if (!result.registered) { writeFileSync(path.join(runDir, 'report.html'), reportHtml()); return finish(); }
   const html = reportHtml();
   for (const dir of [runDir, path.join(registryDir, result.version!)]) {

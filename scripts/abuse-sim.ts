@@ -34,7 +34,7 @@ import { installToken } from '../server/plugins/app/install-credentials.ts';
 import { acceptedCorrections } from '../pipeline/feedback-input.ts';
 import { readManifest, loadTaxonomy } from '../node/registry.ts';
 import { REGISTRY_DIR } from '../node/paths.ts';
-import { rng } from '../core/monitoring.ts';
+import { rng } from '../core/drift-series.ts';
 import { seededUuid } from '../core/random.ts';
 import { truncateToHour, type CorrectionEvent, type IdentificationEvent, type TelemetryEvent } from '../core/telemetry.ts';
 import type { InstallCredential } from '../core/api/installs.ts';

@@ -1,10 +1,12 @@
 /**
  * npm run eval -- --runtime node|browser --images DIR --labels CSV [--model VERSION]
  * Scores a labelled photo folder and prints one JSON line.
+ * --observation-size 1,2,3 and --mirror (Node runtime) print instead the
+ * fusion table and the paired mirror comparison (node/observation-report.ts).
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { summarize, type ScoredPhoto } from '../core/eval-score.ts';
 import { loadTaxonomy } from '../node/registry.ts';
@@ -12,6 +14,9 @@ import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
 import { ensureApp, ensureModels } from '../node/ensure-built.ts';
+import { MAX_OBSERVATION_PHOTOS } from '../core/fusion.ts';
+import { viewLogits } from '../node/view-logits.ts';
+import { formatMirror, formatObservationTable, mirrorReport, observationTable } from '../node/observation-report.ts';
 
 const program = new Command()
   .name('eval')
@@ -22,10 +27,29 @@ const program = new Command()
   .option('--model <version>', 'model version (default: the active one)')
   .option('--predictions <file>', 'also write every photo\'s prediction as JSON lines')
   .option('--backend <backend>', 'browser only: wasm or webgpu (default: what the app picks)')
+  .option('--observation-size <sizes>', 'node only: top-1 of observations of this many same-class photos, fused (e.g. 1,2,3)', parseSizes)
+  .option('--rounds <n>', 'with --observation-size: seeded random groupings per size', (v) => positiveInt(v, '--rounds'), 200)
+  .option('--seed <n>', 'with --observation-size: seed of the groupings', (v) => positiveInt(v, '--seed'), 1)
+  .option('--mirror', 'node only: each photo alone against the mean of its and its mirror image\'s logits, paired')
   .parse();
-const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string }>();
+const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string; observationSize?: number[]; rounds: number; seed: number; mirror?: boolean }>();
 // The browser runtime drives the built app; the Node one only needs the models.
 if (opts.runtime === 'browser') ensureApp('eval'); else ensureModels('eval');
+
+function positiveInt(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1, got "${v}"`);
+  return n;
+}
+
+function parseSizes(v: string): number[] {
+  const sizes = v.split(',').map((x) => positiveInt(x.trim(), '--observation-size'));
+  if (sizes.some((n) => n > MAX_OBSERVATION_PHOTOS)) throw new InvalidArgumentError(`an observation holds at most ${MAX_OBSERVATION_PHOTOS} photos`);
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+const viewMode = !!(opts.observationSize || opts.mirror);
+if (viewMode && opts.runtime !== 'node') program.error('--observation-size and --mirror run on the node runtime');
 
 const photos = readLabelledPhotos(opts.images, opts.labels ?? path.join(opts.images, 'labels.csv'), loadTaxonomy());
 const bar = new cliProgress.SingleBar({ format: `eval ${opts.runtime} [{bar}] {value}/{total}`, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
@@ -40,6 +64,30 @@ async function runNode(photos: LabelledPhoto[]): Promise<{ scored: ScoredPhoto[]
 async function runBrowser(photos: LabelledPhoto[]) {
   const { classifyInBrowser } = await import('../harness/browser-runner.ts');
   return classifyInBrowser(photos, { model: opts.model, backend: opts.backend, onProgress: () => bar.increment() });
+}
+
+if (viewMode) {
+  // Fusion and mirror figures come from the logits, computed once per photo.
+  const classifier = await NodeClassifier.load({ version: opts.model });
+  bar.start(photos.length, 0);
+  const views = await viewLogits(classifier, photos, { mirror: !!opts.mirror, onEach: () => bar.increment(), onError: (file, err) => console.error(`${file}: ${err.message}`) });
+  bar.stop();
+  await classifier.release();
+  const interpret = (l: Float32Array) => classifier.interpret(l);
+  const out: Record<string, unknown> = { model: classifier.model.version, images: path.basename(opts.images), n: views.length, errors: photos.length - views.length };
+  console.log(`model ${classifier.model.version}, ${path.basename(opts.images)}: ${views.length} photos`);
+  if (opts.observationSize) {
+    const rows = observationTable(views, opts.observationSize, interpret, { rounds: opts.rounds, seed: opts.seed });
+    console.log(`\nObservations of same-class photos, fused (seed ${opts.seed}):\n\n${formatObservationTable(rows, opts.rounds)}\n`);
+    out.observations = rows;
+  }
+  if (opts.mirror) {
+    const m = mirrorReport(views, interpret);
+    console.log(`\nMirror image as a second view:\n\n${formatMirror(m)}\n`);
+    out.mirror = m;
+  }
+  console.log(JSON.stringify(out));
+  process.exit(0);
 }
 
 bar.start(photos.length, 0);

@@ -30,7 +30,7 @@ export function parseLayoutTable(readme: string): LayoutRow[] {
  * A mention that could be a path; prose such as `GET /v1/openapi.json`, `routes/api/*` or `<version>` is not checked.
  * Names in backticks must be tracked by git: a build output is named without them, the test cannot see it in a fresh clone.
  */
-const PATH_LIKE = /^[\w.\-/]+$/;
+const PATH_LIKE = /^\w[\w.\-/]*$/;
 
 /**
  * Every disagreement, as one sentence each (empty when the table is true):

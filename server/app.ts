@@ -11,6 +11,7 @@ import taxa from './plugins/app/taxa.ts';
 import installCredentials from './plugins/app/install-credentials.ts';
 import rolloutGuard, { type RolloutGuardOptions } from './jobs/rollout-guard.ts';
 import monitoringJob, { type MonitoringConfig } from './jobs/drift.ts';
+import retentionJob, { type RetentionConfig } from './jobs/retention.ts';
 import health from './routes/health.ts';
 import metricsRoute from './routes/metrics.ts';
 import api from './routes/api/index.ts';
@@ -46,6 +47,8 @@ export interface AppOptions {
   trustProxy?: string | false;
   /** The monitoring job (drift, automatic acceptance); env DRIFT_* otherwise. intervalMs 0 turns its timer off. */
   monitoring?: Partial<MonitoringConfig>;
+  /** Raw-event and photo retention (env RETENTION_DAYS, PHOTO_RETENTION_DAYS, RETENTION_INTERVAL_MS); off unless given. */
+  retention?: Partial<RetentionConfig>;
   /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
   rolloutGuard?: RolloutGuardOptions;
   /** Tests only: runs on the bare instance before any plugin or route, to add hooks (onRoute, reply checks). */
@@ -86,6 +89,7 @@ export async function buildApp(opts: AppOptions = {}) {
     await app.register(installCredentials, { secret: opts.installSecret === undefined ? env.installSecret : opts.installSecret });
     await app.register(rolloutGuard, opts.rolloutGuard ?? {});
     await app.register(monitoringJob, { config: opts.monitoring });
+    await app.register(retentionJob, { config: opts.retention });
     await app.register(health, { distDir });
     await app.register(metricsRoute);
     await app.register(api, {

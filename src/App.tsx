@@ -59,6 +59,9 @@ export function App() {
       </header>
       {!online && <div className="banner offline" role="status" data-testid="offline">You are offline. Identification still works on this device.</div>}
       {engine.data?.notices.map((n) => <div key={n} className="banner notice" role="status" data-testid="engine-notice">{n}</div>)}
+      {/* The first-run question depends on the settings read from IndexedDB: what follows the header waits for
+          that read (a few ms), so the question does not push a painted page down (Lighthouse: layout shift 0.18). */}
+      {settings.isPending ? null : <>
       <ConsentBanner />
       <UpdatePrompt />
       <main>
@@ -75,6 +78,7 @@ export function App() {
           ? <>Photos are identified on this device. Anonymous reports are on (no photos, no place): <a href="#/privacy">what is sent</a>.</>
           : <>Photos are identified on this device; nothing is sent unless you send a correction. <a href="#/privacy">Privacy</a></>}
       </footer>
+      </>}
     </div>
   );
 }

@@ -1,7 +1,8 @@
 /**
  * The monitoring job, as an app plugin:
  * - every DRIFT_INTERVAL_MS (default 10 minutes; 0 turns the timer off) it
- *   scores drift per model version and day against the reference window,
+ *   scores drift per model version and day against the reference window
+ *   (from the rollups: its cost follows days and labels, not events),
  *   stores warn/alert levels in drift_alerts, and applies the two-installs
  *   rule to pending corrections;
  * - after each POST /v1/events it counts duplicates and refused events by
@@ -22,7 +23,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Gauge } from 'prom-client';
 import { DEFAULT_DRIFT_THRESHOLDS, type DriftThresholds } from '../../core/drift.ts';
-import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/monitoring.ts';
+import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/drift-series.ts';
 import { autoAccept, computeDrift, listAlerts, monitoringDb, recordQuality, storeAlerts } from '../storage/monitoring-store.ts';
 import { scheduleJob } from './scheduler.ts';
 

@@ -6,6 +6,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, InstallRow } from './rows.ts';
+import { removeInstall } from './rollups.ts';
 
 const IN_CHUNK = 500;
 const key = (id: string) => id.toLowerCase();
@@ -65,8 +66,9 @@ export class InstallRepository {
     for (let i = 0; i < ids.length; i += IN_CHUNK) {
       const part = ids.slice(i, i + IN_CHUNK);
       const rows = await this.db.selectFrom('installs').selectAll().where('install_id', 'in', part).execute();
-      const counts = await this.db.selectFrom('events').select(['install_id', (eb) => eb.fn.countAll<number>().as('n')])
-        .where('type', '=', 'identification').where('install_id', 'in', part).groupBy('install_id').execute();
+      // From the rollups: the raw events may be past retention.
+      const counts = await this.db.selectFrom('rollup_install_days').select(['install_id', (eb) => eb.fn.sum<number>('n').as('n')])
+        .where('install_id', 'in', part).groupBy('install_id').execute();
       const n = new Map(counts.map((c) => [c.install_id, Number(c.n)]));
       for (const r of rows) {
         out.set(r.install_id, { installId: r.install_id, issuedAt: r.issued_at, networkHash: r.network_hash, revoked: r.revoked_at !== null, identifications: n.get(r.install_id) ?? 0 });
@@ -88,6 +90,8 @@ export class InstallRepository {
       // revocation and stores nothing. The network hash goes with the data.
       await trx.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: 'deleted by its user', network_hash: '' })
         .where('install_id', '=', id).execute();
+      // Out of the rollups too, while its events are still there to say what they added.
+      await removeInstall(trx, id);
       const mine = trx.selectFrom('corrections').select('event_id').where('install_id', '=', id);
       const photos = await trx.deleteFrom('photos').where('event_id', 'in', mine).executeTakeFirst();
       const corrections = await trx.deleteFrom('corrections').where('install_id', '=', id).executeTakeFirst();

@@ -11,6 +11,8 @@ import type { CorrectionEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
+import { addCorrections, addIdentificationFacts, addPairs, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
+import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
   DEFAULT_DAILY_CORRECTION_CAP,
@@ -190,10 +192,10 @@ export class KyselyFeedbackStore implements FeedbackStore {
       const corrections = corrected.filter((e) => storedIds.has(key(e.eventId)));
 
       // Grounded: the cited identification is stored, from the same install and model version.
-      const cited = new Map<string, { install_id: string; model_version: string }>();
+      const cited = new Map<string, { install_id: string; model_version: string; payload: string }>();
       const citedIds = [...new Set(corrections.map((e) => key(e.correctsEventId)))];
       for (const part of chunks(citedIds, ROWS_PER_INSERT)) {
-        const rows = await trx.selectFrom('events').select(['event_id', 'install_id', 'model_version'])
+        const rows = await trx.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'payload'])
           .where('type', '=', 'identification').where('event_id', 'in', part).execute();
         for (const r of rows) cited.set(r.event_id, r);
       }
@@ -217,8 +219,9 @@ export class KyselyFeedbackStore implements FeedbackStore {
         return n < cap;
       };
 
-      for (const part of chunks(corrections, ROWS_PER_INSERT)) {
-        await trx.insertInto('corrections').values(part.map((e) => correctionRow(e, at, grounding(e), counted(e)))).execute();
+      const correctionRows = corrections.map((e) => correctionRow(e, at, grounding(e), counted(e)));
+      for (const part of chunks(correctionRows, ROWS_PER_INSERT)) {
+        await trx.insertInto('corrections').values(part).execute();
       }
       for (const part of chunks(corrections.filter((e) => e.photo), PHOTOS_PER_INSERT)) {
         await trx.insertInto('photos').values(part.map((e) => photoRow(e, at))).execute();
@@ -226,14 +229,51 @@ export class KyselyFeedbackStore implements FeedbackStore {
 
       // Corrections that arrived before their identification are grounded now that it is here.
       const newIds = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => key(e.eventId));
+      const nowEvidence = correctionRows.filter((r) => r.grounding === 'grounded' && r.counted === 1);
       for (const part of chunks(newIds, ROWS_PER_INSERT)) {
-        await trx.updateTable('corrections').set({ grounding: 'grounded' })
+        const grounded = await trx.updateTable('corrections').set({ grounding: 'grounded' })
           .where('grounding', '=', 'waiting').where('corrects_event_id', 'in', part)
           .where(({ exists, selectFrom }) => exists(selectFrom('events as e').select('e.event_id')
             .whereRef('e.event_id', '=', 'corrections.corrects_event_id')
             .whereRef('e.install_id', '=', 'corrections.install_id')
             .whereRef('e.model_version', '=', 'corrections.model_version')
             .where('e.type', '=', 'identification')))
+          .returning(['model_version', 'hour', 'install_id', 'verdict', 'counted'])
+          .execute();
+        nowEvidence.push(...grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence);
+      }
+
+      const stored = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId)))
+        .map((e) => identificationFact(key(e.eventId), e.modelVersion, new Date(e.hour).toISOString(), e as unknown as Record<string, unknown>))
+        .filter((f): f is IdentificationFact => f !== null);
+      // The most-corrected pairs: what the cited identification answered ('(unknown)' while it is not stored) ...
+      const predictedOf = (id: string) => {
+        const c = cited.get(id);
+        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload));
+        return f ? labelOf(f) : UNKNOWN;
+      };
+      const pairs: PairChange[] = correctionRows.filter((r) => r.verdict === 'corrected')
+        .map((r) => ({ model_version: r.model_version, hour: r.hour, predicted: predictedOf(r.corrects_event_id), corrected: correctedLabel(r), by: 1 }));
+      // ... and earlier corrections of identifications stored now stop being '(unknown)'.
+      const batchFacts = new Map(stored.map((f) => [f.eventId, f]));
+      const mine = new Set(correctionRows.map((r) => r.event_id));
+      for (const part of chunks([...batchFacts.keys()], ROWS_PER_INSERT)) {
+        const earlier = await trx.selectFrom('corrections').select(['event_id', 'corrects_event_id', 'model_version', 'hour', 'taxon_id', 'proposed_name'])
+          .where('verdict', '=', 'corrected').where('corrects_event_id', 'in', part).execute();
+        for (const r of earlier) {
+          if (mine.has(r.event_id)) continue;
+          const base = { model_version: r.model_version, hour: r.hour, corrected: correctedLabel(r) };
+          pairs.push({ ...base, predicted: UNKNOWN, by: -1 }, { ...base, predicted: labelOf(batchFacts.get(r.corrects_event_id)!), by: 1 });
+        }
+      }
+      await addPairs(trx, pairs);
+
+      // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
+      await addIdentificationFacts(trx, stored);
+      await addCorrections(trx, nowEvidence);
+      if (storedIds.size) {
+        await trx.insertInto('quality_counts').values({ day: at.slice(0, 10), kind: 'stored', count: storedIds.size })
+          .onConflict((oc) => oc.columns(['day', 'kind']).doUpdateSet((eb) => ({ count: eb('quality_counts.count', '+', eb.ref('excluded.count')) })))
           .execute();
       }
     });

@@ -1,53 +1,38 @@
 /**
- * Monitoring queries over the feedback store's database (KyselyFeedbackStore
- * exposes it as `store.db`). Plain kysely that SQLite and PostgreSQL both
- * run: rows are read with simple filters and aggregated in TypeScript by
- * core/monitoring.ts. The tables are from migration 0003.
+ * Monitoring queries over the feedback store's database (`store.db`, typed
+ * by rows.ts). Metrics, drift, the corrected pairs and the quality report
+ * read the rollups (rollup-reads.ts; kept by rollups.ts at ingest) and
+ * compute with core/metrics.ts, drift-series.ts and quality.ts; the review
+ * queue pages corrections in SQL. loadIdentifications and
+ * computeDriftFromEvents read every raw event: the simulator and the
+ * property tests use them as the full recomputation. Plain kysely that
+ * SQLite and PostgreSQL both run; tables from migrations 0003 and 0007.
  */
 import { sql, type Kysely } from 'kysely';
-import {
-  aggregateMetrics, correctedPairs, correctionLabel, defaultReference, driftSeries, identificationFact, qualityReport,
-  type Bucket, type CorrectionFact, type DayWindow, type DriftOptions, type DriftPoint, type IdentificationFact,
-} from '../../core/monitoring.ts';
+import { bucketMetrics, versionSummary } from '../../core/metrics.ts';
+import { defaultReference, driftOfDays, driftSeries, type DayWindow, type DriftOptions } from '../../core/drift-series.ts';
+import { bucketTallies, dayProfilesFromRollups, firstDays, type HourRange } from './rollup-reads.ts';
+import { PAIR_DIM } from './rollups.ts';
+import { qualityReport } from '../../core/quality.ts';
+import { correctionLabel, identificationFact, type Bucket, type CorrectionFact, type DriftPoint, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
 import { InstallRepository } from './install-repository.ts';
 import type { Database } from './rows.ts';
 import type { FeedbackStore, Page, PageCursor } from './types.ts';
 import type { ReviewItem } from '../../core/api/review.ts';
 
-export interface DriftAlertRow {
-  model_version: string;
-  day: string;
-  metric: 'prediction' | 'confidence';
-  psi: number;
-  js: number;
-  level: 'warn' | 'alert';
-  n: number;
-  reference_from: string;
-  reference_to: string;
-  created_at: string;
-  updated_at: string;
-}
-export interface QualityCountRow { day: string; kind: string; count: number }
-export interface DriftReferenceRow { model_version: string; from_day: string; to_day: string; updated_at: string }
+import type { DriftAlertRow } from './monitoring-rows.ts';
+export type { DriftAlertRow, DriftReferenceRow, QualityCountRow } from './monitoring-rows.ts';
+/** The store's one schema: it types the monitoring tables too (monitoring-rows.ts). */
+export type MonitoringDatabase = Database;
+export type MonitoringDb = Kysely<Database>;
 
-export interface MonitoringDatabase extends Database {
-  drift_alerts: DriftAlertRow;
-  quality_counts: QualityCountRow;
-  drift_references: DriftReferenceRow;
-}
-
-export type MonitoringDb = Kysely<MonitoringDatabase>;
-
-/** The kysely handle behind a store (both shipped backends have one). */
+/** The kysely handle behind a store, typed (no cast). */
 export function monitoringDb(store: FeedbackStore): MonitoringDb {
-  const db = (store as { db?: unknown }).db;
-  if (!db) throw new Error(`the ${store.kind} store exposes no database for monitoring`);
-  return db as MonitoringDb;
+  return store.db;
 }
 
-/** A time range over the stored `hour` (ISO text): from inclusive, to exclusive. */
-export interface HourRange { from?: string; to?: string; modelVersion?: string }
+export type { HourRange } from './rollup-reads.ts';
 
 const IN_CHUNK = 500;
 
@@ -73,12 +58,13 @@ const toFact = (c: FactRow): CorrectionFact => ({
   receivedAt: c.received_at, grounding: c.grounding, counted: Number(c.counted) === 1,
 });
 
-export async function loadCorrections(db: MonitoringDb, r: HourRange & { status?: CorrectionFact['status'] } = {}): Promise<CorrectionFact[]> {
+export async function loadCorrections(db: MonitoringDb, r: HourRange & { status?: CorrectionFact['status']; verdict?: CorrectionFact['verdict'] } = {}): Promise<CorrectionFact[]> {
   let q = db.selectFrom('corrections').select(FACT_COLUMNS);
   if (r.from) q = q.where('hour', '>=', r.from);
   if (r.to) q = q.where('hour', '<', r.to);
   if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
   if (r.status) q = q.where('status', '=', r.status);
+  if (r.verdict) q = q.where('verdict', '=', r.verdict);
   const rows = await q.orderBy('received_at').orderBy('event_id').execute();
   return rows.map(toFact);
 }
@@ -98,22 +84,52 @@ export async function identificationsById(db: MonitoringDb, ids: Iterable<string
   return out;
 }
 
-/** Metrics per version and bucket, the most-corrected pairs, and a per-version summary for the side-by-side. */
+/**
+ * Metrics per version and bucket, the most-corrected pairs, and a per-version
+ * summary for the side-by-side. The metrics come from the rollups only
+ * (rollup-reads.ts); the pairs from the corrections of the range (evidence
+ * and the rest, few next to identifications) and what their identifications answered.
+ */
 export async function metricsReport(db: MonitoringDb, r: HourRange & { bucket?: Bucket }) {
   const bucket = r.bucket ?? 'day';
-  const [ids, corrections] = await Promise.all([loadIdentifications(db, r), loadCorrections(db, r)]);
-  const byId = new Map(ids.map((e) => [e.eventId, e]));
-  const missing = corrections.map((c) => c.correctsEventId).filter((id) => !byId.has(id));
-  for (const [id, e] of await identificationsById(db, missing)) byId.set(id, e);
-  const predicted = (id: string) => {
-    const e = byId.get(id);
-    return e ? (e.abstain ? '(abstain)' : e.top1) : undefined;
-  };
-  const series = aggregateMetrics(ids, corrections, bucket);
-  // One row per version over the whole range: the side-by-side.
-  const versions = aggregateMetrics(ids.map((e) => ({ ...e, hour: 'all' })), corrections.map((c) => ({ ...c, hour: 'all' })), 'day', 10)
-    .map(({ bucket: _b, ...rest }) => rest);
-  return { bucket, series, versions, correctedPairs: correctedPairs(corrections, predicted, 15) };
+  const [tallies, days, pairs] = await Promise.all([
+    bucketTallies(db, { ...r, bucket }),
+    bucket === 'day' ? null : bucketTallies(db, { ...r, bucket: 'day' }),
+    correctedPairCounts(db, r),
+  ]);
+  const series = tallies.map((t) => bucketMetrics(t));
+  // One row per version over the whole range: the side-by-side, from the days.
+  const versions = versionSummary(days ?? tallies);
+  return { bucket, series, versions, correctedPairs: pairs };
+}
+
+/**
+ * Predicted -> corrected taxon over the range's corrections, most frequent
+ * first (core/metrics.ts correctedPairs' rule), from the rollups: insertBatch
+ * counts each correction under what its identification answered, and moves
+ * it from '(unknown)' when that identification arrives later.
+ */
+export async function correctedPairCounts(db: MonitoringDb, r: HourRange, limit = 15) {
+  const wholeDays = (!r.from || r.from.endsWith('T00:00:00.000Z')) && (!r.to || r.to.endsWith('T00:00:00.000Z'));
+  const rows = wholeDays
+    ? await (() => {
+      let q = db.selectFrom('rollup_day_counts').select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')]).where('dim', '=', PAIR_DIM);
+      if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
+      if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
+      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+      return q.groupBy(['model_version', 'key']).execute();
+    })()
+    : await (() => {
+      let q = db.selectFrom('rollup_counts').select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')]).where('dim', '=', PAIR_DIM);
+      if (r.from) q = q.where('hour', '>=', r.from);
+      if (r.to) q = q.where('hour', '<', r.to);
+      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+      return q.groupBy(['model_version', 'key']).execute();
+    })();
+  return rows.filter((row) => Number(row.n) > 0).map((row) => {
+    const [predicted, corrected] = JSON.parse(row.key) as [string, string];
+    return { modelVersion: row.model_version, predicted, corrected, count: Number(row.n) };
+  }).sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.corrected.localeCompare(b.corrected) || a.modelVersion.localeCompare(b.modelVersion)).slice(0, limit);
 }
 
 // ---------------------------------------------------------------- drift
@@ -140,20 +156,28 @@ export interface DriftRunOptions extends Omit<DriftOptions, 'reference'> {
   fromDay?: string;
 }
 
-/** PSI/JS per version and day against each version's reference window (stored choice, else its first days). */
+/** PSI/JS per version and day against each version's reference window (stored choice, else its first days), from the rollups. */
 export async function computeDrift(db: MonitoringDb, opts: DriftRunOptions = {}) {
-  const chosen = await getReferences(db);
-  const firsts = await db.selectFrom('events').select(['model_version', (eb) => eb.fn.min('hour').as('first')])
-    .where('type', '=', 'identification').groupBy('model_version').execute();
+  const [chosen, firsts] = await Promise.all([getReferences(db), firstDays(db)]);
   const windows = new Map<string, DayWindow>();
-  for (const f of firsts) {
-    if (!f.first) continue;
-    windows.set(f.model_version, chosen.get(f.model_version) ?? defaultReference(String(f.first).slice(0, 10), opts.referenceDays ?? 7));
-  }
+  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first, opts.referenceDays ?? 7));
   // Read the references and the days to score; nothing older than both.
   let since = opts.fromDay;
   for (const w of windows.values()) if (since && w.from < since) since = w.from;
-  const ids = await loadIdentifications(db, since ? { from: `${since}T00:00:00.000Z` } : {});
+  const days = await dayProfilesFromRollups(db, since ? { from: `${since}T00:00:00.000Z` } : {});
+  const result = driftOfDays(days, { ...opts, reference: (v) => windows.get(v) });
+  if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
+  return result;
+}
+
+/** The same from every raw event (what the rollups replace; the property tests compare the two). */
+export async function computeDriftFromEvents(db: MonitoringDb, opts: DriftRunOptions = {}) {
+  const chosen = await getReferences(db);
+  const ids = await loadIdentifications(db);
+  const firsts = new Map<string, string>();
+  for (const e of ids) if (!firsts.has(e.modelVersion) || e.hour < firsts.get(e.modelVersion)!) firsts.set(e.modelVersion, e.hour);
+  const windows = new Map<string, DayWindow>();
+  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first.slice(0, 10), opts.referenceDays ?? 7));
   const result = driftSeries(ids, { ...opts, reference: (v) => windows.get(v) });
   if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
   return result;
@@ -162,20 +186,29 @@ export async function computeDrift(db: MonitoringDb, opts: DriftRunOptions = {})
 /** Stores the warn and alert levels of scored days (upsert); a day that is ok again loses its row. */
 export async function storeAlerts(db: MonitoringDb, points: readonly DriftPoint[], references: Record<string, DayWindow>, now = new Date()) {
   const at = now.toISOString();
+  const ok: Array<{ model_version: string; day: string; metric: 'prediction' | 'confidence' }> = [];
+  const rows: DriftAlertRow[] = [];
+  for (const p of points) {
+    const ref = references[p.modelVersion];
+    for (const metric of ['prediction', 'confidence'] as const) {
+      const s = p[metric];
+      if (s.level === 'ok') ok.push({ model_version: p.modelVersion, day: p.day, metric });
+      else rows.push({ model_version: p.modelVersion, day: p.day, metric, psi: s.psi, js: s.js, level: s.level, n: p.n, reference_from: ref.from, reference_to: ref.to, created_at: at, updated_at: at });
+    }
+  }
+  // A few statements a tick, not two per scored day: one delete and one upsert per hundred rows.
   await db.transaction().execute(async (trx) => {
-    for (const p of points) {
-      const ref = references[p.modelVersion];
-      for (const metric of ['prediction', 'confidence'] as const) {
-        const s = p[metric];
-        if (s.level === 'ok') {
-          await trx.deleteFrom('drift_alerts').where('model_version', '=', p.modelVersion).where('day', '=', p.day).where('metric', '=', metric).execute();
-          continue;
-        }
-        const values = { psi: s.psi, js: s.js, level: s.level, n: p.n, reference_from: ref.from, reference_to: ref.to, updated_at: at };
-        await trx.insertInto('drift_alerts').values({ model_version: p.modelVersion, day: p.day, metric, created_at: at, ...values })
-          .onConflict((oc) => oc.columns(['model_version', 'day', 'metric']).doUpdateSet(values))
-          .execute();
-      }
+    for (let i = 0; i < ok.length; i += 100) {
+      const part = ok.slice(i, i + 100);
+      await trx.deleteFrom('drift_alerts').where((eb) => eb.or(part.map((k) => eb.and([eb('model_version', '=', k.model_version), eb('day', '=', k.day), eb('metric', '=', k.metric)])))).execute();
+    }
+    for (let i = 0; i < rows.length; i += 100) {
+      await trx.insertInto('drift_alerts').values(rows.slice(i, i + 100))
+        .onConflict((oc) => oc.columns(['model_version', 'day', 'metric']).doUpdateSet((eb) => ({
+          psi: eb.ref('excluded.psi'), js: eb.ref('excluded.js'), level: eb.ref('excluded.level'), n: eb.ref('excluded.n'),
+          reference_from: eb.ref('excluded.reference_from'), reference_to: eb.ref('excluded.reference_to'), updated_at: eb.ref('excluded.updated_at'),
+        })))
+        .execute();
     }
   });
 }
@@ -206,19 +239,28 @@ export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay
   let counts = db.selectFrom('quality_counts').selectAll();
   if (r.fromDay) counts = counts.where('day', '>=', r.fromDay);
   if (r.toDay) counts = counts.where('day', '<=', r.toDay);
-  const day = sql<string>`substr(received_at, 1, 10)`;
-  let stored = db.selectFrom('events').select([day.as('day'), (eb) => eb.fn.countAll().as('count')]).groupBy(day);
-  if (r.fromDay) stored = stored.where('received_at', '>=', `${r.fromDay}T00:00:00.000Z`);
-  if (r.toDay) stored = stored.where('received_at', '<', `${r.toDay}T99`);
-  const [countRows, storedRows, corrections] = await Promise.all([
-    counts.execute(),
-    stored.execute(),
-    loadCorrections(db, { from: r.fromDay ? `${r.fromDay}T00:00:00.000Z` : undefined, to: r.toDay ? `${r.toDay}T99` : undefined }),
-  ]);
+  const range = { from: r.fromDay ? `${r.fromDay}T00:00:00.000Z` : undefined, to: r.toDay ? `${r.toDay}T99` : undefined };
+  // Only identifications corrected more than once can have conflicting labels: those groups, not every correction.
+  let multi = db.selectFrom('corrections').select('corrects_event_id').groupBy('corrects_event_id').having((eb) => eb.fn.countAll(), '>', 1);
+  let proposed = db.selectFrom('corrections').select([sql<string>`substr(hour, 1, 10)`.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+    .where('proposed_name', 'is not', null).groupBy(sql`substr(hour, 1, 10)`);
+  if (range.from) { multi = multi.where('hour', '>=', range.from); proposed = proposed.where('hour', '>=', range.from); }
+  if (range.to) { multi = multi.where('hour', '<', range.to); proposed = proposed.where('hour', '<', range.to); }
+  // Events stored per day of arrival are counted at ingest (kind 'stored'): raw events may be gone (retention).
+  const [countRows, targets, proposedRows] = await Promise.all([counts.execute(), multi.execute(), proposed.execute()]);
+  const groups: CorrectionFact[] = [];
+  const ids = targets.map((t) => t.corrects_event_id);
+  for (let i = 0; i < ids.length; i += IN_CHUNK) {
+    let q = db.selectFrom('corrections').select(FACT_COLUMNS).where('corrects_event_id', 'in', ids.slice(i, i + IN_CHUNK));
+    if (range.from) q = q.where('hour', '>=', range.from);
+    if (range.to) q = q.where('hour', '<', range.to);
+    groups.push(...(await q.execute()).map(toFact));
+  }
   return qualityReport(
-    countRows.map((c) => ({ day: c.day, kind: c.kind, count: Number(c.count) })),
-    storedRows.map((s) => ({ day: s.day, count: Number(s.count) })),
-    corrections,
+    countRows.filter((c) => c.kind !== 'stored').map((c) => ({ day: c.day, kind: c.kind, count: Number(c.count) })),
+    countRows.filter((c) => c.kind === 'stored').map((c) => ({ day: c.day, count: Number(c.count) })),
+    groups,
+    proposedRows.map((p) => ({ day: p.day, count: Number(p.n) })),
   );
 }
 
@@ -227,8 +269,7 @@ export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay
 const predictedLabel = (e: IdentificationFact | undefined) => (e ? (e.abstain ? '(abstain)' : e.top1) : undefined);
 
 async function trustOf(db: MonitoringDb, installIds: Iterable<string>): Promise<Map<string, InstallTrust>> {
-  // The same database; kysely's table maps are invariant, so the wider one needs the cast.
-  return new InstallRepository(db as unknown as Kysely<Database>).evidence(installIds);
+  return new InstallRepository(db).evidence(installIds);
 }
 
 /** Applies the independent-installs rule (core/review.ts autoAcceptable); returns the event ids it accepted. */

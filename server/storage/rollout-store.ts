@@ -1,6 +1,7 @@
 /**
  * Model rollouts in the database (tables from migration 0002), as plain
- * functions over the kysely handle the feedback store exposes (`store.db`).
+ * functions over the kysely handle the feedback store exposes (`store.db`,
+ * typed by rows.ts Database; the rollout tables' rows are in rollout-rows.ts).
  * The registry manifest keeps each version's immutable metadata; the status
  * of each version, the running canary and the change log live here.
  *
@@ -17,36 +18,18 @@ import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
 import { FAILING_MODEL_OUTCOMES, type ModelOutcome } from '../../core/telemetry.ts';
 import { DEFAULT_HOLDBACK_PERCENT, canaryShare } from '../../core/rollout.ts';
 import type { FeedbackStore } from './types.ts';
-import type { ModelChange, ModelStatus, ModelsView, Rollout, RolloutState } from '../../core/api/models.ts';
+import type { Database } from './rows.ts';
+import type { ModelChangeRow, ModelStatusRow, RolloutRow } from './rollout-rows.ts';
+
+export type { RolloutTables } from './rollout-rows.ts';
+import type { ModelChange, ModelStatus, ModelsView, Rollout } from '../../core/api/models.ts';
 
 // The wire shapes (GET /v1/models, the admin replies) live in core/api/models.ts.
 export { MODEL_STATUSES, type ModelChange, type ModelStatus, type ModelsView, type Rollout, type RolloutState, type ServedVersion } from '../../core/api/models.ts';
 export type Actor = 'admin' | 'guard';
 
-interface ModelStatusRow { version: string; status: ModelStatus; shadow_rate: number | null; updated_at: string }
-interface RolloutRow {
-  id: string; version: string; control_version: string; percent: number; state: RolloutState; plan: string;
-  started_at: string; stepped_at: string; ended_at: string | null;
-  /** Percent of devices kept on the control at the plan's last step (migration 0005). */
-  holdback: number;
-}
-interface ModelChangeRow {
-  id: string; at: string; action: string; version: string | null; rollout_id: string | null; percent: number | null;
-  actor: string; reason: string; details: string | null;
-}
-interface JobLeaseRow { name: string; owner: string | null; expires_at: string }
-
-export interface RolloutTables {
-  model_status: ModelStatusRow;
-  rollouts: RolloutRow;
-  model_changes: ModelChangeRow;
-  job_leases: JobLeaseRow;
-  events: { event_id: string; type: string; install_id: string; model_version: string; hour: string; received_at: string; payload: string };
-  corrections: { event_id: string; corrects_event_id: string; verdict: string; install_id: string; received_at: string; grounding: string; counted: number };
-  installs: { install_id: string; issued_at: string; network_hash: string; revoked_at: string | null };
-}
-type Db = Kysely<RolloutTables>;
-type Tx = Transaction<RolloutTables>;
+type Db = Kysely<Database>;
+type Tx = Transaction<Database>;
 
 /** A change that cannot be made as asked (409) or names nothing (404). */
 export class RolloutError extends Error {
@@ -56,11 +39,9 @@ export class RolloutError extends Error {
   }
 }
 
-/** The kysely handle of a KyselyFeedbackStore, typed for the rollout tables. */
+/** The store's kysely handle: its schema (rows.ts Database) types the rollout tables too, so no cast. */
 export function rolloutDb(store: FeedbackStore): Db {
-  const db = (store as FeedbackStore & { db?: unknown }).db;
-  if (!db) throw new Error('model rollouts need a kysely-backed feedback store');
-  return db as Db;
+  return store.db;
 }
 
 const toRollout = (r: RolloutRow): Rollout => ({

@@ -16,6 +16,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { CorrectionStatusSchema, GroundingSchema } from '../../core/api/feedback.ts';
+import type { MonitoringTables } from './monitoring-rows.ts';
+import type { RolloutTables } from './rollout-rows.ts';
+import type { RollupTables } from './rollup-rows.ts';
 
 // The statuses are wire values too (the admin API sends them): defined in core/api/feedback.ts.
 export { CORRECTION_STATUSES, CorrectionStatusSchema, GROUNDINGS, GroundingSchema, type CorrectionStatus, type Grounding } from '../../core/api/feedback.ts';
@@ -89,8 +92,12 @@ export type SecretRow = Static<typeof SecretRowSchema>;
 export type CorrectionRow = Static<typeof CorrectionRowSchema>;
 export type PhotoRow = Static<typeof PhotoRowSchema>;
 
-/** The database as kysely sees it. */
-export interface Database {
+/**
+ * The database as kysely sees it: every table, so each module that reads
+ * its own tables (rollouts, monitoring, rollups) gets typed access through
+ * the one handle instead of casting it.
+ */
+export interface Database extends RolloutTables, MonitoringTables, RollupTables {
   events: EventRow;
   corrections: CorrectionRow;
   photos: PhotoRow;

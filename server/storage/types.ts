@@ -7,7 +7,9 @@
 import type { TelemetryEvent } from '../../core/telemetry.ts';
 import type { CorrectionStatus } from './rows.ts';
 import type { CorrectionExport, CorrectionRecord, StoredEvent } from '../../core/api/feedback.ts';
+import type { Kysely } from 'kysely';
 import type { InstallRepository } from './install-repository.ts';
+import type { Database } from './rows.ts';
 
 export type { CorrectionStatus } from './rows.ts';
 export { CORRECTION_STATUSES, CorrectionStatusSchema, GROUNDINGS, type Grounding } from './rows.ts';
@@ -53,6 +55,8 @@ export interface FeedbackStore {
   insertBatch(events: readonly TelemetryEvent[], receivedAt?: Date, opts?: InsertOptions): Promise<InsertResult>;
   /** Corrections still waiting for their identification since before `olderThan` become unverified; returns how many. */
   expireWaiting(olderThan: Date): Promise<number>;
+  /** The typed database handle (rows.ts Database: every table); rollout-store and monitoring-store query through it. */
+  readonly db: Kysely<Database>;
   /** Install credentials, their evidence, and deleting an install's data. */
   readonly installs: InstallRepository;
   listEvents(q: { type?: StoredEvent['type']; limit: number; after?: PageCursor }): Promise<Page<StoredEvent>>;

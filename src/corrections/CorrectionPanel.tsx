@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import type { HistoryRecord } from '../storage/db.ts';
+import type { Correction, HistoryRecord } from '../storage/db.ts';
 import { setCorrection } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
 import { reportCorrection } from '../telemetry/report.ts';
@@ -22,9 +22,10 @@ function currentPosition(): Promise<{ lat: number; lon: number }> {
 /**
  * "Right" or "Wrong" on a result, fresh or from history. Opt-ins are off by
  * default: the photo (only while the original is at hand) and an approximate
- * location (a 0.2-degree cell, never the fix itself).
+ * location (a 0.2-degree cell, never the fix itself). On an observation of
+ * several photos it is one correction for all of them.
  */
-export function CorrectionPanel({ record, photo }: { record: HistoryRecord; photo?: Blob }) {
+export function CorrectionPanel({ record, photo, onCorrected }: { record: HistoryRecord; photo?: Blob; onCorrected?: (c: Correction) => void }) {
   const client = useQueryClient();
   const [picking, setPicking] = useState(false);
   const [sharePhoto, setSharePhoto] = useState(false);
@@ -42,7 +43,9 @@ export function CorrectionPanel({ record, photo }: { record: HistoryRecord; phot
         try { input.position = await currentPosition(); } catch (err) { setStatus(`Sent without location: ${(err as Error).message}.`); }
       }
       await reportCorrection(record, input);
-      await setCorrection(record.id, { verdict: input.verdict, taxonId: input.taxonId, proposedName: input.proposedName, at: Date.now() });
+      const correction: Correction = { verdict: input.verdict, taxonId: input.taxonId, proposedName: input.proposedName, at: Date.now() };
+      await setCorrection(record.id, correction);
+      onCorrected?.(correction);
       await client.invalidateQueries({ queryKey: historyKey });
       setPicking(false);
       setStatus((s) => s ?? `Thanks: recorded as ${label}. It will be sent when online.`);

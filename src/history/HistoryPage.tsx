@@ -1,5 +1,6 @@
 import { useDeleteAll, useHistoryList } from './useHistory.ts';
 import { Thumbnail } from './Thumbnail.tsx';
+import { photosOf } from '../storage/db.ts';
 
 const when = (t: number) => new Date(t).toLocaleString();
 
@@ -17,12 +18,12 @@ export function HistoryPage() {
         <>
           <ul className="history" data-testid="history-list">
             {records.map((r) => (
-              <li key={r.id} data-testid="history-item" data-taxon={r.abstain ? 'other' : r.top5[0]?.taxonId}>
+              <li key={r.id} data-testid="history-item" data-taxon={r.abstain ? 'other' : r.top5[0]?.taxonId} data-photos={photosOf(r).length}>
                 <a href={`#/history/${encodeURIComponent(r.id)}`}>
                   <Thumbnail blob={r.thumbnail} alt="" className="thumb" />
                   <span className="history-text">
                     <strong>{r.abstain ? 'Not one of our species' : r.top5[0]?.commonName}</strong>
-                    <span className="hint">{r.name} · {when(r.createdAt)} · model {r.version}{r.correction ? ` · ${r.correction.verdict}` : ''}</span>
+                    <span className="hint">{r.name}{photosOf(r).length > 1 ? ` and ${photosOf(r).length - 1} more photo${photosOf(r).length > 2 ? 's' : ''}` : ''} · {when(r.createdAt)} · model {r.version}{r.correction ? ` · ${r.correction.verdict}` : ''}</span>
                   </span>
                 </a>
               </li>

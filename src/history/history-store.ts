@@ -1,9 +1,11 @@
 /** Identification history on the device. */
 import { openAppDb, type Correction, type HistoryRecord } from '../storage/db.ts';
 import type { ClassifyResult } from '../../workers/inference/types.ts';
+import { startObservation } from '../observation/observation.ts';
 
+/** A photo's result as a 1-photo observation. */
 export function recordFrom(result: ClassifyResult, name: string, id: string = crypto.randomUUID()): HistoryRecord {
-  return { ...result, id, createdAt: Date.now(), name, thumbnail: result.thumbnail ?? null };
+  return startObservation(result, name, id);
 }
 
 export async function saveRecord(record: HistoryRecord): Promise<void> {

@@ -4,21 +4,27 @@ import { useQueryClient } from '@tanstack/react-query';
 import { inference } from '../inference/client.ts';
 import { InferenceError, type Identified } from '../inference/bridge.ts';
 import { whileBusy } from '../app/busy.ts';
-import { recordFrom, saveRecord } from '../history/history-store.ts';
+import { saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
-import { storageMessage, type HistoryRecord } from '../storage/db.ts';
+import { photosOf, storageMessage, type HistoryRecord } from '../storage/db.ts';
 import { reportIdentification } from '../telemetry/report.ts';
 import { reportRunFailures } from '../telemetry/model-status.ts';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
-import { isFailure, type ClassifyResult } from '../../workers/inference/types.ts';
+import { isFailure } from '../../workers/inference/types.ts';
 import { PhotoPicker } from './PhotoPicker.tsx';
 import { ResultCard } from './ResultCard.tsx';
+import { photoFrom, startObservation, withPhoto } from '../observation/observation.ts';
+import { ObservationPhotos } from '../observation/ObservationPhotos.tsx';
+import { AddPhoto } from '../observation/AddPhoto.tsx';
 
 type State =
   | { kind: 'idle' }
   | { kind: 'working'; name: string }
-  | { kind: 'done'; result: ClassifyResult; record: HistoryRecord; photo: File; saveError: string | null }
+  | { kind: 'done' }
   | { kind: 'error'; message: string };
+
+/** The observation on screen: its record (one fused answer), its first photo (what a correction may share), and whether saving failed. */
+interface Current { record: HistoryRecord; photo: File; saveError: string | null }
 
 /** Cheap checks on the page so an obviously bad file is answered at once, before the worker sees it. */
 async function checkOnPage(file: File): Promise<void> {
@@ -28,6 +34,7 @@ async function checkOnPage(file: File): Promise<void> {
 
 export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   const [state, setState] = useState<State>({ kind: 'idle' });
+  const [shown, setShown] = useState<Current | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
   const latest = useRef(0);
   /** The identification under way: a newer photo aborts it in the worker. */
@@ -36,12 +43,14 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
-  const identify = useCallback(async (file: File) => {
+  /** Identifies a photo: a new observation, or one more photo of `into`. */
+  const identify = useCallback(async (file: File, into?: Current) => {
     const ticket = ++latest.current;
     current.current?.abort();
     const controller = new AbortController();
     current.current = controller;
     setPreview(null);
+    if (!into) setShown(null);
     setState({ kind: 'working', name: file.name });
     try {
       await checkOnPage(file);
@@ -53,20 +62,33 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
         setState({ kind: 'error', message: outcome.error.message });
         return;
       }
-      const record = recordFrom(outcome, file.name);
+      let record: HistoryRecord;
+      if (into) {
+        // Fused from every photo's logits, by the version that answered them (the worker refuses if it changed).
+        const logits = [...photosOf(into.record).map((p) => p.logits!), outcome.logits!];
+        const fused = await inference.fuse(logits, outcome.version);
+        if (ticket !== latest.current) return;
+        record = withPhoto(into.record, photoFrom(outcome, file.name), fused);
+      } else {
+        record = startObservation(outcome, file.name);
+      }
       let saved: string | null = null;
       try {
         await saveRecord(record);
         void client.invalidateQueries({ queryKey: historyKey });
-        void reportIdentification(record, shadow);
+        // One report per observation, sent when it is first answered (its id is the event id); added photos do not send another.
+        if (!into) void reportIdentification(record, shadow);
       } catch (err) {
         saved = storageMessage(err);
       }
-      setState({ kind: 'done', result: outcome, record, photo: file, saveError: saved });
+      setShown({ record, photo: into?.photo ?? file, saveError: saved });
+      setState({ kind: 'done' });
     } catch (err) {
       if (ticket !== latest.current || (err instanceof InferenceError && err.code === 'aborted')) return;
       setPreview(null);
-      setState({ kind: 'error', message: err instanceof PhotoError ? err.message : `Identification failed: ${(err as Error).message}` });
+      // A photo that fails to join an observation leaves the observation as it was.
+      const message = err instanceof PhotoError ? err.message : err instanceof InferenceError && err.code === 'version-changed' ? `This photo cannot join the observation: ${err.message}. Start a new one.` : `Identification failed: ${(err as Error).message}`;
+      setState({ kind: 'error', message });
     }
   }, [client]);
 
@@ -78,14 +100,16 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
         {state.kind === 'working' && <p role="status" data-testid="working">Identifying {state.name}…</p>}
         {state.kind === 'error' && <p role="alert" className="error" data-testid="photo-error">{state.message}</p>}
       </div>
-      {(preview || state.kind === 'done') && (
+      {(preview || shown) && (
         <div className="identify-result">
           {preview && <img className="photo-preview" src={preview} alt="The photo being identified" />}
-          {state.kind === 'done' && (
+          {shown && (
             <div>
-              <ResultCard result={state.result} />
-              {state.saveError ? <p role="alert" className="error">{state.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${state.record.id}`}>history</a>.</p>}
-              <CorrectionPanel key={state.record.id} record={state.record} photo={state.photo} />
+              <ResultCard result={shown.record} />
+              <ObservationPhotos record={shown.record} />
+              {shown.saveError ? <p role="alert" className="error">{shown.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${shown.record.id}`}>history</a>.</p>}
+              <AddPhoto record={shown.record} onPhoto={(file) => void identify(file, shown)} disabled={!engineReady || state.kind === 'working'} />
+              <CorrectionPanel key={shown.record.id} record={shown.record} photo={shown.photo} onCorrected={(correction) => setShown((c) => (c && { ...c, record: { ...c.record, correction } }))} />
             </div>
           )}
         </div>

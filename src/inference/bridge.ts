@@ -16,6 +16,7 @@ import type { InferenceApi, NamedPhoto } from '../../workers/inference/inference
 import { isWireError, type WorkerErrorCode } from '../../workers/inference/errors.ts';
 import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, LiveFrame, PhotoFailure, ShadowInfo, ShadowResult } from '../../workers/inference/types.ts';
 import type { ModelVersion } from '../../core/manifest.ts';
+import type { Prediction } from '../../core/postprocess.ts';
 
 export class InferenceError extends Error {
   constructor(readonly code: WorkerErrorCode, message: string) {
@@ -130,6 +131,11 @@ export class InferenceBridge {
 
   download(model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network' | 'head-pack'> {
     return this.call((api) => api.download(model, url, onProgress ? Comlink.proxy(onProgress) : undefined));
+  }
+
+  /** The fused answer of an observation's photos (their logits, all from `version`). */
+  fuse(logits: Float32Array[], version: string): Promise<Prediction> {
+    return this.call((api) => api.fuse(logits, version));
   }
 
   shareablePhoto(blob: Blob): Promise<{ dataBase64: string; width: number; height: number }> {

@@ -17,7 +17,7 @@ export const inference = new InferenceBridge(
   IDLE_RELEASE_MS,
 );
 
-/** Options from the address bar (?backend=wasm|webgpu&model=1.0.0&threads=2), for comparisons and tests. */
+/** Options from the address bar (?backend=wasm|webgpu&model=1.0.0&threads=2&runtime=bytes|streaming), for comparisons and tests. */
 export function engineOptionsFromUrl(search = location.search): EngineOptions {
   const params = new URLSearchParams(search);
   const backend = params.get('backend');
@@ -27,5 +27,6 @@ export function engineOptionsFromUrl(search = location.search): EngineOptions {
     version: params.get('model') ?? undefined,
     backend: backend === 'wasm' || backend === 'webgpu' ? backend : 'auto',
     threads: threads > 0 ? threads : undefined,
+    ...(params.get('runtime') === 'bytes' || params.get('runtime') === 'streaming' ? { runtimeCompile: params.get('runtime') as 'bytes' | 'streaming' } : {}),
   };
 }

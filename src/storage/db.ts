@@ -12,14 +12,37 @@ export interface Correction {
   at: number;
 }
 
-/** One identification as kept on the device: the worker's result, plus when, what and what the user said. */
+/** One photo of an observation, with its own answer (kept so each photo's answer stays visible). */
+export interface ObservationPhoto extends Omit<ClassifyResult, 'thumbnail' | 'embedding'> {
+  id: string;
+  name: string;
+  thumbnail: Blob | null;
+  embedding?: Float32Array;
+}
+
+/**
+ * One observation as kept on the device: 1 to 5 photos of the same animal.
+ * Its own fields are the answer the user sees: the fused answer of its
+ * photos (a 1-photo observation's is that photo's), with the first photo's
+ * name, size, thumbnail and embedding; `photos` holds each photo's answer.
+ * A correction applies to the whole observation.
+ */
 export interface HistoryRecord extends Omit<ClassifyResult, 'thumbnail'> {
-  /** Also the identification's telemetry event id. */
+  /** Also the observation's identification telemetry event id. */
   id: string;
   createdAt: number;
   name: string;
   thumbnail: Blob | null;
   correction?: Correction;
+  /** Absent only on a record read before the version-2 upgrade ran; see photosOf. */
+  photos?: ObservationPhoto[];
+}
+
+/** The photos of an observation; a record from before observations is its own single photo. */
+export function photosOf(record: HistoryRecord): ObservationPhoto[] {
+  if (record.photos?.length) return record.photos;
+  const { photos: _, correction: __, createdAt: ___, ...photo } = record;
+  return [photo];
 }
 
 interface WildsightDB extends DBSchema {
@@ -31,12 +54,20 @@ interface WildsightDB extends DBSchema {
 let db: Promise<IDBPDatabase<WildsightDB>> | null = null;
 
 export function openAppDb(): Promise<IDBPDatabase<WildsightDB>> {
-  db ??= openDB<WildsightDB>('wildsight', 1, {
-    upgrade(database, oldVersion) {
+  db ??= openDB<WildsightDB>('wildsight', 2, {
+    async upgrade(database, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) {
         database.createObjectStore('identifications', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
         database.createObjectStore('outbox', { keyPath: 'id' }).createIndex('nextAttemptAt', 'nextAttemptAt');
         database.createObjectStore('settings');
+      }
+      if (oldVersion >= 1 && oldVersion < 2) {
+        // Version 2: history holds observations. Each single-photo record becomes a 1-photo observation, id and correction kept.
+        let cursor = await tx.objectStore('identifications').openCursor();
+        while (cursor) {
+          if (!cursor.value.photos) await cursor.update({ ...cursor.value, photos: photosOf(cursor.value) });
+          cursor = await cursor.continue();
+        }
       }
     },
   });

@@ -46,6 +46,9 @@ export function correctionEvent(record: HistoryRecord, input: CorrectionInput, i
   if (input.taxonId) event.taxonId = input.taxonId;
   else if (input.proposedName) event.proposedName = input.proposedName.trim();
   if (input.photo) event.photo = input.photo;
+  // One correction for a whole observation: say how many photos its answer came from.
+  const photos = record.photos?.length ?? 1;
+  if (photos > 1) event.photoCount = photos;
   // The precise fix never leaves this function: only its 0.2-degree cell does.
   if (input.position) event.location = roundToCell(input.position.lat, input.position.lon);
   return event;

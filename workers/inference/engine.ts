@@ -9,12 +9,14 @@ import { indexTaxonomy, type Taxon, type Taxonomy, type TaxonIndex } from '../..
 import type { Backend, EngineInfo, EngineOptions, LoadPhases } from './types.ts';
 import { loadModel } from './model-store.ts';
 import { WorkerError } from './errors.ts';
-import { runtimeBinary } from './runtime-store.ts';
+import { runtimeBinary, storedRuntimeUrl } from './runtime-store.ts';
 
 type Ort = typeof OrtNs;
 
 /** onnxruntime-web's runtime files, copied to /ort/ by the build (vite.config.ts). */
 const ORT_FILES = new URL('/ort/', self.location.origin).href;
+/** The plain build's loader, beside its binary. */
+const RUNTIME_LOADER = 'ort-wasm-simd-threaded.mjs';
 
 async function fetchOk(url: string): Promise<Response> {
   const res = await fetch(url);
@@ -22,12 +24,22 @@ async function fetchOk(url: string): Promise<Response> {
   return res;
 }
 
-async function loadOrt(backend: Backend, plainRuntime: Promise<Uint8Array>): Promise<Ort> {
+async function loadOrt(backend: Backend, plainRuntime: Promise<Uint8Array>, streamFrom: Promise<string | null>): Promise<Ort> {
   // The WebGPU build's WASM kernels are slower, so a WASM session uses the plain build.
   const ort: Ort = backend === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
   ort.env.wasm.wasmPaths = ORT_FILES;
-  // The plain build gets its binary from runtime-store (one download, kept by sha256), not by fetching it itself.
-  if (backend === 'wasm') ort.env.wasm.wasmBinary = await plainRuntime;
+  if (backend !== 'wasm') return ort;
+  const stored = await streamFrom;
+  if (stored) {
+    // Streamed from the stored copy (the service worker's /ort/ route answers this URL from the Cache API).
+    // runtimeBinary verifies that copy first (a damaged one is replaced by a good download under the same
+    // URL), so what onnxruntime then fetches is a checked copy.
+    await plainRuntime;
+    ort.env.wasm.wasmPaths = { mjs: new URL(RUNTIME_LOADER, ORT_FILES).href, wasm: stored };
+  } else {
+    // The plain build gets its binary from runtime-store (one download, kept by sha256), not by fetching it itself.
+    ort.env.wasm.wasmBinary = await plainRuntime;
+  }
   return ort;
 }
 
@@ -68,7 +80,10 @@ export class Engine {
     // The plain WASM runtime is wanted on WebGPU devices too: it is what they fall back to, offline included.
     const plainRuntime = runtimeBinary(ORT_FILES);
     plainRuntime.catch(() => {}); // a WebGPU session does not wait for it; a WASM one sees the error
-    const ortLoad = backendPick.then((reason) => loadOrt(reason ? 'wasm' : 'webgpu', plainRuntime));
+    // Only a copy already on the device is streamed: on a first visit the worker is not yet controlled by
+    // the service worker, and letting onnxruntime fetch the URL itself would download the runtime twice.
+    const streamFrom = opts.runtimeCompile === 'streaming' ? storedRuntimeUrl(ORT_FILES).catch(() => null) : Promise.resolve(null);
+    const ortLoad = backendPick.then((reason) => loadOrt(reason ? 'wasm' : 'webgpu', plainRuntime, streamFrom));
     const phases: LoadPhases = { taxonomyMs: 0, modelMs: 0, runtimeMs: 0, sessionMs: 0 };
     const done = <T,>(p: Promise<T>, key: keyof LoadPhases) => p.then((v) => { phases[key] = performance.now() - t0; return v; });
     const [taxonomy, loaded, unavailable, firstOrt] = await Promise.all([
@@ -90,7 +105,7 @@ export class Engine {
       if (backend !== 'webgpu') throw new WorkerError('session-create', (err as Error)?.message ?? String(err));
       fallbackReason = `WebGPU session failed: ${(err as Error).message}`;
       backend = 'wasm';
-      ort = await loadOrt(backend, plainRuntime);
+      ort = await loadOrt(backend, plainRuntime, streamFrom);
       ort.env.wasm.numThreads = threads;
       session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' })
         .catch((e: unknown) => { throw new WorkerError('session-create', (e as Error)?.message ?? String(e)); });

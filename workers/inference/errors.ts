@@ -23,6 +23,8 @@ export const WORKER_ERROR_CODES = [
   'session-create',
   /** A shadow candidate that is not on the device. */
   'shadow-not-stored',
+  /** An observation's photos were answered by another version than the one loaded now: they cannot be fused. */
+  'version-changed',
   'internal',
 ] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];

@@ -3,7 +3,8 @@
  * happens here so the page never freezes. Exposed to the page with comlink.
  */
 import * as Comlink from 'comlink';
-import { interpret } from '../../core/postprocess.ts';
+import { interpret, type Prediction } from '../../core/postprocess.ts';
+import { fuseLogits } from '../../core/fusion.ts';
 import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
 import { bitmapToTensor, decodePhoto, shareableJpeg, thumbnailOf } from './photo-tensor.ts';
@@ -181,6 +182,18 @@ const api = {
     }
   }),
 
+  /**
+   * One answer for an observation: its photos' logits fused (core/fusion.ts,
+   * sum of log-probabilities) and read as one photo's would be, by the
+   * version that answered them. Refused when that version is not the one loaded.
+   */
+  fuse: (logits: Float32Array[], version: string): Promise<Prediction> => coded(async () => {
+    const eng = loading ? await loading.promise : ready();
+    const model = eng.model;
+    if (model.version !== version) throw new WorkerError('version-changed', `these photos were answered by model ${version}, and ${model.version} is loaded now`);
+    return interpret(fuseLogits(logits), model.labels, eng.taxa, { abstainThreshold: model.abstainThreshold });
+  }),
+
   /** The shadow result of the identification with this call id (waits for it), once. */
   async shadowOf(callId: number): Promise<ShadowResult | null> {
     const pending = shadowResults.get(callId);
@@ -287,6 +300,7 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, opts: Cla
           version: model.version,
           backend: eng.info.backend,
           embedding: out.embeddings.slice(slot.at * E, (slot.at + 1) * E),
+          logits: out.logits.slice(slot.at * L, (slot.at + 1) * L),
           width: slot.width,
           height: slot.height,
           ...(slot.decodedBy ? { decodedBy: slot.decodedBy } : {}),

@@ -3,10 +3,10 @@
  * createImageBitmap or ImageDecoder (both apply EXIF orientation), reads the pixels
  * through an OffscreenCanvas, and resamples them with core/.
  */
-import { checkPhoto, decodeFailed, PhotoError } from '../../core/photo-check.ts';
+import { checkPhoto, decodeFailed, PHOTO_LIMITS, PhotoError } from '../../core/photo-check.ts';
 import { pixelsToTensor, resizeCropPlan, type InputSpec } from '../../core/preprocess.ts';
 import { resampleCrop, sourceWindow } from '../../core/resample.ts';
-import { jpegDecodeSize } from '../../core/decode-size.ts';
+import { DECODE_SHORTER, jpegDecodeSize } from '../../core/decode-size.ts';
 import type { ClassifyResult } from './types.ts';
 
 let canvas: OffscreenCanvas | null = null;
@@ -35,7 +35,8 @@ export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec
   const t0 = performance.now();
   if (input instanceof ImageBitmap) return { bitmap: input, ms: 0, width: input.width, height: input.height };
   const bytes = new Uint8Array(await input.arrayBuffer());
-  const probe = checkPhoto(bytes, name);
+  // The pixel limit is judged at the size this decode will produce (a big JPEG at 1/2..1/8).
+  const probe = checkPhoto(bytes, name, spec ? 2 * spec.resizeShorter : DECODE_SHORTER);
   const swap = (probe.orientation ?? 1) >= 5;
   const width = swap ? probe.height : probe.width;
   const height = swap ? probe.width : probe.height;
@@ -45,13 +46,18 @@ export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec
     if (k < 1 && probe.format === 'jpeg') {
       const bitmap = await decodeJpegScaled(bytes, probe.width, probe.height, target);
       if (bitmap) return { bitmap, ms: performance.now() - t0, width, height, decodedBy: 'jpeg-dct' };
+      // Admitted only because it decodes small; this browser cannot, so a full decode is not attempted.
+      if (probe.width * probe.height > PHOTO_LIMITS.maxMegapixels * 1e6) {
+        throw new PhotoError('too-many-pixels', `${name ?? 'This file'} is ${(probe.width * probe.height / 1e6).toFixed(0)} megapixels, and this browser cannot decode it at reduced size; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels can be identified here.`);
+      }
     }
     const bitmap = k < 1
       ? await createImageBitmap(input, { imageOrientation: 'from-image', resizeWidth: Math.round(width * k), resizeHeight: Math.round(height * k), resizeQuality: 'high' })
       : await createImageBitmap(input, { imageOrientation: 'from-image' });
     // The photo's own size (as shown), not the size it was decoded at.
     return { bitmap, ms: performance.now() - t0, width, height, ...(k < 1 ? { decodedBy: 'resize' as const } : {}) };
-  } catch {
+  } catch (err) {
+    if (err instanceof PhotoError) throw err;
     throw decodeFailed(name);
   }
 }
@@ -126,7 +132,8 @@ export async function thumbnailOf(bitmap: ImageBitmap, maxSide = 192): Promise<B
  * pixels on its long side.
  */
 export async function shareableJpeg(blob: Blob, maxSide = 1024): Promise<{ dataBase64: string; width: number; height: number }> {
-  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  // Decoded small when it is big (a 108 MP photo at 1/8, with at least maxSide on its short side), never whole.
+  const { bitmap } = await decodePhoto(blob, undefined, { resizeShorter: Math.ceil(maxSide / 2) });
   try {
     const { blob: out, width, height } = await scaledJpeg(bitmap, maxSide, 0.85);
     const jpeg = new Uint8Array(await out.arrayBuffer());

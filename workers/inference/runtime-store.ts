@@ -40,6 +40,17 @@ async function dropOthers(cache: Cache, keep: string): Promise<void> {
   }
 }
 
+/**
+ * The stored copy's URL when the device has one (not read, not verified:
+ * runtimeBinary does that), for a compile that streams it through the
+ * service worker; null when there is none yet.
+ */
+export async function storedRuntimeUrl(ortBase: string, sha256 = __ORT_WASM_SHA256__): Promise<string | null> {
+  const url = runtimeUrl(ortBase, sha256);
+  const cache = await openCache();
+  return (await cache?.match(url)) ? url : null;
+}
+
 /** The runtime's bytes, from the device when a good copy is there, else downloaded, checked and stored. */
 export async function runtimeBinary(ortBase: string, sha256 = __ORT_WASM_SHA256__): Promise<Uint8Array> {
   const url = runtimeUrl(ortBase, sha256);

@@ -24,6 +24,14 @@ export interface EngineOptions {
   threads?: number;
   /** Run one inference on a blank input so the first photo is not the slow one. */
   warmUp?: boolean;
+  /**
+   * How the WASM runtime is compiled: 'bytes' hands onnxruntime-web the
+   * verified bytes (WebAssembly.instantiate, compiled afresh on every start);
+   * 'streaming' lets it instantiateStreaming the stored copy's URL, which the
+   * service worker answers from the Cache API, so V8 may reuse the code it
+   * cached for that response. bench:pwa compares the two.
+   */
+  runtimeCompile?: 'bytes' | 'streaming';
 }
 
 export interface EngineInfo {
@@ -68,6 +76,8 @@ export interface ClassifyResult extends Prediction {
   version: string;
   backend: Backend;
   embedding: Float32Array;
+  /** The model's logits over its labels (what an observation of several photos fuses). */
+  logits?: Float32Array;
   timings: Timings;
   width: number;
   height: number;

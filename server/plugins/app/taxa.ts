@@ -14,7 +14,7 @@ import { loadTaxonomy } from '../../../node/registry.ts';
 import type { Taxonomy } from '../../../core/taxonomy.ts';
 import type { TaxaResponse, TaxonEntry } from '../../../core/api/taxa.ts';
 import type { ValidationContext } from '../../../core/telemetry.ts';
-import { normalizeProposedName } from '../../../core/monitoring.ts';
+import { normalizeProposedName } from '../../../core/telemetry-facts.ts';
 
 
 export interface TaxaService {

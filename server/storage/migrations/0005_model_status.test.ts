@@ -30,8 +30,15 @@ describe.each(BACKENDS)('migration 0005 on $name', (backend) => {
       const migrator = new Migrator({ db: raw(), provider: migrationProvider(store.kind), migrationTableSchema: schema });
       const { error } = await migrator.migrateTo('0004_installs');
       if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
-      await store.insertBatch([id, fix]);
-      await expect(store.insertBatch([{ type: 'model_status', eventId: randomUUID(), installId: id.installId, modelVersion: id.modelVersion, outcome: 'loaded', appVersion: '0.1.0', hour: truncateToHour(Date.now()) }])).rejects.toThrow();
+      // Rows as the code of that time wrote them (today's insertBatch also writes the rollups of 0007).
+      const at = new Date().toISOString();
+      const row = (e: typeof id | typeof fix) => ({ event_id: e.eventId, type: e.type, install_id: e.installId, model_version: e.modelVersion, hour: e.hour, received_at: at, payload: JSON.stringify(e) });
+      await raw().insertInto('events').values([row(id), row(fix)]).execute();
+      await raw().insertInto('corrections').values({
+        event_id: fix.eventId, corrects_event_id: id.eventId, taxon_id: fix.taxonId, proposed_name: null, verdict: fix.verdict, embedding: new Uint8Array(4), embedding_dim: 1,
+        model_version: fix.modelVersion, install_id: fix.installId, status: 'pending', has_photo: 0, cell_lat: null, cell_lon: null, hour: fix.hour, received_at: at, grounding: 'grounded', counted: 1,
+      }).execute();
+      await expect(raw().insertInto('events').values({ ...row(id), event_id: randomUUID(), type: 'model_status' }).execute()).rejects.toThrow(/check/i);
       await store.migrate();
     });
     afterAll(async () => {
@@ -46,6 +53,10 @@ describe.each(BACKENDS)('migration 0005 on $name', (backend) => {
       expect((await store.insertBatch([status])).stored).toHaveLength(1);
       expect((await store.listEvents({ type: 'model_status', limit: 10 })).items.map((e) => e.eventId)).toEqual([status.eventId]);
       expect((await raw().selectFrom('rollouts').select('holdback').execute())).toEqual([]);
+      // 0007 folded the identification stored before it into the rollups, and its grounded correction.
+      const counts = await raw().selectFrom('rollup_counts').select(['dim', 'key', 'n']).where('dim', '=', 'label').execute();
+      expect(counts.map((c) => [c.key, Number(c.n)])).toEqual([[id.top5[0].taxonId, 1]]);
+      expect((await raw().selectFrom('rollup_corrections').select('n').execute()).map((c) => Number(c.n))).toEqual([1]);
     });
 
     it('still refuses other types and corrections of events that do not exist', async () => {

@@ -14,6 +14,7 @@ import { monitoring } from './0003_monitoring.ts';
 import { installs } from './0004_installs.ts';
 import { modelStatus } from './0005_model_status.ts';
 import { jobTicks } from './0006_job_ticks.ts';
+import { rollups } from './0007_rollups.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
@@ -25,6 +26,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...installs(flavor),
     ...modelStatus(flavor),
     ...jobTicks(flavor),
+    ...rollups(flavor),
   };
 }
 

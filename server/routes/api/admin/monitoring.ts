@@ -19,7 +19,7 @@ import {
   ModelVersionParamsSchema as VersionParams, QualityReplySchema, RangeQuerySchema as RangeSchema, ReferenceSetReplySchema, ReferencesReplySchema,
   type DriftResponse, type MetricsResponse, type QualityResponse,
 } from '../../../../core/api/monitoring.ts';
-import { addDays } from '../../../../core/monitoring.ts';
+import { addDays } from '../../../../core/drift-series.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import { computeDrift, getReferences, listAlerts, metricsReport, monitoringDb, qualityDays, setReference } from '../../../storage/monitoring-store.ts';
 

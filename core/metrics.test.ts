@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ABSTAIN, aggregateMetrics, bootstrapReference, correctedPairs, driftSeries, normalizeProposedName, qualityReport,
-  type CorrectionFact, type IdentificationFact,
-} from './monitoring.ts';
-import { jsDistance, psi } from './drift.ts';
+import { aggregateMetrics, correctedPairs } from './metrics.ts';
+import { ABSTAIN, type CorrectionFact, type IdentificationFact } from './telemetry-facts.ts';
 
 let n = 0;
 // Each identification from an install of its own unless a test says otherwise.
@@ -55,43 +52,6 @@ describe('correctedPairs', () => {
   });
 });
 
-describe('driftSeries', () => {
-  const day = (d: string, mix: Array<[string, number]>, confidence = 0.9) =>
-    mix.flatMap(([t, k]) => Array.from({ length: k }, () => ident({ hour: `${d}T05:00:00.000Z`, top1: t, confidence })));
-
-  it('scores each day against the reference window with psi and jsDistance (a category new to the reference gets an empty reference bin)', () => {
-    const ids = [...day('2026-11-01', [['a', 50], ['b', 50]]), ...day('2026-11-02', [['a', 50], ['b', 50]]), ...day('2026-11-03', [['a', 50], ['b', 25], ['c', 25]], 0.5)];
-    const { points, references } = driftSeries(ids, { reference: () => ({ from: '2026-11-01', to: '2026-11-02' }), minEvents: 10 });
-    expect(references['1.0.0']).toEqual({ from: '2026-11-01', to: '2026-11-02', n: 200 });
-    expect(points.map((p) => [p.day, p.inReference, p.level])).toEqual([['2026-11-01', true, 'ok'], ['2026-11-02', true, 'ok'], ['2026-11-03', false, 'alert']]);
-    const p3 = points[2];
-    expect(p3.prediction.psi).toBeCloseTo(psi([100, 100, 0], [50, 25, 25]), 12);
-    // By hand: p = (0.5, 0.5, 0), q = (0.5, 0.25, 0.25), m = (0.5, 0.375, 0.125):
-    // KL(p||m) = 0.5 log2(0.5/0.375) = 0.207519; KL(q||m) = 0.25 log2(0.25/0.375) + 0.25 log2(0.25/0.125) = -0.146241 + 0.25 = 0.103759
-    // JSD = (0.207519 + 0.103759) / 2 = 0.155639; distance = 0.394511
-    expect(p3.prediction.js).toBeCloseTo(0.394511, 5);
-    expect(p3.prediction.js).toBeCloseTo(jsDistance([100, 100, 0], [50, 25, 25]), 12);
-    // Every confidence moved from bin 9 to bin 5: disjoint histograms.
-    expect(p3.confidence.js).toBeCloseTo(1, 12);
-  });
-
-  it('uses the version\'s first days by default and skips thin days', () => {
-    const ids = [...day('2026-11-01', [['a', 30]]), ...day('2026-11-09', [['b', 30]]), ...day('2026-11-10', [['b', 3]])];
-    const { points, references } = driftSeries(ids, { referenceDays: 7, minEvents: 10 });
-    expect(references['1.0.0']).toMatchObject({ from: '2026-11-01', to: '2026-11-07' });
-    expect(points.map((p) => p.day)).toEqual(['2026-11-01', '2026-11-09']);
-    expect(points[1].level).toBe('alert');
-  });
-});
-
-describe('bootstrapReference', () => {
-  it('raises nothing when the reference is large and stable, and is reproducible by seed', () => {
-    const ref = Array.from({ length: 4000 }, (_, i) => ident({ top1: `t${i % 20}`, confidence: (i % 10) / 10 + 0.05 }));
-    const a = bootstrapReference(ref, 1000, 20, 7);
-    expect(a).toEqual({ resamples: 20, alerts: 0, warnings: 0 });
-    expect(bootstrapReference(ref, 1000, 20, 7)).toEqual(a);
-  });
-});
 
 describe('per-install weight in the metrics', () => {
   it('lets a flooding install move the rates like one busy install, and counts only grounded corrections within the cap', () => {
@@ -110,19 +70,5 @@ describe('per-install weight in the metrics', () => {
     expect(m.correctionRate).toBeCloseTo(66 / 250, 9);
     // Unweighted, the flood would have made both nearly 1.
     expect(m.abstainRate).toBeLessThan(0.3);
-  });
-});
-
-describe('qualityReport', () => {
-  it('reports duplicates, refusals by reason, error rate, conflicting labels and proposed names per day', () => {
-    const days = qualityReport(
-      [{ day: '2026-11-01', kind: 'duplicate', count: 5 }, { day: '2026-11-01', kind: 'rejected:invalid-event', count: 3 }, { day: '2026-11-01', kind: 'rejected:unknown-taxon', count: 2 }],
-      [{ day: '2026-11-01', count: 90 }],
-      [corr({ correctsEventId: 'x' }), corr({ correctsEventId: 'x', taxonId: 'c', hour: '2026-11-02T00:00:00.000Z' }), corr({ correctsEventId: 'y', taxonId: null, proposedName: 'Red fox' })],
-    );
-    expect(days).toEqual([
-      { day: '2026-11-01', duplicates: 5, rejected: { 'invalid-event': 3, 'unknown-taxon': 2 }, rejectedTotal: 5, stored: 90, errorRate: 0.05, conflictingLabels: 0, proposedNames: 1 },
-      { day: '2026-11-02', duplicates: 0, rejected: {}, rejectedTotal: 0, stored: 0, errorRate: 0, conflictingLabels: 1, proposedNames: 0 },
-    ]);
   });
 });

@@ -1,0 +1,293 @@
+/**
+ * npm run bench:monitoring — monitoring on a big PostgreSQL store (issue #17).
+ *
+ * Seeds --events identification events (default 10 million) over --days
+ * days in a fresh schema, in SQL (INSERT ... SELECT over generate_series,
+ * a million rows a statement), with their rollups built by the same
+ * grouping rollups.ts does at ingest (the bulk load skips the per-event
+ * path, as a restore would); 1% of the events come from 10
+ * installs that flood (past the per-install cap every day), and 0.5% get a
+ * correction. Then, on that database, with the server's own code:
+ * - one drift tick (what the monitoring job does: score drift from the
+ *   rollups and store the alert levels), median of --repeat;
+ * - each dashboard query (metrics per day over 30 days and per hour over the
+ *   last day, drift, alerts, quality, the review queue's first page), median
+ *   of --repeat;
+ * - ingest throughput (insertBatch of 50-event batches dated within the
+ *   seeded days, so the rollup upserts meet existing rows) on this database
+ *   against an empty one, in the same run;
+ * - the database size per million events (tables and indexes), raw events
+ *   and rollups apart.
+ * Prints a table and one JSON line; writes bench/results/monitoring.json.
+ * PostgreSQL from BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import pg from 'pg';
+import { openStore } from '../server/storage/open.ts';
+import { computeDrift, correctedPairCounts, listAlerts, metricsReport, monitoringDb, qualityDays, reviewQueue, storeAlerts } from '../server/storage/monitoring-store.ts';
+import type { FeedbackStore } from '../server/storage/types.ts';
+import { loadTaxonomy } from '../node/registry.ts';
+import { REPO_ROOT } from '../node/paths.ts';
+import { EVENTS_PER_INSTALL_CAP } from '../core/install-weight.ts';
+import { median } from '../core/stats.ts';
+import type { IdentificationEvent } from '../core/telemetry.ts';
+
+const program = new Command()
+  .name('bench:monitoring')
+  .option('--events <n>', 'identification events to seed', '10000000')
+  .option('--days <n>', 'days they span (ending today)', '30')
+  .option('--installs <n>', 'ordinary installs', '50000')
+  .option('--repeat <n>', 'runs of each timed query (the median is reported)', '5')
+  .option('--ingest-batches <n>', 'batches of 50 events for the ingest comparison', '200')
+  .option('--keep', 'keep the seeded schema (its name is printed)')
+  .parse();
+const opts = program.opts<{ events: string; days: string; installs: string; repeat: string; ingestBatches: string; keep?: boolean }>();
+const N = Math.floor(Number(opts.events));
+const DAYS = Math.floor(Number(opts.days));
+const INSTALLS = Math.floor(Number(opts.installs));
+const REPEAT = Math.max(1, Math.floor(Number(opts.repeat)));
+const INGEST_BATCHES = Math.max(1, Math.floor(Number(opts.ingestBatches)));
+for (const [name, v] of Object.entries({ events: N, days: DAYS, installs: INSTALLS })) {
+  if (!(v > 0)) throw new Error(`--${name} must be a positive whole number`);
+}
+const URL = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
+if (!URL) throw new Error('bench:monitoring needs PostgreSQL: set BENCH_DATABASE_URL, TEST_DATABASE_URL or DATABASE_URL');
+
+const taxa = loadTaxonomy().taxa.map((t) => t.id);
+const VERSIONS = ['0.9.0', '1.0.0'];
+const today = new Date().toISOString().slice(0, 10);
+const start = new Date(Date.parse(`${today}T00:00:00.000Z`) - (DAYS - 1) * 86_400_000);
+const CHUNK = 1_000_000;
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const out = await fn();
+  return [performance.now() - t0, out];
+}
+
+async function medianMs(fn: () => Promise<unknown>): Promise<number> {
+  await fn(); // warm: plans and caches, as a running server has them
+  const times: number[] = [];
+  for (let i = 0; i < REPEAT; i++) times.push((await timed(fn))[0]);
+  return Math.round(median(times) * 10) / 10;
+}
+
+/**
+ * The seed rows, in SQL: every column a pure function of g (a hash of it),
+ * so a run is reproducible. Hours run through the days in order, as events arrive.
+ */
+function seedSelect(schema: string, from: number, to: number) {
+  const taxaArray = `array[${taxa.map((t) => `'${t}'`).join(',')}]`;
+  return `
+    with s as (
+      select g, ('x' || substr(md5(g::text), 1, 8))::bit(32)::bigint as h from generate_series(${from}, ${to}) g
+    ), r as (
+      select g, h,
+        md5('e' || g)::uuid::text as event_id,
+        case when g % 100 = 0 then md5('flood' || (g / 100 % 10))::uuid::text else md5('i' || (h % ${INSTALLS}))::uuid::text end as install_id,
+        case when h % 10 < 3 then '0.9.0' else '1.0.0' end as model_version,
+        to_char(timestamp '${start.toISOString().slice(0, 19).replace('T', ' ')}' + ((g - 1) * ${DAYS * 24}::bigint / ${N}) * interval '1 hour', 'YYYY-MM-DD"T"HH24:00:00.000"Z"') as hour,
+        (${taxaArray})[1 + (h / 7) % ${taxa.length}] as top1,
+        (h / 13) % 20 = 0 as abstain,
+        ((h / 17) % 1000) / 1000.0 as p,
+        case when (h / 19) % 3 = 0 then 'webgpu' else 'wasm' end as backend,
+        round((20 + ((h / 23) % 400) + ((h / 29) % 7) * ((h / 31) % 300))::numeric, 1) as ms
+      from s
+    )
+    insert into "${schema}".seed select * from r`;
+}
+
+async function seed(client: pg.Client, schema: string) {
+  const stageMs: Record<string, number> = {};
+  const q = async (text: string) => {
+    const t0 = performance.now();
+    const r = await client.query(text);
+    const k = text.trim().split(/\s+/).slice(0, 3).join(' ');
+    stageMs[k] = (stageMs[k] ?? 0) + performance.now() - t0;
+    return r;
+  };
+  // Bulk-load settings for this session only: group-bys in memory, no wait on the log per statement.
+  await q(`set work_mem = '256MB'`);
+  await q(`set synchronous_commit = off`);
+  await q(`create unlogged table "${schema}".seed (g bigint, h bigint, event_id text, install_id text, model_version text, hour text, top1 text, abstain boolean, p numeric, backend text, ms numeric)`);
+  const bar = new cliProgress.SingleBar({ format: 'seeding {bar} {value}/{total} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic);
+  bar.start(N, 0, { stage: 'events' });
+  // Without their indexes while bulk-loading (put back after), as a restore would.
+  const indexes = (await client.query<{ indexdef: string; indexname: string }>(`select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = 'events' and indexname not like '%pkey'`, [schema])).rows;
+  for (const i of indexes) await q(`drop index "${schema}"."${i.indexname}"`);
+  for (let from = 1; from <= N; from += CHUNK) {
+    const to = Math.min(N, from + CHUNK - 1);
+    await q(seedSelect(schema, from, to));
+    await q(`insert into "${schema}".events (event_id, type, install_id, model_version, hour, received_at, payload)
+      select event_id, 'identification', install_id, model_version, hour, replace(hour, ':00:00.000Z', ':10:00.000Z'),
+        json_build_object('type', 'identification', 'eventId', event_id, 'installId', install_id, 'modelVersion', model_version, 'backend', backend,
+          'timings', json_build_object('decodeMs', 4, 'preprocessMs', 6, 'inferenceMs', ms - 10, 'totalMs', ms),
+          'top5', json_build_array(json_build_object('taxonId', top1, 'p', p)), 'otherProbability', 0.05, 'abstain', abstain,
+          'appVersion', 'bench', 'hour', hour)::text
+      from "${schema}".seed where g between ${from} and ${to}`);
+    bar.update(to);
+  }
+  bar.update(N, { stage: 'indexes' });
+  for (const i of indexes) await q(i.indexdef);
+  // Corrections of 0.5% of them, by their own install: grounded, counted, pending review.
+  bar.update(N, { stage: 'corrections' });
+  await q(`insert into "${schema}".events (event_id, type, install_id, model_version, hour, received_at, payload)
+    select md5('c' || g)::uuid::text, 'correction', install_id, model_version, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), '{}' from "${schema}".seed where g % 200 = 7`);
+  await q(`insert into "${schema}".corrections (event_id, corrects_event_id, taxon_id, proposed_name, verdict, embedding, embedding_dim, model_version, install_id, status,
+      has_photo, cell_lat, cell_lon, hour, received_at, grounding, counted, decided_by)
+    select md5('c' || g)::uuid::text, event_id, ${`(array[${taxa.map((t) => `'${t}'`).join(',')}])`}[1 + (h / 37) % ${taxa.length}], null,
+      case when h % 4 = 0 then 'confirmed' else 'corrected' end, '\\x00000000'::bytea, 1, model_version, install_id, 'pending',
+      0, null, null, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), 'grounded', 1, null
+    from "${schema}".seed where g % 200 = 7`);
+  // The rollups, grouped as rollups.ts keeps them (core/latency-bins.ts: 10 bins a decade from 1 ms).
+  bar.update(N, { stage: 'rollups' });
+  await q(`insert into "${schema}".rollup_counts (model_version, hour, dim, key, n)
+    select model_version, hour, 'label', case when abstain then '(abstain)' else top1 end, count(*) from "${schema}".seed group by 1, 2, 3, 4
+    union all select model_version, hour, 'conf', least(9, floor(p * 10))::int::text, count(*) from "${schema}".seed group by 1, 2, 3, 4
+    union all select model_version, hour, 'lat:' || backend, (case when ms < 1 then 0 else least(51, floor(log(ms) * 10) + 1) end)::int::text, count(*) from "${schema}".seed group by 1, 2, 3, 4`);
+  // The corrected pairs (rollups.ts PAIR_DIM): key is JSON.stringify([predicted, corrected]).
+  await q(`insert into "${schema}".rollup_counts (model_version, hour, dim, key, n)
+    select c.model_version, c.hour, 'pair', format('["%s","%s"]', case when s.abstain then '(abstain)' else s.top1 end, c.taxon_id), count(*)
+    from "${schema}".corrections c join "${schema}".seed s on s.event_id = c.corrects_event_id where c.verdict = 'corrected' group by 1, 2, 3, 4`);
+  await q(`insert into "${schema}".rollup_install_hours select model_version, hour, install_id, count(*) from "${schema}".seed group by 1, 2, 3`);
+  await q(`insert into "${schema}".rollup_install_days select model_version, substr(hour, 1, 10), install_id, count(*) from "${schema}".seed group by 1, 2, 3`);
+  await q(`insert into "${schema}".rollup_day_counts (model_version, day, dim, key, n)
+    select model_version, substr(hour, 1, 10), dim, key, sum(n) from "${schema}".rollup_counts group by 1, 2, 3, 4`);
+  await q(`insert into "${schema}".rollup_counts (model_version, hour, dim, key, n)
+    select model_version, hour, 'installs', '', count(*) from "${schema}".rollup_install_hours group by 1, 2`);
+  await q(`insert into "${schema}".rollup_day_counts (model_version, day, dim, key, n)
+    select model_version, day, 'installs', '', count(*) from "${schema}".rollup_install_days group by 1, 2`);
+  await q(`insert into "${schema}".rollup_heavy (install_id, model_version, hour, dim, key, n)
+    select s.install_id, s.model_version, s.hour, 'label', case when abstain then '(abstain)' else top1 end, count(*)
+      from "${schema}".seed s join "${schema}".rollup_install_days d on d.install_id = s.install_id and d.model_version = s.model_version and d.day = substr(s.hour, 1, 10) and d.n > ${EVENTS_PER_INSTALL_CAP}
+      group by 1, 2, 3, 4, 5
+    union all select s.install_id, s.model_version, s.hour, 'conf', least(9, floor(p * 10))::int::text, count(*)
+      from "${schema}".seed s join "${schema}".rollup_install_days d on d.install_id = s.install_id and d.model_version = s.model_version and d.day = substr(s.hour, 1, 10) and d.n > ${EVENTS_PER_INSTALL_CAP}
+      group by 1, 2, 3, 4, 5`);
+  await q(`insert into "${schema}".rollup_corrections select model_version, hour, install_id, verdict, count(*) from "${schema}".corrections group by 1, 2, 3, 4`);
+  await q(`insert into "${schema}".quality_counts select substr(received_at, 1, 10), 'stored', count(*) from "${schema}".events group by 1`);
+  await q(`drop table "${schema}".seed`);
+  bar.update(N, { stage: 'analyze' });
+  for (const t of ['events', 'corrections', 'rollup_counts', 'rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'quality_counts']) await q(`analyze "${schema}".${t}`);
+  await q(`reset work_mem`);
+  await q(`reset synchronous_commit`);
+  bar.stop();
+  if (process.env.BENCH_VERBOSE) process.stderr.write(`${JSON.stringify(Object.fromEntries(Object.entries(stageMs).map(([k, v]) => [k, Math.round(v)])))}\n`);
+}
+
+/** Batches of 50 identifications (1 in 25 from a flooding install) dated within the seeded days. */
+function ingestBatches(): IdentificationEvent[][] {
+  const out: IdentificationEvent[][] = [];
+  for (let b = 0; b < INGEST_BATCHES; b++) {
+    const installId = b % 25 === 0 ? 'flood-ingest' : randomUUID();
+    const hour = new Date(start.getTime() + Math.floor(((b * 7919) % (DAYS * 24)) * 3_600_000)).toISOString();
+    out.push(Array.from({ length: 50 }, (_, i) => ({
+      type: 'identification' as const, eventId: randomUUID(), installId, modelVersion: VERSIONS[i % 2], backend: 'wasm' as const,
+      timings: { decodeMs: 4, preprocessMs: 6, inferenceMs: 40 + i, totalMs: 50 + i },
+      top5: [{ taxonId: taxa[(b + i) % taxa.length], p: (i % 10) / 10 + 0.05 }], otherProbability: 0.05, abstain: i % 17 === 0, appVersion: 'bench', hour,
+    })));
+  }
+  return out;
+}
+
+async function ingestRate(store: FeedbackStore, batches: IdentificationEvent[][]): Promise<number> {
+  const [ms] = await timed(async () => { for (const b of batches) await store.insertBatch(b); });
+  return Math.round((batches.length * 50) / (ms / 1000));
+}
+
+async function sizes(client: pg.Client, schema: string) {
+  const rows = (await client.query<{ relname: string; bytes: string }>(
+    `select c.relname, pg_total_relation_size(c.oid) as bytes from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r'`, [schema])).rows;
+  const total = rows.reduce((a, r) => a + Number(r.bytes), 0);
+  const rollups = rows.filter((r) => r.relname.startsWith('rollup_')).reduce((a, r) => a + Number(r.bytes), 0);
+  const events = rows.filter((r) => r.relname === 'events').reduce((a, r) => a + Number(r.bytes), 0);
+  return { total, rollups, events };
+}
+
+async function main() {
+  const client = new pg.Client({ connectionString: URL });
+  await client.connect();
+  const id = `${process.pid}_${Date.now().toString(36)}`;
+  const big = `bench_mon_${id}`;
+  const empty = `bench_mon_empty_${id}`;
+  const stores: FeedbackStore[] = [];
+  try {
+    const bigStore = await openStore({ databaseUrl: URL, databaseSchema: big, dataDir: '/nonexistent' });
+    stores.push(bigStore);
+    await bigStore.migrate();
+    const [seedMs] = await timed(() => seed(client, big));
+    const db = monitoringDb(bigStore);
+    const stored = Number((await client.query(`select count(*) as n from "${big}".events where type = 'identification'`)).rows[0].n);
+    const rolled = Number((await client.query(`select sum(n) as n from "${big}".rollup_counts where dim = 'label'`)).rows[0].n);
+    if (stored !== N || rolled !== N) throw new Error(`seeded ${stored} events and ${rolled} in the rollups, expected ${N}`);
+    const size = await sizes(client, big);
+
+    process.stderr.write('timing the drift tick and the dashboard queries\n');
+    const from = `${start.toISOString().slice(0, 10)}T00:00:00.000Z`;
+    const to = `${new Date(Date.parse(`${today}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10)}T00:00:00.000Z`;
+    const lastDay = `${today}T00:00:00.000Z`;
+    const driftTick = await medianMs(async () => {
+      const r = await computeDrift(db, {});
+      await storeAlerts(db, r.points, r.references);
+    });
+    const drift = await computeDrift(db, {});
+    const queries = {
+      metricsDay30: await medianMs(() => metricsReport(db, { from, to, bucket: 'day' })),
+      metricsHourLastDay: await medianMs(() => metricsReport(db, { from: lastDay, to, bucket: 'hour' })),
+      // The part of both metrics queries that reads corrections, not rollups.
+      correctedPairs: await medianMs(() => correctedPairCounts(db, { from, to })),
+      drift: await medianMs(() => computeDrift(db, { fromDay: from.slice(0, 10) })),
+      alerts: await medianMs(() => listAlerts(db, {})),
+      quality: await medianMs(() => qualityDays(db, { fromDay: from.slice(0, 10), toDay: today })),
+      reviewQueue: await medianMs(() => reviewQueue(db, { limit: 50 })),
+    };
+
+    process.stderr.write('ingest: the seeded database against an empty one\n');
+    const emptyStore = await openStore({ databaseUrl: URL, databaseSchema: empty, dataDir: '/nonexistent' });
+    stores.push(emptyStore);
+    await emptyStore.migrate();
+    // Alternating halves, so neither side gets the machine's quieter moment.
+    const batches = ingestBatches();
+    const half = Math.ceil(batches.length / 2);
+    const rates = { empty: [] as number[], seeded: [] as number[] };
+    for (const part of [batches.slice(0, half), batches.slice(half)]) {
+      const copy = part.map((b) => b.map((e) => ({ ...e, eventId: randomUUID() })));
+      rates.empty.push(await ingestRate(emptyStore, copy));
+      rates.seeded.push(await ingestRate(bigStore, part));
+    }
+    const ingest = { emptyEventsPerS: Math.round(median(rates.empty)), seededEventsPerS: Math.round(median(rates.seeded)) };
+
+    const perMillion = (bytes: number) => Math.round((bytes / (N / 1e6)) / 1048576);
+    const result = {
+      events: N, days: DAYS, installs: INSTALLS, seedS: Math.round(seedMs / 1000), repeat: REPEAT,
+      driftTickMs: driftTick, driftPoints: drift.points.length,
+      queriesMs: queries,
+      ingest: { ...ingest, ratio: Math.round((ingest.seededEventsPerS / ingest.emptyEventsPerS) * 100) / 100 },
+      sizeMiBPerMillion: { total: perMillion(size.total), rawEvents: perMillion(size.events), rollups: perMillion(size.rollups) },
+      sizeMiB: Math.round(size.total / 1048576),
+      schema: opts.keep ? big : undefined,
+    };
+    console.log(`\nmonitoring on PostgreSQL with ${N.toLocaleString('en')} identification events over ${DAYS} days (medians of ${REPEAT})`);
+    console.log(`| what | figure |\n|---|---|`);
+    console.log(`| drift tick (score from rollups + store alerts) | ${driftTick} ms |`);
+    for (const [k, v] of Object.entries(queries)) console.log(`| dashboard: ${k} | ${v} ms |`);
+    console.log(`| ingest, empty database | ${ingest.emptyEventsPerS} events/s |`);
+    console.log(`| ingest, seeded database | ${ingest.seededEventsPerS} events/s (${result.ingest.ratio}x) |`);
+    console.log(`| size per million events | ${result.sizeMiBPerMillion.total} MiB (raw events ${result.sizeMiBPerMillion.rawEvents}, rollups ${result.sizeMiBPerMillion.rollups}) |`);
+    console.log(JSON.stringify(result));
+    const dir = path.join(REPO_ROOT, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'monitoring.json'), `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    for (const s of stores) await s.close().catch(() => {});
+    if (!opts.keep) await client.query(`drop schema if exists "${big}" cascade`).catch(() => {});
+    await client.query(`drop schema if exists "${empty}" cascade`).catch(() => {});
+    await client.end();
+  }
+}
+
+await main();

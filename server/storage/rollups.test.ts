@@ -1,0 +1,193 @@
+/**
+ * The rollups equal a full recomputation from the raw events, on SQLite and
+ * PostgreSQL: random (seeded) identifications and corrections from ordinary
+ * installs and from installs that pass the per-install cap, sent in random
+ * batches (corrections sometimes before their identification, some over
+ * their install's daily cap), then every metric per day and per hour and
+ * every drift point is compared with core/metrics.ts aggregateMetrics and
+ * core/drift-series.ts driftSeries over every stored event. Again after one
+ * install deletes its data.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS, type TestDb } from '../testing/backends.ts';
+import { correction, embedding, identification, TAXON_IDS } from '../testing/fixtures.ts';
+import { seededRandom } from '../../core/random.ts';
+import { aggregateMetrics, correctedPairs } from '../../core/metrics.ts';
+import { latencyBin } from '../../core/latency-bins.ts';
+import { computeDrift, computeDriftFromEvents, correctedPairCounts, loadCorrections, loadIdentifications, metricsReport, monitoringDb } from './monitoring-store.ts';
+import type { FeedbackStore } from './types.ts';
+import type { CorrectionEvent, IdentificationEvent, TelemetryEvent } from '../../core/telemetry.ts';
+import { bucketOf, type Bucket, type BucketMetrics, type IdentificationFact } from '../../core/telemetry-facts.ts';
+
+const DAY0 = Date.parse('2026-10-01T00:00:00.000Z');
+const HOUR = 3_600_000;
+
+function uuid(random: () => number): string {
+  const h = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A seeded mix: 40 ordinary installs, 2 that flood some days (past the cap of 50), two versions, 4 days. */
+function randomEvents(seed: number) {
+  const random = seededRandom(seed);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
+  const versions = ['0.9.0', '1.0.0'];
+  const taxa = TAXON_IDS.slice(0, 6);
+  const installs = Array.from({ length: 42 }, () => uuid(random));
+  const events: TelemetryEvent[] = [];
+  const ids: IdentificationEvent[] = [];
+  const ident = (installId: string, day: number, version = pick(versions)) => {
+    const e = identification({
+      eventId: uuid(random), installId: random() < 0.1 ? installId.toUpperCase() : installId, modelVersion: version,
+      backend: pick(['wasm', 'webgpu'] as const),
+      timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: Math.exp(2 + random() * 5) },
+      top5: [{ taxonId: pick(taxa), p: random() }], abstain: random() < 0.15,
+      hour: new Date(DAY0 + day * 86_400_000 + Math.floor(random() * 24) * HOUR).toISOString(),
+    });
+    ids.push(e);
+    events.push(e);
+  };
+  for (let day = 0; day < 4; day++) {
+    for (const install of installs.slice(0, 40)) for (let k = Math.floor(random() * 6); k > 0; k--) ident(install, day);
+    // Floods: one install on days 1 and 2, the other on day 3, 60-140 events each.
+    const flooders = day === 3 ? [installs[41]] : day > 0 ? [installs[40]] : [];
+    for (const f of flooders) for (let k = 60 + Math.floor(random() * 80); k > 0; k--) ident(f, day, '1.0.0');
+  }
+  // Corrections of a fifth of them (some cite nothing stored: they stay waiting), by the identification's install.
+  for (const e of ids) {
+    if (random() > 0.2) continue;
+    const cites = random() < 0.1 ? uuid(random) : e.eventId;
+    const c: CorrectionEvent = correction({
+      // Mostly the identification's hour; some a day later (an hour that may hold no identification of that version).
+      eventId: uuid(random), installId: e.installId, correctsEventId: cites, modelVersion: e.modelVersion, hour: random() < 0.8 ? e.hour : new Date(Date.parse(e.hour) + 86_400_000 + 3_600_000 * Math.floor(random() * 3)).toISOString(),
+      verdict: random() < 0.7 ? 'corrected' : 'confirmed', taxonId: pick(taxa), embedding: embedding(8, 1),
+    });
+    events.push(c);
+  }
+  // Random order: a correction may arrive before the identification it cites.
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [events[i], events[j]] = [events[j], events[i]];
+  }
+  const batches: TelemetryEvent[][] = [];
+  for (let i = 0; i < events.length;) {
+    const n = 1 + Math.floor(random() * 120);
+    batches.push(events.slice(i, i + n));
+    i += n;
+  }
+  return { batches, installs, ids };
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Equal up to float summation order: rates to 1e-9, figures rounded to cents within a cent, latency quantiles within their bin. */
+function expectSameMetrics(got: BucketMetrics[], want: BucketMetrics[], ids: readonly IdentificationFact[], bucket: Bucket) {
+  // The latencies of each (version, bucket, backend), sorted: a quantile from the bins is the bin of the value at the lower rank.
+  const latencies = new Map<string, number[]>();
+  for (const e of ids) {
+    if (!Number.isFinite(e.totalMs)) continue;
+    const k = `${e.modelVersion} ${bucketOf(e.hour, bucket)} ${e.backend}`;
+    latencies.set(k, [...(latencies.get(k) ?? []), e.totalMs]);
+  }
+  expect(got.map((m) => `${m.modelVersion} ${m.bucket}`)).toEqual(want.map((m) => `${m.modelVersion} ${m.bucket}`));
+  got.forEach((g, i) => {
+    const w = want[i];
+    const at = `${w.modelVersion} ${w.bucket}`;
+    expect(g.identifications, at).toBe(w.identifications);
+    expect(g.installs, at).toBe(w.installs);
+    expect(g.abstainRate, at).toBeCloseTo(w.abstainRate, 9);
+    expect(g.correctionRate, at).toBeCloseTo(w.correctionRate, 9);
+    for (const k of ['abstained', 'corrections', 'confirmations'] as const) expect(Math.abs(g[k] - w[k]), `${at} ${k}`).toBeLessThanOrEqual(0.0100001);
+    g.confidenceHistogram.forEach((v, b) => expect(Math.abs(v - w.confidenceHistogram[b]), `${at} bin ${b}`).toBeLessThanOrEqual(0.0100001));
+    expect(new Map(g.predictions.map((p) => [p.taxonId, round2(p.count)])).size).toBe(w.predictions.length);
+    for (const p of w.predictions) {
+      const mine = g.predictions.find((x) => x.taxonId === p.taxonId);
+      expect(mine, `${at} ${p.taxonId}`).toBeDefined();
+      expect(Math.abs(mine!.count - p.count)).toBeLessThanOrEqual(0.0100001);
+    }
+    expect(Object.keys(g.latency).sort(), at).toEqual(Object.keys(w.latency).sort());
+    for (const [be, l] of Object.entries(w.latency)) {
+      expect(g.latency[be].n).toBe(l.n);
+      const sorted = latencies.get(`${at} ${be}`)!.sort((a, b) => a - b);
+      for (const [q, p] of [['p50', 0.5], ['p95', 0.95]] as const) {
+        expect(latencyBin(g.latency[be][q]), `${at} ${be} ${q}`).toBe(latencyBin(sorted[Math.floor((sorted.length - 1) * p)]));
+        // And within a bin's width (10^0.1) of the exact, interpolated quantile wherever both neighbours share a bin.
+        const lo = sorted[Math.floor((sorted.length - 1) * p)];
+        const hi = sorted[Math.ceil((sorted.length - 1) * p)];
+        if (latencyBin(lo) === latencyBin(hi)) expect(Math.abs(Math.log10(g.latency[be][q] / l[q]))).toBeLessThanOrEqual(0.1);
+      }
+    }
+  });
+}
+
+describe.each(BACKENDS)('rollups against a full recomputation on $name', (backend) => {
+  describe.skipIf(!backend.runnable)('', () => {
+    let db: TestDb;
+    let store: FeedbackStore;
+    let data: ReturnType<typeof randomEvents>;
+    beforeAll(async () => {
+      db = await backend.create();
+      store = await db.openStore();
+      data = randomEvents(backend.name === 'sqlite' ? 11 : 12);
+      // A low daily cap, so some corrections are stored but do not count.
+      for (const batch of data.batches) await store.insertBatch(batch, new Date(DAY0 + 5 * 86_400_000), { dailyCorrectionCap: 20 });
+    }, 120_000);
+    afterAll(async () => {
+      await store?.close();
+      await db?.cleanup();
+    });
+
+    async function compare() {
+      const m = monitoringDb(store);
+      const [ids, corrections] = await Promise.all([loadIdentifications(m), loadCorrections(m)]);
+      expect(ids.length).toBeGreaterThan(300);
+      for (const bucket of ['day', 'hour'] as const) {
+        const report = await metricsReport(m, { bucket });
+        expectSameMetrics(report.series, aggregateMetrics(ids, corrections, bucket), ids, bucket);
+      }
+      // A part of a day: the weights are those of the events in range.
+      const part = { from: '2026-10-02T06:00:00.000Z', to: '2026-10-03T13:00:00.000Z' };
+      const inPart = (h: string) => h >= part.from && h < part.to;
+      const partReport = await metricsReport(m, { ...part, bucket: 'day' });
+      expectSameMetrics(partReport.series, aggregateMetrics(ids.filter((e) => inPart(e.hour)), corrections.filter((c) => inPart(c.hour)), 'day'), ids.filter((e) => inPart(e.hour)), 'day');
+
+      // The most-corrected pairs, grouped in SQL, as core/metrics.ts counts them from the raw rows.
+      const byId = new Map(ids.map((e) => [e.eventId, e]));
+      const want = correctedPairs(corrections, (id) => { const e = byId.get(id); return e ? (e.abstain ? '(abstain)' : e.top1) : undefined; }, 10_000);
+      const got = await correctedPairCounts(m, {}, 10_000);
+      const key = (p: { modelVersion: string; predicted: string; corrected: string; count: number }) => `${p.modelVersion} ${p.predicted} ${p.corrected} ${p.count}`;
+      expect(got.map(key).sort()).toEqual(want.map(key).sort());
+      expect(want.some((p) => p.predicted === '(unknown)')).toBe(true);
+
+      const opts = { minEvents: 20, referenceDays: 2 };
+      const [fast, full] = await Promise.all([computeDrift(m, opts), computeDriftFromEvents(m, opts)]);
+      expect(fast.references).toEqual(full.references);
+      expect(fast.points.map((p) => [p.modelVersion, p.day, p.n, p.inReference, p.level])).toEqual(full.points.map((p) => [p.modelVersion, p.day, p.n, p.inReference, p.level]));
+      expect(full.points.length).toBeGreaterThan(4);
+      fast.points.forEach((p, i) => {
+        for (const metric of ['prediction', 'confidence'] as const) {
+          expect(p[metric].psi).toBeCloseTo(full.points[i][metric].psi, 9);
+          expect(p[metric].js).toBeCloseTo(full.points[i][metric].js, 9);
+        }
+      });
+    }
+
+    it('holds every metric per day and per hour, and every drift point, as the raw events give them', async () => {
+      // The data really has installs past the cap, and corrections of each kind.
+      const m = monitoringDb(store);
+      const heavy = await m.selectFrom('rollup_install_days').select('install_id').where('n', '>', 50).execute();
+      expect(heavy.length).toBeGreaterThanOrEqual(3);
+      const kinds = await m.selectFrom('corrections').select(['grounding', 'counted']).distinct().execute();
+      expect(kinds.length).toBeGreaterThanOrEqual(3);
+      await compare();
+    }, 120_000);
+
+    it('still does after an ordinary and a flooding install delete their data', async () => {
+      await store.installs.deleteData(data.installs[3]);
+      await store.installs.deleteData(data.installs[40]);
+      const m = monitoringDb(store);
+      expect(await m.selectFrom('rollup_install_days').select('install_id').where('install_id', 'in', [data.installs[3], data.installs[40]]).execute()).toEqual([]);
+      await compare();
+    }, 120_000);
+  });
+});

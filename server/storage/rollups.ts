@@ -1,0 +1,275 @@
+/**
+ * Keeping the rollup tables (migration 0007, rollup-rows.ts) up to date:
+ * insertBatch calls addIdentifications and addCorrections inside its
+ * transaction, so the rollups hold exactly the stored events at every
+ * commit, with no job and no watermark to fall behind. Keys are upserted in
+ * sorted order, so two concurrent batches on PostgreSQL lock shared rows in
+ * the same order and cannot deadlock each other.
+ *
+ * Per-install weight (core/install-weight.ts) is not additive: an install's
+ * weight in a day depends on all its events that day. Installs under the
+ * cap weigh 1, so the plain counts are right for them; for the few that pass
+ * it, rollup_heavy keeps their own counts by hour, and readers take off
+ * (1 - cap/n) of those (monitoring-store.ts). The heavy counts are filled
+ * from the raw events of that day the moment an install passes the cap (at
+ * most cap + one batch of rows), then added to with each batch.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { ABSTAIN, confidenceBin, identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
+import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
+import { latencyBin } from '../../core/latency-bins.ts';
+import type { Database } from './rows.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+const ROWS_PER_UPSERT = 100;
+const SEP = '\u0000';
+
+/** An identification as stored (events row). */
+export interface StoredIdentification { event_id: string; install_id: string; model_version: string; hour: string; payload: string }
+
+export const labelOf = (f: IdentificationFact) => (f.abstain ? ABSTAIN : f.top1);
+
+/** The (dim, key) counts one identification adds to rollup_counts. */
+function countKeys(f: IdentificationFact, withLatency: boolean): Array<[string, string]> {
+  const out: Array<[string, string]> = [['label', labelOf(f)]];
+  const c = confidenceBin(f.confidence);
+  if (c !== null) out.push(['conf', String(c)]);
+  if (withLatency) {
+    const l = latencyBin(f.totalMs);
+    if (l !== null) out.push([`lat:${f.backend}`, String(l)]);
+  }
+  return out;
+}
+
+function bump(m: Map<string, number>, k: string, by = 1) {
+  m.set(k, (m.get(k) ?? 0) + by);
+}
+
+const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
+  rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload))).filter((f): f is IdentificationFact => f !== null);
+
+/** Adds hourly counts (keys version, hour, dim, key) to rollup_counts, and the same per day to rollup_day_counts. */
+async function upsertCounts(db: Db, m: Map<string, number>) {
+  const daily = new Map<string, number>();
+  for (const [k, n] of m) {
+    const [v, hour, dim, key] = k.split(SEP);
+    bump(daily, [v, hour.slice(0, 10), dim, key].join(SEP), n);
+  }
+  for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_counts')
+      .values(part.map(([k, n]) => { const [model_version, hour, dim, key] = k.split(SEP); return { model_version, hour, dim, key, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_counts.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
+  for (const part of chunks(sortedEntries(daily), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_day_counts')
+      .values(part.map(([k, n]) => { const [model_version, day, dim, key] = k.split(SEP); return { model_version, day, dim, key, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_day_counts.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
+}
+
+
+
+async function upsertHeavy(db: Db, m: Map<string, number>) {
+  for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_heavy')
+      .values(part.map(([k, n]) => { const [install_id, model_version, hour, dim, key] = k.split(SEP); return { install_id, model_version, hour, dim, key, n }; }))
+      .onConflict((oc) => oc.columns(['install_id', 'model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_heavy.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
+}
+
+const heavyKeys = (f: IdentificationFact) => countKeys(f, false).map(([dim, key]) => [f.installId, f.modelVersion, f.hour, dim, key].join(SEP));
+
+export interface AddOptions {
+  cap?: number;
+  /**
+   * 'incremental' (ingest): an install that passes the cap gets its heavy
+   * counts from the raw events of that day, which must all be stored.
+   * 'defer': leave rollup_heavy alone (a rebuild fills it after all rows, rebuildHeavy).
+   */
+  heavy?: 'incremental' | 'defer';
+}
+
+/** Adds stored identifications (already in events) to the rollups. */
+export async function addIdentifications(db: Db, rows: readonly StoredIdentification[], opts: AddOptions = {}): Promise<void> {
+  await addIdentificationFacts(db, facts(rows), opts);
+}
+
+/** The same, from facts (insertBatch has the events parsed already). */
+export async function addIdentificationFacts(db: Db, fs: readonly IdentificationFact[], opts: AddOptions = {}): Promise<void> {
+  const cap = opts.cap ?? EVENTS_PER_INSTALL_CAP;
+  if (!fs.length) return;
+  const counts = new Map<string, number>();
+  const hours = new Map<string, number>();
+  const days = new Map<string, number>();
+  for (const f of fs) {
+    for (const [dim, key] of countKeys(f, true)) bump(counts, [f.modelVersion, f.hour, dim, key].join(SEP));
+    bump(hours, [f.modelVersion, f.hour, f.installId].join(SEP));
+    bump(days, [f.modelVersion, f.hour.slice(0, 10), f.installId].join(SEP));
+  }
+  // An install's first identification in an hour (or day) is one more distinct install there.
+  const hourInstalls = new Map<string, number>();
+  for (const part of chunks(sortedEntries(hours), ROWS_PER_UPSERT)) {
+    const written = await db.insertInto('rollup_install_hours')
+      .values(part.map(([k, n]) => { const [model_version, hour, install_id] = k.split(SEP); return { model_version, hour, install_id, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'hour', 'install_id']).doUpdateSet((eb) => ({ n: eb('rollup_install_hours.n', '+', eb.ref('excluded.n')) })))
+      .returning(['model_version', 'hour', 'install_id', 'n'])
+      .execute();
+    for (const r of written) if (Number(r.n) === hours.get([r.model_version, r.hour, r.install_id].join(SEP))) bump(hourInstalls, [r.model_version, r.hour, 'installs', ''].join(SEP));
+  }
+  const heavy: Array<{ model_version: string; day: string; install_id: string; n: number; added: number }> = [];
+  const dayInstalls = new Map<string, number>();
+  for (const part of chunks(sortedEntries(days), ROWS_PER_UPSERT)) {
+    const written = await db.insertInto('rollup_install_days')
+      .values(part.map(([k, n]) => { const [model_version, day, install_id] = k.split(SEP); return { model_version, day, install_id, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'day', 'install_id']).doUpdateSet((eb) => ({ n: eb('rollup_install_days.n', '+', eb.ref('excluded.n')) })))
+      .returning(['model_version', 'day', 'install_id', 'n'])
+      .execute();
+    for (const r of written) {
+      const added = days.get([r.model_version, r.day, r.install_id].join(SEP))!;
+      if (Number(r.n) === added) bump(dayInstalls, [r.model_version, r.day].join(SEP));
+      if (Number(r.n) > cap) heavy.push({ ...r, n: Number(r.n), added });
+    }
+  }
+  await upsertCounts(db, counts);
+  await upsertInstallCounts(db, hourInstalls, dayInstalls);
+  if ((opts.heavy ?? 'incremental') === 'defer' || !heavy.length) return;
+  const detail = new Map<string, number>();
+  for (const h of heavy) {
+    const mine = fs.filter((f) => f.modelVersion === h.model_version && f.installId === h.install_id && f.hour.startsWith(h.day));
+    // Passed the cap with this batch: everything it sent that day (this batch included) from the raw events.
+    const source = h.n - h.added <= cap ? await dayEvents(db, h) : mine;
+    for (const f of source) for (const k of heavyKeys(f)) bump(detail, k);
+  }
+  await upsertHeavy(db, detail);
+}
+
+/** Distinct-install counts: hourly ones in rollup_counts only, daily ones in rollup_day_counts only (a day is not the sum of its hours). */
+async function upsertInstallCounts(db: Db, hourly: Map<string, number>, daily: Map<string, number>) {
+  for (const part of chunks(sortedEntries(hourly), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_counts')
+      .values(part.map(([k, n]) => { const [model_version, hour, dim, key] = k.split(SEP); return { model_version, hour, dim, key, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_counts.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
+  for (const part of chunks(sortedEntries(daily), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_day_counts')
+      .values(part.map(([k, n]) => { const [model_version, day] = k.split(SEP); return { model_version, day, dim: 'installs', key: '', n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_day_counts.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
+}
+
+/** An install's stored identifications of one version and day. */
+async function dayEvents(db: Db, h: { model_version: string; day: string; install_id: string }): Promise<IdentificationFact[]> {
+  const next = new Date(Date.parse(`${h.day}T00:00:00.000Z`) + 86_400_000).toISOString();
+  const rows = await db.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
+    .where('install_id', '=', h.install_id).where('type', '=', 'identification').where('model_version', '=', h.model_version)
+    .where('hour', '>=', `${h.day}T00:00:00.000Z`).where('hour', '<', next).execute();
+  return facts(rows);
+}
+
+/** Refills rollup_heavy from the raw events of every install-day past the cap (after a rebuild with heavy: 'defer'). */
+export async function rebuildHeavy(db: Db, cap = EVENTS_PER_INSTALL_CAP): Promise<void> {
+  await db.deleteFrom('rollup_heavy').execute();
+  const over = await db.selectFrom('rollup_install_days').selectAll().where('n', '>', cap).execute();
+  for (const h of over) {
+    const detail = new Map<string, number>();
+    for (const f of await dayEvents(db, h)) for (const k of heavyKeys(f)) bump(detail, k);
+    await upsertHeavy(db, detail);
+  }
+}
+
+/** What a correction's identification answered while it is not stored (core/metrics.ts correctedPairs). */
+export const UNKNOWN = '(unknown)';
+/** The corrected side of a pair, as core/metrics.ts correctedPairs names it. */
+export const correctedLabel = (r: { taxon_id: string | null; proposed_name: string | null }) => r.taxon_id ?? `"${r.proposed_name}"`;
+/** rollup_counts dim of the corrected pairs: key is [predicted, corrected] as JSON. */
+export const PAIR_DIM = 'pair';
+
+export interface PairChange { model_version: string; hour: string; predicted: string; corrected: string; by: number }
+
+/** Counts of corrections (verdict corrected) per version, hour and (predicted, corrected) pair. */
+export async function addPairs(db: Db, changes: readonly PairChange[]): Promise<void> {
+  if (!changes.length) return;
+  const m = new Map<string, number>();
+  for (const c of changes) bump(m, [c.model_version, c.hour, PAIR_DIM, JSON.stringify([c.predicted, c.corrected])].join(SEP), c.by);
+  await upsertCounts(db, m);
+}
+
+/**
+ * Pair changes for corrections (verdict corrected) read with what their
+ * identification answered (payload null: not stored), `by` each.
+ */
+export function pairChanges(rows: ReadonlyArray<{ model_version: string; hour: string; taxon_id: string | null; proposed_name: string | null; cited_id: string | null; cited_version: string | null; payload: string | null }>, by: number, predictedAs?: string): PairChange[] {
+  return rows.map((r) => {
+    const f = r.payload !== null && r.cited_id !== null ? identificationFact(r.cited_id, r.cited_version ?? '', '', JSON.parse(r.payload)) : null;
+    return { model_version: r.model_version, hour: r.hour, predicted: predictedAs ?? (f ? labelOf(f) : UNKNOWN), corrected: correctedLabel(r), by };
+  });
+}
+
+/** Corrections (verdict corrected) with their cited identification, where stored; `where` narrows them. */
+export function correctionsWithCited(db: Db) {
+  return db.selectFrom('corrections as c')
+    .leftJoin('events as e', (j) => j.onRef('e.event_id', '=', 'c.corrects_event_id').on('e.type', '=', 'identification'))
+    .select(['c.model_version', 'c.hour', 'c.taxon_id', 'c.proposed_name', 'e.event_id as cited_id', 'e.model_version as cited_version', 'e.payload'])
+    .where('c.verdict', '=', 'corrected');
+}
+
+/** A correction as the rollups see it: only evidence (grounded, within the cap) is added. */
+export interface CorrectionKey { model_version: string; hour: string; install_id: string; verdict: string }
+
+export async function addCorrections(db: Db, rows: readonly CorrectionKey[], sign: 1 | -1 = 1): Promise<void> {
+  const m = new Map<string, number>();
+  for (const r of rows) bump(m, [r.model_version, r.hour, r.install_id, r.verdict].join(SEP), sign);
+  for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_corrections')
+      .values(part.map(([k, n]) => { const [model_version, hour, install_id, verdict] = k.split(SEP); return { model_version, hour, install_id, verdict, n }; }))
+      .onConflict((oc) => oc.columns(['model_version', 'hour', 'install_id', 'verdict']).doUpdateSet((eb) => ({ n: eb('rollup_corrections.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
+}
+
+/**
+ * Takes an install's data out of the rollups ("Delete my data"), before its
+ * events are deleted: its per-install rows go, and what its stored
+ * identifications added to the shared counts is subtracted.
+ */
+export async function removeInstall(db: Db, installId: string): Promise<void> {
+  let after = '';
+  for (;;) {
+    const rows = await db.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
+      .where('install_id', '=', installId).where('type', '=', 'identification').where('event_id', '>', after)
+      .orderBy('event_id').limit(1000).execute();
+    if (!rows.length) break;
+    const counts = new Map<string, number>();
+    for (const f of facts(rows)) for (const [dim, key] of countKeys(f, true)) bump(counts, [f.modelVersion, f.hour, dim, key].join(SEP), -1);
+    await upsertCounts(db, counts);
+    after = rows[rows.length - 1].event_id;
+  }
+  // Its corrections leave the pairs; others' corrections of its identifications go back to '(unknown)'.
+  const own = await correctionsWithCited(db).where('c.install_id', '=', installId).execute();
+  const others = await correctionsWithCited(db).where('e.install_id', '=', installId).where('c.install_id', '!=', installId).execute();
+  await addPairs(db, [...pairChanges(own, -1), ...pairChanges(others, -1), ...pairChanges(others, 1, UNKNOWN)]);
+  // One distinct install fewer in each hour and day it had identifications.
+  const hourly = new Map<string, number>();
+  const daily = new Map<string, number>();
+  for (const r of await db.selectFrom('rollup_install_hours').select(['model_version', 'hour']).where('install_id', '=', installId).execute()) bump(hourly, [r.model_version, r.hour, 'installs', ''].join(SEP), -1);
+  for (const r of await db.selectFrom('rollup_install_days').select(['model_version', 'day']).where('install_id', '=', installId).execute()) bump(daily, [r.model_version, r.day].join(SEP), -1);
+  await upsertInstallCounts(db, hourly, daily);
+  await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
+  await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();
+  for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections'] as const) {
+    await db.deleteFrom(table).where('install_id', '=', installId).execute();
+  }
+}
