@@ -157,7 +157,7 @@ export async function runtimeCompileAB(rounds = Number(process.env.BENCH_AB_ROUN
   const arms = { bytes: arm0(), streaming: arm0() };
   try {
     for (let r = 0; r < rounds; r++) {
-      for (const way of (r % 2 ? ['streaming', 'bytes'] : ['bytes', 'streaming']) as Array<keyof typeof arms>) {
+      for (const way of (r % 2 ? ['streaming', 'bytes'] : ['bytes', 'streaming'])) {
         const url = `${baseUrl}?runtime=${way}`;
         const profile = mkdtempSync(path.join(tmpdir(), 'wildsight-bench-'));
         try {

@@ -28,6 +28,7 @@ export interface NewTaxaSplit<T extends InstallLabelled> {
 }
 
 export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: readonly T[], newLabels: readonly string[], rules: NewTaxonRules, seed = 1): NewTaxaSplit<T> {
+  const isNew = new Set(newLabels);
   const heldOutInstalls = new Set<string>();
   const counts = new Map<string, { installs: number; corrections: number }>();
   const unjudged: string[] = [];

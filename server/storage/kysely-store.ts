@@ -249,7 +249,7 @@ export class KyselyFeedbackStore implements FeedbackStore {
       // The most-corrected pairs: what the cited identification answered ('(unknown)' while it is not stored) ...
       const predictedOf = (id: string) => {
         const c = cited.get(id);
-        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload));
+        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload) as Record<string, unknown>);
         return f ? labelOf(f) : UNKNOWN;
       };
       const pairs: PairChange[] = correctionRows.filter((r) => r.verdict === 'corrected')
