@@ -82,6 +82,13 @@ export const ModelVersionSchema = Type.Object({
   /** Evaluation figures recorded at registration (e.g. top1, top5, macroF1, ece on the evaluation set). */
   metrics: Type.Optional(Type.Record(Type.String(), Type.Number())),
   lineage: Type.Optional(LineageSchema),
+  /**
+   * How the weights are stored and which kernels run them (issue #14):
+   * 'int8-qoperator' (int8 activations and kernels, what 1.0.0 ships),
+   * 'int8-weights', 'fp16-weights' or 'fp32' (float activations and kernels).
+   * Informational: every client runs any of them; absent means the file's own.
+   */
+  format: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+$' })),
   /** Softmax temperature folded into the exported logits (1 when none). */
   temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
   headPack: Type.Optional(HeadPackSchema),

@@ -115,7 +115,7 @@ export function toQdq(model: ModelProto): QdqReport {
 }
 
 /** Ops this graph could hold whose inputs or attributes differ between opsets 12 and 13. */
-const OPSET_13_CHANGED = new Set(['Squeeze', 'Split', 'ReduceSum', 'Softmax', 'LogSoftmax', 'Hardmax', 'Resize', 'Pad']);
+export const OPSET_13_CHANGED = new Set(['Squeeze', 'Split', 'ReduceSum', 'Softmax', 'LogSoftmax', 'Hardmax', 'Resize', 'Pad']);
 
 function need(inits: Map<string, ITensorProto>, name: string): ITensorProto {
   const t = inits.get(name);

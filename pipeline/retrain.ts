@@ -21,6 +21,7 @@ import type { ExtraTaxon } from '../core/manifest.ts';
 import { OTHER_LABEL, type Taxon } from '../core/taxonomy.ts';
 import { loadTaxonomy, loadVersion, loadTaxonIndex, readManifest } from '../node/registry.ts';
 import { MODELS_DIR, REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
+import { writeOccurrenceTable } from './occurrence-table.ts';
 import { normalizeProposedName } from '../core/monitoring.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
 import { BaseHead, batchPredict } from './base-head.ts';
@@ -293,6 +294,11 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   for (const dir of [runDir, path.join(registryDir, result.version!)]) {
     writeFileSync(path.join(dir, 'report.html'), html);
     writeFileSync(path.join(dir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
+  }
+  if (opts.store) {
+    // The location prior's cell-by-month table ships beside the version (pipeline/occurrence-table.ts).
+    const occ = await writeOccurrenceTable(opts.store, path.join(registryDir, result.version!));
+    log(`occurrence table: ${occ.cellsKept} cell-months from ${occ.observations} located corrections (${occ.cellsDropped} under the install minimum left out)`);
   }
   log(`registered ${result.version} (candidate; the live active version stays ${parent.version})`);
   return finish();

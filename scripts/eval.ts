@@ -3,6 +3,9 @@
  * Scores a labelled photo folder and prints one JSON line.
  * --observation-size 1,2,3 and --mirror (Node runtime) print instead the
  * fusion table and the paired mirror comparison (node/observation-report.ts).
+ * With --location right|wrong|none (Node runtime), prints the location
+ * prior's table first: top-1 with each photo given a location from its
+ * taxon's range, from outside it, or none, paired against none.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +20,7 @@ import { ensureApp, ensureModels } from '../node/ensure-built.ts';
 import { MAX_OBSERVATION_PHOTOS } from '../core/fusion.ts';
 import { viewLogits } from '../node/view-logits.ts';
 import { formatMirror, formatObservationTable, mirrorReport, observationTable } from '../node/observation-report.ts';
+import type { LocationMode } from '../core/location-eval.ts';
 
 const program = new Command()
   .name('eval')
@@ -29,10 +33,12 @@ const program = new Command()
   .option('--backend <backend>', 'browser only: wasm or webgpu (default: what the app picks)')
   .option('--observation-size <sizes>', 'node only: top-1 of observations of this many same-class photos, fused (e.g. 1,2,3)', parseSizes)
   .option('--rounds <n>', 'with --observation-size: seeded random groupings per size', (v) => positiveInt(v, '--rounds'), 200)
-  .option('--seed <n>', 'with --observation-size: seed of the groupings', (v) => positiveInt(v, '--seed'), 1)
+  .option('--seed <n>', 'with --observation-size or --location: seed of the groupings or of the location draws', (v) => positiveInt(v, '--seed'), 1)
   .option('--mirror', 'node only: each photo alone against the mean of its and its mirror image\'s logits, paired')
+  .addOption(new Option('--location <mode>', 'node only: apply the location prior with a location drawn from each taxon\'s range (right), from outside it (wrong), or none; prints the paired table').choices(['right', 'wrong', 'none']))
   .parse();
-const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string; observationSize?: number[]; rounds: number; seed: number; mirror?: boolean }>();
+const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string; observationSize?: number[]; rounds: number; seed: number; mirror?: boolean; location?: LocationMode }>();
+if (opts.location && opts.runtime !== 'node') { console.error('eval: --location needs --runtime node (it reweights every label\'s probability, which the app does not hand out)'); process.exit(2); }
 // The browser runtime drives the built app; the Node one only needs the models.
 if (opts.runtime === 'browser') ensureApp('eval'); else ensureModels('eval');
 
@@ -87,6 +93,12 @@ if (viewMode) {
     out.mirror = m;
   }
   console.log(JSON.stringify(out));
+  process.exit(0);
+}
+
+if (opts.location) {
+  const { runLocationEval } = await import('./eval-location.ts');
+  await runLocationEval(photos, { mode: opts.location, seed: opts.seed, model: opts.model });
   process.exit(0);
 }
 

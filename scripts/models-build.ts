@@ -14,6 +14,7 @@ import { labelsText, type Manifest, type ModelVersion } from '../core/manifest.t
 import { chooseAbstainThreshold, type AbstainSample } from '../core/abstain.ts';
 import { indexTaxonomy, OTHER_LABEL } from '../core/taxonomy.ts';
 import { BASES, buildSpeciesModel, EMBEDDING, LOGITS } from '../node/species-model.ts';
+import { deriveFormat, type ModelFormat } from '../node/model-formats.ts';
 import { verifyAssets } from '../node/shared-assets.ts';
 import { loadTaxonomy, readManifest, sha256, writeManifest } from '../node/registry.ts';
 import { DATA_DIR_SHARED, IMAGENET_DIR, REGISTRY_DIR } from '../node/paths.ts';
@@ -23,9 +24,14 @@ import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.
 import { buildPacks, PACK_SOURCES, packsDir } from '../node/tflite/packs.ts';
 
 /** The versions that exist from day one: the shipped default and its predecessor. */
-const VERSIONS = [
+const VERSIONS: Array<{ version: string; base: string; from?: { version: string; format: ModelFormat } }> = [
   { version: '1.0.0', base: 'mobilenetv2-12-int8' },
   { version: '0.9.0', base: 'shufflenet-v2-12-qdq' },
+  // 1.0.0's own weights in the format `npm run bench:format` found faster on WASM
+  // and not worse beyond noise (README "Benchmarks"). A candidate: it reaches
+  // devices through a canary like any new version (README "Model rollout").
+  // 1.0.1 is left alone: pipeline/parent.test.ts registers it in its copy.
+  { version: '1.0.2', base: 'mobilenetv2-12-int8', from: { version: '1.0.0', format: 'int8-weights-folded' } },
 ];
 const ACTIVE = '1.0.0';
 
@@ -61,10 +67,14 @@ async function main() {
   );
 
   const versions: ModelVersion[] = [];
-  for (const { version, base } of VERSIONS) {
+  const built = new Map<string, Uint8Array>();
+  for (const { version, base, from } of VERSIONS) {
     const recipe = BASES[base];
     const baseBytes = readFileSync(path.join(IMAGENET_DIR, recipe.file));
-    const bytes = buildSpeciesModel(baseBytes, { recipe, speciesIndices: launch.map((t) => t.imagenetIndex!), version, labelsSha256 });
+    const bytes = from
+      ? deriveFormat(built.get(from.version)!, from.format, version)
+      : buildSpeciesModel(baseBytes, { recipe, speciesIndices: launch.map((t) => t.imagenetIndex!), version, labelsSha256 });
+    built.set(version, bytes);
     const file = `${version}/model.onnx`;
     mkdirSync(path.join(opts.registry, version), { recursive: true });
     // Old compressed copies go before the new bytes land, so none can be sent for them.
@@ -83,6 +93,7 @@ async function main() {
       abstainThreshold: 0,
       taxonomyVersion: taxonomy.version,
       createdAt: new Date().toISOString(),
+      ...(from ? { format: from.format, lineage: { parent: from.version } } : {}),
     };
     const classifier = await NodeClassifier.fromBytes(draft, bytes, taxa, 2);
     const samples = await abstainSamples(classifier, calibration, `calibrate ${version}`);
@@ -90,7 +101,7 @@ async function main() {
     const choice = chooseAbstainThreshold(samples);
     draft.abstainThreshold = Number(choice.threshold.toFixed(4));
     draft.calibration = { dataset: CALIBRATION_SETS.join('+'), n: samples.length, objective: 'max balanced accuracy (launch named right, other declined)' };
-    console.log(`${version} (${recipe.name}): ${bytes.length} bytes, sha256 ${draft.sha256.slice(0, 12)}…, abstain below p=${draft.abstainThreshold} (launch ${pct(choice.launchAccuracy)}, other ${pct(choice.otherAccuracy)} on ${samples.length} calibration photos)`);
+    console.log(`${version} (${recipe.name}${from ? `, ${from.format}` : ''}): ${bytes.length} bytes, sha256 ${draft.sha256.slice(0, 12)}…, abstain below p=${draft.abstainThreshold} (launch ${pct(choice.launchAccuracy)}, other ${pct(choice.otherAccuracy)} on ${samples.length} calibration photos)`);
     // Rebuilding identical bytes keeps the original creation time, so the committed manifest only changes when a model does.
     const same = previous?.versions.find((v) => v.version === version && v.sha256 === draft.sha256 && v.abstainThreshold === draft.abstainThreshold);
     versions.push(same ? { ...draft, createdAt: same.createdAt } : draft);

@@ -99,7 +99,7 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
     it('serves the manifest with statuses and no rollout; admin routes need the token', async () => {
       const m = await models();
       expect(m.active).toBe('1.0.0');
-      expect(Object.fromEntries(m.versions.map((v: any) => [v.version, v.status]))).toEqual({ '1.0.0': 'active', '0.9.0': 'candidate' });
+      expect(Object.fromEntries(m.versions.map((v: any) => [v.version, v.status]))).toEqual({ '1.0.0': 'active', '0.9.0': 'candidate', '1.0.2': 'candidate' });
       expect(m.versions[0]).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: expect.any(Number), input: { size: 224 }, labelsSha256: expect.any(String) });
       expect(m.rollout).toBeNull();
       expect((await request(`${url}/v1/admin/models/0.9.0/canary`, { method: 'POST', json: { percent: 5, reason: 'x' } })).status).toBe(401);
@@ -151,7 +151,7 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       expect(prom.status).toBe(200);
       m = await models();
       expect(m.active).toBe('1.1.0');
-      expect(Object.fromEntries(m.versions.map((v: any) => [v.version, v.status]))).toEqual({ '1.0.0': 'retired', '0.9.0': 'retired', '1.1.0': 'active' });
+      expect(Object.fromEntries(m.versions.map((v: any) => [v.version, v.status]))).toEqual({ '1.0.0': 'retired', '0.9.0': 'retired', '1.0.2': 'candidate', '1.1.0': 'active' });
       // Back to 1.0.0 for the simulation below.
       expect((await admin(`${url}/v1/admin/models/1.0.0/activate`, { method: 'POST', json: { reason: 'restore' } })).status).toBe(200);
       expect((await models()).active).toBe('1.0.0');

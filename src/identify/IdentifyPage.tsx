@@ -16,6 +16,8 @@ import { ResultCard } from './ResultCard.tsx';
 import { photoFrom, startObservation, withPhoto } from '../observation/observation.ts';
 import { ObservationPhotos } from '../observation/ObservationPhotos.tsx';
 import { AddPhoto } from '../observation/AddPhoto.tsx';
+import { LocationControls, type LocationChoice } from '../location/LocationControls.tsx';
+import { locationView } from '../location/prior.ts';
 
 type State =
   | { kind: 'idle' }
@@ -40,6 +42,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   /** The identification under way: a newer photo aborts it in the worker. */
   const current = useRef<AbortController | null>(null);
   const client = useQueryClient();
+  const [place, setPlace] = useState<LocationChoice>({ cell: null, ignore: true });
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
@@ -96,6 +99,8 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     <section aria-labelledby="identify-heading" className="identify">
       <h2 id="identify-heading">Identify an animal</h2>
       <PhotoPicker onPhoto={(file) => void identify(file)} disabled={!engineReady || state.kind === 'working'} />
+      {/* The ignore-location choice resets per observation: when a new one starts, not when a photo is added. */}
+      <LocationControls photoKey={state.kind === 'working' && !shown ? String(latest.current) : null} onChange={setPlace} />
       <div aria-live="polite" className="identify-status">
         {state.kind === 'working' && <p role="status" data-testid="working">Identifying {state.name}…</p>}
         {state.kind === 'error' && <p role="alert" className="error" data-testid="photo-error">{state.message}</p>}
@@ -105,7 +110,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {preview && <img className="photo-preview" src={preview} alt="The photo being identified" />}
           {shown && (
             <div>
-              <ResultCard result={shown.record} />
+              <ResultCard result={shown.record} location={place.cell && !place.ignore ? locationView(place.cell) : null} />
               <ObservationPhotos record={shown.record} />
               {shown.saveError ? <p role="alert" className="error">{shown.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${shown.record.id}`}>history</a>.</p>}
               <AddPhoto record={shown.record} onPhoto={(file) => void identify(file, shown)} disabled={!engineReady || state.kind === 'working'} />
