@@ -19,7 +19,7 @@ const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-E
  */
 const ortWasmSha256 = createHash('sha256').update(readFileSync(`${ortDist}ort-wasm-simd-threaded.wasm`)).digest('hex');
 
-const appVersion = JSON.parse(readFileSync(fileURLToPath(new URL('./package.json', import.meta.url)), 'utf8')).version as string;
+const appVersion = (JSON.parse(readFileSync(fileURLToPath(new URL('./package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 
 /**
  * Puts the app's stylesheet (about 5 KB) into index.html as a <style>: as a

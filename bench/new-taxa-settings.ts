@@ -16,19 +16,17 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { predictAll, type Head } from '../core/head-train.ts';
+import { predictAll } from '../core/head-train.ts';
 import { mcnemar, pairedCounts, pairedDifference } from '../core/intervals.ts';
 import { seededRandom } from '../core/random.ts';
 import { parseCsv } from '../core/csv.ts';
 import { OTHER_LABEL } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
-import { loadTaxonomy, loadVersion } from '../node/registry.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
 import { normalizeProposedName } from '../core/telemetry-facts.ts';
-import { BaseHead } from '../pipeline/base-head.ts';
 import { embedPhotos, type PhotoFeatures } from '../pipeline/embed-cache.ts';
-import { splicedHead } from '../pipeline/export.ts';
+import { loadParentHead } from '../pipeline/parent-head.ts';
 import { BASE_PACKS, EVAL_PACK } from '../pipeline/retrain.ts';
 import { scenarioBreeds } from '../pipeline/scenario.ts';
 import { toExamples, trainCandidate, type Item, type TrainSettings } from '../pipeline/train-candidate.ts';
@@ -46,13 +44,7 @@ const settings: Array<{ name: string; s: Partial<TrainSettings> }> = [
   { name: 'weight 30, L2 0.3', s: { newTaxaWeight: 30, newTaxaLambda: 0.3 } },
 ];
 
-const taxonomy = loadTaxonomy();
-const { model: parent, bytes } = loadVersion();
-const parentT = parent.temperature ?? 1;
-const base = new BaseHead(bytes, taxonomy.taxa.filter((t) => t.imagenetIndex != null).map((t) => t.imagenetIndex!));
-const parentLabels = parent.labels.filter((l) => l !== OTHER_LABEL);
-const prior: Head = splicedHead(bytes) ?? base.launch;
-const E = parent.outputs.embeddingSize;
+const { taxonomy, base, prior, parentT, parentLabels, E } = loadParentHead();
 
 // Pools apart from the scenario's breeds.
 const oxDir = path.join(DATA_DIR_SHARED, 'oxford-pets');
@@ -63,7 +55,7 @@ const tinyDir = path.join(DATA_DIR_SHARED, 'tiny-imagenet-animals');
 const tiny = readLabelledPhotos(tinyDir, path.join(tinyDir, 'labels.csv'), taxonomy).filter((p) => p.label === OTHER_LABEL);
 const tinyClasses = [...new Set(tiny.map((p) => p.row.wnid))].sort().slice(0, 6);
 const pools = [
-  { name: `oxford, ${oxBreeds.length} breeds not in the scenario`, train: 5, heldOut: 5, taxa: oxBreeds.map((b) => ({ id: normalizeProposedName(b.replace(/_/g, ' ')), breed: b as string | null, index: null as number | null, files: oxRows.filter((r) => r.breed === b).map((r) => path.join(oxDir, r.file)).sort() })) },
+  { name: `oxford, ${oxBreeds.length} breeds not in the scenario`, train: 5, heldOut: 5, taxa: oxBreeds.map((b) => ({ id: normalizeProposedName(b.replace(/_/g, ' ')), breed: b, index: null as number | null, files: oxRows.filter((r) => r.breed === b).map((r) => path.join(oxDir, r.file)).sort() })) },
   { name: 'tiny-imagenet, 6 non-launch classes', train: 20, heldOut: 80, taxa: tinyClasses.map((w) => { const m = tiny.filter((p) => p.row.wnid === w); return { id: `proposed-${m[0].row.class_name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, breed: null, index: m[0].imagenetIndex, files: m.map((p) => p.file).sort() }; }) },
 ];
 

@@ -245,7 +245,7 @@ results.lighthouse = await lighthouseMobile(QUICK ? 1 : 3, log);
 // ---- the table ----
 const lines: string[] = [];
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
-lines.push(`# Wildsight benchmarks (${results.date})`, '', `Median (min–max) over ${RUNS} runs (${BIG_RUNS} for 12 MP); ${results.machine}. All in one run; native, app WASM and the usual way in ${ROUNDS} interleaved rounds.`, '');
+lines.push(`# Wildsight benchmarks (${String(results.date)})`, '', `Median (min–max) over ${RUNS} runs (${BIG_RUNS} for 12 MP); ${String(results.machine)}. All in one run; native, app WASM and the usual way in ${ROUNDS} interleaved rounds.`, '');
 lines.push('## Inference latency per photo (ms)', '', '| version | (a) native 1 thread | (b) app WASM 1 thread | (b) app WASM 2 threads | (c) WebGPU SwiftShader | (d) usual way | b2/a | d/b2 |', '|---|---|---|---|---|---|---|---|');
 for (const v of versions) {
   const r = perVersion[v] as any;

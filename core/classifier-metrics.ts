@@ -27,7 +27,7 @@ export function evaluate(probs: ArrayLike<number>[], labels: ArrayLike<number>, 
   if (n !== labels.length) throw new RangeError('one label per prediction');
   let top1 = 0, top5 = 0;
   const tp = new Array(classes).fill(0), support = new Array(classes).fill(0), predicted = new Array(classes).fill(0);
-  const binConf = new Array(bins).fill(0), binAcc = new Array(bins).fill(0), binCount = new Array(bins).fill(0);
+  const binConf = new Array<number>(bins).fill(0), binAcc = new Array<number>(bins).fill(0), binCount = new Array<number>(bins).fill(0);
   const confusion = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const p = probs[i];
@@ -105,20 +105,29 @@ const percentile = (xs: Float64Array, q: number) => {
 };
 
 /**
- * ECE with a 95% percentile-bootstrap interval (photos resampled with
- * replacement). ECE from a few hundred photos moves by a point or more from
- * sampling alone, so a bare "lower than before" says little.
+ * 95% percentile-bootstrap interval of `statistic` over n photos: each of
+ * `resamples` draws n photo indices with replacement (the same draw for
+ * every model the statistic compares, which is what makes a paired interval).
  */
-export function bootstrapEce(confidence: ArrayLike<number>, hit: ArrayLike<number>, resamples = 1000, seed = 1): EceInterval {
-  const n = confidence.length;
+function bootstrapInterval(n: number, resamples: number, seed: number, statistic: (idx: Int32Array) => number): { lo: number; hi: number } {
   const rand = seededRandom(seed);
   const out = new Float64Array(resamples);
   const idx = new Int32Array(n);
   for (let r = 0; r < resamples; r++) {
     for (let j = 0; j < n; j++) idx[j] = Math.floor(rand() * n);
-    out[r] = eceOf(confidence, hit, idx);
+    out[r] = statistic(idx);
   }
-  return { ece: eceOf(confidence, hit), lo: n ? percentile(out, 0.025) : NaN, hi: n ? percentile(out, 0.975) : NaN, resamples };
+  return n ? { lo: percentile(out, 0.025), hi: percentile(out, 0.975) } : { lo: NaN, hi: NaN };
+}
+
+/**
+ * ECE with a 95% percentile-bootstrap interval (photos resampled with
+ * replacement). ECE from a few hundred photos moves by a point or more from
+ * sampling alone, so a bare "lower than before" says little.
+ */
+export function bootstrapEce(confidence: ArrayLike<number>, hit: ArrayLike<number>, resamples = 1000, seed = 1): EceInterval {
+  const { lo, hi } = bootstrapInterval(confidence.length, resamples, seed, (idx) => eceOf(confidence, hit, idx));
+  return { ece: eceOf(confidence, hit), lo, hi, resamples };
 }
 
 /**
@@ -134,12 +143,6 @@ export function pairedEceChange(
 ): { change: number; lo: number; hi: number; resamples: number } {
   const n = current.confidence.length;
   if (candidate.confidence.length !== n) throw new RangeError('paired ECE needs the same photos on both sides');
-  const rand = seededRandom(seed);
-  const out = new Float64Array(resamples);
-  const idx = new Int32Array(n);
-  for (let r = 0; r < resamples; r++) {
-    for (let j = 0; j < n; j++) idx[j] = Math.floor(rand() * n);
-    out[r] = eceOf(candidate.confidence, candidate.hit, idx) - eceOf(current.confidence, current.hit, idx);
-  }
-  return { change: eceOf(candidate.confidence, candidate.hit) - eceOf(current.confidence, current.hit), lo: n ? percentile(out, 0.025) : NaN, hi: n ? percentile(out, 0.975) : NaN, resamples };
+  const { lo, hi } = bootstrapInterval(n, resamples, seed, (idx) => eceOf(candidate.confidence, candidate.hit, idx) - eceOf(current.confidence, current.hit, idx));
+  return { change: eceOf(candidate.confidence, candidate.hit) - eceOf(current.confidence, current.hit), lo, hi, resamples };
 }

@@ -56,7 +56,7 @@ export function dayProfiles(ids: readonly IdentificationFact[]): DayProfile[] {
     const day = e.hour.slice(0, 10);
     const k = `${e.modelVersion}\u0000${day}`;
     let p = out.get(k);
-    if (!p) out.set(k, (p = { modelVersion: e.modelVersion, day, n: 0, labels: new Map(), confidence: new Array(CONFIDENCE_BINS).fill(0) }));
+    if (!p) out.set(k, (p = { modelVersion: e.modelVersion, day, n: 0, labels: new Map(), confidence: new Array<number>(CONFIDENCE_BINS).fill(0) }));
     p.n++;
     const label = predictionLabel(e);
     p.labels.set(label, (p.labels.get(label) ?? 0) + w[i]);
@@ -69,7 +69,7 @@ export function dayProfiles(ids: readonly IdentificationFact[]): DayProfile[] {
 /** Several days as one (a reference window; a sample of days). */
 export function mergeProfiles(days: readonly Pick<DayProfile, 'n' | 'labels' | 'confidence'>[]): Pick<DayProfile, 'n' | 'labels' | 'confidence'> {
   const labels = new Map<string, number>();
-  const confidence = new Array(CONFIDENCE_BINS).fill(0);
+  const confidence = new Array<number>(CONFIDENCE_BINS).fill(0);
   let n = 0;
   for (const d of days) {
     n += d.n;
@@ -135,7 +135,7 @@ export function driftOfDays(profiles: readonly DayProfile[], opts: DriftOptions 
   const byVersion = new Map<string, Map<string, DayProfile>>();
   for (const p of profiles) {
     let days = byVersion.get(p.modelVersion);
-    if (!days) byVersion.set(p.modelVersion, (days = new Map()));
+    if (!days) byVersion.set(p.modelVersion, (days = new Map<string, DayProfile>()));
     days.set(p.day, p);
   }
   const points: DriftPoint[] = [];

@@ -56,7 +56,7 @@ export function jsDistance(reference: readonly number[], current: readonly numbe
  */
 export function histogram(values: readonly number[], bins: number, lo = 0, hi = 1, weights?: readonly number[]): number[] {
   if (!(bins > 0) || !(hi > lo)) throw new RangeError('need bins > 0 and hi > lo');
-  const out = new Array(bins).fill(0);
+  const out = new Array<number>(bins).fill(0);
   values.forEach((v, k) => {
     if (!Number.isFinite(v)) return;
     out[Math.min(bins - 1, Math.max(0, Math.floor(((v - lo) / (hi - lo)) * bins)))] += weights ? weights[k] : 1;
@@ -67,7 +67,7 @@ export function histogram(values: readonly number[], bins: number, lo = 0, hi = 
 /** Counts per category, in the order of `categories` (anything else is ignored); with `weights`, each value adds its weight. */
 export function categoryCounts(values: readonly string[], categories: readonly string[], weights?: readonly number[]): number[] {
   const at = new Map(categories.map((c, i) => [c, i]));
-  const out = new Array(categories.length).fill(0);
+  const out = new Array<number>(categories.length).fill(0);
   values.forEach((v, k) => {
     const i = at.get(v);
     if (i !== undefined) out[i] += weights ? weights[k] : 1;

@@ -182,7 +182,7 @@ export function versionSummary(days: readonly BucketTally[], topTaxa = 10, cap =
     const ws = list.map((d) => weighted(d, cap));
     // A merged tally with no heavy installs left: each bucket's weighing is already in its numbers.
     const labels = new Map<string, number>();
-    const confidence = new Array(CONFIDENCE_BINS).fill(0);
+    const confidence = new Array<number>(CONFIDENCE_BINS).fill(0);
     const latency = new Map<string, number[]>();
     for (const w of ws) {
       for (const [k, v] of w.labels) labels.set(k, (labels.get(k) ?? 0) + v);
@@ -190,7 +190,7 @@ export function versionSummary(days: readonly BucketTally[], topTaxa = 10, cap =
     }
     for (const d of list) {
       for (const [be, bins] of d.latency) {
-        const acc = latency.get(be) ?? new Array(bins.length).fill(0);
+        const acc = latency.get(be) ?? new Array<number>(bins.length).fill(0);
         bins.forEach((v, i) => { acc[i] += v; });
         latency.set(be, acc);
       }

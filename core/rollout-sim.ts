@@ -169,7 +169,7 @@ class ArmWindow {
   summary: ArmSummary = emptyArm();
   // By install index: a plain array, since a Map's churn dominated the run time.
   private readonly counts: Array<InstallCounts | undefined>;
-  constructor(private readonly cap: number, pool: number) { this.counts = new Array(pool); }
+  constructor(private readonly cap: number, pool: number) { this.counts = new Array<InstallCounts | undefined>(pool); }
   update(index: number, n: number, corrections: number, abstains: number, failures: number) {
     let c = this.counts[index];
     if (c) addInstall(this.summary, c, this.cap, -1);

@@ -180,7 +180,7 @@ describe('models/taxonomy.json (the launch taxonomy)', () => {
   it('every lineage value has a higherTaxa entry of the same rank', () => {
     for (const x of real.taxa) {
       for (const [rank, name] of Object.entries(x.lineage)) {
-        const higher = real.higherTaxa[name!];
+        const higher = real.higherTaxa[name];
         expect(higher, `${x.id}: ${rank} ${name} missing from higherTaxa`).toBeDefined();
         expect(higher.rank, `${x.id}: ${name}`).toBe(rank);
         expect(higher.commonName.trim(), name).not.toBe('');

@@ -6,12 +6,12 @@
  *
  * Privacy is decided here, not by trust in the client: times are truncated
  * to the hour, locations must already sit on a 0.2-degree grid, photos are
- * opt-in and may not carry Exif, and every object is closed
+ * opt-in and may not carry Exif (core/photo-share.ts reads the bytes), and every object is closed
  * (additionalProperties: false) so nothing outside this schema is stored.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import { jpegMetadataSegments, probeImage } from './image-probe.ts';
+import { checkSharedPhoto, type SharedPhotoReason } from './photo-share.ts';
 import { SemverSchema } from './api/common.ts';
 
 /** Most events in one POST; the outbox sends bigger queues in several batches. */
@@ -209,9 +209,8 @@ export type RejectReason =
   | 'taxon-xor-proposed'
   | 'proposed-needs-corrected'
   | 'corrects-itself'
-  | 'photo-invalid'
-  | 'photo-exif'
-  | 'photo-dimensions'
+  /** The photo's bytes (core/photo-share.ts). */
+  | SharedPhotoReason
   | 'location-off-grid'
   /** The event names another install than the token it came with (checked by the server, not validateEvent). */
   | 'install-mismatch';
@@ -297,43 +296,18 @@ function checkCorrection(e: CorrectionEvent, ctx: ValidationContext, embeddingSi
   if (hasProposed) {
     if (e.verdict !== 'corrected') return fail('proposed-needs-corrected', 'a proposedName can only come with verdict "corrected"');
     // Names are shown to reviewers; control characters have no place in them.
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
     if (!e.proposedName!.trim() || /[\u0000-\u001f\u007f]/.test(e.proposedName!)) return fail('invalid-event', 'proposedName must be printable text, not blank');
   }
   if (e.embedding.length !== embeddingSize) {
     return fail('embedding-length', `embedding has ${e.embedding.length} values; model ${e.modelVersion} produces ${embeddingSize}`);
   }
   if (e.photo) {
-    const photo = checkPhoto(e.photo);
+    const photo = checkSharedPhoto(e.photo);
     if (!photo.ok) return photo;
   }
   if (e.location && (!onGrid(e.location.lat) || !onGrid(e.location.lon))) {
     return fail('location-off-grid', `location (${e.location.lat}, ${e.location.lon}) is not on the ${LOCATION_CELL_DEG}-degree grid; round it with roundToCell before sending`);
-  }
-  return { ok: true };
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decodes standard base64 in browser and Node alike (atob is in both). */
-export function decodeBase64(text: string): Uint8Array | null {
-  if (!BASE64.test(text)) return null;
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-function checkPhoto(photo: EventPhoto): ValidationResult {
-  const bytes = decodeBase64(photo.dataBase64);
-  if (!bytes) return fail('photo-invalid', 'photo.dataBase64 is not valid base64');
-  const probe = probeImage(bytes);
-  if (!probe.ok || probe.probe.format !== 'jpeg') return fail('photo-invalid', 'photo.dataBase64 is not a readable JPEG');
-  if (!probe.probe.complete) return fail('photo-invalid', 'the JPEG in photo.dataBase64 is cut off (no end marker)');
-  const app1 = jpegMetadataSegments(bytes);
-  if (app1.includes('exif')) return fail('photo-exif', 'the photo carries Exif metadata (which can hold GPS position and time); re-encode it without metadata before sending');
-  if (app1.length) return fail('photo-exif', 'the photo carries an APP1 metadata segment (XMP); re-encode it without metadata before sending');
-  if (probe.probe.width !== photo.width || probe.probe.height !== photo.height) {
-    return fail('photo-dimensions', `the JPEG is ${probe.probe.width} x ${probe.probe.height} but photo says ${photo.width} x ${photo.height}`);
   }
   return { ok: true };
 }

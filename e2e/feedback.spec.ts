@@ -19,10 +19,10 @@ async function outboxEmpty(page: Page) {
 async function outboxTypes(page: Page): Promise<Record<string, number>> {
   return page.evaluate(() => new Promise<Record<string, number>>((resolve, reject) => {
     const open = indexedDB.open('wildsight');
-    open.onerror = () => reject(open.error);
+    open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
     open.onsuccess = () => {
       const all = open.result.transaction('outbox').objectStore('outbox').getAll();
-      all.onerror = () => reject(all.error);
+      all.onerror = () => reject(all.error ?? new Error('outbox getAll failed'));
       all.onsuccess = () => {
         const counts: Record<string, number> = {};
         for (const item of all.result as Array<{ event: { type: string } }>) counts[item.event.type] = (counts[item.event.type] ?? 0) + 1;
@@ -118,7 +118,7 @@ test('no request carries EXIF, a precise location, or photo bytes without the op
   expect(seen.problems).toEqual([]);
   const shared = (await adminCorrections(request)).find((c) => c.proposedName === 'Great grey owl, shared')!;
   expect(shared).toMatchObject({ hasPhoto: true, cell: { lat: 51.4, lon: 0 } });
-  const photo = await request.get(`/v1/admin/corrections/${shared.eventId}/photo`, { headers: { Authorization: `Bearer ${E2E_ADMIN_TOKEN}` } });
+  const photo = await request.get(`/v1/admin/corrections/${String(shared.eventId)}/photo`, { headers: { Authorization: `Bearer ${E2E_ADMIN_TOKEN}` } });
   expect(photo.ok()).toBe(true);
   const bytes = new Uint8Array(await photo.body());
   expect(jpegMetadataSegments(bytes)).not.toContain('exif');

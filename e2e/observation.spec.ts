@@ -116,7 +116,7 @@ test('single-photo history from before observations is kept as 1-photo observati
   // Migrated in place: the stored record now holds its one photo, correction kept.
   const stored = await page.evaluate(() => new Promise<{ version: number; photos: number; correction: string }>((resolve, reject) => {
     const open = indexedDB.open('wildsight');
-    open.onerror = () => reject(open.error);
+    open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
     open.onsuccess = () => {
       const get = open.result.transaction('identifications').objectStore('identifications').get('6f1d2c1e-5b0a-4c3e-9d7f-2a1b3c4d5e6f');
       get.onsuccess = () => { resolve({ version: open.result.version, photos: get.result.photos.length, correction: get.result.correction.verdict }); open.result.close(); };

@@ -4,7 +4,8 @@
  * than the 0.2-degree grid.
  */
 import type { Page, Request } from '@playwright/test';
-import { decodeBase64, onGrid } from '../core/telemetry.ts';
+import { decodeBase64 } from '../core/base64.ts';
+import { onGrid } from '../core/telemetry.ts';
 import { jpegMetadataSegments } from '../core/image-probe.ts';
 
 export interface Inspection { requests: string[]; problems: string[]; bodies: unknown[] }

@@ -79,9 +79,10 @@ export interface OraclePage {
 /** Opens the oracle page in `browser` (a Playwright fixture's), or in a Chromium launched here and closed with the page. */
 export async function openOraclePage(opts: { browser?: Browser } = {}): Promise<OraclePage> {
   const models = new Map<string, Uint8Array>();
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x').pathname;
+  // Not awaited by node:http: the body answers every request itself, a 404 for anything that fails.
+  const server = createServer((req, res) => void (async () => {
     try {
+      const url = new URL(req.url ?? '/', 'http://x').pathname;
       if (url === '/') { res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE); return; }
       if (url.startsWith('/model/')) {
         const bytes = models.get(decodeURIComponent(url.slice('/model/'.length)));
@@ -97,7 +98,7 @@ export async function openOraclePage(opts: { browser?: Browser } = {}): Promise<
     } catch {
       res.writeHead(404).end();
     }
-  });
+  })());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   let owned: Browser | null = null;

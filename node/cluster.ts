@@ -60,7 +60,7 @@ async function script(dir: string, args: string[], env: Record<string, string> =
   } catch (err) {
     const e = err as Error & { stderr?: string; stdout?: string };
     // The message holds the script's stderr.
-    throw new Error(`scripts/cluster.sh ${args.join(' ')} failed: ${e.message}`);
+    throw new Error(`scripts/cluster.sh ${args.join(' ')} failed: ${e.message}`, { cause: err });
   }
 }
 

@@ -85,7 +85,7 @@ describe.runIf(ready)('float-activation formats of 1.0.0', () => {
 
   it('refuses an op it has no rewrite for', () => {
     const model = decodeModel(new Uint8Array(readFileSync(modelFile(shipped!))));
-    graphOf(model).node.push({ opType: 'ConvInteger', input: ['input'], output: ['x'], attribute: [] } as never);
+    graphOf(model).node.push({ opType: 'ConvInteger', input: ['input'], output: ['x'], attribute: [] });
     expect(() => toFloatActivations(model, 'fp32')).toThrow(/ConvInteger has no float rewrite/);
   });
 });

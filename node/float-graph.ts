@@ -188,6 +188,7 @@ export function toFloatActivations(model: ModelProto, storage: WeightStorage): F
         break;
       }
       case 'QLinearGlobalAveragePool': {
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- onnx-proto types int64 fields as a global `Long` it never declares, so they read as unresolved
         const channelsLast = n.attribute?.find((x) => x.name === 'channels_last')?.i;
         if (channelsLast && Number(channelsLast) !== 0) throw new Error('QLinearGlobalAveragePool with channels_last is not supported');
         out.push(node('GlobalAveragePool', [f(ins[0])], [o]));
@@ -199,7 +200,7 @@ export function toFloatActivations(model: ModelProto, storage: WeightStorage): F
         if (axes) {
           extra.push(int64Initializer(`${o}__axes`, (axes.ints ?? []).map(Number)));
           out.push(node('Unsqueeze', [f(ins[0]), `${o}__axes`], [o]));
-        } else out.push({ ...n, input: ins.map(f) } as GraphNode);
+        } else out.push({ ...n, input: ins.map(f) });
         continue;
       }
       default:
@@ -210,7 +211,7 @@ export function toFloatActivations(model: ModelProto, storage: WeightStorage): F
         out.push(n);
         continue;
     }
-    rewritten[n.opType!] = (rewritten[n.opType!] ?? 0) + 1;
+    rewritten[n.opType] = (rewritten[n.opType] ?? 0) + 1;
   }
   g.node = out;
   // Drop what no node reads any more (the quantized weights of the float variants, the activations' scales).

@@ -32,7 +32,7 @@ export function onnxContractProblems(bytes: Uint8Array, promised: Promise_): str
   const input = inputs.find((i) => i.name === promised.input.name);
   if (!input) problems.push(`the graph has no input "${promised.input.name}" (it has ${inputs.map((i) => `"${i.name}"`).join(', ') || 'none'})`);
   else {
-    const d = dims(input as never);
+    const d = dims(input);
     const want = [null, 3, promised.input.size, promised.input.size];
     if (d && (d.length !== 4 || d.some((x, i) => x !== null && want[i] !== null && x !== want[i]))) {
       problems.push(`input "${promised.input.name}" is [${d.map((x) => x ?? '?').join(', ')}], not [batch, 3, ${promised.input.size}, ${promised.input.size}]`);
@@ -42,7 +42,7 @@ export function onnxContractProblems(bytes: Uint8Array, promised: Promise_): str
   const lastDim = (name: string) => {
     const o = outputs.find((x) => x.name === name);
     if (!o) return undefined;
-    const d = dims(o as never);
+    const d = dims(o);
     return d ? d[d.length - 1] : null;
   };
   for (const [what, name, width] of [['logits', promised.outputs.logits, promised.labels.length], ['embedding', promised.outputs.embedding, promised.outputs.embeddingSize]] as const) {

@@ -5,7 +5,7 @@
  */
 import onnxProto from 'onnx-proto';
 
-export const { onnx } = onnxProto as typeof import('onnx-proto');
+export const { onnx } = onnxProto;
 export type ModelProto = import('onnx-proto').onnx.ModelProto;
 type INodeProto = import('onnx-proto').onnx.INodeProto;
 type IValueInfoProto = import('onnx-proto').onnx.IValueInfoProto;
@@ -38,6 +38,7 @@ export function readInt64(tensor: import('onnx-proto').onnx.ITensorProto): numbe
     const view = new DataView(tensor.rawData.buffer, tensor.rawData.byteOffset, tensor.rawData.byteLength);
     return Array.from({ length: tensor.rawData.length / 8 }, (_, i) => Number(view.getBigInt64(i * 8, true)));
   }
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access -- onnx-proto types int64 fields as a global `Long` it never declares, so they read as unresolved
   return (tensor.int64Data ?? []).map((v) => Number(v.toString()));
 }
 
@@ -80,7 +81,7 @@ export function node(opType: string, inputs: string[], outputs: string[], attrs:
       ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v })
       : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v }),
   );
-  return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: `wildsight_${outputs[0]}`, attribute }) as GraphNode;
+  return onnx.NodeProto.create({ opType, input: inputs, output: outputs, name: `wildsight_${outputs[0]}`, attribute });
 }
 
 /** A float tensor value info with a symbolic batch dimension. */

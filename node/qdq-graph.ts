@@ -82,6 +82,7 @@ export function toQdq(model: ModelProto): QdqReport {
       }
       case 'QLinearGlobalAveragePool': {
         // x, x_scale, x_zp, y_scale, y_zp
+        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- onnx-proto types int64 fields as a global `Long` it never declares, so they read as unresolved
         const channelsLast = n.attribute?.find((x) => x.name === 'channels_last')?.i;
         if (channelsLast && Number(channelsLast) !== 0) throw new Error('QLinearGlobalAveragePool with channels_last is not supported');
         out.push(node('GlobalAveragePool', [dq(a, b, c)], [raw]));
@@ -104,7 +105,7 @@ export function toQdq(model: ModelProto): QdqReport {
         out.push(n);
         continue;
     }
-    rewritten[n.opType!] = (rewritten[n.opType!] ?? 0) + 1;
+    rewritten[n.opType] = (rewritten[n.opType] ?? 0) + 1;
   }
   g.node = out;
   g.initializer = [...g.initializer, ...extra];

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { openStore } from '../server/storage/open.ts';
 import { REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
@@ -28,7 +28,7 @@ const program = new Command().name('pipeline').description('Wildsight retraining
 // the default one (models/registry, or WILDSIGHT_REGISTRY), so a registry
 // named with --registry is the caller's to provide.
 program.hook('preAction', (_program, action) => {
-  const registry = (action.opts() as { registry?: string }).registry;
+  const registry = action.opts<{ registry?: string }>().registry;
   if (registry === undefined || path.resolve(registry) === REGISTRY_DIR) ensureModels('the pipeline');
 });
 

@@ -19,19 +19,18 @@
  */
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { predictAll, type Head } from '../core/head-train.ts';
+import { predictAll } from '../core/head-train.ts';
 import { pairedCounts, pairedDifference, wilson } from '../core/intervals.ts';
 import { seededRandom } from '../core/random.ts';
 import { parseCsv } from '../core/csv.ts';
 import { OTHER_LABEL } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
-import { loadTaxonomy, loadVersion } from '../node/registry.ts';
+import { loadTaxonomy } from '../node/registry.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED, REGISTRY_DIR } from '../node/paths.ts';
 import { normalizeProposedName } from '../core/monitoring.ts';
-import { BaseHead } from './base-head.ts';
 import { embedPhotos, type PhotoFeatures } from './embed-cache.ts';
-import { splicedHead } from './export.ts';
+import { loadParentHead } from './parent-head.ts';
 import { BASE_PACKS, EVAL_PACK } from './retrain.ts';
 import { softmax, toExamples, trainCandidate, type Item } from './train-candidate.ts';
 import type { CurveRow } from './report.ts';
@@ -78,13 +77,7 @@ export async function runCurve(opts: CurveOptions = {}): Promise<CurveRow[]> {
   const sizes = [...(opts.sizes ?? CURVE_SIZES)].sort((a, b) => a - b);
   const repeats = opts.repeats ?? 3;
   const seed = opts.seed ?? 1;
-  const taxonomy = loadTaxonomy();
-  const { model: parent, bytes } = loadVersion(opts.version, registryDir);
-  const parentT = parent.temperature ?? 1;
-  const base = new BaseHead(bytes, taxonomy.taxa.filter((t) => t.imagenetIndex != null).map((t) => t.imagenetIndex!));
-  const parentLabels = parent.labels.filter((l) => l !== OTHER_LABEL);
-  const prior: Head = splicedHead(bytes) ?? base.launch;
-  const E = parent.outputs.embeddingSize;
+  const { taxonomy, parent, base, prior, parentT, parentLabels, E } = loadParentHead(opts.version, registryDir);
   const ps = pools(opts.pools ?? ['oxford', 'tiny']);
 
   const basePhotos = BASE_PACKS.flatMap((pack) => readLabelledPhotos(path.join(DATA_DIR_SHARED, pack), path.join(DATA_DIR_SHARED, pack, 'labels.csv'), taxonomy));

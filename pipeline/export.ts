@@ -4,7 +4,7 @@
  * other) / T, where "other" stays the base model's fixed log-sum-exp of the
  * non-launch ImageNet logits. Input and output names do not change.
  */
-import { decodeModel, encodeModel, graphOf, node, onnx, DataType, floatOutput, floatInitializer, tensorValues } from '../node/onnx-graph.ts';
+import { decodeModel, encodeModel, graphOf, node, floatOutput, floatInitializer, tensorValues } from '../node/onnx-graph.ts';
 import type { Head } from '../core/head-train.ts';
 
 export const HEAD_W = 'wildsight_head_wt';

@@ -71,7 +71,7 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
   const parent = manifest.active;
   const adminToken = randomUUID() + randomUUID();
   const app = await buildApp({ dataDir, registryDir, adminToken, logger: false, rateLimitMax: 100_000 });
-  let result: RetrainResult | null = null;
+  let result: RetrainResult;
   const out: Record<string, unknown> = { scenario: name };
   const fileOf = new Map<string, string>();
   try {

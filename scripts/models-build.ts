@@ -5,7 +5,7 @@
  * converts the TFLite species packs in ../shared/models/inat to ONNX in
  * models/registry/packs (node/tflite).
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';

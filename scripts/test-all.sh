@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm test: the whole suite on a fresh machine. Installs Debian's Chromium if
-# it is missing, typechecks each project, builds the models and the app,
+# it is missing, typechecks each project, lints and checks formatting, builds the models and the app,
 # then runs the unit and integration tests (vitest, with a local PostgreSQL
 # for the storage suites) and the browser tests (Playwright), and ends with
 # one "N passed, N failed" line.
@@ -40,6 +40,10 @@ set -e
 # harness): a core module using a browser or Node global fails here, before
 # minutes of builds.
 npm run -s typecheck
+# Then the linter (type-aware: promises nobody handles, unused code) and the
+# formatter's check, also before the builds; either failing fails npm test.
+npm run -s lint
+npm run -s format:check
 npm run -s models:build
 npm run -s build
 set +e

@@ -10,10 +10,13 @@ export async function startServer(port = Number(process.env.PORT ?? 8080), host 
     console.error(`Wildsight could not start: ${(err as Error).message}`);
     process.exit(1);
   }
-  const close = async (signal: string) => {
+  const close = (signal: string) => {
     app.log.info({ signal }, 'shutting down');
-    await app.close();
-    process.exit(0);
+    // A signal handler cannot be awaited: exit 0 once the server and its store closed, 1 if closing failed.
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => { console.error(`Wildsight did not close cleanly: ${(err as Error).message}`); process.exit(1); },
+    );
   };
   process.once('SIGINT', close);
   process.once('SIGTERM', close);

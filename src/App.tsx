@@ -38,7 +38,7 @@ export function App() {
         <h1>Wildsight</h1>
         <p className="engine-status" aria-live="polite" data-testid="engine-status">
           {engine.isPending && 'Loading the model…'}
-          {engine.isError && <span role="alert">The model could not be loaded: {(engine.error as Error).message}</span>}
+          {engine.isError && <span role="alert">The model could not be loaded: {engine.error.message}</span>}
           {engine.data && (
             <>
               Model <strong data-testid="model-version">{engine.data.version}</strong> on{' '}

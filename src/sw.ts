@@ -36,6 +36,6 @@ registerRoute(({ url }) => url.origin === self.location.origin && url.pathname.s
 
 // registerType 'prompt': the page asks before a new version takes over (never mid-identification).
 self.addEventListener('message', (event) => {
-  if (event.data?.type === 'SKIP_WAITING') void self.skipWaiting();
+  if ((event.data as { type?: unknown } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
 });
 clientsClaim();

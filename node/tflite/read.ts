@@ -29,7 +29,7 @@ export function readTflite(bytes: Uint8Array): ModelT {
 export function builtinCode(model: ModelT, opcodeIndex: number): BuiltinOperator {
   const code = model.operatorCodes[opcodeIndex];
   if (!code) throw new TfliteError(`operator refers to opcode ${opcodeIndex}, which the model does not define`);
-  return Math.max(code.deprecatedBuiltinCode, code.builtinCode) as BuiltinOperator;
+  return Math.max(code.deprecatedBuiltinCode, code.builtinCode);
 }
 
 /** The readable name of a builtin operator code, e.g. "MAX_POOL_2D" (or "builtin code 250" when the schema does not know it). */

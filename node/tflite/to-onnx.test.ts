@@ -20,7 +20,7 @@ function patchOpcode(bytes: Uint8Array, from: BuiltinOperator, to: number): Uint
   let patched = false;
   for (let i = 0; i < model.operatorCodesLength(); i++) {
     const code = model.operatorCodes(i)!;
-    if (Math.max(code.deprecatedBuiltinCode(), code.builtinCode()) !== from) continue;
+    if (Math.max(code.deprecatedBuiltinCode(), code.builtinCode()) !== (from as number)) continue;
     const dep = bb.__offset(code.bb_pos, 4); // deprecated_builtin_code: int8
     const cur = bb.__offset(code.bb_pos, 10); // builtin_code: int32
     if (dep) bb.writeInt8(code.bb_pos + dep, Math.min(to, 127));

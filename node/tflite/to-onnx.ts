@@ -215,7 +215,7 @@ class Converter {
   private add(ins: number[], out: number, o: AddOptionsT) {
     const [a, b] = ins;
     for (const [i, what] of [[a, 'ADD input'], [b, 'ADD input'], [out, 'ADD output']] as const) this.requireUint8(this.tensor(i), what);
-    if (this.tensor(a).shape.join() !== this.tensor(b).shape.join()) throw new TfliteError(`ADD "${tensorName(this.tensor(out))}": broadcasting [${this.tensor(a).shape}] + [${this.tensor(b).shape}] is not supported`);
+    if (this.tensor(a).shape.join() !== this.tensor(b).shape.join()) throw new TfliteError(`ADD "${tensorName(this.tensor(out))}": broadcasting [${this.tensor(a).shape.join(',')}] + [${this.tensor(b).shape.join(',')}] is not supported`);
     const qa = quantOf(this.tensor(a), 'ADD input'), qb = quantOf(this.tensor(b), 'ADD input'), qc = quantOf(this.tensor(out), 'ADD output');
     const p = addParams(qa, qb, qc);
     const [lo, hi] = this.activationRange(out, o.fusedActivationFunction);

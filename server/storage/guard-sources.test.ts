@@ -70,7 +70,7 @@ describe.each(BACKENDS)('the guard\'s sources on $name', (backend) => {
       }));
       await store.installs.revoke(ids[7], 'test');
       const shadow = { modelVersion: version, top1Agree: false, top5Overlap: 1, inferenceMs: 30, failed: true };
-      await store.insertBatch(ids.map((installId) => identification({ installId, shadow })) as never);
+      await store.insertBatch(ids.map((installId) => identification({ installId, shadow })));
       const counted = await shadowInstalls(rolloutDb(store), storeFlavor(store), version);
       // 3 of the farm's 6, shadow-n1; not the revoked shadow-n2.
       expect(counted).toHaveLength(4);

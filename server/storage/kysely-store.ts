@@ -5,8 +5,9 @@
  * RETURNING and row-value comparison for keyset paging.
  */
 import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Selectable } from 'kysely';
-import { decodeBase64, type CorrectionEvent, type TelemetryEvent } from '../../core/telemetry.ts';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { decodeBase64 } from '../../core/base64.ts';
+import type { CorrectionEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
@@ -102,7 +103,8 @@ const toEvent = (r: Selectable<EventRow>): StoredEvent => ({
   modelVersion: r.model_version,
   hour: r.hour,
   receivedAt: r.received_at,
-  payload: JSON.parse(r.payload),
+  // Stored by insertBatch from an event validateEvent accepted.
+  payload: JSON.parse(r.payload) as StoredEvent['payload'],
 });
 
 const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding'>): CorrectionRecord => ({
@@ -247,7 +249,7 @@ export class KyselyFeedbackStore implements FeedbackStore {
       // The most-corrected pairs: what the cited identification answered ('(unknown)' while it is not stored) ...
       const predictedOf = (id: string) => {
         const c = cited.get(id);
-        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload));
+        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload) as Record<string, unknown>);
         return f ? labelOf(f) : UNKNOWN;
       };
       const pairs: PairChange[] = correctionRows.filter((r) => r.verdict === 'corrected')
@@ -293,22 +295,14 @@ export class KyselyFeedbackStore implements FeedbackStore {
   async listEvents(q: { type?: StoredEvent['type']; limit: number; after?: PageCursor }): Promise<Page<StoredEvent>> {
     let query = this.db.selectFrom('events').selectAll();
     if (q.type) query = query.where('type', '=', q.type);
-    if (q.after) {
-      const { receivedAt, eventId } = q.after;
-      query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('received_at', 'event_id'), '>', tuple(receivedAt, eventId)));
-    }
-    const rows = await query.orderBy('received_at').orderBy('event_id').limit(q.limit + 1).execute();
+    const rows = await query.$call(pageAfter(q.after, q.limit)).execute();
     return page(rows.map(toEvent), q.limit);
   }
 
   async listCorrections(q: { status?: CorrectionStatus; limit: number; after?: PageCursor }): Promise<Page<CorrectionRecord>> {
     let query = this.db.selectFrom('corrections').select(CORRECTION_COLUMNS);
     if (q.status) query = query.where('status', '=', q.status);
-    if (q.after) {
-      const { receivedAt, eventId } = q.after;
-      query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('received_at', 'event_id'), '>', tuple(receivedAt, eventId)));
-    }
-    const rows = await query.orderBy('received_at').orderBy('event_id').limit(q.limit + 1).execute();
+    const rows = await query.$call(pageAfter(q.after, q.limit)).execute();
     return page(rows.map(toCorrection), q.limit);
   }
 
@@ -355,6 +349,19 @@ export class KyselyFeedbackStore implements FeedbackStore {
   async close() {
     await this.db.destroy();
   }
+}
+
+/**
+ * Keyset paging over (received_at, event_id), which events and corrections
+ * both have: the rows after the cursor in that order, one more than the page
+ * so page() can tell whether another follows.
+ */
+function pageAfter<TB extends 'events' | 'corrections', O>(after: PageCursor | undefined, limit: number) {
+  return (query: SelectQueryBuilder<Database, TB, O>) => {
+    // A row-value comparison, as refTuple/tuple build it; written out because their types do not resolve over a union of tables.
+    const from = after ? query.where(sql<boolean>`(${sql.ref('received_at')}, ${sql.ref('event_id')}) > (${after.receivedAt}, ${after.eventId})`) : query;
+    return from.orderBy('received_at').orderBy('event_id').limit(limit + 1);
+  };
 }
 
 function page<T extends { receivedAt: string; eventId: string }>(rows: T[], limit: number): Page<T> {

@@ -27,7 +27,7 @@ const dayAligned = (iso?: string) => !iso || iso.slice(10) === 'T00:00:00.000Z';
 const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10);
 
 function emptyTally(modelVersion: string, bucket: string): BucketTally {
-  return { modelVersion, bucket, n: 0, installs: 0, labels: new Map(), confidence: new Array(CONFIDENCE_BINS).fill(0), latency: new Map(), corrected: 0, confirmed: 0, heavy: [] };
+  return { modelVersion, bucket, n: 0, installs: 0, labels: new Map(), confidence: new Array<number>(CONFIDENCE_BINS).fill(0), latency: new Map(), corrected: 0, confirmed: 0, heavy: [] };
 }
 
 /** Per (version, bucket) tallies over a range of hours. */
@@ -74,7 +74,7 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
     } else if (row.dim.startsWith('lat:')) {
       const be = row.dim.slice(4);
       let bins = t.latency.get(be);
-      if (!bins) t.latency.set(be, (bins = new Array(LATENCY_BINS).fill(0)));
+      if (!bins) t.latency.set(be, (bins = new Array<number>(LATENCY_BINS).fill(0)));
       bins[Number(row.key)] = n;
     }
   }
@@ -133,7 +133,7 @@ async function heavyTallies(db: Db, r: HourRange & { bucket: Bucket }, cap: numb
   const tally = (v: string, bk: string, install: string) => {
     const k = [v, bk, install].join(SEP);
     let h = per.get(k);
-    if (!h) per.set(k, (h = { modelVersion: v, bucket: bk, n: 0, labels: new Map(), confidence: new Array(CONFIDENCE_BINS).fill(0), corrected: 0, confirmed: 0 }));
+    if (!h) per.set(k, (h = { modelVersion: v, bucket: bk, n: 0, labels: new Map(), confidence: new Array<number>(CONFIDENCE_BINS).fill(0), corrected: 0, confirmed: 0 }));
     return h;
   };
   for (let i = 0; i < installIds.length; i += IN_CHUNK) {

@@ -54,7 +54,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
-  rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload))).filter((f): f is IdentificationFact => f !== null);
+  rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload) as Record<string, unknown>)).filter((f): f is IdentificationFact => f !== null);
 
 /** Adds hourly counts (keys version, hour, dim, key) to rollup_counts, and the same per day to rollup_day_counts. */
 async function upsertCounts(db: Db, m: Map<string, number>) {
@@ -213,7 +213,7 @@ export async function addPairs(db: Db, changes: readonly PairChange[]): Promise<
  */
 export function pairChanges(rows: ReadonlyArray<{ model_version: string; hour: string; taxon_id: string | null; proposed_name: string | null; cited_id: string | null; cited_version: string | null; payload: string | null }>, by: number, predictedAs?: string): PairChange[] {
   return rows.map((r) => {
-    const f = r.payload !== null && r.cited_id !== null ? identificationFact(r.cited_id, r.cited_version ?? '', '', JSON.parse(r.payload)) : null;
+    const f = r.payload !== null && r.cited_id !== null ? identificationFact(r.cited_id, r.cited_version ?? '', '', JSON.parse(r.payload) as Record<string, unknown>) : null;
     return { model_version: r.model_version, hour: r.hour, predicted: predictedAs ?? (f ? labelOf(f) : UNKNOWN), corrected: correctedLabel(r), by };
   });
 }

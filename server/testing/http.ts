@@ -42,7 +42,8 @@ export const postEventsWith = (url: string, events: unknown[], authorization?: s
 export async function postAsInstalls(server: RunningApp, events: unknown[]): Promise<JsonResponse> {
   const groups = new Map<string, number[]>();
   events.forEach((e, i) => {
-    const id = String((e as { installId?: unknown })?.installId ?? '').toLowerCase();
+    const installId = (e as { installId?: unknown })?.installId;
+    const id = (typeof installId === 'string' ? installId : '').toLowerCase();
     groups.set(id, [...(groups.get(id) ?? []), i]);
   });
   const merged = { accepted: 0, duplicates: 0, rejected: [] as Array<{ index: number }> };
@@ -104,7 +105,7 @@ export async function allEvents(base: string, type?: string): Promise<Array<{ ev
   let after: string | null = null;
   do {
     const q: URLSearchParams = new URLSearchParams({ limit: '1000', ...(type ? { type } : {}), ...(after ? { after } : {}) });
-    const res: JsonResponse = await admin(`${base}/v1/admin/events?${q}`);
+    const res: JsonResponse = await admin(`${base}/v1/admin/events?${q.toString()}`);
     if (res.status !== 200) throw new Error(`admin events: ${res.status} ${JSON.stringify(res.body)}`);
     items.push(...res.body.items);
     after = res.body.next;

@@ -25,7 +25,6 @@ export function checkRepliesAgainstSchemas(app: FastifyInstance) {
     const sent = JSON.parse(payload) as unknown;
     if (!isDeepStrictEqual(sent, expected)) {
       const message = `the reply of ${req.method} ${req.routeOptions.url} (${reply.statusCode}) differs from what the handler returned: its response schema is incomplete.\nsent:     ${payload.slice(0, 2000)}\nexpected: ${JSON.stringify(expected).slice(0, 2000)}`;
-      // eslint-disable-next-line no-console
       console.error(message);
       throw new Error(message);
     }

@@ -50,7 +50,7 @@ function TokenForm({ onToken }: { onToken: (token: string) => void }) {
   return (
     <section aria-labelledby="admin-heading" className="admin">
       <h2 id="admin-heading">Monitoring</h2>
-      <form onSubmit={submit} className="admin-token">
+      <form onSubmit={(e) => void submit(e)} className="admin-token">
         <label htmlFor="admin-token">Admin token</label>
         <input id="admin-token" type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} data-testid="admin-token" />
         <button type="submit" disabled={busy || !value.trim()} data-testid="admin-sign-in">Sign in</button>

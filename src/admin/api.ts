@@ -17,8 +17,11 @@ export async function adminFetch<T>(path: string, init: { method?: string; body?
     cache: 'no-store',
   });
   const text = await res.text();
-  const body = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new AdminError(res.status, body?.message ?? `HTTP ${res.status}`);
+  const body = (text ? JSON.parse(text) : null) as unknown;
+  if (!res.ok) {
+    const message = (body as { message?: unknown } | null)?.message;
+    throw new AdminError(res.status, typeof message === 'string' ? message : `HTTP ${res.status}`);
+  }
   return body as T;
 }
 

@@ -88,7 +88,7 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
   return (
     <section aria-labelledby="batch-heading">
       <h2 id="batch-heading">Batch import</h2>
-      <div className="picker" onDragOver={(e) => e.preventDefault()} onDrop={dropped}>
+      <div className="picker" onDragOver={(e) => e.preventDefault()} onDrop={(e) => void dropped(e)}>
         <button type="button" disabled={!engineReady || running} onClick={() => input.current?.click()}>Choose photos</button>
         <button type="button" disabled={!engineReady || running} onClick={() => folder.current?.click()}>Choose a folder</button>
         <input ref={input} type="file" accept="image/*" multiple hidden data-testid="batch-input" aria-label="Choose photos" onChange={(e) => { const f = onlyPhotos([...(e.target.files ?? [])]); e.target.value = ''; void run(f); }} />

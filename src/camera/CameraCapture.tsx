@@ -23,7 +23,8 @@ export function CameraCapture({ onPhoto, disabled, onClose }: { onPhoto: (file: 
   useEffect(() => {
     let live: MediaStream | null = null;
     let cancelled = false;
-    (async () => {
+    // Not awaited: an effect cannot be async; the body catches its own errors and the cleanup below stops a late stream.
+    void (async () => {
       if (!navigator.mediaDevices?.getUserMedia) {
         setError('The camera cannot be used here; use "Take a photo" instead.');
         return;
@@ -55,7 +56,7 @@ export function CameraCapture({ onPhoto, disabled, onClose }: { onPhoto: (file: 
     <div className="camera">
       {error ? <p role="alert" className="error">{error}</p> : <video ref={video} autoPlay playsInline muted aria-label="Camera preview" />}
       <div className="camera-buttons">
-        {stream && <button type="button" onClick={shoot} disabled={disabled}>Shutter</button>}
+        {stream && <button type="button" onClick={() => void shoot()} disabled={disabled}>Shutter</button>}
         {stream && <button type="button" className="secondary" onClick={() => setLive((l) => !l)} aria-pressed={live}>Live</button>}
         <button type="button" className="secondary" onClick={onClose}>Close camera</button>
       </div>

@@ -36,6 +36,8 @@ export function LiveIdentify({ video, onPhoto, disabled }: { video: RefObject<HT
   const [hasPhoto, setHasPhoto] = useState(false);
   const best = useRef<Best | null>(null);
   const blocked = useRef(disabled);
+  // The latest value for the frame loop, which reads it between frames, never during render.
+  // eslint-disable-next-line react-hooks/refs
   blocked.current = disabled;
 
   useEffect(() => {

@@ -12,7 +12,7 @@ export function HistoryPage() {
     <section aria-labelledby="history-heading">
       <h2 id="history-heading">History</h2>
       <p className="hint">Kept on this device only{records.length ? ` · ${records.length} identification${records.length === 1 ? '' : 's'}` : ''}.</p>
-      {list.isError && <p role="alert" className="error">History could not be read: {(list.error as Error).message}</p>}
+      {list.isError && <p role="alert" className="error">History could not be read: {list.error.message}</p>}
       {list.isSuccess && records.length === 0 && <p data-testid="history-empty">No identifications yet.</p>}
       {records.length > 0 && (
         <>

@@ -3,7 +3,6 @@
  * the real app's worker from Playwright, with the same options the page uses.
  */
 import { inference } from './client.ts';
-import type { BridgeStats } from './bridge.ts';
 import { boot } from '../model/updater.ts';
 // The hook's type and its place on Window live apart, so the harness can see them without the app.
 export type { AutomationHook } from './automation-hook.ts';

@@ -1,6 +1,6 @@
 /** The page's one inference bridge (bridge.ts), and the engine options the address bar may set. */
 import { InferenceBridge } from './bridge.ts';
-import type { BackendChoice, EngineOptions } from '../../workers/inference/types.ts';
+import type { EngineOptions } from '../../workers/inference/types.ts';
 
 export const MANIFEST_URL = '/models/registry/manifest.json';
 
@@ -25,7 +25,7 @@ export function engineOptionsFromUrl(search = location.search): EngineOptions {
   return {
     manifestUrl: MANIFEST_URL,
     version: params.get('model') ?? undefined,
-    backend: backend === 'wasm' || backend === 'webgpu' ? (backend as BackendChoice) : 'auto',
+    backend: backend === 'wasm' || backend === 'webgpu' ? backend : 'auto',
     threads: threads > 0 ? threads : undefined,
     ...(params.get('runtime') === 'bytes' || params.get('runtime') === 'streaming' ? { runtimeCompile: params.get('runtime') as 'bytes' | 'streaming' } : {}),
   };

@@ -38,7 +38,7 @@ function Rollout() {
           <dd data-testid="model-previous">{s.previous ? `${s.previous.version}, kept on this device for rollback` : 'none kept'}</dd>
         </dl>
         {s.previous && s.current && (
-          <button type="button" data-testid="use-previous" disabled={busy} onClick={async () => { setBusy(true); try { await rollBackOnDevice(); } finally { setBusy(false); } }}>
+          <button type="button" data-testid="use-previous" disabled={busy} onClick={() => { setBusy(true); void rollBackOnDevice().finally(() => setBusy(false)); }}>
             Go back to {s.previous.version} (works offline)
           </button>
         )}

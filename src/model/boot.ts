@@ -17,7 +17,7 @@ export const MODELS_KEY = ['models'] as const;
 export async function fetchModels(signal?: AbortSignal): Promise<ServedModels> {
   const res = await fetch(MODELS_URL, { signal, cache: 'no-cache' });
   if (!res.ok) throw new Error(`GET ${MODELS_URL}: HTTP ${res.status}`);
-  return res.json();
+  return res.json() as Promise<ServedModels>;
 }
 
 let booted: Promise<EngineOptions> | null = null;

@@ -4,7 +4,7 @@
  * with a reason, and the device keeps what it has.
  */
 import { Value } from '@sinclair/typebox/value';
-import { ModelVersionSchema, labelsText, type ModelVersion } from '../../core/manifest.ts';
+import { ModelVersionSchema, labelsText } from '../../core/manifest.ts';
 import { OTHER_LABEL, type Taxonomy } from '../../core/taxonomy.ts';
 import { MAX_EMBEDDING_LENGTH } from '../../core/telemetry.ts';
 
@@ -22,7 +22,7 @@ export async function incompatibility(entry: unknown, taxonomy: Taxonomy): Promi
     const first = Value.Errors(ModelVersionSchema, entry).First();
     return `its manifest entry is not one this app understands (${first ? `${first.path || '/'}: ${first.message}` : 'invalid'})`;
   }
-  const v = entry as ModelVersion;
+  const v = entry;
   const i = v.input;
   if (i.layout !== SUPPORTED_INPUT.layout || i.channels !== SUPPORTED_INPUT.channels || i.crop !== SUPPORTED_INPUT.crop) {
     return `its input is ${i.layout}/${i.channels}/${i.crop} crop; this app feeds ${SUPPORTED_INPUT.layout}/${SUPPORTED_INPUT.channels} centre crops`;

@@ -27,7 +27,7 @@ export function PrivacyPage() {
         : `Deleted from the server: ${plural(counts.events, 'event')} (${counts.corrections === 1 ? '1 of them a correction' : `${counts.corrections} of them corrections`}) and ${plural(counts.photos, 'photo')}. This device gets a new install id the next time it sends something.`);
       void client.invalidateQueries({ queryKey: settingsKey });
     },
-    onError: (err) => setDeleted(`Could not delete: ${(err as Error).message}`),
+    onError: (err) => setDeleted(`Could not delete: ${err.message}`),
   });
   const waiting = useOutboxLength();
   const reports = settings.data?.reports;

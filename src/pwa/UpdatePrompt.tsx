@@ -9,7 +9,7 @@ export function UpdatePrompt() {
   return (
     <div className="banner update" role="status">
       A new version of Wildsight is ready.{' '}
-      <button type="button" disabled={busy} onClick={() => updateServiceWorker(true)}>{busy ? 'Reload after this photo' : 'Reload now'}</button>{' '}
+      <button type="button" disabled={busy} onClick={() => void updateServiceWorker(true)}>{busy ? 'Reload after this photo' : 'Reload now'}</button>{' '}
       <button type="button" className="secondary" onClick={() => setNeedRefresh(false)}>Later</button>
     </div>
   );

@@ -66,7 +66,7 @@ async function post(events: TelemetryEvent[], credential: InstallCredential): Pr
   const stamped = events.map((e) => ({ ...e, installId: credential.installId }));
   const res = await fetch(ENDPOINT, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: authorization(credential) }, body: JSON.stringify({ events: stamped }) });
   let body: BatchResult | null = null;
-  try { body = await res.json(); } catch { /* not JSON: treated by status */ }
+  try { body = (await res.json()) as BatchResult; } catch { /* not JSON: treated by status */ }
   return { status: res.status, body };
 }
 

@@ -36,6 +36,8 @@ const coded = async <T>(work: () => Promise<T>): Promise<T> => {
   try {
     return await work();
   } catch (err) {
+    // A plain { code, message } object on purpose: comlink sends it as it is, where an Error would lose its code.
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     throw toWire(err);
   }
 };

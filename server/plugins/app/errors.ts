@@ -22,7 +22,7 @@ export class HttpError extends Error {
 
 export function describeError(err: FastifyError | HttpError, req: FastifyRequest, status: number): ErrorBody {
   if (err instanceof HttpError) return { error: err.label, message: err.message };
-  switch ((err as FastifyError).code) {
+  switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
       const limit = req.routeOptions.bodyLimit;
       return { error: 'payload too large', message: `the request body is over the ${limit ? mb(limit) : ''} limit for ${req.method} ${req.routeOptions.url ?? req.url}; split the batch into smaller ones`.replace('  ', ' ') };

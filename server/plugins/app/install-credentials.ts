@@ -34,7 +34,7 @@ function ipv6Groups(ip: string): string[] {
   const [head, tail = ''] = ip.toLowerCase().split('::');
   const h = head ? head.split(':') : [];
   const t = ip.includes('::') ? (tail ? tail.split(':') : []) : [];
-  return [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t].map((g) => g.replace(/^0+(?=.)/, ''));
+  return [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t].map((g) => g.replace(/^0+(?=.)/, ''));
 }
 
 /** What per-address limits count by: an IPv4 address, or an IPv6 /64 (IPv4-mapped IPv6 as IPv4). */

@@ -33,7 +33,7 @@ const REFRESH_MS = 10_000;
 export default fp(async (app: FastifyInstance, opts: { taxonomyFile: string; refreshMs?: number }) => {
   const taxonomy: Taxonomy = loadTaxonomy(opts.taxonomyFile);
   const launch: TaxonEntry[] = taxonomy.taxa.map((t) => ({
-    id: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, lineage: { ...t.lineage } as Record<string, string>, source: 'launch',
+    id: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, lineage: { ...t.lineage }, source: 'launch',
   }));
   const refreshMs = opts.refreshMs ?? REFRESH_MS;
 

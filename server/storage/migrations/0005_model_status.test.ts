@@ -29,7 +29,7 @@ describe.each(BACKENDS)('migration 0005 on $name', (backend) => {
       const schema = store.kind === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(raw())).rows[0].s : undefined;
       const migrator = new Migrator({ db: raw(), provider: migrationProvider(store.kind), migrationTableSchema: schema });
       const { error } = await migrator.migrateTo('0004_installs');
-      if (error) throw error;
+      if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
       // Rows as the code of that time wrote them (today's insertBatch also writes the rollups of 0007).
       const at = new Date().toISOString();
       const row = (e: typeof id | typeof fix) => ({ event_id: e.eventId, type: e.type, install_id: e.installId, model_version: e.modelVersion, hour: e.hour, received_at: at, payload: JSON.stringify(e) });
