@@ -62,10 +62,11 @@ export function identificationFact(eventId: string, modelVersion: string, hour: 
   const timings = payload.timings as { totalMs?: number } | undefined;
   return {
     eventId,
-    installId: String(payload.installId ?? '').toLowerCase(),
+    // Strings by the event schema (core/telemetry.ts) the server validated on ingest.
+    installId: typeof payload.installId === 'string' ? payload.installId.toLowerCase() : '',
     modelVersion,
     hour,
-    backend: String(payload.backend ?? 'unknown'),
+    backend: typeof payload.backend === 'string' ? payload.backend : 'unknown',
     top1: top5[0].taxonId,
     confidence: Number(top5[0].p),
     abstain: payload.abstain === true,
