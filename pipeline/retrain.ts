@@ -22,7 +22,6 @@ import { OTHER_LABEL, type Taxon } from '../core/taxonomy.ts';
 import { loadTaxonomy, loadVersion, loadTaxonIndex, readManifest } from '../node/registry.ts';
 import { MODELS_DIR, REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
 import { writeOccurrenceTable } from './occurrence-table.ts';
-import { normalizeProposedName } from '../core/monitoring.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
 import { BaseHead, batchPredict } from './base-head.ts';
 import type { PhotoFeatures } from './embed-cache.ts';
