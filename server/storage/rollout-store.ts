@@ -46,7 +46,7 @@ export function rolloutDb(store: FeedbackStore): Db {
 
 const toRollout = (r: RolloutRow): Rollout => ({
   id: r.id, version: r.version, controlVersion: r.control_version, percent: Number(r.percent), holdback: Number(r.holdback ?? 0), state: r.state,
-  plan: JSON.parse(r.plan), startedAt: r.started_at, steppedAt: r.stepped_at, endedAt: r.ended_at,
+  plan: JSON.parse(r.plan) as Rollout['plan'], startedAt: r.started_at, steppedAt: r.stepped_at, endedAt: r.ended_at,
 });
 
 export async function currentRollout(db: Db | Tx): Promise<Rollout | null> {
