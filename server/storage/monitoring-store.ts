@@ -10,12 +10,12 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { bucketMetrics, versionSummary } from '../../core/metrics.ts';
-import { defaultReference, driftOfDays, driftSeries, type DayWindow, type DriftOptions } from '../../core/drift-series.ts';
+import { defaultReference, driftOfDays, driftSeries, type DayWindow, type DriftOptions, type DriftResult } from '../../core/drift-series.ts';
 import { bucketTallies, dayProfilesFromRollups, firstDays, type HourRange } from './rollup-reads.ts';
 import { PAIR_DIM } from './rollups.ts';
 import { qualityReport } from '../../core/quality.ts';
 import { correctionLabel, identificationFact, type Bucket, type CorrectionFact, type DriftPoint, type IdentificationFact } from '../../core/telemetry-facts.ts';
-import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, isEvidence, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
+import { agreementKey, autoAcceptable, DEFAULT_AUTO_ACCEPT_RULES, voteRefusal, type AutoAcceptRules, type InstallTrust } from '../../core/review.ts';
 import { InstallRepository } from './install-repository.ts';
 import type { Database } from './rows.ts';
 import type { FeedbackStore, Page, PageCursor } from './types.ts';
@@ -36,6 +36,10 @@ export type { HourRange } from './rollup-reads.ts';
 
 const IN_CHUNK = 500;
 
+/** An identification event row to its fact (null when its payload is not one). */
+const identificationRowFact = (row: { event_id: string; model_version: string; hour: string; payload: string }) =>
+  identificationFact(row.event_id, row.model_version, row.hour, JSON.parse(row.payload) as Record<string, unknown>);
+
 export async function loadIdentifications(db: MonitoringDb, r: HourRange = {}): Promise<IdentificationFact[]> {
   let q = db.selectFrom('events').select(['event_id', 'model_version', 'hour', 'payload']).where('type', '=', 'identification');
   if (r.from) q = q.where('hour', '>=', r.from);
@@ -44,7 +48,7 @@ export async function loadIdentifications(db: MonitoringDb, r: HourRange = {}): 
   const rows = await q.execute();
   const out: IdentificationFact[] = [];
   for (const row of rows) {
-    const f = identificationFact(row.event_id, row.model_version, row.hour, JSON.parse(row.payload));
+    const f = identificationRowFact(row);
     if (f) out.push(f);
   }
   return out;
@@ -77,7 +81,7 @@ export async function identificationsById(db: MonitoringDb, ids: Iterable<string
     const rows = await db.selectFrom('events').select(['event_id', 'model_version', 'hour', 'payload'])
       .where('type', '=', 'identification').where('event_id', 'in', list.slice(i, i + IN_CHUNK)).execute();
     for (const row of rows) {
-      const f = identificationFact(row.event_id, row.model_version, row.hour, JSON.parse(row.payload));
+      const f = identificationRowFact(row);
       if (f) out.set(f.eventId, f);
     }
   }
@@ -156,18 +160,29 @@ export interface DriftRunOptions extends Omit<DriftOptions, 'reference'> {
   fromDay?: string;
 }
 
+/** Each version's reference window: the stored choice, else the days from its first day (YYYY-MM-DD). */
+function referenceWindows(chosen: Map<string, DayWindow>, firstDay: Map<string, string>, opts: DriftRunOptions): Map<string, DayWindow> {
+  const windows = new Map<string, DayWindow>();
+  for (const [version, first] of firstDay) windows.set(version, chosen.get(version) ?? defaultReference(first, opts.referenceDays ?? 7));
+  return windows;
+}
+
+/** Drift over the days, each version against its window; only the days from opts.fromDay are kept. */
+function scoredDrift(score: (o: DriftOptions) => DriftResult, windows: Map<string, DayWindow>, opts: DriftRunOptions): DriftResult {
+  const result = score({ ...opts, reference: (v) => windows.get(v) });
+  if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
+  return result;
+}
+
 /** PSI/JS per version and day against each version's reference window (stored choice, else its first days), from the rollups. */
 export async function computeDrift(db: MonitoringDb, opts: DriftRunOptions = {}) {
   const [chosen, firsts] = await Promise.all([getReferences(db), firstDays(db)]);
-  const windows = new Map<string, DayWindow>();
-  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first, opts.referenceDays ?? 7));
+  const windows = referenceWindows(chosen, firsts, opts);
   // Read the references and the days to score; nothing older than both.
   let since = opts.fromDay;
   for (const w of windows.values()) if (since && w.from < since) since = w.from;
   const days = await dayProfilesFromRollups(db, since ? { from: `${since}T00:00:00.000Z` } : {});
-  const result = driftOfDays(days, { ...opts, reference: (v) => windows.get(v) });
-  if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
-  return result;
+  return scoredDrift((o) => driftOfDays(days, o), windows, opts);
 }
 
 /** The same from every raw event (what the rollups replace; the property tests compare the two). */
@@ -176,11 +191,8 @@ export async function computeDriftFromEvents(db: MonitoringDb, opts: DriftRunOpt
   const ids = await loadIdentifications(db);
   const firsts = new Map<string, string>();
   for (const e of ids) if (!firsts.has(e.modelVersion) || e.hour < firsts.get(e.modelVersion)!) firsts.set(e.modelVersion, e.hour);
-  const windows = new Map<string, DayWindow>();
-  for (const [version, first] of firsts) windows.set(version, chosen.get(version) ?? defaultReference(first.slice(0, 10), opts.referenceDays ?? 7));
-  const result = driftSeries(ids, { ...opts, reference: (v) => windows.get(v) });
-  if (opts.fromDay) result.points = result.points.filter((p) => p.day >= opts.fromDay!);
-  return result;
+  const firstDay = new Map([...firsts].map(([version, hour]) => [version, hour.slice(0, 10)]));
+  return scoredDrift((o) => driftSeries(ids, o), referenceWindows(chosen, firstDay, opts), opts);
 }
 
 /** Stores the warn and alert levels of scored days (upsert); a day that is ok again loses its row. */
