@@ -2,7 +2,7 @@
  * The app's IndexedDB (via idb): identification history now, the telemetry
  * outbox and settings beside it. Everything here stays on the device.
  */
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, unwrap, type DBSchema, type IDBPDatabase } from 'idb';
 import type { ClassifyResult } from '../../workers/inference/types.ts';
 
 export interface Correction {
@@ -55,9 +55,10 @@ let db: Promise<IDBPDatabase<WildsightDB>> | null = null;
 
 export function openAppDb(): Promise<IDBPDatabase<WildsightDB>> {
   db ??= openDB<WildsightDB>('wildsight', 2, {
-    // idb does not await upgrade (IndexedDB runs it inside the versionchange transaction); unchanged from before the linter.
-    // eslint-disable-next-line @typescript-eslint/no-misused-promises
-    async upgrade(database, oldVersion, _newVersion, tx) {
+    // Synchronous: idb does not await upgrade, and the versionchange
+    // transaction commits once no request is pending, so every step is a
+    // request queued on it from an IndexedDB callback, never after an await.
+    upgrade(database, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) {
         database.createObjectStore('identifications', { keyPath: 'id' }).createIndex('createdAt', 'createdAt');
         database.createObjectStore('outbox', { keyPath: 'id' }).createIndex('nextAttemptAt', 'nextAttemptAt');
@@ -65,11 +66,15 @@ export function openAppDb(): Promise<IDBPDatabase<WildsightDB>> {
       }
       if (oldVersion >= 1 && oldVersion < 2) {
         // Version 2: history holds observations. Each single-photo record becomes a 1-photo observation, id and correction kept.
-        let cursor = await tx.objectStore('identifications').openCursor();
-        while (cursor) {
-          if (!cursor.value.photos) await cursor.update({ ...cursor.value, photos: photosOf(cursor.value) });
-          cursor = await cursor.continue();
-        }
+        // The raw cursor (unwrap): its onsuccess queues the update and the next step on the same transaction.
+        const walk = unwrap(tx.objectStore('identifications')).openCursor();
+        walk.onsuccess = () => {
+          const cursor = walk.result;
+          if (!cursor) return;
+          const record = cursor.value as HistoryRecord;
+          if (!record.photos) cursor.update({ ...record, photos: photosOf(record) });
+          cursor.continue();
+        };
       }
     },
   });
