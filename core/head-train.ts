@@ -212,24 +212,41 @@ function trainer(data: Examples, opts: TrainOptions) {
   };
 }
 
-/** Mini-batch Adam on the regularized cross-entropy, with the TypeScript kernel. Returns the trained head; init is not changed. */
-export function trainHead(data: Examples, opts: TrainOptions): Head {
-  const t = trainer(data, opts);
+/** What the caller hands back for a batch: its weight, the loss its kernel returned, and the clock when the gather ended. */
+interface BatchDone { bw: number; loss: number; t1: number }
+
+/**
+ * The epochs both trainers run, one place for the shuffles, the Adam steps,
+ * the epoch losses and the profile: yields each batch's rows [start, end) of
+ * this epoch's order and resumes once the caller has gathered them and run
+ * its kernel, sync or async (a generator serves both).
+ */
+function* epochs(t: ReturnType<typeof trainer>, data: Examples, opts: TrainOptions): Generator<{ start: number; end: number }, void, BatchDone> {
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     t.shuffle();
     let lossSum = 0, weightSum = 0;
     for (let start = 0; start < data.n; start += opts.batchSize) {
       const p = opts.profile;
       const t0 = p?.clock() ?? 0;
-      const bw = t.gather(start, Math.min(data.n, start + opts.batchSize));
-      const t1 = p?.clock() ?? 0;
-      lossSum += tsGradient(t.head, t.batch, t.gW, t.gB);
+      const { bw, loss, t1 } = yield { start, end: Math.min(data.n, start + opts.batchSize) };
+      lossSum += loss;
       const t2 = p?.clock() ?? 0;
       weightSum += bw;
       t.adam(bw);
       if (p) { const t3 = p.clock(); p.gather += (t1 - t0) / 1000; p.gradient += (t2 - t1) / 1000; p.update += (t3 - t2) / 1000; }
     }
     opts.onEpoch?.(epoch, lossSum / Math.max(1e-12, weightSum));
+  }
+}
+
+/** Mini-batch Adam on the regularized cross-entropy, with the TypeScript kernel. Returns the trained head; init is not changed. */
+export function trainHead(data: Examples, opts: TrainOptions): Head {
+  const t = trainer(data, opts);
+  const run = epochs(t, data, opts);
+  for (let next = run.next(); !next.done; ) {
+    const bw = t.gather(next.value.start, next.value.end);
+    const t1 = opts.profile?.clock() ?? 0;
+    next = run.next({ bw, t1, loss: tsGradient(t.head, t.batch, t.gW, t.gB) });
   }
   return t.head;
 }
@@ -240,24 +257,15 @@ export function trainHead(data: Examples, opts: TrainOptions): Head {
  */
 export async function trainHeadWith(kernel: GradientKernel | IndexedGradientKernel, data: Examples, opts: TrainOptions): Promise<Head> {
   const t = trainer(data, opts);
-  for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    t.shuffle();
-    let lossSum = 0, weightSum = 0;
-    for (let start = 0; start < data.n; start += opts.batchSize) {
-      const p = opts.profile;
-      const t0 = p?.clock() ?? 0;
-      const end = Math.min(data.n, start + opts.batchSize);
-      // An indexed kernel's own gathering (inside the call) counts as gradient time.
-      const indexed = 'indexed' in kernel ? t.rows(start, end) : null;
-      const bw = indexed ? indexed.bw : t.gather(start, end);
-      const t1 = p?.clock() ?? 0;
-      lossSum += await (indexed ? (kernel as IndexedGradientKernel)(t.head, indexed.rows, t.gW, t.gB) : (kernel as GradientKernel)(t.head, t.batch, t.gW, t.gB));
-      const t2 = p?.clock() ?? 0;
-      weightSum += bw;
-      t.adam(bw);
-      if (p) { const t3 = p.clock(); p.gather += (t1 - t0) / 1000; p.gradient += (t2 - t1) / 1000; p.update += (t3 - t2) / 1000; }
-    }
-    opts.onEpoch?.(epoch, lossSum / Math.max(1e-12, weightSum));
+  const run = epochs(t, data, opts);
+  for (let next = run.next(); !next.done; ) {
+    const { start, end } = next.value;
+    // An indexed kernel's own gathering (inside the call) counts as gradient time.
+    const indexed = 'indexed' in kernel ? t.rows(start, end) : null;
+    const bw = indexed ? indexed.bw : t.gather(start, end);
+    const t1 = opts.profile?.clock() ?? 0;
+    const loss = await (indexed ? (kernel as IndexedGradientKernel)(t.head, indexed.rows, t.gW, t.gB) : (kernel as GradientKernel)(t.head, t.batch, t.gW, t.gB));
+    next = run.next({ bw, t1, loss });
   }
   return t.head;
 }
