@@ -35,17 +35,11 @@
  * value, so nodes the rewrite does not touch (the head's Gather, Reshape,
  * Concat) are wired as before.
  */
-import { DataType, floatInitializer, graphOf, int64Initializer, node, onnx, tensorValues, type ModelProto } from './onnx-graph.ts';
-import { OPSET_13_CHANGED } from './qdq-graph.ts';
+import { DataType, floatInitializer, node, onnx, tensorValues, type ModelProto } from './onnx-graph.ts';
+import { assertChannelsFirst, assertPassThrough, OPSET, opset13Unsqueeze, rewriteState } from './qop-rewrite.ts';
 import { float16Bytes } from '../core/float16.ts';
 
-type ITensorProto = import('onnx-proto').onnx.ITensorProto;
-type GraphNode = ReturnType<typeof graphOf>['node'][number];
-
 export type WeightStorage = 'int8' | 'int8-cast' | 'fp16' | 'fp32';
-
-/** Per-axis DequantizeLinear (the int8 weights' per-channel scales) needs opset 13; every variant uses it so they differ only in their weights. */
-const OPSET = 13;
 
 export interface FloatReport {
   /** How many of each quantized op were rewritten. */
@@ -55,11 +49,8 @@ export interface FloatReport {
 }
 
 export function toFloatActivations(model: ModelProto, storage: WeightStorage): FloatReport {
-  const g = graphOf(model);
-  const inits = new Map(g.initializer.map((t) => [t.name!, t]));
-  const out: GraphNode[] = [];
-  const extra: ITensorProto[] = [];
-  const rewritten: Record<string, number> = {};
+  // Opset 13 (qop-rewrite.ts) for every variant, so they differ only in their weights.
+  const { g, inits, out, extra, rewritten } = rewriteState(model);
   let clipped = 0;
   /** A quantized tensor's name → the name of its float value, where they differ (the graph input). */
   const alias = new Map<string, string>();
@@ -188,25 +179,16 @@ export function toFloatActivations(model: ModelProto, storage: WeightStorage): F
         break;
       }
       case 'QLinearGlobalAveragePool': {
-        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- onnx-proto types int64 fields as a global `Long` it never declares, so they read as unresolved
-        const channelsLast = n.attribute?.find((x) => x.name === 'channels_last')?.i;
-        if (channelsLast && Number(channelsLast) !== 0) throw new Error('QLinearGlobalAveragePool with channels_last is not supported');
+        assertChannelsFirst(n);
         out.push(node('GlobalAveragePool', [f(ins[0])], [o]));
         break;
       }
-      case 'Unsqueeze': {
-        // Opset 13 takes the axes as an input instead of an attribute.
-        const axes = n.attribute?.find((x) => x.name === 'axes');
-        if (axes) {
-          extra.push(int64Initializer(`${o}__axes`, (axes.ints ?? []).map(Number)));
-          out.push(node('Unsqueeze', [f(ins[0]), `${o}__axes`], [o]));
-        } else out.push({ ...n, input: ins.map(f) });
+      case 'Unsqueeze':
+        out.push(opset13Unsqueeze(n, f(ins[0]), extra) ?? { ...n, input: ins.map(f) });
         continue;
-      }
       default:
-        if (n.domain && n.domain !== 'ai.onnx') throw new Error(`${n.opType} (${n.domain}) has no float rewrite`);
+        assertPassThrough(n, 'float');
         if (n.opType!.startsWith('QLinear') || n.opType === 'ConvInteger' || n.opType === 'MatMulInteger') throw new Error(`${n.opType} has no float rewrite`);
-        if (OPSET_13_CHANGED.has(n.opType!)) throw new Error(`${n.opType} changed in opset 13; rewrite it before moving the graph to opset ${OPSET}`);
         n.input = ins.map(f);
         out.push(n);
         continue;

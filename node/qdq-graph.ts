@@ -13,13 +13,8 @@
  * int8 graph does. onnxruntime-web's WASM float kernels are much faster than
  * its int8 ones, and the answers stay those of the int8 graph.
  */
-import { floatInitializer, graphOf, int64Initializer, node, onnx, tensorValues, type ModelProto } from './onnx-graph.ts';
-
-type ITensorProto = import('onnx-proto').onnx.ITensorProto;
-type GraphNode = ReturnType<typeof graphOf>['node'][number];
-
-/** Per-axis DequantizeLinear (the int8 weights' per-channel scales) needs opset 13. */
-const QDQ_OPSET = 13;
+import { floatInitializer, node, onnx, tensorValues, type ModelProto } from './onnx-graph.ts';
+import { assertChannelsFirst, assertPassThrough, OPSET, opset13Unsqueeze, rewriteState, type ITensorProto } from './qop-rewrite.ts';
 
 export interface QdqReport {
   /** How many of each QOperator op were rewritten. */
@@ -27,11 +22,7 @@ export interface QdqReport {
 }
 
 export function toQdq(model: ModelProto): QdqReport {
-  const g = graphOf(model);
-  const inits = new Map(g.initializer.map((t) => [t.name!, t]));
-  const out: GraphNode[] = [];
-  const extra: ITensorProto[] = [];
-  const rewritten: Record<string, number> = {};
+  const { g, inits, out, extra, rewritten } = rewriteState(model);
   const dequantized = new Map<string, string>();
 
   /** The float value of a quantized tensor (activation or constant), one DequantizeLinear per tensor. */
@@ -82,26 +73,16 @@ export function toQdq(model: ModelProto): QdqReport {
       }
       case 'QLinearGlobalAveragePool': {
         // x, x_scale, x_zp, y_scale, y_zp
-        // eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- onnx-proto types int64 fields as a global `Long` it never declares, so they read as unresolved
-        const channelsLast = n.attribute?.find((x) => x.name === 'channels_last')?.i;
-        if (channelsLast && Number(channelsLast) !== 0) throw new Error('QLinearGlobalAveragePool with channels_last is not supported');
+        assertChannelsFirst(n);
         out.push(node('GlobalAveragePool', [dq(a, b, c)], [raw]));
         q(raw, o, d, e);
         break;
       }
-      case 'Unsqueeze': {
-        // Opset 13 takes the axes as an input instead of an attribute.
-        const axes = n.attribute?.find((x) => x.name === 'axes');
-        if (axes) {
-          const name = `${o}__axes`;
-          extra.push(int64Initializer(name, (axes.ints ?? []).map(Number)));
-          out.push(node('Unsqueeze', [a, name], [o]));
-        } else out.push(n);
+      case 'Unsqueeze':
+        out.push(opset13Unsqueeze(n, a, extra) ?? n);
         continue;
-      }
       default:
-        if (n.domain && n.domain !== 'ai.onnx') throw new Error(`${n.opType} (${n.domain}) has no QDQ rewrite`);
-        if (OPSET_13_CHANGED.has(n.opType!)) throw new Error(`${n.opType} changed in opset 13; rewrite it before moving the graph to opset ${QDQ_OPSET}`);
+        assertPassThrough(n, 'QDQ');
         out.push(n);
         continue;
     }
@@ -110,12 +91,9 @@ export function toQdq(model: ModelProto): QdqReport {
   g.node = out;
   g.initializer = [...g.initializer, ...extra];
   g.valueInfo = [];
-  model.opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: QDQ_OPSET })];
+  model.opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: OPSET })];
   return { rewritten };
 }
-
-/** Ops this graph could hold whose inputs or attributes differ between opsets 12 and 13. */
-export const OPSET_13_CHANGED = new Set(['Squeeze', 'Split', 'ReduceSum', 'Softmax', 'LogSoftmax', 'Hardmax', 'Resize', 'Pad']);
 
 function need(inits: Map<string, ITensorProto>, name: string): ITensorProto {
   const t = inits.get(name);

@@ -14,7 +14,6 @@ const root = path.join(import.meta.dirname, '..');
  */
 const KNOWN = new Set([
   'bench/model-format.ts | harness/litert-runner.ts',
-  'node/float-graph.ts | node/qdq-graph.ts',
   'server/storage/kysely-store.ts | server/storage/rollups.ts',
   'server/storage/rollup-reads.ts | server/storage/rollup-reads.ts',
   'server/storage/rollups.ts | server/storage/rollups.ts',
