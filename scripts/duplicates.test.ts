@@ -15,7 +15,6 @@ const root = path.join(import.meta.dirname, '..');
 const KNOWN = new Set([
   'bench/model-format.ts | harness/litert-runner.ts',
   'server/storage/kysely-store.ts | server/storage/rollups.ts',
-  'server/storage/rollup-reads.ts | server/storage/rollup-reads.ts',
   'server/storage/rollups.ts | server/storage/rollups.ts',
 ]);
 const pairOf = (c: { first: string; second: string }) =>

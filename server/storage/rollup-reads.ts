@@ -86,21 +86,16 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
     for (const row of await q.groupBy(['model_version', b]).execute()) at(row.model_version, row.bucket).installs = Number(row.n);
   }
 
-  if (r.withCorrections === false) {
-    for (const [k, h] of await heavyTallies(db, r, cap)) {
-      const [v, bk] = k.split(SEP);
-      at(v, bk).heavy.push(...h);
+  if (r.withCorrections !== false) {
+    let corr = db.selectFrom('rollup_corrections').select(['model_version', b.as('bucket'), 'verdict', (eb) => eb.fn.sum<number>('n').as('n')]);
+    if (r.from) corr = corr.where('hour', '>=', r.from);
+    if (r.to) corr = corr.where('hour', '<', r.to);
+    if (r.modelVersion) corr = corr.where('model_version', '=', r.modelVersion);
+    for (const row of await corr.groupBy(['model_version', b, 'verdict']).execute()) {
+      const t = at(row.model_version, row.bucket);
+      if (row.verdict === 'corrected') t.corrected += Number(row.n);
+      else t.confirmed += Number(row.n);
     }
-    return sorted(out);
-  }
-  let corr = db.selectFrom('rollup_corrections').select(['model_version', b.as('bucket'), 'verdict', (eb) => eb.fn.sum<number>('n').as('n')]);
-  if (r.from) corr = corr.where('hour', '>=', r.from);
-  if (r.to) corr = corr.where('hour', '<', r.to);
-  if (r.modelVersion) corr = corr.where('model_version', '=', r.modelVersion);
-  for (const row of await corr.groupBy(['model_version', b, 'verdict']).execute()) {
-    const t = at(row.model_version, row.bucket);
-    if (row.verdict === 'corrected') t.corrected += Number(row.n);
-    else t.confirmed += Number(row.n);
   }
 
   for (const [k, h] of await heavyTallies(db, r, cap)) {
