@@ -13,6 +13,8 @@ import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 import { isFailure, type ClassifyResult } from '../../workers/inference/types.ts';
 import { PhotoPicker } from './PhotoPicker.tsx';
 import { ResultCard } from './ResultCard.tsx';
+import { PackAnswer } from '../packs/PackAnswer.tsx';
+import { installedPacks } from '../packs/pack-state.ts';
 
 type State =
   | { kind: 'idle' }
@@ -36,7 +38,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
-  const identify = useCallback(async (file: File) => {
+  const identify = useCallback(async (file: File, pack?: string) => {
     const ticket = ++latest.current;
     current.current?.abort();
     const controller = new AbortController();
@@ -46,7 +48,8 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     try {
       await checkOnPage(file);
       setPreview(URL.createObjectURL(file));
-      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true }, controller.signal));
+      const packs = await installedPacks();
+      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true, packs, pack }, controller.signal));
       if (ticket !== latest.current) return; // a newer photo was picked meanwhile
       if (isFailure(outcome)) {
         void reportRunFailures();
@@ -84,6 +87,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {state.kind === 'done' && (
             <div>
               <ResultCard result={state.result} />
+              <PackAnswer result={state.result} onAskPack={(id) => void identify(state.photo, id)} />
               {state.saveError ? <p role="alert" className="error">{state.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${state.record.id}`}>history</a>.</p>}
               <CorrectionPanel key={state.record.id} record={state.record} photo={state.photo} />
             </div>

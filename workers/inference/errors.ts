@@ -23,6 +23,9 @@ export const WORKER_ERROR_CODES = [
   'session-create',
   /** A shadow candidate that is not on the device. */
   'shadow-not-stored',
+  /** A species pack could not be kept (no storage, disk full), or is asked for but not on the device. */
+  'storage',
+  'pack-not-stored',
   'internal',
 ] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
