@@ -18,8 +18,9 @@ export { SpeciesPackSchema, type SpeciesPack };
 
 /** "Cyanocitta cristata (Blue Jay)" → its parts; throws on a label that is neither that nor background. */
 export function parsePackLabel(label: string): { scientificName: string; commonName: string } {
-  // Hybrids are written "Anas superciliosa × platyrhynchos".
-  const m = /^([A-Z][a-z]+(?: (?:× )?[a-z-]+){1,2})(?: \((.+)\))?$/.exec(label.trim());
+  // Hybrids are written "Anas superciliosa × platyrhynchos"; the source file spells × as the text \xd7.
+  const text = label.trim().replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  const m = /^([A-Z][a-z]+(?: (?:× )?[a-z-]+){1,2})(?: \((.+)\))?$/.exec(text);
   if (!m) throw new Error(`pack label "${label}" is not "Scientific name (Common name)"`);
   return { scientificName: m[1], commonName: m[2] ?? m[1] };
 }
