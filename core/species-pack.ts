@@ -20,9 +20,10 @@ export { SpeciesPackSchema, type SpeciesPack };
 export function parsePackLabel(label: string): { scientificName: string; commonName: string } {
   // Hybrids are written "Anas superciliosa × platyrhynchos"; the source file spells × as the text \xd7.
   const text = label.trim().replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-  const m = /^([A-Z][a-z]+(?: (?:× )?[a-z-]+){1,2})(?: \((.+)\))?$/.exec(text);
+  const m = /^([A-Z][a-z]+(?: (?:× )?[a-z-]+){1,2})(?: \((.*)\))?$/.exec(text);
   if (!m) throw new Error(`pack label "${label}" is not "Scientific name (Common name)"`);
-  return { scientificName: m[1], commonName: m[2] ?? m[1] };
+  // Some source labels give no common name ("Syntomoides imaon ()"): the scientific one stands in.
+  return { scientificName: m[1], commonName: m[2] || m[1] };
 }
 
 /** The taxon id of a species: its scientific name as a slug ("cyanocitta-cristata"). */
