@@ -20,6 +20,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
 import { median } from '../core/stats.ts';
 import { serveUsual } from './usual/server.ts';
 import { throughput, coldStart } from './pwa.ts';
+import { packLatency, packTable } from './packs.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 8 : 30));
@@ -223,6 +224,8 @@ for (const v of versions) {
   }
 }
 results.versions = perVersion;
+log('species packs');
+results.packs = await packLatency(RUNS, ROUNDS);
 log('batch throughput');
 results.batch = await throughput();
 log('cold start');
@@ -250,6 +253,7 @@ for (const v of versions) {
   const bd = r.wasm2.bigBreakdownMs;
   lines.push(`| ${v} | 12 MP breakdown (app) | | decode ${bd.decode.toFixed(0)}${r.wasm2.bigDecodedBy ? ` (${r.wasm2.bigDecodedBy})` : ''}, preprocess ${bd.preprocess.toFixed(0)}, inference ${bd.inference.toFixed(0)} | | |`);
 }
+lines.push('', ...packTable(results.packs as Awaited<ReturnType<typeof packLatency>>));
 const cs = results.coldStart as any;
 const wb = cs.warmBreakdownMs;
 lines.push('', '## Cold start: page load to first result (ms)', '', '| model cache | ms |', '|---|---|', `| empty (first visit) | ${f(cs.emptyCacheMs, 0)} |`, `| warm (service worker and model cached) | ${f(cs.warmCacheMs, 0)} |`);
