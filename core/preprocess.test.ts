@@ -248,6 +248,6 @@ describe('resizeCropPlan, crop "full" (the species packs)', () => {
     expect(resizeCropPlan(4000, 3000, full)).toEqual({ resizedWidth: 224, resizedHeight: 224, crop: { x: 0, y: 0, width: 224, height: 224 } });
     expect(resizeCropPlan(100, 50, full)).toEqual({ resizedWidth: 224, resizedHeight: 224, crop: { x: 0, y: 0, width: 224, height: 224 } });
     // The centre crop is unchanged by the option.
-    expect(resizeCropPlan(4000, 3000, { ...full, crop: 'center' }).crop).toEqual({ x: 37, y: 0, width: 224, height: 224 });
+    expect(resizeCropPlan(4000, 3000, { ...full, crop: 'center' }).crop).toEqual({ x: 38, y: 0, width: 224, height: 224 });
   });
 });

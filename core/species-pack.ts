@@ -57,12 +57,21 @@ function classLineage(className: string, index: TaxonIndex): Taxon['lineage'] {
 }
 
 /**
+ * whenOther: also route when the base model says "not one of our species",
+ * on how its launch-taxa suggestions roll up (most birds and insects are not
+ * launch taxa, so the base model declines them). Chosen on the router's
+ * figures (`npm run eval -- --model <pack>` reports both policies).
+ */
+export interface RoutePolicy { whenOther: boolean }
+export const ROUTE_POLICY: RoutePolicy = { whenOther: false };
+
+/**
  * The pack the base model's answer routes to: the answer must not be
  * "not one of our species", and its roll-up must be at class rank or below
  * (so every suggestion it kept shares one class), that class being a pack's.
  */
-export function routePack<P extends Pick<SpeciesPack, 'routeClass'>>(prediction: Prediction, index: TaxonIndex, packs: readonly P[]): P | null {
-  if (prediction.abstainReason === 'other' || !prediction.rollup || !prediction.top5.length) return null;
+export function routePack<P extends Pick<SpeciesPack, 'routeClass'>>(prediction: Prediction, index: TaxonIndex, packs: readonly P[], policy: RoutePolicy = ROUTE_POLICY): P | null {
+  if ((prediction.abstainReason === 'other' && !policy.whenOther) || !prediction.rollup || !prediction.top5.length) return null;
   if (prediction.rollup.rank !== 'class' && !rankBelow(prediction.rollup.rank, 'class')) return null;
   const top = index.byId.get(prediction.top5[0].taxonId);
   const cls = top ? fullLineage(top).class : undefined;

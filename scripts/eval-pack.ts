@@ -12,7 +12,7 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { expectedRoute, expectedSpecies, scoreRouter, scoreSpecies, type PackLabelMap } from '../core/pack-eval.ts';
-import { routePack, speciesId } from '../core/species-pack.ts';
+import { ROUTE_POLICY, routePack, speciesId } from '../core/species-pack.ts';
 import type { InputSpec } from '../core/preprocess.ts';
 import { loadTaxonomy, readManifest } from '../node/registry.ts';
 import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
@@ -36,6 +36,7 @@ export async function evalPack(opts: { model: string; images?: string; labels?: 
   bar.start(todo.length, 0);
   const species: Array<{ expected: string; top5: string[] }> = [];
   const routes: Array<{ expected: string | null; routed: string | null }> = [];
+  const routesWhenOther: Array<{ expected: string | null; routed: string | null }> = [];
   const ms: number[] = [];
   let errors = 0;
   for (const photo of todo) {
@@ -50,7 +51,9 @@ export async function evalPack(opts: { model: string; images?: string; labels?: 
       }
       if (base) {
         const { prediction } = await base.classifyBytes(bytes, path.basename(photo.file));
-        routes.push({ expected: expectedRoute(map, photo.imagenetIndex), routed: routePack(prediction, base.taxa, packs)?.routeClass ?? null });
+        const expected = expectedRoute(map, photo.imagenetIndex);
+        routes.push({ expected, routed: routePack(prediction, base.taxa, packs, { whenOther: false })?.routeClass ?? null });
+        routesWhenOther.push({ expected, routed: routePack(prediction, base.taxa, packs, { whenOther: true })?.routeClass ?? null });
       }
     } catch (err) {
       errors++;
@@ -67,7 +70,8 @@ export async function evalPack(opts: { model: string; images?: string; labels?: 
     crop: opts.crop ?? pack.pack.input.crop,
     species: scoreSpecies(species),
     median_ms: ms.length ? ms[Math.floor(ms.length / 2)] : null,
-    ...(base ? { router: scoreRouter(routes) } : {}),
+    // The router as shipped (ROUTE_POLICY), and both policies side by side.
+    ...(base ? { router: scoreRouter(ROUTE_POLICY.whenOther ? routesWhenOther : routes), router_policies: { not_when_other: scoreRouter(routes), also_when_other: scoreRouter(routesWhenOther) } } : {}),
     sets: dirs.map((d) => path.basename(d)),
     errors,
   };
