@@ -21,10 +21,11 @@ import { registryVariants } from './registry-variants.ts';
 import { smallFileSender } from './small-file.ts';
 
 /**
- * /<version>/model.onnx and /<version>/head-pack.bin (node/head-pack.ts), the
+ * /<version>/model.onnx and /<version>/head-pack.bin (node/head-pack.ts), and
+ * the species packs' /packs/<id>/model.onnx (node/tflite/packs.ts); the
  * version as the API spells it (the pattern without its anchors).
  */
-const MODEL_PATH = new RegExp(`^/${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/(model\\.onnx|head-pack\\.bin)$`);
+const MODEL_PATH = new RegExp(`^/(?:${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/(?:model\\.onnx|head-pack\\.bin)|packs/[a-z0-9-]+/model\\.onnx)$`);
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
   // A Range request gets the plain file's bytes (206 over the identity

@@ -90,6 +90,8 @@ export async function modelsView(db: Db, manifest: Manifest): Promise<ModelsView
       }
       : null,
     shadow: shadowRow && manifest.versions.some((v) => v.version === shadowRow.version) ? { version: shadowRow.version, sampleRate: Number(shadowRow.shadow_rate) } : null,
+    // Species packs as the registry lists them; retired ones are not offered to devices.
+    packs: (manifest.packs ?? []).filter((p) => p.status !== 'retired'),
   };
 }
 

@@ -18,6 +18,8 @@ import { ObservationPhotos } from '../observation/ObservationPhotos.tsx';
 import { AddPhoto } from '../observation/AddPhoto.tsx';
 import { LocationControls, type LocationChoice } from '../location/LocationControls.tsx';
 import { locationView } from '../location/prior.ts';
+import { PackAnswer } from '../packs/PackAnswer.tsx';
+import { installedPacks } from '../packs/pack-state.ts';
 
 type State =
   | { kind: 'idle' }
@@ -46,8 +48,8 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
-  /** Identifies a photo: a new observation, or one more photo of `into`. */
-  const identify = useCallback(async (file: File, into?: Current) => {
+  /** Identifies a photo: a new observation, or one more photo of `into`; `pack` asks that species pack too. */
+  const identify = useCallback(async (file: File, into?: Current, pack?: string) => {
     const ticket = ++latest.current;
     current.current?.abort();
     const controller = new AbortController();
@@ -58,7 +60,8 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     try {
       await checkOnPage(file);
       setPreview(URL.createObjectURL(file));
-      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true }, controller.signal));
+      const packs = await installedPacks();
+      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true, packs, pack }, controller.signal));
       if (ticket !== latest.current) return; // a newer photo was picked meanwhile
       if (isFailure(outcome)) {
         void reportRunFailures();
@@ -113,6 +116,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {shown && (
             <div>
               <ResultCard result={shown.record} location={place.cell && !place.ignore ? locationView(place.cell) : null} />
+              <PackAnswer result={shown.record} onAskPack={(id) => void identify(shown.photo, undefined, id)} />
               <ObservationPhotos record={shown.record} />
               {shown.saveError ? <p role="alert" className="error">{shown.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${shown.record.id}`}>history</a>.</p>}
               <AddPhoto record={shown.record} onPhoto={(file) => void identify(file, shown)} disabled={!engineReady || state.kind === 'working'} />

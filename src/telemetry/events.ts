@@ -18,6 +18,7 @@ export function identificationEvent(record: HistoryRecord, installId: string): I
     abstain: record.abstain,
     appVersion: APP_VERSION,
     hour: truncateToHour(record.createdAt),
+    ...(record.pack ? { pack: { id: record.pack.packId, version: record.pack.packVersion, routedBy: record.pack.routedBy, top5: record.pack.top5.map((s) => ({ taxonId: s.taxonId, p: s.probability })) } } : {}),
   };
 }
 
