@@ -78,6 +78,8 @@ export const IdentificationEventSchema = Type.Object({
   shadow: Type.Optional(ShadowResultSchema),
   /** Optional: identifications with this model version that failed on the device since the last report. */
   errors: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  /** Optional (added with observations): how many photos the fused answer above came from; absent means 1. */
+  photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
 }, closed);
 
 export const PhotoSchema = Type.Object({

@@ -18,6 +18,8 @@ export function identificationEvent(record: HistoryRecord, installId: string): I
     abstain: record.abstain,
     appVersion: APP_VERSION,
     hour: truncateToHour(record.createdAt),
+    // An observation's answer is fused from its photos: say from how many.
+    ...((record.photos?.length ?? 1) > 1 ? { photoCount: record.photos!.length } : {}),
   };
 }
 
