@@ -146,6 +146,17 @@ describe('static files go out compressed', () => {
     expect(sha256(decodeBody(compressed))).toBe(sha256(readFileSync(pack)));
   });
 
+  it('serves a version\'s occurrence table (the location prior) as JSON, and 404 for a version without one', async () => {
+    const table = { cellDeg: 0.2, minInstalls: 5, cells: { '48.8,2.4,7': { zebra: 6 } } };
+    writeFileSync(path.join(registry, '1.0.0', 'occurrence.json'), JSON.stringify(table) + '\n');
+    const res = await get('/models/registry/1.0.0/occurrence.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(JSON.parse(decodeBody(res).toString())).toEqual(table);
+    expect((await get('/models/registry/1.1.0/occurrence.json')).status).toBe(404);
+  });
+
   it('keeps other registry paths closed, compressed copies included', async () => {
     expect((await get('/models/registry/1.0.0/model.onnx.br', { 'accept-encoding': 'br' })).status).toBe(404);
     expect((await get('/models/registry/1.1.0/head-pack.bin.br', { 'accept-encoding': 'br' })).status).toBe(404);
