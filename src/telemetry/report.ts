@@ -13,8 +13,9 @@
  * One report per observation, carrying its final fused answer: the server
  * keeps the first copy of an event id, so the report is held in the outbox
  * from the first photo, rewritten with each added photo, and released when
- * the observation is closed: a new observation starts, the page is hidden,
- * a correction is made, or no photo was added for OBSERVATION_IDLE_MS.
+ * the observation is closed: a new observation starts, a correction is
+ * made, no photo was added for OBSERVATION_IDLE_MS of visible page, or the
+ * app is launched again.
  * A photo added after that still changes the device's answer (and the
  * correction's photoCount), not the report already sent.
  */
@@ -29,9 +30,9 @@ import type { IdentificationEvent, ShadowResult, TelemetryEvent } from '../../co
 export const UNSTAMPED_INSTALL_ID = '00000000-0000-4000-8000-000000000000';
 
 /**
- * After this long without another photo an observation is taken as done and
- * its report goes out. Short, so a report is not lost to a tab killed
- * without "hidden" firing; long enough for the next shot of the same animal.
+ * After this long without another photo (the page visible) an observation is
+ * taken as done and its report goes out, so reports arrive while the
+ * monitoring and the rollout guard can still use them.
  */
 export const OBSERVATION_IDLE_MS = 20_000;
 
@@ -46,8 +47,11 @@ const serial = (job: () => Promise<void>): Promise<void> => {
 };
 
 let idle: ReturnType<typeof setTimeout> | null = null;
+/** An observation is open and its idle clock stopped while the page is hidden. */
+let paused = false;
 const closeLater = () => {
   if (idle) clearTimeout(idle);
+  paused = false;
   idle = setTimeout(() => void closeObservation(), OBSERVATION_IDLE_MS);
 };
 
@@ -55,12 +59,18 @@ const closeLater = () => {
 export function closeObservation(): Promise<void> {
   if (idle) clearTimeout(idle);
   idle = null;
+  paused = false;
   return serial(releaseHeld);
 }
 
 if (typeof document !== 'undefined') {
-  // The page hidden (app switched, tab closed, phone locked): the observation is over as far as reports go.
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') void closeObservation(); });
+  // Hidden is not closed: on a phone "Add a photo" opens the camera app, which hides the page. The clock
+  // stops meanwhile and restarts on return; a page never shown again leaves its report held in the
+  // outbox (IndexedDB), released at the next launch (outbox.ts startOutbox).
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden' && idle) { clearTimeout(idle); idle = null; paused = true; }
+    else if (document.visibilityState === 'visible' && paused) closeLater();
+  });
 }
 
 /** The fields an added photo changes: the fused answer and its photo count. */
