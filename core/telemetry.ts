@@ -85,6 +85,8 @@ export const IdentificationEventSchema = Type.Object({
     routedBy: Type.Union([Type.Literal('rollup'), Type.Literal('user')]),
     top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
   }, closed)),
+  /** Optional (added with observations): how many photos the fused answer above came from; absent means 1. */
+  photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
 }, closed);
 
 export const PhotoSchema = Type.Object({

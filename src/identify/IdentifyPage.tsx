@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { checkFileSize, checkPhoto, PhotoError } from '../../core/photo-check.ts';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { inference } from '../inference/client.ts';
 import { InferenceError, type Identified } from '../inference/bridge.ts';
 import { whileBusy } from '../app/busy.ts';
 import { saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
 import { photosOf, storageMessage, type HistoryRecord } from '../storage/db.ts';
-import { reportIdentification } from '../telemetry/report.ts';
+import { reportAddedPhoto, reportIdentification } from '../telemetry/report.ts';
 import { reportRunFailures } from '../telemetry/model-status.ts';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 import { isFailure } from '../../workers/inference/types.ts';
@@ -20,6 +20,7 @@ import { LocationControls, type LocationChoice } from '../location/LocationContr
 import { locationView } from '../location/prior.ts';
 import { PackAnswer } from '../packs/PackAnswer.tsx';
 import { installedPacks } from '../packs/pack-state.ts';
+import { occurrenceFor } from '../location/occurrence.ts';
 
 type State =
   | { kind: 'idle' }
@@ -45,6 +46,10 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   const current = useRef<AbortController | null>(null);
   const client = useQueryClient();
   const [place, setPlace] = useState<LocationChoice>({ cell: null, ignore: true });
+  // The answering version's occurrence table, fetched only once location is allowed and used.
+  const useLocation = !!place.cell && !place.ignore;
+  const version = shown?.record.version ?? null;
+  const { data: occurrence } = useQuery({ queryKey: ['occurrence', version], queryFn: () => occurrenceFor(version!), enabled: useLocation && !!version, staleTime: Infinity, gcTime: Infinity });
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
@@ -82,8 +87,9 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
       try {
         await saveRecord(record);
         void client.invalidateQueries({ queryKey: historyKey });
-        // One report per observation, sent when it is first answered (its id is the event id); added photos do not send another.
-        if (!into) void reportIdentification(record, shadow);
+        // One report per observation (its id is the event id), held until the observation closes; added photos rewrite it.
+        if (!into) void reportIdentification(record, shadow, { observation: true });
+        else void reportAddedPhoto(record);
       } catch (err) {
         saved = storageMessage(err);
       }
@@ -115,7 +121,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {preview && <img className="photo-preview" src={preview} alt="The photo being identified" />}
           {shown && (
             <div>
-              <ResultCard result={shown.record} location={place.cell && !place.ignore ? locationView(place.cell) : null} />
+              <ResultCard result={shown.record} location={useLocation ? locationView(place.cell!, new Date(), occurrence ?? null) : null} />
               <PackAnswer result={shown.record} onAskPack={(id) => void identify(shown.photo, undefined, id)} />
               <ObservationPhotos record={shown.record} />
               {shown.saveError ? <p role="alert" className="error">{shown.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${shown.record.id}`}>history</a>.</p>}
