@@ -22,6 +22,7 @@ import { serveUsual } from './usual/server.ts';
 import { throughput, coldStart, runtimeCompileAB, coldStartThrottled, coldStartExtraLines } from './pwa.ts';
 import { lighthouseMobile, lighthouseTable } from './lighthouse.ts';
 import { yardstick, yardstickTable } from './litert.ts';
+import { packLatency, packTable } from './packs.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 8 : 30));
@@ -227,6 +228,8 @@ for (const v of versions) {
 results.versions = perVersion;
 log('LiteRT.js yardstick: the same MobileNetV2 int8 in LiteRT.js, the app worker and native, interleaved');
 results.litert = await yardstick({ runs: RUNS, rounds: ROUNDS, log });
+log('species packs');
+results.packs = await packLatency(RUNS, ROUNDS);
 log('batch throughput');
 results.batch = await throughput();
 log('cold start');
@@ -262,6 +265,7 @@ for (const v of versions) {
   const bd = r.wasm2.bigBreakdownMs;
   lines.push(`| ${v} | 12 MP breakdown (app) | | decode ${bd.decode.toFixed(0)}${r.wasm2.bigDecodedBy ? ` (${r.wasm2.bigDecodedBy})` : ''}, preprocess ${bd.preprocess.toFixed(0)}, inference ${bd.inference.toFixed(0)} | | |`);
 }
+lines.push('', ...packTable(results.packs as Awaited<ReturnType<typeof packLatency>>));
 const cs = results.coldStart as any;
 const wb = cs.warmBreakdownMs;
 lines.push('', '## Cold start: page load to first result (ms)', '', '| model cache | ms |', '|---|---|', `| empty (first visit) | ${f(cs.emptyCacheMs, 0)} |`, `| warm (service worker and model cached; target < 1,000) | ${f(cs.warmCacheMs, 0)} |`);

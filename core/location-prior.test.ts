@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { applyPrior, applyPriorToTop, markFor, occurrenceKey, parseRangeTable, priorAt, rangeWeight, type OccurrenceTable, type RangeTable } from './location-prior.ts';
+import { applyPrior, applyPriorToTop, markFor, occurrenceKey, parseOccurrenceTable, parseRangeTable, priorAt, rangeWeight, type OccurrenceTable, type RangeTable } from './location-prior.ts';
 import { realmOf } from './realms.ts';
 
 const ranges: RangeTable = {
@@ -94,6 +94,12 @@ describe('occurrence table', () => {
   it('moves little on few observations (smoothing)', () => {
     const prior = priorAt(taxa, ranges, cell, 7, table({ bison: 1 }), { smoothing: 20 });
     expect(prior.weights.get('ant')!).toBeGreaterThan(0.9);
+  });
+  it('checks a downloaded table and says where it is wrong', () => {
+    const ok = table({ bison: 7 });
+    expect(parseOccurrenceTable(JSON.parse(JSON.stringify(ok)))).toEqual(ok);
+    expect(() => parseOccurrenceTable({ ...ok, cells: { [occurrenceKey(cell.lat, cell.lon, 7)]: { bison: 'many' } } })).toThrow(/occurrence table is invalid at \/cells\/48.8,2.4,7\/bison/);
+    expect(() => parseOccurrenceTable({ cells: {} })).toThrow(/occurrence table is invalid/);
   });
 });
 

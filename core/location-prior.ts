@@ -48,6 +48,21 @@ export interface OccurrenceTable {
   cells: Record<string, Record<string, number>>;
 }
 
+export const OccurrenceTableSchema = Type.Object({
+  cellDeg: Type.Number({ exclusiveMinimum: 0 }),
+  minInstalls: Type.Integer({ minimum: 2 }),
+  cells: Type.Record(Type.String(), Type.Record(Type.String(), Type.Number({ minimum: 0 }))),
+});
+
+/** Checks an occurrence table as downloaded (a version's occurrence.json) and says where it is wrong. */
+export function parseOccurrenceTable(json: unknown): OccurrenceTable {
+  if (!Value.Check(OccurrenceTableSchema, json)) {
+    const e = Value.Errors(OccurrenceTableSchema, json).First();
+    throw new Error(`occurrence table is invalid at ${e?.path || '/'}: ${e?.message ?? 'unknown error'}`);
+  }
+  return json;
+}
+
 export const occurrenceKey = (lat: number, lon: number, month: number) => `${lat.toFixed(1)},${lon.toFixed(1)},${month}`;
 
 export interface PriorOptions {

@@ -14,7 +14,7 @@ export const InputSpecSchema = Type.Object({
   name: Type.String(),
   size: Type.Integer({ minimum: 1 }),
   resizeShorter: Type.Integer({ minimum: 1 }),
-  crop: Type.Literal('center'),
+  crop: Type.Union([Type.Literal('center'), Type.Literal('full')]),
   mean: Type.Tuple([Type.Number(), Type.Number(), Type.Number()]),
   std: Type.Tuple([Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 }), Type.Number({ exclusiveMinimum: 0 })]),
   layout: Type.Literal('NCHW'),
@@ -95,10 +95,36 @@ export const ModelVersionSchema = Type.Object({
   createdAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
 });
 
+export const PACK_STATUSES = ['candidate', 'active', 'retired'] as const;
+
+/** A species pack (core/species-pack.ts): a model of its own, run after the base model on photos of its class. */
+export const SpeciesPackSchema = Type.Object({
+  kind: Type.Literal('pack'),
+  /** Stable id, e.g. "inat-birds"; taxon ids of the pack are prefixed by nothing (scientific-name slugs). */
+  id: Type.String({ pattern: '^[a-z0-9-]+$' }),
+  version: Semver,
+  title: Type.String({ minLength: 1 }),
+  /** The class whose photos this pack names (a taxonomy higher taxon: "Aves", "Insecta"). */
+  routeClass: Type.String({ minLength: 1 }),
+  /** Path of the ONNX file relative to the registry folder. */
+  file: Type.String(),
+  sha256: Sha256,
+  bytes: Type.Integer({ minimum: 1 }),
+  input: InputSpecSchema,
+  outputs: Type.Object({ logits: Type.String(), classes: Type.Integer({ minimum: 2 }) }),
+  /** One per class, in output order: "Scientific name (Common name)" as the source labels give them, or "background". */
+  labels: Type.Array(Type.String({ minLength: 1 }), { minItems: 2 }),
+  status: Type.Union(PACK_STATUSES.map((s) => Type.Literal(s))),
+  source: Type.Object({ file: Type.String(), sha256: Sha256, license: Type.String() }),
+  createdAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
+});
+
 export const ManifestSchema = Type.Object({
   schemaVersion: Type.Literal(1),
   active: Semver,
   versions: Type.Array(ModelVersionSchema, { minItems: 1 }),
+  /** Species packs, written by models:build; a manifest without them is an older registry. */
+  packs: Type.Optional(Type.Array(SpeciesPackSchema)),
 });
 
 export type ModelInput = Static<typeof InputSpecSchema>;
@@ -106,6 +132,7 @@ export type ModelVersion = Static<typeof ModelVersionSchema>;
 export type Manifest = Static<typeof ManifestSchema>;
 export type ExtraTaxon = Static<typeof ExtraTaxonSchema>;
 export type HeadPack = Static<typeof HeadPackSchema>;
+export type SpeciesPack = Static<typeof SpeciesPackSchema>;
 
 /** The text whose sha256 is labelsSha256: one label a line, no trailing newline. */
 export const labelsText = (labels: readonly string[]) => labels.join('\n');

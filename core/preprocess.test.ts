@@ -241,3 +241,13 @@ describe('pixelsToTensor', () => {
     expect(() => pixelsToTensor(rgb, tiny, 3, new Float32Array(24), 12)).not.toThrow();
   });
 });
+
+describe('resizeCropPlan, crop "full" (the species packs)', () => {
+  it('squashes the whole photo to size x size, aspect not kept', () => {
+    const full = { size: 224, resizeShorter: 224, crop: 'full' as const };
+    expect(resizeCropPlan(4000, 3000, full)).toEqual({ resizedWidth: 224, resizedHeight: 224, crop: { x: 0, y: 0, width: 224, height: 224 } });
+    expect(resizeCropPlan(100, 50, full)).toEqual({ resizedWidth: 224, resizedHeight: 224, crop: { x: 0, y: 0, width: 224, height: 224 } });
+    // The centre crop is unchanged by the option.
+    expect(resizeCropPlan(4000, 3000, { ...full, crop: 'center' }).crop).toEqual({ x: 38, y: 0, width: 224, height: 224 });
+  });
+});

@@ -147,6 +147,9 @@ describe('validateEvent: corrections', () => {
     rejected(correction({ photoCount: 6 }), 'invalid-event');
     rejected(correction({ photoCount: 0 }), 'invalid-event');
     rejected(correction({ photoCount: 2.5 }), 'invalid-event');
+    // The identification report of an observation carries its fused answer's photo count too.
+    expect(validateEvent(identification({ photoCount: 3 }), ctx)).toEqual({ ok: true });
+    rejected(identification({ photoCount: 6 }), 'invalid-event');
   });
   it('wants exactly one of taxonId and proposedName, and proposals only as corrections', () => {
     rejected(correction({ taxonId: 'zebra', proposedName: 'Quagga' }), 'taxon-xor-proposed');

@@ -78,6 +78,15 @@ export const IdentificationEventSchema = Type.Object({
   shadow: Type.Optional(ShadowResultSchema),
   /** Optional: identifications with this model version that failed on the device since the last report. */
   errors: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  /** Optional (added with species packs): the pack that named the species on the same photo, its version and answer. */
+  pack: Type.Optional(Type.Object({
+    id: Type.String({ pattern: '^[a-z0-9-]+$', maxLength: 60 }),
+    version: SemverSchema,
+    routedBy: Type.Union([Type.Literal('rollup'), Type.Literal('user')]),
+    top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
+  }, closed)),
+  /** Optional (added with observations): how many photos the fused answer above came from; absent means 1. */
+  photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
 }, closed);
 
 export const PhotoSchema = Type.Object({
@@ -278,6 +287,9 @@ function checkIdentification(e: IdentificationEvent, ctx: ValidationContext): Va
     if (!ctx.taxonIds.has(s.taxonId)) return fail('unknown-taxon', `top5[${i}].taxonId "${s.taxonId}" is not a known taxon`);
     if (seen.has(s.taxonId)) return fail('duplicate-taxon', `top5[${i}].taxonId "${s.taxonId}" appears twice`);
     seen.add(s.taxonId);
+  }
+  for (const [i, s] of (e.pack?.top5 ?? []).entries()) {
+    if (!ctx.taxonIds.has(s.taxonId)) return fail('unknown-taxon', `pack.top5[${i}].taxonId "${s.taxonId}" is not a known taxon`);
   }
   if (e.shadow && !ctx.embeddingSizes.has(e.shadow.modelVersion)) {
     return fail('unknown-model-version', `shadow.modelVersion ${e.shadow.modelVersion} is unknown (known: ${[...ctx.embeddingSizes.keys()].join(', ') || 'none'})`);

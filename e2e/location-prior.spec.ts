@@ -1,5 +1,9 @@
 import { test, expect, type Browser } from '@playwright/test';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { REGISTRY_DIR } from '../node/paths.ts';
+import { occurrenceKey } from '../core/location-prior.ts';
+import { roundToCell } from '../core/telemetry.ts';
 import { DATA } from './paths.ts';
 import { openApp } from './app.ts';
 import { allowReports } from './consent.ts';
@@ -57,4 +61,30 @@ test('a zebra photographed in Paris (a zoo) is marked unusual here but still win
   await expect(page.getByTestId('location-note')).toContainText('Palearctic');
   expect(seen.problems).toEqual([]);
   await context.close();
+});
+
+test('the running version\'s occurrence table is downloaded and used: zebras reported around Paris every month make the zoo zebra expected', async ({ browser, baseURL }) => {
+  // A table as the pipeline writes it beside a version (pipeline/occurrence-table.ts), for the version the app runs; removed afterwards.
+  const active = JSON.parse(readFileSync(path.join(REGISTRY_DIR, 'manifest.json'), 'utf8')).active as string;
+  const file = path.join(REGISTRY_DIR, active, 'occurrence.json');
+  expect(existsSync(file)).toBe(false); // never overwrite a real table
+  const cell = roundToCell(PARIS.latitude, PARIS.longitude);
+  const cells = Object.fromEntries(Array.from({ length: 12 }, (_, m) => [occurrenceKey(cell.lat, cell.lon, m + 1), { zebra: 500 }]));
+  writeFileSync(file, JSON.stringify({ cellDeg: 0.2, minInstalls: 5, cells }) + '\n');
+  try {
+    const { context, page, seen } = await identifyAt(browser, baseURL, PARIS);
+    const top = page.getByTestId('suggestion').first();
+    await expect(top).toHaveAttribute('data-taxon', 'zebra');
+    // Without the table this is "unusual here" (the test above); the sightings lift it.
+    await expect(top.getByTestId('location-mark')).toHaveText(/expected here/);
+    await expect(page.getByTestId('location-note')).toContainText('reported sightings there this month');
+    expect(seen.requests.filter((r) => r === `GET /models/registry/${active}/occurrence.json`)).toHaveLength(1);
+    // Kept on the device for offline use.
+    expect(await page.evaluate(async () => (await caches.open('wildsight-occurrence')).keys().then((k) => k.map((r) => new URL(r.url).pathname)))).toEqual([`/models/registry/${active}/occurrence.json`]);
+    expect(seen.problems).toEqual([]);
+    await context.close();
+  } finally {
+    // The server's lazily written compressed copies go too (it also drops them once the file is gone).
+    for (const f of [file, `${file}.br`, `${file}.gz`]) rmSync(f, { force: true });
+  }
 });

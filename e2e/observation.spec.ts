@@ -70,7 +70,13 @@ test('a 3-photo observation gets one fused answer and one correction', async ({ 
   const mine = (await adminCorrections(request)).filter((c) => c.correctsEventId === observationId);
   expect(mine).toHaveLength(1);
   expect(mine[0]).toMatchObject({ verdict: 'confirmed', taxonId: 'ringlet' });
-  expect((await adminEvents(request, 'identification')).filter((e) => e.eventId === observationId)).toHaveLength(1);
+  const stored = (await adminEvents(request, 'identification')).filter((e) => e.eventId === observationId);
+  expect(stored).toHaveLength(1);
+  // The server keeps the first copy of an event id: the report was held until the observation closed, so that copy is the fused answer of three photos.
+  const report = stored[0].payload as { top5: Array<{ taxonId: string; p: number }>; photoCount?: number };
+  expect(report.photoCount).toBe(3);
+  expect(report.top5[0].taxonId).toBe('ringlet');
+  expect(Math.abs(report.top5[0].p - fusedNode.top5[0].probability)).toBeLessThan(0.01);
   // The correction event said it covers three photos; one identification report for the observation, not one per photo.
   const events = posted.flatMap((r) => (r.postDataJSON() as { events: Array<Record<string, unknown>> }).events);
   expect(events.filter((e) => e.type === 'correction')).toEqual([expect.objectContaining({ correctsEventId: observationId, photoCount: 3 })]);

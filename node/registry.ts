@@ -27,12 +27,13 @@ export function writeManifest(manifest: Manifest, dir = REGISTRY_DIR) {
   renameSync(tmp, manifestPath(dir));
 }
 
-export const modelFile = (v: ModelVersion, dir = REGISTRY_DIR) => path.join(dir, v.file);
+export const modelFile = (v: Pick<ModelVersion, 'file'>, dir = REGISTRY_DIR) => path.join(dir, v.file);
 
 /** Every version's model file is present and matches its recorded sha256. */
 export function missingModels(manifest: Manifest | null, dir = REGISTRY_DIR): string[] {
   if (!manifest) return ['manifest.json'];
-  return manifest.versions
+  // Species packs are registry models too: a missing or altered one is rebuilt like a version.
+  return [...manifest.versions, ...(manifest.packs ?? [])]
     .filter((v) => !existsSync(modelFile(v, dir)) || sha256(readFileSync(modelFile(v, dir))) !== v.sha256)
     .map((v) => v.file);
 }

@@ -21,6 +21,7 @@ import { MAX_OBSERVATION_PHOTOS } from '../core/fusion.ts';
 import { viewLogits } from '../node/view-logits.ts';
 import { formatMirror, formatObservationTable, mirrorReport, observationTable } from '../node/observation-report.ts';
 import type { LocationMode } from '../core/location-eval.ts';
+import { evalPack, isPackId } from './eval-pack.ts';
 
 const program = new Command()
   .name('eval')
@@ -28,7 +29,9 @@ const program = new Command()
   .addOption(new Option('--runtime <runtime>', 'where the model runs').choices(['node', 'browser']).default('node'))
   .option('--images <dir>', 'photo folder', path.join(DATA_DIR_SHARED, 'imagenet-val-animals'))
   .option('--labels <csv>', 'labels file (default: DIR/labels.csv)')
-  .option('--model <version>', 'model version (default: the active one)')
+  .option('--model <version>', 'model version (default: the active one), or a species pack id (inat-birds, inat-insects): species and router scores')
+  .option('--no-router', 'pack only: skip the router figures (the base model on every photo)')
+  .addOption(new Option('--crop <crop>', 'pack only: score with this resize instead of the registered one').choices(['center', 'full']))
   .option('--predictions <file>', 'also write every photo\'s prediction as JSON lines')
   .option('--backend <backend>', 'browser only: wasm or webgpu (default: what the app picks)')
   .option('--observation-size <sizes>', 'node only: top-1 of observations of this many same-class photos, fused (e.g. 1,2,3)', parseSizes)
@@ -37,7 +40,7 @@ const program = new Command()
   .option('--mirror', 'node only: each photo alone against the mean of its and its mirror image\'s logits, paired')
   .addOption(new Option('--location <mode>', 'node only: apply the location prior with a location drawn from each taxon\'s range (right), from outside it (wrong), or none; prints the paired table').choices(['right', 'wrong', 'none']))
   .parse();
-const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string; observationSize?: number[]; rounds: number; seed: number; mirror?: boolean; location?: LocationMode }>();
+const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string; observationSize?: number[]; rounds: number; seed: number; mirror?: boolean; location?: LocationMode; crop?: 'center' | 'full'; router: boolean }>();
 if (opts.location && opts.runtime !== 'node') { console.error('eval: --location needs --runtime node (it reweights every label\'s probability, which the app does not hand out)'); process.exit(2); }
 // The browser runtime drives the built app; the Node one only needs the models.
 if (opts.runtime === 'browser') ensureApp('eval'); else ensureModels('eval');
@@ -56,6 +59,13 @@ function parseSizes(v: string): number[] {
 
 const viewMode = !!(opts.observationSize || opts.mirror);
 if (viewMode && opts.runtime !== 'node') program.error('--observation-size and --mirror run on the node runtime');
+
+if (isPackId(opts.model)) {
+  // A pack is scored on every labelled set unless --images names one (the default folder is the base model's).
+  const images = program.getOptionValueSource('images') === 'cli' ? opts.images : undefined;
+  console.log(JSON.stringify(await evalPack({ model: opts.model!, images, labels: opts.labels, crop: opts.crop, router: opts.router })));
+  process.exit(0);
+}
 
 const photos = readLabelledPhotos(opts.images, opts.labels ?? path.join(opts.images, 'labels.csv'), loadTaxonomy());
 const bar = new cliProgress.SingleBar({ format: `eval ${opts.runtime} [{bar}] {value}/{total}`, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);

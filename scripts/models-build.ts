@@ -21,7 +21,7 @@ import { DATA_DIR_SHARED, IMAGENET_DIR, REGISTRY_DIR } from '../node/paths.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
 import { precompressFile, removeVariants } from '../node/precompress.ts';
 import { readLabelledPhotos, type LabelledPhoto } from '../node/labelled-photos.ts';
-import { buildPacks, PACK_SOURCES, packsDir } from '../node/tflite/packs.ts';
+import { buildPacks, PACK_SOURCES, packEntry, packsDir } from '../node/tflite/packs.ts';
 
 /** The versions that exist from day one: the shipped default and its predecessor. */
 const VERSIONS: Array<{ version: string; base: string; from?: { version: string; format: ModelFormat } }> = [
@@ -106,7 +106,15 @@ async function main() {
     const same = previous?.versions.find((v) => v.version === version && v.sha256 === draft.sha256 && v.abstainThreshold === draft.abstainThreshold);
     versions.push(same ? { ...draft, createdAt: same.createdAt } : draft);
   }
-  const manifest: Manifest = { schemaVersion: 1, active: previous?.active && versions.some((v) => v.version === previous.active) ? previous.active : ACTIVE, versions };
+  // The species packs: TFLite converted to ONNX (a few seconds each, so a bar), listed in the manifest as kind "pack".
+  const bar = new cliProgress.SingleBar({ format: 'convert species packs [{bar}] {value}/{total} {pack}', clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  bar.start(PACK_SOURCES.length, 0, { pack: '' });
+  const packs = buildPacks(packsDir(opts.registry), (p) => bar.increment({ pack: p.id }));
+  bar.stop();
+  for (const p of packs) console.log(`packs/${p.file}: ${p.bytes} bytes, ${p.outputs.classes} classes, from ${p.source.file} (sha256 ${p.sha256.slice(0, 12)}…)`);
+  const packEntries = packs.filter((p) => PACK_SOURCES.find((s) => s.id === p.id)?.product).map((p) => packEntry(p, previous?.packs?.find((x) => x.id === p.id)));
+
+  const manifest: Manifest = { schemaVersion: 1, active: previous?.active && versions.some((v) => v.version === previous.active) ? previous.active : ACTIVE, versions, packs: packEntries };
   writeManifest(manifest, opts.registry);
   // Compressed copies for the server to send (the manifest is compressed on request: it changes at run time).
   for (const v of versions) {
@@ -115,12 +123,6 @@ async function main() {
   }
   console.log(`registry written to ${opts.registry} (active ${manifest.active})`);
 
-  // The species packs: TFLite converted to ONNX (a few seconds each, so a bar).
-  const bar = new cliProgress.SingleBar({ format: 'convert species packs [{bar}] {value}/{total} {pack}', clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
-  bar.start(PACK_SOURCES.length, 0, { pack: '' });
-  const packs = buildPacks(packsDir(opts.registry), (p) => bar.increment({ pack: p.id }));
-  bar.stop();
-  for (const p of packs) console.log(`packs/${p.file}: ${p.bytes} bytes, ${p.outputs.classes} classes, from ${p.source.file} (sha256 ${p.sha256.slice(0, 12)}…)`);
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

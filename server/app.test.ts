@@ -45,6 +45,22 @@ describe('app', () => {
     expect((await request(`${server.url}/models/registry/manifest.json`)).status).toBe(200);
   });
 
+  it('serves the species packs: listed in /v1/models, their files, their taxa, and events that name them', async () => {
+    const models = await request(`${server.url}/v1/models`);
+    const birds = models.body.packs?.find((p: { id: string }) => p.id === 'inat-birds');
+    expect(birds).toMatchObject({ kind: 'pack', routeClass: 'Aves', status: 'active' });
+    const file = await fetch(`${server.url}/models/registry/${birds.file}`);
+    expect(file.status).toBe(200);
+    expect((await file.arrayBuffer()).byteLength).toBe(birds.bytes);
+    const taxa = await request(`${server.url}/v1/taxa`);
+    expect(taxa.body.taxa.find((t: { id: string }) => t.id === 'haemorhous-mexicanus')).toMatchObject({ scientificName: 'Haemorhous mexicanus', commonName: 'House Finch', rank: 'species', source: 'pack', lineage: { genus: 'Haemorhous', class: 'Aves' } });
+    const pack = { id: 'inat-birds', version: birds.version, routedBy: 'rollup' as const, top5: [{ taxonId: 'haemorhous-mexicanus', p: 0.8 }] };
+    const ok = await postAsInstalls(server, [identification({ pack }), correction({ taxonId: 'aramus-guarauna' })]);
+    expect(ok.body).toMatchObject({ accepted: 2, rejected: [] });
+    const bad = await postAsInstalls(server, [identification({ pack: { ...pack, top5: [{ taxonId: 'dodo', p: 1 }] } })]);
+    expect(bad.body.rejected[0].reason).toBe('unknown-taxon');
+  });
+
   it('answers unknown API routes with a JSON 404', async () => {
     const res = await request(`${server.url}/v1/nothing`, { method: 'POST', json: {} });
     expect(res.status).toBe(404);

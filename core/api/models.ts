@@ -9,7 +9,7 @@
  * the manifest on as it is rather than dropping what this schema does not name.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { ModelVersionSchema } from '../manifest.ts';
+import { ModelVersionSchema, SpeciesPackSchema } from '../manifest.ts';
 import { Nullable, ReasonSchema, SemverSchema } from './common.ts';
 
 export const MODEL_STATUSES = ['candidate', 'canary', 'active', 'retired'] as const;
@@ -59,6 +59,8 @@ export const ModelsViewSchema = Type.Object({
   rollout: Nullable(ServedRolloutSchema),
   /** A candidate devices run in the shadow of a share of identifications, never shown. */
   shadow: Nullable(Type.Object({ version: Type.String(), sampleRate: Type.Number() }, { additionalProperties: false })),
+  /** Species packs a device may download (core/species-pack.ts); absent from older servers. */
+  packs: Type.Optional(Type.Array(SpeciesPackSchema)),
 }, { additionalProperties: false });
 export type ModelsView = Static<typeof ModelsViewSchema>;
 

@@ -9,7 +9,7 @@ export const TaxonEntrySchema = Type.Object({
   rank: Type.Union([...RANKS.map((r) => Type.Literal(r)), Type.Null()]),
   lineage: Type.Record(Type.String(), Type.String()),
   /** launch: in the model; proposed: named by users, accepted by a reviewer, not in the model yet. */
-  source: Type.Union([Type.Literal('launch'), Type.Literal('proposed')]),
+  source: Type.Union([Type.Literal('launch'), Type.Literal('proposed'), Type.Literal('pack')]),
 }, { additionalProperties: false });
 export const TaxaResponseSchema = Type.Object({ taxonomyVersion: Type.String(), taxa: Type.Array(TaxonEntrySchema) }, { additionalProperties: false });
 export type TaxonEntry = Static<typeof TaxonEntrySchema>;

@@ -20,7 +20,12 @@ export function registryVariants(log: FastifyBaseLogger) {
 
   /** Call before serving `file`: drops stale copies and starts writing missing ones. */
   function prepare(file: string) {
-    if (inFlight.has(file) || !existsSync(file)) return;
+    if (!existsSync(file)) {
+      // The file is gone (a table removed, a version deleted): its copies are stale too, and would still be served.
+      for (const suffix of Object.values(SUFFIX)) rmSync(file + suffix, { force: true });
+      return;
+    }
+    if (inFlight.has(file)) return;
     let missing = false;
     for (const encoding of Object.keys(SUFFIX) as Encoding[]) {
       const copy = file + SUFFIX[encoding];

@@ -6,7 +6,7 @@
  * manifest compressed on request as it changes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +144,26 @@ describe('static files go out compressed', () => {
       return res.headers['content-encoding'] === 'br' ? res : null;
     });
     expect(sha256(decodeBody(compressed))).toBe(sha256(readFileSync(pack)));
+  });
+
+  it('serves a version\'s occurrence table (the location prior) as JSON, and 404 for a version without one', async () => {
+    const table = { cellDeg: 0.2, minInstalls: 5, cells: Object.fromEntries(Array.from({ length: 12 }, (_, m) => [`48.8,2.4,${m + 1}`, { zebra: 6, 'red-fox': 9 }])) };
+    writeFileSync(path.join(registry, '1.0.0', 'occurrence.json'), JSON.stringify(table) + '\n');
+    const res = await get('/models/registry/1.0.0/occurrence.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/application\/json/);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(JSON.parse(decodeBody(res).toString())).toEqual(table);
+    expect((await get('/models/registry/1.1.0/occurrence.json')).status).toBe(404);
+    // Its compressed copies, written lazily, go with it: a removed table is never served from a leftover copy.
+    for (let i = 0; i < 50 && !(existsSync(path.join(registry, '1.0.0', 'occurrence.json.br')) && existsSync(path.join(registry, '1.0.0', 'occurrence.json.gz'))); i++) {
+      await get('/models/registry/1.0.0/occurrence.json', { 'accept-encoding': 'br' });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(existsSync(path.join(registry, '1.0.0', 'occurrence.json.br'))).toBe(true);
+    rmSync(path.join(registry, '1.0.0', 'occurrence.json'));
+    expect((await get('/models/registry/1.0.0/occurrence.json', { 'accept-encoding': 'br' })).status).toBe(404);
+    expect((await get('/models/registry/1.0.0/occurrence.json', { 'accept-encoding': 'gzip' })).status).toBe(404);
   });
 
   it('keeps other registry paths closed, compressed copies included', async () => {

@@ -21,10 +21,13 @@ import { registryVariants } from './registry-variants.ts';
 import { smallFileSender } from './small-file.ts';
 
 /**
- * /<version>/model.onnx and /<version>/head-pack.bin (node/head-pack.ts), the
- * version as the API spells it (the pattern without its anchors).
+ * /<version>/model.onnx, /<version>/head-pack.bin (node/head-pack.ts) and
+ * /<version>/occurrence.json (the location prior's cell-by-month table,
+ * pipeline/occurrence-table.ts; absent for versions built without one: 404),
+ * the version as the API spells it (the pattern without its anchors), and
+ * the species packs' /packs/<id>/model.onnx (node/tflite/packs.ts).
  */
-const MODEL_PATH = new RegExp(`^/${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/(model\\.onnx|head-pack\\.bin)$`);
+const MODEL_PATH = new RegExp(`^/(?:${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/(?:model\\.onnx|head-pack\\.bin|occurrence\\.json)|packs/[a-z0-9-]+/model\\.onnx)$`);
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
   // A Range request gets the plain file's bytes (206 over the identity

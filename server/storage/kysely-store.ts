@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import { decodeBase64 } from '../../core/base64.ts';
-import type { CorrectionEvent, TelemetryEvent } from '../../core/telemetry.ts';
+import type { CorrectionEvent, IdentificationEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
-import { addCorrections, addIdentificationFacts, addPairs, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
+import { addCorrections, addIdentificationFacts, addPairs, addShadowRuns, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
 import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
@@ -270,6 +270,9 @@ export class KyselyFeedbackStore implements FeedbackStore {
 
       // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
       await addIdentificationFacts(trx, stored);
+      // Shadow runs per install, what the rollout guard reads (rollout-store.ts shadowInstalls).
+      await addShadowRuns(trx, unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId)))
+        .map((e) => ({ install_id: key(e.installId), shadow: e.shadow })));
       await addCorrections(trx, nowEvidence);
       if (storedIds.size) {
         await trx.insertInto('quality_counts').values({ day: at.slice(0, 10), kind: 'stored', count: storedIds.size })

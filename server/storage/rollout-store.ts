@@ -90,6 +90,8 @@ export async function modelsView(db: Db, manifest: Manifest): Promise<ModelsView
       }
       : null,
     shadow: shadowRow && manifest.versions.some((v) => v.version === shadowRow.version) ? { version: shadowRow.version, sampleRate: Number(shadowRow.shadow_rate) } : null,
+    // Species packs as the registry lists them; retired ones are not offered to devices.
+    packs: (manifest.packs ?? []).filter((p) => p.status !== 'retired'),
   };
 }
 
@@ -280,26 +282,17 @@ async function countedSources(db: Db, installs: ReadonlyArray<{ installId: strin
 
 /**
  * Shadow results of `version`, per install: the identifications that
- * carried a shadow run of it (core/shadow-gate.ts judges them).
+ * carried a shadow run of it (core/shadow-gate.ts judges them), from
+ * rollup_shadow (kept at ingest, rollups.ts addShadowRuns): one indexed
+ * read of that version's rows, however many events are stored.
  */
-export async function shadowInstalls(db: Db, flavor: SqlFlavor, version: string): Promise<ShadowInstallCounts[]> {
-  const failed = payloadField(flavor, ['shadow', 'failed'], 'bool');
-  const agree = payloadField(flavor, ['shadow', 'top1Agree'], 'bool');
-  const rows = await db.selectFrom('events')
-    .select((eb) => [
-      'install_id',
-      eb.fn.countAll<number>().as('runs'),
-      eb.fn.sum<number>(failed).as('failures'),
-      eb.fn.sum<number>(sql`case when ${failed} = 0 and ${agree} = 0 then 1 else 0 end`).as('disagreements'),
-      eb.fn.sum<number>(sql`coalesce(${payloadField(flavor, ['shadow', 'top5Overlap'], 'real')}, 0)`).as('overlap'),
-    ])
-    .where('type', '=', 'identification')
-    .where(payloadField(flavor, ['shadow', 'modelVersion'], 'text'), '=', version)
-    .groupBy('install_id').execute();
+export async function shadowInstalls(db: Db, _flavor: SqlFlavor, version: string): Promise<ShadowInstallCounts[]> {
+  const rows = await db.selectFrom('rollup_shadow').select(['install_id', 'runs', 'failures', 'disagreements', 'top5_overlap'])
+    .where('shadow_version', '=', version).orderBy('install_id').execute();
   // Shadow results can hold a canary back, so they count by source as the guard's do.
   const { keep } = await countedSources(db, rows.map((r) => ({ installId: r.install_id, failing: false })));
   return rows.filter((r) => keep.has(r.install_id))
-    .map((r) => ({ runs: Number(r.runs), failures: Number(r.failures ?? 0), disagreements: Number(r.disagreements ?? 0), top5Overlap: Number(r.overlap ?? 0) }));
+    .map((r) => ({ runs: Number(r.runs), failures: Number(r.failures), disagreements: Number(r.disagreements), top5Overlap: Number(r.top5_overlap) }));
 }
 
 export interface ArmWindow {

@@ -35,6 +35,17 @@ export interface RollupHeavyRow { model_version: string; hour: string; install_i
 /** Corrections that are evidence (grounded, within the cap) per version, hour, install and verdict. */
 export interface RollupCorrectionRow { model_version: string; hour: string; install_id: string; verdict: string; n: number }
 
+/**
+ * Shadow runs (migration 0008) per shadow version and install, over every
+ * stored identification that carried one: what the rollout guard and the
+ * models view read (rollout-store.ts shadowInstalls), summed per install.
+ * - runs: identifications with a shadow run of that version;
+ * - failures: of those, shadow.failed;
+ * - disagreements: neither failed nor the same top-1;
+ * - top5_overlap: the sum of shadow.top5Overlap.
+ */
+export interface RollupShadowRow { shadow_version: string; install_id: string; runs: number; failures: number; disagreements: number; top5_overlap: number }
+
 export interface RollupTables {
   rollup_counts: RollupCountRow;
   rollup_day_counts: RollupDayCountRow;
@@ -42,4 +53,5 @@ export interface RollupTables {
   rollup_install_days: RollupInstallDayRow;
   rollup_heavy: RollupHeavyRow;
   rollup_corrections: RollupCorrectionRow;
+  rollup_shadow: RollupShadowRow;
 }

@@ -7,6 +7,12 @@
  * every drift point is compared with core/metrics.ts aggregateMetrics and
  * core/drift-series.ts driftSeries over every stored event. Again after one
  * install deletes its data.
+ *
+ * Shadow runs too: the rollout guard's per-install shadow results
+ * (rollout-store.ts shadowInstalls, from rollup_shadow) equal the SQL that
+ * used to compute them from every stored payload (shadowFromEvents below,
+ * kept as the reference), before and after deletions and after migration
+ * 0008 backfills the rollup from the stored events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../testing/backends.ts';
@@ -18,6 +24,11 @@ import { computeDrift, computeDriftFromEvents, correctedPairCounts, loadCorrecti
 import type { FeedbackStore } from './types.ts';
 import type { CorrectionEvent, IdentificationEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { bucketOf, type Bucket, type BucketMetrics, type IdentificationFact } from '../../core/telemetry-facts.ts';
+import { sql, type Kysely } from 'kysely';
+import { rolloutDb, shadowInstalls, storeFlavor, type SqlFlavor } from './rollout-store.ts';
+import { shadowRollup } from './migrations/0008_shadow_rollup.ts';
+import type { Database } from './rows.ts';
+import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
 
 const DAY0 = Date.parse('2026-10-01T00:00:00.000Z');
 const HOUR = 3_600_000;
@@ -30,6 +41,13 @@ function uuid(random: () => number): string {
 /** A seeded mix: 40 ordinary installs, 2 that flood some days (past the cap of 50), two versions, 4 days. */
 function randomEvents(seed: number) {
   const random = seededRandom(seed);
+  // Shadow runs draw from their own stream, so the rest of the data is what it was without them.
+  const shadowRandom = seededRandom(seed + 1000);
+  const shadowOf = () => {
+    if (shadowRandom() < 0.4) return {};
+    const failed = shadowRandom() < 0.2;
+    return { shadow: { modelVersion: shadowRandom() < 0.7 ? '1.1.0' : '1.0.0', failed, top1Agree: !failed && shadowRandom() < 0.6, top5Overlap: failed ? 0 : Math.floor(shadowRandom() * 6), inferenceMs: 20 } };
+  };
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const versions = ['0.9.0', '1.0.0'];
   const taxa = TAXON_IDS.slice(0, 6);
@@ -43,6 +61,7 @@ function randomEvents(seed: number) {
       timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: Math.exp(2 + random() * 5) },
       top5: [{ taxonId: pick(taxa), p: random() }], abstain: random() < 0.15,
       hour: new Date(DAY0 + day * 86_400_000 + Math.floor(random() * 24) * HOUR).toISOString(),
+      ...shadowOf(),
     });
     ids.push(e);
     events.push(e);
@@ -76,6 +95,54 @@ function randomEvents(seed: number) {
     i += n;
   }
   return { batches, installs, ids };
+}
+
+/** A JSON field of events.payload as SQL, per backend (as rollout-store.ts spelled it for the raw computation). */
+function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
+  if (flavor === 'postgres') {
+    const access = sql.raw(`(payload::jsonb${pathParts.slice(0, -1).map((k) => `->'${k}'`).join('')}->>'${pathParts.at(-1)}')`);
+    return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : as === 'text' ? sql<string>`${access}` : sql<number>`${access}::float8`;
+  }
+  const access = sql`json_extract(payload, ${`$.${pathParts.join('.')}`})`;
+  return as === 'bool' ? sql<number>`case when ${access} then 1 else 0 end` : sql<number>`${access}`;
+}
+
+/**
+ * The reference: shadowInstalls as it was before rollup_shadow, grouping
+ * every stored identification's payload (these installs have no credential
+ * rows, so every one counts for itself and none is left out by source).
+ */
+async function shadowFromEvents(db: Kysely<Database>, flavor: SqlFlavor, version: string): Promise<ShadowInstallCounts[]> {
+  const failed = payloadField(flavor, ['shadow', 'failed'], 'bool');
+  const agree = payloadField(flavor, ['shadow', 'top1Agree'], 'bool');
+  const rows = await db.selectFrom('events')
+    .select((eb) => [
+      'install_id',
+      eb.fn.countAll<number>().as('runs'),
+      eb.fn.sum<number>(failed).as('failures'),
+      eb.fn.sum<number>(sql`case when ${failed} = 0 and ${agree} = 0 then 1 else 0 end`).as('disagreements'),
+      eb.fn.sum<number>(sql`coalesce(${payloadField(flavor, ['shadow', 'top5Overlap'], 'real')}, 0)`).as('overlap'),
+    ])
+    .where('type', '=', 'identification')
+    .where(payloadField(flavor, ['shadow', 'modelVersion'], 'text'), '=', version)
+    .groupBy('install_id').orderBy('install_id').execute();
+  return rows.map((r) => ({ runs: Number(r.runs), failures: Number(r.failures ?? 0), disagreements: Number(r.disagreements ?? 0), top5Overlap: Number(r.overlap ?? 0) }));
+}
+
+/** shadowInstalls (rollup_shadow) equals the raw computation for every shadow version, and for one never shadowed. */
+async function expectSameShadow(store: FeedbackStore) {
+  const db = rolloutDb(store);
+  const flavor = storeFlavor(store);
+  let runs = 0;
+  for (const version of ['1.0.0', '1.1.0', '0.9.0']) {
+    const want = await shadowFromEvents(db, flavor, version);
+    expect(await shadowInstalls(db, flavor, version), version).toEqual(want);
+    runs += want.reduce((n, c) => n + c.runs, 0);
+  }
+  // The data really has shadow runs of each kind.
+  expect(runs).toBeGreaterThan(100);
+  const latest = await shadowFromEvents(db, flavor, '1.1.0');
+  expect(latest.some((c) => c.failures > 0 && c.disagreements > 0 && c.top5Overlap > 0)).toBe(true);
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -170,6 +237,7 @@ describe.each(BACKENDS)('rollups against a full recomputation on $name', (backen
           expect(p[metric].js).toBeCloseTo(full.points[i][metric].js, 9);
         }
       });
+      await expectSameShadow(store);
     }
 
     it('holds every metric per day and per hour, and every drift point, as the raw events give them', async () => {
@@ -187,7 +255,17 @@ describe.each(BACKENDS)('rollups against a full recomputation on $name', (backen
       await store.installs.deleteData(data.installs[40]);
       const m = monitoringDb(store);
       expect(await m.selectFrom('rollup_install_days').select('install_id').where('install_id', 'in', [data.installs[3], data.installs[40]]).execute()).toEqual([]);
+      expect(await m.selectFrom('rollup_shadow').select('install_id').where('install_id', 'in', [data.installs[3], data.installs[40]]).execute()).toEqual([]);
       await compare();
+    }, 120_000);
+
+    it('backfills the shadow rollup from the stored events (migration 0008)', async () => {
+      const db = rolloutDb(store);
+      const migration = shadowRollup(storeFlavor(store))['0008_shadow_rollup'];
+      await migration.down!(db);
+      await migration.up(db);
+      expect((await db.selectFrom('rollup_shadow').select('install_id').execute()).length).toBeGreaterThan(20);
+      await expectSameShadow(store);
     }, 120_000);
   });
 });

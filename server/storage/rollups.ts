@@ -190,6 +190,44 @@ export async function rebuildHeavy(db: Db, cap = EVENTS_PER_INSTALL_CAP): Promis
   }
 }
 
+/** A stored identification's shadow run as the rollups see it: its install (as stored) and payload.shadow, if any. */
+export interface ShadowSource { install_id: string; shadow: unknown }
+
+/**
+ * Adds the shadow runs of stored identifications to rollup_shadow. The
+ * counts follow the SQL shadowInstalls used to compute from the raw
+ * payloads: runs per (shadow version, install); failed when shadow.failed is
+ * true; a disagreement when it did not fail and top1Agree is not true;
+ * top5Overlap summed, missing as 0.
+ */
+export async function addShadowRuns(db: Db, rows: readonly ShadowSource[]): Promise<void> {
+  const m = new Map<string, [number, number, number, number]>();
+  for (const r of rows) {
+    const s = r.shadow as { modelVersion?: unknown; failed?: unknown; top1Agree?: unknown; top5Overlap?: unknown } | null | undefined;
+    if (!s || typeof s !== 'object' || typeof s.modelVersion !== 'string') continue;
+    const k = [s.modelVersion, r.install_id].join(SEP);
+    const c = m.get(k) ?? [0, 0, 0, 0];
+    const failed = s.failed === true;
+    c[0] += 1;
+    c[1] += failed ? 1 : 0;
+    c[2] += !failed && s.top1Agree !== true ? 1 : 0;
+    c[3] += Number(s.top5Overlap ?? 0);
+    m.set(k, c);
+  }
+  const sorted = [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const part of chunks(sorted, ROWS_PER_UPSERT)) {
+    await db.insertInto('rollup_shadow')
+      .values(part.map(([k, [runs, failures, disagreements, top5_overlap]]) => { const [shadow_version, install_id] = k.split(SEP); return { shadow_version, install_id, runs, failures, disagreements, top5_overlap }; }))
+      .onConflict((oc) => oc.columns(['shadow_version', 'install_id']).doUpdateSet((eb) => ({
+        runs: eb('rollup_shadow.runs', '+', eb.ref('excluded.runs')),
+        failures: eb('rollup_shadow.failures', '+', eb.ref('excluded.failures')),
+        disagreements: eb('rollup_shadow.disagreements', '+', eb.ref('excluded.disagreements')),
+        top5_overlap: eb('rollup_shadow.top5_overlap', '+', eb.ref('excluded.top5_overlap')),
+      })))
+      .execute();
+  }
+}
+
 /** What a correction's identification answered while it is not stored (core/metrics.ts correctedPairs). */
 export const UNKNOWN = '(unknown)';
 /** The corrected side of a pair, as core/metrics.ts correctedPairs names it. */
@@ -269,7 +307,7 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
   await upsertInstallCounts(db, hourly, daily);
   await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
   await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();
-  for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections'] as const) {
+  for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'rollup_shadow'] as const) {
     await db.deleteFrom(table).where('install_id', '=', installId).execute();
   }
 }

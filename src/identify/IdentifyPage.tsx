@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { checkFileSize, checkPhoto, PhotoError } from '../../core/photo-check.ts';
-import { useQueryClient } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { inference } from '../inference/client.ts';
 import { InferenceError, type Identified } from '../inference/bridge.ts';
 import { whileBusy } from '../app/busy.ts';
 import { saveRecord } from '../history/history-store.ts';
 import { historyKey } from '../history/useHistory.ts';
 import { photosOf, storageMessage, type HistoryRecord } from '../storage/db.ts';
-import { reportIdentification } from '../telemetry/report.ts';
+import { reportAddedPhoto, reportIdentification } from '../telemetry/report.ts';
 import { reportRunFailures } from '../telemetry/model-status.ts';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
 import { isFailure } from '../../workers/inference/types.ts';
@@ -18,6 +18,9 @@ import { ObservationPhotos } from '../observation/ObservationPhotos.tsx';
 import { AddPhoto } from '../observation/AddPhoto.tsx';
 import { LocationControls, type LocationChoice } from '../location/LocationControls.tsx';
 import { locationView } from '../location/prior.ts';
+import { PackAnswer } from '../packs/PackAnswer.tsx';
+import { installedPacks } from '../packs/pack-state.ts';
+import { occurrenceFor } from '../location/occurrence.ts';
 
 type State =
   | { kind: 'idle' }
@@ -45,11 +48,15 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   const current = useRef<AbortController | null>(null);
   const client = useQueryClient();
   const [place, setPlace] = useState<LocationChoice>({ cell: null, ignore: true });
+  // The answering version's occurrence table, fetched only once location is allowed and used.
+  const useLocation = !!place.cell && !place.ignore;
+  const version = shown?.record.version ?? null;
+  const { data: occurrence } = useQuery({ queryKey: ['occurrence', version], queryFn: () => occurrenceFor(version!), enabled: useLocation && !!version, staleTime: Infinity, gcTime: Infinity });
 
   useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
 
-  /** Identifies a photo: a new observation, or one more photo of `into`. */
-  const identify = useCallback(async (file: File, into?: Current) => {
+  /** Identifies a photo: a new observation, or one more photo of `into`; `pack` asks that species pack too. */
+  const identify = useCallback(async (file: File, into?: Current, pack?: string) => {
     const ticket = ++latest.current;
     setPhotoNumber(ticket);
     current.current?.abort();
@@ -61,7 +68,8 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     try {
       await checkOnPage(file);
       setPreview(URL.createObjectURL(file));
-      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true }, controller.signal));
+      const packs = await installedPacks();
+      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true, packs, pack }, controller.signal));
       if (ticket !== latest.current) return; // a newer photo was picked meanwhile
       if (isFailure(outcome)) {
         void reportRunFailures();
@@ -82,8 +90,9 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
       try {
         await saveRecord(record);
         void client.invalidateQueries({ queryKey: historyKey });
-        // One report per observation, sent when it is first answered (its id is the event id); added photos do not send another.
-        if (!into) void reportIdentification(record, shadow);
+        // One report per observation (its id is the event id), held until the observation closes; added photos rewrite it.
+        if (!into) void reportIdentification(record, shadow, { observation: true });
+        else void reportAddedPhoto(record);
       } catch (err) {
         saved = storageMessage(err);
       }
@@ -113,7 +122,8 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {preview && <img className="photo-preview" src={preview} alt="The photo being identified" />}
           {shown && (
             <div>
-              <ResultCard result={shown.record} location={place.cell && !place.ignore ? locationView(place.cell) : null} />
+              <ResultCard result={shown.record} location={useLocation ? locationView(place.cell!, new Date(), occurrence ?? null) : null} />
+              <PackAnswer result={shown.record} onAskPack={(id) => void identify(shown.photo, undefined, id)} />
               <ObservationPhotos record={shown.record} />
               {shown.saveError ? <p role="alert" className="error">{shown.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${shown.record.id}`}>history</a>.</p>}
               <AddPhoto record={shown.record} onPhoto={(file) => void identify(file, shown)} disabled={!engineReady || state.kind === 'working'} />

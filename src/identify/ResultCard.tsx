@@ -30,7 +30,7 @@ export function ResultCard({ result: model, location }: { result: ResultView; lo
         ))}
       </ol>
       <p className="other-prob">Not one of our species: {pct(result.otherProbability)}</p>
-      {location && <p className="location-note" data-testid="location-note">Weighed by your approximate location ({location.prior.realm ?? 'no realm known there'}).</p>}
+      {location && <p className="location-note" data-testid="location-note">Weighed by your approximate location ({location.prior.realm ?? 'no realm known there'}){location.sightings ? ' and reported sightings there this month' : ''}.</p>}
       <p className="meta" data-testid="result-meta">
         Model {result.version} · {result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · decode {t.decodeMs.toFixed(0)} ms, preprocess {t.preprocessMs.toFixed(0)} ms, inference {t.inferenceMs.toFixed(0)} ms
       </p>

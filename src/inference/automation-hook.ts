@@ -6,10 +6,14 @@
  */
 import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, PhotoFailure } from '../../workers/inference/types.ts';
 import type { BridgeStats } from './bridge.ts';
+import type { SpeciesPack } from '../../core/manifest.ts';
 
 export interface AutomationHook {
   init(): Promise<EngineInfo>;
-  classifyBytes(bytes: Uint8Array, name: string): Promise<ClassifyResult | PhotoFailure>;
+  /** opts as the page passes them: packs on the device (the base answer routes to one), or the pack to run whatever it says. */
+  classifyBytes(bytes: Uint8Array, name: string, opts?: ClassifyOptions): Promise<ClassifyResult | PhotoFailure>;
+  /** Downloads a species pack offered by /v1/models as the Model page does; its registry entry. */
+  downloadPack(id: string): Promise<SpeciesPack>;
   classifyBatchBytes(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, opts?: ClassifyOptions): Promise<BatchItem[]>;
   /** The same, stopped by the signal: what the worker finished, and whether it was cancelled. */
   classifyBatchAbortable(photos: Array<{ bytes: Uint8Array; name: string }>, batchSize: number, signal: AbortSignal): Promise<BatchOutcome>;

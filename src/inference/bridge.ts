@@ -15,7 +15,7 @@ import * as Comlink from 'comlink';
 import type { InferenceApi, NamedPhoto } from '../../workers/inference/inference.worker.ts';
 import { isWireError, type WorkerErrorCode } from '../../workers/inference/errors.ts';
 import type { BatchItem, BatchOutcome, ClassifyOptions, ClassifyResult, EngineInfo, EngineOptions, LiveFrame, PhotoFailure, ShadowInfo, ShadowResult } from '../../workers/inference/types.ts';
-import type { ModelVersion } from '../../core/manifest.ts';
+import type { ModelVersion, SpeciesPack } from '../../core/manifest.ts';
 import type { Prediction } from '../../core/postprocess.ts';
 
 export class InferenceError extends Error {
@@ -136,6 +136,19 @@ export class InferenceBridge {
   /** The fused answer of an observation's photos (their logits, all from `version`). */
   fuse(logits: Float32Array[], version: string): Promise<Prediction> {
     return this.call((api) => api.fuse(logits, version));
+  }
+
+  /** Species packs: downloaded and verified, removed, listed (workers/inference/model-store.ts). */
+  downloadPack(pack: SpeciesPack, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
+    return this.call((api) => api.downloadPack(pack, url, onProgress ? Comlink.proxy(onProgress) : undefined));
+  }
+
+  removePack(pack: SpeciesPack): Promise<boolean> {
+    return this.call((api) => api.removePack(pack));
+  }
+
+  packsOnDevice(packs: SpeciesPack[]): Promise<Record<string, boolean>> {
+    return this.call((api) => api.packsOnDevice(packs));
   }
 
   shareablePhoto(blob: Blob): Promise<{ dataBase64: string; width: number; height: number }> {

@@ -1,5 +1,5 @@
 import rangesJson from '../../models/ranges/ranges.json';
-import { applyPriorToTop, markFor, parseRangeTable, priorAt, type PriorContext, type PriorMark, type RangeTable } from '../../core/location-prior.ts';
+import { applyPriorToTop, markFor, occurrenceKey, parseRangeTable, priorAt, type OccurrenceTable, type PriorContext, type PriorMark, type RangeTable } from '../../core/location-prior.ts';
 import type { Cell } from './cell.ts';
 
 /** The committed range table, bundled (a few kB) so the prior works offline. */
@@ -8,10 +8,18 @@ export const RANGES: RangeTable = parseRangeTable(rangesJson);
 export interface LocationView {
   cell: Cell;
   prior: PriorContext;
+  /** The version's occurrence table had counts for this cell this month (they shaped the prior). */
+  sightings: boolean;
 }
 
-export function locationView(cell: Cell, date = new Date()): LocationView {
-  return { cell, prior: priorAt(Object.keys(RANGES.taxa), RANGES, cell, date.getMonth() + 1, null) };
+/** occurrence: the answering version's cell-by-month table (occurrence.ts), null for the range table alone. */
+export function locationView(cell: Cell, date = new Date(), occurrence: OccurrenceTable | null = null): LocationView {
+  const month = date.getMonth() + 1;
+  return {
+    cell,
+    prior: priorAt(Object.keys(RANGES.taxa), RANGES, cell, month, occurrence),
+    sightings: !!occurrence?.cells[occurrenceKey(cell.lat, cell.lon, month)],
+  };
 }
 
 /** The suggestions reweighted by the prior, each with its mark. */

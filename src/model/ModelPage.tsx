@@ -1,6 +1,7 @@
 import { useState, useSyncExternalStore } from 'react';
 import type { EngineInfo } from '../../workers/inference/types.ts';
 import { StorageInfo } from '../pwa/StorageInfo.tsx';
+import { PacksSection } from '../packs/PacksSection.tsx';
 import { BUCKETS, getState, rollBackOnDevice, subscribe } from './updater.ts';
 
 const mb = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
@@ -102,6 +103,7 @@ export function ModelPage({ info }: { info: EngineInfo | undefined }) {
         </dl>
       ) : <p>Loading the model…</p>}
       <Rollout />
+      <PacksSection />
       <StorageInfo />
     </section>
   );

@@ -46,6 +46,47 @@ export async function enqueue(events: TelemetryEvent[]): Promise<void> {
   void flush();
 }
 
+/**
+ * nextAttemptAt of a held event: never due until released. An observation's
+ * identification report waits here, counted as waiting but not sent, while
+ * photos may still change its fused answer (report.ts).
+ */
+const HELD = Number.MAX_SAFE_INTEGER;
+
+/** Queues an event held back from sending; replaces one held under the same id, keeps one already released. */
+export async function hold(event: TelemetryEvent): Promise<void> {
+  const db = await openAppDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const item = await tx.store.get(event.eventId);
+  if (!item || item.nextAttemptAt === HELD) await tx.store.put({ id: event.eventId, createdAt: item?.createdAt ?? Date.now(), attempts: 0, nextAttemptAt: HELD, event });
+  await tx.done;
+  changed();
+}
+
+/** Rewrites a held event (a no-op once it is released: what was released is what the server gets). */
+export async function updateHeld(id: string, update: (event: TelemetryEvent) => TelemetryEvent): Promise<void> {
+  const db = await openAppDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  const item = await tx.store.get(id);
+  if (item && item.nextAttemptAt === HELD) await tx.store.put({ ...item, event: update(item.event as TelemetryEvent) });
+  await tx.done;
+}
+
+/** Makes every held event due now and sends (an observation was closed, or the app restarted with one held). */
+export async function releaseHeld(): Promise<void> {
+  const db = await openAppDb();
+  const tx = db.transaction('outbox', 'readwrite');
+  let cursor = await tx.store.index('nextAttemptAt').openCursor(IDBKeyRange.lowerBound(HELD));
+  let any = false;
+  while (cursor) {
+    await cursor.update({ ...cursor.value, nextAttemptAt: Date.now() });
+    any = true;
+    cursor = await cursor.continue();
+  }
+  await tx.done;
+  if (any) void flush();
+}
+
 export async function outboxLength(): Promise<number> {
   return (await openAppDb()).count('outbox');
 }
@@ -166,6 +207,7 @@ export function startOutbox(): () => void {
   const kick = () => void flush();
   window.addEventListener('online', kick);
   const timer = setInterval(kick, 30_000);
-  kick();
+  // A report held by the last session (closed before its observation was) goes now: that observation is over.
+  void releaseHeld().then(kick);
   return () => { window.removeEventListener('online', kick); clearInterval(timer); };
 }

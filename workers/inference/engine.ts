@@ -168,7 +168,41 @@ export class Engine {
     return next;
   }
 
+  /**
+   * A session for a species pack on this engine's runtime and backend, and
+   * its runner: packs are small and run after the base model on the same
+   * photo, so they share its onnxruntime instance rather than load another.
+   */
+  async packSession(bytes: Uint8Array, inputName: string, logitsName: string, size: number): Promise<PackSession> {
+    const session = await this.ort.InferenceSession.create(bytes, { executionProviders: [this.info.backend], graphOptimizationLevel: 'all' })
+      .catch((e: unknown) => { throw new WorkerError('session-create', (e as Error)?.message ?? String(e)); });
+    if (!session.inputNames.includes(inputName) || !session.outputNames.includes(logitsName)) {
+      await session.release().catch(() => {});
+      throw new WorkerError('outputs', `species pack graph has no input "${inputName}" or output "${logitsName}"`);
+    }
+    let queue: Promise<unknown> = Promise.resolve();
+    return {
+      run: (tensor: Float32Array) => {
+        const next = queue.then(async () => {
+          const t0 = performance.now();
+          const out = await session.run({ [inputName]: new this.ort.Tensor('float32', tensor, [1, 3, size, size]) });
+          const logits = (await out[logitsName].getData()) as Float32Array;
+          for (const t of Object.values(out)) t.dispose();
+          return { logits, ms: performance.now() - t0 };
+        });
+        queue = next.catch(() => undefined);
+        return next;
+      },
+      release: () => session.release(),
+    };
+  }
+
   async release() {
     await this.session.release();
   }
+}
+
+export interface PackSession {
+  run(tensor: Float32Array): Promise<{ logits: Float32Array; ms: number }>;
+  release(): Promise<void>;
 }

@@ -25,6 +25,9 @@ export const WORKER_ERROR_CODES = [
   'shadow-not-stored',
   /** An observation's photos were answered by another version than the one loaded now: they cannot be fused. */
   'version-changed',
+  /** A species pack could not be kept (no storage, disk full), or is asked for but not on the device. */
+  'storage',
+  'pack-not-stored',
   'internal',
 ] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];

@@ -8,7 +8,9 @@ import { fuseLogits } from '../../core/fusion.ts';
 import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
 import { bitmapToTensor, decodePhoto, shareableJpeg, thumbnailOf } from './photo-tensor.ts';
-import { downloadModel } from './model-store.ts';
+import { downloadModel, downloadPack, packsOnDevice, removePack } from './model-store.ts';
+import { choosePack, forgetPack, runPack } from './packs.ts';
+import type { SpeciesPack } from '../../core/manifest.ts';
 import { frameJpeg, frameSharpness } from './live-frame.ts';
 import { begin, cancel, type Token } from './cancel.ts';
 import { toWire, WorkerError } from './errors.ts';
@@ -128,7 +130,17 @@ const api = {
     const token = begin(callId);
     try {
       let kept: Float32Array | null = null;
-      const { items: [item] } = await classifyPhotos([{ blob, name }], 1, opts, token, (tensor) => { kept = tensor; });
+      let bitmap: ImageBitmap | null = null;
+      const wantsPack = !!(opts.packs?.length);
+      let item: BatchItem;
+      try {
+        ({ items: [item] } = await classifyPhotos([{ blob, name }], 1, opts, token, (tensor) => { kept = tensor; }, wantsPack ? (b) => { bitmap = b; } : undefined));
+        token.throwIfCancelled();
+        // A species pack runs on the same decoded photo, with its own preprocessing.
+        if (bitmap && !('error' in item)) await withPack(item, bitmap, opts);
+      } finally {
+        if (bitmap && !(blob instanceof ImageBitmap)) (bitmap as ImageBitmap).close();
+      }
       token.throwIfCancelled();
       const sh = shadow;
       if (callId !== undefined && sh && kept && !('error' in item) && sameInput(sh.engine.model.input, (engine ?? ready()).model.input)) {
@@ -202,6 +214,19 @@ const api = {
     return pending;
   },
 
+  /** Downloads (or finds on the device) a species pack, verifies it and keeps it for offline use. */
+  downloadPack: (pack: SpeciesPack, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> =>
+    coded(() => downloadPack(pack, url, onProgress)),
+
+  /** Deletes a species pack from the device (and its session); true when there was a copy. */
+  removePack: (pack: SpeciesPack): Promise<boolean> => coded(async () => {
+    await forgetPack(pack.id);
+    return removePack(pack);
+  }),
+
+  /** Which of these packs have a copy on the device. */
+  packsOnDevice: (packs: SpeciesPack[]): Promise<Record<string, boolean>> => coded(() => packsOnDevice(packs)),
+
   /** Downloads (or finds on the device) a version, verifies it and keeps it; progress through a comlink proxy. */
   download: (model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network' | 'head-pack'> =>
     coded(() => downloadModel(model, url, onProgress)),
@@ -247,8 +272,29 @@ const api = {
   }),
 };
 
-/** classifyBatch, with a hook that sees each batch's input tensor (the shadow reuses it). */
-async function classifyPhotos(photos: NamedPhoto[], batchSize: number, opts: ClassifyOptions, token: Token, onTensor?: (tensor: Float32Array) => void): Promise<BatchOutcome> {
+/**
+ * Runs the pack the user asked for (opts.pack) or the base answer routes
+ * to, among those on the device (opts.packs), and puts its answer beside
+ * the base one. A pack that fails leaves the base answer standing, with why.
+ */
+async function withPack(item: ClassifyResult, bitmap: ImageBitmap, opts: ClassifyOptions) {
+  const eng = ready();
+  try {
+    const chosen = choosePack(opts.pack ? null : item, eng.taxa, opts.packs ?? [], opts.pack);
+    if (!chosen) return;
+    const run = await runPack(bitmap, chosen.pack, chosen.routedBy, eng);
+    item.pack = run;
+    item.timings.totalMs += run.preprocessMs + run.inferenceMs;
+  } catch (err) {
+    item.packError = (err as Error)?.message ?? String(err);
+  }
+}
+
+/**
+ * classifyBatch, with hooks that see each batch's input tensor (the shadow
+ * reuses it) and take each decoded bitmap (the caller then closes it).
+ */
+async function classifyPhotos(photos: NamedPhoto[], batchSize: number, opts: ClassifyOptions, token: Token, onTensor?: (tensor: Float32Array) => void, onBitmap?: (bitmap: ImageBitmap) => void): Promise<BatchOutcome> {
     const eng = loading ? await loading.promise : ready();
     const { model } = eng;
     const s = model.input.size;
@@ -268,7 +314,8 @@ async function classifyPhotos(photos: NamedPhoto[], batchSize: number, opts: Cla
           const preprocessMs = bitmapToTensor(bitmap, model.input, tensor, filled * per);
           const thumbnail = opts.thumbnails ? await thumbnailOf(bitmap) : undefined;
           slots.push({ at: filled++, decodeMs, preprocessMs, width, height, decodedBy, thumbnail });
-          if (!(photo.blob instanceof ImageBitmap)) bitmap.close();
+          if (onBitmap) onBitmap(bitmap);
+          else if (!(photo.blob instanceof ImageBitmap)) bitmap.close();
         } catch (err) {
           slots.push(failure(err));
         }

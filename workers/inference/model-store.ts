@@ -10,7 +10,7 @@
  * network, and the assembled file must match the version's sha256 before it
  * is kept. Without the backbone the full file is downloaded.
  */
-import type { HeadPack, Manifest, ModelVersion } from '../../core/manifest.ts';
+import type { HeadPack, Manifest, ModelVersion, SpeciesPack } from '../../core/manifest.ts';
 import { assembleHeadPack, HeadPackError } from '../../core/head-pack.ts';
 import { WorkerError } from './errors.ts';
 
@@ -207,4 +207,53 @@ async function fromHeadPack(model: ModelVersion, pack: HeadPack, backbone: Uint8
     throw new ModelIntegrityError('head-pack-damaged', `model ${model.version} assembled from its head pack failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not used`);
   }
   return bytes;
+}
+
+// ---------------------------------------------------------------- species packs
+
+/**
+ * Species packs are kept like versions: by sha256 in the same cache,
+ * downloaded with progress, never stored unless they match, and checked
+ * again on every load.
+ */
+export async function downloadPack(pack: SpeciesPack, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network'> {
+  const cache = await openCache();
+  if (!cache) throw new WorkerError('storage', 'this browser keeps no storage for the app, so a species pack cannot be kept for offline use');
+  if ((await stored(cache, pack.sha256)) instanceof Uint8Array) {
+    onProgress?.(pack.bytes, pack.bytes);
+    return 'device';
+  }
+  const what = `species pack ${pack.id} ${pack.version}`;
+  const bytes = await fetchBody(url, pack.sha256, pack.bytes, what, onProgress);
+  const digest = await sha256Hex(bytes);
+  if (digest !== pack.sha256 || bytes.length !== pack.bytes) {
+    throw new ModelIntegrityError(digest !== pack.sha256 ? 'sha256-mismatch' : 'size-mismatch', `${what} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${pack.sha256.slice(0, 12)}…); it was not kept`);
+  }
+  try {
+    await cache.put(keyFor(pack.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
+  } catch (err) {
+    const full = (err as DOMException)?.name === 'QuotaExceededError';
+    throw new WorkerError('storage', full ? `Storage on this device is full: ${what} could not be kept.` : `${what} could not be kept: ${(err as Error).message}`);
+  }
+  return 'network';
+}
+
+/** The pack's verified bytes from the device, or null (absent, or damaged and now deleted). */
+export async function storedPack(pack: SpeciesPack): Promise<Uint8Array | null> {
+  const bytes = await stored(await openCache(), pack.sha256);
+  return bytes instanceof Uint8Array ? bytes : null;
+}
+
+/** Whether each pack has a copy on the device (not verified: a cheap listing for the Model page). */
+export async function packsOnDevice(packs: SpeciesPack[]): Promise<Record<string, boolean>> {
+  const cache = await openCache();
+  const out: Record<string, boolean> = {};
+  for (const p of packs) out[p.id] = !!cache && !!(await cache.match(keyFor(p.sha256)));
+  return out;
+}
+
+/** Deletes the pack's bytes from the device; true when there was a copy. */
+export async function removePack(pack: SpeciesPack): Promise<boolean> {
+  const cache = await openCache();
+  return !!cache && cache.delete(keyFor(pack.sha256));
 }

@@ -2,6 +2,10 @@
 import type { Prediction } from '../../core/postprocess.ts';
 import type { ModelVersion } from '../../core/manifest.ts';
 import type { ShadowResult } from '../../core/telemetry.ts';
+import type { SpeciesPack } from '../../core/manifest.ts';
+import type { PackRun } from './packs.ts';
+
+export type { PackRun };
 
 export type { ShadowResult };
 
@@ -85,10 +89,18 @@ export interface ClassifyResult extends Prediction {
   decodedBy?: 'jpeg-dct' | 'resize';
   /** A small JPEG for history, when asked for. */
   thumbnail?: Blob;
+  /** The species pack's answer, when one ran on the photo (the base answer above stays as it was). */
+  pack?: PackRun;
+  /** Why the pack chosen for the photo could not answer (the base answer stands). */
+  packError?: string;
 }
 
 export interface ClassifyOptions {
   thumbnails?: boolean;
+  /** Species packs on the device: the base answer's roll-up picks one of them (single photos only). */
+  packs?: SpeciesPack[];
+  /** Run this pack whatever the base answer (the user said "It's a bird"). */
+  pack?: string;
 }
 
 export interface PhotoFailure {

@@ -15,6 +15,8 @@ import type { Taxonomy } from '../../../core/taxonomy.ts';
 import type { TaxaResponse, TaxonEntry } from '../../../core/api/taxa.ts';
 import type { ValidationContext } from '../../../core/telemetry.ts';
 import { normalizeProposedName } from '../../../core/telemetry-facts.ts';
+import { indexTaxonomy } from '../../../core/taxonomy.ts';
+import { packTaxa } from '../../../core/species-pack.ts';
 
 
 export interface TaxaService {
@@ -35,6 +37,7 @@ export default fp(async (app: FastifyInstance, opts: { taxonomyFile: string; ref
   const launch: TaxonEntry[] = taxonomy.taxa.map((t) => ({
     id: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, lineage: { ...t.lineage }, source: 'launch',
   }));
+  const launchIndex = indexTaxonomy(taxonomy);
   const refreshMs = opts.refreshMs ?? REFRESH_MS;
 
   interface Snapshot { at: number; taxa: TaxonEntry[]; ctx: ValidationContext }
@@ -56,9 +59,17 @@ export default fp(async (app: FastifyInstance, opts: { taxonomyFile: string; ref
       const id = normalizeProposedName(name);
       if (!proposed.has(id)) proposed.set(id, { id, commonName: name, scientificName: null, rank: null, lineage: {}, source: 'proposed' });
     }
-    const taxa = [...launch, ...proposed.values()];
     let manifest = null;
     try { manifest = app.registry.manifest(); } catch (err) { app.log.warn({ err }, 'model manifest unreadable; every event will be refused as of an unknown model version'); }
+    // The species packs' taxa are known taxa too: a pack answer can be reported, confirmed and corrected.
+    const known = new Set([...launch.map((t) => t.id), ...proposed.keys()]);
+    const fromPacks = new Map<string, TaxonEntry>();
+    for (const pack of manifest?.packs ?? []) {
+      for (const t of packTaxa(pack, launchIndex)) {
+        if (t && !known.has(t.id) && !fromPacks.has(t.id)) fromPacks.set(t.id, { id: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, lineage: { ...t.lineage } as Record<string, string>, source: 'pack' });
+      }
+    }
+    const taxa = [...launch, ...proposed.values(), ...fromPacks.values()];
     const embeddingSizes = new Map((manifest?.versions ?? []).map((v) => [v.version, v.outputs.embeddingSize] as const));
     return { at: Date.now(), taxa, ctx: { taxonIds: new Set(taxa.map((t) => t.id)), embeddingSizes } };
   }

@@ -15,6 +15,7 @@ import { installs } from './0004_installs.ts';
 import { modelStatus } from './0005_model_status.ts';
 import { jobTicks } from './0006_job_ticks.ts';
 import { rollups } from './0007_rollups.ts';
+import { shadowRollup } from './0008_shadow_rollup.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
@@ -27,6 +28,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...modelStatus(flavor),
     ...jobTicks(flavor),
     ...rollups(flavor),
+    ...shadowRollup(flavor),
   };
 }
 
