@@ -27,7 +27,7 @@ async function load(version: string): Promise<OccurrenceTable | null> {
   const url = urlOf(version);
   const cache = typeof caches !== 'undefined' ? await caches.open(OCCURRENCE_CACHE).catch(() => null) : null;
   try {
-    let res = await cache?.match(url);
+    const res = await cache?.match(url);
     if (!res) {
       const net = await fetch(url).catch(() => null); // offline: range table only, asked again next launch
       if (!net?.ok) return null;

@@ -15,7 +15,11 @@ export function PacksSection() {
   // Offered by the server (as last heard, offline too) and held here, each once; the device's copy wins.
   const offered = model.served?.packs ?? [];
   const all = [...packs.installed, ...offered.filter((o) => !packs.installed.some((i) => i.id === o.id))];
-  const act = (id: string, work: () => Promise<void>) => async () => { setBusy(id); try { await work(); } finally { setBusy(null); } };
+  // A click handler returns nothing React would wait for: the pack is busy until the work settles.
+  const act = (id: string, work: () => Promise<void>) => () => {
+    setBusy(id);
+    void work().finally(() => setBusy(null));
+  };
   return (
     <section aria-labelledby="packs-heading" data-testid="packs">
       <h3 id="packs-heading">Species packs</h3>

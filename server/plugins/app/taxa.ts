@@ -66,7 +66,7 @@ export default fp(async (app: FastifyInstance, opts: { taxonomyFile: string; ref
     const fromPacks = new Map<string, TaxonEntry>();
     for (const pack of manifest?.packs ?? []) {
       for (const t of packTaxa(pack, launchIndex)) {
-        if (t && !known.has(t.id) && !fromPacks.has(t.id)) fromPacks.set(t.id, { id: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, lineage: { ...t.lineage } as Record<string, string>, source: 'pack' });
+        if (t && !known.has(t.id) && !fromPacks.has(t.id)) fromPacks.set(t.id, { id: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, lineage: { ...t.lineage }, source: 'pack' });
       }
     }
     const taxa = [...launch, ...proposed.values(), ...fromPacks.values()];
