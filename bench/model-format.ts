@@ -19,13 +19,15 @@
  *     count, since the count is fixed at the runtime's start), the app's
  *     session options, interleaved rounds, medians.
  * Prints a table and writes bench/results/model-format.md and .json.
+ * `npm run bench` runs the same comparison through formatComparison().
+ * BENCH_QUICK=1 scores the first 100 photos only and runs 2 rounds.
  */
 import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import * as ortNode from 'onnxruntime-node';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import cliProgress from 'cli-progress';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
 import { deriveFormat, FORMATS, type ModelFormat } from '../node/model-formats.ts';
@@ -42,8 +44,6 @@ import { ensureModels } from '../node/ensure-built.ts';
 
 ensureModels('the benchmark');
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 30);
-const ROUNDS = 5;
 const EVAL_SET = 'imagenet-val-animals';
 
 const manifest = readManifest()!;
@@ -54,9 +54,9 @@ interface Variant { format: ModelFormat; name: string; bytes: Uint8Array }
 const variants: Variant[] = FORMATS.map((f) => ({ format: f.format, name: f.title, bytes: deriveFormat(shippedBytes, f.format, `1.0.0-${f.format}`) }));
 
 /** Every variant on every photo of the eval set; each photo is decoded once and its tensor given to all. */
-async function accuracy(): Promise<ScoredPhoto[][]> {
+async function accuracy(limit?: number): Promise<ScoredPhoto[][]> {
   const dir = path.join(DATA_DIR_SHARED, EVAL_SET);
-  const photos = readLabelledPhotos(dir, path.join(dir, 'labels.csv'), loadTaxonomy());
+  const photos = readLabelledPhotos(dir, path.join(dir, 'labels.csv'), loadTaxonomy()).slice(0, limit);
   const taxa = loadTaxonIndex();
   const classifiers = await Promise.all(variants.map((v) => NodeClassifier.fromBytes(shipped, v.bytes, taxa, 2)));
   const scored: ScoredPhoto[][] = variants.map(() => []);
@@ -120,7 +120,7 @@ async function nativeMs(v: Variant, runs: number): Promise<number[]> {
 }
 
 /** A cross-origin isolated server with onnxruntime-web's WASM build (the app's session options), so 2 threads are possible. */
-async function wasmServer() {
+async function wasmServer(shared?: Browser) {
   const app = Fastify({ logger: false });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
@@ -151,10 +151,11 @@ async function wasmServer() {
   </script>`));
   app.get('/model/:i', (req, reply) => reply.type('application/octet-stream').send(Buffer.from(variants[Number((req.params as { i: string }).i)].bytes)));
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const browser = shared ?? (await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true }));
+  const context = await browser.newContext();
   const port = (app.server.address() as { port: number }).port;
   const pageWith = async (threads: number): Promise<Page> => {
-    const page = await browser.newPage();
+    const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${port}/?threads=${threads}`);
     await page.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
     for (let i = 0; i < variants.length; i++) {
@@ -163,7 +164,7 @@ async function wasmServer() {
     }
     return page;
   };
-  return { pageWith, close: async () => { await browser.close(); await app.close(); } };
+  return { pageWith, close: async () => { await context.close(); if (!shared) await browser.close(); await app.close(); } };
 }
 
 const wasmRun = (page: Page, i: number, runs: number) =>
@@ -174,63 +175,83 @@ const stat = (xs: number[]) => ({ median: round(median(xs), 2), min: round(Math.
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
 
-const scored = await accuracy();
-const sizes: Array<Awaited<ReturnType<typeof wire>>> = [];
-for (const v of variants) sizes.push(await wire(v.bytes));
+export interface FormatComparison { date: string; runs: number; rounds: number; evalSet: string; evalLimit: number | null; rows: Array<Record<string, unknown>>; lines: string[] }
 
-const native: number[][] = variants.map(() => []);
-const wasm1: number[][] = variants.map(() => []);
-const wasm2: number[][] = variants.map(() => []);
-const server = await wasmServer();
-try {
-  const page1 = await server.pageWith(1);
-  const page2 = await server.pageWith(2);
-  const per = Math.ceil(RUNS / ROUNDS);
-  // Interleaved rounds, each in a rotated order, so a noisy moment on this shared machine lands on every variant alike.
-  for (let r = 0; r < ROUNDS; r++) {
-    for (let k = 0; k < variants.length; k++) {
-      const i = (k + r) % variants.length;
-      process.stderr.write(`bench:format round ${r + 1}/${ROUNDS}: ${variants[i].format}\n`);
-      native[i].push(...(await nativeMs(variants[i], per)));
-      wasm1[i].push(...(await wasmRun(page1, i, per)));
-      wasm2[i].push(...(await wasmRun(page2, i, per)));
+/**
+ * The whole comparison: accuracy (paired against 1.0.0), wire bytes, and
+ * speed in interleaved rounds. Pass a browser to share one Chromium with
+ * the rest of `npm run bench`; evalLimit scores only the first photos.
+ */
+export async function formatComparison(opts: { runs: number; rounds: number; evalLimit?: number; browser?: Browser; log?: (m: string) => void }): Promise<FormatComparison> {
+  const RUNS = opts.runs;
+  const ROUNDS = opts.rounds;
+  const log = opts.log ?? ((m: string) => process.stderr.write(`bench:format: ${m}\n`));
+  const scored = await accuracy(opts.evalLimit);
+  const sizes: Array<Awaited<ReturnType<typeof wire>>> = [];
+  for (const v of variants) sizes.push(await wire(v.bytes));
+
+  const native: number[][] = variants.map(() => []);
+  const wasm1: number[][] = variants.map(() => []);
+  const wasm2: number[][] = variants.map(() => []);
+  const server = await wasmServer(opts.browser);
+  try {
+    const page1 = await server.pageWith(1);
+    const page2 = await server.pageWith(2);
+    const per = Math.ceil(RUNS / ROUNDS);
+    // Interleaved rounds, each in a rotated order, so a noisy moment on this shared machine lands on every variant alike.
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < variants.length; k++) {
+        const i = (k + r) % variants.length;
+        log(`round ${r + 1}/${ROUNDS}: ${variants[i].format}`);
+        native[i].push(...(await nativeMs(variants[i], per)));
+        wasm1[i].push(...(await wasmRun(page1, i, per)));
+        wasm2[i].push(...(await wasmRun(page2, i, per)));
+      }
     }
+  } finally {
+    await server.close();
   }
-} finally {
-  await server.close();
+
+  const rows = variants.map((v, i) => {
+    const s = summarize(scored[i]);
+    return {
+      format: v.format,
+      variant: v.name,
+      bytes: sizes[i],
+      top1: s.top1,
+      other_accuracy: s.other_accuracy,
+      n_launch: s.n_launch,
+      n_other: s.n_other,
+      vsShipped: i === 0 ? null : paired(scored[0], scored[i]),
+      nativeMs: stat(native[i]),
+      wasm1Ms: stat(wasm1[i]),
+      wasm2Ms: stat(wasm2[i]),
+      wasm2Speedup: round(median(wasm2[0]) / median(wasm2[i]), 2),
+      wasm1Speedup: round(median(wasm1[0]) / median(wasm1[i]), 2),
+    };
+  });
+
+  const pairText = (p: NonNullable<(typeof rows)[number]['vsShipped']>['top1']) => `${signed(p.difference)} [${signed(p.lo)}, ${signed(p.hi)}] (−${p.losses}/+${p.gains}, p=${p.mcnemarP.toFixed(2)})`;
+  const lines = [
+    `## Model format: the default model's weights in other forms (${new Date().toISOString()})`, '',
+    `\`npm run bench:format\`. Accuracy: \`npm run eval\`'s scoring in Node on ${EVAL_SET}${opts.evalLimit ? ` (quick: its first ${opts.evalLimit} photos only)` : ''} (${rows[0].n_launch} launch photos, ${rows[0].n_other} other), each format paired photo by photo with 1.0.0 as shipped: difference in points, Newcombe 95% interval, photos lost/gained, McNemar p. Speed: median (min–max) ms per photo over ${RUNS} runs in ${ROUNDS} interleaved rounds; WASM is onnxruntime-web in headless Chromium with the app's session options. Brotli quality 11, gzip 9.`, '',
+    '| format | raw | brotli | gzip | top-1 | Δ top-1 vs shipped | other declined | Δ other vs shipped | native 1 thread | WASM 1 thread | WASM 2 threads | WASM 2 threads speed-up |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.variant} | ${mb(r.bytes.raw)} | ${mb(r.bytes.brotli)} | ${mb(r.bytes.gzip)} | ${r.top1.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.top1) : '—'} | ${r.other_accuracy.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.other_accuracy) : '—'} | ${r.nativeMs.median.toFixed(2)} (${r.nativeMs.min.toFixed(1)}–${r.nativeMs.max.toFixed(1)}) | ${r.wasm1Ms.median.toFixed(1)} (${r.wasm1Ms.min.toFixed(1)}–${r.wasm1Ms.max.toFixed(1)}) | ${r.wasm2Ms.median.toFixed(1)} (${r.wasm2Ms.min.toFixed(1)}–${r.wasm2Ms.max.toFixed(1)}) | ${r.wasm2Speedup.toFixed(2)}x |`),
+    '',
+    ...rows.slice(1).map((r) => `- ${r.format}: first answer changed on ${r.vsShipped!.answerChanged} of ${scored[0].length} photos; WASM 1 thread ${r.wasm1Speedup.toFixed(2)}x, 2 threads ${r.wasm2Speedup.toFixed(2)}x the shipped graph's speed.`),
+  ];
+  return { date: new Date().toISOString(), runs: RUNS, rounds: ROUNDS, evalSet: EVAL_SET, evalLimit: opts.evalLimit ?? null, rows, lines };
 }
 
-const rows = variants.map((v, i) => {
-  const s = summarize(scored[i]);
-  return {
-    format: v.format,
-    variant: v.name,
-    bytes: sizes[i],
-    top1: s.top1,
-    other_accuracy: s.other_accuracy,
-    n_launch: s.n_launch,
-    n_other: s.n_other,
-    vsShipped: i === 0 ? null : paired(scored[0], scored[i]),
-    nativeMs: stat(native[i]),
-    wasm1Ms: stat(wasm1[i]),
-    wasm2Ms: stat(wasm2[i]),
-    wasm2Speedup: round(median(wasm2[0]) / median(wasm2[i]), 2),
-    wasm1Speedup: round(median(wasm1[0]) / median(wasm1[i]), 2),
-  };
-});
-
-const pairText = (p: NonNullable<(typeof rows)[number]['vsShipped']>['top1']) => `${signed(p.difference)} [${signed(p.lo)}, ${signed(p.hi)}] (−${p.losses}/+${p.gains}, p=${p.mcnemarP.toFixed(2)})`;
-const lines = [
-  `# Model format: the default model's weights in other forms (${new Date().toISOString()})`, '',
-  `\`npm run bench:format\`. Accuracy: \`npm run eval\`'s scoring in Node on ${EVAL_SET} (${rows[0].n_launch} launch photos, ${rows[0].n_other} other), each format paired photo by photo with 1.0.0 as shipped: difference in points, Newcombe 95% interval, photos lost/gained, McNemar p. Speed: median (min–max) ms per photo over ${RUNS} runs in ${ROUNDS} interleaved rounds; WASM is onnxruntime-web in headless Chromium with the app's session options. Brotli quality 11, gzip 9.`, '',
-  '| format | raw | brotli | gzip | top-1 | Δ top-1 vs shipped | other declined | Δ other vs shipped | native 1 thread | WASM 1 thread | WASM 2 threads | WASM 2 threads speed-up |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ...rows.map((r) => `| ${r.variant} | ${mb(r.bytes.raw)} | ${mb(r.bytes.brotli)} | ${mb(r.bytes.gzip)} | ${r.top1.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.top1) : '—'} | ${r.other_accuracy.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.other_accuracy) : '—'} | ${r.nativeMs.median.toFixed(2)} (${r.nativeMs.min.toFixed(1)}–${r.nativeMs.max.toFixed(1)}) | ${r.wasm1Ms.median.toFixed(1)} (${r.wasm1Ms.min.toFixed(1)}–${r.wasm1Ms.max.toFixed(1)}) | ${r.wasm2Ms.median.toFixed(1)} (${r.wasm2Ms.min.toFixed(1)}–${r.wasm2Ms.max.toFixed(1)}) | ${r.wasm2Speedup.toFixed(2)}x |`),
-  '',
-  ...rows.slice(1).map((r) => `- ${r.format}: first answer changed on ${r.vsShipped!.answerChanged} of ${scored[0].length} photos; WASM 1 thread ${r.wasm1Speedup.toFixed(2)}x, 2 threads ${r.wasm2Speedup.toFixed(2)}x the shipped graph's speed.`),
-];
-const table = lines.join('\n') + '\n';
-mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'model-format.json'), JSON.stringify({ date: new Date().toISOString(), runs: RUNS, rounds: ROUNDS, evalSet: EVAL_SET, rows }, null, 2) + '\n');
-writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'model-format.md'), table);
-console.log(table);
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.env.BENCH_QUICK === '1';
+  const r = await formatComparison({ runs: Number(process.env.BENCH_RUNS ?? (quick ? 8 : 30)), rounds: quick ? 2 : 5, evalLimit: quick ? 100 : undefined });
+  const { lines, ...json } = r;
+  lines[0] = lines[0].replace(/^## /, '# ');
+  const table = lines.join('\n') + '\n';
+  mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'model-format.json'), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(path.join(REPO_ROOT, 'bench', 'results', 'model-format.md'), table);
+  console.log(table);
+}

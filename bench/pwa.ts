@@ -18,8 +18,10 @@ import { DATA_DIR_SHARED, REPO_ROOT } from '../node/paths.ts';
 import { openApp } from '../harness/browser-runner.ts';
 import { median } from '../core/stats.ts';
 
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
+// BENCH_QUICK=1 (a smoke run of `npm run bench`): one pass per batch size, two cold starts.
+const QUICK = process.env.BENCH_QUICK === '1';
+const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 3));
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? (QUICK ? 2 : 5));
 export const BATCH_SIZES = [1, 2, 4, 8];
 const dir = path.join(DATA_DIR_SHARED, 'imagenet-samples-animals');
 const files = readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, 100);

@@ -4,7 +4,9 @@
  * bench/results/latest.json and latest.md and prints the table.
  * Every figure is a median over repeated runs with min and max.
  *
- * BENCH_RUNS (default 30) sets the repeats; BENCH_QUICK=1 runs a short pass.
+ * BENCH_RUNS (default 30) sets the repeats; BENCH_QUICK=1 runs a short pass
+ * (fewer runs, rounds and memory samples, the format table's accuracy on
+ * 100 photos) that smoke-runs every section in a few minutes.
  */
 import './built.ts'; // first: builds what is missing before the imports below load
 import sharp from 'sharp';
@@ -23,13 +25,17 @@ import { throughput, coldStart, runtimeCompileAB, coldStartThrottled, coldStartE
 import { lighthouseMobile, lighthouseTable } from './lighthouse.ts';
 import { yardstick, yardstickTable } from './litert.ts';
 import { packLatency, packTable } from './packs.ts';
+import { formatComparison, type FormatComparison } from './model-format.ts';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const RUNS = Number(process.env.BENCH_RUNS ?? (QUICK ? 8 : 30));
 const BIG_RUNS = Math.max(3, Math.round(RUNS / 3));
 /** Blocks per contender: enough to spread each over the run, few enough that each block is several photos. */
 const ROUNDS = QUICK ? 2 : 5;
-const MEMORY_IDS = QUICK ? 200 : 1000;
+const MEMORY_IDS = QUICK ? 20 : 1000;
+/** Memory samples after the warm-up; each waits for a garbage collection, so quick mode takes one. */
+const MEMORY_STEPS = QUICK ? 1 : 4;
+const WARM_UP_IDS = QUICK ? 5 : 50;
 
 type Stat = { median: number; min: number; max: number; runs: number };
 const stat = (xs: number[]): Stat => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length });
@@ -173,12 +179,12 @@ async function memory() {
       const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
       for (let i = 0; i < n; i++) { const out = await window.__wildsight!.classifyBytes(arr, 'm.jpg'); if ('error' in out) throw new Error(out.error.message); }
     }, { b64, n });
-    await classifyN(50);
+    await classifyN(WARM_UP_IDS);
     const afterWarmUp = await measure();
     const samples = [afterWarmUp];
-    for (let done = 0; done < MEMORY_IDS; done += MEMORY_IDS / 4) { await classifyN(MEMORY_IDS / 4); samples.push(await measure()); }
+    for (let step = 0; step < MEMORY_STEPS; step++) { await classifyN(MEMORY_IDS / MEMORY_STEPS); samples.push(await measure()); }
     const last = samples.at(-1)!;
-    return { identifications: MEMORY_IDS, afterWarmUp, afterAll: last, workerGrowthBytes: last.workerBytes - afterWarmUp.workerBytes, samples };
+    return { identifications: MEMORY_IDS, warmUp: WARM_UP_IDS, steps: MEMORY_STEPS, afterWarmUp, afterAll: last, workerGrowthBytes: last.workerBytes - afterWarmUp.workerBytes, samples };
   } finally {
     await session.close();
   }
@@ -230,6 +236,8 @@ log('LiteRT.js yardstick: the same MobileNetV2 int8 in LiteRT.js, the app worker
 results.litert = await yardstick({ runs: RUNS, rounds: ROUNDS, log });
 log('species packs');
 results.packs = await packLatency(RUNS, ROUNDS);
+log('model format: 1.0.0 against its weights as int8 + DequantizeLinear, int8 folded, fp16 and fp32');
+results.format = await formatComparison({ runs: RUNS, rounds: ROUNDS, evalLimit: QUICK ? 100 : undefined, log: (m) => log(`format: ${m}`) });
 log('batch throughput');
 results.batch = await throughput();
 log('cold start');
@@ -255,6 +263,7 @@ for (const v of versions) {
   const ratio = (x?: Stat, y?: Stat) => (x && y ? `${(x.median / y.median).toFixed(1)}x` : 'n/a');
   lines.push(`| ${v} | ${f(r.native.inferenceMs, 2)} | ${f(r.wasm1.inferenceMs)} | ${f(r.wasm2.inferenceMs)} | ${r.webgpu.unavailable ? `n/a (${r.webgpu.unavailable})` : f(r.webgpu.inferenceMs)} | ${f(r.usual.inferenceMs)} | ${ratio(r.wasm2.inferenceMs, r.native.inferenceMs)} | ${ratio(r.usual.inferenceMs, r.wasm2.inferenceMs)} |`);
 }
+lines.push('', ...(results.format as FormatComparison).lines);
 lines.push('', ...yardstickTable(results.litert as Awaited<ReturnType<typeof yardstick>>));
 lines.push('', '## End to end per photo (ms): decode, preprocess, inference, post-process', '', '| version | photo | native | app WASM 2 threads | usual way | usual / app |', '|---|---|---|---|---|---|');
 for (const v of versions) {
@@ -274,7 +283,7 @@ lines.push(...coldStartExtraLines(runtimeCompile, throttled));
 const bt = results.batch as any;
 lines.push('', `## Batch throughput: ${bt.photos} photos (photos/s, WASM ${bt.threads} threads)`, '', '| batch size | photos/s |', '|---|---|', ...Object.entries(bt.photosPerSecond).map(([k, s]) => `| ${k} | ${f(s as Stat)} |`));
 const m = results.memory as any;
-lines.push('', `## Memory over ${m.identifications} identifications (worker JS heap + WASM memory, measureUserAgentSpecificMemory)`, '', '| after | worker | page total |', '|---|---|---|', ...m.samples.map((s: any, i: number) => `| ${i === 0 ? 'warm-up (50)' : `${50 + (i * m.identifications) / 4}+`} | ${mb(s.workerBytes)} | ${mb(s.totalBytes)} |`), '', `Worker growth after warm-up: ${(m.workerGrowthBytes / 1024 / 1024).toFixed(2)} MB.`);
+lines.push('', `## Memory over ${m.identifications} identifications (worker JS heap + WASM memory, measureUserAgentSpecificMemory)`, '', '| after | worker | page total |', '|---|---|---|', ...m.samples.map((s: any, i: number) => `| ${i === 0 ? `warm-up (${m.warmUp})` : `${m.warmUp + (i * m.identifications) / m.steps}+`} | ${mb(s.workerBytes)} | ${mb(s.totalBytes)} |`), '', `Worker growth after warm-up: ${(m.workerGrowthBytes / 1024 / 1024).toFixed(2)} MB.`);
 const sz = results.sizes as any;
 lines.push('', '## Size on the wire', '', '| what | raw | gzip | brotli |', '|---|---|---|---|', ...Object.entries(sz.models).map(([v, s]: [string, any]) => `| model ${v} | ${mb(s.raw)} | ${mb(s.gzip)} | ${mb(s.brotli)} |`), `| app shell (${sz.appShell.files} files, incl. the WASM runtime) | ${mb(sz.appShell.raw)} | ${mb(sz.appShell.gzip)} | ${mb(sz.appShell.brotli)} |`);
 lines.push('', ...lighthouseTable(results.lighthouse as Awaited<ReturnType<typeof lighthouseMobile>>));

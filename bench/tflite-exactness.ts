@@ -12,7 +12,7 @@
  */
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { openOraclePage } from '../harness/litert-oracle.ts';
+import { openOraclePage } from '../harness/litert-runner.ts';
 import { checkExactness, exactnessPhotos } from '../harness/tflite-exactness.ts';
 import { PACK_SOURCES } from '../node/tflite/packs.ts';
 

@@ -3,6 +3,7 @@
  * network exactly once, whoever fetches them (the inference worker or the
  * service worker), and the whole visit stays within the 6 MB issue 14 asks
  * for. Before this, the worker and the precache each downloaded both.
+ * /v1/models, too, is read once (the boot's answer feeds the update check).
  */
 import { test, expect } from '@playwright/test';
 import { firstVisit, HEAVY } from './first-visit.ts';
@@ -15,6 +16,8 @@ test('a first visit fetches the WASM runtime and the model once each, and moves 
   expect(count(/\.wasm$/), `WASM runtime fetches: ${seen}`).toBe(1);
   expect(count(/\.onnx$/), `model fetches: ${seen}`).toBe(1);
   expect(visit.bytes).toBeLessThanOrEqual(6_000_000);
+  // The boot's read of /v1/models (choosing the version) is handed to the update check, not asked for again.
+  expect(visit.fetches.filter((f) => f.path === '/v1/models').length, 'GET /v1/models on a first visit').toBe(1);
   const paths = visit.fetches.map((f) => f.path);
   const again = [...new Set(paths.filter((p, i) => paths.indexOf(p) !== i))];
   console.log(`first visit: ${visit.fetches.length} responses, ${(visit.bytes / 1e6).toFixed(2)} MB on the wire; also fetched more than once (small): ${again.join(', ') || 'none'}`);

@@ -6,7 +6,7 @@
  * step. The two iNaturalist packs and the ImageNet reference file.
  */
 import { test, expect } from '@playwright/test';
-import { openOraclePage } from '../harness/litert-oracle.ts';
+import { openOraclePage } from '../harness/litert-runner.ts';
 import { checkExactness, exactnessPhotos } from '../harness/tflite-exactness.ts';
 import { PACK_SOURCES } from '../node/tflite/packs.ts';
 

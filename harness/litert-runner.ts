@@ -2,11 +2,12 @@
  * Runs a .tflite model with LiteRT.js (@litertjs/core, XNNPACK on the CPU)
  * in headless Chromium and returns its raw output tensors and timings. The
  * benchmark uses it as a yardstick for onnxruntime-web on the same network;
- * a TFLite->ONNX converter can use it as an oracle (the outputs come back
- * byte for byte, with dtype and shape).
+ * the TFLite->ONNX converter's exactness check uses it as an oracle
+ * (openOraclePage below: the outputs come back byte for byte, and the
+ * converted ONNX runs in onnxruntime-web on the same page and input).
  *
- * LiteRT.js's ES modules and WASM files ship in its npm package: they are
- * served from node_modules by a small server of our own, with the isolation
+ * LiteRT.js's (and onnxruntime-web's) ES modules and WASM files ship in their
+ * npm packages: they are served from node_modules by a small server of our own, with the isolation
  * headers its threaded build needs (SharedArrayBuffer), and nothing is
  * fetched from anywhere else.
  */
@@ -33,6 +34,10 @@ export interface LiteRtSession {
   compile(model: Uint8Array | string, opts?: { numThreads?: number }): Promise<CompiledTflite>;
   /** Runs a compiled model `runs` times on the same inputs (in input order); returns each run's ms and the last run's outputs. */
   run(model: CompiledTflite, inputs: Array<Uint8Array | ArrayBufferView>, runs?: number): Promise<LiteRtRun>;
+  /** Loads an ONNX model in onnxruntime-web (WASM, 1 thread) on the same page; returns its key for runOnnx. */
+  loadOnnx(model: Uint8Array): Promise<string>;
+  /** Runs it on one float32 input named "input"; float outputs by name. */
+  runOnnx(key: string, input: Float32Array, shape: number[]): Promise<Record<string, Float32Array>>;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,7 @@ async function serve(models: Map<string, Uint8Array>) {
   });
   await app.register(fastifyStatic, { root: path.join(PACKAGES, 'core'), prefix: '/litert/core/', decorateReply: false });
   await app.register(fastifyStatic, { root: path.join(PACKAGES, 'wasm-utils'), prefix: '/litert/wasm-utils/', decorateReply: false });
+  await app.register(fastifyStatic, { root: path.join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist'), prefix: '/ort/', decorateReply: false });
   const page = readFileSync(path.join(REPO_ROOT, 'harness', 'litert', 'page.html'), 'utf8');
   app.get('/', (_req, reply) => reply.type('text/html').send(page));
   app.get<{ Params: { key: string } }>('/model/:key', (req, reply) => {
@@ -100,12 +106,68 @@ export async function openLiteRt(opts: { threads?: boolean; browser?: Browser } 
         const out = await page.evaluate(({ key, shaped, runs }) => window.__litert!.run(key, shaped, runs), { key: model.key, shaped, runs });
         return { timingsMs: out.timingsMs, outputs: out.outputs.map((o) => ({ dtype: o.dtype, shape: o.shape, bytes: new Uint8Array(Buffer.from(o.b64, 'base64')) })) };
       },
+      async loadOnnx(model) {
+        const key = `m${n++}`;
+        models.set(key, model);
+        await page.evaluate(({ key, url }) => window.__onnx!.load(key, url), { key, url: `/model/${key}` });
+        return key;
+      },
+      async runOnnx(key, input, shape) {
+        const out = await page.evaluate(({ key, b64, shape }) => window.__onnx!.run(key, b64, shape), { key, b64: b64(input), shape });
+        // A fresh ArrayBuffer at offset 0, so the Float32Array over it is aligned (Buffer's pool is not).
+        return Object.fromEntries(Object.entries(out).map(([name, s]) => { const u = new Uint8Array(Buffer.from(s, 'base64')); return [name, new Float32Array(u.buffer, 0, u.byteLength / 4)]; }));
+      },
       close,
     };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** The converter's oracle (harness/tflite-exactness.ts): LiteRT.js and onnxruntime-web on one page, models by key. */
+export interface OraclePage {
+  /** Makes `bytes` loadable on the page under `key` (a .tflite or an .onnx). */
+  addModel(key: string, bytes: Uint8Array): void;
+  /** Compiles a .tflite in LiteRT.js (1 thread); returns its output tensor names. */
+  loadTflite(key: string): Promise<string[]>;
+  /** Runs it on one uint8 input; raw output bytes by tensor name. */
+  runTflite(key: string, input: Uint8Array, shape: number[]): Promise<Record<string, Uint8Array>>;
+  loadOnnx(key: string): Promise<void>;
+  /** Runs an ONNX model in onnxruntime-web (WASM) on one float32 `input`; float outputs by name. */
+  runOnnx(key: string, input: Float32Array, shape: number[]): Promise<Record<string, Float32Array>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The oracle over one LiteRT.js session (unthreaded build, as the check
+ * wants bytes, not speed). LiteRT.js returns only graph outputs: give it a
+ * model whose logits and embedding were exposed as outputs
+ * (node/tflite/read.ts exposeTensors).
+ */
+export async function openOraclePage(opts: { browser?: Browser } = {}): Promise<OraclePage> {
+  const session = await openLiteRt({ browser: opts.browser });
+  const bytes = new Map<string, Uint8Array>();
+  const tflite = new Map<string, CompiledTflite>();
+  const onnx = new Map<string, string>();
+  const need = (key: string) => { const b = bytes.get(key); if (!b) throw new Error(`no model added as "${key}"`); return b; };
+  return {
+    addModel: (key, b) => { bytes.set(key, b); },
+    async loadTflite(key) { const m = await session.compile(need(key)); tflite.set(key, m); return m.outputs.map((o) => o.name); },
+    async runTflite(key, input, shape) {
+      const m = tflite.get(key);
+      if (!m) throw new Error(`no .tflite loaded as "${key}"`);
+      const { outputs } = await session.run({ ...m, inputs: [{ ...m.inputs[0], shape }] }, [input]);
+      return Object.fromEntries(outputs.map((o, i) => [m.outputs[i].name, o.bytes]));
+    },
+    async loadOnnx(key) { onnx.set(key, await session.loadOnnx(need(key))); },
+    runOnnx(key, input, shape) {
+      const k = onnx.get(key);
+      if (!k) throw new Error(`no .onnx loaded as "${key}"`);
+      return session.runOnnx(k, input, shape);
+    },
+    close: () => session.close(),
+  };
 }
 
 /** The page's API (harness/litert/page.html), as page.evaluate sees it. */
@@ -116,6 +178,10 @@ declare global {
       init(o: { threads: boolean }): Promise<{ loadMs: number; wasmFile: string | null }>;
       compile(key: string, url: string, numThreads: number): Promise<{ compileMs: number; inputs: LiteRtTensorDetails[]; outputs: LiteRtTensorDetails[] }>;
       run(key: string, inputs: Array<{ b64: string; shape: number[] }>, runs: number): Promise<{ timingsMs: number[]; outputs: Array<{ dtype: LiteRtDType; shape: number[]; b64: string }> }>;
+    };
+    __onnx?: {
+      load(key: string, url: string): Promise<void>;
+      run(key: string, b64: string, shape: number[]): Promise<Record<string, string>>;
     };
   }
 }

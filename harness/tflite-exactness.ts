@@ -15,7 +15,7 @@ import { DATA_DIR_SHARED } from '../node/paths.ts';
 import { exposeTensors } from '../node/tflite/read.ts';
 import { convertTflite } from '../node/tflite/to-onnx.ts';
 import { INAT_DIR, type PackSource } from '../node/tflite/packs.ts';
-import type { OraclePage } from './litert-oracle.ts';
+import type { OraclePage } from './litert-runner.ts';
 
 export const SIZE = 224;
 

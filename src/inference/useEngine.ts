@@ -2,7 +2,7 @@ import { useEffect, useSyncExternalStore } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { inference } from './client.ts';
 import { useBusy } from '../app/busy.ts';
-import { boot, engineLoaded, fetchModels, getState, MODELS_KEY, onServed, setBusy, subscribe } from '../model/updater.ts';
+import { boot, engineLoaded, fetchModels, getState, MODELS_KEY, onServed, setBusy, subscribe, takeBootServed } from '../model/updater.ts';
 
 /**
  * Loads the model in the worker; the result says which version and backend
@@ -29,7 +29,8 @@ export function useEngine() {
   });
   const served = useQuery({
     queryKey: MODELS_KEY,
-    queryFn: ({ signal }) => fetchModels(signal),
+    // A first start has just read /v1/models to choose its version: use that answer rather than asking again.
+    queryFn: async ({ signal }) => takeBootServed() ?? fetchModels(signal),
     enabled: start.isSuccess && !updater.pinnedByUrl,
     refetchInterval: 5 * 60_000,
     refetchOnWindowFocus: false,

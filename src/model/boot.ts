@@ -21,6 +21,15 @@ export async function fetchModels(signal?: AbortSignal): Promise<ServedModels> {
 }
 
 let booted: Promise<EngineOptions> | null = null;
+/** What a first start's GET /v1/models answered, handed once to the update query so a first visit reads it once. */
+let bootServed: { served: ServedModels; at: number } | null = null;
+
+/** The boot's own read of /v1/models, if it made one in the last minute; given out once. */
+export function takeBootServed(): ServedModels | null {
+  const got = bootServed && Date.now() - bootServed.at < 60_000 ? bootServed.served : null;
+  bootServed = null;
+  return got;
+}
 
 export function boot(): Promise<EngineOptions> {
   booted ??= (async () => {
@@ -41,6 +50,7 @@ export function boot(): Promise<EngineOptions> {
     if (navigator.onLine) {
       try {
         const served = await fetchModels(AbortSignal.timeout(4000));
+        bootServed = { served, at: Date.now() };
         const active = served.versions.find((v) => v.version === served.active);
         if (active && !(await incompatibility(entryOf(active), await taxonomy()))) {
           const opts = optionsFor(entryOf(active), null);

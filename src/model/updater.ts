@@ -22,7 +22,7 @@ import { assign, entryOf, getState, persist, set, type ServedModels } from './up
 export { BUCKETS } from '../../core/rollout.ts';
 export { assign, entryOf, getState, subscribe } from './update-state.ts';
 export type { Assignment, ModelStatus, Progress, Refusal, ServedModels, ServedVersion, ShadowStats, UpdaterState } from './update-state.ts';
-export { boot, fetchModels, MODELS_KEY, MODELS_URL } from './boot.ts';
+export { boot, fetchModels, MODELS_KEY, MODELS_URL, takeBootServed } from './boot.ts';
 export { engineLoaded, setBusy } from './engine-sync.ts';
 export { INTEGRITY_RETRY_MS } from './download.ts';
 export { recordShadow } from './shadow.ts';

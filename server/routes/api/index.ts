@@ -7,8 +7,10 @@ import events from './events.ts';
 import installs from './installs.ts';
 import admin from './admin/index.ts';
 import openapi from './openapi.ts';
+import { compressJson } from './compress.ts';
 
 export default async function api(app: FastifyInstance, opts: { rateLimitMax: number; adminToken: string | null; installsPerHour: number; dailyCorrectionCap: number }) {
+  compressJson(app); // first, so every /v1 route below inherits it
   await app.register(rateLimit, { max: opts.rateLimitMax });
   await app.register(models);
   await app.register(taxa);
