@@ -13,6 +13,7 @@ import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
 import { addCorrections, addIdentificationFacts, addPairs, addShadowRuns, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
 import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
+import { chunks } from '../../core/chunks.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
   DEFAULT_DAILY_CORRECTION_CAP,
@@ -36,12 +37,6 @@ export class InstallRevokedError extends Error {
     super(`install ${installId} was revoked`);
     this.name = 'InstallRevokedError';
   }
-}
-
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 function eventRow(e: TelemetryEvent, receivedAt: string): EventRow {
