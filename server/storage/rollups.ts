@@ -19,6 +19,7 @@ import { ABSTAIN, confidenceBin, identificationFact, type IdentificationFact } f
 import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
 import { latencyBin } from '../../core/latency-bins.ts';
 import type { Database } from './rows.ts';
+import { chunks } from '../../core/chunks.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -47,11 +48,6 @@ function bump(m: Map<string, number>, k: string, by = 1) {
 
 const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
   rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload) as Record<string, unknown>)).filter((f): f is IdentificationFact => f !== null);
@@ -63,13 +59,23 @@ async function upsertCounts(db: Db, m: Map<string, number>) {
     const [v, hour, dim, key] = k.split(SEP);
     bump(daily, [v, hour.slice(0, 10), dim, key].join(SEP), n);
   }
+  await addHourCounts(db, m);
+  await addDayCounts(db, daily);
+}
+
+/** Adds hourly counts (keys version, hour, dim, key) to rollup_counts. */
+async function addHourCounts(db: Db, m: Map<string, number>) {
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
     await db.insertInto('rollup_counts')
       .values(part.map(([k, n]) => { const [model_version, hour, dim, key] = k.split(SEP); return { model_version, hour, dim, key, n }; }))
       .onConflict((oc) => oc.columns(['model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_counts.n', '+', eb.ref('excluded.n')) })))
       .execute();
   }
-  for (const part of chunks(sortedEntries(daily), ROWS_PER_UPSERT)) {
+}
+
+/** Adds daily counts (keys version, day, dim, key) to rollup_day_counts. */
+async function addDayCounts(db: Db, m: Map<string, number>) {
+  for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
     await db.insertInto('rollup_day_counts')
       .values(part.map(([k, n]) => { const [model_version, day, dim, key] = k.split(SEP); return { model_version, day, dim, key, n }; }))
       .onConflict((oc) => oc.columns(['model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_day_counts.n', '+', eb.ref('excluded.n')) })))
@@ -137,7 +143,7 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
       .execute();
     for (const r of written) {
       const added = days.get([r.model_version, r.day, r.install_id].join(SEP))!;
-      if (Number(r.n) === added) bump(dayInstalls, [r.model_version, r.day].join(SEP));
+      if (Number(r.n) === added) bump(dayInstalls, [r.model_version, r.day, 'installs', ''].join(SEP));
       if (Number(r.n) > cap) heavy.push({ ...r, n: Number(r.n), added });
     }
   }
@@ -156,18 +162,8 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
 
 /** Distinct-install counts: hourly ones in rollup_counts only, daily ones in rollup_day_counts only (a day is not the sum of its hours). */
 async function upsertInstallCounts(db: Db, hourly: Map<string, number>, daily: Map<string, number>) {
-  for (const part of chunks(sortedEntries(hourly), ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_counts')
-      .values(part.map(([k, n]) => { const [model_version, hour, dim, key] = k.split(SEP); return { model_version, hour, dim, key, n }; }))
-      .onConflict((oc) => oc.columns(['model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_counts.n', '+', eb.ref('excluded.n')) })))
-      .execute();
-  }
-  for (const part of chunks(sortedEntries(daily), ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_day_counts')
-      .values(part.map(([k, n]) => { const [model_version, day] = k.split(SEP); return { model_version, day, dim: 'installs', key: '', n }; }))
-      .onConflict((oc) => oc.columns(['model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_day_counts.n', '+', eb.ref('excluded.n')) })))
-      .execute();
-  }
+  await addHourCounts(db, hourly);
+  await addDayCounts(db, daily);
 }
 
 /** An install's stored identifications of one version and day. */
