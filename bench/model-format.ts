@@ -22,7 +22,6 @@
  * `npm run bench` runs the same comparison through formatComparison().
  * BENCH_QUICK=1 scores the first 100 photos only and runs 2 rounds.
  */
-import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +29,7 @@ import * as ortNode from 'onnxruntime-node';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import cliProgress from 'cli-progress';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../harness/chromium.ts';
+import { isolatedApp } from '../harness/isolated-server.ts';
 import { deriveFormat, FORMATS, type ModelFormat } from '../node/model-formats.ts';
 import { loadTaxonIndex, loadTaxonomy, modelFile, readManifest } from '../node/registry.ts';
 import { NodeClassifier } from '../node/node-classifier.ts';
@@ -121,11 +121,7 @@ async function nativeMs(v: Variant, runs: number): Promise<number[]> {
 
 /** A cross-origin isolated server with onnxruntime-web's WASM build (the app's session options), so 2 threads are possible. */
 async function wasmServer(shared?: Browser) {
-  const app = Fastify({ logger: false });
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
-  });
+  const app = isolatedApp();
   await app.register(fastifyStatic, { root: path.join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist'), prefix: '/ortdist/' });
   app.get('/', (req, reply) => reply.type('text/html').send(`<!doctype html><script type="module">
     import * as ort from '/ortdist/ort.wasm.min.mjs';

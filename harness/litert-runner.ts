@@ -11,12 +11,12 @@
  * headers its threaded build needs (SharedArrayBuffer), and nothing is
  * fetched from anywhere else.
  */
-import Fastify from 'fastify';
 import fastifyStatic from '@fastify/static';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { isolatedApp } from './isolated-server.ts';
 import { REPO_ROOT } from '../node/paths.ts';
 
 export type LiteRtDType = 'float32' | 'int32' | 'uint8' | 'int8' | 'int16' | 'float64' | 'int64' | 'bool';
@@ -45,11 +45,7 @@ const PACKAGES = path.join(REPO_ROOT, 'node_modules', '@litertjs');
 
 /** Serves the runner page, LiteRT.js from node_modules and the models handed to compile(), cross-origin isolated. */
 async function serve(models: Map<string, Uint8Array>) {
-  const app = Fastify({ logger: false });
-  app.addHook('onSend', async (_req, reply) => {
-    reply.header('Cross-Origin-Opener-Policy', 'same-origin');
-    reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
-  });
+  const app = isolatedApp();
   await app.register(fastifyStatic, { root: path.join(PACKAGES, 'core'), prefix: '/litert/core/', decorateReply: false });
   await app.register(fastifyStatic, { root: path.join(PACKAGES, 'wasm-utils'), prefix: '/litert/wasm-utils/', decorateReply: false });
   await app.register(fastifyStatic, { root: path.join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist'), prefix: '/ort/', decorateReply: false });
