@@ -6,30 +6,10 @@ import { findClones, MIN_LINES } from './duplicates.ts';
 
 const root = path.join(import.meta.dirname, '..');
 
-/**
- * Clones in code merged from other branches while this check was being
- * written (#16-#18), left to their owners: each pair of files, until fixed.
- * A clone not listed fails; so does a listed one that is gone, so the list
- * only shrinks.
- */
-const KNOWN = new Set([
-  'bench/model-format.ts | harness/litert-runner.ts',
-  'server/storage/kysely-store.ts | server/storage/rollups.ts',
-  'server/storage/rollups.ts | server/storage/rollups.ts',
-]);
-const pairOf = (c: { first: string; second: string }) =>
-  [c.first, c.second]
-    .map((s) => s.replace(/:\d+-\d+$/, ''))
-    .sort()
-    .join(' | ');
-
 describe('no block of six or more lines repeated outside tests', () => {
   it('finds none in the repo', () => {
-    const clones = findClones(root);
-    const listed = clones.filter((c) => !KNOWN.has(pairOf(c))).map((c) => `${c.first} repeats as ${c.second} (${c.lines} lines)`);
-    expect(listed, 'extract a shared helper for each').toEqual([]);
-    const gone = [...KNOWN].filter((pair) => !clones.some((c) => pairOf(c) === pair));
-    expect(gone, 'fixed: remove from KNOWN').toEqual([]);
+    const clones = findClones(root).map((c) => `${c.first} repeats as ${c.second} (${c.lines} lines)`);
+    expect(clones, 'extract a shared helper for each').toEqual([]);
   });
 
   describe('on a planted copy', () => {
