@@ -160,7 +160,7 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
   await upsertHeavy(db, detail);
 }
 
-/** Distinct-install counts: hourly ones in rollup_counts only, daily ones in rollup_day_counts only (a day is not the sum of its hours). */
+/** Distinct-install counts (keys version, hour or day, 'installs', ''): hourly ones in rollup_counts only, daily ones in rollup_day_counts only (a day is not the sum of its hours). */
 async function upsertInstallCounts(db: Db, hourly: Map<string, number>, daily: Map<string, number>) {
   await addHourCounts(db, hourly);
   await addDayCounts(db, daily);
@@ -299,7 +299,7 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
   const hourly = new Map<string, number>();
   const daily = new Map<string, number>();
   for (const r of await db.selectFrom('rollup_install_hours').select(['model_version', 'hour']).where('install_id', '=', installId).execute()) bump(hourly, [r.model_version, r.hour, 'installs', ''].join(SEP), -1);
-  for (const r of await db.selectFrom('rollup_install_days').select(['model_version', 'day']).where('install_id', '=', installId).execute()) bump(daily, [r.model_version, r.day].join(SEP), -1);
+  for (const r of await db.selectFrom('rollup_install_days').select(['model_version', 'day']).where('install_id', '=', installId).execute()) bump(daily, [r.model_version, r.day, 'installs', ''].join(SEP), -1);
   await upsertInstallCounts(db, hourly, daily);
   await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
   await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();
