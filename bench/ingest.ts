@@ -10,7 +10,7 @@
  * SQLite runs.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -18,10 +18,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Command } from 'commander';
 import { startServerProcess } from '../node/server-process.ts';
-import { REPO_ROOT } from '../node/paths.ts';
 import { readManifest, loadTaxonomy } from '../node/registry.ts';
 import { truncateToHour } from '../core/telemetry.ts';
 import { ensureModels } from '../node/ensure-built.ts';
+import { saveRunReport } from './results-file.ts';
 
 const program = new Command()
   .name('bench:ingest')
@@ -78,9 +78,15 @@ function sqliteBackend(): Backend {
     env: { DATA_DIR: dir, DATABASE_URL: '' },
     async countEvents() {
       const db = new BetterSqlite3(path.join(dir, 'wildsight.db'), { readonly: true });
-      try { return Number(db.prepare('select count(*) from events').pluck().get()); } finally { db.close(); }
+      try {
+        return Number(db.prepare('select count(*) from events').pluck().get());
+      } finally {
+        db.close();
+      }
     },
-    async cleanup() { rmSync(dir, { recursive: true, force: true }); },
+    async cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -89,19 +95,36 @@ function postgresBackend(url: string): Backend {
   const withClient = async <T>(fn: (c: pg.Client) => Promise<T>) => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    try { return await fn(c); } finally { await c.end(); }
+    try {
+      return await fn(c);
+    } finally {
+      await c.end();
+    }
   };
   return {
     name: 'postgres',
     env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
     countEvents: () => withClient(async (c) => Number((await c.query(`select count(*) as n from "${schema}".events`)).rows[0].n)),
-    cleanup: () => withClient(async (c) => { await c.query(`drop schema if exists "${schema}" cascade`); }),
+    cleanup: () =>
+      withClient(async (c) => {
+        await c.query(`drop schema if exists "${schema}" cascade`);
+      }),
   };
 }
 
 interface Row {
-  backend: string; seconds: number; requests: number; ok: number; non2xx: number; errors: number;
-  events_per_s: number; req_per_s: number; p50_ms: number; p99_ms: number; stored: number; acknowledged_events: number;
+  backend: string;
+  seconds: number;
+  requests: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  events_per_s: number;
+  req_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  stored: number;
+  acknowledged_events: number;
 }
 
 async function run(backend: Backend): Promise<Row> {
@@ -109,18 +132,20 @@ async function run(backend: Backend): Promise<Row> {
   try {
     const issued = await fetch(`${server.url}/v1/installs`, { method: 'POST' });
     if (issued.status !== 201) throw new Error(`POST /v1/installs answered ${issued.status}`);
-    const credential = await issued.json() as { installId: string; token: string };
+    const credential = (await issued.json()) as { installId: string; token: string };
     installId = credential.installId;
     const result = await autocannon({
       url: server.url,
       connections: CONNECTIONS,
       duration: DURATION,
-      requests: [{
-        method: 'POST',
-        path: '/v1/events',
-        headers: { 'content-type': 'application/json', authorization: `Install ${credential.token}` },
-        setupRequest: (req) => ({ ...req, body: batchBody() }),
-      }],
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/events',
+          headers: { 'content-type': 'application/json', authorization: `Install ${credential.token}` },
+          setupRequest: (req) => ({ ...req, body: batchBody() }),
+        },
+      ],
     });
     const ok = result['2xx'];
     const stored = await backend.countEvents();
@@ -153,19 +178,40 @@ if (wanted.includes('postgres')) {
   else console.error('bench:ingest: no BENCH_DATABASE_URL / TEST_DATABASE_URL / DATABASE_URL; skipping PostgreSQL (run `bash scripts/pg-test-setup.sh`)');
 }
 
-console.error(`bench:ingest: ${DURATION} s per backend, ${CONNECTIONS} connections, ${BATCH} events per request (${CORRECTIONS} corrections with ${active.outputs.embeddingSize}-value embeddings), ${cpus().length} CPUs shared by client and server`);
+console.error(
+  `bench:ingest: ${DURATION} s per backend, ${CONNECTIONS} connections, ${BATCH} events per request (${CORRECTIONS} corrections with ${active.outputs.embeddingSize}-value embeddings), ${cpus().length} CPUs shared by client and server`,
+);
 const rows: Row[] = [];
 for (const b of backends) {
   console.error(`bench:ingest: ${b.name}…`);
   rows.push(await run(b));
 }
 
-console.table(rows.map((r) => ({ backend: r.backend, 'events/s': r.events_per_s, 'requests/s': r.req_per_s, 'p50 ms': r.p50_ms, 'p99 ms': r.p99_ms, '2xx': r.ok, 'non-2xx': r.non2xx, errors: r.errors, stored: r.stored })));
-const report = { bench: 'ingest', at: new Date().toISOString(), node: process.version, cpus: cpus().length, duration_s: DURATION, connections: CONNECTIONS, batch: BATCH, corrections_per_batch: CORRECTIONS, results: rows };
-console.log(JSON.stringify(report));
-const outDir = path.join(REPO_ROOT, 'bench', 'results');
-mkdirSync(outDir, { recursive: true });
-writeFileSync(path.join(outDir, `ingest-${report.at.replace(/[:.]/g, '-')}.json`), JSON.stringify(report, null, 2) + '\n');
+console.table(
+  rows.map((r) => ({
+    backend: r.backend,
+    'events/s': r.events_per_s,
+    'requests/s': r.req_per_s,
+    'p50 ms': r.p50_ms,
+    'p99 ms': r.p99_ms,
+    '2xx': r.ok,
+    'non-2xx': r.non2xx,
+    errors: r.errors,
+    stored: r.stored,
+  })),
+);
+const report = {
+  bench: 'ingest',
+  at: new Date().toISOString(),
+  node: process.version,
+  cpus: cpus().length,
+  duration_s: DURATION,
+  connections: CONNECTIONS,
+  batch: BATCH,
+  corrections_per_batch: CORRECTIONS,
+  results: rows,
+};
+saveRunReport('ingest', report);
 
 // Every acknowledged event must be stored; a bench that loses data measured nothing.
 const lost = rows.filter((r) => r.stored < r.acknowledged_events || r.non2xx > 0);

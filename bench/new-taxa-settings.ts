@@ -19,6 +19,7 @@ import { Command } from 'commander';
 import { predictAll } from '../core/head-train.ts';
 import { mcnemar, pairedCounts, pairedDifference } from '../core/intervals.ts';
 import { seededRandom } from '../core/random.ts';
+import { taxonSplits } from '../pipeline/taxon-splits.ts';
 import { parseCsv } from '../core/csv.ts';
 import { OTHER_LABEL } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
@@ -32,7 +33,11 @@ import { scenarioBreeds } from '../pipeline/scenario.ts';
 import { toExamples, trainCandidate, type Item, type TrainSettings } from '../pipeline/train-candidate.ts';
 import { ensureModels } from '../node/ensure-built.ts';
 
-const o = new Command().name('bench:new-taxa-settings').option('--seed <n>', 'split seed', (v) => Number(v), 1).parse().opts<{ seed: number }>();
+const o = new Command()
+  .name('bench:new-taxa-settings')
+  .option('--seed <n>', 'split seed', (v) => Number(v), 1)
+  .parse()
+  .opts<{ seed: number }>();
 ensureModels('the benchmark');
 
 const SHIPPED = 'shipped: weight 300, L2 0.3';
@@ -55,8 +60,29 @@ const tinyDir = path.join(DATA_DIR_SHARED, 'tiny-imagenet-animals');
 const tiny = readLabelledPhotos(tinyDir, path.join(tinyDir, 'labels.csv'), taxonomy).filter((p) => p.label === OTHER_LABEL);
 const tinyClasses = [...new Set(tiny.map((p) => p.row.wnid))].sort().slice(0, 6);
 const pools = [
-  { name: `oxford, ${oxBreeds.length} breeds not in the scenario`, train: 5, heldOut: 5, taxa: oxBreeds.map((b) => ({ id: normalizeProposedName(b.replace(/_/g, ' ')), breed: b, index: null as number | null, files: oxRows.filter((r) => r.breed === b).map((r) => path.join(oxDir, r.file)).sort() })) },
-  { name: 'tiny-imagenet, 6 non-launch classes', train: 20, heldOut: 80, taxa: tinyClasses.map((w) => { const m = tiny.filter((p) => p.row.wnid === w); return { id: `proposed-${m[0].row.class_name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, breed: null, index: m[0].imagenetIndex, files: m.map((p) => p.file).sort() }; }) },
+  {
+    name: `oxford, ${oxBreeds.length} breeds not in the scenario`,
+    train: 5,
+    heldOut: 5,
+    taxa: oxBreeds.map((b) => ({
+      id: normalizeProposedName(b.replace(/_/g, ' ')),
+      breed: b,
+      index: null as number | null,
+      files: oxRows
+        .filter((r) => r.breed === b)
+        .map((r) => path.join(oxDir, r.file))
+        .sort(),
+    })),
+  },
+  {
+    name: 'tiny-imagenet, 6 non-launch classes',
+    train: 20,
+    heldOut: 80,
+    taxa: tinyClasses.map((w) => {
+      const m = tiny.filter((p) => p.row.wnid === w);
+      return { id: `proposed-${m[0].row.class_name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, breed: null, index: m[0].imagenetIndex, files: m.map((p) => p.file).sort() };
+    }),
+  },
 ];
 
 const basePhotos = BASE_PACKS.flatMap((pack) => readLabelledPhotos(path.join(DATA_DIR_SHARED, pack), path.join(DATA_DIR_SHARED, pack, 'labels.csv'), taxonomy));
@@ -68,7 +94,10 @@ const otherOf = (f: PhotoFeatures) => f.logits[f.logits.length - 1] * parentT;
 const item = (f: PhotoFeatures, label: string, group: string): Item => ({ group, label, embedding: f.embedding, other: otherOf(f), source: 'x' });
 const argmax = (p: Float32Array) => p.indexOf(Math.max(...p));
 
-const lines = ['| pool | setting | held-out recall | change vs shipped, points (95% CI) | lost / gained | shared-label top-1 | change vs shipped, points (95% CI) |', '|---|---|---:|---|---|---:|---|'];
+const lines = [
+  '| pool | setting | held-out recall | change vs shipped, points (95% CI) | lost / gained | shared-label top-1 | change vs shipped, points (95% CI) |',
+  '|---|---|---:|---|---|---:|---|',
+];
 const pts = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
 for (const pool of pools) {
   const ids = pool.taxa.map((t) => t.id);
@@ -76,16 +105,22 @@ for (const pool of pools) {
   const breeds = new Set(pool.taxa.map((t) => t.breed).filter(Boolean));
   const indices = new Set(pool.taxa.map((t) => t.index).filter((x) => x !== null));
   const keep = (p: { imagenetIndex: number | null; row: Record<string, string> }) => !(p.imagenetIndex === null ? breeds.has(p.row.breed) : indices.has(p.imagenetIndex));
-  const baseItems = basePhotos.filter(keep).flatMap((p) => { const f = features.get(p.file); return f ? [item(f, p.label, `photo:${f.photoSha256}`)] : []; });
-  const shared = evalPhotos.filter(keep).flatMap((p) => { const f = features.get(p.file); return f ? [item(f, p.label, '')] : []; });
+  const baseItems = basePhotos.filter(keep).flatMap((p) => {
+    const f = features.get(p.file);
+    return f ? [item(f, p.label, `photo:${f.photoSha256}`)] : [];
+  });
+  const shared = evalPhotos.filter(keep).flatMap((p) => {
+    const f = features.get(p.file);
+    return f ? [item(f, p.label, '')] : [];
+  });
   const sharedEx = toExamples(shared, classIndex, E);
   const rand = seededRandom(o.seed);
-  const splits = pool.taxa.map((t) => {
-    const fs = t.files.filter((f) => features.has(f));
-    for (let i = fs.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [fs[i], fs[j]] = [fs[j], fs[i]]; }
-    return { id: t.id, heldOut: fs.slice(0, pool.heldOut), train: fs.slice(pool.heldOut, pool.heldOut + pool.train) };
-  });
-  const heldEx = toExamples(splits.flatMap((s) => s.heldOut.map((f) => item(features.get(f)!, s.id, ''))), classIndex, E);
+  const splits = taxonSplits(pool.taxa, (f) => features.has(f), rand, pool.heldOut, pool.train);
+  const heldEx = toExamples(
+    splits.flatMap((s) => s.heldOut.map((f) => item(features.get(f)!, s.id, ''))),
+    classIndex,
+    E,
+  );
   const corr = splits.flatMap((s) => s.train.map((f, i) => item(features.get(f)!, s.id, `install:${s.id}:${i}`)));
   const results = new Map<string, { held: boolean[]; shared: boolean[] }>();
   for (const st of settings) {
@@ -98,10 +133,15 @@ for (const pool of pools) {
   const ref = results.get(SHIPPED)!;
   for (const st of settings) {
     const r = results.get(st.name)!;
-    const h = pairedCounts(ref.held, r.held), s = pairedCounts(ref.shared, r.shared);
-    const dh = pairedDifference(h), ds = pairedDifference(s), mh = mcnemar(h.onlyCurrent, h.onlyCandidate);
+    const h = pairedCounts(ref.held, r.held),
+      s = pairedCounts(ref.shared, r.shared);
+    const dh = pairedDifference(h),
+      ds = pairedDifference(s),
+      mh = mcnemar(h.onlyCurrent, h.onlyCandidate);
     const same = st.name === SHIPPED;
-    lines.push(`| ${pool.name} (${heldEx.n} held out) | ${st.name} | ${(dh.candidate * 100).toFixed(1)}% | ${same ? '–' : `${pts(dh.difference)} (${pts(dh.lo)} to ${pts(dh.hi)})`} | ${same ? '–' : `${mh.losses} / ${mh.gains}, p = ${mh.p.toPrecision(2)}`} | ${(ds.candidate * 100).toFixed(1)}% | ${same ? '–' : `${pts(ds.difference)} (${pts(ds.lo)} to ${pts(ds.hi)})`} |`);
+    lines.push(
+      `| ${pool.name} (${heldEx.n} held out) | ${st.name} | ${(dh.candidate * 100).toFixed(1)}% | ${same ? '–' : `${pts(dh.difference)} (${pts(dh.lo)} to ${pts(dh.hi)})`} | ${same ? '–' : `${mh.losses} / ${mh.gains}, p = ${mh.p.toPrecision(2)}`} | ${(ds.candidate * 100).toFixed(1)}% | ${same ? '–' : `${pts(ds.difference)} (${pts(ds.lo)} to ${pts(ds.hi)})`} |`,
+    );
   }
 }
 console.log(lines.join('\n'));

@@ -8,7 +8,7 @@
  * keeps that dependence in the interval (a Wilson interval over observations
  * would be too narrow).
  */
-import { seededRandom } from './random.ts';
+import { seededRandom, shuffleInPlace } from './random.ts';
 import { fuseLogits, type FusionRule } from './fusion.ts';
 import { wilson, type Interval } from './intervals.ts';
 
@@ -23,18 +23,12 @@ export interface ObservationGroup {
   photos: number[];
 }
 
-function shuffle<T>(xs: T[], rand: () => number): T[] {
-  for (let i = xs.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [xs[i], xs[j]] = [xs[j], xs[i]];
-  }
-  return xs;
-}
-
 /** Photo indices by class, for the classes with at least `minPerClass` photos (sorted, so a seed replays). */
 export function photosByClass(labels: readonly string[], minPerClass: number, exclude?: (label: string) => boolean): Map<string, number[]> {
   const by = new Map<string, number[]>();
-  labels.forEach((l, i) => { if (!exclude?.(l)) by.set(l, [...(by.get(l) ?? []), i]); });
+  labels.forEach((l, i) => {
+    if (!exclude?.(l)) by.set(l, [...(by.get(l) ?? []), i]);
+  });
   return new Map([...by].filter(([, xs]) => xs.length >= minPerClass).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
@@ -46,7 +40,7 @@ export function groupOnce(byClass: ReadonlyMap<string, readonly number[]>, size:
   if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`observation size must be a whole number of photos, got ${size}`);
   const groups: ObservationGroup[] = [];
   for (const [label, idx] of byClass) {
-    const order = shuffle([...idx], rand);
+    const order = shuffleInPlace([...idx], rand);
     for (let at = 0; at + size <= order.length; at += size) groups.push({ label, photos: order.slice(at, at + size) });
   }
   return groups;
@@ -73,7 +67,8 @@ export function classBootstrap(perClass: ReadonlyArray<{ hits: number; n: number
   const rand = seededRandom(seed);
   const stats: number[] = [];
   for (let b = 0; b < resamples; b++) {
-    let hits = 0, n = 0;
+    let hits = 0,
+      n = 0;
     for (let i = 0; i < perClass.length; i++) {
       const c = perClass[Math.floor(rand() * perClass.length)];
       hits += c.hits;
@@ -98,15 +93,26 @@ export function scoreObservations(
 ): ObservationScore {
   const rand = seededRandom(opts.seed);
   const perClass = new Map<string, { hits: number; n: number }>();
-  let observations = 0, hits = 0, perRound = 0;
+  let observations = 0,
+    hits = 0,
+    perRound = 0;
   for (let r = 0; r < opts.rounds; r++) {
     const groups = groupOnce(byClass, size, rand);
     perRound = groups.length;
     for (const g of groups) {
-      const ok = opts.correct(fuseLogits(g.photos.map((i) => photos[i].logits), opts.rule), g.label);
+      const ok = opts.correct(
+        fuseLogits(
+          g.photos.map((i) => photos[i].logits),
+          opts.rule,
+        ),
+        g.label,
+      );
       const c = perClass.get(g.label) ?? { hits: 0, n: 0 };
       c.n++;
-      if (ok) { c.hits++; hits++; }
+      if (ok) {
+        c.hits++;
+        hits++;
+      }
       perClass.set(g.label, c);
       observations++;
     }

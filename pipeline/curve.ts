@@ -22,6 +22,7 @@ import { readFileSync } from 'node:fs';
 import { predictAll } from '../core/head-train.ts';
 import { pairedCounts, pairedDifference, wilson } from '../core/intervals.ts';
 import { seededRandom } from '../core/random.ts';
+import { taxonSplits } from './taxon-splits.ts';
 import { parseCsv } from '../core/csv.ts';
 import { OTHER_LABEL } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
@@ -49,7 +50,11 @@ export interface CurveOptions {
   progress?: (stage: string, done: number, total: number) => void;
 }
 
-interface Pool { name: string; heldOut: number; taxa: Array<{ id: string; files: string[]; imagenetIndex: number | null; breed: string | null }> }
+interface Pool {
+  name: string;
+  heldOut: number;
+  taxa: Array<{ id: string; files: string[]; imagenetIndex: number | null; breed: string | null }>;
+}
 
 function pools(which: Array<'oxford' | 'tiny'>): Pool[] {
   const out: Pool[] = [];
@@ -57,16 +62,32 @@ function pools(which: Array<'oxford' | 'tiny'>): Pool[] {
     const dir = path.join(DATA_DIR_SHARED, 'oxford-pets');
     const rows = parseCsv(readFileSync(path.join(dir, 'labels.csv'), 'utf8')).filter((r) => r.imagenet_index === '');
     const breeds = [...new Set(rows.map((r) => r.breed))].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
-    out.push({ name: 'oxford (new breeds)', heldOut: 5, taxa: breeds.map((breed) => ({ id: normalizeProposedName(breed.replace(/_/g, ' ')), breed, imagenetIndex: null, files: rows.filter((r) => r.breed === breed).map((r) => path.join(dir, r.file)).sort() })) });
+    out.push({
+      name: 'oxford (new breeds)',
+      heldOut: 5,
+      taxa: breeds.map((breed) => ({
+        id: normalizeProposedName(breed.replace(/_/g, ' ')),
+        breed,
+        imagenetIndex: null,
+        files: rows
+          .filter((r) => r.breed === breed)
+          .map((r) => path.join(dir, r.file))
+          .sort(),
+      })),
+    });
   }
   if (which.includes('tiny')) {
     const dir = path.join(DATA_DIR_SHARED, 'tiny-imagenet-animals');
     const photos = readLabelledPhotos(dir, path.join(dir, 'labels.csv'), loadTaxonomy()).filter((p) => p.label === OTHER_LABEL);
     const classes = [...new Set(photos.map((p) => p.row.wnid))].sort().slice(0, 6);
-    out.push({ name: 'tiny-imagenet (non-launch classes)', heldOut: 30, taxa: classes.map((wnid) => {
-      const mine = photos.filter((p) => p.row.wnid === wnid);
-      return { id: `proposed-${mine[0].row.class_name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, breed: null, imagenetIndex: mine[0].imagenetIndex, files: mine.map((p) => p.file).sort() };
-    }) });
+    out.push({
+      name: 'tiny-imagenet (non-launch classes)',
+      heldOut: 30,
+      taxa: classes.map((wnid) => {
+        const mine = photos.filter((p) => p.row.wnid === wnid);
+        return { id: `proposed-${mine[0].row.class_name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, breed: null, imagenetIndex: mine[0].imagenetIndex, files: mine.map((p) => p.file).sort() };
+      }),
+    });
   }
   return out;
 }
@@ -101,20 +122,29 @@ export async function runCurve(opts: CurveOptions = {}): Promise<CurveRow[]> {
     const breeds = new Set(pool.taxa.map((t) => t.breed).filter(Boolean));
     const indices = new Set(pool.taxa.map((t) => t.imagenetIndex).filter((x) => x !== null));
     const keep = (p: { imagenetIndex: number | null; row: Record<string, string> }) => !(p.imagenetIndex === null ? breeds.has(p.row.breed) : indices.has(p.imagenetIndex));
-    const baseItems = basePhotos.filter(keep).flatMap((p) => { const f = features.get(p.file); return f ? [item(f, p.label, `photo:${f.photoSha256}`, 'base')] : []; });
-    const shared = evalPhotos.filter(keep).flatMap((p) => { const f = features.get(p.file); return f ? [{ f, label: p.label }] : []; });
-    const sharedEx = toExamples(shared.map((s) => item(s.f, s.label, '', 'eval')), classIndex, E);
+    const baseItems = basePhotos.filter(keep).flatMap((p) => {
+      const f = features.get(p.file);
+      return f ? [item(f, p.label, `photo:${f.photoSha256}`, 'base')] : [];
+    });
+    const shared = evalPhotos.filter(keep).flatMap((p) => {
+      const f = features.get(p.file);
+      return f ? [{ f, label: p.label }] : [];
+    });
+    const sharedEx = toExamples(
+      shared.map((s) => item(s.f, s.label, '', 'eval')),
+      classIndex,
+      E,
+    );
     const sharedY = shared.map((s) => classIndex.get(s.label)!);
-    const currentHit = shared.map((s) => { const p = softmax(s.f.logits); return parent.labels[p.indexOf(Math.max(...p))] === s.label; });
+    const currentHit = shared.map((s) => {
+      const p = softmax(s.f.logits);
+      return parent.labels[p.indexOf(Math.max(...p))] === s.label;
+    });
     const perSize = new Map<number, Array<{ hits: number; n: number; change: number; lo: number; hi: number }>>();
     for (let r = 0; r < repeats; r++) {
       const rand = seededRandom(seed * 1000 + r);
       // Each photo is one install: shuffle, hold out the first `heldOut`, train on a prefix of the rest.
-      const splits = pool.taxa.map((t) => {
-        const fs = t.files.filter((f) => features.has(f));
-        for (let i = fs.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [fs[i], fs[j]] = [fs[j], fs[i]]; }
-        return { id: t.id, heldOut: fs.slice(0, pool.heldOut), train: fs.slice(pool.heldOut) };
-      });
+      const splits = taxonSplits(pool.taxa, (f) => features.has(f), rand, pool.heldOut);
       const heldItems = splits.flatMap((s) => s.heldOut.map((f) => item(features.get(f)!, s.id, '', 'held-out')));
       const heldEx = toExamples(heldItems, classIndex, E);
       for (const k of poolSizes) {
@@ -136,9 +166,19 @@ export async function runCurve(opts: CurveOptions = {}): Promise<CurveRow[]> {
       const ci = wilson(meanHits, n);
       const recalls = runs.map((x) => x.hits / x.n);
       rows.push({
-        pool: pool.name, size: k, repeats, taxa: pool.taxa.length, heldOutPerSplit: n,
-        recall: meanHits / n, lo: ci.lo, hi: ci.hi, min: Math.min(...recalls), max: Math.max(...recalls),
-        launchChange: runs.reduce((s, x) => s + x.change, 0) / runs.length, launchLo: Math.min(...runs.map((x) => x.lo)), launchHi: Math.max(...runs.map((x) => x.hi)),
+        pool: pool.name,
+        size: k,
+        repeats,
+        taxa: pool.taxa.length,
+        heldOutPerSplit: n,
+        recall: meanHits / n,
+        lo: ci.lo,
+        hi: ci.hi,
+        min: Math.min(...recalls),
+        max: Math.max(...recalls),
+        launchChange: runs.reduce((s, x) => s + x.change, 0) / runs.length,
+        launchLo: Math.min(...runs.map((x) => x.lo)),
+        launchHi: Math.max(...runs.map((x) => x.hi)),
       });
     }
   }
@@ -152,6 +192,9 @@ export function curveMarkdown(rows: readonly CurveRow[]): string {
   return [
     '| pool | corrections per taxon | taxa x repeats | held-out per split | held-out recall (95% CI) | range over repeats | shared-label top-1 change, points (widest 95% CI) |',
     '|---|---:|---|---:|---|---|---|',
-    ...rows.map((r) => `| ${r.pool} | ${r.size} | ${r.taxa} x ${r.repeats} | ${r.heldOutPerSplit} | ${pct(r.recall)} (${pct(r.lo)}–${pct(r.hi)}) | ${pct(r.min)}–${pct(r.max)} | ${pts(r.launchChange)} (${pts(r.launchLo)} to ${pts(r.launchHi)}) |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.pool} | ${r.size} | ${r.taxa} x ${r.repeats} | ${r.heldOutPerSplit} | ${pct(r.recall)} (${pct(r.lo)}–${pct(r.hi)}) | ${pct(r.min)}–${pct(r.max)} | ${pts(r.launchChange)} (${pts(r.launchLo)} to ${pts(r.launchHi)}) |`,
+    ),
   ].join('\n');
 }
