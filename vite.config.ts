@@ -17,7 +17,9 @@ const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-E
  * fetches each once into the Cache API, where the service worker's `/ort/` route and the model
  * store read them, instead of both downloading them on a first visit.
  */
-const ortWasmSha256 = createHash('sha256').update(readFileSync(`${ortDist}ort-wasm-simd-threaded.wasm`)).digest('hex');
+const ortWasmSha256 = createHash('sha256')
+  .update(readFileSync(`${ortDist}ort-wasm-simd-threaded.wasm`))
+  .digest('hex');
 
 const appVersion = (JSON.parse(readFileSync(fileURLToPath(new URL('./package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 
@@ -56,7 +58,10 @@ export default defineConfig({
     inlineStylesheet(),
     // onnxruntime-web loads its WASM runtime at run time; ship exactly the files it asks for under /ort/.
     viteStaticCopy({
-      targets: ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'].map((f) => ({ src: `${ortDist}${f}`, dest: 'ort' })),
+      targets: ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'].map((f) => ({
+        src: `${ortDist}${f}`,
+        dest: 'ort',
+      })),
     }),
     VitePWA({
       strategies: 'injectManifest',

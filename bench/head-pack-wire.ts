@@ -20,8 +20,19 @@ import { registerRetrained } from '../harness/retrained-version.ts';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-export interface Sent { file: string; raw: number; sent: number; encoding: string }
-export interface HeadOnlyUpdate { from: string; to: string; head: string; headPack: Sent; fullFile: Sent }
+export interface Sent {
+  file: string;
+  raw: number;
+  sent: number;
+  encoding: string;
+}
+export interface HeadOnlyUpdate {
+  from: string;
+  to: string;
+  head: string;
+  headPack: Sent;
+  fullFile: Sent;
+}
 
 /** Two retrained heads: as the launch head exports (int8 weights dequantized), and with every weight at full float precision. */
 const HEADS = [
@@ -61,7 +72,13 @@ export async function measureHeadOnlyUpdate(distDir: string, accept: string, ret
     const out: HeadOnlyUpdate[] = [];
     for (const { head, entry } of versions) {
       if (!entry.headPack) throw new Error(`the retrained ${entry.version} got no head pack`);
-      out.push({ from: entry.headPack.backbone.version, to: entry.version, head, headPack: await asSent(base, registryDir, entry.headPack.file, accept), fullFile: await asSent(base, registryDir, entry.file, accept) });
+      out.push({
+        from: entry.headPack.backbone.version,
+        to: entry.version,
+        head,
+        headPack: await asSent(base, registryDir, entry.headPack.file, accept),
+        fullFile: await asSent(base, registryDir, entry.file, accept),
+      });
     }
     return out;
   } finally {

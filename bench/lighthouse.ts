@@ -32,7 +32,10 @@ export interface LighthouseRun {
   /** Audits scored below 1 (in the two categories), with Lighthouse's one-line summary. */
   failing: Array<{ id: string; category: string; score: number | null; title: string; displayValue?: string; items?: string[] }>;
 }
-export interface LighthouseResult { runs: LighthouseRun[]; median: { performance: number; accessibility: number; cls: number; totalByteWeight: number } }
+export interface LighthouseResult {
+  runs: LighthouseRun[];
+  median: { performance: number; accessibility: number; cls: number; totalByteWeight: number };
+}
 
 /**
  * Debian's Chromium, launched by chrome-launcher with its defaults, as the
@@ -41,17 +44,24 @@ export interface LighthouseResult { runs: LighthouseRun[]; median: { performance
  */
 async function launchChromium() {
   const chrome = await launch({ chromePath: CHROMIUM_PATH, chromeFlags: ['--headless=new', '--no-sandbox'], logLevel: 'error' });
-  return { port: chrome.port, close: async () => { chrome.kill(); } };
+  return {
+    port: chrome.port,
+    close: async () => {
+      chrome.kill();
+    },
+  };
 }
 
 /** What an audit points at (a URL, an element's selector), so a failure says where to look. */
 function itemsOf(details: unknown): string[] {
   const items = (details as { items?: Array<Record<string, unknown>> } | undefined)?.items ?? [];
-  return items.flatMap((it) => {
-    const node = it.node as { selector?: string; snippet?: string } | undefined;
-    const where = it.url ?? node?.selector ?? node?.snippet;
-    return typeof where === 'string' ? [where] : []; // tables and trees without a URL or an element say nothing short
-  }).slice(0, 8);
+  return items
+    .flatMap((it) => {
+      const node = it.node as { selector?: string; snippet?: string } | undefined;
+      const where = it.url ?? node?.selector ?? node?.snippet;
+      return typeof where === 'string' ? [where] : []; // tables and trees without a URL or an element say nothing short
+    })
+    .slice(0, 8);
 }
 
 async function once(url: string): Promise<LighthouseRun> {
@@ -98,7 +108,15 @@ export async function lighthouseMobile(runs = Number(process.env.LIGHTHOUSE_RUNS
       log(`Lighthouse mobile run ${i + 1}/${runs}`);
       out.push(await once(`${server.url}/`));
     }
-    return { runs: out, median: { performance: median(out.map((r) => r.performance)), accessibility: median(out.map((r) => r.accessibility)), cls: median(out.map((r) => r.cls)), totalByteWeight: median(out.map((r) => r.totalByteWeight)) } };
+    return {
+      runs: out,
+      median: {
+        performance: median(out.map((r) => r.performance)),
+        accessibility: median(out.map((r) => r.accessibility)),
+        cls: median(out.map((r) => r.cls)),
+        totalByteWeight: median(out.map((r) => r.totalByteWeight)),
+      },
+    };
   } finally {
     await server.stop('SIGTERM');
     rmSync(dataDir, { recursive: true, force: true });
@@ -112,11 +130,18 @@ export function lighthouseTable(r: LighthouseResult): string[] {
     '',
     '| run | performance (target ≥ 95) | accessibility (target 100) | total byte weight | CLS (target < 0.1) | FCP | LCP | TBT |',
     '|---|---|---|---|---|---|---|---|',
-    ...r.runs.map((x, i) => `| ${i + 1} | ${x.performance} | ${x.accessibility} | ${(x.totalByteWeight / 1024 / 1024).toFixed(2)} MB | ${x.cls.toFixed(3)} | ${x.fcpMs.toFixed(0)} ms | ${x.lcpMs.toFixed(0)} ms | ${x.tbtMs.toFixed(0)} ms |`),
+    ...r.runs.map(
+      (x, i) =>
+        `| ${i + 1} | ${x.performance} | ${x.accessibility} | ${(x.totalByteWeight / 1024 / 1024).toFixed(2)} MB | ${x.cls.toFixed(3)} | ${x.fcpMs.toFixed(0)} ms | ${x.lcpMs.toFixed(0)} ms | ${x.tbtMs.toFixed(0)} ms |`,
+    ),
   ];
-  lines.push('', `Median: performance ${r.median.performance}, accessibility ${r.median.accessibility}, CLS ${r.median.cls.toFixed(3)}, total byte weight ${(r.median.totalByteWeight / 1024 / 1024).toFixed(2)} MB.`);
+  lines.push(
+    '',
+    `Median: performance ${r.median.performance}, accessibility ${r.median.accessibility}, CLS ${r.median.cls.toFixed(3)}, total byte weight ${(r.median.totalByteWeight / 1024 / 1024).toFixed(2)} MB.`,
+  );
   const failing = new Map<string, string>();
-  for (const x of r.runs) for (const a of x.failing) failing.set(`${a.category}: ${a.id}`, `${a.title}${a.displayValue ? ` (${a.displayValue})` : ''}, score ${a.score}${a.items?.length ? `: ${a.items.join(', ')}` : ''}`);
+  for (const x of r.runs)
+    for (const a of x.failing) failing.set(`${a.category}: ${a.id}`, `${a.title}${a.displayValue ? ` (${a.displayValue})` : ''}, score ${a.score}${a.items?.length ? `: ${a.items.join(', ')}` : ''}`);
   lines.push('', failing.size ? 'Audits that did not pass in some run:' : 'Every scored audit passed.', ...[...failing].map(([k, v]) => `- ${k} — ${v}`));
   return lines;
 }

@@ -71,18 +71,28 @@ export async function yardstick(opts: { runs?: number; rounds?: number; log?: (m
 
     const tensor = await native.tensorFor(photo);
     const b64 = Buffer.from(photo).toString('base64');
-    const ours = (s: typeof app1): Timed => (n) => s.page.evaluate(async ({ b64, n }) => {
-      const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const r = await window.__wildsight!.classifyBytes(arr, 'yardstick.jpg');
-        if ('error' in r) throw new Error(r.error.message);
-        out.push(r.timings.inferenceMs);
-      }
-      return out;
-    }, { b64, n });
+    const ours =
+      (s: typeof app1): Timed =>
+      (n) =>
+        s.page.evaluate(
+          async ({ b64, n }) => {
+            const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+            const out: number[] = [];
+            for (let i = 0; i < n; i++) {
+              const r = await window.__wildsight!.classifyBytes(arr, 'yardstick.jpg');
+              if ('error' in r) throw new Error(r.error.message);
+              out.push(r.timings.inferenceMs);
+            }
+            return out;
+          },
+          { b64, n },
+        );
     const contenders: Record<keyof Yardstick['ms'], Timed> = {
-      native: async (n) => { const out = []; for (let i = 0; i < n; i++) out.push((await native.run(tensor, 1)).ms); return out; },
+      native: async (n) => {
+        const out = [];
+        for (let i = 0; i < n; i++) out.push((await native.run(tensor, 1)).ms);
+        return out;
+      },
       ours1: ours(app1),
       ours2: ours(app2),
       litert1: async (n) => (await lrt.run(lm1, [rgb], n)).timingsMs,

@@ -15,7 +15,10 @@ import { DATA_DIR_SHARED } from '../node/paths.ts';
 
 async function main() {
   const dir = path.join(DATA_DIR_SHARED, 'imagenet-val-animals');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.JPEG')).sort().slice(0, 60);
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.JPEG'))
+    .sort()
+    .slice(0, 60);
   const sigmas = [0, 1, 2, 4];
   const out = new Map<number, number[]>(sigmas.map((s) => [s, []]));
   for (const f of files) {
@@ -35,4 +38,7 @@ async function main() {
   }
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

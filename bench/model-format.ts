@@ -50,7 +50,11 @@ const manifest = readManifest()!;
 const shipped = manifest.versions.find((v) => v.version === '1.0.0')!;
 const shippedBytes = new Uint8Array(readFileSync(modelFile(shipped)));
 
-interface Variant { format: ModelFormat; name: string; bytes: Uint8Array }
+interface Variant {
+  format: ModelFormat;
+  name: string;
+  bytes: Uint8Array;
+}
 const variants: Variant[] = FORMATS.map((f) => ({ format: f.format, name: f.title, bytes: deriveFormat(shippedBytes, f.format, `1.0.0-${f.format}`) }));
 
 /** Every variant on every photo of the eval set; each photo is decoded once and its tensor given to all. */
@@ -60,12 +64,19 @@ async function accuracy(limit?: number): Promise<ScoredPhoto[][]> {
   const taxa = loadTaxonIndex();
   const classifiers = await Promise.all(variants.map((v) => NodeClassifier.fromBytes(shipped, v.bytes, taxa, 2)));
   const scored: ScoredPhoto[][] = variants.map(() => []);
-  const bar = new cliProgress.SingleBar({ format: `eval ${EVAL_SET}, ${variants.length} formats [{bar}] {value}/{total} photos`, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    { format: `eval ${EVAL_SET}, ${variants.length} formats [{bar}] {value}/{total} photos`, clearOnComplete: true, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(photos.length, 0);
   let skipped = 0;
   for (const photo of photos) {
     let tensor: Float32Array | null = null;
-    try { tensor = await classifiers[0].tensorFor(new Uint8Array(readFileSync(photo.file)), photo.file); } catch { skipped++; }
+    try {
+      tensor = await classifiers[0].tensorFor(new Uint8Array(readFileSync(photo.file)), photo.file);
+    } catch {
+      skipped++;
+    }
     if (tensor) {
       for (let i = 0; i < classifiers.length; i++) {
         const { logits, ms } = await classifiers[i].run(tensor, 1);
@@ -89,14 +100,20 @@ function paired(reference: ScoredPhoto[], candidate: ScoredPhoto[]) {
   const top1 = (p: ScoredPhoto) => !p.abstain && p.top5[0] === p.label;
   const one = (keep: (p: ScoredPhoto) => boolean, right: (p: ScoredPhoto) => boolean) => {
     const idx = reference.map((p, i) => (keep(p) ? i : -1)).filter((i) => i >= 0);
-    const t = pairedCounts(idx.map((i) => right(reference[i])), idx.map((i) => right(candidate[i])));
+    const t = pairedCounts(
+      idx.map((i) => right(reference[i])),
+      idx.map((i) => right(candidate[i])),
+    );
     const d = pairedDifference(t);
     const m = mcnemar(t.onlyCurrent, t.onlyCandidate);
     return { difference: round(d.difference), lo: round(d.lo), hi: round(d.hi), losses: t.onlyCurrent, gains: t.onlyCandidate, mcnemarP: round(m.p), n: d.n };
   };
   return {
     top1: one(launch, top1),
-    other_accuracy: one((p) => !launch(p), (p) => p.abstain),
+    other_accuracy: one(
+      (p) => !launch(p),
+      (p) => p.abstain,
+    ),
     /** Photos whose first answer changed at all, right or wrong. */
     answerChanged: reference.filter((p, i) => answer(p) !== answer(candidate[i])).length,
   };
@@ -114,7 +131,11 @@ async function nativeMs(v: Variant, runs: number): Promise<number[]> {
   const feed = { input: new ortNode.Tensor('float32', input, [1, 3, 224, 224]) };
   for (let i = 0; i < 5; i++) await s.run(feed);
   const ms: number[] = [];
-  for (let i = 0; i < runs; i++) { const t0 = performance.now(); await s.run(feed); ms.push(performance.now() - t0); }
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await s.run(feed);
+    ms.push(performance.now() - t0);
+  }
   await s.release();
   return ms;
 }
@@ -123,7 +144,8 @@ async function nativeMs(v: Variant, runs: number): Promise<number[]> {
 async function wasmServer(shared?: Browser) {
   const app = isolatedApp();
   await app.register(fastifyStatic, { root: path.join(REPO_ROOT, 'node_modules', 'onnxruntime-web', 'dist'), prefix: '/ortdist/' });
-  app.get('/', (req, reply) => reply.type('text/html').send(`<!doctype html><script type="module">
+  app.get('/', (req, reply) =>
+    reply.type('text/html').send(`<!doctype html><script type="module">
     import * as ort from '/ortdist/ort.wasm.min.mjs';
     ort.env.wasm.wasmPaths = '/ortdist/';
     ort.env.wasm.numThreads = ${Number((req.query as { threads?: string }).threads ?? 1)};
@@ -144,7 +166,8 @@ async function wasmServer(shared?: Browser) {
       },
     };
     window.ready = true;
-  </script>`));
+  </script>`),
+  );
   app.get('/model/:i', (req, reply) => reply.type('application/octet-stream').send(Buffer.from(variants[Number((req.params as { i: string }).i)].bytes)));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const browser = shared ?? (await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true }));
@@ -160,7 +183,14 @@ async function wasmServer(shared?: Browser) {
     }
     return page;
   };
-  return { pageWith, close: async () => { await context.close(); if (!shared) await browser.close(); await app.close(); } };
+  return {
+    pageWith,
+    close: async () => {
+      await context.close();
+      if (!shared) await browser.close();
+      await app.close();
+    },
+  };
 }
 
 const wasmRun = (page: Page, i: number, runs: number) =>
@@ -171,7 +201,15 @@ const stat = (xs: number[]) => ({ median: round(median(xs), 2), min: round(Math.
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
 const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
 
-export interface FormatComparison { date: string; runs: number; rounds: number; evalSet: string; evalLimit: number | null; rows: Array<Record<string, unknown>>; lines: string[] }
+export interface FormatComparison {
+  date: string;
+  runs: number;
+  rounds: number;
+  evalSet: string;
+  evalLimit: number | null;
+  rows: Array<Record<string, unknown>>;
+  lines: string[];
+}
 
 /**
  * The whole comparison: accuracy (paired against 1.0.0), wire bytes, and
@@ -229,13 +267,23 @@ export async function formatComparison(opts: { runs: number; rounds: number; eva
 
   const pairText = (p: NonNullable<(typeof rows)[number]['vsShipped']>['top1']) => `${signed(p.difference)} [${signed(p.lo)}, ${signed(p.hi)}] (−${p.losses}/+${p.gains}, p=${p.mcnemarP.toFixed(2)})`;
   const lines = [
-    `## Model format: the default model's weights in other forms (${new Date().toISOString()})`, '',
-    `\`npm run bench:format\`. Accuracy: \`npm run eval\`'s scoring in Node on ${EVAL_SET}${opts.evalLimit ? ` (quick: its first ${opts.evalLimit} photos only)` : ''} (${rows[0].n_launch} launch photos, ${rows[0].n_other} other), each format paired photo by photo with 1.0.0 as shipped: difference in points, Newcombe 95% interval, photos lost/gained, McNemar p. Speed: median (min–max) ms per photo over ${RUNS} runs in ${ROUNDS} interleaved rounds; WASM is onnxruntime-web in headless Chromium with the app's session options. Brotli quality 11, gzip 9.`, '',
+    `## Model format: the default model's weights in other forms (${new Date().toISOString()})`,
+    '',
+    `\`npm run bench:format\`. Accuracy: \`npm run eval\`'s scoring in Node on ${EVAL_SET}${opts.evalLimit ? ` (quick: its first ${opts.evalLimit} photos only)` : ''} (${rows[0].n_launch} launch photos, ${rows[0].n_other} other), each format paired photo by photo with 1.0.0 as shipped: difference in points, Newcombe 95% interval, photos lost/gained, McNemar p. Speed: median (min–max) ms per photo over ${RUNS} runs in ${ROUNDS} interleaved rounds; WASM is onnxruntime-web in headless Chromium with the app's session options. Brotli quality 11, gzip 9.`,
+    '',
     '| format | raw | brotli | gzip | top-1 | Δ top-1 vs shipped | other declined | Δ other vs shipped | native 1 thread | WASM 1 thread | WASM 2 threads | WASM 2 threads speed-up |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.variant} | ${mb(r.bytes.raw)} | ${mb(r.bytes.brotli)} | ${mb(r.bytes.gzip)} | ${r.top1.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.top1) : '—'} | ${r.other_accuracy.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.other_accuracy) : '—'} | ${r.nativeMs.median.toFixed(2)} (${r.nativeMs.min.toFixed(1)}–${r.nativeMs.max.toFixed(1)}) | ${r.wasm1Ms.median.toFixed(1)} (${r.wasm1Ms.min.toFixed(1)}–${r.wasm1Ms.max.toFixed(1)}) | ${r.wasm2Ms.median.toFixed(1)} (${r.wasm2Ms.min.toFixed(1)}–${r.wasm2Ms.max.toFixed(1)}) | ${r.wasm2Speedup.toFixed(2)}x |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.variant} | ${mb(r.bytes.raw)} | ${mb(r.bytes.brotli)} | ${mb(r.bytes.gzip)} | ${r.top1.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.top1) : '—'} | ${r.other_accuracy.toFixed(4)} | ${r.vsShipped ? pairText(r.vsShipped.other_accuracy) : '—'} | ${r.nativeMs.median.toFixed(2)} (${r.nativeMs.min.toFixed(1)}–${r.nativeMs.max.toFixed(1)}) | ${r.wasm1Ms.median.toFixed(1)} (${r.wasm1Ms.min.toFixed(1)}–${r.wasm1Ms.max.toFixed(1)}) | ${r.wasm2Ms.median.toFixed(1)} (${r.wasm2Ms.min.toFixed(1)}–${r.wasm2Ms.max.toFixed(1)}) | ${r.wasm2Speedup.toFixed(2)}x |`,
+    ),
     '',
-    ...rows.slice(1).map((r) => `- ${r.format}: first answer changed on ${r.vsShipped!.answerChanged} of ${scored[0].length} photos; WASM 1 thread ${r.wasm1Speedup.toFixed(2)}x, 2 threads ${r.wasm2Speedup.toFixed(2)}x the shipped graph's speed.`),
+    ...rows
+      .slice(1)
+      .map(
+        (r) =>
+          `- ${r.format}: first answer changed on ${r.vsShipped!.answerChanged} of ${scored[0].length} photos; WASM 1 thread ${r.wasm1Speedup.toFixed(2)}x, 2 threads ${r.wasm2Speedup.toFixed(2)}x the shipped graph's speed.`,
+      ),
   ];
   return { date: new Date().toISOString(), runs: RUNS, rounds: ROUNDS, evalSet: EVAL_SET, evalLimit: opts.evalLimit ?? null, rows, lines };
 }

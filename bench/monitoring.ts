@@ -180,39 +180,61 @@ const LOADED = ['events', 'corrections', 'rollup_counts', 'rollup_day_counts', '
 async function seed(client: pg.Client, schema: string) {
   const stageMs: Record<string, number> = {};
   // --jobs connections, each a server process: days load side by side.
-  const conns = await Promise.all(Array.from({ length: JOBS }, async () => {
-    const c = new pg.Client({ connectionString: URL });
-    await c.connect();
-    // Bulk-load settings for these sessions only: group-bys in memory, no wait on the log per statement.
-    await c.query(`set work_mem = '128MB'`);
-    await c.query(`set synchronous_commit = off`);
-    await c.query(`set maintenance_work_mem = '256MB'`);
-    return c;
-  }));
-  const qOn = (c: pg.Client): Q => async (text: string) => {
-    const t0 = performance.now();
-    const r = await c.query(text);
-    const k = text.trim().replace(/"[^"]*"\./g, '').split(/\s+/).slice(0, 3).join(' ').replace(/_\d+/g, '');
-    stageMs[k] = (stageMs[k] ?? 0) + performance.now() - t0;
-    return r;
-  };
+  const conns = await Promise.all(
+    Array.from({ length: JOBS }, async () => {
+      const c = new pg.Client({ connectionString: URL });
+      await c.connect();
+      // Bulk-load settings for these sessions only: group-bys in memory, no wait on the log per statement.
+      await c.query(`set work_mem = '128MB'`);
+      await c.query(`set synchronous_commit = off`);
+      await c.query(`set maintenance_work_mem = '256MB'`);
+      return c;
+    }),
+  );
+  const qOn =
+    (c: pg.Client): Q =>
+    async (text: string) => {
+      const t0 = performance.now();
+      const r = await c.query(text);
+      const k = text
+        .trim()
+        .replace(/"[^"]*"\./g, '')
+        .split(/\s+/)
+        .slice(0, 3)
+        .join(' ')
+        .replace(/_\d+/g, '');
+      stageMs[k] = (stageMs[k] ?? 0) + performance.now() - t0;
+      return r;
+    };
   /** Runs each task on the first free connection. */
   const pool = async <T>(items: T[], fn: (q: Q, item: T) => Promise<void>) => {
     let next = 0;
-    await Promise.all(conns.map(async (c) => { while (next < items.length) await fn(qOn(c), items[next++]); }));
+    await Promise.all(
+      conns.map(async (c) => {
+        while (next < items.length) await fn(qOn(c), items[next++]);
+      }),
+    );
   };
   const bar = new cliProgress.SingleBar({ format: 'seeding {bar} {value}/{total} {stage}', hideCursor: true }, cliProgress.Presets.shades_classic);
   bar.start(N, 0, { stage: `events (${JOBS} connections)` });
   try {
     // Keys (and the foreign keys that lean on them) and indexes go while bulk-loading, as a restore would.
-    const constraints = (await client.query<{ conname: string; relname: string; contype: string; def: string }>(
-      `select c.conname, r.relname, c.contype, pg_get_constraintdef(c.oid) as def
+    const constraints = (
+      await client.query<{ conname: string; relname: string; contype: string; def: string }>(
+        `select c.conname, r.relname, c.contype, pg_get_constraintdef(c.oid) as def
          from pg_constraint c join pg_class r on r.oid = c.conrelid join pg_namespace n on n.oid = r.relnamespace
         where n.nspname = $1 and c.contype in ('p', 'u', 'f')
-          and (r.relname = any($2) or c.confrelid in (select oid from pg_class where relnamespace = n.oid and relname = any($2)))`, [schema, LOADED])).rows;
-    const indexes = (await client.query<{ indexdef: string; indexname: string }>(
-      `select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = any($2) and indexname <> all($3)`,
-      [schema, LOADED, constraints.map((c) => c.conname)])).rows;
+          and (r.relname = any($2) or c.confrelid in (select oid from pg_class where relnamespace = n.oid and relname = any($2)))`,
+        [schema, LOADED],
+      )
+    ).rows;
+    const indexes = (
+      await client.query<{ indexdef: string; indexname: string }>(`select indexname, indexdef from pg_indexes where schemaname = $1 and tablename = any($2) and indexname <> all($3)`, [
+        schema,
+        LOADED,
+        constraints.map((c) => c.conname),
+      ])
+    ).rows;
     const q = qOn(client);
     const keys = constraints.filter((c) => c.contype !== 'f');
     const foreign = constraints.filter((c) => c.contype === 'f');
@@ -221,7 +243,10 @@ async function seed(client: pg.Client, schema: string) {
     for (const i of indexes) await q(`drop index "${schema}"."${i.indexname}"`);
 
     let done = 0;
-    await pool([...Array(DAYS).keys()], async (qc, d) => { done += await seedDay(qc, schema, d); bar.update(done); });
+    await pool([...Array(DAYS).keys()], async (qc, d) => {
+      done += await seedDay(qc, schema, d);
+      bar.update(done);
+    });
 
     // Keys first (they check the load made no duplicate), then indexes, side by side; foreign keys last.
     bar.update(N, { stage: 'keys and indexes' });
@@ -242,23 +267,39 @@ function ingestBatches(): IdentificationEvent[][] {
   for (let b = 0; b < INGEST_BATCHES; b++) {
     const installId = b % 25 === 0 ? 'flood-ingest' : randomUUID();
     const hour = new Date(start.getTime() + Math.floor(((b * 7919) % (DAYS * 24)) * 3_600_000)).toISOString();
-    out.push(Array.from({ length: 50 }, (_, i) => ({
-      type: 'identification' as const, eventId: randomUUID(), installId, modelVersion: VERSIONS[i % 2], backend: 'wasm' as const,
-      timings: { decodeMs: 4, preprocessMs: 6, inferenceMs: 40 + i, totalMs: 50 + i },
-      top5: [{ taxonId: taxa[(b + i) % taxa.length], p: (i % 10) / 10 + 0.05 }], otherProbability: 0.05, abstain: i % 17 === 0, appVersion: 'bench', hour,
-    })));
+    out.push(
+      Array.from({ length: 50 }, (_, i) => ({
+        type: 'identification' as const,
+        eventId: randomUUID(),
+        installId,
+        modelVersion: VERSIONS[i % 2],
+        backend: 'wasm' as const,
+        timings: { decodeMs: 4, preprocessMs: 6, inferenceMs: 40 + i, totalMs: 50 + i },
+        top5: [{ taxonId: taxa[(b + i) % taxa.length], p: (i % 10) / 10 + 0.05 }],
+        otherProbability: 0.05,
+        abstain: i % 17 === 0,
+        appVersion: 'bench',
+        hour,
+      })),
+    );
   }
   return out;
 }
 
 async function ingestRate(store: FeedbackStore, batches: IdentificationEvent[][]): Promise<number> {
-  const [ms] = await timed(async () => { for (const b of batches) await store.insertBatch(b); });
+  const [ms] = await timed(async () => {
+    for (const b of batches) await store.insertBatch(b);
+  });
   return Math.round((batches.length * 50) / (ms / 1000));
 }
 
 async function sizes(client: pg.Client, schema: string) {
-  const rows = (await client.query<{ relname: string; bytes: string }>(
-    `select c.relname, pg_total_relation_size(c.oid) as bytes from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r'`, [schema])).rows;
+  const rows = (
+    await client.query<{ relname: string; bytes: string }>(
+      `select c.relname, pg_total_relation_size(c.oid) as bytes from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind = 'r'`,
+      [schema],
+    )
+  ).rows;
   const total = rows.reduce((a, r) => a + Number(r.bytes), 0);
   const rollups = rows.filter((r) => r.relname.startsWith('rollup_')).reduce((a, r) => a + Number(r.bytes), 0);
   const events = rows.filter((r) => r.relname === 'events').reduce((a, r) => a + Number(r.bytes), 0);
@@ -285,7 +326,9 @@ async function main() {
     const seedEventsPerS = Math.round(N / (seedMs / 1000));
     process.stderr.write(`seeded ${N.toLocaleString('en')} events in ${(seedMs / 1000).toFixed(1)} s: ${seedEventsPerS} events/s with ${JOBS} connections\n`);
     if (opts.seedOnly) {
-      console.log(JSON.stringify({ events: N, days: DAYS, jobs: JOBS, seedS: Math.round(seedMs / 100) / 10, seedEventsPerS, sizeMiB: Math.round(size.total / 1048576), schema: opts.keep ? big : undefined }));
+      console.log(
+        JSON.stringify({ events: N, days: DAYS, jobs: JOBS, seedS: Math.round(seedMs / 100) / 10, seedEventsPerS, sizeMiB: Math.round(size.total / 1048576), schema: opts.keep ? big : undefined }),
+      );
       return;
     }
 
@@ -324,10 +367,17 @@ async function main() {
     }
     const ingest = { emptyEventsPerS: Math.round(median(rates.empty)), seededEventsPerS: Math.round(median(rates.seeded)) };
 
-    const perMillion = (bytes: number) => Math.round((bytes / (N / 1e6)) / 1048576);
+    const perMillion = (bytes: number) => Math.round(bytes / (N / 1e6) / 1048576);
     const result = {
-      events: N, days: DAYS, installs: INSTALLS, jobs: JOBS, seedS: Math.round(seedMs / 1000), seedEventsPerS, repeat: REPEAT,
-      driftTickMs: driftTick, driftPoints: drift.points.length,
+      events: N,
+      days: DAYS,
+      installs: INSTALLS,
+      jobs: JOBS,
+      seedS: Math.round(seedMs / 1000),
+      seedEventsPerS,
+      repeat: REPEAT,
+      driftTickMs: driftTick,
+      driftPoints: drift.points.length,
       queriesMs: queries,
       ingest: { ...ingest, ratio: Math.round((ingest.seededEventsPerS / ingest.emptyEventsPerS) * 100) / 100 },
       sizeMiBPerMillion: { total: perMillion(size.total), rawEvents: perMillion(size.events), rollups: perMillion(size.rollups) },

@@ -37,23 +37,36 @@ export async function packLatency(runs = 15, rounds = 3): Promise<PackBench> {
     const rows: Record<string, Record<string, Array<{ wall: number; pre?: number; inf?: number; answer?: string }>>> = {};
     const per = Math.max(1, Math.round(runs / rounds));
     // One untimed pass per arm: sessions created, caches warm.
-    for (const opts of Object.values(arms)) await session.page.evaluate(async ({ b64, opts }) => { await window.__wildsight!.classifyBytes(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), 'warm.jpg', opts); }, { b64: Buffer.from(smallBytes).toString('base64'), opts });
+    for (const opts of Object.values(arms))
+      await session.page.evaluate(
+        async ({ b64, opts }) => {
+          await window.__wildsight!.classifyBytes(
+            Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)),
+            'warm.jpg',
+            opts,
+          );
+        },
+        { b64: Buffer.from(smallBytes).toString('base64'), opts },
+      );
     for (let r = 0; r < rounds; r++) {
       for (const [label, bytes] of Object.entries(photos)) {
         for (const [arm, opts] of Object.entries(arms)) {
-          const out = await session.page.evaluate(async ({ b64, opts, n }) => {
-            const arr = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-            const got = [];
-            for (let i = 0; i < n; i++) {
-              const t0 = performance.now();
-              const res = await window.__wildsight!.classifyBytes(arr, 'bench.jpg', opts);
-              const wall = performance.now() - t0;
-              if ('error' in res) throw new Error(res.error.message);
-              if (opts.pack && !res.pack) throw new Error(`pack ${opts.pack} did not run: ${res.packError ?? 'no reason given'}`);
-              got.push({ wall, pre: res.pack?.preprocessMs, inf: res.pack?.inferenceMs, answer: res.pack?.top5[0]?.scientificName ?? res.top5[0]?.scientificName });
-            }
-            return got;
-          }, { b64: Buffer.from(bytes).toString('base64'), opts, n: per });
+          const out = await session.page.evaluate(
+            async ({ b64, opts, n }) => {
+              const arr = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+              const got = [];
+              for (let i = 0; i < n; i++) {
+                const t0 = performance.now();
+                const res = await window.__wildsight!.classifyBytes(arr, 'bench.jpg', opts);
+                const wall = performance.now() - t0;
+                if ('error' in res) throw new Error(res.error.message);
+                if (opts.pack && !res.pack) throw new Error(`pack ${opts.pack} did not run: ${res.packError ?? 'no reason given'}`);
+                got.push({ wall, pre: res.pack?.preprocessMs, inf: res.pack?.inferenceMs, answer: res.pack?.top5[0]?.scientificName ?? res.top5[0]?.scientificName });
+              }
+              return got;
+            },
+            { b64: Buffer.from(bytes).toString('base64'), opts, n: per },
+          );
           ((rows[label] ??= {})[arm] ??= []).push(...out);
         }
       }
@@ -77,7 +90,12 @@ export async function packLatency(runs = 15, rounds = 3): Promise<PackBench> {
 
 export function packTable(b: PackBench): string[] {
   const f = (s?: Stat) => (s ? `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})` : '');
-  const lines = ['## Species packs: base model, then a pack on the same photo (ms, app WASM ' + b.threads + ' threads)', '', '| photo | arm | end to end | pack preprocess | pack inference | with pack / base |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '## Species packs: base model, then a pack on the same photo (ms, app WASM ' + b.threads + ' threads)',
+    '',
+    '| photo | arm | end to end | pack preprocess | pack inference | with pack / base |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const [label, arms] of Object.entries(b.photos)) {
     for (const [arm, r] of Object.entries(arms)) {
       lines.push(`| ${label} | ${arm} | ${f(r.wallMs)} | ${f(r.packPreprocessMs)} | ${f(r.packInferenceMs)} | ${arm === 'base' ? '' : `${(r.wallMs.median / arms.base.wallMs.median).toFixed(2)}x`} |`);

@@ -24,7 +24,10 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 3));
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? (QUICK ? 2 : 5));
 export const BATCH_SIZES = [1, 2, 4, 8];
 const dir = path.join(DATA_DIR_SHARED, 'imagenet-samples-animals');
-const files = readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, 100);
+const files = readdirSync(dir)
+  .filter((f) => /\.jpe?g$/i.test(f))
+  .sort()
+  .slice(0, 100);
 const probe = path.join(dir, files[0]);
 
 const stats = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length });
@@ -38,13 +41,16 @@ export async function throughput(): Promise<{ photos: number; backend: string; t
     for (const size of BATCH_SIZES) {
       const rates: number[] = [];
       for (let r = 0; r < REPEATS; r++) {
-        const seconds = await session.page.evaluate(async ({ photos, size }) => {
-          const decoded = photos.map((p) => ({ name: p.name, bytes: Uint8Array.from(atob(p.b64), (c) => c.charCodeAt(0)) }));
-          const t0 = performance.now();
-          const items = await window.__wildsight!.classifyBatchBytes(decoded, size, { thumbnails: true });
-          if (items.some((i) => 'error' in i)) throw new Error('a photo failed');
-          return (performance.now() - t0) / 1000;
-        }, { photos, size });
+        const seconds = await session.page.evaluate(
+          async ({ photos, size }) => {
+            const decoded = photos.map((p) => ({ name: p.name, bytes: Uint8Array.from(atob(p.b64), (c) => c.charCodeAt(0)) }));
+            const t0 = performance.now();
+            const items = await window.__wildsight!.classifyBatchBytes(decoded, size, { thumbnails: true });
+            if (items.some((i) => 'error' in i)) throw new Error('a photo failed');
+            return (performance.now() - t0) / 1000;
+          },
+          { photos, size },
+        );
         rates.push(files.length / seconds);
       }
       out[size] = stats(rates);
@@ -56,7 +62,15 @@ export async function throughput(): Promise<{ photos: number; backend: string; t
 }
 
 /** Where a start's time went: the page's own milestones and the engine's load phases (ms since navigation or since the load began). */
-export interface StartBreakdown { domContentLoadedMs: number; readyMs: number; engineLoadMs: number; runtimeMs: number; sessionMs: number; modelMs: number; warmUpMs: number }
+export interface StartBreakdown {
+  domContentLoadedMs: number;
+  readyMs: number;
+  engineLoadMs: number;
+  runtimeMs: number;
+  sessionMs: number;
+  modelMs: number;
+  warmUpMs: number;
+}
 
 /** Page load to the first result through the real UI (navigate, pick a photo, see the answer). */
 async function firstResult(context: BrowserContext, baseUrl: string): Promise<{ ms: number; breakdown: StartBreakdown }> {
@@ -72,7 +86,14 @@ async function firstResult(context: BrowserContext, baseUrl: string): Promise<{ 
   const info = await page.evaluate(async () => {
     const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
     const i = await window.__wildsight!.init();
-    return { domContentLoadedMs: nav.domContentLoadedEventEnd, engineLoadMs: i.loadMs, runtimeMs: i.loadPhases.runtimeMs, sessionMs: i.loadPhases.sessionMs, modelMs: i.loadPhases.modelMs, warmUpMs: i.warmUpMs ?? 0 };
+    return {
+      domContentLoadedMs: nav.domContentLoadedEventEnd,
+      engineLoadMs: i.loadMs,
+      runtimeMs: i.loadPhases.runtimeMs,
+      sessionMs: i.loadPhases.sessionMs,
+      modelMs: i.loadPhases.modelMs,
+      warmUpMs: i.warmUpMs ?? 0,
+    };
   });
   return { ms, breakdown: { ...info, readyMs } };
 }
@@ -80,7 +101,11 @@ async function firstResult(context: BrowserContext, baseUrl: string): Promise<{ 
 const medianBreakdown = (xs: StartBreakdown[]): StartBreakdown =>
   Object.fromEntries(Object.keys(xs[0]).map((k) => [k, median(xs.map((x) => x[k as keyof StartBreakdown]))])) as unknown as StartBreakdown;
 
-export async function coldStart(): Promise<{ emptyCacheMs: { median: number; min: number; max: number; runs: number }; warmCacheMs: { median: number; min: number; max: number; runs: number }; warmBreakdownMs: StartBreakdown }> {
+export async function coldStart(): Promise<{
+  emptyCacheMs: { median: number; min: number; max: number; runs: number };
+  warmCacheMs: { median: number; min: number; max: number; runs: number };
+  warmBreakdownMs: StartBreakdown;
+}> {
   const app = await buildApp({ logger: { level: 'warn' }, dataDir: mkdtempSync(path.join(tmpdir(), 'wildsight-bench-data-')) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
@@ -94,7 +119,9 @@ export async function coldStart(): Promise<{ emptyCacheMs: { median: number; min
         let ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
         empty.push((await firstResult(ctx, baseUrl)).ms);
         // Let the service worker finish precaching before the warm start.
-        await ctx.pages()[0].evaluate(async () => { await navigator.serviceWorker.ready; });
+        await ctx.pages()[0].evaluate(async () => {
+          await navigator.serviceWorker.ready;
+        });
         await ctx.close();
         ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
         const w = await firstResult(ctx, baseUrl);
@@ -141,7 +168,13 @@ async function serveApp() {
 }
 
 type Stats = ReturnType<typeof stats>;
-export interface CompileArm { secondVisitMs: Stats; thirdVisitMs: Stats; thirdVisitEngineLoadMs: Stats; thirdVisitRuntimeStartMs: Stats; thirdVisitWasmCacheEvents: Record<string, number> }
+export interface CompileArm {
+  secondVisitMs: Stats;
+  thirdVisitMs: Stats;
+  thirdVisitEngineLoadMs: Stats;
+  thirdVisitRuntimeStartMs: Stats;
+  thirdVisitWasmCacheEvents: Record<string, number>;
+}
 
 /**
  * Does compiling the WASM runtime by streaming it from the Cache API let V8
@@ -169,12 +202,18 @@ export async function runtimeCompileAB(rounds = Number(process.env.BENCH_AB_ROUN
             const ctx = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
             // The third visit is traced for V8's code-cache events (both ways alike, so the tracing's cost is paired too).
             const { result: v, events } = visit === 3 ? await wasmCacheEvents(ctx, () => firstResult(ctx, url)) : { result: await firstResult(ctx, url), events: {} };
-            if (visit === 1) await ctx.pages()[0].evaluate(async () => { await navigator.serviceWorker.ready; });
+            if (visit === 1)
+              await ctx.pages()[0].evaluate(async () => {
+                await navigator.serviceWorker.ready;
+              });
             else {
               // Time for V8 to write the code cache after tier-up, as a user's session would give it.
               if (visit === 2) await new Promise((res) => setTimeout(res, 3000));
               (visit === 2 ? arms[way].second : arms[way].third).push(v.ms);
-              if (visit === 3) { arms[way].load.push(v.breakdown.engineLoadMs); arms[way].runtime.push(v.breakdown.sessionMs - v.breakdown.runtimeMs); }
+              if (visit === 3) {
+                arms[way].load.push(v.breakdown.engineLoadMs);
+                arms[way].runtime.push(v.breakdown.sessionMs - v.breakdown.runtimeMs);
+              }
               for (const [k, n] of Object.entries(events)) arms[way].events[k] = (arms[way].events[k] ?? 0) + n;
             }
             await ctx.close();
@@ -187,7 +226,13 @@ export async function runtimeCompileAB(rounds = Number(process.env.BENCH_AB_ROUN
   } finally {
     await app.close();
   }
-  const arm = (a: typeof arms.bytes): CompileArm => ({ secondVisitMs: stats(a.second), thirdVisitMs: stats(a.third), thirdVisitEngineLoadMs: stats(a.load), thirdVisitRuntimeStartMs: stats(a.runtime), thirdVisitWasmCacheEvents: a.events });
+  const arm = (a: typeof arms.bytes): CompileArm => ({
+    secondVisitMs: stats(a.second),
+    thirdVisitMs: stats(a.third),
+    thirdVisitEngineLoadMs: stats(a.load),
+    thirdVisitRuntimeStartMs: stats(a.runtime),
+    thirdVisitWasmCacheEvents: a.events,
+  });
   return { bytes: arm(arms.bytes), streaming: arm(arms.streaming) };
 }
 
@@ -223,14 +268,20 @@ export async function coldStartThrottled(runs = Number(process.env.BENCH_THROTTL
 /** The A/B and the throttled first visit as markdown lines, against the issue's targets. */
 export function coldStartExtraLines(ab: Record<'bytes' | 'streaming', CompileArm>, throttled: Awaited<ReturnType<typeof coldStartThrottled>>): string[] {
   const f = (x: Stats) => `${x.median.toFixed(0)} (${x.min.toFixed(0)}–${x.max.toFixed(0)})`;
-  const ev = (e: Record<string, number>) => Object.entries(e).map(([k, n]) => `${k.replace('v8.wasm.', '')} ${n}`).join(', ') || 'none';
+  const ev = (e: Record<string, number>) =>
+    Object.entries(e)
+      .map(([k, n]) => `${k.replace('v8.wasm.', '')} ${n}`)
+      .join(', ') || 'none';
   return [
     '',
     `WASM runtime compile, paired A/B over ${ab.bytes.thirdVisitMs.runs} rounds (alternating order; fresh profile, first visit, then two warm starts; ms, median (min–max)):`,
     '',
     '| runtime compiled from | 2nd visit, page load to first result | 3rd visit | 3rd: engine load | 3rd: runtime start + session | 3rd: V8 wasm code-cache trace events |',
     '|---|---|---|---|---|---|',
-    ...(['bytes', 'streaming'] as const).map((w) => `| ${w === 'bytes' ? 'verified bytes (WebAssembly.instantiate; shipped)' : 'Cache API response (instantiateStreaming via the service worker)'} | ${f(ab[w].secondVisitMs)} | ${f(ab[w].thirdVisitMs)} | ${f(ab[w].thirdVisitEngineLoadMs)} | ${f(ab[w].thirdVisitRuntimeStartMs)} | ${ev(ab[w].thirdVisitWasmCacheEvents)} |`),
+    ...(['bytes', 'streaming'] as const).map(
+      (w) =>
+        `| ${w === 'bytes' ? 'verified bytes (WebAssembly.instantiate; shipped)' : 'Cache API response (instantiateStreaming via the service worker)'} | ${f(ab[w].secondVisitMs)} | ${f(ab[w].thirdVisitMs)} | ${f(ab[w].thirdVisitEngineLoadMs)} | ${f(ab[w].thirdVisitRuntimeStartMs)} | ${ev(ab[w].thirdVisitWasmCacheEvents)} |`,
+    ),
     '',
     `First visit over ${throttled.mbitPerS} Mbit/s with ${throttled.latencyMs} ms latency (CDP throttling), page load to first result: ${f(throttled.emptyCacheMs)} ms (target < 6,000).`,
   ];

@@ -39,7 +39,8 @@ const EVAL_SET = 'imagenet-val-animals';
 const CONVENTIONAL = 'float triangle (shipped)';
 const SHARP_KERNELS = ['nearest', 'linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const;
 
-const program = new Command().name('bench:resamplers')
+const program = new Command()
+  .name('bench:resamplers')
   .option('--sets <list>', 'labelled sets under ../shared/data', (v) => v.split(','), ['imagenet-samples-animals', 'gcompris-animals', 'oxford-pets', 'tiny-imagenet-animals', EVAL_SET])
   .option('--tiny <n>', 'tiny-imagenet-animals photos to use (an even sample of the 6,000; 0 = all)', (v) => Number(v), 1200)
   .option('--model <version>', 'model version (default: the active one)')
@@ -48,7 +49,11 @@ const program = new Command().name('bench:resamplers')
 const opts = program.opts<{ sets: string[]; tiny: number; model?: string; json?: string }>();
 ensureModels('the benchmark');
 
-interface Decoded { data: Uint8Array; width: number; height: number }
+interface Decoded {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
 type Candidate = { name: string; pixels: (img: Decoded, spec: NodeClassifier['model']['input']) => Promise<Float32Array | Uint8Array> };
 
 /** The decode photoToRgb does (EXIF orientation, alpha on black, sRGB, RGB), once per photo for every candidate. */
@@ -67,7 +72,8 @@ const candidates: Candidate[] = [
       const data = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
         .resize({ width: plan.resizedWidth, height: plan.resizedHeight, fit: 'fill', kernel })
         .extract({ left: plan.crop.x, top: plan.crop.y, width: plan.crop.width, height: plan.crop.height })
-        .raw().toBuffer();
+        .raw()
+        .toBuffer();
       return new Uint8Array(data);
     },
   })),
@@ -77,7 +83,10 @@ const taxonomy = loadTaxonomy();
 const classifier = await NodeClassifier.load({ version: opts.model, threads: 2 });
 const sets = opts.sets.map((name) => {
   let photos: LabelledPhoto[] = readLabelledPhotos(path.join(DATA_DIR_SHARED, name), path.join(DATA_DIR_SHARED, name, 'labels.csv'), taxonomy);
-  if (name === 'tiny-imagenet-animals' && opts.tiny > 0 && photos.length > opts.tiny) { const step = photos.length / opts.tiny; photos = Array.from({ length: opts.tiny }, (_, i) => photos[Math.floor(i * step)]); }
+  if (name === 'tiny-imagenet-animals' && opts.tiny > 0 && photos.length > opts.tiny) {
+    const step = photos.length / opts.tiny;
+    photos = Array.from({ length: opts.tiny }, (_, i) => photos[Math.floor(i * step)]);
+  }
   return { name, photos };
 });
 const total = sets.reduce((s, x) => s + x.photos.length, 0) * candidates.length;
@@ -123,36 +132,76 @@ const rows: Array<Record<string, unknown>> = [];
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const pts = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
 const lines = ['| set | resampler | n | right | change vs shipped, points (95% CI) | lost / gained | McNemar p |', '|---|---|---:|---:|---|---|---:|'];
-const compare = (a: boolean[], b: boolean[]) => { const t = pairedCounts(a, b); return { d: pairedDifference(t), m: mcnemar(t.onlyCurrent, t.onlyCandidate) }; };
+const compare = (a: boolean[], b: boolean[]) => {
+  const t = pairedCounts(a, b);
+  return { d: pairedDifference(t), m: mcnemar(t.onlyCurrent, t.onlyCandidate) };
+};
 for (const set of sets) {
   const base = right.get(set.name)!.get(CONVENTIONAL)!;
   for (const c of candidates) {
     const mine = right.get(set.name)!.get(c.name)!;
     const { d, m } = compare(base, mine);
     rows.push({ set: set.name, resampler: c.name, n: mine.length, right: d.candidate, change: d.difference, lo: d.lo, hi: d.hi, lost: m.losses, gained: m.gains, p: m.p });
-    lines.push(`| ${set.name}${set.name === EVAL_SET ? ' (evaluation set: not used to decide)' : ''} | ${c.name} | ${mine.length} | ${pct(d.candidate)} | ${c.name === CONVENTIONAL ? '–' : `${pts(d.difference)} (${pts(d.lo)} to ${pts(d.hi)})`} | ${c.name === CONVENTIONAL ? '–' : `${m.losses} / ${m.gains}`} | ${c.name === CONVENTIONAL ? '–' : m.p.toPrecision(2)} |`);
+    lines.push(
+      `| ${set.name}${set.name === EVAL_SET ? ' (evaluation set: not used to decide)' : ''} | ${c.name} | ${mine.length} | ${pct(d.candidate)} | ${c.name === CONVENTIONAL ? '–' : `${pts(d.difference)} (${pts(d.lo)} to ${pts(d.hi)})`} | ${c.name === CONVENTIONAL ? '–' : `${m.losses} / ${m.gains}`} | ${c.name === CONVENTIONAL ? '–' : m.p.toPrecision(2)} |`,
+    );
   }
 }
 // Pooled over the sets apart from the evaluation set: all photos, then the photos the app shrinks and the ones it
 // enlarges apart (antialiasing only acts when shrinking; the sets differ mostly in that: tiny-imagenet is 64 px).
 const better: string[] = [];
-const worseOn = (c: string) => sets.some((s) => s.name !== EVAL_SET && (() => { const r = compare(right.get(s.name)!.get(CONVENTIONAL)!, right.get(s.name)!.get(c)!); return r.m.losses > r.m.gains && r.m.p < 0.05; })());
-for (const [title, keep] of [['all photos', () => true], ['photos the app shrinks (shorter side >= 256 px)', (x: boolean) => x], ['photos the app enlarges (shorter side < 256 px)', (x: boolean) => !x]] as const) {
+const worseOn = (c: string) =>
+  sets.some(
+    (s) =>
+      s.name !== EVAL_SET &&
+      (() => {
+        const r = compare(right.get(s.name)!.get(CONVENTIONAL)!, right.get(s.name)!.get(c)!);
+        return r.m.losses > r.m.gains && r.m.p < 0.05;
+      })(),
+  );
+for (const [title, keep] of [
+  ['all photos', () => true],
+  ['photos the app shrinks (shorter side >= 256 px)', (x: boolean) => x],
+  ['photos the app enlarges (shorter side < 256 px)', (x: boolean) => !x],
+] as const) {
   lines.push('', `| pooled over the sets apart from the evaluation set: ${title} | n | right | change vs shipped, points (95% CI) | lost / gained | McNemar p |`, '|---|---:|---:|---|---|---:|');
   for (const c of candidates) {
-    const a: boolean[] = [], b: boolean[] = [];
+    const a: boolean[] = [],
+      b: boolean[] = [];
     for (const set of sets) {
       if (set.name === EVAL_SET) continue;
-      const base = right.get(set.name)!.get(CONVENTIONAL)!, mine = right.get(set.name)!.get(c.name)!, sz = shrunk.get(set.name)!;
-      base.forEach((v, i) => { if (keep(sz[i])) { a.push(v); b.push(mine[i]); } });
+      const base = right.get(set.name)!.get(CONVENTIONAL)!,
+        mine = right.get(set.name)!.get(c.name)!,
+        sz = shrunk.get(set.name)!;
+      base.forEach((v, i) => {
+        if (keep(sz[i])) {
+          a.push(v);
+          b.push(mine[i]);
+        }
+      });
     }
     if (!a.length) continue;
     const { d, m } = compare(a, b);
-    rows.push({ set: `pooled (not the evaluation set): ${title}`, resampler: c.name, n: b.length, right: d.candidate, change: d.difference, lo: d.lo, hi: d.hi, lost: m.losses, gained: m.gains, p: m.p });
-    lines.push(`| ${c.name} | ${b.length} | ${pct(d.candidate)} | ${c.name === CONVENTIONAL ? '–' : `${pts(d.difference)} (${pts(d.lo)} to ${pts(d.hi)})`} | ${c.name === CONVENTIONAL ? '–' : `${m.losses} / ${m.gains}`} | ${c.name === CONVENTIONAL ? '–' : m.p.toPrecision(2)} |`);
+    rows.push({
+      set: `pooled (not the evaluation set): ${title}`,
+      resampler: c.name,
+      n: b.length,
+      right: d.candidate,
+      change: d.difference,
+      lo: d.lo,
+      hi: d.hi,
+      lost: m.losses,
+      gained: m.gains,
+      p: m.p,
+    });
+    lines.push(
+      `| ${c.name} | ${b.length} | ${pct(d.candidate)} | ${c.name === CONVENTIONAL ? '–' : `${pts(d.difference)} (${pts(d.lo)} to ${pts(d.hi)})`} | ${c.name === CONVENTIONAL ? '–' : `${m.losses} / ${m.gains}`} | ${c.name === CONVENTIONAL ? '–' : m.p.toPrecision(2)} |`,
+    );
     if (title === 'all photos' && c.name !== CONVENTIONAL && d.lo > 0 && !worseOn(c.name)) better.push(c.name);
   }
 }
 console.log(lines.join('\n'));
-console.log(`\ndecision rule (pooled over all photos of the sets apart from the evaluation set, interval above 0, no set significantly worse): ${better.length ? `${better.join(', ')} is better than the shipped resampler; read the shrunk / enlarged split before changing anything` : `no candidate is clearly better: the conventional ${CONVENTIONAL} stays`}`);
+console.log(
+  `\ndecision rule (pooled over all photos of the sets apart from the evaluation set, interval above 0, no set significantly worse): ${better.length ? `${better.join(', ')} is better than the shipped resampler; read the shrunk / enlarged split before changing anything` : `no candidate is clearly better: the conventional ${CONVENTIONAL} stays`}`,
+);
 if (opts.json) (await import('node:fs')).writeFileSync(opts.json, JSON.stringify({ createdAt: new Date().toISOString(), model: classifier.model.version, rows, better }, null, 2) + '\n');

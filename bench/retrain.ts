@@ -36,7 +36,8 @@ import type { TrainSettings } from '../pipeline/train-candidate.ts';
 import { ensureModels } from '../node/ensure-built.ts';
 
 type Impl = 'old' | 'new';
-const program = new Command().name('bench:retrain')
+const program = new Command()
+  .name('bench:retrain')
   .option('--sizes <list>', 'numbers of corrections', '1000,10000,100000')
   .option('--repeats <list>', 'runs per size', '3,3,3')
   .option('--impl <impl>', 'new (onnxruntime kernels, full epochs), old (TypeScript kernel, fewer epochs as data grows) or both, paired', 'new')
@@ -52,13 +53,16 @@ const impls: Impl[] = o.impl === 'both' ? ['old', 'new'] : [o.impl as Impl];
 
 /** Epochs and batch per size: the new code trains the full schedule at every size, as `retrain` does; the old one could not. */
 const batchFor = (n: number) => (n <= 2000 ? 32 : n <= 20000 ? 64 : 256);
-const schedule = (impl: Impl, n: number): Pick<TrainSettings, 'newTaxaEpochs' | 'epochs' | 'batchSize' | 'kernel'> => impl === 'new'
-  ? { newTaxaEpochs: 40, epochs: 10, kernel: 'ort' } // and retrain's default batch (defaultBatchSize)
-  : { ...(n <= 2000 ? { newTaxaEpochs: 40, epochs: 10 } : n <= 20000 ? { newTaxaEpochs: 4, epochs: 1 } : { newTaxaEpochs: 1, epochs: 1 }), batchSize: batchFor(n), kernel: 'ts' };
+const schedule = (impl: Impl, n: number): Pick<TrainSettings, 'newTaxaEpochs' | 'epochs' | 'batchSize' | 'kernel'> =>
+  impl === 'new'
+    ? { newTaxaEpochs: 40, epochs: 10, kernel: 'ort' } // and retrain's default batch (defaultBatchSize)
+    : { ...(n <= 2000 ? { newTaxaEpochs: 40, epochs: 10 } : n <= 20000 ? { newTaxaEpochs: 4, epochs: 1 } : { newTaxaEpochs: 1, epochs: 1 }), batchSize: batchFor(n), kernel: 'ts' };
 
 const taxonomy = loadTaxonomy();
 const oxford = readLabelledPhotos(path.join(DATA_DIR_SHARED, 'oxford-pets'), path.join(DATA_DIR_SHARED, 'oxford-pets', 'labels.csv'), taxonomy).filter((p) => p.imagenetIndex === null);
-const samples = readLabelledPhotos(path.join(DATA_DIR_SHARED, 'imagenet-samples-animals'), path.join(DATA_DIR_SHARED, 'imagenet-samples-animals', 'labels.csv'), taxonomy).filter((p) => p.label !== 'other').slice(0, 20);
+const samples = readLabelledPhotos(path.join(DATA_DIR_SHARED, 'imagenet-samples-animals'), path.join(DATA_DIR_SHARED, 'imagenet-samples-animals', 'labels.csv'), taxonomy)
+  .filter((p) => p.label !== 'other')
+  .slice(0, 20);
 const classifier = await NodeClassifier.load({ threads: 2 });
 const { features } = await embedPhotos(classifier, [...oxford.map((p) => p.file), ...samples.map((p) => p.file)]);
 await classifier.release();
@@ -76,11 +80,21 @@ function synthetic(n: number, seed: number): TrainingCorrection[] {
     if (i % 5 === 0) install = seededUuid(rand);
     const pool = pools[i % pools.length];
     const base = pool.embeddings[Math.floor(rand() * pool.embeddings.length)];
-    return { eventId: seededUuid(rand), correctsEventId: seededUuid(rand), installId: install, modelVersion: '1.0.0', label: pool.label, embedding: Float32Array.from(base, (v) => Math.max(0, v * (1 + 0.1 * gauss()))) };
+    return {
+      eventId: seededUuid(rand),
+      correctsEventId: seededUuid(rand),
+      installId: install,
+      modelVersion: '1.0.0',
+      label: pool.label,
+      embedding: Float32Array.from(base, (v) => Math.max(0, v * (1 + 0.1 * gauss()))),
+    };
   });
 }
 
-const median = (xs: number[]) => { const s = xs.slice().sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const STEPS = ['photos', 'checks', 'plan', 'split', 'train', 'evaluate', 'gate', 'hits'] as const;
 const TRAIN_PARTS = ['newTaxa', 'joint', 'gather', 'gradient', 'update'] as const;
 const trainRows: string[] = [];
@@ -100,8 +114,18 @@ for (const [i, n] of sizes.entries()) {
       const start = performance.now();
       const cpu0 = process.cpuUsage();
       const res = await retrain({
-        corrections, register: false, outDir: out, maxSuspiciousShare: 1, keepHits: o.impl === 'both', threads: o.threads, log: () => {},
-        progress: (stage, d, t) => { bar.setTotal(t); bar.update(d, { stage }); }, ...schedule(impl, n),
+        corrections,
+        register: false,
+        outDir: out,
+        maxSuspiciousShare: 1,
+        keepHits: o.impl === 'both',
+        threads: o.threads,
+        log: () => {},
+        progress: (stage, d, t) => {
+          bar.setTotal(t);
+          bar.update(d, { stage });
+        },
+        ...schedule(impl, n),
       });
       const run = runs.get(impl)!;
       run.times.push((performance.now() - start) / 1000);
@@ -115,7 +139,9 @@ for (const [i, n] of sizes.entries()) {
     const { times, cpu, results } = runs.get(impl)!;
     const s = schedule(impl, n);
     const step = (k: string) => median(results.map((res) => res.timings[k] ?? 0));
-    rows.push(`| ${n.toLocaleString('en')} | ${impl} | ${times.length} | ${median(times).toFixed(1)} | ${Math.min(...times).toFixed(1)} | ${Math.max(...times).toFixed(1)} | ${median(cpu).toFixed(1)} | ${s.newTaxaEpochs} + ${s.epochs} | ${results[0].trainProfile?.batchSize ?? s.batchSize} |`);
+    rows.push(
+      `| ${n.toLocaleString('en')} | ${impl} | ${times.length} | ${median(times).toFixed(1)} | ${Math.min(...times).toFixed(1)} | ${Math.max(...times).toFixed(1)} | ${median(cpu).toFixed(1)} | ${s.newTaxaEpochs} + ${s.epochs} | ${results[0].trainProfile?.batchSize ?? s.batchSize} |`,
+    );
     const rest = median(results.map((res, k) => times[k] - STEPS.reduce((a, st) => a + (res.timings[st] ?? 0), 0)));
     const part = (k: (typeof TRAIN_PARTS)[number]) => median(results.map((res) => res.trainProfile?.[k] ?? 0));
     trainRows.push(`| ${n.toLocaleString('en')} | ${impl} | ${TRAIN_PARTS.map((k) => part(k).toFixed(1)).join(' | ')} |`);
@@ -123,11 +149,18 @@ for (const [i, n] of sizes.entries()) {
   }
   if (impls.length === 2) {
     // Paired on the same examples: the same corrections, split and held-out installs on both sides (the last run).
-    const a = runs.get('old')!.results.at(-1)!.hits!, b = runs.get('new')!.results.at(-1)!.hits!;
-    for (const [name, x, y] of [['shared-label photos', a.shared, b.shared], ['new taxa, held-out installs', a.heldOut, b.heldOut], ['validation split', a.validation, b.validation]] as const) {
+    const a = runs.get('old')!.results.at(-1)!.hits!,
+      b = runs.get('new')!.results.at(-1)!.hits!;
+    for (const [name, x, y] of [
+      ['shared-label photos', a.shared, b.shared],
+      ['new taxa, held-out installs', a.heldOut, b.heldOut],
+      ['validation split', a.validation, b.validation],
+    ] as const) {
       const d = pairedDifference(pairedCounts(x, y));
       const pct = (v: number) => (v * 100).toFixed(2);
-      quality.push(`| ${n.toLocaleString('en')} | ${name} | ${d.n} | ${pct(d.current)} | ${pct(d.candidate)} | ${(d.difference * 100).toFixed(2)} (${(d.lo * 100).toFixed(2)} to ${(d.hi * 100).toFixed(2)}) |`);
+      quality.push(
+        `| ${n.toLocaleString('en')} | ${name} | ${d.n} | ${pct(d.current)} | ${pct(d.candidate)} | ${(d.difference * 100).toFixed(2)} (${(d.lo * 100).toFixed(2)} to ${(d.hi * 100).toFixed(2)}) |`,
+      );
     }
   }
 }
@@ -136,11 +169,15 @@ rmSync(out, { recursive: true, force: true });
 console.log('| corrections | impl | runs | median s | min s | max s | median CPU s | epochs (new taxa + joint) | batch |');
 console.log('|---:|---|---:|---:|---:|---:|---:|---|---:|');
 for (const r of rows) console.log(r);
-console.log('\nWhere the time goes (median wall s per step: photos from the embedding cache, quality checks with the parent\'s view of every correction, new-taxa split, validation split, training and temperature, held-out new taxa, the gate, and with --impl both the paired answers; "other" is the rest: loading the parent, the report):\n');
+console.log(
+  '\nWhere the time goes (median wall s per step: photos from the embedding cache, quality checks with the parent\'s view of every correction, new-taxa split, validation split, training and temperature, held-out new taxa, the gate, and with --impl both the paired answers; "other" is the rest: loading the parent, the report):\n',
+);
 console.log(`| corrections | impl | ${STEPS.join(' | ')} | other |`);
 console.log(`|---:|---|${STEPS.map(() => '---:').join('|')}|---:|`);
 for (const r of breakdown) console.log(r);
-console.log('\nInside train (median s): the new-taxa and joint stages; across both, gathering batches, the gradient kernel (the matrix products; with --impl new also gathering the batch\'s rows, which onnxruntime does natively) and the Adam updates:\n');
+console.log(
+  "\nInside train (median s): the new-taxa and joint stages; across both, gathering batches, the gradient kernel (the matrix products; with --impl new also gathering the batch's rows, which onnxruntime does natively) and the Adam updates:\n",
+);
 console.log('| corrections | impl | new-taxa stage | joint stage | gather | gradient | update |');
 console.log('|---:|---|---:|---:|---:|---:|---:|');
 for (const r of trainRows) console.log(r);
@@ -150,4 +187,9 @@ if (quality.length) {
   console.log('|---:|---|---:|---:|---:|---|');
   for (const r of quality) console.log(r);
 }
-console.log(`\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s on ${os.cpus().length} cores (load average ${os.loadavg().map((v) => v.toFixed(1)).join(', ')})`);
+console.log(
+  `\ntotal ${((performance.now() - t0) / 1000).toFixed(0)} s on ${os.cpus().length} cores (load average ${os
+    .loadavg()
+    .map((v) => v.toFixed(1))
+    .join(', ')})`,
+);

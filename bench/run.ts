@@ -56,8 +56,20 @@ const big = new Uint8Array(await sharp(small).resize(4000, 3000).jpeg({ quality:
  * way), so a slow spell on this shared machine lands on all of them alike
  * and the ratios between them stay fair.
  */
-interface Row { wall: number; inference: number; decode?: number; preprocess?: number; decodedBy?: string }
-interface Contender { small(n: number): Promise<Row[]>; big(n: number): Promise<Row[]>; close(): Promise<void>; meta: Record<string, unknown>; unavailable?: string }
+interface Row {
+  wall: number;
+  inference: number;
+  decode?: number;
+  preprocess?: number;
+  decodedBy?: string;
+}
+interface Contender {
+  small(n: number): Promise<Row[]>;
+  big(n: number): Promise<Row[]>;
+  close(): Promise<void>;
+  meta: Record<string, unknown>;
+  unavailable?: string;
+}
 
 /** (a) onnxruntime-node on one thread: inference alone, and end to end with sharp's decode. */
 async function nativeContender(version: string): Promise<Contender> {
@@ -79,18 +91,21 @@ async function nativeContender(version: string): Promise<Contender> {
 
 async function inPage(session: BrowserSession, bytes: Uint8Array, runs: number): Promise<Row[]> {
   const b64 = Buffer.from(bytes).toString('base64');
-  return session.page.evaluate(async ({ b64, runs }) => {
-    const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-    const rows: Array<{ wall: number; decode: number; preprocess: number; inference: number; decodedBy?: string }> = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const out = await window.__wildsight!.classifyBytes(arr, 'bench.jpg');
-      const wall = performance.now() - t0;
-      if ('error' in out) throw new Error(out.error.message);
-      rows.push({ wall, decode: out.timings.decodeMs, preprocess: out.timings.preprocessMs, inference: out.timings.inferenceMs, decodedBy: out.decodedBy });
-    }
-    return rows;
-  }, { b64, runs });
+  return session.page.evaluate(
+    async ({ b64, runs }) => {
+      const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+      const rows: Array<{ wall: number; decode: number; preprocess: number; inference: number; decodedBy?: string }> = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const out = await window.__wildsight!.classifyBytes(arr, 'bench.jpg');
+        const wall = performance.now() - t0;
+        if ('error' in out) throw new Error(out.error.message);
+        rows.push({ wall, decode: out.timings.decodeMs, preprocess: out.timings.preprocessMs, inference: out.timings.inferenceMs, decodedBy: out.decodedBy });
+      }
+      return rows;
+    },
+    { b64, runs },
+  );
 }
 
 /** (b), (c) the app's own worker in headless Chromium. */
@@ -116,17 +131,32 @@ async function usualContender(version: string): Promise<Contender> {
   const load = await page.evaluate(() => (window as unknown as { usual: { load(u: string): Promise<{ loadMs: number }> } }).usual.load('/model.onnx'));
   const meta: Record<string, unknown> = { loadMs: load.loadMs };
   const run = async (bytes: Uint8Array, n: number): Promise<Row[]> => {
-    const rows = await page.evaluate(async ({ b64, n }) => {
-      const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-      const u = (window as unknown as { usual: { classify(b: Uint8Array): Promise<{ inferenceMs: number; totalMs: number }> } }).usual;
-      const out = [];
-      for (let i = 0; i < n; i++) { const t0 = performance.now(); const r = await u.classify(arr); out.push({ inference: r.inferenceMs, wall: performance.now() - t0 }); }
-      return out;
-    }, { b64: Buffer.from(bytes).toString('base64'), n });
+    const rows = await page.evaluate(
+      async ({ b64, n }) => {
+        const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+        const u = (window as unknown as { usual: { classify(b: Uint8Array): Promise<{ inferenceMs: number; totalMs: number }> } }).usual;
+        const out = [];
+        for (let i = 0; i < n; i++) {
+          const t0 = performance.now();
+          const r = await u.classify(arr);
+          out.push({ inference: r.inferenceMs, wall: performance.now() - t0 });
+        }
+        return out;
+      },
+      { b64: Buffer.from(bytes).toString('base64'), n },
+    );
     meta.firstCallMs ??= rows[0]?.wall;
     return rows;
   };
-  return { small: (n) => run(small, n), big: (n) => run(big, n), close: async () => { await browser.close(); await server.close(); }, meta };
+  return {
+    small: (n) => run(small, n),
+    big: (n) => run(big, n),
+    close: async () => {
+      await browser.close();
+      await server.close();
+    },
+    meta,
+  };
 }
 
 /** The figures of one contender, in the shape the table reads. */
@@ -165,24 +195,42 @@ async function memory() {
     const b64 = Buffer.from(small).toString('base64');
     // The measurement is taken at the next garbage collection, which an idle
     // page may not have for a minute: keep identifying until it arrives.
-    const measure = () => session.page.evaluate(async ({ b64 }) => {
-      const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-      let done = false;
-      const pending = (performance as unknown as { measureUserAgentSpecificMemory(): Promise<{ bytes: number; breakdown: Array<{ bytes: number; attribution: Array<{ scope: string }> }> }> }).measureUserAgentSpecificMemory();
-      void pending.finally(() => { done = true; });
-      while (!done) await window.__wildsight!.classifyBytes(arr, 'm.jpg');
-      const m = await pending;
-      const worker = m.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((s, b) => s + b.bytes, 0);
-      return { totalBytes: m.bytes, workerBytes: worker };
-    }, { b64 });
-    const classifyN = (n: number) => session.page.evaluate(async ({ b64, n }) => {
-      const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
-      for (let i = 0; i < n; i++) { const out = await window.__wildsight!.classifyBytes(arr, 'm.jpg'); if ('error' in out) throw new Error(out.error.message); }
-    }, { b64, n });
+    const measure = () =>
+      session.page.evaluate(
+        async ({ b64 }) => {
+          const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+          let done = false;
+          const pending = (
+            performance as unknown as { measureUserAgentSpecificMemory(): Promise<{ bytes: number; breakdown: Array<{ bytes: number; attribution: Array<{ scope: string }> }> }> }
+          ).measureUserAgentSpecificMemory();
+          void pending.finally(() => {
+            done = true;
+          });
+          while (!done) await window.__wildsight!.classifyBytes(arr, 'm.jpg');
+          const m = await pending;
+          const worker = m.breakdown.filter((b) => b.attribution.some((a) => a.scope === 'DedicatedWorkerGlobalScope')).reduce((s, b) => s + b.bytes, 0);
+          return { totalBytes: m.bytes, workerBytes: worker };
+        },
+        { b64 },
+      );
+    const classifyN = (n: number) =>
+      session.page.evaluate(
+        async ({ b64, n }) => {
+          const arr = Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0));
+          for (let i = 0; i < n; i++) {
+            const out = await window.__wildsight!.classifyBytes(arr, 'm.jpg');
+            if ('error' in out) throw new Error(out.error.message);
+          }
+        },
+        { b64, n },
+      );
     await classifyN(WARM_UP_IDS);
     const afterWarmUp = await measure();
     const samples = [afterWarmUp];
-    for (let step = 0; step < MEMORY_STEPS; step++) { await classifyN(MEMORY_IDS / MEMORY_STEPS); samples.push(await measure()); }
+    for (let step = 0; step < MEMORY_STEPS; step++) {
+      await classifyN(MEMORY_IDS / MEMORY_STEPS);
+      samples.push(await measure());
+    }
     const last = samples.at(-1)!;
     return { identifications: MEMORY_IDS, warmUp: WARM_UP_IDS, steps: MEMORY_STEPS, afterWarmUp, afterAll: last, workerGrowthBytes: last.workerBytes - afterWarmUp.workerBytes, samples };
   } finally {
@@ -197,17 +245,28 @@ function sizes() {
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const full = path.join(dir, name);
-      if (statSync(full).isDirectory()) { walk(full); continue; }
+      if (statSync(full).isDirectory()) {
+        walk(full);
+        continue;
+      }
       if (name.endsWith('.map') || name.includes('asyncify')) continue; // not downloaded by a WASM device
       const s = sizeOf(readFileSync(full));
-      shell.raw += s.raw; shell.gzip += s.gzip; shell.brotli += s.brotli; shell.files++;
+      shell.raw += s.raw;
+      shell.gzip += s.gzip;
+      shell.brotli += s.brotli;
+      shell.files++;
     }
   };
   walk(DIST_DIR);
   return { models, appShell: shell };
 }
 
-const results: Record<string, unknown> = { date: new Date().toISOString(), runs: RUNS, bigRuns: BIG_RUNS, machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores` };
+const results: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  runs: RUNS,
+  bigRuns: BIG_RUNS,
+  machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores`,
+};
 const perVersion: Record<string, Record<string, unknown>> = {};
 for (const v of versions) {
   log(`${v}: native, app WASM 1 and 2 threads, usual way, interleaved in ${ROUNDS} rounds`);
@@ -256,36 +315,94 @@ results.lighthouse = await lighthouseMobile(QUICK ? 1 : 3, log);
 // ---- the table ----
 const lines: string[] = [];
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`;
-lines.push(`# Wildsight benchmarks (${String(results.date)})`, '', `Median (min–max) over ${RUNS} runs (${BIG_RUNS} for 12 MP); ${String(results.machine)}. All in one run; native, app WASM and the usual way in ${ROUNDS} interleaved rounds.`, '');
-lines.push('## Inference latency per photo (ms)', '', '| version | (a) native 1 thread | (b) app WASM 1 thread | (b) app WASM 2 threads | (c) WebGPU SwiftShader | (d) usual way | b2/a | d/b2 |', '|---|---|---|---|---|---|---|---|');
+lines.push(
+  `# Wildsight benchmarks (${String(results.date)})`,
+  '',
+  `Median (min–max) over ${RUNS} runs (${BIG_RUNS} for 12 MP); ${String(results.machine)}. All in one run; native, app WASM and the usual way in ${ROUNDS} interleaved rounds.`,
+  '',
+);
+lines.push(
+  '## Inference latency per photo (ms)',
+  '',
+  '| version | (a) native 1 thread | (b) app WASM 1 thread | (b) app WASM 2 threads | (c) WebGPU SwiftShader | (d) usual way | b2/a | d/b2 |',
+  '|---|---|---|---|---|---|---|---|',
+);
 for (const v of versions) {
   const r = perVersion[v] as any;
   const ratio = (x?: Stat, y?: Stat) => (x && y ? `${(x.median / y.median).toFixed(1)}x` : 'n/a');
-  lines.push(`| ${v} | ${f(r.native.inferenceMs, 2)} | ${f(r.wasm1.inferenceMs)} | ${f(r.wasm2.inferenceMs)} | ${r.webgpu.unavailable ? `n/a (${r.webgpu.unavailable})` : f(r.webgpu.inferenceMs)} | ${f(r.usual.inferenceMs)} | ${ratio(r.wasm2.inferenceMs, r.native.inferenceMs)} | ${ratio(r.usual.inferenceMs, r.wasm2.inferenceMs)} |`);
+  lines.push(
+    `| ${v} | ${f(r.native.inferenceMs, 2)} | ${f(r.wasm1.inferenceMs)} | ${f(r.wasm2.inferenceMs)} | ${r.webgpu.unavailable ? `n/a (${r.webgpu.unavailable})` : f(r.webgpu.inferenceMs)} | ${f(r.usual.inferenceMs)} | ${ratio(r.wasm2.inferenceMs, r.native.inferenceMs)} | ${ratio(r.usual.inferenceMs, r.wasm2.inferenceMs)} |`,
+  );
 }
 lines.push('', ...(results.format as FormatComparison).lines);
 lines.push('', ...yardstickTable(results.litert as Awaited<ReturnType<typeof yardstick>>));
-lines.push('', '## End to end per photo (ms): decode, preprocess, inference, post-process', '', '| version | photo | native | app WASM 2 threads | usual way | usual / app |', '|---|---|---|---|---|---|');
+lines.push(
+  '',
+  '## End to end per photo (ms): decode, preprocess, inference, post-process',
+  '',
+  '| version | photo | native | app WASM 2 threads | usual way | usual / app |',
+  '|---|---|---|---|---|---|',
+);
 for (const v of versions) {
   const r = perVersion[v] as any;
-  for (const [label, key] of [['500 x 375', 'e2eSmallMs'], ['12 MP (4000 x 3000)', 'e2eBigMs']] as const) {
+  for (const [label, key] of [
+    ['500 x 375', 'e2eSmallMs'],
+    ['12 MP (4000 x 3000)', 'e2eBigMs'],
+  ] as const) {
     lines.push(`| ${v} | ${label} | ${f(r.native[key])} | ${f(r.wasm2[key])} | ${f(r.usual[key])} | ${(r.usual[key].median / r.wasm2[key].median).toFixed(1)}x |`);
   }
   const bd = r.wasm2.bigBreakdownMs;
-  lines.push(`| ${v} | 12 MP breakdown (app) | | decode ${bd.decode.toFixed(0)}${r.wasm2.bigDecodedBy ? ` (${r.wasm2.bigDecodedBy})` : ''}, preprocess ${bd.preprocess.toFixed(0)}, inference ${bd.inference.toFixed(0)} | | |`);
+  lines.push(
+    `| ${v} | 12 MP breakdown (app) | | decode ${bd.decode.toFixed(0)}${r.wasm2.bigDecodedBy ? ` (${r.wasm2.bigDecodedBy})` : ''}, preprocess ${bd.preprocess.toFixed(0)}, inference ${bd.inference.toFixed(0)} | | |`,
+  );
 }
 lines.push('', ...packTable(results.packs as Awaited<ReturnType<typeof packLatency>>));
 const cs = results.coldStart as any;
 const wb = cs.warmBreakdownMs;
-lines.push('', '## Cold start: page load to first result (ms)', '', '| model cache | ms |', '|---|---|', `| empty (first visit) | ${f(cs.emptyCacheMs, 0)} |`, `| warm (service worker and model cached; target < 1,000) | ${f(cs.warmCacheMs, 0)} |`);
-lines.push('', `Warm start, where the time went (medians): page parsed at ${wb.domContentLoadedMs.toFixed(0)} ms; the engine's load took ${wb.engineLoadMs.toFixed(0)} ms, of which the WASM runtime's start and the session ${(wb.sessionMs - wb.runtimeMs).toFixed(0)} ms (the runtime's JavaScript ready at ${wb.runtimeMs.toFixed(0)} ms, the model's bytes verified at ${wb.modelMs.toFixed(0)} ms, in parallel); warm-up run ${wb.warmUpMs.toFixed(0)} ms; model shown as ready at ${wb.readyMs.toFixed(0)} ms.`);
+lines.push(
+  '',
+  '## Cold start: page load to first result (ms)',
+  '',
+  '| model cache | ms |',
+  '|---|---|',
+  `| empty (first visit) | ${f(cs.emptyCacheMs, 0)} |`,
+  `| warm (service worker and model cached; target < 1,000) | ${f(cs.warmCacheMs, 0)} |`,
+);
+lines.push(
+  '',
+  `Warm start, where the time went (medians): page parsed at ${wb.domContentLoadedMs.toFixed(0)} ms; the engine's load took ${wb.engineLoadMs.toFixed(0)} ms, of which the WASM runtime's start and the session ${(wb.sessionMs - wb.runtimeMs).toFixed(0)} ms (the runtime's JavaScript ready at ${wb.runtimeMs.toFixed(0)} ms, the model's bytes verified at ${wb.modelMs.toFixed(0)} ms, in parallel); warm-up run ${wb.warmUpMs.toFixed(0)} ms; model shown as ready at ${wb.readyMs.toFixed(0)} ms.`,
+);
 lines.push(...coldStartExtraLines(runtimeCompile, throttled));
 const bt = results.batch as any;
-lines.push('', `## Batch throughput: ${bt.photos} photos (photos/s, WASM ${bt.threads} threads)`, '', '| batch size | photos/s |', '|---|---|', ...Object.entries(bt.photosPerSecond).map(([k, s]) => `| ${k} | ${f(s as Stat)} |`));
+lines.push(
+  '',
+  `## Batch throughput: ${bt.photos} photos (photos/s, WASM ${bt.threads} threads)`,
+  '',
+  '| batch size | photos/s |',
+  '|---|---|',
+  ...Object.entries(bt.photosPerSecond).map(([k, s]) => `| ${k} | ${f(s as Stat)} |`),
+);
 const m = results.memory as any;
-lines.push('', `## Memory over ${m.identifications} identifications (worker JS heap + WASM memory, measureUserAgentSpecificMemory)`, '', '| after | worker | page total |', '|---|---|---|', ...m.samples.map((s: any, i: number) => `| ${i === 0 ? `warm-up (${m.warmUp})` : `${m.warmUp + (i * m.identifications) / m.steps}+`} | ${mb(s.workerBytes)} | ${mb(s.totalBytes)} |`), '', `Worker growth after warm-up: ${(m.workerGrowthBytes / 1024 / 1024).toFixed(2)} MB.`);
+lines.push(
+  '',
+  `## Memory over ${m.identifications} identifications (worker JS heap + WASM memory, measureUserAgentSpecificMemory)`,
+  '',
+  '| after | worker | page total |',
+  '|---|---|---|',
+  ...m.samples.map((s: any, i: number) => `| ${i === 0 ? `warm-up (${m.warmUp})` : `${m.warmUp + (i * m.identifications) / m.steps}+`} | ${mb(s.workerBytes)} | ${mb(s.totalBytes)} |`),
+  '',
+  `Worker growth after warm-up: ${(m.workerGrowthBytes / 1024 / 1024).toFixed(2)} MB.`,
+);
 const sz = results.sizes as any;
-lines.push('', '## Size on the wire', '', '| what | raw | gzip | brotli |', '|---|---|---|---|', ...Object.entries(sz.models).map(([v, s]: [string, any]) => `| model ${v} | ${mb(s.raw)} | ${mb(s.gzip)} | ${mb(s.brotli)} |`), `| app shell (${sz.appShell.files} files, incl. the WASM runtime) | ${mb(sz.appShell.raw)} | ${mb(sz.appShell.gzip)} | ${mb(sz.appShell.brotli)} |`);
+lines.push(
+  '',
+  '## Size on the wire',
+  '',
+  '| what | raw | gzip | brotli |',
+  '|---|---|---|---|',
+  ...Object.entries(sz.models).map(([v, s]: [string, any]) => `| model ${v} | ${mb(s.raw)} | ${mb(s.gzip)} | ${mb(s.brotli)} |`),
+  `| app shell (${sz.appShell.files} files, incl. the WASM runtime) | ${mb(sz.appShell.raw)} | ${mb(sz.appShell.gzip)} | ${mb(sz.appShell.brotli)} |`,
+);
 lines.push('', ...lighthouseTable(results.lighthouse as Awaited<ReturnType<typeof lighthouseMobile>>));
 const table = lines.join('\n') + '\n';
 mkdirSync(path.join(REPO_ROOT, 'bench', 'results'), { recursive: true });

@@ -29,7 +29,15 @@ async function main() {
       const r = await checkExactness(oracle, src, photos, () => bar.increment());
       bar.stop();
       const round = (x: number) => Number(x.toFixed(4));
-      console.log(JSON.stringify({ ...r, maxLogitStepsNode: round(r.maxLogitStepsNode), maxLogitStepsWeb: round(r.maxLogitStepsWeb), maxEmbeddingStepsNode: round(r.maxEmbeddingStepsNode), maxEmbeddingStepsWeb: round(r.maxEmbeddingStepsWeb) }));
+      console.log(
+        JSON.stringify({
+          ...r,
+          maxLogitStepsNode: round(r.maxLogitStepsNode),
+          maxLogitStepsWeb: round(r.maxLogitStepsWeb),
+          maxEmbeddingStepsNode: round(r.maxEmbeddingStepsNode),
+          maxEmbeddingStepsWeb: round(r.maxEmbeddingStepsWeb),
+        }),
+      );
       ok &&= r.top1AgreeNode === r.photos && r.top1AgreeWeb === r.photos && r.maxLogitStepsNode <= 1.001 && r.maxLogitStepsWeb <= 1.001;
     }
   } finally {

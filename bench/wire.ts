@@ -46,12 +46,14 @@ const app = await buildApp({ logger: false, dataDir, distDir, rolloutGuard: { in
 try {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  const byUrl = new Map([
-    ...readPrecacheManifest(distDir),
-    ...readWorkerFetched(distDir),
-    { url: '/models/registry/manifest.json', file: path.join(REGISTRY_DIR, 'manifest.json') },
-    { url: '/models/taxonomy.json', file: TAXONOMY_FILE },
-  ].map((f) => [f.url, f]));
+  const byUrl = new Map(
+    [
+      ...readPrecacheManifest(distDir),
+      ...readWorkerFetched(distDir),
+      { url: '/models/registry/manifest.json', file: path.join(REGISTRY_DIR, 'manifest.json') },
+      { url: '/models/taxonomy.json', file: TAXONOMY_FILE },
+    ].map((f) => [f.url, f]),
+  );
   const rows: Array<{ url: string; before: number; after: number; encoding: string }> = [];
   for (const { url, file } of byUrl.values()) {
     const onDisk = readFileSync(file);
@@ -78,21 +80,32 @@ try {
   }
   const heavy = visit.fetches.filter((f) => HEAVY.test(f.path));
   for (const f of heavy) console.log(`  ${f.path} fetched by the ${f.from}: ${f.bytes} bytes`);
-  console.log(`first visit in Chromium (${visit.fetches.length} responses from the network): ${mb(visit.bytes)}; the runtime fetched ${heavy.filter((f) => f.path.endsWith('.wasm')).length}x, the model ${heavy.filter((f) => f.path.endsWith('.onnx')).length}x`);
+  console.log(
+    `first visit in Chromium (${visit.fetches.length} responses from the network): ${mb(visit.bytes)}; the runtime fetched ${heavy.filter((f) => f.path.endsWith('.wasm')).length}x, the model ${heavy.filter((f) => f.path.endsWith('.onnx')).length}x`,
+  );
   const retrainedArg = process.argv.indexOf('--retrained');
   const updates = await measureHeadOnlyUpdate(distDir, CHROMIUM_ACCEPT, retrainedArg > 0 ? path.resolve(process.argv[retrainedArg + 1]) : undefined);
   for (const { from, to, head, headPack: hp, fullFile: ff } of updates) {
-    console.log(`head-only update ${from} -> ${to} (${head}): head pack ${hp.raw} -> ${hp.sent} bytes ${hp.encoding}, full file ${ff.raw} -> ${ff.sent} bytes ${ff.encoding}; the pack moves ${(ff.sent / hp.sent).toFixed(1)}x fewer bytes`);
+    console.log(
+      `head-only update ${from} -> ${to} (${head}): head pack ${hp.raw} -> ${hp.sent} bytes ${hp.encoding}, full file ${ff.raw} -> ${ff.sent} bytes ${ff.encoding}; the pack moves ${(ff.sent / hp.sent).toFixed(1)}x fewer bytes`,
+    );
   }
-  console.log(JSON.stringify({
-    dist: distDir,
-    headOnlyUpdate: updates,
-    files: rows.length,
-    everyFileOnce: { before: sum('before'), after: sum('after') },
-    model: { before: sum('before', /\.onnx$/), after: sum('after', /\.onnx$/) },
-    wasmRuntime: { before: sum('before', /\.wasm$/), after: sum('after', /\.wasm$/) },
-    firstVisitInChromium: { bytes: visit.bytes, responses: visit.fetches.length, runtimeFetches: heavy.filter((f) => f.path.endsWith('.wasm')).length, modelFetches: heavy.filter((f) => f.path.endsWith('.onnx')).length },
-  }));
+  console.log(
+    JSON.stringify({
+      dist: distDir,
+      headOnlyUpdate: updates,
+      files: rows.length,
+      everyFileOnce: { before: sum('before'), after: sum('after') },
+      model: { before: sum('before', /\.onnx$/), after: sum('after', /\.onnx$/) },
+      wasmRuntime: { before: sum('before', /\.wasm$/), after: sum('after', /\.wasm$/) },
+      firstVisitInChromium: {
+        bytes: visit.bytes,
+        responses: visit.fetches.length,
+        runtimeFetches: heavy.filter((f) => f.path.endsWith('.wasm')).length,
+        modelFetches: heavy.filter((f) => f.path.endsWith('.onnx')).length,
+      },
+    }),
+  );
 } finally {
   await app.close();
   rmSync(dataDir, { recursive: true, force: true });

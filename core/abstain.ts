@@ -23,11 +23,19 @@ export interface ThresholdChoice {
 }
 
 export function scoreThreshold(samples: AbstainSample[], threshold: number): ThresholdChoice {
-  let launchN = 0, launchOk = 0, otherN = 0, otherOk = 0;
+  let launchN = 0,
+    launchOk = 0,
+    otherN = 0,
+    otherOk = 0;
   for (const s of samples) {
     const abstains = s.otherWins || s.topP < threshold;
-    if (s.launch) { launchN++; if (s.correct && !abstains) launchOk++; }
-    else { otherN++; if (abstains) otherOk++; }
+    if (s.launch) {
+      launchN++;
+      if (s.correct && !abstains) launchOk++;
+    } else {
+      otherN++;
+      if (abstains) otherOk++;
+    }
   }
   const launchAccuracy = launchN ? launchOk / launchN : 0;
   const otherAccuracy = otherN ? otherOk / otherN : 0;

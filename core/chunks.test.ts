@@ -4,7 +4,10 @@ import { chunks } from './chunks.ts';
 describe('chunks', () => {
   it('splits in order, the last run holding the rest', () => {
     expect(chunks([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
-    expect(chunks([1, 2, 3, 4], 2)).toEqual([[1, 2], [3, 4]]);
+    expect(chunks([1, 2, 3, 4], 2)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(chunks(['a'], 500)).toEqual([['a']]);
   });
 

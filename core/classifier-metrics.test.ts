@@ -5,7 +5,8 @@ import { seededRandom } from './random.ts';
 /** n photos over 3 classes; `sharp` > 1 makes the model overconfident. */
 function synthetic(n: number, seed: number, sharp = 1) {
   const rand = seededRandom(seed);
-  const probs: Float32Array[] = [], labels: number[] = [];
+  const probs: Float32Array[] = [],
+    labels: number[] = [];
   for (let i = 0; i < n; i++) {
     const y = Math.floor(rand() * 3);
     const z = [rand(), rand(), rand()];
@@ -29,7 +30,8 @@ describe('ECE with a bootstrap interval', () => {
     const b = bootstrapEce(t.confidence, t.hit, 400, 1);
     expect(b.lo).toBeLessThanOrEqual(b.ece + 0.01);
     expect(b.hi).toBeGreaterThan(b.ece);
-    const big = synthetic(6000, 4), tb = topOne(big.probs, big.labels);
+    const big = synthetic(6000, 4),
+      tb = topOne(big.probs, big.labels);
     const bb = bootstrapEce(tb.confidence, tb.hit, 200, 1);
     expect(bb.hi - bb.lo).toBeLessThan(b.hi - b.lo);
   });

@@ -25,9 +25,14 @@ function topIndices(p: ArrayLike<number>, k: number): number[] {
 export function evaluate(probs: ArrayLike<number>[], labels: ArrayLike<number>, classes: number, bins = 15): Evaluation {
   const n = probs.length;
   if (n !== labels.length) throw new RangeError('one label per prediction');
-  let top1 = 0, top5 = 0;
-  const tp = new Array(classes).fill(0), support = new Array(classes).fill(0), predicted = new Array(classes).fill(0);
-  const binConf = new Array<number>(bins).fill(0), binAcc = new Array<number>(bins).fill(0), binCount = new Array<number>(bins).fill(0);
+  let top1 = 0,
+    top5 = 0;
+  const tp = new Array(classes).fill(0),
+    support = new Array(classes).fill(0),
+    predicted = new Array(classes).fill(0);
+  const binConf = new Array<number>(bins).fill(0),
+    binAcc = new Array<number>(bins).fill(0),
+    binCount = new Array<number>(bins).fill(0);
   const confusion = new Map<string, number>();
   for (let i = 0; i < n; i++) {
     const p = probs[i];
@@ -61,7 +66,10 @@ export function evaluate(probs: ArrayLike<number>[], labels: ArrayLike<number>, 
     return { lo: b / bins, hi: (b + 1) / bins, confidence: count ? binConf[b] / count : NaN, accuracy: count ? binAcc[b] / count : NaN, count };
   });
   const confusions = [...confusion.entries()]
-    .map(([key, count]) => { const [truth, pred] = key.split(':').map(Number); return { truth, predicted: pred, count }; })
+    .map(([key, count]) => {
+      const [truth, pred] = key.split(':').map(Number);
+      return { truth, predicted: pred, count };
+    })
     .sort((a, b) => b.count - a.count || a.truth - b.truth)
     .slice(0, 20);
   return { n, top1: n ? top1 / n : NaN, top5: n ? top5 / n : NaN, perClassRecall, macroF1: f1s.length ? f1s.reduce((a, b) => a + b, 0) / f1s.length : NaN, ece, reliability, confusions };
@@ -69,7 +77,8 @@ export function evaluate(probs: ArrayLike<number>[], labels: ArrayLike<number>, 
 
 /** Per photo: the top-1 confidence and whether the top-1 is right (what ECE and the paired tests need). */
 export function topOne(probs: ArrayLike<number>[], labels: ArrayLike<number>): { confidence: Float64Array; hit: Uint8Array } {
-  const confidence = new Float64Array(probs.length), hit = new Uint8Array(probs.length);
+  const confidence = new Float64Array(probs.length),
+    hit = new Uint8Array(probs.length);
   for (let i = 0; i < probs.length; i++) {
     const p = probs[i];
     let best = 0;
@@ -82,7 +91,9 @@ export function topOne(probs: ArrayLike<number>[], labels: ArrayLike<number>): {
 
 /** ECE with equal-width bins over the photos `idx` (all photos when omitted); the same binning as evaluate(). */
 export function eceOf(confidence: ArrayLike<number>, hit: ArrayLike<number>, idx?: ArrayLike<number>, bins = 15): number {
-  const conf = new Float64Array(bins), acc = new Float64Array(bins), count = new Float64Array(bins);
+  const conf = new Float64Array(bins),
+    acc = new Float64Array(bins),
+    count = new Float64Array(bins);
   const n = idx ? idx.length : confidence.length;
   for (let j = 0; j < n; j++) {
     const i = idx ? idx[j] : j;
@@ -96,11 +107,18 @@ export function eceOf(confidence: ArrayLike<number>, hit: ArrayLike<number>, idx
   return ece;
 }
 
-export interface EceInterval { ece: number; lo: number; hi: number; resamples: number }
+export interface EceInterval {
+  ece: number;
+  lo: number;
+  hi: number;
+  resamples: number;
+}
 
 const percentile = (xs: Float64Array, q: number) => {
   const s = Float64Array.from(xs).sort();
-  const at = (s.length - 1) * q, lo = Math.floor(at), hi = Math.ceil(at);
+  const at = (s.length - 1) * q,
+    lo = Math.floor(at),
+    hi = Math.ceil(at);
   return s[lo] + (s[hi] - s[lo]) * (at - lo);
 };
 

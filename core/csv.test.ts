@@ -28,7 +28,10 @@ describe('parseCsv', () => {
   });
 
   it('handles CRLF and lone CR line endings without leaving \\r in values', () => {
-    expect(parseCsv('a,b\r\n1,2\r\n3,4\r\n')).toEqual([{ a: '1', b: '2' }, { a: '3', b: '4' }]);
+    expect(parseCsv('a,b\r\n1,2\r\n3,4\r\n')).toEqual([
+      { a: '1', b: '2' },
+      { a: '3', b: '4' },
+    ]);
     expect(parseCsv('a,b\r1,2\r')).toEqual([{ a: '1', b: '2' }]);
   });
 

@@ -6,7 +6,7 @@ describe('jpegDecodeSize', () => {
     expect(jpegDecodeSize(4000, 3000, 512)).toEqual({ width: 1000, height: 750, scale: 1 / 4 });
   });
 
-  it('decodes a 12 MP photo at 1/8 for the model\'s 256-pixel resize target', () => {
+  it("decodes a 12 MP photo at 1/8 for the model's 256-pixel resize target", () => {
     expect(jpegDecodeSize(4000, 3000, 256)).toEqual({ width: 500, height: 375, scale: 1 / 8 });
   });
 
@@ -29,7 +29,12 @@ describe('jpegDecodeSize', () => {
   });
 
   it('scales every photo at least twice the needed short side, never below it', () => {
-    for (const [w, h] of [[1024, 1024], [2047, 1536], [6000, 1100], [1100, 9000]]) {
+    for (const [w, h] of [
+      [1024, 1024],
+      [2047, 1536],
+      [6000, 1100],
+      [1100, 9000],
+    ]) {
       const s = jpegDecodeSize(w, h, 512);
       expect(s, `${w}x${h}`).not.toBeNull();
       expect(Math.min(s!.width, s!.height)).toBeGreaterThanOrEqual(512);

@@ -6,18 +6,48 @@ import type { IdentificationFact } from './telemetry-facts.ts';
 let n = 0;
 // Each identification from an install of its own unless a test says otherwise.
 const ident = (o: Partial<IdentificationFact> = {}): IdentificationFact => ({
-  eventId: `e${n}`, installId: `u${n++}`, modelVersion: '1.0.0', hour: '2026-11-01T10:00:00.000Z', backend: 'wasm', top1: 'a', confidence: 0.9, abstain: false, totalMs: 100, ...o,
+  eventId: `e${n}`,
+  installId: `u${n++}`,
+  modelVersion: '1.0.0',
+  hour: '2026-11-01T10:00:00.000Z',
+  backend: 'wasm',
+  top1: 'a',
+  confidence: 0.9,
+  abstain: false,
+  totalMs: 100,
+  ...o,
 });
 
 describe('driftSeries', () => {
-  const day = (d: string, mix: Array<[string, number]>, confidence = 0.9) =>
-    mix.flatMap(([t, k]) => Array.from({ length: k }, () => ident({ hour: `${d}T05:00:00.000Z`, top1: t, confidence })));
+  const day = (d: string, mix: Array<[string, number]>, confidence = 0.9) => mix.flatMap(([t, k]) => Array.from({ length: k }, () => ident({ hour: `${d}T05:00:00.000Z`, top1: t, confidence })));
 
   it('scores each day against the reference window with psi and jsDistance (a category new to the reference gets an empty reference bin)', () => {
-    const ids = [...day('2026-11-01', [['a', 50], ['b', 50]]), ...day('2026-11-02', [['a', 50], ['b', 50]]), ...day('2026-11-03', [['a', 50], ['b', 25], ['c', 25]], 0.5)];
+    const ids = [
+      ...day('2026-11-01', [
+        ['a', 50],
+        ['b', 50],
+      ]),
+      ...day('2026-11-02', [
+        ['a', 50],
+        ['b', 50],
+      ]),
+      ...day(
+        '2026-11-03',
+        [
+          ['a', 50],
+          ['b', 25],
+          ['c', 25],
+        ],
+        0.5,
+      ),
+    ];
     const { points, references } = driftSeries(ids, { reference: () => ({ from: '2026-11-01', to: '2026-11-02' }), minEvents: 10 });
     expect(references['1.0.0']).toEqual({ from: '2026-11-01', to: '2026-11-02', n: 200 });
-    expect(points.map((p) => [p.day, p.inReference, p.level])).toEqual([['2026-11-01', true, 'ok'], ['2026-11-02', true, 'ok'], ['2026-11-03', false, 'alert']]);
+    expect(points.map((p) => [p.day, p.inReference, p.level])).toEqual([
+      ['2026-11-01', true, 'ok'],
+      ['2026-11-02', true, 'ok'],
+      ['2026-11-03', false, 'alert'],
+    ]);
     const p3 = points[2];
     expect(p3.prediction.psi).toBeCloseTo(psi([100, 100, 0], [50, 25, 25]), 12);
     // By hand: p = (0.5, 0.5, 0), q = (0.5, 0.25, 0.25), m = (0.5, 0.375, 0.125):
@@ -29,7 +59,7 @@ describe('driftSeries', () => {
     expect(p3.confidence.js).toBeCloseTo(1, 12);
   });
 
-  it('uses the version\'s first days by default and skips thin days', () => {
+  it("uses the version's first days by default and skips thin days", () => {
     const ids = [...day('2026-11-01', [['a', 30]]), ...day('2026-11-09', [['b', 30]]), ...day('2026-11-10', [['b', 3]])];
     const { points, references } = driftSeries(ids, { referenceDays: 7, minEvents: 10 });
     expect(references['1.0.0']).toMatchObject({ from: '2026-11-01', to: '2026-11-07' });

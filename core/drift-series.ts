@@ -10,7 +10,10 @@ import { installWeights } from './install-weight.ts';
 import { ABSTAIN, CONFIDENCE_BINS, confidenceBin, type DriftPoint, type DriftScore, type IdentificationFact } from './telemetry-facts.ts';
 
 /** A window of whole UTC days, both ends included (YYYY-MM-DD). */
-export interface DayWindow { from: string; to: string }
+export interface DayWindow {
+  from: string;
+  to: string;
+}
 
 export const addDays = (day: string, n: number): string => new Date(Date.parse(`${day}T00:00:00.000Z`) + n * 86_400_000).toISOString().slice(0, 10);
 export const inWindow = (day: string, w: DayWindow) => day >= w.from && day <= w.to;
@@ -19,7 +22,6 @@ export const inWindow = (day: string, w: DayWindow) => day >= w.from && day <= w
 export function defaultReference(firstDay: string, days = 7): DayWindow {
   return { from: firstDay, to: addDays(firstDay, days - 1) };
 }
-
 
 export interface ReferenceProfile {
   n: number;
@@ -46,7 +48,12 @@ export interface DayProfile {
 const predictionLabel = (e: IdentificationFact) => (e.abstain ? ABSTAIN : e.top1);
 
 /** Each install's events of one day weigh at most the cap together (core/install-weight.ts). */
-const dayWeights = (events: readonly IdentificationFact[]) => installWeights(events, (e) => e.installId, (e) => `${e.modelVersion}\u0000${e.hour.slice(0, 10)}`);
+const dayWeights = (events: readonly IdentificationFact[]) =>
+  installWeights(
+    events,
+    (e) => e.installId,
+    (e) => `${e.modelVersion}\u0000${e.hour.slice(0, 10)}`,
+  );
 
 /** Per version and day, from the events themselves. */
 export function dayProfiles(ids: readonly IdentificationFact[]): DayProfile[] {
@@ -74,7 +81,9 @@ export function mergeProfiles(days: readonly Pick<DayProfile, 'n' | 'labels' | '
   for (const d of days) {
     n += d.n;
     for (const [k, v] of d.labels) labels.set(k, (labels.get(k) ?? 0) + v);
-    d.confidence.forEach((v, i) => { confidence[i] += v; });
+    d.confidence.forEach((v, i) => {
+      confidence[i] += v;
+    });
   }
   return { n, labels, confidence };
 }

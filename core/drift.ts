@@ -75,7 +75,12 @@ export function categoryCounts(values: readonly string[], categories: readonly s
   return out;
 }
 
-export interface DriftThresholds { psiWarn: number; psiAlert: number; jsWarn: number; jsAlert: number }
+export interface DriftThresholds {
+  psiWarn: number;
+  psiAlert: number;
+  jsWarn: number;
+  jsAlert: number;
+}
 export const DEFAULT_DRIFT_THRESHOLDS: DriftThresholds = { psiWarn: 0.1, psiAlert: 0.25, jsWarn: 0.1, jsAlert: 0.2 };
 
 export type DriftLevel = 'ok' | 'warn' | 'alert';

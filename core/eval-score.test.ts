@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { scorePhoto, summarize, type ScoredPhoto } from './eval-score.ts';
 
 const photo = (file: string, label: string, top5: string[], abstain: boolean, ms: number): ScoredPhoto => ({
-  file, label, top5, probabilities: top5.map(() => 0.2), abstain, ms,
+  file,
+  label,
+  top5,
+  probabilities: top5.map(() => 0.2),
+  abstain,
+  ms,
 });
 
 describe('summarize', () => {
@@ -54,11 +59,7 @@ describe('summarize', () => {
 
   it('rounds rates to 4 places and milliseconds to 2', () => {
     // 1 of 3 launch photos right -> 0.3333; 2 of 3 in the top 5 -> 0.6667; ms median 12.3456 -> 12.35
-    const s = summarize([
-      photo('a', 'x', ['x'], false, 12.3456),
-      photo('b', 'y', ['z', 'y'], false, 1),
-      photo('c', 'w', ['z'], false, 99),
-    ]);
+    const s = summarize([photo('a', 'x', ['x'], false, 12.3456), photo('b', 'y', ['z', 'y'], false, 1), photo('c', 'w', ['z'], false, 99)]);
     expect(s.top1).toBe(0.3333);
     expect(s.top5).toBe(0.6667);
     expect(s.median_ms).toBe(12.35);
@@ -73,7 +74,13 @@ describe('summarize', () => {
 
 describe('scorePhoto', () => {
   it('keeps the suggestions in order with their probabilities, and the abstention', () => {
-    const prediction = { top5: [{ taxonId: 'jay', probability: 0.6 }, { taxonId: 'junco', probability: 0.3 }], abstain: true };
+    const prediction = {
+      top5: [
+        { taxonId: 'jay', probability: 0.6 },
+        { taxonId: 'junco', probability: 0.3 },
+      ],
+      abstain: true,
+    };
     expect(scorePhoto('a.jpg', 'jay', prediction, 12.5)).toEqual({ file: 'a.jpg', label: 'jay', top5: ['jay', 'junco'], probabilities: [0.6, 0.3], abstain: true, ms: 12.5 });
   });
 });

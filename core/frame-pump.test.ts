@@ -5,7 +5,10 @@ import { FramePump } from './frame-pump.ts';
 function deferred<T>() {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -17,7 +20,11 @@ describe('FramePump', () => {
     let frame = 0;
     const pump = new FramePump<number, string>({
       grab: () => ++frame,
-      classify: (f) => { const d = deferred<string>(); calls.push(d); return d.promise.then((r) => `${f}:${r}`); },
+      classify: (f) => {
+        const d = deferred<string>();
+        calls.push(d);
+        return d.promise.then((r) => `${f}:${r}`);
+      },
       onResult: (r) => results.push(r),
     });
     expect(pump.offer()).toBe(true);
@@ -41,7 +48,10 @@ describe('FramePump', () => {
     let n = 0;
     const pump = new FramePump<number, number>({
       grab: () => 1,
-      classify: async () => { if (n++ === 0) throw new Error('boom'); return 7; },
+      classify: async () => {
+        if (n++ === 0) throw new Error('boom');
+        return 7;
+      },
       onResult: () => {},
       onError: (e) => errors.push(e),
     });

@@ -28,14 +28,16 @@ export class FramePump<F, R> {
    * runs it; onResult and onError see each outcome unless the pump was
    * stopped meanwhile.
    */
-  constructor(private readonly work: {
-    grab: () => Promise<F | null> | F | null;
-    classify: (frame: F) => Promise<R>;
-    onResult: (result: R) => void;
-    onError?: (err: unknown) => void;
-    /** Frees a grabbed frame that will not be classified (the pump stopped meanwhile). */
-    discard?: (frame: F) => void;
-  }) {}
+  constructor(
+    private readonly work: {
+      grab: () => Promise<F | null> | F | null;
+      classify: (frame: F) => Promise<R>;
+      onResult: (result: R) => void;
+      onError?: (err: unknown) => void;
+      /** Frees a grabbed frame that will not be classified (the pump stopped meanwhile). */
+      discard?: (frame: F) => void;
+    },
+  ) {}
 
   get busy(): boolean {
     return this.inFlight > 0;
@@ -64,7 +66,10 @@ export class FramePump<F, R> {
     try {
       const frame = await this.work.grab();
       if (frame === null) return;
-      if (this.stopped) { this.work.discard?.(frame); return; }
+      if (this.stopped) {
+        this.work.discard?.(frame);
+        return;
+      }
       const result = await this.work.classify(frame);
       this.stats.done++;
       if (!this.stopped) this.work.onResult(result);

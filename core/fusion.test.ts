@@ -13,9 +13,11 @@ describe('fuseLogits', () => {
     softmax(l).forEach((p, i) => expect(fused[i]).toBeCloseTo(p, 6));
   });
 
-  it('log-sum is the normalized product of the photos\' probabilities', () => {
-    const a = [1, 2, 0], b = [0.5, -1, 2];
-    const pa = softmax(a), pb = softmax(b);
+  it("log-sum is the normalized product of the photos' probabilities", () => {
+    const a = [1, 2, 0],
+      b = [0.5, -1, 2];
+    const pa = softmax(a),
+      pb = softmax(b);
     const prod = Array.from(pa, (p, i) => p * pb[i]);
     const z = prod.reduce((s, x) => s + x, 0);
     const fused = softmax(fuseLogits([a, b], 'log-sum'));
@@ -23,8 +25,10 @@ describe('fuseLogits', () => {
   });
 
   it('mean-prob is the average of the probabilities', () => {
-    const a = [1, 2, 0], b = [0.5, -1, 2];
-    const pa = softmax(a), pb = softmax(b);
+    const a = [1, 2, 0],
+      b = [0.5, -1, 2];
+    const pa = softmax(a),
+      pb = softmax(b);
     const fused = softmax(fuseLogits([a, b], 'mean-prob'));
     pa.forEach((p, i) => expect(fused[i]).toBeCloseTo((p + pb[i]) / 2, 6));
   });
@@ -32,20 +36,28 @@ describe('fuseLogits', () => {
   it('two photos that lean the same weak way make a more confident answer; a confident wrong one is outvoted by two right ones', () => {
     const weak = [1, 0.6, 0];
     expect(softmax(fuseLogits([weak, weak]))[0]).toBeGreaterThan(softmax(weak)[0]);
-    const right = [2, 0, 0], wrong = [0, 2.5, 0];
+    const right = [2, 0, 0],
+      wrong = [0, 2.5, 0];
     expect(argmax(fuseLogits([right, right, wrong]))).toBe(0);
     expect(argmax(fuseLogits([right, wrong]))).toBe(1);
   });
 
-  it('does not depend on a constant added to one photo\'s logits (only probabilities count)', () => {
-    const a = [1, 2, 0], b = [0.5, -1, 2];
-    const f1 = softmax(fuseLogits([a, b])), f2 = softmax(fuseLogits([a, b.map((x) => x + 40)]));
+  it("does not depend on a constant added to one photo's logits (only probabilities count)", () => {
+    const a = [1, 2, 0],
+      b = [0.5, -1, 2];
+    const f1 = softmax(fuseLogits([a, b])),
+      f2 = softmax(fuseLogits([a, b.map((x) => x + 40)]));
     f1.forEach((p, i) => expect(f2[i]).toBeCloseTo(p, 6));
   });
 
   it('refuses an empty observation, mismatched lengths and non-finite logits with a clear error', () => {
     expect(() => fuseLogits([])).toThrow(/at least one photo/);
-    expect(() => fuseLogits([[1, 2], [1, 2, 3]])).toThrow(/same number of logits/);
+    expect(() =>
+      fuseLogits([
+        [1, 2],
+        [1, 2, 3],
+      ]),
+    ).toThrow(/same number of logits/);
     expect(() => logSoftmax([NaN, NaN])).toThrow(/finite/);
   });
 });
@@ -83,9 +95,14 @@ describe('observation groupings', () => {
   it('scores observations: fusion turns a class whose photos are right 2 times in 3 into one right every time at size 3', () => {
     // Class x: two photos lean to x, one confidently to y.
     const photos = [
-      { label: 'x', logits: [2, 0] }, { label: 'x', logits: [2, 0] }, { label: 'x', logits: [0, 2.5] },
+      { label: 'x', logits: [2, 0] },
+      { label: 'x', logits: [2, 0] },
+      { label: 'x', logits: [0, 2.5] },
     ];
-    const by = photosByClass(photos.map((p) => p.label), 3);
+    const by = photosByClass(
+      photos.map((p) => p.label),
+      3,
+    );
     const correct = (f: Float32Array, label: string) => (argmax(f) === 0 ? 'x' : 'y') === label;
     const one = scoreObservations(photos, by, 1, { rounds: 10, seed: 1, rule: 'log-sum', correct });
     const three = scoreObservations(photos, by, 3, { rounds: 10, seed: 1, rule: 'log-sum', correct });

@@ -67,10 +67,38 @@ describe('head packs on small files', () => {
       out.set(pack.subarray(tailStart), 9 + json.length);
       return out;
     };
-    expect(() => assembleHeadPack(edit((h) => { h.ops[0].copy[0] = 1000; }), backbone)).toThrow(/runs past the backbone/);
-    expect(() => assembleHeadPack(edit((h) => { h.target.bytes += 1; }), backbone)).toThrow(/the target is/);
-    expect(() => assembleHeadPack(edit((h) => { h.ops.push({ delete: 1 }); }), backbone)).toThrow(HeadPackError);
-    expect(() => assembleHeadPack(edit((h) => { delete h.backbone; }), backbone)).toThrow(/lacks the backbone/);
+    expect(() =>
+      assembleHeadPack(
+        edit((h) => {
+          h.ops[0].copy[0] = 1000;
+        }),
+        backbone,
+      ),
+    ).toThrow(/runs past the backbone/);
+    expect(() =>
+      assembleHeadPack(
+        edit((h) => {
+          h.target.bytes += 1;
+        }),
+        backbone,
+      ),
+    ).toThrow(/the target is/);
+    expect(() =>
+      assembleHeadPack(
+        edit((h) => {
+          h.ops.push({ delete: 1 });
+        }),
+        backbone,
+      ),
+    ).toThrow(HeadPackError);
+    expect(() =>
+      assembleHeadPack(
+        edit((h) => {
+          delete h.backbone;
+        }),
+        backbone,
+      ),
+    ).toThrow(/lacks the backbone/);
   });
 
   it('refuses a backbone of another size, and a damaged inserted byte fails the sha256 check', () => {
@@ -88,7 +116,8 @@ describe.runIf(haveModel)('a head pack of a retrained 1.0.0', () => {
   it('holds little more than the new head and rebuilds the exported file exactly', () => {
     const backbone = new Uint8Array(readFileSync(path.join(REGISTRY_DIR, '1.0.0', 'model.onnx')));
     const rand = seededRandom(3);
-    const K = 104, D = 1280;
+    const K = 104,
+      D = 1280;
     const head = { classes: K, dim: D, weights: Float32Array.from({ length: K * D }, () => (rand() - 0.5) * 0.1), bias: Float32Array.from({ length: K }, () => rand() - 0.5) };
     const target = exportWithHead(backbone, head, { temperature: 1.3, version: '1.1.0', labelsSha256: '0'.repeat(64) });
     const pack = packOf(backbone, target);

@@ -64,7 +64,12 @@ function varint(b: Uint8Array, at: number): [value: number, next: number] {
   throw new HeadPackError(`bad varint at byte ${at}`);
 }
 
-interface Field { number: number; start: number; end: number; payload: number }
+interface Field {
+  number: number;
+  start: number;
+  end: number;
+  payload: number;
+}
 
 /** The top-level fields of a protobuf message in b[start, end), each as its byte range (tag included). */
 function fieldsOf(b: Uint8Array, start: number, end: number): Field[] {
@@ -78,8 +83,11 @@ function fieldsOf(b: Uint8Array, start: number, end: number): Field[] {
     if (wire === 0) next = varint(b, afterTag)[1];
     else if (wire === 1) next = afterTag + 8;
     else if (wire === 5) next = afterTag + 4;
-    else if (wire === 2) { const [len, p] = varint(b, afterTag); payload = p; next = p + len; }
-    else throw new HeadPackError(`unsupported protobuf wire type ${wire} at byte ${at}`);
+    else if (wire === 2) {
+      const [len, p] = varint(b, afterTag);
+      payload = p;
+      next = p + len;
+    } else throw new HeadPackError(`unsupported protobuf wire type ${wire} at byte ${at}`);
     if (next > end) throw new HeadPackError(`protobuf field at byte ${at} runs past its message`);
     out.push({ number: Math.floor(tag / 8), start: at, end: next, payload });
     at = next;
@@ -94,12 +102,24 @@ function fieldsOf(b: Uint8Array, start: number, end: number): Field[] {
  */
 function pieces(b: Uint8Array): Array<[start: number, end: number]> {
   let fields: Field[];
-  try { fields = fieldsOf(b, 0, b.length); } catch { return [[0, b.length]]; }
+  try {
+    fields = fieldsOf(b, 0, b.length);
+  } catch {
+    return [[0, b.length]];
+  }
   const out: Array<[number, number]> = [];
   for (const f of fields) {
-    if (f.number !== MODEL_GRAPH_FIELD) { out.push([f.start, f.end]); continue; }
+    if (f.number !== MODEL_GRAPH_FIELD) {
+      out.push([f.start, f.end]);
+      continue;
+    }
     let inner: Field[];
-    try { inner = fieldsOf(b, f.payload, f.end); } catch { out.push([f.start, f.end]); continue; }
+    try {
+      inner = fieldsOf(b, f.payload, f.end);
+    } catch {
+      out.push([f.start, f.end]);
+      continue;
+    }
     out.push([f.start, f.payload]);
     for (const g of inner) out.push([g.start, g.end]);
   }
@@ -141,7 +161,8 @@ export function makeHeadPack(backbone: Uint8Array, target: Uint8Array, hashes: {
   for (const [s, e] of pieces(backbone)) {
     const k = rangeKey(backbone, s, e);
     const list = index.get(k);
-    if (list) list.push(s); else index.set(k, [s]);
+    if (list) list.push(s);
+    else index.set(k, [s]);
   }
   const ops: HeadPackOp[] = [];
   const inserted: Array<[number, number]> = [];
@@ -172,7 +193,10 @@ export function makeHeadPack(backbone: Uint8Array, target: Uint8Array, hashes: {
   new DataView(out.buffer).setUint32(5, json.length, true);
   out.set(json, PREFIX);
   let at = PREFIX + json.length;
-  for (const [s, e] of inserted) { out.set(target.subarray(s, e), at); at += e - s; }
+  for (const [s, e] of inserted) {
+    out.set(target.subarray(s, e), at);
+    at += e - s;
+  }
   return out;
 }
 
@@ -195,15 +219,21 @@ export function readHeadPack(pack: Uint8Array): { header: HeadPackHeader; tailSt
     text += String.fromCharCode(pack[i]);
   }
   let h: HeadPackHeader;
-  try { h = JSON.parse(text) as HeadPackHeader; } catch { throw new HeadPackError('its header is not JSON'); }
+  try {
+    h = JSON.parse(text) as HeadPackHeader;
+  } catch {
+    throw new HeadPackError('its header is not JSON');
+  }
   const part = (x: unknown) => typeof x === 'object' && x !== null && SHA256.test((x as { sha256: string }).sha256) && isCount((x as { bytes: number }).bytes);
   if (typeof h !== 'object' || h === null || !part(h.backbone) || !part(h.target) || !Array.isArray(h.ops)) {
     throw new HeadPackError('its header lacks the backbone, the target or the ops');
   }
   for (const op of h.ops) {
-    const ok = typeof op === 'object' && op !== null && Object.keys(op).length === 1 && (
-      ('copy' in op && Array.isArray(op.copy) && op.copy.length === 2 && isCount(op.copy[0]) && isCount(op.copy[1]))
-      || ('insert' in op && isCount(op.insert)));
+    const ok =
+      typeof op === 'object' &&
+      op !== null &&
+      Object.keys(op).length === 1 &&
+      (('copy' in op && Array.isArray(op.copy) && op.copy.length === 2 && isCount(op.copy[0]) && isCount(op.copy[1])) || ('insert' in op && isCount(op.insert)));
     if (!ok) throw new HeadPackError(`its op ${JSON.stringify(op).slice(0, 60)} is neither { copy: [offset, length] } nor { insert: length }`);
   }
   return { header: h, tailStart: PREFIX + length };

@@ -7,7 +7,11 @@ import { evaluate } from './classifier-metrics.ts';
 function blobs(n: number, seed: number): Examples {
   const rand = seededRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-  const centres = [[3, 0, 0, 0], [0, 3, 0, 0], [0, 0, 3, 0]];
+  const centres = [
+    [3, 0, 0, 0],
+    [0, 3, 0, 0],
+    [0, 0, 3, 0],
+  ];
   const x = new Float32Array(n * 4);
   const y = new Int32Array(n);
   const fixed = new Float32Array(n);
@@ -67,7 +71,12 @@ describe('fitTemperature', () => {
 describe('evaluate', () => {
   it('computes top-1, top-5, recall, macro-F1 and ECE by hand', () => {
     // 4 examples, 3 classes. Predictions: [0 (0.9), 1 (0.6), 0 (0.5) wrong, 2 (0.7)] with truths [0, 1, 1, 2].
-    const probs = [[0.9, 0.05, 0.05], [0.3, 0.6, 0.1], [0.5, 0.4, 0.1], [0.1, 0.2, 0.7]];
+    const probs = [
+      [0.9, 0.05, 0.05],
+      [0.3, 0.6, 0.1],
+      [0.5, 0.4, 0.1],
+      [0.1, 0.2, 0.7],
+    ];
     const ev = evaluate(probs, [0, 1, 1, 2], 3, 10);
     expect(ev.top1).toBe(0.75);
     expect(ev.top5).toBe(1);

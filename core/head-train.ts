@@ -76,11 +76,13 @@ function softmaxInPlace(v: Float32Array, temperature = 1): Float32Array {
   let max = -Infinity;
   for (let i = 0; i < v.length; i++) if (v[i] / temperature > max) max = v[i] / temperature;
   let sum = 0;
-  for (let i = 0; i < v.length; i++) { v[i] = Math.exp(v[i] / temperature - max); sum += v[i]; }
+  for (let i = 0; i < v.length; i++) {
+    v[i] = Math.exp(v[i] / temperature - max);
+    sum += v[i];
+  }
   for (let i = 0; i < v.length; i++) v[i] /= sum;
   return v;
 }
-
 
 /**
  * One mini-batch, gathered contiguously: what a gradient kernel sees. `fixed`
@@ -154,16 +156,27 @@ function trainer(data: Examples, opts: TrainOptions) {
   const order = Int32Array.from({ length: data.n }, (_, i) => i);
   const gW = new Float32Array(K * D);
   const gB = new Float32Array(K);
-  const mW = new Float32Array(K * D), vW = new Float32Array(K * D);
-  const mB = new Float32Array(K), vB = new Float32Array(K);
+  const mW = new Float32Array(K * D),
+    vW = new Float32Array(K * D);
+  const mB = new Float32Array(K),
+    vB = new Float32Array(K);
   const B = Math.max(1, opts.batchSize);
   const batch: Batch = { n: B, x: new Float32Array(B * D), y: new Int32Array(B), fixed: new Float32Array(B * F), fixedCount: F, weight: new Float32Array(B) };
   let current: Batch = batch;
-  const beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  const beta1 = 0.9,
+    beta2 = 0.999,
+    eps = 1e-8;
   let step = 0;
   return {
-    head, gW, gB,
-    shuffle() { for (let i = data.n - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [order[i], order[j]] = [order[j], order[i]]; } },
+    head,
+    gW,
+    gB,
+    shuffle() {
+      for (let i = data.n - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+    },
     /** The batch of shuffled positions [start, end), copied contiguously; returns its weight sum. */
     gather(start: number, end: number): number {
       const n = end - start;
@@ -181,7 +194,9 @@ function trainer(data: Examples, opts: TrainOptions) {
       current = n === B ? batch : { n, x: batch.x.subarray(0, n * D), y: batch.y.subarray(0, n), fixed: batch.fixed.subarray(0, n * F), fixedCount: F, weight: batch.weight.subarray(0, n) };
       return bw;
     },
-    get batch() { return current; },
+    get batch() {
+      return current;
+    },
     /** The batch of shuffled positions [start, end) as row numbers, and its weight sum, for an indexed kernel. */
     rows(start: number, end: number): { rows: Int32Array; bw: number } {
       const rows = order.subarray(start, end);
@@ -195,7 +210,9 @@ function trainer(data: Examples, opts: TrainOptions) {
       const c1 = 1 - beta1 ** step;
       const c2 = 1 - beta2 ** step;
       const lr = opts.learningRate;
-      const w = head.weights, pw = prior.weights, lambda = opts.lambda;
+      const w = head.weights,
+        pw = prior.weights,
+        lambda = opts.lambda;
       for (let p = 0; p < K * D; p++) {
         const g = gW[p] / bw + lambda * (w[p] - pw[p]);
         mW[p] = beta1 * mW[p] + (1 - beta1) * g;
@@ -213,7 +230,11 @@ function trainer(data: Examples, opts: TrainOptions) {
 }
 
 /** What the caller hands back for a batch: its weight, the loss its kernel returned, and the clock when the gather ended. */
-interface BatchDone { bw: number; loss: number; t1: number }
+interface BatchDone {
+  bw: number;
+  loss: number;
+  t1: number;
+}
 
 /**
  * The epochs both trainers run, one place for the shuffles, the Adam steps,
@@ -224,7 +245,8 @@ interface BatchDone { bw: number; loss: number; t1: number }
 function* epochs(t: ReturnType<typeof trainer>, data: Examples, opts: TrainOptions): Generator<{ start: number; end: number }, void, BatchDone> {
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     t.shuffle();
-    let lossSum = 0, weightSum = 0;
+    let lossSum = 0,
+      weightSum = 0;
     for (let start = 0; start < data.n; start += opts.batchSize) {
       const p = opts.profile;
       const t0 = p?.clock() ?? 0;
@@ -233,7 +255,12 @@ function* epochs(t: ReturnType<typeof trainer>, data: Examples, opts: TrainOptio
       const t2 = p?.clock() ?? 0;
       weightSum += bw;
       t.adam(bw);
-      if (p) { const t3 = p.clock(); p.gather += (t1 - t0) / 1000; p.gradient += (t2 - t1) / 1000; p.update += (t3 - t2) / 1000; }
+      if (p) {
+        const t3 = p.clock();
+        p.gather += (t1 - t0) / 1000;
+        p.gradient += (t2 - t1) / 1000;
+        p.update += (t3 - t2) / 1000;
+      }
     }
     opts.onEpoch?.(epoch, lossSum / Math.max(1e-12, weightSum));
   }
@@ -243,7 +270,7 @@ function* epochs(t: ReturnType<typeof trainer>, data: Examples, opts: TrainOptio
 export function trainHead(data: Examples, opts: TrainOptions): Head {
   const t = trainer(data, opts);
   const run = epochs(t, data, opts);
-  for (let next = run.next(); !next.done; ) {
+  for (let next = run.next(); !next.done;) {
     const bw = t.gather(next.value.start, next.value.end);
     const t1 = opts.profile?.clock() ?? 0;
     next = run.next({ bw, t1, loss: tsGradient(t.head, t.batch, t.gW, t.gB) });
@@ -258,7 +285,7 @@ export function trainHead(data: Examples, opts: TrainOptions): Head {
 export async function trainHeadWith(kernel: GradientKernel | IndexedGradientKernel, data: Examples, opts: TrainOptions): Promise<Head> {
   const t = trainer(data, opts);
   const run = epochs(t, data, opts);
-  for (let next = run.next(); !next.done; ) {
+  for (let next = run.next(); !next.done;) {
     const { start, end } = next.value;
     // An indexed kernel's own gathering (inside the call) counts as gradient time.
     const indexed = 'indexed' in kernel ? t.rows(start, end) : null;
@@ -306,13 +333,27 @@ export function fitTemperature(head: Head, validation: Examples): number {
     }
     return sum / Math.max(1, validation.n);
   };
-  let lo = Math.log(0.05), hi = Math.log(20);
+  let lo = Math.log(0.05),
+    hi = Math.log(20);
   const phi = (Math.sqrt(5) - 1) / 2;
-  let a = hi - phi * (hi - lo), b = lo + phi * (hi - lo);
-  let fa = nllAt(Math.exp(a)), fb = nllAt(Math.exp(b));
+  let a = hi - phi * (hi - lo),
+    b = lo + phi * (hi - lo);
+  let fa = nllAt(Math.exp(a)),
+    fb = nllAt(Math.exp(b));
   for (let i = 0; i < 40; i++) {
-    if (fa < fb) { hi = b; b = a; fb = fa; a = hi - phi * (hi - lo); fa = nllAt(Math.exp(a)); }
-    else { lo = a; a = b; fa = fb; b = lo + phi * (hi - lo); fb = nllAt(Math.exp(b)); }
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - phi * (hi - lo);
+      fa = nllAt(Math.exp(a));
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + phi * (hi - lo);
+      fb = nllAt(Math.exp(b));
+    }
   }
   return Math.exp((lo + hi) / 2);
 }

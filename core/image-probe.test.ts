@@ -33,14 +33,15 @@ const pngChunk = (type: string, data: number[]) => {
 };
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Signature, IHDR (8-bit RGB) and IEND: 8 + 25 + 12 = 45 bytes. */
-const png = (width: number, height: number, { iend = true } = {}) =>
-  bytes(PNG_SIGNATURE, pngChunk('IHDR', [...u32be(width), ...u32be(height), 8, 2, 0, 0, 0]), iend ? pngChunk('IEND', []) : []);
+const png = (width: number, height: number, { iend = true } = {}) => bytes(PNG_SIGNATURE, pngChunk('IHDR', [...u32be(width), ...u32be(height), 8, 2, 0, 0, 0]), iend ? pngChunk('IEND', []) : []);
 
 /** SOI, APP0 JFIF, a baseline/progressive SOF, DHT, SOS, a few entropy bytes, EOI. */
 const jpeg = (width: number, height: number, { sof = 0xc0, eoi = true } = {}) =>
   bytes(
     [0xff, 0xd8],
-    [0xff, 0xe0, ...u16be(16)], 'JFIF', [0, 1, 1, 0, 0, 1, 0, 1, 0, 0],
+    [0xff, 0xe0, ...u16be(16)],
+    'JFIF',
+    [0, 1, 1, 0, 0, 1, 0, 1, 0, 0],
     [0xff, sof, ...u16be(17), 8, ...u16be(height), ...u16be(width), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1],
     // DHT after the SOF: its payload would read as 0x1234 x 0x5678 if DHT (C4) were mistaken for a SOF
     [0xff, 0xc4, ...u16be(8), 0, 0x12, 0x34, 0x56, 0x78, 0],

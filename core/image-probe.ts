@@ -28,8 +28,7 @@ export type ProbeResult =
   | { ok: false; reason: 'unsupported'; format: UnsupportedFormat }
   | { ok: false; reason: 'corrupt'; format: ImageFormat | 'unknown' };
 
-const ascii = (b: Uint8Array, at: number, len: number): string =>
-  String.fromCharCode(...b.subarray(at, at + len));
+const ascii = (b: Uint8Array, at: number, len: number): string => String.fromCharCode(...b.subarray(at, at + len));
 
 const u16be = (b: Uint8Array, at: number) => (b[at] << 8) | b[at + 1];
 const u16le = (b: Uint8Array, at: number) => b[at] | (b[at + 1] << 8);
@@ -70,9 +69,15 @@ function probeJpeg(b: Uint8Array): ProbeResult {
   while (at + 4 <= b.length) {
     if (b[at] !== 0xff) return { ok: false, reason: 'corrupt', format: 'jpeg' };
     const marker = b[at + 1];
-    if (marker === 0xff) { at += 1; continue; } // fill byte
+    if (marker === 0xff) {
+      at += 1;
+      continue;
+    } // fill byte
     if (marker === 0xd9) break;
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      at += 2;
+      continue;
+    }
     const len = u16be(b, at + 2);
     if (len < 2) return { ok: false, reason: 'corrupt', format: 'jpeg' };
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
@@ -179,9 +184,15 @@ export function jpegMetadataSegments(b: Uint8Array): Array<'exif' | 'xmp' | 'oth
   while (at + 4 <= b.length) {
     if (b[at] !== 0xff) break;
     const marker = b[at + 1];
-    if (marker === 0xff) { at += 1; continue; }
+    if (marker === 0xff) {
+      at += 1;
+      continue;
+    }
     if (marker === 0xd9 || marker === 0xda) break; // end of image, start of scan
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { at += 2; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      at += 2;
+      continue;
+    }
     const len = (b[at + 2] << 8) | b[at + 3];
     if (len < 2) break;
     if (marker === 0xe1) {

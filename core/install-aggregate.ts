@@ -72,7 +72,13 @@ const emptySums = (): RateSums => ({ installs: 0, trials: 0, hits: 0, sw: 0, swr
 
 export function emptyArm(): ArmSummary {
   return {
-    installs: 0, identifications: 0, corrections: 0, abstains: 0, errors: 0, failures: 0, failingInstalls: 0,
+    installs: 0,
+    identifications: 0,
+    corrections: 0,
+    abstains: 0,
+    errors: 0,
+    failures: 0,
+    failingInstalls: 0,
     rates: { correctionRate: emptySums(), abstainRate: emptySums(), errorRate: emptySums() },
     installLatenciesMs: [],
   };

@@ -8,7 +8,12 @@ describe('installWeights', () => {
       ...Array.from({ length: 10_000 }, () => ({ install: 'F', day: 'd1' })),
       ...Array.from({ length: 2 }, () => ({ install: 'f', day: 'd2' })),
     ];
-    const w = installWeights(items, (t) => t.install, (t) => t.day, 50);
+    const w = installWeights(
+      items,
+      (t) => t.install,
+      (t) => t.day,
+      50,
+    );
     expect(w.slice(0, 3)).toEqual([1, 1, 1]);
     const flood = w.slice(3, 10_003).reduce((a, b) => a + b, 0);
     expect(flood).toBeCloseTo(50, 9);

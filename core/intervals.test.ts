@@ -12,7 +12,10 @@ describe('wilson', () => {
     expect(wilson(0, 0)).toEqual({ lo: 0, hi: 1 });
   });
   it('narrows as n grows at the same proportion', () => {
-    const w = (n: number) => { const i = wilson(0.8 * n, n); return i.hi - i.lo; };
+    const w = (n: number) => {
+      const i = wilson(0.8 * n, n);
+      return i.hi - i.lo;
+    };
     expect(w(10)).toBeGreaterThan(w(100));
     expect(w(100)).toBeGreaterThan(w(1000));
   });

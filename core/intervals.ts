@@ -8,7 +8,10 @@
 /** The two-sided 95% normal quantile. */
 export const Z95 = 1.959963984540054;
 
-export interface Interval { lo: number; hi: number }
+export interface Interval {
+  lo: number;
+  hi: number;
+}
 
 /**
  * Wilson score interval for k successes in n trials. Chosen over the plain
@@ -47,7 +50,11 @@ export function binomialHalfCdf(k: number, n: number): number {
 export function erfc(x: number): number {
   const z = Math.abs(x);
   const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  const r =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
   return x >= 0 ? r : 2 - r;
 }
 
@@ -75,7 +82,7 @@ export function mcnemar(losses: number, gains: number): McNemar {
   if (m < MCNEMAR_EXACT_BELOW) {
     return { losses, gains, p: Math.min(1, 2 * binomialHalfCdf(Math.min(losses, gains), m)), method: 'exact' };
   }
-  const chi2 = (Math.max(0, Math.abs(losses - gains) - 1) ** 2) / m;
+  const chi2 = Math.max(0, Math.abs(losses - gains) - 1) ** 2 / m;
   // Chi-square with one degree of freedom: P(X > chi2) = erfc(sqrt(chi2 / 2)).
   return { losses, gains, p: Math.min(1, erfc(Math.sqrt(chi2 / 2))), method: 'chi-square (continuity corrected)' };
 }
@@ -122,11 +129,17 @@ export interface PairedDifference extends Interval {
 export function pairedDifference(t: PairedCounts, z = Z95): PairedDifference {
   const n = t.both + t.onlyCurrent + t.onlyCandidate + t.neither;
   if (!n) return { n: 0, current: NaN, candidate: NaN, difference: NaN, lo: -1, hi: 1 };
-  const kCand = t.both + t.onlyCandidate, kCur = t.both + t.onlyCurrent;
-  const p1 = kCand / n, p2 = kCur / n;
-  const w1 = wilson(kCand, n, z), w2 = wilson(kCur, n, z);
+  const kCand = t.both + t.onlyCandidate,
+    kCur = t.both + t.onlyCurrent;
+  const p1 = kCand / n,
+    p2 = kCur / n;
+  const w1 = wilson(kCand, n, z),
+    w2 = wilson(kCur, n, z);
   // Rows: candidate right / wrong; columns: current right / wrong.
-  const A = t.both, B = t.onlyCandidate, C = t.onlyCurrent, D = t.neither;
+  const A = t.both,
+    B = t.onlyCandidate,
+    C = t.onlyCurrent,
+    D = t.neither;
   const den = Math.sqrt((A + B) * (C + D) * (A + C) * (B + D));
   const phi = den > 0 ? (A * D - B * C) / den : 0;
   const d = p1 - p2;

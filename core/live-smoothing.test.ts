@@ -7,8 +7,7 @@ function run(frames: FrameProbabilities[], opts: SmoothingOptions = DEFAULT_SMOO
   return frames.map((f) => smoothFrame(state, f, opts));
 }
 /** The distinct answers shown, in order (consecutive repeats and "nothing yet" dropped). */
-const shownSequence = (views: Array<{ shown: string | null }>) =>
-  views.map((v) => v.shown).filter((s, i, all) => s !== null && s !== all[i - 1]);
+const shownSequence = (views: Array<{ shown: string | null }>) => views.map((v) => v.shown).filter((s, i, all) => s !== null && s !== all[i - 1]);
 
 const repeat = <T>(x: T, n: number): T[] => Array.from({ length: n }, () => x);
 

@@ -79,7 +79,11 @@ export function smoothFrame(state: SmoothingState, frame: FrameProbabilities, op
   let best = 0;
   let second = 0;
   for (const [label, avg] of state.average) {
-    if (avg > best) { second = best; best = avg; leader = label; } else if (avg > second) second = avg;
+    if (avg > best) {
+      second = best;
+      best = avg;
+      leader = label;
+    } else if (avg > second) second = avg;
   }
   state.streak = leader !== null && leader === state.leader ? state.streak + 1 : leader === null ? 0 : 1;
   state.leader = leader;
@@ -88,7 +92,7 @@ export function smoothFrame(state: SmoothingState, frame: FrameProbabilities, op
 
   let switched = false;
   if (stable && leader !== state.shown) {
-    const shownAvg = state.shown === null ? 0 : state.average.get(state.shown) ?? 0;
+    const shownAvg = state.shown === null ? 0 : (state.average.get(state.shown) ?? 0);
     if (state.shown === null || best - shownAvg >= opts.switchMargin) {
       state.shown = leader;
       switched = true;

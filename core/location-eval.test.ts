@@ -5,7 +5,8 @@ import { realmOf } from './realms.ts';
 import type { RangeTable } from './location-prior.ts';
 
 const ranges: RangeTable = {
-  version: 't', source: 'test',
+  version: 't',
+  source: 'test',
   taxa: {
     zebra: { realms: ['Afrotropic'], source: 's' },
     bison: { realms: ['Nearctic', 'Palearctic'], source: 's' },
@@ -40,7 +41,10 @@ describe('location eval', () => {
   });
   it('gains on close calls with the right location and loses with the wrong one', () => {
     const labels = ['zebra', 'bison', 'other'];
-    const photos = [{ label: 'zebra', probabilities: [0.45, 0.5, 0.05] }, { label: 'bison', probabilities: [0.45, 0.5, 0.05] }];
+    const photos = [
+      { label: 'zebra', probabilities: [0.45, 0.5, 0.05] },
+      { label: 'bison', probabilities: [0.45, 0.5, 0.05] },
+    ];
     const none = locate(photos, labels, 0, 'none', ranges, seededRandom(1));
     const right = locate(photos, labels, 0, 'right', ranges, seededRandom(1));
     const wrong = locate(photos, labels, 0, 'wrong', ranges, seededRandom(1));

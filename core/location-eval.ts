@@ -47,21 +47,46 @@ export function realmFor(label: string, mode: LocationMode, ranges: RangeTable, 
   return pick(INHABITED.filter((r) => !entry.realms.includes(r)));
 }
 
-export interface PhotoProbabilities { label: string; probabilities: ArrayLike<number> }
+export interface PhotoProbabilities {
+  label: string;
+  probabilities: ArrayLike<number>;
+}
 
-export interface LocatedAnswer { label: string; realm: Realm | null; answer: string; right: boolean }
+export interface LocatedAnswer {
+  label: string;
+  realm: Realm | null;
+  answer: string;
+  right: boolean;
+}
 
 /** The answer the user sees after the prior: a launch taxon, or "other" when it abstains (as `interpret` decides). */
 export function answerAfterPrior(probabilities: ArrayLike<number>, labels: readonly string[], abstainThreshold: number): string {
-  let best = -1, bestP = -1, otherP = 0;
+  let best = -1,
+    bestP = -1,
+    otherP = 0;
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] === OTHER_LABEL) { otherP = probabilities[i]; continue; }
-    if (probabilities[i] > bestP) { bestP = probabilities[i]; best = i; }
+    if (labels[i] === OTHER_LABEL) {
+      otherP = probabilities[i];
+      continue;
+    }
+    if (probabilities[i] > bestP) {
+      bestP = probabilities[i];
+      best = i;
+    }
   }
   return otherP >= bestP || bestP < abstainThreshold ? OTHER_LABEL : labels[best];
 }
 
-export function locate(photos: readonly PhotoProbabilities[], labels: readonly string[], abstainThreshold: number, mode: LocationMode, ranges: RangeTable, rand: () => number, occurrence?: OccurrenceTable | null, opts?: PriorOptions): LocatedAnswer[] {
+export function locate(
+  photos: readonly PhotoProbabilities[],
+  labels: readonly string[],
+  abstainThreshold: number,
+  mode: LocationMode,
+  ranges: RangeTable,
+  rand: () => number,
+  occurrence?: OccurrenceTable | null,
+  opts?: PriorOptions,
+): LocatedAnswer[] {
   const taxa = labels.filter((l) => l !== OTHER_LABEL);
   return photos.map((p) => {
     const realm = realmFor(p.label, mode, ranges, rand);
@@ -89,11 +114,14 @@ export function locationRows(mode: LocationMode, located: readonly LocatedAnswer
   if (located.length !== none.length) throw new RangeError('the located and unlocated answers must be the same photos');
   return (['launch', 'other'] as const).map((group) => {
     const idx = located.map((_, i) => i).filter((i) => (located[i].label === OTHER_LABEL) === (group === 'other'));
-    const cur = idx.map((i) => none[i].right), cand = idx.map((i) => located[i].right);
+    const cur = idx.map((i) => none[i].right),
+      cand = idx.map((i) => located[i].right);
     const counts = pairedCounts(cur, cand);
     const d = pairedDifference(counts);
     return {
-      mode, group, n: idx.length,
+      mode,
+      group,
+      n: idx.length,
       located: idx.filter((i) => located[i].realm !== null).length,
       accuracy: idx.length ? cand.filter(Boolean).length / idx.length : NaN,
       vsNone: { ...d, lost: counts.onlyCurrent, gained: counts.onlyCandidate },
@@ -106,5 +134,11 @@ const pts = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}`;
 
 export function locationTable(rows: readonly LocationRow[]): string {
   const head = '| location | photos | given a location | accuracy | change vs none, points (95% CI) | lost / gained |\n|---|---:|---:|---:|---|---|';
-  return [head, ...rows.map((r) => `| ${r.mode}, ${r.group === 'launch' ? 'launch taxa (top-1)' : 'other animals ("not one of our species")'} | ${r.n} | ${r.located} | ${pct(r.accuracy)} | ${r.mode === 'none' ? '–' : `${pts(r.vsNone.difference)} (${pts(r.vsNone.lo)} to ${pts(r.vsNone.hi)})`} | ${r.mode === 'none' ? '–' : `${r.vsNone.lost} / ${r.vsNone.gained}`} |`)].join('\n');
+  return [
+    head,
+    ...rows.map(
+      (r) =>
+        `| ${r.mode}, ${r.group === 'launch' ? 'launch taxa (top-1)' : 'other animals ("not one of our species")'} | ${r.n} | ${r.located} | ${pct(r.accuracy)} | ${r.mode === 'none' ? '–' : `${pts(r.vsNone.difference)} (${pts(r.vsNone.lo)} to ${pts(r.vsNone.hi)})`} | ${r.mode === 'none' ? '–' : `${r.vsNone.lost} / ${r.vsNone.gained}`} |`,
+    ),
+  ].join('\n');
 }

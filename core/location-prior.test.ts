@@ -4,7 +4,8 @@ import { applyPrior, applyPriorToTop, markFor, occurrenceKey, parseOccurrenceTab
 import { realmOf } from './realms.ts';
 
 const ranges: RangeTable = {
-  version: 't', source: 'test',
+  version: 't',
+  source: 'test',
   taxa: {
     zebra: { realms: ['Afrotropic'], source: 's' },
     bison: { realms: ['Nearctic', 'Palearctic'], source: 's' },
@@ -117,7 +118,14 @@ describe('marks', () => {
 describe('applyPriorToTop', () => {
   it('reorders the shown suggestions and keeps the unshown mass at weight 1', () => {
     const prior = priorAt(taxa, ranges, NAIROBI, 6, null, { floor: 0.1 });
-    const { top, otherProbability } = applyPriorToTop([{ taxonId: 'bison', probability: 0.5 }, { taxonId: 'zebra', probability: 0.2 }], 0.1, prior);
+    const { top, otherProbability } = applyPriorToTop(
+      [
+        { taxonId: 'bison', probability: 0.5 },
+        { taxonId: 'zebra', probability: 0.2 },
+      ],
+      0.1,
+      prior,
+    );
     const z = 0.05 + 0.2 + 0.1 + 0.2;
     expect(top.map((t) => t.taxonId)).toEqual(['zebra', 'bison']);
     expect(top[0].probability).toBeCloseTo(0.2 / z, 12);
@@ -139,4 +147,3 @@ describe('the committed range table', () => {
     expect(() => parseRangeTable({ version: '1', source: 's', taxa: { x: { realms: ['Atlantis'], source: 's' } } })).toThrow(/\/taxa\/x\/realms\/0/);
   });
 });
-

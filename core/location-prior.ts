@@ -95,7 +95,14 @@ export function rangeWeight(entry: RangeEntry | undefined, realm: Realm | null, 
  * its share under the range prior scales its weight (so seasonal absence
  * lowers it, frequent sightings raise it), never below the floor.
  */
-export function priorAt(taxa: readonly string[], ranges: RangeTable, cell: { lat: number; lon: number } | null, month: number | null, occurrence?: OccurrenceTable | null, opts: PriorOptions = {}): PriorContext {
+export function priorAt(
+  taxa: readonly string[],
+  ranges: RangeTable,
+  cell: { lat: number; lon: number } | null,
+  month: number | null,
+  occurrence?: OccurrenceTable | null,
+  opts: PriorOptions = {},
+): PriorContext {
   const floor = opts.floor ?? DEFAULT_FLOOR;
   if (!(floor > 0 && floor <= 1)) throw new RangeError(`the floor must be in (0, 1], got ${floor}`);
   const realm = cell ? realmOf(cell.lat, cell.lon) : null;
@@ -104,8 +111,12 @@ export function priorAt(taxa: readonly string[], ranges: RangeTable, cell: { lat
   const counts = cell && month && occurrence ? occurrence.cells[occurrenceKey(cell.lat, cell.lon, month)] : undefined;
   if (counts) {
     const alpha = opts.smoothing ?? DEFAULT_SMOOTHING;
-    let rangeSum = 0, total = 0;
-    for (const t of taxa) { rangeSum += weights.get(t)!; total += counts[t] ?? 0; }
+    let rangeSum = 0,
+      total = 0;
+    for (const t of taxa) {
+      rangeSum += weights.get(t)!;
+      total += counts[t] ?? 0;
+    }
     for (const t of taxa) {
       const r = weights.get(t)!;
       const base = r / rangeSum;
@@ -126,7 +137,7 @@ export function applyPrior(probabilities: ArrayLike<number>, labels: readonly st
   const out = new Float64Array(labels.length);
   let sum = 0;
   for (let i = 0; i < labels.length; i++) {
-    const w = labels[i] === OTHER_LABEL ? 1 : prior.weights.get(labels[i]) ?? 1;
+    const w = labels[i] === OTHER_LABEL ? 1 : (prior.weights.get(labels[i]) ?? 1);
     out[i] = probabilities[i] * w;
     sum += out[i];
   }

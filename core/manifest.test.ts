@@ -102,18 +102,78 @@ describe('validateManifest', () => {
 
   it('rejects schema violations in nested fields', () => {
     const cases: Array<[string, (m: Manifest) => void]> = [
-      ['schemaVersion 2', (m) => { (m as { schemaVersion: number }).schemaVersion = 2; }],
-      ['no versions', (m) => { m.versions = []; }],
-      ['std of 0', (m) => { m.versions[0].input.std = [0.229, 0, 0.225]; }],
-      ['mean of two', (m) => { (m.versions[0].input as { mean: number[] }).mean = [0.4, 0.4]; }],
-      ['layout NHWC', (m) => { (m.versions[0].input as { layout: string }).layout = 'NHWC'; }],
-      ['fractional size', (m) => { m.versions[0].input.size = 224.5; }],
-      ['maxBatch 0', (m) => { m.versions[0].input.maxBatch = 0; }],
-      ['threshold above 1', (m) => { m.versions[0].abstainThreshold = 1.5; }],
-      ['threshold below 0', (m) => { m.versions[0].abstainThreshold = -0.1; }],
-      ['one label', (m) => { m.versions[0].labels = ['other']; }],
-      ['bytes 0', (m) => { m.versions[0].bytes = 0; }],
-      ['createdAt not ISO', (m) => { m.versions[0].createdAt = 'yesterday'; }],
+      [
+        'schemaVersion 2',
+        (m) => {
+          (m as { schemaVersion: number }).schemaVersion = 2;
+        },
+      ],
+      [
+        'no versions',
+        (m) => {
+          m.versions = [];
+        },
+      ],
+      [
+        'std of 0',
+        (m) => {
+          m.versions[0].input.std = [0.229, 0, 0.225];
+        },
+      ],
+      [
+        'mean of two',
+        (m) => {
+          (m.versions[0].input as { mean: number[] }).mean = [0.4, 0.4];
+        },
+      ],
+      [
+        'layout NHWC',
+        (m) => {
+          (m.versions[0].input as { layout: string }).layout = 'NHWC';
+        },
+      ],
+      [
+        'fractional size',
+        (m) => {
+          m.versions[0].input.size = 224.5;
+        },
+      ],
+      [
+        'maxBatch 0',
+        (m) => {
+          m.versions[0].input.maxBatch = 0;
+        },
+      ],
+      [
+        'threshold above 1',
+        (m) => {
+          m.versions[0].abstainThreshold = 1.5;
+        },
+      ],
+      [
+        'threshold below 0',
+        (m) => {
+          m.versions[0].abstainThreshold = -0.1;
+        },
+      ],
+      [
+        'one label',
+        (m) => {
+          m.versions[0].labels = ['other'];
+        },
+      ],
+      [
+        'bytes 0',
+        (m) => {
+          m.versions[0].bytes = 0;
+        },
+      ],
+      [
+        'createdAt not ISO',
+        (m) => {
+          m.versions[0].createdAt = 'yesterday';
+        },
+      ],
     ];
     for (const [what, breakIt] of cases) {
       const m = copy();

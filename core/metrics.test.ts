@@ -5,11 +5,31 @@ import { ABSTAIN, type CorrectionFact, type IdentificationFact } from './telemet
 let n = 0;
 // Each identification from an install of its own unless a test says otherwise.
 const ident = (o: Partial<IdentificationFact> = {}): IdentificationFact => ({
-  eventId: `e${n}`, installId: `u${n++}`, modelVersion: '1.0.0', hour: '2026-11-01T10:00:00.000Z', backend: 'wasm', top1: 'a', confidence: 0.9, abstain: false, totalMs: 100, ...o,
+  eventId: `e${n}`,
+  installId: `u${n++}`,
+  modelVersion: '1.0.0',
+  hour: '2026-11-01T10:00:00.000Z',
+  backend: 'wasm',
+  top1: 'a',
+  confidence: 0.9,
+  abstain: false,
+  totalMs: 100,
+  ...o,
 });
 const corr = (o: Partial<CorrectionFact> = {}): CorrectionFact => ({
-  eventId: `c${n++}`, correctsEventId: 'x', installId: 'i1', modelVersion: '1.0.0', hour: '2026-11-01T10:00:00.000Z',
-  verdict: 'corrected', taxonId: 'b', proposedName: null, status: 'pending', receivedAt: '2026-11-01T10:30:00.000Z', grounding: 'grounded', counted: true, ...o,
+  eventId: `c${n++}`,
+  correctsEventId: 'x',
+  installId: 'i1',
+  modelVersion: '1.0.0',
+  hour: '2026-11-01T10:00:00.000Z',
+  verdict: 'corrected',
+  taxonId: 'b',
+  proposedName: null,
+  status: 'pending',
+  receivedAt: '2026-11-01T10:30:00.000Z',
+  grounding: 'grounded',
+  counted: true,
+  ...o,
 });
 
 describe('aggregateMetrics', () => {
@@ -23,14 +43,21 @@ describe('aggregateMetrics', () => {
       ident({ hour: '2026-11-02T01:00:00.000Z' }),
     ];
     const m = aggregateMetrics(ids, [corr(), corr({ verdict: 'confirmed', taxonId: 'a' })]);
-    expect(m.map((r) => [r.modelVersion, r.bucket, r.identifications])).toEqual([['0.9.0', '2026-11-01', 1], ['1.0.0', '2026-11-01', 4], ['1.0.0', '2026-11-02', 1]]);
+    expect(m.map((r) => [r.modelVersion, r.bucket, r.identifications])).toEqual([
+      ['0.9.0', '2026-11-01', 1],
+      ['1.0.0', '2026-11-01', 4],
+      ['1.0.0', '2026-11-02', 1],
+    ]);
     const day = m[1];
     expect(day.abstainRate).toBe(0.25);
     expect(day.corrections).toBe(1);
     expect(day.confirmations).toBe(1);
     expect(day.correctionRate).toBe(0.25);
     expect(day.confidenceHistogram).toEqual([0, 0, 1, 0, 0, 1, 0, 0, 0, 2]);
-    expect(day.predictions).toEqual([{ taxonId: 'a', count: 3 }, { taxonId: ABSTAIN, count: 1 }]);
+    expect(day.predictions).toEqual([
+      { taxonId: 'a', count: 3 },
+      { taxonId: ABSTAIN, count: 1 },
+    ]);
     expect(day.latency.webgpu).toEqual({ n: 2, p50: 15, p95: 19.5 });
     expect(day.latency.wasm.n).toBe(2);
   });
@@ -43,8 +70,10 @@ describe('aggregateMetrics', () => {
 
 describe('correctedPairs', () => {
   it('counts predicted -> corrected, corrections only, most frequent first', () => {
-    const pairs = correctedPairs([corr({ correctsEventId: 'p' }), corr({ correctsEventId: 'p' }), corr({ correctsEventId: 'q', taxonId: null, proposedName: 'Red fox' }), corr({ verdict: 'confirmed' })],
-      (id) => ({ p: 'a', q: 'c' } as Record<string, string>)[id]);
+    const pairs = correctedPairs(
+      [corr({ correctsEventId: 'p' }), corr({ correctsEventId: 'p' }), corr({ correctsEventId: 'q', taxonId: null, proposedName: 'Red fox' }), corr({ verdict: 'confirmed' })],
+      (id) => (({ p: 'a', q: 'c' }) as Record<string, string>)[id],
+    );
     expect(pairs).toEqual([
       { modelVersion: '1.0.0', predicted: 'a', corrected: 'b', count: 3 - 1 },
       { modelVersion: '1.0.0', predicted: 'c', corrected: '"Red fox"', count: 1 },
@@ -52,11 +81,13 @@ describe('correctedPairs', () => {
   });
 });
 
-
 describe('per-install weight in the metrics', () => {
   it('lets a flooding install move the rates like one busy install, and counts only grounded corrections within the cap', () => {
     const people = Array.from({ length: 200 }, (_, i) => ident({ abstain: i < 20 }));
-    const fair = aggregateMetrics(people, people.slice(0, 16).map((e) => corr({ installId: e.installId, correctsEventId: e.eventId })));
+    const fair = aggregateMetrics(
+      people,
+      people.slice(0, 16).map((e) => corr({ installId: e.installId, correctsEventId: e.eventId })),
+    );
     expect(fair[0].abstainRate).toBeCloseTo(0.1, 9);
     expect(fair[0].correctionRate).toBeCloseTo(0.08, 9);
     const flood = Array.from({ length: 10_000 }, (_, i) => ident({ eventId: `f${i}`, installId: 'flooder', abstain: true }));

@@ -22,9 +22,18 @@ function latencyStats(values: number[]): LatencyStats {
  * Only corrections that are evidence (grounded, within the cap) count.
  */
 export function aggregateMetrics(ids: readonly IdentificationFact[], corrections: readonly CorrectionFact[], bucket: Bucket = 'day', topTaxa = 20): BucketMetrics[] {
-  interface Acc { ids: IdentificationFact[]; weights: number[]; corrected: number; confirmed: number }
+  interface Acc {
+    ids: IdentificationFact[];
+    weights: number[];
+    corrected: number;
+    confirmed: number;
+  }
   const groupKey = (version: string, hour: string) => `${version}\u0000${bucketOf(hour, bucket)}`;
-  const weights = installWeights(ids, (e) => e.installId, (e) => groupKey(e.modelVersion, e.hour));
+  const weights = installWeights(
+    ids,
+    (e) => e.installId,
+    (e) => groupKey(e.modelVersion, e.hour),
+  );
   // An install's corrections weigh what its identifications weigh in the same bucket.
   const installWeight = new Map<string, number>();
   ids.forEach((e, i) => installWeight.set(`${groupKey(e.modelVersion, e.hour)}\u0000${e.installId}`, weights[i]));
@@ -75,8 +84,17 @@ export function aggregateMetrics(ids: readonly IdentificationFact[], corrections
       corrections: round(g.corrected),
       confirmations: round(g.confirmed),
       correctionRate: weight ? g.corrected / weight : 0,
-      confidenceHistogram: histogram(g.ids.map((e) => e.confidence), CONFIDENCE_BINS, 0, 1, g.weights).map(round),
-      predictions: [...counts].map(([taxonId, count]) => ({ taxonId, count: round(count) })).sort((a, b2) => b2.count - a.count || a.taxonId.localeCompare(b2.taxonId)).slice(0, topTaxa),
+      confidenceHistogram: histogram(
+        g.ids.map((e) => e.confidence),
+        CONFIDENCE_BINS,
+        0,
+        1,
+        g.weights,
+      ).map(round),
+      predictions: [...counts]
+        .map(([taxonId, count]) => ({ taxonId, count: round(count) }))
+        .sort((a, b2) => b2.count - a.count || a.taxonId.localeCompare(b2.taxonId))
+        .slice(0, topTaxa),
       latency: Object.fromEntries([...byBackend].sort(([a], [b2]) => a.localeCompare(b2)).map(([be, v]) => [be, latencyStats(v)])),
     });
   }
@@ -101,7 +119,13 @@ export function correctedPairs(corrections: readonly CorrectionFact[], predicted
 // ---------------------------------------------------------------- from rollups
 
 /** One install past the cap in a bucket: its own counts, which weigh cap/n of what they count plainly. */
-export interface HeavyTally { n: number; labels: Map<string, number>; confidence: number[]; corrected: number; confirmed: number }
+export interface HeavyTally {
+  n: number;
+  labels: Map<string, number>;
+  confidence: number[];
+  corrected: number;
+  confirmed: number;
+}
 
 /**
  * A (version, bucket) as the rollups hold it: plain counts (every event 1)
@@ -138,7 +162,9 @@ export function weighted(t: Pick<BucketTally, 'n' | 'labels' | 'confidence' | 'c
     const off = 1 - cap / h.n;
     weight -= h.n - cap;
     for (const [k, v] of h.labels) labels.set(k, labels.get(k)! - off * v);
-    h.confidence.forEach((v, i) => { confidence[i] -= off * v; });
+    h.confidence.forEach((v, i) => {
+      confidence[i] -= off * v;
+    });
     corrected -= off * h.corrected;
     confirmed -= off * h.confirmed;
   }
@@ -161,11 +187,18 @@ export function bucketMetrics(t: BucketTally, topTaxa = 20, cap = EVENTS_PER_INS
     confirmations: round(w.confirmed),
     correctionRate: w.weight ? w.corrected / w.weight : 0,
     confidenceHistogram: w.confidence.map(round),
-    predictions: [...w.labels].map(([taxonId, count]) => ({ taxonId, count: round(count) })).sort((a, b) => b.count - a.count || a.taxonId.localeCompare(b.taxonId)).slice(0, topTaxa),
-    latency: Object.fromEntries([...t.latency].sort(([a], [b]) => a.localeCompare(b)).map(([be, bins]) => {
-      const n = bins.reduce((a, b) => a + b, 0);
-      return [be, n ? { n, p50: latencyQuantile(bins, 0.5), p95: latencyQuantile(bins, 0.95) } : { n: 0, p50: 0, p95: 0 }];
-    })),
+    predictions: [...w.labels]
+      .map(([taxonId, count]) => ({ taxonId, count: round(count) }))
+      .sort((a, b) => b.count - a.count || a.taxonId.localeCompare(b.taxonId))
+      .slice(0, topTaxa),
+    latency: Object.fromEntries(
+      [...t.latency]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([be, bins]) => {
+          const n = bins.reduce((a, b) => a + b, 0);
+          return [be, n ? { n, p50: latencyQuantile(bins, 0.5), p95: latencyQuantile(bins, 0.95) } : { n: 0, p50: 0, p95: 0 }];
+        }),
+    ),
   };
 }
 
@@ -178,37 +211,51 @@ export function bucketMetrics(t: BucketTally, topTaxa = 20, cap = EVENTS_PER_INS
 export function versionSummary(days: readonly BucketTally[], topTaxa = 10, cap = EVENTS_PER_INSTALL_CAP): Omit<BucketMetrics, 'bucket'>[] {
   const byVersion = new Map<string, BucketTally[]>();
   for (const d of days) byVersion.set(d.modelVersion, [...(byVersion.get(d.modelVersion) ?? []), d]);
-  return [...byVersion].sort(([a], [b]) => a.localeCompare(b)).map(([modelVersion, list]) => {
-    const ws = list.map((d) => weighted(d, cap));
-    // A merged tally with no heavy installs left: each bucket's weighing is already in its numbers.
-    const labels = new Map<string, number>();
-    const confidence = new Array<number>(CONFIDENCE_BINS).fill(0);
-    const latency = new Map<string, number[]>();
-    for (const w of ws) {
-      for (const [k, v] of w.labels) labels.set(k, (labels.get(k) ?? 0) + v);
-      w.confidence.forEach((v, i) => { confidence[i] += v; });
-    }
-    for (const d of list) {
-      for (const [be, bins] of d.latency) {
-        const acc = latency.get(be) ?? new Array<number>(bins.length).fill(0);
-        bins.forEach((v, i) => { acc[i] += v; });
-        latency.set(be, acc);
+  return [...byVersion]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([modelVersion, list]) => {
+      const ws = list.map((d) => weighted(d, cap));
+      // A merged tally with no heavy installs left: each bucket's weighing is already in its numbers.
+      const labels = new Map<string, number>();
+      const confidence = new Array<number>(CONFIDENCE_BINS).fill(0);
+      const latency = new Map<string, number[]>();
+      for (const w of ws) {
+        for (const [k, v] of w.labels) labels.set(k, (labels.get(k) ?? 0) + v);
+        w.confidence.forEach((v, i) => {
+          confidence[i] += v;
+        });
       }
-    }
-    const merged: BucketTally = {
-      modelVersion, bucket: 'all', n: list.reduce((a, d) => a + d.n, 0), installs: 0, labels, confidence, latency,
-      corrected: ws.reduce((a, w) => a + w.corrected, 0), confirmed: ws.reduce((a, w) => a + w.confirmed, 0), heavy: [],
-    };
-    const m = bucketMetrics(merged, topTaxa, cap);
-    // The weight of the range is the sum of the buckets' weights, not n.
-    const weight = ws.reduce((a, w) => a + w.weight, 0);
-    const { bucket: _b, ...rest } = m;
-    return {
-      ...rest,
-      // Distinct installs over a whole range would need every install's rows read back: the busiest day's count stands for it.
-      installs: Math.max(0, ...list.map((d) => d.installs)),
-      abstainRate: weight ? (labels.get(ABSTAIN) ?? 0) / weight : 0,
-      correctionRate: weight ? merged.corrected / weight : 0,
-    };
-  });
+      for (const d of list) {
+        for (const [be, bins] of d.latency) {
+          const acc = latency.get(be) ?? new Array<number>(bins.length).fill(0);
+          bins.forEach((v, i) => {
+            acc[i] += v;
+          });
+          latency.set(be, acc);
+        }
+      }
+      const merged: BucketTally = {
+        modelVersion,
+        bucket: 'all',
+        n: list.reduce((a, d) => a + d.n, 0),
+        installs: 0,
+        labels,
+        confidence,
+        latency,
+        corrected: ws.reduce((a, w) => a + w.corrected, 0),
+        confirmed: ws.reduce((a, w) => a + w.confirmed, 0),
+        heavy: [],
+      };
+      const m = bucketMetrics(merged, topTaxa, cap);
+      // The weight of the range is the sum of the buckets' weights, not n.
+      const weight = ws.reduce((a, w) => a + w.weight, 0);
+      const { bucket: _b, ...rest } = m;
+      return {
+        ...rest,
+        // Distinct installs over a whole range would need every install's rows read back: the busiest day's count stands for it.
+        installs: Math.max(0, ...list.map((d) => d.installs)),
+        abstainRate: weight ? (labels.get(ABSTAIN) ?? 0) / weight : 0,
+        correctionRate: weight ? merged.corrected / weight : 0,
+      };
+    });
 }

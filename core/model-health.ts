@@ -5,8 +5,20 @@
  * vocabulary can be counted on the server.
  */
 export const MODEL_REASON_CODES = [
-  'manifest-entry', 'input', 'outputs', 'embedding-size', 'no-other-label', 'labels-unnamed', 'labels-sha256',
-  'sha256-mismatch', 'size-mismatch', 'head-pack-damaged', 'session-create', 'wrong-version-loaded', 'run-error', 'other',
+  'manifest-entry',
+  'input',
+  'outputs',
+  'embedding-size',
+  'no-other-label',
+  'labels-unnamed',
+  'labels-sha256',
+  'sha256-mismatch',
+  'size-mismatch',
+  'head-pack-damaged',
+  'session-create',
+  'wrong-version-loaded',
+  'run-error',
+  'other',
 ] as const;
 export type ModelReasonCode = (typeof MODEL_REASON_CODES)[number];
 

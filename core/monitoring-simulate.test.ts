@@ -14,13 +14,18 @@ import { REPO_ROOT } from '../node/paths.ts';
 
 const run = promisify(execFile);
 const dirs: string[] = [];
-afterAll(async () => { await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))); });
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
 
 describe('npm run simulate -- drift', () => {
   it('alerts on day 5 and not before; no bootstrap resample of the reference alerts', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'wildsight-simtest-'));
     dirs.push(dataDir);
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/simulate.ts', 'drift', '--days', '7', '--drift-day', '5', '--seed', '1', '--data-dir', dataDir], { cwd: REPO_ROOT, maxBuffer: 1 << 20 });
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/simulate.ts', 'drift', '--days', '7', '--drift-day', '5', '--seed', '1', '--data-dir', dataDir], {
+      cwd: REPO_ROOT,
+      maxBuffer: 1 << 20,
+    });
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const result = JSON.parse(lines[0]);

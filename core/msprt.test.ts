@@ -51,6 +51,6 @@ describe('binomialTailAtLeast', () => {
     expect(binomialTailAtLeast(0, 10, 0.3)).toBe(1);
     expect(binomialTailAtLeast(11, 10, 0.3)).toBe(0);
     // Sum of the whole distribution is 1.
-    expect(binomialTailAtLeast(1, 50, 0.2) + (0.8 ** 50)).toBeCloseTo(1, 12);
+    expect(binomialTailAtLeast(1, 50, 0.2) + 0.8 ** 50).toBeCloseTo(1, 12);
   });
 });

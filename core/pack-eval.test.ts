@@ -10,8 +10,18 @@ const INAT = path.resolve(import.meta.dirname, '..', '..', 'shared', 'models', '
 describe('pack label map', () => {
   it('names only species the pack knows, by scientific name', () => {
     const known: Record<string, Set<string>> = {
-      'inat-birds': new Set(readFileSync(path.join(INAT, 'inat_bird_labels.txt'), 'utf8').split('\n').filter((l) => l.includes('(')).map((l) => parsePackLabel(l).scientificName)),
-      'inat-insects': new Set(readFileSync(path.join(INAT, 'inat_insect_labels.txt'), 'utf8').split('\n').filter((l) => l.includes('(')).map((l) => parsePackLabel(l).scientificName)),
+      'inat-birds': new Set(
+        readFileSync(path.join(INAT, 'inat_bird_labels.txt'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('('))
+          .map((l) => parsePackLabel(l).scientificName),
+      ),
+      'inat-insects': new Set(
+        readFileSync(path.join(INAT, 'inat_insect_labels.txt'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('('))
+          .map((l) => parsePackLabel(l).scientificName),
+      ),
     };
     for (const c of map.classes) expect(known[c.pack]?.has(c.scientificName), `${c.scientificName} in ${c.pack}`).toBe(true);
   });
@@ -29,7 +39,12 @@ describe('pack label map', () => {
 
 describe('scores', () => {
   it('species top-1 and top-5 with intervals', () => {
-    const s = scoreSpecies([{ expected: 'a', top5: ['a', 'b'] }, { expected: 'a', top5: ['b', 'a'] }, { expected: 'a', top5: ['b'] }, { expected: 'a', top5: ['b', 'c', 'd', 'e', 'f', 'a'] }]);
+    const s = scoreSpecies([
+      { expected: 'a', top5: ['a', 'b'] },
+      { expected: 'a', top5: ['b', 'a'] },
+      { expected: 'a', top5: ['b'] },
+      { expected: 'a', top5: ['b', 'c', 'd', 'e', 'f', 'a'] },
+    ]);
     expect(s).toMatchObject({ n: 4, top1: 0.25, top5: 0.5 });
     expect(s.top1_ci.lo).toBeLessThan(0.25);
     expect(s.top1_ci.hi).toBeGreaterThan(0.25);
@@ -37,8 +52,12 @@ describe('scores', () => {
 
   it('router accuracy per class and false routes of other animals', () => {
     const r = scoreRouter([
-      { expected: 'Aves', routed: 'Aves' }, { expected: 'Aves', routed: null }, { expected: 'Insecta', routed: 'Aves' }, { expected: 'Insecta', routed: 'Insecta' },
-      { expected: null, routed: null }, { expected: null, routed: 'Insecta' },
+      { expected: 'Aves', routed: 'Aves' },
+      { expected: 'Aves', routed: null },
+      { expected: 'Insecta', routed: 'Aves' },
+      { expected: 'Insecta', routed: 'Insecta' },
+      { expected: null, routed: null },
+      { expected: null, routed: 'Insecta' },
     ]);
     expect(r).toMatchObject({ n_routable: 4, accuracy: 0.5, n_other: 2, false_route_rate: 0.5 });
     expect(r.by_class).toEqual({ Aves: { n: 2, right: 1, wrong_pack: 0, none: 1 }, Insecta: { n: 2, right: 1, wrong_pack: 1, none: 0 } });

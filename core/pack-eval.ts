@@ -28,7 +28,13 @@ export function expectedRoute(map: PackLabelMap, imagenetIndex: number | null): 
   return null;
 }
 
-export interface SpeciesScore { n: number; top1: number; top5: number; top1_ci: Interval; top5_ci: Interval }
+export interface SpeciesScore {
+  n: number;
+  top1: number;
+  top5: number;
+  top1_ci: Interval;
+  top5_ci: Interval;
+}
 
 export function scoreSpecies(results: ReadonlyArray<{ expected: string; top5: readonly string[] }>): SpeciesScore {
   const n = results.length;
@@ -59,7 +65,9 @@ export function scoreRouter(results: ReadonlyArray<{ expected: string | null; ro
   for (const r of routable) {
     const c = (by_class[r.expected!] ??= { n: 0, right: 0, wrong_pack: 0, none: 0 });
     c.n++;
-    if (r.routed === r.expected) c.right++; else if (r.routed === null) c.none++; else c.wrong_pack++;
+    if (r.routed === r.expected) c.right++;
+    else if (r.routed === null) c.none++;
+    else c.wrong_pack++;
   }
   return {
     n_routable: routable.length,

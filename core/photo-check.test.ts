@@ -9,18 +9,68 @@ const u32be = (n: number) => [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 25
 /** PNG signature + IHDR + IEND (CRCs left zero: the probe does not read them). */
 const png = (width: number, height: number, { iend = true } = {}) =>
   Uint8Array.from([
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
-    ...u32be(13), ...ascii('IHDR'), ...u32be(width), ...u32be(height), 8, 2, 0, 0, 0, 0, 0, 0, 0,
+    0x89,
+    0x50,
+    0x4e,
+    0x47,
+    0x0d,
+    0x0a,
+    0x1a,
+    0x0a,
+    ...u32be(13),
+    ...ascii('IHDR'),
+    ...u32be(width),
+    ...u32be(height),
+    8,
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
     ...(iend ? [...u32be(0), ...ascii('IEND'), 0xae, 0x42, 0x60, 0x82] : []),
   ]);
 const u16be = (n: number) => [(n >>> 8) & 255, n & 255];
 /** SOI, SOF0 (3 components), SOS, a few entropy bytes, EOI. */
 const jpeg = (width: number, height: number) =>
   Uint8Array.from([
-    0xff, 0xd8,
-    0xff, 0xc0, ...u16be(17), 8, ...u16be(height), ...u16be(width), 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1,
-    0xff, 0xda, ...u16be(12), 3, 1, 0, 2, 0x11, 3, 0x11, 0, 0x3f, 0,
-    0x12, 0x34, 0xff, 0xd9,
+    0xff,
+    0xd8,
+    0xff,
+    0xc0,
+    ...u16be(17),
+    8,
+    ...u16be(height),
+    ...u16be(width),
+    3,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+    0xff,
+    0xda,
+    ...u16be(12),
+    3,
+    1,
+    0,
+    2,
+    0x11,
+    3,
+    0x11,
+    0,
+    0x3f,
+    0,
+    0x12,
+    0x34,
+    0xff,
+    0xd9,
   ]);
 const ftyp = (brand: string) => Uint8Array.from([...u32be(24), ...ascii('ftyp'), ...ascii(brand), 0, 0, 0, 0, ...ascii('mif1'), ...ascii(brand)]);
 
@@ -149,9 +199,7 @@ describe('checkPhoto', () => {
   it.skipIf(!existsSync(CAT_PNG))('real PNG: passes whole, truncated when cut in half', () => {
     const cat = new Uint8Array(readFileSync(CAT_PNG));
     expect(checkPhoto(cat, 'chelsea_cat.png')).toEqual({ format: 'png', width: 451, height: 300, complete: true });
-    expect(rejects(cat.slice(0, cat.length >> 1), 'truncated', 'chelsea_cat.png')).toBe(
-      'chelsea_cat.png is incomplete (it was cut off while saving or copying). Pick the original photo.',
-    );
+    expect(rejects(cat.slice(0, cat.length >> 1), 'truncated', 'chelsea_cat.png')).toBe('chelsea_cat.png is incomplete (it was cut off while saving or copying). Pick the original photo.');
   });
 
   it.skipIf(!existsSync(VAL_JPEG))('real JPEG: passes whole, truncated when cut in half', () => {

@@ -14,16 +14,7 @@ export const PHOTO_LIMITS = {
   maxBytes: 30 * 1024 * 1024,
 } as const;
 
-export type PhotoErrorCode =
-  | 'empty'
-  | 'not-an-image'
-  | 'unsupported-format'
-  | 'corrupt'
-  | 'truncated'
-  | 'too-small'
-  | 'too-many-pixels'
-  | 'too-large-file'
-  | 'decode-failed';
+export type PhotoErrorCode = 'empty' | 'not-an-image' | 'unsupported-format' | 'corrupt' | 'truncated' | 'too-small' | 'too-many-pixels' | 'too-large-file' | 'decode-failed';
 
 /** An error whose message is written for the person holding the phone. */
 export class PhotoError extends Error {
@@ -94,9 +85,12 @@ export function checkPhoto(bytes: Uint8Array, name = 'This file', minShorter = D
   const decoded = decodedSize(probe, minShorter);
   const decodedMp = (decoded.width * decoded.height) / 1e6;
   if (decodedMp > PHOTO_LIMITS.maxMegapixels) {
-    throw new PhotoError('too-many-pixels', decoded.scale < 1
-      ? `${name} is ${mp.toFixed(0)} megapixels, ${decodedMp.toFixed(0)} even when decoded at 1/${1 / decoded.scale} scale; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels as decoded can be identified.`
-      : `${name} is ${mp.toFixed(0)} megapixels; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels can be identified.`);
+    throw new PhotoError(
+      'too-many-pixels',
+      decoded.scale < 1
+        ? `${name} is ${mp.toFixed(0)} megapixels, ${decodedMp.toFixed(0)} even when decoded at 1/${1 / decoded.scale} scale; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels as decoded can be identified.`
+        : `${name} is ${mp.toFixed(0)} megapixels; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels can be identified.`,
+    );
   }
   return probe;
 }

@@ -11,27 +11,45 @@ const taxonomy: Taxonomy = {
   version: 'test',
   taxa: [
     {
-      id: 'ladybug', commonName: 'Ladybug', scientificName: 'Coccinellidae', rank: 'family',
+      id: 'ladybug',
+      commonName: 'Ladybug',
+      scientificName: 'Coccinellidae',
+      rank: 'family',
       lineage: { phylum: 'Arthropoda', class: 'Insecta', order: 'Coleoptera' },
     },
     {
-      id: 'tiger-beetle', commonName: 'Tiger beetle', scientificName: 'Carabidae', rank: 'family',
+      id: 'tiger-beetle',
+      commonName: 'Tiger beetle',
+      scientificName: 'Carabidae',
+      rank: 'family',
       lineage: { phylum: 'Arthropoda', class: 'Insecta', order: 'Coleoptera' },
     },
     {
-      id: 'golden-eagle', commonName: 'Golden eagle', scientificName: 'Aquila chrysaetos', rank: 'species',
+      id: 'golden-eagle',
+      commonName: 'Golden eagle',
+      scientificName: 'Aquila chrysaetos',
+      rank: 'species',
       lineage: { phylum: 'Chordata', class: 'Aves', order: 'Accipitriformes', family: 'Accipitridae', genus: 'Aquila' },
     },
     {
-      id: 'bald-eagle', commonName: 'Bald eagle', scientificName: 'Haliaeetus leucocephalus', rank: 'species',
+      id: 'bald-eagle',
+      commonName: 'Bald eagle',
+      scientificName: 'Haliaeetus leucocephalus',
+      rank: 'species',
       lineage: { phylum: 'Chordata', class: 'Aves', order: 'Accipitriformes', family: 'Accipitridae', genus: 'Haliaeetus' },
     },
     {
-      id: 'ostrich', commonName: 'Ostrich', scientificName: 'Struthio camelus', rank: 'species',
+      id: 'ostrich',
+      commonName: 'Ostrich',
+      scientificName: 'Struthio camelus',
+      rank: 'species',
       lineage: { phylum: 'Chordata', class: 'Aves', order: 'Struthioniformes', family: 'Struthionidae', genus: 'Struthio' },
     },
     {
-      id: 'jellyfish', commonName: 'Jellyfish', scientificName: 'Scyphozoa', rank: 'class',
+      id: 'jellyfish',
+      commonName: 'Jellyfish',
+      scientificName: 'Scyphozoa',
+      rank: 'class',
       lineage: { phylum: 'Cnidaria' },
     },
   ],
@@ -197,7 +215,9 @@ describe('sharedRank', () => {
     expect(sharedRank([taxon('golden-eagle'), taxon('bald-eagle')], index)?.sentence).toBe('a hawk or eagle (family Accipitridae)');
     // adding the ostrich leaves only the class in common
     expect(sharedRank([taxon('golden-eagle'), taxon('bald-eagle'), taxon('ostrich')], index)).toMatchObject({
-      rank: 'class', scientificName: 'Aves', sentence: 'a bird (class Aves)',
+      rank: 'class',
+      scientificName: 'Aves',
+      sentence: 'a bird (class Aves)',
     });
   });
 
@@ -260,7 +280,10 @@ describe('interpret', () => {
     expect(p.abstain).toBe(false);
     expect(p.abstainReason).toBeNull();
     expect(p.top5[0]).toEqual({
-      taxonId: 'golden-eagle', commonName: 'Golden eagle', scientificName: 'Aquila chrysaetos', rank: 'species',
+      taxonId: 'golden-eagle',
+      commonName: 'Golden eagle',
+      scientificName: 'Aquila chrysaetos',
+      rank: 'species',
       probability: expect.closeTo(0.97, 5),
     });
     expect(p.otherProbability).toBeCloseTo(0.005, 5);

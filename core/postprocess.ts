@@ -19,7 +19,10 @@ export function softmax(logits: ArrayLike<number>): Float32Array {
   return out;
 }
 
-export interface Ranked { index: number; value: number }
+export interface Ranked {
+  index: number;
+  value: number;
+}
 
 /** Indices of the k largest values, largest first; ties keep the lower index first. */
 export function topK(values: ArrayLike<number>, k: number, skip?: (index: number) => boolean): Ranked[] {
@@ -82,9 +85,7 @@ export function sharedRank(taxa: Taxon[], index: TaxonIndex): Rollup | null {
   for (const rank of RANKS) {
     const name = lineages[0][rank];
     if (!name || !lineages.every((l) => l[rank] === name)) continue;
-    const common = taxa.length === 1 && taxa[0].rank === rank
-      ? taxa[0].commonName.toLowerCase()
-      : index.taxonomy.higherTaxa[name]?.commonName ?? name;
+    const common = taxa.length === 1 && taxa[0].rank === rank ? taxa[0].commonName.toLowerCase() : (index.taxonomy.higherTaxa[name]?.commonName ?? name);
     const label = rank === 'species' ? name : `${rank} ${name}`;
     return { rank, scientificName: name, commonName: common, sentence: `${article(common)} ${common} (${label})` };
   }
@@ -114,10 +115,13 @@ export function interpret(logits: ArrayLike<number>, labels: readonly string[], 
     if (sum >= mass * (1 - otherProbability)) break;
   }
   const rollup = sharedRank(group, index);
-  const summary = abstainReason === 'other'
-    ? 'Not one of our species.'
-    : abstainReason === 'low-confidence'
-      ? `Not sure: possibly not one of our species${rollup ? `; closest match is ${rollup.sentence}` : ''}.`
-      : rollup ? `This is ${rollup.sentence}.` : `Possibly ${article(top5[0].commonName)} ${top5[0].commonName.toLowerCase()}, but the suggestions disagree.`;
+  const summary =
+    abstainReason === 'other'
+      ? 'Not one of our species.'
+      : abstainReason === 'low-confidence'
+        ? `Not sure: possibly not one of our species${rollup ? `; closest match is ${rollup.sentence}` : ''}.`
+        : rollup
+          ? `This is ${rollup.sentence}.`
+          : `Possibly ${article(top5[0].commonName)} ${top5[0].commonName.toLowerCase()}, but the suggestions disagree.`;
   return { top5, otherProbability, abstain: abstainReason !== null, abstainReason, rollup, summary };
 }

@@ -96,7 +96,16 @@ describe('resizeCropPlan (ImageNet 256 -> 224 centre crop)', () => {
 
   it('for many sizes: short side is exactly 256, crop inside the image and centred within a pixel', () => {
     const sizes: Array<[number, number]> = [
-      [4032, 3024], [3024, 4032], [1920, 1080], [1080, 1920], [641, 479], [299, 299], [255, 256], [7, 13], [65, 64], [5000, 257],
+      [4032, 3024],
+      [3024, 4032],
+      [1920, 1080],
+      [1080, 1920],
+      [641, 479],
+      [299, 299],
+      [255, 256],
+      [7, 13],
+      [65, 64],
+      [5000, 257],
     ];
     for (const [w, h] of sizes) {
       const plan = resizeCropPlan(w, h, spec);
@@ -161,16 +170,33 @@ describe('pixelsToTensor', () => {
   };
   // Pixels in row-major order: (x0,y0), (x1,y0), (x0,y1), (x1,y1)
   const rgb = [
-    2, 4, 6, //   R (1-1)/2 = 0     G (2-2)/4 = 0      B (3-3)/0.5 = 0
-    10, 0, 8, //  R (5-1)/2 = 2     G (0-2)/4 = -0.5   B (4-3)/0.5 = 2
-    0, 20, 0, //  R (0-1)/2 = -0.5  G (10-2)/4 = 2     B (0-3)/0.5 = -6
-    6, 12, 7, //  R (3-1)/2 = 1     G (6-2)/4 = 1      B (3.5-3)/0.5 = 1
+    2,
+    4,
+    6, //   R (1-1)/2 = 0     G (2-2)/4 = 0      B (3-3)/0.5 = 0
+    10,
+    0,
+    8, //  R (5-1)/2 = 2     G (0-2)/4 = -0.5   B (4-3)/0.5 = 2
+    0,
+    20,
+    0, //  R (0-1)/2 = -0.5  G (10-2)/4 = 2     B (0-3)/0.5 = -6
+    6,
+    12,
+    7, //  R (3-1)/2 = 1     G (6-2)/4 = 1      B (3.5-3)/0.5 = 1
   ];
   // Planar NCHW: all of R, then all of G, then all of B.
   const expected = [
-    0, 2, -0.5, 1, // R plane
-    0, -0.5, 2, 1, // G plane
-    0, 2, -6, 1, //   B plane
+    0,
+    2,
+    -0.5,
+    1, // R plane
+    0,
+    -0.5,
+    2,
+    1, // G plane
+    0,
+    2,
+    -6,
+    1, //   B plane
   ];
 
   it('converts packed RGB to a planar, normalized tensor (hand-computed)', () => {

@@ -36,14 +36,23 @@ export const IMAGENET_INPUT: InputSpec = {
   scale: 1 / 255,
 };
 
-export interface Rect { x: number; y: number; width: number; height: number }
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /**
  * "Resize the shorter side to resizeShorter, then centre-crop size": the
  * resized image's size and where the crop sits in it, in whole pixels, so
  * every runtime resamples the same way and cuts exactly the same window.
  */
-export interface ResizeCrop { resizedWidth: number; resizedHeight: number; crop: Rect }
+export interface ResizeCrop {
+  resizedWidth: number;
+  resizedHeight: number;
+  crop: Rect;
+}
 
 export function resizeCropPlan(width: number, height: number, spec: Pick<InputSpec, 'size' | 'resizeShorter'> & { crop?: InputSpec['crop'] }): ResizeCrop {
   if (!(width > 0 && height > 0)) throw new RangeError(`image size must be positive, got ${width}x${height}`);
@@ -63,13 +72,7 @@ export function resizeCropPlan(width: number, height: number, spec: Pick<InputSp
  * normalized float tensor: out[offset + c*size*size + y*size + x].
  * `channels` is 4 for canvas RGBA data and 3 for packed RGB.
  */
-export function pixelsToTensor(
-  pixels: ArrayLike<number>,
-  spec: InputSpec,
-  channels: 3 | 4,
-  out: Float32Array = new Float32Array(3 * spec.size * spec.size),
-  offset = 0,
-): Float32Array {
+export function pixelsToTensor(pixels: ArrayLike<number>, spec: InputSpec, channels: 3 | 4, out: Float32Array = new Float32Array(3 * spec.size * spec.size), offset = 0): Float32Array {
   const plane = spec.size * spec.size;
   if (pixels.length !== plane * channels) {
     throw new RangeError(`expected ${plane * channels} values for a ${spec.size}x${spec.size} image with ${channels} channels, got ${pixels.length}`);

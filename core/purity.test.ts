@@ -52,7 +52,7 @@ const FORBIDDEN: Record<string, string> = {
   'node-fs': "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n",
   process: 'export const home = process.env.HOME;\n',
   buffer: "export const bytes = Buffer.from('x');\n",
-  'worker-self': "export const post = self.postMessage;\n",
+  'worker-self': 'export const post = self.postMessage;\n',
 };
 // What core/ may use (core/isomorphic.d.ts): this one must compile, or the
 // probes above would "fail" for some unrelated reason.
@@ -70,14 +70,20 @@ describe('tsconfig.core.json', () => {
     const probe = rel(PROBE_DIR);
 
     for (const name of Object.keys(FORBIDDEN)) {
-      expect(errors.some((l) => l.startsWith(`${probe}/${name}.ts(`)), `${name} should not type-check in core/`).toBe(true);
+      expect(
+        errors.some((l) => l.startsWith(`${probe}/${name}.ts(`)),
+        `${name} should not type-check in core/`,
+      ).toBe(true);
     }
     expect(errors.filter((l) => l.startsWith(`${probe}/allowed.ts(`))).toEqual([]);
     // The real core modules are clean: every error is in a probe.
     expect(errors.filter((l) => !l.startsWith(`${probe}/`))).toEqual([]);
 
     // The program is every core module, no test, and no DOM, WebWorker or Node declarations.
-    const files = out.split('\n').filter((l) => l.startsWith('/')).map((f) => f.trim());
+    const files = out
+      .split('\n')
+      .filter((l) => l.startsWith('/'))
+      .map((f) => f.trim());
     const listed = new Set(files.map(rel));
     for (const m of modulesUnder(path.join(REPO_ROOT, 'core')).filter((m) => !m.startsWith(`${probe}/`))) {
       expect(listed.has(m), `${m} is in the core project`).toBe(true);
@@ -91,7 +97,10 @@ describe('the worker and page projects', () => {
   // --listFilesOnly resolves the program without checking it: cheap, and it
   // is where a stray `/// <reference lib>` or a types entry would show.
   const libsOf = async (project: string) =>
-    (await tsc(['-p', project, '--listFilesOnly'])).split('\n').map((f) => f.trim()).filter((f) => /\/lib\.(dom|webworker)\.d\.ts$/.test(f) || f.includes('/@types/node/'))
+    (await tsc(['-p', project, '--listFilesOnly']))
+      .split('\n')
+      .map((f) => f.trim())
+      .filter((f) => /\/lib\.(dom|webworker)\.d\.ts$/.test(f) || f.includes('/@types/node/'))
       .map((f) => (f.includes('/@types/node/') ? '@types/node' : path.basename(f)));
 
   it('the workers get WebWorker globals and no DOM or Node', async () => {

@@ -11,7 +11,12 @@ import { correctionLabel, type CorrectionFact, type QualityDay } from './telemet
  * correction of the group) and proposed names (counted from `corrections`,
  * or given per day: then `corrections` need only hold the groups of two or more).
  */
-export function qualityReport(counts: ReadonlyArray<{ day: string; kind: string; count: number }>, stored: ReadonlyArray<{ day: string; count: number }>, corrections: readonly CorrectionFact[], proposedPerDay?: ReadonlyArray<{ day: string; count: number }>): QualityDay[] {
+export function qualityReport(
+  counts: ReadonlyArray<{ day: string; kind: string; count: number }>,
+  stored: ReadonlyArray<{ day: string; count: number }>,
+  corrections: readonly CorrectionFact[],
+  proposedPerDay?: ReadonlyArray<{ day: string; count: number }>,
+): QualityDay[] {
   const days = new Map<string, QualityDay>();
   const at = (day: string) => {
     let d = days.get(day);
@@ -38,7 +43,10 @@ export function qualityReport(counts: ReadonlyArray<{ day: string; kind: string;
   }
   for (const list of groups.values()) {
     if (new Set(list.map(correctionLabel)).size < 2) continue;
-    const last = list.map((c) => c.hour).sort().at(-1)!;
+    const last = list
+      .map((c) => c.hour)
+      .sort()
+      .at(-1)!;
     at(last.slice(0, 10)).conflictingLabels++;
   }
   for (const d of days.values()) {

@@ -10,7 +10,11 @@
 export const REALMS = ['Nearctic', 'Palearctic', 'Afrotropic', 'Indomalaya', 'Australasia', 'Neotropic', 'Oceania', 'Antarctic'] as const;
 export type Realm = (typeof REALMS)[number];
 
-export interface RealmBox { realm: Realm; lat: [number, number]; lon: [number, number] }
+export interface RealmBox {
+  realm: Realm;
+  lat: [number, number];
+  lon: [number, number];
+}
 
 /** Order matters: more specific boxes come before the broad ones they cut into. */
 export const REALM_BOXES: readonly RealmBox[] = [

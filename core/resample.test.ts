@@ -35,7 +35,8 @@ describe('resampleCrop', () => {
   });
 
   it('gives the same crop from a window as from the whole image', () => {
-    const w = 300, h = 200;
+    const w = 300,
+      h = 200;
     const src = new Uint8Array(w * h * 3).map((_, i) => (i * 7919) % 251);
     const plan = resizeCropPlan(w, h, { size: 32, resizeShorter: 40 });
     const win = sourceWindow(w, h, plan);

@@ -7,7 +7,12 @@
  */
 import type { ResizeCrop } from './preprocess.ts';
 
-interface Taps { start: Int32Array; count: Int32Array; weights: Float32Array; width: number }
+interface Taps {
+  start: Int32Array;
+  count: Int32Array;
+  weights: Float32Array;
+  width: number;
+}
 
 /**
  * Filter taps for `outCount` output samples starting at output index
@@ -38,7 +43,12 @@ function taps(inSize: number, outSize: number, outStart: number, outCount: numbe
   return { start, count, weights, width };
 }
 
-export interface Window { x: number; y: number; width: number; height: number }
+export interface Window {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /** The part of a width x height source that the plan's crop reads: decode or copy only this. */
 export function sourceWindow(width: number, height: number, plan: ResizeCrop): Window {
@@ -71,7 +81,9 @@ export function resampleCrop(src: ArrayLike<number>, width: number, height: numb
   for (let y = 0; y < rows; y++) {
     const rowBase = (rowLo + y - win.y) * win.width * channels;
     for (let x = 0; x < crop.width; x++) {
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       const base = rowBase + (h.start[x] - win.x) * channels;
       const wBase = x * h.width;
       for (let k = 0, n = h.count[x]; k < n; k++) {
@@ -82,7 +94,9 @@ export function resampleCrop(src: ArrayLike<number>, width: number, height: numb
         b += src[p + 2] * w;
       }
       const m = (y * crop.width + x) * 3;
-      mid[m] = r; mid[m + 1] = g; mid[m + 2] = b;
+      mid[m] = r;
+      mid[m + 1] = g;
+      mid[m + 2] = b;
     }
   }
   const out = new Float32Array(crop.width * crop.height * 3);
@@ -98,4 +112,3 @@ export function resampleCrop(src: ArrayLike<number>, width: number, height: numb
   }
   return out;
 }
-

@@ -7,10 +7,17 @@ function shared(opts: { lose?: number; gain?: number; k?: number; ece?: { change
   const cur = labels.map((_, i) => (i % 10 === 9 ? 0 : 1)); // 90% right
   const cand = cur.slice();
   const k = opts.k ?? 1;
-  let lose = opts.lose ?? 0, gain = opts.gain ?? 0;
+  let lose = opts.lose ?? 0,
+    gain = opts.gain ?? 0;
   for (let i = 0; i < 600; i++) {
     if (labels[i] !== k) continue;
-    if (lose && cur[i]) { cand[i] = 0; lose--; } else if (gain && !cur[i]) { cand[i] = 1; gain--; }
+    if (lose && cur[i]) {
+      cand[i] = 0;
+      lose--;
+    } else if (gain && !cur[i]) {
+      cand[i] = 1;
+      gain--;
+    }
   }
   return { currentHit: cur, candidateHit: cand, labels, names: ['launch-a', 'other'], eceChange: opts.ece ?? { change: 0, lo: -0.01, hi: 0.01 } };
 }
@@ -47,7 +54,8 @@ describe('gate: non-regression on shared labels', () => {
     // A 9-photo class that loses 2 photos (22 points) is not judged; the same loss on a 10-photo class is.
     const small = (support: number): SharedLabelEvidence => {
       const labels = Array.from({ length: 600 }, (_, i) => (i < support ? 0 : 1));
-      const cur = labels.map(() => 1), cand = labels.map((_, i) => (i < 2 ? 0 : 1));
+      const cur = labels.map(() => 1),
+        cand = labels.map((_, i) => (i < 2 ? 0 : 1));
       return { currentHit: cur, candidateHit: cand, labels, names: ['launch-a', 'other'], eceChange: { change: 0, lo: -0.01, hi: 0.01 } };
     };
     const nine = gate({ shared: small(9), newTaxa: [admitted], launchRowsChanged: false });

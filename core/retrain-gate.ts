@@ -93,8 +93,15 @@ export function judgeNewTaxon(e: NewTaxonEvidence, r: NewTaxonRules = DEFAULT_GA
   const minInstalls = r.minHeldOutInstalls + r.minTrainInstalls;
   if (!e.heldOut || e.heldOut.n < r.minHeldOutInstalls) {
     const more = Math.max(1, minInstalls - e.installs);
-    return { ...base, status: 'collecting', heldOut: e.heldOut && { ...e.heldOut, recall: e.heldOut.n ? e.heldOut.hits / e.heldOut.n : NaN, ...wilson(e.heldOut.hits, e.heldOut.n) },
-      needs: { moreInstalls: more, why: `corrections from ${e.installs} install(s); it needs ${minInstalls} (${r.minTrainInstalls} to train it, ${r.minHeldOutInstalls} held out to judge it): ${more} more install(s)` } };
+    return {
+      ...base,
+      status: 'collecting',
+      heldOut: e.heldOut && { ...e.heldOut, recall: e.heldOut.n ? e.heldOut.hits / e.heldOut.n : NaN, ...wilson(e.heldOut.hits, e.heldOut.n) },
+      needs: {
+        moreInstalls: more,
+        why: `corrections from ${e.installs} install(s); it needs ${minInstalls} (${r.minTrainInstalls} to train it, ${r.minHeldOutInstalls} held out to judge it): ${more} more install(s)`,
+      },
+    };
   }
   const { n, hits } = e.heldOut;
   const ci = wilson(hits, n);
@@ -103,16 +110,30 @@ export function judgeNewTaxon(e: NewTaxonEvidence, r: NewTaxonRules = DEFAULT_GA
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const recall = hits / n;
   if (recall <= r.minRecallLowerBound) {
-    return { ...base, status: 'collecting', heldOut: held,
-      needs: { moreInstalls: null, why: `held-out recall ${hits}/${n} (${pct(recall)}, 95% CI ${pct(ci.lo)}-${pct(ci.hi)}) is not above ${pct(r.minRecallLowerBound)}: more held-out installs alone cannot pass it; it needs more training corrections (see \`npm run pipeline -- curve\`)` } };
+    return {
+      ...base,
+      status: 'collecting',
+      heldOut: held,
+      needs: {
+        moreInstalls: null,
+        why: `held-out recall ${hits}/${n} (${pct(recall)}, 95% CI ${pct(ci.lo)}-${pct(ci.hi)}) is not above ${pct(r.minRecallLowerBound)}: more held-out installs alone cannot pass it; it needs more training corrections (see \`npm run pipeline -- curve\`)`,
+      },
+    };
   }
   // At the same recall, how many held-out installs would put the lower bound over the bar?
   let m = n;
   while (m < 100_000 && wilson(Math.round(recall * m), m).lo < r.minRecallLowerBound) m++;
   const total = installsForHeldOut(m, r);
   const more = Math.max(1, total - e.installs);
-  return { ...base, status: 'collecting', heldOut: held,
-    needs: { moreInstalls: more, why: `held-out recall ${hits}/${n} (${pct(recall)}, 95% CI ${pct(ci.lo)}-${pct(ci.hi)}): the lower bound must reach ${pct(r.minRecallLowerBound)}; at this recall that takes ${m} held-out installs, about ${more} more install(s) in all` } };
+  return {
+    ...base,
+    status: 'collecting',
+    heldOut: held,
+    needs: {
+      moreInstalls: more,
+      why: `held-out recall ${hits}/${n} (${pct(recall)}, 95% CI ${pct(ci.lo)}-${pct(ci.hi)}): the lower bound must reach ${pct(r.minRecallLowerBound)}; at this recall that takes ${m} held-out installs, about ${more} more install(s) in all`,
+    },
+  };
 }
 
 export interface SharedLabelEvidence {
@@ -126,7 +147,13 @@ export interface SharedLabelEvidence {
   eceChange: { change: number; lo: number; hi: number };
 }
 
-export interface ClassCheck { label: string; support: number; current: number; candidate: number; judged: boolean }
+export interface ClassCheck {
+  label: string;
+  support: number;
+  current: number;
+  candidate: number;
+  judged: boolean;
+}
 
 export interface NonRegression {
   pass: boolean;
@@ -168,26 +195,44 @@ export function gate(input: GateInput, rules: GateRules = DEFAULT_GATE): GateVer
   const test = mcnemar(table.onlyCurrent, table.onlyCandidate);
   const reasons: string[] = [];
   if (!n) reasons.push('no shared-label photos to judge non-regression on');
-  if (top1.lo < -rules.nonInferiorityMargin) reasons.push(`shared-label top-1 ${pc(top1.current)} -> ${pc(top1.candidate)}: the 95% interval of the change ${ci(top1)} points reaches below -${pts(rules.nonInferiorityMargin)}`);
-  if (test.losses > test.gains && test.p < rules.alpha) reasons.push(`significantly worse on shared labels: ${test.losses} photos lost, ${test.gains} gained (McNemar ${test.method}, p = ${test.p.toPrecision(2)})`);
-  const perClass: ClassCheck[] = shared.names.map((label, k) => {
-    let support = 0, c0 = 0, c1 = 0;
-    for (let i = 0; i < n; i++) if (shared.labels[i] === k) { support++; c0 += cur[i] ? 1 : 0; c1 += cand[i] ? 1 : 0; }
-    return { label, support, current: support ? c0 / support : NaN, candidate: support ? c1 / support : NaN, judged: support >= rules.minClassSupport };
-  }).filter((c) => c.support > 0);
+  if (top1.lo < -rules.nonInferiorityMargin)
+    reasons.push(`shared-label top-1 ${pc(top1.current)} -> ${pc(top1.candidate)}: the 95% interval of the change ${ci(top1)} points reaches below -${pts(rules.nonInferiorityMargin)}`);
+  if (test.losses > test.gains && test.p < rules.alpha)
+    reasons.push(`significantly worse on shared labels: ${test.losses} photos lost, ${test.gains} gained (McNemar ${test.method}, p = ${test.p.toPrecision(2)})`);
+  const perClass: ClassCheck[] = shared.names
+    .map((label, k) => {
+      let support = 0,
+        c0 = 0,
+        c1 = 0;
+      for (let i = 0; i < n; i++)
+        if (shared.labels[i] === k) {
+          support++;
+          c0 += cur[i] ? 1 : 0;
+          c1 += cand[i] ? 1 : 0;
+        }
+      return { label, support, current: support ? c0 / support : NaN, candidate: support ? c1 / support : NaN, judged: support >= rules.minClassSupport };
+    })
+    .filter((c) => c.support > 0);
   for (const c of perClass) {
-    if (c.judged && c.current - c.candidate > rules.maxClassRecallDrop + 1e-12) reasons.push(`recall of ${c.label} fell ${pts(c.current - c.candidate)} on ${c.support} photos (${pc(c.current)} -> ${pc(c.candidate)}), more than ${pts(rules.maxClassRecallDrop)}`);
+    if (c.judged && c.current - c.candidate > rules.maxClassRecallDrop + 1e-12)
+      reasons.push(`recall of ${c.label} fell ${pts(c.current - c.candidate)} on ${c.support} photos (${pc(c.current)} -> ${pc(c.candidate)}), more than ${pts(rules.maxClassRecallDrop)}`);
   }
-  if (shared.eceChange.lo > 0) reasons.push(`calibration significantly worse: ECE change ${shared.eceChange.change.toFixed(4)} (95% CI ${shared.eceChange.lo.toFixed(4)} to ${shared.eceChange.hi.toFixed(4)})`);
+  if (shared.eceChange.lo > 0)
+    reasons.push(`calibration significantly worse: ECE change ${shared.eceChange.change.toFixed(4)} (95% CI ${shared.eceChange.lo.toFixed(4)} to ${shared.eceChange.hi.toFixed(4)})`);
   const nonRegressionPass = reasons.length === 0;
   if (input.requireImprovement && !(top1.lo > 0)) reasons.push(`no significant improvement on shared labels: change ${pts(top1.difference)}, 95% interval ${ci(top1)} points includes 0`);
   const admitted = input.newTaxa.filter((t) => t.status === 'admitted').map((t) => t.id);
   if (reasons.length === 0 && !admitted.length && !input.launchRowsChanged) {
     const waiting = input.newTaxa.length;
-    reasons.push(waiting ? `nothing to register: ${waiting} new taxon/taxa still collecting (${input.newTaxa.map((t) => t.id).join(', ')})` : 'nothing to register: no new taxon and no launch taxon retrained');
+    reasons.push(
+      waiting ? `nothing to register: ${waiting} new taxon/taxa still collecting (${input.newTaxa.map((t) => t.id).join(', ')})` : 'nothing to register: no new taxon and no launch taxon retrained',
+    );
   }
   const nonRegression: NonRegression = { pass: nonRegressionPass, top1, mcnemar: test, perClass, eceChange: shared.eceChange };
   const pass = reasons.length === 0;
-  if (pass) reasons.push(`shared-label top-1 ${pc(top1.current)} -> ${pc(top1.candidate)} (change ${ci(top1)} points, ${test.losses} lost / ${test.gains} gained, McNemar p = ${test.p.toPrecision(2)}); ECE change ${shared.eceChange.change.toFixed(4)}; new taxa admitted: ${admitted.join(', ') || 'none'}`);
+  if (pass)
+    reasons.push(
+      `shared-label top-1 ${pc(top1.current)} -> ${pc(top1.candidate)} (change ${ci(top1)} points, ${test.losses} lost / ${test.gains} gained, McNemar p = ${test.p.toPrecision(2)}); ECE change ${shared.eceChange.change.toFixed(4)}; new taxa admitted: ${admitted.join(', ') || 'none'}`,
+    );
   return { pass, reasons, nonRegression, newTaxa: input.newTaxa, admitted };
 }

@@ -4,14 +4,25 @@ import { normalizeProposedName, type CorrectionFact } from './telemetry-facts.ts
 
 let n = 0;
 const corr = (o: Partial<CorrectionFact> = {}): CorrectionFact => ({
-  eventId: `c${n++}`, correctsEventId: 'x1', installId: 'A', modelVersion: '1.0.0', hour: '2026-11-03T10:00:00.000Z',
-  verdict: 'corrected', taxonId: 'ladybug', proposedName: null, status: 'pending', receivedAt: '2026-11-03T10:30:00.000Z', grounding: 'grounded', counted: true, ...o,
+  eventId: `c${n++}`,
+  correctsEventId: 'x1',
+  installId: 'A',
+  modelVersion: '1.0.0',
+  hour: '2026-11-03T10:00:00.000Z',
+  verdict: 'corrected',
+  taxonId: 'ladybug',
+  proposedName: null,
+  status: 'pending',
+  receivedAt: '2026-11-03T10:30:00.000Z',
+  grounding: 'grounded',
+  counted: true,
+  ...o,
 });
 const old = '2026-11-01T00:00:00.000Z';
 const trusted = (network: string, o: Partial<InstallTrust> = {}): InstallTrust => ({ issuedAt: old, networkHash: network, identifications: 10, revoked: false, ...o });
 
 describe('automatic acceptance needs independent installs', () => {
-  const predicted = (id: string) => ({ x1: 'tiger-beetle', x2: 'tiger-beetle', x3: 'jay' } as Record<string, string>)[id];
+  const predicted = (id: string) => (({ x1: 'tiger-beetle', x2: 'tiger-beetle', x3: 'jay' }) as Record<string, string>)[id];
 
   it('accepts a confusion reported by installs from three networks, and not from two', () => {
     const trust: Record<string, InstallTrust> = { a: trusted('n1'), b: trusted('n2'), c: trusted('n3'), d: trusted('n2') };
@@ -55,7 +66,7 @@ describe('automatic acceptance needs independent installs', () => {
     expect(voteRefusal(corr(), trusted('n1'))).toBeNull();
   });
 
-  it('checks the credential age when the correction arrived, against the rule\'s day', () => {
+  it("checks the credential age when the correction arrived, against the rule's day", () => {
     const justUnder = new Date(Date.parse('2026-11-03T10:30:00.000Z') - DEFAULT_AUTO_ACCEPT_RULES.minCredentialAgeMs + 1000).toISOString();
     const justOver = new Date(Date.parse('2026-11-03T10:30:00.000Z') - DEFAULT_AUTO_ACCEPT_RULES.minCredentialAgeMs).toISOString();
     expect(voteRefusal(corr(), trusted('n', { issuedAt: justUnder }))).toMatch(/too new/);

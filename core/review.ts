@@ -60,7 +60,7 @@ export function voteRefusal(c: CorrectionFact, trust: InstallTrust | undefined, 
   if (c.verdict !== 'corrected') return 'a confirmation, not a correction';
   if (c.status === 'rejected') return 'rejected by a reviewer';
   if (c.grounding !== 'grounded') return 'does not cite a stored identification of its install';
-  if (!c.counted) return 'over its install\'s daily cap';
+  if (!c.counted) return "over its install's daily cap";
   if (c.taxonId === null) return 'a new name: only a reviewer can accept it';
   if (!trust) return 'from an install without a credential';
   if (trust.revoked) return 'from a revoked install';

@@ -71,7 +71,10 @@ describe('decide', () => {
       const k = arm(4800, 4, 0.08, 5000 + trial);
       for (let look = 1; look <= 24; look++) {
         const d = decide(S(c.slice(0, look * 10)), S(k.slice(0, look * 200)), { percent: 5, stepAgeS: look * 3600 }, cfg);
-        if (d.action === 'rollback') { rollbacks++; break; }
+        if (d.action === 'rollback') {
+          rollbacks++;
+          break;
+        }
       }
     }
     expect(rollbacks).toBeLessThanOrEqual(3);

@@ -98,7 +98,13 @@ export interface RateCheck {
   nonInferior: boolean;
 }
 
-export interface LatencyCheck { metric: 'p95LatencyMs'; canary: number; control: number; ratio: number; worse: boolean }
+export interface LatencyCheck {
+  metric: 'p95LatencyMs';
+  canary: number;
+  control: number;
+  ratio: number;
+  worse: boolean;
+}
 
 export interface FailureCheck {
   canaryFailingInstalls: number;
@@ -110,7 +116,11 @@ export interface FailureCheck {
   worse: boolean;
 }
 
-export interface GuardChecks { rates: RateCheck[]; latency: LatencyCheck | null; failures: FailureCheck }
+export interface GuardChecks {
+  rates: RateCheck[];
+  latency: LatencyCheck | null;
+  failures: FailureCheck;
+}
 
 export type GuardDecision =
   | { action: 'rollback'; reason: string; checks: GuardChecks }
@@ -137,8 +147,12 @@ export function checkFailures(canary: ArmSummary, control: ArmSummary, cfg: Guar
   const controlSeen = control.installs >= cfg.minInstalls;
   const significant = controlSeen ? pValue <= cfg.failureAlpha : fk === 0 && fc * 2 >= canary.installs;
   return {
-    canaryFailingInstalls: fc, canaryInstalls: canary.installs, controlFailingInstalls: fk, controlInstalls: control.installs,
-    pValue, worse: fc >= cfg.minFailingInstalls && significant,
+    canaryFailingInstalls: fc,
+    canaryInstalls: canary.installs,
+    controlFailingInstalls: fk,
+    controlInstalls: control.installs,
+    pValue,
+    worse: fc >= cfg.minFailingInstalls && significant,
   };
 }
 
@@ -162,7 +176,11 @@ export function checkRates(canary: ArmSummary, control: ArmSummary, cfg: GuardCo
     const hWorse = msprtHalfWidth(v, cfg.mixtureSd, alphaLook);
     const hNi = msprtHalfWidth(v, cfg.mixtureSd, cfg.nonInferiorityAlpha);
     out.push({
-      metric, canary: ec.rate, control: ek.rate, lower: d - hWorse, upper: d + hNi,
+      metric,
+      canary: ec.rate,
+      control: ek.rate,
+      lower: d - hWorse,
+      upper: d + hNi,
       worse: d - hWorse > cfg.worseMargins[metric],
       nonInferior: d + hNi < cfg.nonInferiorityMargins[metric],
     });
@@ -186,7 +204,8 @@ export function decide(canary: ArmSummary, control: ArmSummary, step: StepContex
 
   if (failures.worse) {
     return {
-      action: 'rollback', checks,
+      action: 'rollback',
+      checks,
       reason: `canary fails on devices: ${failures.canaryFailingInstalls} of ${failures.canaryInstalls} canary installs reported failures, ${failures.controlFailingInstalls} of ${failures.controlInstalls} control installs (p=${failures.pValue.toExponential(1)})`,
     };
   }
@@ -199,7 +218,8 @@ export function decide(canary: ArmSummary, control: ArmSummary, step: StepContex
   }
 
   const notYet = (why: string): GuardDecision => ({ action: 'wait', reason: `not yet: ${why}`, checks });
-  if (control.installs === 0 && step.percent >= 100) return notYet('no control installs reported since the step (at the last step only the holdback runs the control; with no holdback there is nothing to compare with: promote by hand)');
+  if (control.installs === 0 && step.percent >= 100)
+    return notYet('no control installs reported since the step (at the last step only the holdback runs the control; with no holdback there is nothing to compare with: promote by hand)');
   if (!enoughInstalls) return notYet(`${canary.installs} canary and ${control.installs} control installs reported since the step; need ${cfg.minInstalls} each`);
   if (canary.identifications < cfg.minEvents || control.identifications < cfg.minEvents) {
     return notYet(`${canary.identifications} canary and ${control.identifications} control identifications since the step; need ${cfg.minEvents} each`);
@@ -207,7 +227,9 @@ export function decide(canary: ArmSummary, control: ArmSummary, step: StepContex
   if (step.stepAgeS < cfg.minStepS) return notYet(`the step is ${Math.floor(step.stepAgeS)} s old; each step lasts at least ${cfg.minStepS} s`);
   const unshown = rates.filter((r) => !r.nonInferior);
   if (unshown.length) {
-    return notYet(`non-inferiority not shown yet: ${unshown.map((r) => `${r.metric} canary - control at most ${Number.isFinite(r.upper) ? pts(r.upper) : '?'} points, margin ${pts(cfg.nonInferiorityMargins[r.metric])}`).join('; ')}`);
+    return notYet(
+      `non-inferiority not shown yet: ${unshown.map((r) => `${r.metric} canary - control at most ${Number.isFinite(r.upper) ? pts(r.upper) : '?'} points, margin ${pts(cfg.nonInferiorityMargins[r.metric])}`).join('; ')}`,
+    );
   }
   const summary = rates.map((r) => `${r.metric} ${pct(r.canary)}/${pct(r.control)} (at most +${pts(r.upper)} points)`).join(', ');
   const to = nextStep(step.percent, cfg.plan);

@@ -109,7 +109,10 @@ function poisson(rand: () => number, lambda: number): number {
   const limit = Math.exp(-lambda);
   let k = 0;
   let p = rand();
-  while (p > limit) { k++; p *= rand(); }
+  while (p > limit) {
+    k++;
+    p *= rand();
+  }
   return k;
 }
 
@@ -169,7 +172,12 @@ class ArmWindow {
   summary: ArmSummary = emptyArm();
   // By install index: a plain array, since a Map's churn dominated the run time.
   private readonly counts: Array<InstallCounts | undefined>;
-  constructor(private readonly cap: number, pool: number) { this.counts = new Array<InstallCounts | undefined>(pool); }
+  constructor(
+    private readonly cap: number,
+    pool: number,
+  ) {
+    this.counts = new Array<InstallCounts | undefined>(pool);
+  }
   update(index: number, n: number, corrections: number, abstains: number, failures: number) {
     let c = this.counts[index];
     if (c) addInstall(this.summary, c, this.cap, -1);
@@ -271,7 +279,16 @@ export function simulateRollout(scenario: SimScenario, seed: number, fleet: Flee
       }
     }
   }
-  return { outcome: 'undecided', step, maxStep, ticks: fleet.maxDays * fleet.ticksPerDay, reason: `still running at the end of the simulation; last: ${lastReason}`, thirdFailureTick, floodIdentifications, pooledWouldRollBack };
+  return {
+    outcome: 'undecided',
+    step,
+    maxStep,
+    ticks: fleet.maxDays * fleet.ticksPerDay,
+    reason: `still running at the end of the simulation; last: ${lastReason}`,
+    thirdFailureTick,
+    floodIdentifications,
+    pooledWouldRollBack,
+  };
 }
 
 /** The old guard's test, for contrast: a pooled two-proportion z on raw event counts, beyond a 2-point margin. */
@@ -308,11 +325,16 @@ export function simulateRollouts(o: SimOptions) {
   const scenarios: SimScenario[] = ['equal', 'worse', 'broken', 'flood'];
   const total = scenarios.length * o.runs;
   let done = 0;
-  const results = Object.fromEntries(scenarios.map((s, si) => [s, Array.from({ length: o.runs }, (_, r) => {
-    const run = simulateRollout(s, o.seed * 1_000_003 + si * 100_003 + r, fleet, cfg);
-    o.onRun?.(++done, total);
-    return run;
-  })])) as Record<SimScenario, RolloutRun[]>;
+  const results = Object.fromEntries(
+    scenarios.map((s, si) => [
+      s,
+      Array.from({ length: o.runs }, (_, r) => {
+        const run = simulateRollout(s, o.seed * 1_000_003 + si * 100_003 + r, fleet, cfg);
+        o.onRun?.(++done, total);
+        return run;
+      }),
+    ]),
+  ) as Record<SimScenario, RolloutRun[]>;
   const days = (ticks: number) => ticks / fleet.ticksPerDay;
   const share = (runs: RolloutRun[], f: (r: RolloutRun) => boolean) => round(runs.filter(f).length / runs.length);
 
@@ -330,7 +352,16 @@ export function simulateRollouts(o: SimOptions) {
     scenario: 'rollout',
     seed: o.seed,
     runsPerScenario: o.runs,
-    fleet: { pool: fleet.pool, activePerDay: fleet.activePerDay, medianPerDay: fleet.medianPerDay, perDaySigma: fleet.perDaySigma, baseCorrectionRate: fleet.baseCorrectionRate, correctionRateSd: fleet.correctionRateSd, tickHours: 24 / fleet.ticksPerDay, holdback: fleet.holdback },
+    fleet: {
+      pool: fleet.pool,
+      activePerDay: fleet.activePerDay,
+      medianPerDay: fleet.medianPerDay,
+      perDaySigma: fleet.perDaySigma,
+      baseCorrectionRate: fleet.baseCorrectionRate,
+      correctionRateSd: fleet.correctionRateSd,
+      tickHours: 24 / fleet.ticksPerDay,
+      holdback: fleet.holdback,
+    },
     guard: { plan: cfg.plan, minStepS: cfg.minStepS, minInstalls: cfg.minInstalls, alpha: cfg.alpha, nonInferiorityMargin: cfg.nonInferiorityMargins.correctionRate, method: 'mSPRT per install' },
     equal: {
       falseRollbackRate: share(equal, (r) => r.outcome === 'rolled_back'),
@@ -343,13 +374,36 @@ export function simulateRollouts(o: SimOptions) {
       caught: share(worse, (r) => r.outcome === 'rolled_back'),
       promoted: share(worse, (r) => r.outcome === 'promoted'),
       rolledBackAtStep: Object.fromEntries(cfg.plan.map((p) => [p, caught.filter((r) => r.step === p).length])),
-      daysToRollback: { median: round(quantileOf(caught.map((r) => days(r.ticks)), 0.5), 1), p90: round(quantileOf(caught.map((r) => days(r.ticks)), 0.9), 1) },
+      daysToRollback: {
+        median: round(
+          quantileOf(
+            caught.map((r) => days(r.ticks)),
+            0.5,
+          ),
+          1,
+        ),
+        p90: round(
+          quantileOf(
+            caught.map((r) => days(r.ticks)),
+            0.9,
+          ),
+          1,
+        ),
+      },
     },
     broken: {
       rolledBack: share(broken, (r) => r.outcome === 'rolled_back'),
       withinOneTickOfThirdFailingInstall: round(lag.filter((l) => l <= 1).length / Math.max(1, broken.length)),
       ticksAfterThirdFailingInstall: { median: round(quantileOf(lag, 0.5), 1), max: lag.length ? Math.max(...lag) : null },
-      hoursToRollback: { median: round(quantileOf(brokenBack.map((r) => (r.ticks * 24) / fleet.ticksPerDay), 0.5), 1) },
+      hoursToRollback: {
+        median: round(
+          quantileOf(
+            brokenBack.map((r) => (r.ticks * 24) / fleet.ticksPerDay),
+            0.5,
+          ),
+          1,
+        ),
+      },
     },
     flood: {
       floodPerDay: fleet.floodPerDay,

@@ -32,8 +32,10 @@ export function murmur3(text: string, seed = 0): number {
   let k = 0;
   const tail = blocks * 4;
   switch (data.length & 3) {
-    case 3: k ^= data[tail + 2] << 16; // falls through
-    case 2: k ^= data[tail + 1] << 8; // falls through
+    case 3:
+      k ^= data[tail + 2] << 16; // falls through
+    case 2:
+      k ^= data[tail + 1] << 8; // falls through
     case 1:
       k ^= data[tail];
       k = Math.imul(k, c1);

@@ -5,11 +5,20 @@ const inst = (runs: number, failures: number, disagreements: number): ShadowInst
 
 describe('shadow gate', () => {
   it('passes a candidate within the limits and blocks one that fails or disagrees too often', () => {
-    const good = summarizeShadow('1.1.0', Array.from({ length: 10 }, () => inst(10, 0, 1)));
+    const good = summarizeShadow(
+      '1.1.0',
+      Array.from({ length: 10 }, () => inst(10, 0, 1)),
+    );
     expect(shadowGate(good)).toMatchObject({ ok: true, reason: expect.stringMatching(/within limits/) });
-    const failing = summarizeShadow('1.1.0', Array.from({ length: 10 }, () => inst(10, 1, 1)));
+    const failing = summarizeShadow(
+      '1.1.0',
+      Array.from({ length: 10 }, () => inst(10, 1, 1)),
+    );
     expect(shadowGate(failing)).toMatchObject({ ok: false, reason: expect.stringMatching(/shadow failure rate 10\.0% is above 2\.0%/) });
-    const disagreeing = summarizeShadow('1.1.0', Array.from({ length: 10 }, () => inst(10, 0, 5)));
+    const disagreeing = summarizeShadow(
+      '1.1.0',
+      Array.from({ length: 10 }, () => inst(10, 0, 5)),
+    );
     expect(shadowGate(disagreeing)).toMatchObject({ ok: false, reason: expect.stringMatching(/top-1 disagreement 50\.0%/) });
   });
   it('judges nothing on too few runs or installs', () => {

@@ -42,7 +42,15 @@ export interface ShadowGateConfig {
 export const DEFAULT_SHADOW_GATE: ShadowGateConfig = { minRuns: 50, minInstalls: 5, maxFailureRate: 0.02, maxDisagreementRate: 0.3, weightCap: 10 };
 
 export function summarizeShadow(version: string, installs: Iterable<ShadowInstallCounts>, cap = DEFAULT_SHADOW_GATE.weightCap): ShadowSummary {
-  let k = 0, runs = 0, failures = 0, sw = 0, swFail = 0, swOk = 0, swDis = 0, overlap = 0, okRuns = 0;
+  let k = 0,
+    runs = 0,
+    failures = 0,
+    sw = 0,
+    swFail = 0,
+    swOk = 0,
+    swDis = 0,
+    overlap = 0,
+    okRuns = 0;
   for (const c of installs) {
     if (c.runs <= 0) continue;
     k++;
@@ -61,7 +69,10 @@ export function summarizeShadow(version: string, installs: Iterable<ShadowInstal
     okRuns += ok;
   }
   return {
-    version, installs: k, runs, failures,
+    version,
+    installs: k,
+    runs,
+    failures,
     failureRate: sw ? swFail / sw : 0,
     disagreementRate: swOk ? swDis / swOk : 0,
     meanTop5Overlap: okRuns ? overlap / okRuns : 0,
@@ -79,5 +90,7 @@ export function shadowGate(s: ShadowSummary | null, cfg: ShadowGateConfig = DEFA
   if (s.failureRate > cfg.maxFailureRate) past.push(`shadow failure rate ${pct(s.failureRate)} is above ${pct(cfg.maxFailureRate)}`);
   if (s.disagreementRate > cfg.maxDisagreementRate) past.push(`top-1 disagreement ${pct(s.disagreementRate)} is above ${pct(cfg.maxDisagreementRate)}`);
   const seen = `${s.runs} runs on ${s.installs} installs`;
-  return past.length ? { ok: false, reason: `${past.join('; ')} (${seen})` } : { ok: true, reason: `shadow results within limits (${seen}: failures ${pct(s.failureRate)}, disagreement ${pct(s.disagreementRate)})` };
+  return past.length
+    ? { ok: false, reason: `${past.join('; ')} (${seen})` }
+    : { ok: true, reason: `shadow results within limits (${seen}: failures ${pct(s.failureRate)}, disagreement ${pct(s.disagreementRate)})` };
 }

@@ -4,13 +4,15 @@ import { grayscale, laplacianVariance, sharpness } from './sharpness.ts';
 /** A 3x3 box blur (edges clamped), the way a moving camera smears a frame. */
 function blur(gray: Float32Array, w: number, h: number): Float32Array {
   const out = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
-    let s = 0;
-    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-      s += gray[Math.min(h - 1, Math.max(0, y + dy)) * w + Math.min(w - 1, Math.max(0, x + dx))];
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      let s = 0;
+      for (let dy = -1; dy <= 1; dy++)
+        for (let dx = -1; dx <= 1; dx++) {
+          s += gray[Math.min(h - 1, Math.max(0, y + dy)) * w + Math.min(w - 1, Math.max(0, x + dx))];
+        }
+      out[y * w + x] = s / 9;
     }
-    out[y * w + x] = s / 9;
-  }
   return out;
 }
 
@@ -63,7 +65,11 @@ describe('grayscale and sharpness', () => {
     const gray = checkerboard(16, 16, 2);
     const rgb = new Uint8Array(16 * 16 * 3);
     const rgba = new Uint8Array(16 * 16 * 4);
-    gray.forEach((v, i) => { rgb.fill(v, i * 3, i * 3 + 3); rgba.fill(v, i * 4, i * 4 + 3); rgba[i * 4 + 3] = 255; });
+    gray.forEach((v, i) => {
+      rgb.fill(v, i * 3, i * 3 + 3);
+      rgba.fill(v, i * 4, i * 4 + 3);
+      rgba[i * 4 + 3] = 255;
+    });
     expect(sharpness(rgb, 16, 16, 3)).toBeCloseTo(sharpness(rgba, 16, 16, 4), 3);
     expect(sharpness(rgb, 16, 16, 3)).toBeGreaterThan(0);
   });

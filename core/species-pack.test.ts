@@ -8,7 +8,11 @@ import type { Prediction } from './postprocess.ts';
 const INAT = path.resolve(import.meta.dirname, '..', '..', 'shared', 'models', 'inat');
 const taxonomy = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', 'models', 'taxonomy.json'), 'utf8')) as Taxonomy;
 const index = indexTaxonomy(taxonomy);
-const labelsOf = (file: string) => readFileSync(path.join(INAT, file), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+const labelsOf = (file: string) =>
+  readFileSync(path.join(INAT, file), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 describe('pack labels', () => {
   it('parses "Scientific (Common)", hybrids (the source writes × as \\xd7) and a missing common name', () => {
@@ -19,7 +23,10 @@ describe('pack labels', () => {
     expect(() => parsePackLabel('tench, Tinca tinca')).toThrow(/not "Scientific name/);
   });
 
-  for (const [file, cls] of [['inat_bird_labels.txt', 'Aves'], ['inat_insect_labels.txt', 'Insecta']] as const) {
+  for (const [file, cls] of [
+    ['inat_bird_labels.txt', 'Aves'],
+    ['inat_insect_labels.txt', 'Insecta'],
+  ] as const) {
     it(`every label of ${file} becomes a species taxon with a unique id, lineage genus and class ${cls}`, () => {
       const labels = labelsOf(file);
       const taxa = packTaxa({ labels, routeClass: cls }, index);
@@ -36,7 +43,11 @@ describe('pack labels', () => {
   }
 });
 
-const prediction = (taxonId: string, rollupRank: Prediction['rollup'] extends infer R ? R extends { rank: infer K } ? K : never : never, abstain: Prediction['abstainReason'] = null): Prediction => ({
+const prediction = (
+  taxonId: string,
+  rollupRank: Prediction['rollup'] extends infer R ? (R extends { rank: infer K } ? K : never) : never,
+  abstain: Prediction['abstainReason'] = null,
+): Prediction => ({
   top5: [{ taxonId, commonName: taxonId, scientificName: taxonId, rank: 'species', probability: 0.9 }],
   otherProbability: 0.05,
   abstain: abstain !== null,
@@ -46,12 +57,15 @@ const prediction = (taxonId: string, rollupRank: Prediction['rollup'] extends in
 });
 
 describe('routing', () => {
-  const packs = [{ id: 'inat-birds', routeClass: 'Aves' }, { id: 'inat-insects', routeClass: 'Insecta' }];
+  const packs = [
+    { id: 'inat-birds', routeClass: 'Aves' },
+    { id: 'inat-insects', routeClass: 'Insecta' },
+  ];
   const bird = taxonomy.taxa.find((t) => t.lineage.class === 'Aves')!.id;
   const insect = taxonomy.taxa.find((t) => t.lineage.class === 'Insecta')!.id;
   const spider = taxonomy.taxa.find((t) => t.lineage.class === 'Arachnida')!.id;
 
-  it('sends an answer that rolls up within a class to that class\'s pack', () => {
+  it("sends an answer that rolls up within a class to that class's pack", () => {
     expect(routePack(prediction(bird, 'species'), index, packs)?.id).toBe('inat-birds');
     expect(routePack(prediction(insect, 'order'), index, packs)?.id).toBe('inat-insects');
     expect(routePack(prediction(bird, 'class'), index, packs)?.id).toBe('inat-birds');

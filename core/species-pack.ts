@@ -62,7 +62,9 @@ function classLineage(className: string, index: TaxonIndex): Taxon['lineage'] {
  * launch taxa, so the base model declines them). Chosen on the router's
  * figures (`npm run eval -- --model <pack>` reports both policies).
  */
-export interface RoutePolicy { whenOther: boolean }
+export interface RoutePolicy {
+  whenOther: boolean;
+}
 export const ROUTE_POLICY: RoutePolicy = { whenOther: false };
 
 /**

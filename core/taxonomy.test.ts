@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { fullLineage, indexTaxonomy, OTHER_LABEL, rankBelow, RANKS, searchTaxa, type Rank, type Taxon, type Taxonomy } from './taxonomy.ts';
 
 const t = (id: string, commonName: string, scientificName: string, rank: Rank, lineage: Taxon['lineage'], extra: Partial<Taxon> = {}): Taxon => ({
-  id, commonName, scientificName, rank, lineage, ...extra,
+  id,
+  commonName,
+  scientificName,
+  rank,
+  lineage,
+  ...extra,
 });
 
 const INSECT = { phylum: 'Arthropoda', class: 'Insecta' } as const;
@@ -62,7 +67,12 @@ describe('indexTaxonomy', () => {
 describe('fullLineage and rankBelow', () => {
   it('adds the taxon itself at its own rank', () => {
     expect(fullLineage(index.byId.get('golden-eagle')!)).toEqual({
-      phylum: 'Chordata', class: 'Aves', order: 'Accipitriformes', family: 'Accipitridae', genus: 'Aquila', species: 'Aquila chrysaetos',
+      phylum: 'Chordata',
+      class: 'Aves',
+      order: 'Accipitriformes',
+      family: 'Accipitridae',
+      genus: 'Aquila',
+      species: 'Aquila chrysaetos',
     });
     expect(fullLineage(index.byId.get('ladybug')!)).toEqual({ phylum: 'Arthropoda', class: 'Insecta', order: 'Coleoptera', family: 'Coccinellidae' });
   });

@@ -16,7 +16,10 @@ export interface Taxon {
   note?: string;
 }
 
-export interface HigherTaxon { rank: Rank; commonName: string }
+export interface HigherTaxon {
+  rank: Rank;
+  commonName: string;
+}
 
 export interface Taxonomy {
   version: string;
@@ -56,7 +59,11 @@ export const rankBelow = (a: Rank, b: Rank) => RANKS.indexOf(a) < RANKS.indexOf(
 
 /** Case- and accent-insensitive search over common and scientific names of every rank. */
 export function searchTaxa(index: TaxonIndex, query: string, limit = 20): Taxon[] {
-  const norm = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+  const norm = (s: string) =>
+    s
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase();
   const q = norm(query.trim());
   if (!q) return index.taxonomy.taxa.slice(0, limit);
   const scored: Array<[number, Taxon]> = [];
@@ -65,5 +72,8 @@ export function searchTaxa(index: TaxonIndex, query: string, limit = 20): Taxon[
     const best = Math.min(...names.map((n) => (n.startsWith(q) ? 0 : n.includes(q) ? 1 : 9)));
     if (best < 9) scored.push([best, t]);
   }
-  return scored.sort((a, b) => a[0] - b[0] || a[1].commonName.localeCompare(b[1].commonName)).slice(0, limit).map(([, t]) => t);
+  return scored
+    .sort((a, b) => a[0] - b[0] || a[1].commonName.localeCompare(b[1].commonName))
+    .slice(0, limit)
+    .map(([, t]) => t);
 }

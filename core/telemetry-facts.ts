@@ -84,10 +84,14 @@ export const bucketOf = (hour: string, bucket: Bucket): string => (bucket === 'd
  * "eurasian  BEAVER" and "Eurasian-Beaver" are one name.
  */
 export function normalizeProposedName(name: string): string {
-  const slug = name.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  const slug = name
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
   return `proposed-${slug || 'unnamed'}`;
 }
 
 /** What a correction says the photo shows: its taxon id, or the normalized proposed name. */
-export const correctionLabel = (c: Pick<CorrectionFact, 'taxonId' | 'proposedName'>): string =>
-  c.taxonId ?? normalizeProposedName(c.proposedName ?? '');
+export const correctionLabel = (c: Pick<CorrectionFact, 'taxonId' | 'proposedName'>): string => c.taxonId ?? normalizeProposedName(c.proposedName ?? '');

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
-import {
-  MAX_BATCH_EVENTS, TelemetryEventSchema, onGrid, roundToCell, truncateToHour, validateEvent,
-  type CorrectionEvent, type IdentificationEvent, type ValidationContext,
-} from './telemetry.ts';
+import { MAX_BATCH_EVENTS, TelemetryEventSchema, onGrid, roundToCell, truncateToHour, validateEvent, type CorrectionEvent, type IdentificationEvent, type ValidationContext } from './telemetry.ts';
 import { EventEnvelopeSchema } from './api/events.ts';
 
 const ctx: ValidationContext = {
   taxonIds: new Set(['ostrich', 'lynx', 'zebra', 'bee', 'ant', 'otter']),
-  embeddingSizes: new Map([['1.0.0', 1280], ['0.9.0', 1024]]),
+  embeddingSizes: new Map([
+    ['1.0.0', 1280],
+    ['0.9.0', 1024],
+  ]),
 };
 
 const ID_A = '3b241101-e2bb-4255-8caf-4136c566a962';
@@ -16,15 +16,35 @@ const ID_B = '9f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f';
 const INSTALL = '6f9619ff-8b86-4011-b42d-00c04fc964ff';
 
 const identification = (over: Partial<IdentificationEvent> = {}): IdentificationEvent => ({
-  type: 'identification', eventId: ID_A, installId: INSTALL, modelVersion: '1.0.0', backend: 'wasm',
+  type: 'identification',
+  eventId: ID_A,
+  installId: INSTALL,
+  modelVersion: '1.0.0',
+  backend: 'wasm',
   timings: { decodeMs: 3, preprocessMs: 4, inferenceMs: 40, totalMs: 50 },
-  top5: [{ taxonId: 'lynx', p: 0.7 }, { taxonId: 'otter', p: 0.1 }], otherProbability: 0.1, abstain: false,
-  appVersion: '0.1.0', hour: '2026-11-26T12:00:00.000Z', ...over,
+  top5: [
+    { taxonId: 'lynx', p: 0.7 },
+    { taxonId: 'otter', p: 0.1 },
+  ],
+  otherProbability: 0.1,
+  abstain: false,
+  appVersion: '0.1.0',
+  hour: '2026-11-26T12:00:00.000Z',
+  ...over,
 });
 
 const correction = (over: Partial<CorrectionEvent> = {}): CorrectionEvent => ({
-  type: 'correction', eventId: ID_B, installId: INSTALL, correctsEventId: ID_A, verdict: 'corrected', taxonId: 'zebra',
-  modelVersion: '1.0.0', embedding: new Array(1280).fill(0.5), appVersion: '0.1.0', hour: '2026-11-26T12:00:00Z', ...over,
+  type: 'correction',
+  eventId: ID_B,
+  installId: INSTALL,
+  correctsEventId: ID_A,
+  verdict: 'corrected',
+  taxonId: 'zebra',
+  modelVersion: '1.0.0',
+  embedding: new Array(1280).fill(0.5),
+  appVersion: '0.1.0',
+  hour: '2026-11-26T12:00:00Z',
+  ...over,
 });
 
 /** Minimal JPEG: SOI, optional APP1, SOF0 with the size, SOS, a byte of data, EOI. */
@@ -116,7 +136,15 @@ describe('validateEvent: identifications', () => {
   });
   it('checks taxa, model versions, probabilities and real hours', () => {
     expect(rejected(identification({ top5: [{ taxonId: 'unicorn', p: 0.5 }] }), 'unknown-taxon')).toMatch(/unicorn/);
-    rejected(identification({ top5: [{ taxonId: 'lynx', p: 0.5 }, { taxonId: 'lynx', p: 0.1 }] }), 'duplicate-taxon');
+    rejected(
+      identification({
+        top5: [
+          { taxonId: 'lynx', p: 0.5 },
+          { taxonId: 'lynx', p: 0.1 },
+        ],
+      }),
+      'duplicate-taxon',
+    );
     expect(rejected(identification({ modelVersion: '2.0.0' }), 'unknown-model-version')).toMatch(/1\.0\.0/);
     rejected(identification({ top5: [{ taxonId: 'lynx', p: 0.9 }], otherProbability: 0.5 }), 'invalid-probabilities');
     rejected(identification({ hour: '2026-13-40T12:00:00Z' }), 'invalid-hour');
@@ -160,7 +188,7 @@ describe('validateEvent: corrections', () => {
     expect(rejected(correction({ taxonId: 'unicorn' }), 'unknown-taxon')).toMatch(/proposedName/);
     rejected(correction({ correctsEventId: ID_B }), 'corrects-itself');
   });
-  it('wants a finite embedding of the model version\'s length', () => {
+  it("wants a finite embedding of the model version's length", () => {
     const withNull = correction();
     (withNull.embedding as unknown[])[17] = null; // what JSON.stringify makes of NaN
     expect(rejected(withNull, 'embedding-not-finite')).toMatch(/embedding\[17\] is null/);
@@ -173,7 +201,7 @@ describe('validateEvent: corrections', () => {
     expect(rejected(correction({ embedding: new Array(1024).fill(0) }), 'embedding-length')).toMatch(/1024 values; model 1\.0\.0 produces 1280/);
     rejected(correction({ embedding: [] }), 'invalid-event');
   });
-  it('checks a photo\'s shape by the schema and its bytes by core/photo-share.ts, passing on its reason', () => {
+  it("checks a photo's shape by the schema and its bytes by core/photo-share.ts, passing on its reason", () => {
     const clean = { mimeType: 'image/jpeg' as const, dataBase64: b64(jpeg(640, 480)), width: 640, height: 480 };
     expect(validateEvent(correction({ photo: clean }), ctx)).toEqual({ ok: true });
     expect(rejected(correction({ photo: { ...clean, dataBase64: b64(jpeg(640, 480, 'Exif')) } }), 'photo-exif')).toMatch(/Exif/);
@@ -193,8 +221,15 @@ describe('validateEvent: corrections', () => {
 
 describe('validateEvent: model_status', () => {
   const status = (over: Record<string, unknown> = {}) => ({
-    type: 'model_status', eventId: ID_B, installId: INSTALL, modelVersion: '1.0.0', outcome: 'failed-to-start', reason: 'session-create',
-    appVersion: '0.1.0', hour: '2026-11-26T12:00:00.000Z', ...over,
+    type: 'model_status',
+    eventId: ID_B,
+    installId: INSTALL,
+    modelVersion: '1.0.0',
+    outcome: 'failed-to-start',
+    reason: 'session-create',
+    appVersion: '0.1.0',
+    hour: '2026-11-26T12:00:00.000Z',
+    ...over,
   });
   it('accepts each outcome, a count only with run failures', () => {
     for (const outcome of ['loaded', 'refused-incompatible', 'refused-integrity', 'failed-to-start']) expect(validateEvent(status({ outcome }), ctx)).toEqual({ ok: true });

@@ -49,83 +49,103 @@ export const TimingsSchema = Type.Object({ decodeMs: Ms, preprocessMs: Ms, infer
  * A candidate model run in the shadow of this identification, on the same
  * preprocessed tensor, never shown to the user: did it agree, how fast was it.
  */
-export const ShadowResultSchema = Type.Object({
-  modelVersion: SemverSchema,
-  /** Same top-1 label as the model that answered. */
-  top1Agree: Type.Boolean(),
-  /** How many of the answering model's top 5 are also in the shadow's top 5 (0..5). */
-  top5Overlap: Type.Integer({ minimum: 0, maximum: 5 }),
-  inferenceMs: Ms,
-  /** The shadow run failed (then agreement fields are false/0). */
-  failed: Type.Boolean(),
-}, closed);
+export const ShadowResultSchema = Type.Object(
+  {
+    modelVersion: SemverSchema,
+    /** Same top-1 label as the model that answered. */
+    top1Agree: Type.Boolean(),
+    /** How many of the answering model's top 5 are also in the shadow's top 5 (0..5). */
+    top5Overlap: Type.Integer({ minimum: 0, maximum: 5 }),
+    inferenceMs: Ms,
+    /** The shadow run failed (then agreement fields are false/0). */
+    failed: Type.Boolean(),
+  },
+  closed,
+);
 
-export const IdentificationEventSchema = Type.Object({
-  type: Type.Literal('identification'),
-  /** Random per event; the idempotency key, so a resent batch stores nothing twice. */
-  eventId: Uuid,
-  /** Random per install and resettable by the user; never derived from the device. */
-  installId: Uuid,
-  modelVersion: SemverSchema,
-  backend: BackendSchema,
-  timings: TimingsSchema,
-  top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
-  otherProbability: Probability,
-  abstain: Type.Boolean(),
-  appVersion: AppVersion,
-  hour: Hour,
-  /** Optional (added with model rollouts): a shadow candidate's result on the same photo. */
-  shadow: Type.Optional(ShadowResultSchema),
-  /** Optional: identifications with this model version that failed on the device since the last report. */
-  errors: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
-  /** Optional (added with species packs): the pack that named the species on the same photo, its version and answer. */
-  pack: Type.Optional(Type.Object({
-    id: Type.String({ pattern: '^[a-z0-9-]+$', maxLength: 60 }),
-    version: SemverSchema,
-    routedBy: Type.Union([Type.Literal('rollup'), Type.Literal('user')]),
+export const IdentificationEventSchema = Type.Object(
+  {
+    type: Type.Literal('identification'),
+    /** Random per event; the idempotency key, so a resent batch stores nothing twice. */
+    eventId: Uuid,
+    /** Random per install and resettable by the user; never derived from the device. */
+    installId: Uuid,
+    modelVersion: SemverSchema,
+    backend: BackendSchema,
+    timings: TimingsSchema,
     top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
-  }, closed)),
-  /** Optional (added with observations): how many photos the fused answer above came from; absent means 1. */
-  photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
-}, closed);
+    otherProbability: Probability,
+    abstain: Type.Boolean(),
+    appVersion: AppVersion,
+    hour: Hour,
+    /** Optional (added with model rollouts): a shadow candidate's result on the same photo. */
+    shadow: Type.Optional(ShadowResultSchema),
+    /** Optional: identifications with this model version that failed on the device since the last report. */
+    errors: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    /** Optional (added with species packs): the pack that named the species on the same photo, its version and answer. */
+    pack: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String({ pattern: '^[a-z0-9-]+$', maxLength: 60 }),
+          version: SemverSchema,
+          routedBy: Type.Union([Type.Literal('rollup'), Type.Literal('user')]),
+          top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
+        },
+        closed,
+      ),
+    ),
+    /** Optional (added with observations): how many photos the fused answer above came from; absent means 1. */
+    photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  },
+  closed,
+);
 
-export const PhotoSchema = Type.Object({
-  mimeType: Type.Literal('image/jpeg'),
-  dataBase64: Type.String({ minLength: 4, maxLength: MAX_PHOTO_BASE64_CHARS }),
-  width: Type.Integer({ minimum: 1, maximum: MAX_PHOTO_SIDE }),
-  height: Type.Integer({ minimum: 1, maximum: MAX_PHOTO_SIDE }),
-}, closed);
+export const PhotoSchema = Type.Object(
+  {
+    mimeType: Type.Literal('image/jpeg'),
+    dataBase64: Type.String({ minLength: 4, maxLength: MAX_PHOTO_BASE64_CHARS }),
+    width: Type.Integer({ minimum: 1, maximum: MAX_PHOTO_SIDE }),
+    height: Type.Integer({ minimum: 1, maximum: MAX_PHOTO_SIDE }),
+  },
+  closed,
+);
 
-export const LocationSchema = Type.Object({
-  lat: Type.Number({ minimum: -90, maximum: 90 }),
-  lon: Type.Number({ minimum: -180, maximum: 180 }),
-}, closed);
+export const LocationSchema = Type.Object(
+  {
+    lat: Type.Number({ minimum: -90, maximum: 90 }),
+    lon: Type.Number({ minimum: -180, maximum: 180 }),
+  },
+  closed,
+);
 
-export const CorrectionEventSchema = Type.Object({
-  type: Type.Literal('correction'),
-  eventId: Uuid,
-  installId: Uuid,
-  /** The identification event this correction is about. */
-  correctsEventId: Uuid,
-  verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
-  /** A taxon the server knows (GET /v1/taxa). Exactly one of taxonId and proposedName. */
-  taxonId: Type.Optional(TaxonId),
-  /** A species the model does not know yet, in the user's words; only with verdict "corrected". */
-  proposedName: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
-  modelVersion: SemverSchema,
-  /** The model's embedding of the photo; its length is the model version's embeddingSize. */
-  embedding: Type.Array(Type.Number(), { minItems: 1, maxItems: MAX_EMBEDDING_LENGTH }),
-  appVersion: AppVersion,
-  hour: Hour,
-  photo: Type.Optional(PhotoSchema),
-  location: Type.Optional(LocationSchema),
-  /**
-   * Optional (added with observations): how many photos of the same animal
-   * the corrected answer was fused from (absent: one). The embedding is the
-   * observation's first photo's.
-   */
-  photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
-}, closed);
+export const CorrectionEventSchema = Type.Object(
+  {
+    type: Type.Literal('correction'),
+    eventId: Uuid,
+    installId: Uuid,
+    /** The identification event this correction is about. */
+    correctsEventId: Uuid,
+    verdict: Type.Union([Type.Literal('confirmed'), Type.Literal('corrected')]),
+    /** A taxon the server knows (GET /v1/taxa). Exactly one of taxonId and proposedName. */
+    taxonId: Type.Optional(TaxonId),
+    /** A species the model does not know yet, in the user's words; only with verdict "corrected". */
+    proposedName: Type.Optional(Type.String({ minLength: 1, maxLength: 120 })),
+    modelVersion: SemverSchema,
+    /** The model's embedding of the photo; its length is the model version's embeddingSize. */
+    embedding: Type.Array(Type.Number(), { minItems: 1, maxItems: MAX_EMBEDDING_LENGTH }),
+    appVersion: AppVersion,
+    hour: Hour,
+    photo: Type.Optional(PhotoSchema),
+    location: Type.Optional(LocationSchema),
+    /**
+     * Optional (added with observations): how many photos of the same animal
+     * the corrected answer was fused from (absent: one). The embedding is the
+     * observation's first photo's.
+     */
+    photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  },
+  closed,
+);
 
 /** What became of a model version on a device (model_status events). */
 export const MODEL_OUTCOMES = ['loaded', 'refused-incompatible', 'refused-integrity', 'failed-to-start', 'run-failures'] as const;
@@ -140,22 +160,24 @@ export const FAILING_MODEL_OUTCOMES: ReadonlySet<ModelOutcome> = new Set(['refus
  * The reason is a short code, never the error's text (which can name files
  * or devices).
  */
-export const ModelStatusEventSchema = Type.Object({
-  type: Type.Literal('model_status'),
-  eventId: Uuid,
-  installId: Uuid,
-  modelVersion: SemverSchema,
-  outcome: Type.Union(MODEL_OUTCOMES.map((o) => Type.Literal(o))),
-  /** run-failures: identifications that failed with this version since the last report. */
-  count: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
-  reason: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' })),
-  backend: Type.Optional(BackendSchema),
-  appVersion: AppVersion,
-  hour: Hour,
-}, closed);
+export const ModelStatusEventSchema = Type.Object(
+  {
+    type: Type.Literal('model_status'),
+    eventId: Uuid,
+    installId: Uuid,
+    modelVersion: SemverSchema,
+    outcome: Type.Union(MODEL_OUTCOMES.map((o) => Type.Literal(o))),
+    /** run-failures: identifications that failed with this version since the last report. */
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+    reason: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,63}$' })),
+    backend: Type.Optional(BackendSchema),
+    appVersion: AppVersion,
+    hour: Hour,
+  },
+  closed,
+);
 
 export const TelemetryEventSchema = Type.Union([IdentificationEventSchema, CorrectionEventSchema, ModelStatusEventSchema]);
-
 
 export type Backend = Static<typeof BackendSchema>;
 export type IdentificationEvent = Static<typeof IdentificationEventSchema>;
@@ -165,7 +187,6 @@ export type ModelStatusEvent = Static<typeof ModelStatusEventSchema>;
 export type TelemetryEvent = Static<typeof TelemetryEventSchema>;
 export type EventPhoto = Static<typeof PhotoSchema>;
 export type EventLocation = Static<typeof LocationSchema>;
-
 
 /** `2024-05-01T14:37:12.345Z` -> `2024-05-01T14:00:00.000Z`: when, to the hour, and no finer. */
 export function truncateToHour(date: Date | number | string): string {

@@ -8,7 +8,7 @@ export async function adminCorrections(request: APIRequestContext): Promise<Arra
   const items: Array<Record<string, unknown>> = [];
   let after: string | null = null;
   do {
-    const res: import("@playwright/test").APIResponse = await request.get(`/v1/admin/corrections?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`, { headers: auth });
+    const res: import('@playwright/test').APIResponse = await request.get(`/v1/admin/corrections?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`, { headers: auth });
     if (!res.ok()) throw new Error(`admin corrections: HTTP ${res.status()} ${await res.text()}`);
     const body: { items: Array<Record<string, unknown>>; next: string | null } = await res.json();
     items.push(...body.items);

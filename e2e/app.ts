@@ -8,6 +8,8 @@ export async function openApp(page: Page, path = '/') {
 
 export async function waitForServiceWorker(page: Page) {
   // `ready` resolves once a worker is active, i.e. after its install step precached the shell, runtime and model.
-  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
   await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 30_000 }).toBe(true);
 }

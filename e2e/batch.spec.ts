@@ -5,7 +5,10 @@ import { DATA } from './paths.ts';
 import { openApp } from './app.ts';
 
 const dir = path.join(DATA, 'imagenet-samples-animals');
-const photos = readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, 50);
+const photos = readdirSync(dir)
+  .filter((f) => /\.jpe?g$/i.test(f))
+  .sort()
+  .slice(0, 50);
 const payload = (f: string) => ({ name: f, mimeType: 'image/jpeg', buffer: readFileSync(path.join(dir, f)) });
 const corrupt = { name: 'n00000000_corrupt.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([readFileSync(path.join(dir, photos[0])).subarray(0, 20), Buffer.alloc(2000, 0x42)]) };
 

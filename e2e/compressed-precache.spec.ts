@@ -19,7 +19,9 @@ import { ALREADY_COMPRESSED } from '../node/precompress.ts';
 
 test('the precache downloads compressed files and stores their exact bytes', async ({ page, context }) => {
   const fromWorker: Request[] = [];
-  context.on('requestfinished', (req) => { if (req.serviceWorker()) fromWorker.push(req); });
+  context.on('requestfinished', (req) => {
+    if (req.serviceWorker()) fromWorker.push(req);
+  });
   await openApp(page);
   await waitForServiceWorker(page);
 
@@ -36,7 +38,8 @@ test('the precache downloads compressed files and stores their exact bytes', asy
     const encoding = (await res.allHeaders())['content-encoding'];
     // Chromium reports a body size of 0 or less when the HTTP cache answered.
     const size = (await req!.sizes()).responseBodySize;
-    if (size > 0) wire += size; else fromHttpCache.push(url);
+    if (size > 0) wire += size;
+    else fromHttpCache.push(url);
     if (ALREADY_COMPRESSED.test(file)) {
       expect(encoding, url).toBeUndefined();
     } else {
@@ -56,5 +59,7 @@ test('the precache downloads compressed files and stores their exact bytes', asy
   }
   // The WASM runtime's binary and the model are not precached: the inference worker downloads them once (e2e/first-visit.spec.ts).
   expect(entries.filter((e) => /\.(wasm|onnx)$/.test(e.url))).toEqual([]);
-  console.log(`precache: ${entries.length} files, ${(raw / 1e6).toFixed(2)} MB raw, ${(wire / 1e6).toFixed(2)} MB on the wire for the service worker's downloads; from the HTTP cache: ${fromHttpCache.join(', ') || 'none'}`);
+  console.log(
+    `precache: ${entries.length} files, ${(raw / 1e6).toFixed(2)} MB raw, ${(wire / 1e6).toFixed(2)} MB on the wire for the service worker's downloads; from the HTTP cache: ${fromHttpCache.join(', ') || 'none'}`,
+  );
 });

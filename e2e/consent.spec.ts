@@ -17,7 +17,9 @@ const auth = { Authorization: `Bearer ${E2E_ADMIN_TOKEN}` };
 /** Every POST the page (and its workers) make, by path. */
 function posts(page: Page): string[] {
   const seen: string[] = [];
-  page.context().on('request', (r) => { if (r.method() !== 'GET' && r.method() !== 'HEAD') seen.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+  page.context().on('request', (r) => {
+    if (r.method() !== 'GET' && r.method() !== 'HEAD') seen.push(`${r.method()} ${new URL(r.url()).pathname}`);
+  });
   return seen;
 }
 

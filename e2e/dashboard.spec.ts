@@ -25,7 +25,11 @@ async function startServer(dataDir: string): Promise<{ url: string; proc: ChildP
 test('the dashboard draws its charts from the real server holding a simulated drifting week', async ({ page }) => {
   test.setTimeout(180_000);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-dash-'));
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/simulate.ts', 'drift', '--days', '7', '--drift-day', '5', '--per-day', '3000', '--seed', '2', '--data-dir', dataDir], { cwd: ROOT });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/simulate.ts', 'drift', '--days', '7', '--drift-day', '5', '--per-day', '3000', '--seed', '2', '--data-dir', dataDir],
+    { cwd: ROOT },
+  );
   const sim = JSON.parse(stdout.trim());
   expect(sim.firstAlertDay).toBe(5);
   const { url, proc } = await startServer(dataDir);
@@ -44,13 +48,15 @@ test('the dashboard draws its charts from the real server holding a simulated dr
     const charts = ['identifications', 'rates', 'confidence', 'drift', 'latency'];
     for (const c of charts) await expect(page.locator(`[data-testid="chart-${c}"] canvas`)).toBeVisible();
     // Non-blank pixels on every canvas (chart.js draws without animation here).
-    const painted = await page.evaluate(() => [...document.querySelectorAll<HTMLCanvasElement>('[data-testid^="chart-"] canvas')].map((c) => {
-      const ctx = c.getContext('2d')!;
-      const { data } = ctx.getImageData(0, 0, c.width, c.height);
-      let n = 0;
-      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
-      return { id: c.closest('[data-testid]')!.getAttribute('data-testid'), width: c.width, height: c.height, painted: n };
-    }));
+    const painted = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLCanvasElement>('[data-testid^="chart-"] canvas')].map((c) => {
+        const ctx = c.getContext('2d')!;
+        const { data } = ctx.getImageData(0, 0, c.width, c.height);
+        let n = 0;
+        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+        return { id: c.closest('[data-testid]')!.getAttribute('data-testid'), width: c.width, height: c.height, painted: n };
+      }),
+    );
     expect(painted.map((p) => p.id).sort()).toEqual(charts.map((c) => `chart-${c}`).sort());
     for (const p of painted) {
       expect(p.width * p.height, p.id!).toBeGreaterThan(10_000);

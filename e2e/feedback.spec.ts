@@ -17,20 +17,23 @@ async function outboxEmpty(page: Page) {
 
 /** What waits in the app's outbox (IndexedDB), counted by event type. */
 async function outboxTypes(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(() => new Promise<Record<string, number>>((resolve, reject) => {
-    const open = indexedDB.open('wildsight');
-    open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
-    open.onsuccess = () => {
-      const all = open.result.transaction('outbox').objectStore('outbox').getAll();
-      all.onerror = () => reject(all.error ?? new Error('outbox getAll failed'));
-      all.onsuccess = () => {
-        const counts: Record<string, number> = {};
-        for (const item of all.result as Array<{ event: { type: string } }>) counts[item.event.type] = (counts[item.event.type] ?? 0) + 1;
-        open.result.close();
-        resolve(counts);
-      };
-    };
-  }));
+  return page.evaluate(
+    () =>
+      new Promise<Record<string, number>>((resolve, reject) => {
+        const open = indexedDB.open('wildsight');
+        open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
+        open.onsuccess = () => {
+          const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+          all.onerror = () => reject(all.error ?? new Error('outbox getAll failed'));
+          all.onsuccess = () => {
+            const counts: Record<string, number> = {};
+            for (const item of all.result as Array<{ event: { type: string } }>) counts[item.event.type] = (counts[item.event.type] ?? 0) + 1;
+            open.result.close();
+            resolve(counts);
+          };
+        };
+      }),
+  );
 }
 
 async function correctTo(page: Page, search: string, taxon: string) {
@@ -60,7 +63,9 @@ test('a correction made offline arrives exactly once; a resent batch stores noth
   await expect.poll(() => outboxTypes(page)).toMatchObject({ identification: 1, correction: 1 });
 
   const sent: Request[] = [];
-  page.context().on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/v1/events')) sent.push(r); });
+  page.context().on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/v1/events')) sent.push(r);
+  });
   await context.setOffline(false);
   await outboxEmpty(page);
 

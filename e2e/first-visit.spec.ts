@@ -50,10 +50,12 @@ test('a stored WASM runtime whose bytes were altered is discarded and fetched ag
   expect(stored).toBe(expected);
 });
 
-test("a device updating from a build that precached the runtime keeps those bytes: the new service worker adopts them without a download", async ({ page }) => {
+test('a device updating from a build that precached the runtime keeps those bytes: the new service worker adopts them without a download', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByTestId('model-version')).toHaveText(/\d+\.\d+\.\d+/, { timeout: 60_000 });
-  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
   // Make this device look like one on the old build: the runtime only in a Workbox precache, none in the runtime store.
   const sha = await page.evaluate(async () => {
     const bytes = await (await fetch('/ort/ort-wasm-simd-threaded.wasm?fresh', { cache: 'no-store' })).arrayBuffer();
@@ -66,11 +68,18 @@ test("a device updating from a build that precached the runtime keeps those byte
   // A page of the origin that does not start the app (nor its worker), so only the service worker can fill the store.
   await page.goto('/healthz');
   const runtimeFetches: string[] = [];
-  page.context().on('request', (r) => { if (r.url().includes('ort-wasm-simd-threaded.wasm')) runtimeFetches.push(r.url()); });
+  page.context().on('request', (r) => {
+    if (r.url().includes('ort-wasm-simd-threaded.wasm')) runtimeFetches.push(r.url());
+  });
   const keys = await page.evaluate(async () => {
     const reg = await navigator.serviceWorker.register('/sw.js');
     const sw = reg.installing ?? reg.waiting ?? reg.active!;
-    if (sw.state !== 'activated') await new Promise<void>((done) => sw.addEventListener('statechange', () => { if (sw.state === 'activated') done(); }));
+    if (sw.state !== 'activated')
+      await new Promise<void>((done) =>
+        sw.addEventListener('statechange', () => {
+          if (sw.state === 'activated') done();
+        }),
+      );
     return (await (await caches.open('wildsight-ort')).keys()).map((k) => k.url);
   });
   expect(keys.map((k) => new URL(k).pathname + new URL(k).search)).toContain(`/ort/ort-wasm-simd-threaded.wasm?sha256=${sha}`);

@@ -10,8 +10,15 @@
  */
 import type { BrowserContext, Page, Request } from '@playwright/test';
 
-export interface Fetch { path: string; from: 'page' | 'service-worker'; bytes: number }
-export interface FirstVisit { fetches: Fetch[]; bytes: number }
+export interface Fetch {
+  path: string;
+  from: 'page' | 'service-worker';
+  bytes: number;
+}
+export interface FirstVisit {
+  fetches: Fetch[];
+  bytes: number;
+}
 
 /** Paths of the files that must cross the network at most once: the WASM runtime and any model. */
 export const HEAVY = /^\/(ort\/ort-wasm-simd-threaded\.wasm|models\/registry\/[^/]+\/model\.onnx)$/;
@@ -21,15 +28,27 @@ export async function firstVisit(context: BrowserContext, page: Page, opts: { qu
   const deadline = Date.now() + (opts.timeoutMs ?? 90_000);
   const finished: Request[] = [];
   let last = Date.now();
-  const seen = (req: Request) => { finished.push(req); last = Date.now(); };
+  const seen = (req: Request) => {
+    finished.push(req);
+    last = Date.now();
+  };
   // Requests of the page and its dedicated worker arrive on the page; the service worker's on the context.
   page.on('requestfinished', seen);
-  context.on('requestfinished', (req) => { if (req.serviceWorker()) seen(req); });
-  page.on('request', () => { last = Date.now(); });
+  context.on('requestfinished', (req) => {
+    if (req.serviceWorker()) seen(req);
+  });
+  page.on('request', () => {
+    last = Date.now();
+  });
 
   await page.goto('/');
-  await page.getByTestId('model-version').filter({ hasText: /\d+\.\d+\.\d+/ }).waitFor({ timeout: 60_000 });
-  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await page
+    .getByTestId('model-version')
+    .filter({ hasText: /\d+\.\d+\.\d+/ })
+    .waitFor({ timeout: 60_000 });
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
   while (!(await page.evaluate(() => !!navigator.serviceWorker.controller))) {
     if (Date.now() > deadline) throw new Error('the service worker never took control of the page');
     await page.waitForTimeout(200);

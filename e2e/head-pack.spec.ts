@@ -75,13 +75,19 @@ async function startServer(active: string, damage?: (pack: Buffer) => void): Pro
   return server;
 }
 
-interface Fetched { path: string; bytes: number; encoding: string }
+interface Fetched {
+  path: string;
+  bytes: number;
+  encoding: string;
+}
 
 /** A device that records every finished response under /models/registry/1.1.0/ with its encoded body size. */
 async function device(browser: Browser): Promise<{ context: BrowserContext; page: Page; fetched: Fetched[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') console.log(`[page ${m.type()}] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'warning' || m.type() === 'error') console.log(`[page ${m.type()}] ${m.text()}`);
+  });
   const fetched: Fetched[] = [];
   context.on('requestfinished', async (r) => {
     const url = new URL(r.url());
@@ -93,12 +99,13 @@ async function device(browser: Browser): Promise<{ context: BrowserContext; page
 }
 
 /** The sha256 of what the device keeps under a model's sha256 (null when nothing). */
-const storedSha = (page: Page, sha: string) => page.evaluate(async (key) => {
-  const hit = await (await caches.open('wildsight-models-v1')).match(`/model-store/${key}.onnx`);
-  if (!hit) return null;
-  const digest = await crypto.subtle.digest('SHA-256', await hit.arrayBuffer());
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}, sha);
+const storedSha = (page: Page, sha: string) =>
+  page.evaluate(async (key) => {
+    const hit = await (await caches.open('wildsight-models-v1')).match(`/model-store/${key}.onnx`);
+    if (!hit) return null;
+    const digest = await crypto.subtle.digest('SHA-256', await hit.arrayBuffer());
+    return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  }, sha);
 
 test.describe.configure({ mode: 'serial' });
 test.setTimeout(240_000);
@@ -137,10 +144,15 @@ test('a device on 1.0.0 moves to a retrained 1.1.0 by its head pack, assembled t
     await page.goto(`${server.url}/#/`);
     await page.getByTestId('photo-input').setInputFiles(photo);
     await expect(page.getByTestId('saved')).toBeVisible({ timeout: 60_000 });
-    await expect.poll(async () => {
-      const { items } = await server.admin('/v1/admin/events?type=identification&limit=10');
-      return items.map((e: any) => e.modelVersion);
-    }, { timeout: 60_000 }).toContain('1.1.0');
+    await expect
+      .poll(
+        async () => {
+          const { items } = await server.admin('/v1/admin/events?type=identification&limit=10');
+          return items.map((e: any) => e.modelVersion);
+        },
+        { timeout: 60_000 },
+      )
+      .toContain('1.1.0');
   } finally {
     await context.close();
     await server.close();
@@ -149,7 +161,9 @@ test('a device on 1.0.0 moves to a retrained 1.1.0 by its head pack, assembled t
 
 test('a damaged head pack is refused with its reason; nothing is kept and the device keeps running 1.0.0', async ({ browser }) => {
   // One byte of the new head's weights (the pack's tail) flipped after registration.
-  const server = await startServer('1.0.0', (pack) => { pack[pack.length - 100] ^= 0xff; });
+  const server = await startServer('1.0.0', (pack) => {
+    pack[pack.length - 100] ^= 0xff;
+  });
   const { context, page, fetched } = await device(browser);
   try {
     await page.goto(`${server.url}/#/model`);
@@ -162,10 +176,15 @@ test('a damaged head pack is refused with its reason; nothing is kept and the de
     // Refused, not worked around: the full file was not fetched instead.
     expect(fetched.map((f) => f.path)).toEqual([`/models/registry/${server.retrained.headPack!.file}`]);
     // The server heard why, with the worker's code.
-    await expect.poll(async () => {
-      const { items } = await server.admin('/v1/admin/events?type=model_status&limit=20');
-      return items.filter((e: any) => e.modelVersion === '1.1.0').map((e: any) => `${e.payload.outcome}:${e.payload.reason}`);
-    }, { timeout: 60_000 }).toContain('refused-integrity:head-pack-damaged');
+    await expect
+      .poll(
+        async () => {
+          const { items } = await server.admin('/v1/admin/events?type=model_status&limit=20');
+          return items.filter((e: any) => e.modelVersion === '1.1.0').map((e: any) => `${e.payload.outcome}:${e.payload.reason}`);
+        },
+        { timeout: 60_000 },
+      )
+      .toContain('refused-integrity:head-pack-damaged');
 
     await page.reload();
     await expect(page.getByTestId('model-version')).toHaveText('1.0.0', { timeout: 60_000 });

@@ -30,7 +30,10 @@ test('a launch-species photo is identified correctly on WASM, and the photo stay
   await expect.poll(() => seen.requests.filter((r) => r === 'POST /v1/events').length, { timeout: 30_000 }).toBeGreaterThan(0);
   expect(seen.problems).toEqual([]);
   const posts = seen.requests.filter((r) => !r.startsWith('GET') && !r.startsWith('HEAD'));
-  expect(posts.every((r) => r === 'POST /v1/events' || r === 'POST /v1/installs'), posts.join(', ')).toBe(true);
+  expect(
+    posts.every((r) => r === 'POST /v1/events' || r === 'POST /v1/installs'),
+    posts.join(', '),
+  ).toBe(true);
 });
 
 test('the Chelsea cat is "not one of our species"', async ({ page }) => {
@@ -45,15 +48,24 @@ function pngHeader(width: number, height: number): Buffer {
   // Signature + IHDR + IEND: enough for the size checks to read.
   const b = Buffer.alloc(8 + 25 + 12);
   Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(b, 0);
-  b.writeUInt32BE(13, 8); b.write('IHDR', 12, 'ascii'); b.writeUInt32BE(width, 16); b.writeUInt32BE(height, 20);
-  b[24] = 8; b[25] = 2;
-  b.writeUInt32BE(0, 33); b.write('IEND', 37, 'ascii');
+  b.writeUInt32BE(13, 8);
+  b.write('IHDR', 12, 'ascii');
+  b.writeUInt32BE(width, 16);
+  b.writeUInt32BE(height, 20);
+  b[24] = 8;
+  b[25] = 2;
+  b.writeUInt32BE(0, 33);
+  b.write('IEND', 37, 'ascii');
   return b;
 }
 
 const badInputs: Array<[string, { name: string; mimeType: string; buffer: Buffer }, RegExp]> = [
   ['not an image', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('these are my field notes, not a photo') }, /is not an image/],
-  ['an unsupported format', { name: 'IMG_0001.heic', mimeType: 'image/heic', buffer: Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(64)]) }, /HEIC .* not supported/],
+  [
+    'an unsupported format',
+    { name: 'IMG_0001.heic', mimeType: 'image/heic', buffer: Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypheic'), Buffer.alloc(64)]) },
+    /HEIC .* not supported/,
+  ],
   ['a truncated file', { name: 'cut.jpg', mimeType: 'image/jpeg', buffer: jpeg.subarray(0, Math.floor(jpeg.length / 2)) }, /incomplete/],
   ['a corrupt file', { name: 'broken.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([jpeg.subarray(0, 20), Buffer.alloc(600, 0x42)]) }, /damaged/],
   ['an empty file', { name: 'empty.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(0) }, /is empty/],

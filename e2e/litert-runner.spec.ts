@@ -12,13 +12,24 @@ import { openLiteRt, type LiteRtSession } from '../harness/litert-runner.ts';
 
 const TFLITE = path.join(SHARED, 'models', 'inat', 'mobilenet_v2_1.0_224_quant.tflite');
 const LABELS = readFileSync(path.join(SHARED, 'models', 'inat', 'imagenet_labels.txt'), 'utf8').split('\n');
-const rgb = async (file: string) => new Uint8Array(await sharp(path.join(DATA, 'imagenet-samples-animals', file)).resize(224, 224, { fit: 'cover' }).removeAlpha().raw().toBuffer());
+const rgb = async (file: string) =>
+  new Uint8Array(
+    await sharp(path.join(DATA, 'imagenet-samples-animals', file))
+      .resize(224, 224, { fit: 'cover' })
+      .removeAlpha()
+      .raw()
+      .toBuffer(),
+  );
 const top1 = (bytes: Uint8Array) => bytes.reduce((best, v, i) => (v > bytes[best] ? i : best), 0);
 
 test.describe('LiteRT.js runner', () => {
   let lrt: LiteRtSession;
-  test.beforeAll(async () => { lrt = await openLiteRt({ threads: true }); });
-  test.afterAll(async () => { await lrt?.close(); });
+  test.beforeAll(async () => {
+    lrt = await openLiteRt({ threads: true });
+  });
+  test.afterAll(async () => {
+    await lrt?.close();
+  });
 
   test('runs the ImageNet MobileNetV2 .tflite with XNNPACK on 1 and 2 threads and returns its raw uint8 softmax', async () => {
     expect(lrt.runtime.crossOriginIsolated).toBe(true);
@@ -27,7 +38,10 @@ test.describe('LiteRT.js runner', () => {
     expect(one.inputs).toEqual([{ name: 'input', index: 0, dtype: 'uint8', shape: [1, 224, 224, 3] }]);
     expect(one.outputs.map((o) => [o.dtype, o.shape])).toEqual([['uint8', [1, 1001]]]);
     const two = await lrt.compile(readFileSync(TFLITE), { numThreads: 2 });
-    for (const [file, label] of [['n01443537_goldfish.JPEG', 'goldfish, Carassius auratus'], ['n01440764_tench.JPEG', 'tench, Tinca tinca']]) {
+    for (const [file, label] of [
+      ['n01443537_goldfish.JPEG', 'goldfish, Carassius auratus'],
+      ['n01440764_tench.JPEG', 'tench, Tinca tinca'],
+    ]) {
       const input = await rgb(file);
       const a = await lrt.run(one, [input], 3);
       expect(a.timingsMs).toHaveLength(3);

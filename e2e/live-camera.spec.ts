@@ -65,8 +65,16 @@ test('the live answer settles on the first animal, switches once to the second, 
     await page.waitForTimeout(2000);
     const log = await readLog();
     const answers = log.map((e) => e.answer).filter((a, i, all) => a !== '' && a !== all[i - 1]);
-    const cost = await live.evaluate((el) => ({ frames: Number(el.dataset.frames), dropped: Number(el.dataset.dropped), fps: Number(el.dataset.fps), medianMs: Number(el.dataset.medianMs), inferenceMs: Number(el.dataset.medianInferenceMs) }));
-    console.log(`live camera: shown ${answers.join(' -> ')}; ${cost.frames} frames classified at ${cost.fps} frames/s, median ${cost.medianMs} ms of worker time each (${cost.inferenceMs} ms in the model), ${cost.dropped} camera frames dropped while one was in flight`);
+    const cost = await live.evaluate((el) => ({
+      frames: Number(el.dataset.frames),
+      dropped: Number(el.dataset.dropped),
+      fps: Number(el.dataset.fps),
+      medianMs: Number(el.dataset.medianMs),
+      inferenceMs: Number(el.dataset.medianInferenceMs),
+    }));
+    console.log(
+      `live camera: shown ${answers.join(' -> ')}; ${cost.frames} frames classified at ${cost.fps} frames/s, median ${cost.medianMs} ms of worker time each (${cost.inferenceMs} ms in the model), ${cost.dropped} camera frames dropped while one was in flight`,
+    );
     expect(answers).toEqual([A.taxon, B.taxon]);
     // Nothing shown before the first settle, and a hint while the scene changed: between the two answers, something was asked of the user.
     expect(log[0].answer).toBe('');
@@ -101,7 +109,9 @@ test('the live answer settles on the first animal, switches once to the second, 
       const med = (xs: number[]) => xs.sort((a, b) => a - b)[1];
       return { total: med(runs.map((r) => r.total)), model: med(runs.map((r) => r.model)) };
     }, readFileSync(B.photo).toString('base64'));
-    console.log(`still photo in the same page: median ${still.total.toFixed(1)} ms (${still.model.toFixed(1)} ms in the model); a live frame costs ${(cost.medianMs / still.total).toFixed(2)}x a still photo`);
+    console.log(
+      `still photo in the same page: median ${still.total.toFixed(1)} ms (${still.model.toFixed(1)} ms in the model); a live frame costs ${(cost.medianMs / still.total).toFixed(2)}x a still photo`,
+    );
     await context.close();
   } finally {
     await browser.close();

@@ -63,7 +63,7 @@ test('a zebra photographed in Paris (a zoo) is marked unusual here but still win
   await context.close();
 });
 
-test('the running version\'s occurrence table is downloaded and used: zebras reported around Paris every month make the zoo zebra expected', async ({ browser, baseURL }) => {
+test("the running version's occurrence table is downloaded and used: zebras reported around Paris every month make the zoo zebra expected", async ({ browser, baseURL }) => {
   // A table as the pipeline writes it beside a version (pipeline/occurrence-table.ts), for the version the app runs; removed afterwards.
   const active = JSON.parse(readFileSync(path.join(REGISTRY_DIR, 'manifest.json'), 'utf8')).active as string;
   const file = path.join(REGISTRY_DIR, active, 'occurrence.json');
@@ -80,7 +80,9 @@ test('the running version\'s occurrence table is downloaded and used: zebras rep
     await expect(page.getByTestId('location-note')).toContainText('reported sightings there this month');
     expect(seen.requests.filter((r) => r === `GET /models/registry/${active}/occurrence.json`)).toHaveLength(1);
     // Kept on the device for offline use.
-    expect(await page.evaluate(async () => (await caches.open('wildsight-occurrence')).keys().then((k) => k.map((r) => new URL(r.url).pathname)))).toEqual([`/models/registry/${active}/occurrence.json`]);
+    expect(await page.evaluate(async () => (await caches.open('wildsight-occurrence')).keys().then((k) => k.map((r) => new URL(r.url).pathname)))).toEqual([
+      `/models/registry/${active}/occurrence.json`,
+    ]);
     expect(seen.problems).toEqual([]);
     await context.close();
   } finally {

@@ -31,13 +31,21 @@ test('a first visit on a phone: styles inline, 48 px touch targets, no layout sh
   expect(cls).toBeLessThan(0.1);
 
   // Every visible button and link, by its box: at least 48 px high (and buttons 48 px wide).
-  const small = await page.evaluate(() => [...document.querySelectorAll('button, a[href]')]
-    .map((el) => ({ el, box: el.getBoundingClientRect() }))
-    .filter(({ box }) => box.width > 0 && box.height > 0)
-    // A link inside a sentence is not a touch target of its own (the inline exception of WCAG 2.5.8 and Lighthouse's target-size).
-    .filter(({ el, box }) => box.height < 48 && !(el.tagName === 'A' && (el.parentElement?.textContent?.trim().length ?? 0) > (el.textContent?.trim().length ?? 0)))
-    .map(({ el, box }) => `${el.tagName.toLowerCase()} "${el.textContent?.trim()}" ${Math.round(box.width)}x${Math.round(box.height)}`));
+  const small = await page.evaluate(() =>
+    [...document.querySelectorAll('button, a[href]')]
+      .map((el) => ({ el, box: el.getBoundingClientRect() }))
+      .filter(({ box }) => box.width > 0 && box.height > 0)
+      // A link inside a sentence is not a touch target of its own (the inline exception of WCAG 2.5.8 and Lighthouse's target-size).
+      .filter(({ el, box }) => box.height < 48 && !(el.tagName === 'A' && (el.parentElement?.textContent?.trim().length ?? 0) > (el.textContent?.trim().length ?? 0)))
+      .map(({ el, box }) => `${el.tagName.toLowerCase()} "${el.textContent?.trim()}" ${Math.round(box.width)}x${Math.round(box.height)}`),
+  );
   expect(small).toEqual([]);
-  const narrow = await page.evaluate(() => [...document.querySelectorAll('button')].filter((b) => { const r = b.getBoundingClientRect(); return r.height > 0 && r.width < 48; }).length);
+  const narrow = await page.evaluate(
+    () =>
+      [...document.querySelectorAll('button')].filter((b) => {
+        const r = b.getBoundingClientRect();
+        return r.height > 0 && r.width < 48;
+      }).length,
+  );
   expect(narrow).toBe(0);
 });

@@ -33,7 +33,9 @@ test('a 3-photo observation gets one fused answer and one correction', async ({ 
   expect(fusedNode.top5[0].taxonId).toBe('ringlet');
 
   const posted: Request[] = [];
-  page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/v1/events')) posted.push(r); });
+  page.on('request', (r) => {
+    if (r.method() === 'POST' && r.url().endsWith('/v1/events')) posted.push(r);
+  });
   await openApp(page, '/?backend=wasm');
   await allowReports(page);
 
@@ -106,10 +108,21 @@ test('single-photo history from before observations is kept as 1-photo observati
       db.createObjectStore('outbox', { keyPath: 'id' }).createIndex('nextAttemptAt', 'nextAttemptAt');
       db.createObjectStore('settings');
       open.transaction!.objectStore('identifications').put({
-        id: '6f1d2c1e-5b0a-4c3e-9d7f-2a1b3c4d5e6f', createdAt: Date.UTC(2026, 0, 2), name: 'old-beetle.jpg', thumbnail: null,
+        id: '6f1d2c1e-5b0a-4c3e-9d7f-2a1b3c4d5e6f',
+        createdAt: Date.UTC(2026, 0, 2),
+        name: 'old-beetle.jpg',
+        thumbnail: null,
         top5: [{ taxonId: 'tiger-beetle', commonName: 'Tiger beetle', scientificName: 'Cicindelinae', rank: 'subfamily', probability: 0.97 }],
-        otherProbability: 0.01, abstain: false, abstainReason: null, rollup: null, summary: 'This is a tiger beetle.',
-        version: '1.0.0', backend: 'wasm', embedding: new Float32Array(4), width: 227, height: 227,
+        otherProbability: 0.01,
+        abstain: false,
+        abstainReason: null,
+        rollup: null,
+        summary: 'This is a tiger beetle.',
+        version: '1.0.0',
+        backend: 'wasm',
+        embedding: new Float32Array(4),
+        width: 227,
+        height: 227,
         timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 10, postprocessMs: 0, totalMs: 12 },
         correction: { verdict: 'confirmed', taxonId: 'tiger-beetle', at: Date.UTC(2026, 0, 2) },
       });
@@ -120,14 +133,20 @@ test('single-photo history from before observations is kept as 1-photo observati
   await expect(page.getByTestId('history-item')).toHaveCount(1);
   await expect(page.getByTestId('history-item')).toHaveAttribute('data-photos', '1');
   // Migrated in place: the stored record now holds its one photo, correction kept.
-  const stored = await page.evaluate(() => new Promise<{ version: number; photos: number; correction: string }>((resolve, reject) => {
-    const open = indexedDB.open('wildsight');
-    open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
-    open.onsuccess = () => {
-      const get = open.result.transaction('identifications').objectStore('identifications').get('6f1d2c1e-5b0a-4c3e-9d7f-2a1b3c4d5e6f');
-      get.onsuccess = () => { resolve({ version: open.result.version, photos: get.result.photos.length, correction: get.result.correction.verdict }); open.result.close(); };
-    };
-  }));
+  const stored = await page.evaluate(
+    () =>
+      new Promise<{ version: number; photos: number; correction: string }>((resolve, reject) => {
+        const open = indexedDB.open('wildsight');
+        open.onerror = () => reject(open.error ?? new Error('indexedDB.open failed'));
+        open.onsuccess = () => {
+          const get = open.result.transaction('identifications').objectStore('identifications').get('6f1d2c1e-5b0a-4c3e-9d7f-2a1b3c4d5e6f');
+          get.onsuccess = () => {
+            resolve({ version: open.result.version, photos: get.result.photos.length, correction: get.result.correction.verdict });
+            open.result.close();
+          };
+        };
+      }),
+  );
   expect(stored).toEqual({ version: 2, photos: 1, correction: 'confirmed' });
   await page.getByTestId('history-item').getByRole('link').click();
   await expect(page.getByTestId('correction-done')).toContainText('right');

@@ -8,13 +8,20 @@ import { decodeBase64 } from '../core/base64.ts';
 import { onGrid } from '../core/telemetry.ts';
 import { jpegMetadataSegments } from '../core/image-probe.ts';
 
-export interface Inspection { requests: string[]; problems: string[]; bodies: unknown[] }
+export interface Inspection {
+  requests: string[];
+  problems: string[];
+  bodies: unknown[];
+}
 
 const JPEG_SOI = Buffer.from([0xff, 0xd8, 0xff]);
 const PNG_SIG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
 function inspectJson(value: unknown, where: string, opts: { photoOptIn: boolean }, problems: string[]) {
-  if (Array.isArray(value)) { value.forEach((v, i) => inspectJson(v, `${where}[${i}]`, opts, problems)); return; }
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => inspectJson(v, `${where}[${i}]`, opts, problems));
+    return;
+  }
   if (!value || typeof value !== 'object') {
     if (typeof value === 'string' && value.length > 200) {
       const bytes = decodeBase64(value);

@@ -35,13 +35,29 @@ test('a reviewer accepts one correction and rejects another; only the accepted o
     const me = await issueInstall(request, url);
     const installId = me.installId;
     const identification = (taxonId: string) => ({
-      type: 'identification', eventId: randomUUID(), installId, modelVersion: version.version, backend: 'wasm',
-      timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: 50, totalMs: 60 }, top5: [{ taxonId, p: 0.6 }], otherProbability: 0.1,
-      abstain: false, appVersion: 'e2e', hour,
+      type: 'identification',
+      eventId: randomUUID(),
+      installId,
+      modelVersion: version.version,
+      backend: 'wasm',
+      timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: 50, totalMs: 60 },
+      top5: [{ taxonId, p: 0.6 }],
+      otherProbability: 0.1,
+      abstain: false,
+      appVersion: 'e2e',
+      hour,
     });
     const correction = (of: { eventId: string }, label: { taxonId: string } | { proposedName: string }) => ({
-      type: 'correction', eventId: randomUUID(), installId, correctsEventId: of.eventId, verdict: 'corrected', ...label,
-      modelVersion: version.version, embedding: Array.from({ length: version.outputs.embeddingSize }, (_, i) => Math.sin(i)), appVersion: 'e2e', hour,
+      type: 'correction',
+      eventId: randomUUID(),
+      installId,
+      correctsEventId: of.eventId,
+      verdict: 'corrected',
+      ...label,
+      modelVersion: version.version,
+      embedding: Array.from({ length: version.outputs.embeddingSize }, (_, i) => Math.sin(i)),
+      appVersion: 'e2e',
+      hour,
     });
     const [i1, i2] = [identification('tiger-beetle'), identification('jay')];
     const keep = correction(i1, { proposedName: 'Eurasian beaver' });

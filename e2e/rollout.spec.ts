@@ -66,7 +66,9 @@ async function startServer(edit?: (manifest: any, registryDir: string) => void, 
 async function freshPage(browser: Browser, network?: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext(network ? { extraHTTPHeaders: { 'X-Forwarded-For': network } } : {});
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') console.log(`[page ${m.type()}] ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'warning' || m.type() === 'error') console.log(`[page ${m.type()}] ${m.text()}`);
+  });
   return { context, page };
 }
 
@@ -97,7 +99,9 @@ test('a 100% canary is downloaded, verified and switched to; the previous versio
 
     // Offline: the app starts on its assignment from the device, and can roll back to the kept version.
     const modelRequests: string[] = [];
-    context.on('request', (r) => { if (r.url().includes('.onnx')) modelRequests.push(r.url()); });
+    context.on('request', (r) => {
+      if (r.url().includes('.onnx')) modelRequests.push(r.url());
+    });
     await context.setOffline(true);
     await page.reload();
     await expect(page.getByTestId('offline')).toBeVisible();
@@ -156,7 +160,9 @@ test('a version whose labels the app cannot name is refused before any download,
   const { context, page } = await freshPage(browser);
   try {
     const requests: string[] = [];
-    context.on('request', (r) => { if (r.url().includes('/1.1.0/')) requests.push(r.url()); });
+    context.on('request', (r) => {
+      if (r.url().includes('/1.1.0/')) requests.push(r.url());
+    });
     await server.admin('/v1/admin/models/1.1.0/canary', { percent: 100, holdback: 0, reason: 'e2e: incompatible canary' });
     await page.goto(`${server.url}/#/model`);
     await allowReports(page);
@@ -187,10 +193,15 @@ test('a shadow candidate runs on identifications unseen, and its results reach t
       await page.getByTestId('saved').evaluate((el) => el.remove());
     }
     // The outbox sends as soon as events are queued; the server has them with their shadow results.
-    await expect.poll(async () => {
-      const { items } = await server.admin('/v1/admin/events?type=identification&limit=100');
-      return items.filter((e: any) => e.payload.shadow?.modelVersion === '1.0.0').length;
-    }, { timeout: 60_000 }).toBe(photos.length);
+    await expect
+      .poll(
+        async () => {
+          const { items } = await server.admin('/v1/admin/events?type=identification&limit=100');
+          return items.filter((e: any) => e.payload.shadow?.modelVersion === '1.0.0').length;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(photos.length);
     const { items } = await server.admin('/v1/admin/events?type=identification&limit=100');
     for (const e of items) {
       expect(e.modelVersion).toBe('0.9.0');
@@ -218,12 +229,16 @@ test('with the guard on, a canary that fails to load on devices is rolled back b
   // 1.1.0: 1.0.0's manifest entry over bytes that are not a model. They pass the sha256 check (the manifest
   // names their hash) and compat, so each device downloads them, fails to start them and says so.
   const junk = Buffer.from('this is not an ONNX model; a broken export '.repeat(2000));
-  const server = await startServer((m, dir) => {
-    const base = m.versions.find((v: any) => v.version === '1.0.0');
-    mkdirSync(path.join(dir, '1.1.0'), { recursive: true });
-    writeFileSync(path.join(dir, '1.1.0', 'model.onnx'), junk);
-    m.versions.push({ ...base, version: '1.1.0', file: '1.1.0/model.onnx', sha256: createHash('sha256').update(junk).digest('hex'), bytes: junk.length, createdAt: new Date().toISOString() });
-  }, { intervalMs: 1000, config: { minStepS: 3600 } }, '127.0.0.1');
+  const server = await startServer(
+    (m, dir) => {
+      const base = m.versions.find((v: any) => v.version === '1.0.0');
+      mkdirSync(path.join(dir, '1.1.0'), { recursive: true });
+      writeFileSync(path.join(dir, '1.1.0', 'model.onnx'), junk);
+      m.versions.push({ ...base, version: '1.1.0', file: '1.1.0/model.onnx', sha256: createHash('sha256').update(junk).digest('hex'), bytes: junk.length, createdAt: new Date().toISOString() });
+    },
+    { intervalMs: 1000, config: { minStepS: 3600 } },
+    '127.0.0.1',
+  );
   // Three devices on three networks: the guard counts at most one failing install per network.
   const devices = await Promise.all([0, 1, 2].map((i) => freshPage(browser, `10.${i + 1}.0.7`)));
   try {
@@ -248,10 +263,15 @@ test('with the guard on, a canary that fails to load on devices is rolled back b
       await expect(page.getByTestId('model-version')).toHaveText('0.9.0');
     }
     // Their model_status reports reach the server through the outbox ...
-    await expect.poll(async () => {
-      const { items } = await server.admin('/v1/admin/events?type=model_status&limit=100');
-      return new Set(items.filter((e: any) => e.modelVersion === '1.1.0' && e.payload.outcome === 'failed-to-start').map((e: any) => e.installId)).size;
-    }, { timeout: 60_000 }).toBe(3);
+    await expect
+      .poll(
+        async () => {
+          const { items } = await server.admin('/v1/admin/events?type=model_status&limit=100');
+          return new Set(items.filter((e: any) => e.modelVersion === '1.1.0' && e.payload.outcome === 'failed-to-start').map((e: any) => e.installId)).size;
+        },
+        { timeout: 60_000 },
+      )
+      .toBe(3);
     // ... and the guard, on its own timer, rolls the canary back: no one calls the admin API to do it.
     await expect.poll(async () => (await server.admin('/v1/admin/models')).rollout, { timeout: 30_000 }).toBeNull();
     const { items: changes } = await server.admin('/v1/admin/models/changes?limit=5');

@@ -23,7 +23,9 @@ async function storedRuntimeKey(page: Page): Promise<string> {
 }
 
 async function controlled(page: Page) {
-  await page.evaluate(async () => { await navigator.serviceWorker.ready; });
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
   await expect.poll(() => page.evaluate(() => !!navigator.serviceWorker.controller), { timeout: 30_000 }).toBe(true);
 }
 
@@ -33,7 +35,9 @@ test('a warm start streams the stored runtime through the service worker and ide
   const key = await storedRuntimeKey(page);
   await controlled(page);
   const runtimeFetches: Array<{ fromServiceWorker: boolean }> = [];
-  page.on('response', (r) => { if (r.url() === key && !r.request().serviceWorker()) runtimeFetches.push({ fromServiceWorker: r.fromServiceWorker() }); });
+  page.on('response', (r) => {
+    if (r.url() === key && !r.request().serviceWorker()) runtimeFetches.push({ fromServiceWorker: r.fromServiceWorker() });
+  });
   await page.reload();
   await loadedAndIdentifies(page);
   // onnxruntime-web fetched the runtime itself (no bytes handed over), and the service worker answered it.

@@ -14,7 +14,6 @@ import type { LabelledPhoto } from '../node/labelled-photos.ts';
 import { scorePhoto, type ScoredPhoto } from '../core/eval-score.ts';
 import type { ClassifyResult, EngineInfo, PhotoFailure } from '../workers/inference/types.ts';
 
-
 export interface BrowserSession {
   page: Page;
   info: EngineInfo;
@@ -41,7 +40,15 @@ export async function openApp(opts: { model?: string; backend?: string; threads?
     await page.goto(`${baseUrl}/?${params}`);
     const info = await page.evaluate(() => window.__wildsight!.init());
     const b = browser;
-    return { page, info, baseUrl, close: async () => { await b.close(); await app.close(); } };
+    return {
+      page,
+      info,
+      baseUrl,
+      close: async () => {
+        await b.close();
+        await app.close();
+      },
+    };
   } catch (err) {
     await browser?.close();
     await app.close();
@@ -51,14 +58,17 @@ export async function openApp(opts: { model?: string; backend?: string; threads?
 
 export async function classifyBytesInPage(page: Page, bytes: Uint8Array, name: string): Promise<ClassifyResult | PhotoFailure> {
   const b64 = Buffer.from(bytes).toString('base64');
-  return page.evaluate(async ({ b64, name }) => {
-    const bin = atob(b64);
-    const arr = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
-    const out = await window.__wildsight!.classifyBytes(arr, name);
-    // The embedding is not needed here and is large to ship back.
-    return 'error' in out ? out : { ...out, embedding: new Float32Array(0) };
-  }, { b64, name });
+  return page.evaluate(
+    async ({ b64, name }) => {
+      const bin = atob(b64);
+      const arr = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) arr[i] = bin.charCodeAt(i);
+      const out = await window.__wildsight!.classifyBytes(arr, name);
+      // The embedding is not needed here and is large to ship back.
+      return 'error' in out ? out : { ...out, embedding: new Float32Array(0) };
+    },
+    { b64, name },
+  );
 }
 
 export async function classifyInBrowser(photos: LabelledPhoto[], opts: { model?: string; backend?: string; onProgress?: () => void }) {

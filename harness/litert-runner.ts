@@ -20,11 +20,29 @@ import { isolatedApp } from './isolated-server.ts';
 import { REPO_ROOT } from '../node/paths.ts';
 
 export type LiteRtDType = 'float32' | 'int32' | 'uint8' | 'int8' | 'int16' | 'float64' | 'int64' | 'bool';
-export interface LiteRtTensorDetails { name: string; index: number; dtype: LiteRtDType; shape: number[] }
+export interface LiteRtTensorDetails {
+  name: string;
+  index: number;
+  dtype: LiteRtDType;
+  shape: number[];
+}
 /** One raw tensor: its bytes as the model holds them (little-endian), with dtype and shape. */
-export interface RawTensor { dtype: LiteRtDType; shape: number[]; bytes: Uint8Array }
-export interface CompiledTflite { key: string; numThreads: number; compileMs: number; inputs: LiteRtTensorDetails[]; outputs: LiteRtTensorDetails[] }
-export interface LiteRtRun { timingsMs: number[]; outputs: RawTensor[] }
+export interface RawTensor {
+  dtype: LiteRtDType;
+  shape: number[];
+  bytes: Uint8Array;
+}
+export interface CompiledTflite {
+  key: string;
+  numThreads: number;
+  compileMs: number;
+  inputs: LiteRtTensorDetails[];
+  outputs: LiteRtTensorDetails[];
+}
+export interface LiteRtRun {
+  timingsMs: number[];
+  outputs: RawTensor[];
+}
 
 export interface LiteRtSession {
   page: Page;
@@ -73,14 +91,21 @@ export async function openLiteRt(opts: { threads?: boolean; browser?: Browser } 
   const ownBrowser = opts.browser ? null : await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   const browser = opts.browser ?? ownBrowser!;
   const context = await browser.newContext();
-  const close = async () => { await context.close(); await ownBrowser?.close(); await server.close(); };
+  const close = async () => {
+    await context.close();
+    await ownBrowser?.close();
+    await server.close();
+  };
   try {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(server.url);
-    await page.waitForFunction(() => (window as unknown as { __litertReady?: boolean }).__litertReady === true, undefined, { timeout: 30_000 })
-      .catch((e: Error) => { throw new Error(`LiteRT.js page did not start: ${errors.join('; ') || e.message}`); });
+    await page
+      .waitForFunction(() => (window as unknown as { __litertReady?: boolean }).__litertReady === true, undefined, { timeout: 30_000 })
+      .catch((e: Error) => {
+        throw new Error(`LiteRT.js page did not start: ${errors.join('; ') || e.message}`);
+      });
     const threads = opts.threads ?? false;
     const loaded = await page.evaluate((threads) => window.__litert!.init({ threads }), threads);
     const crossOriginIsolated = await page.evaluate(() => window.__litert!.crossOriginIsolated);
@@ -93,8 +118,12 @@ export async function openLiteRt(opts: { threads?: boolean; browser?: Browser } 
         const bytes = typeof model === 'string' ? new Uint8Array(readFileSync(model)) : model;
         models.set(key, bytes);
         const numThreads = o.numThreads ?? 1;
-        const out = await page.evaluate(({ url, key, numThreads }) => window.__litert!.compile(key, url, numThreads), { url: `/model/${key}`, key, numThreads })
-          .catch((e: Error) => { models.delete(key); throw new Error(`LiteRT.js could not compile the model (${bytes.length} bytes): ${e.message.replace(/^page\.evaluate: /, '')}`); });
+        const out = await page
+          .evaluate(({ url, key, numThreads }) => window.__litert!.compile(key, url, numThreads), { url: `/model/${key}`, key, numThreads })
+          .catch((e: Error) => {
+            models.delete(key);
+            throw new Error(`LiteRT.js could not compile the model (${bytes.length} bytes): ${e.message.replace(/^page\.evaluate: /, '')}`);
+          });
         return { key, numThreads, ...out };
       },
       async run(model, inputs, runs = 1) {
@@ -111,7 +140,12 @@ export async function openLiteRt(opts: { threads?: boolean; browser?: Browser } 
       async runOnnx(key, input, shape) {
         const out = await page.evaluate(({ key, b64, shape }) => window.__onnx!.run(key, b64, shape), { key, b64: b64(input), shape });
         // A fresh ArrayBuffer at offset 0, so the Float32Array over it is aligned (Buffer's pool is not).
-        return Object.fromEntries(Object.entries(out).map(([name, s]) => { const u = new Uint8Array(Buffer.from(s, 'base64')); return [name, new Float32Array(u.buffer, 0, u.byteLength / 4)]; }));
+        return Object.fromEntries(
+          Object.entries(out).map(([name, s]) => {
+            const u = new Uint8Array(Buffer.from(s, 'base64'));
+            return [name, new Float32Array(u.buffer, 0, u.byteLength / 4)];
+          }),
+        );
       },
       close,
     };
@@ -146,17 +180,29 @@ export async function openOraclePage(opts: { browser?: Browser } = {}): Promise<
   const bytes = new Map<string, Uint8Array>();
   const tflite = new Map<string, CompiledTflite>();
   const onnx = new Map<string, string>();
-  const need = (key: string) => { const b = bytes.get(key); if (!b) throw new Error(`no model added as "${key}"`); return b; };
+  const need = (key: string) => {
+    const b = bytes.get(key);
+    if (!b) throw new Error(`no model added as "${key}"`);
+    return b;
+  };
   return {
-    addModel: (key, b) => { bytes.set(key, b); },
-    async loadTflite(key) { const m = await session.compile(need(key)); tflite.set(key, m); return m.outputs.map((o) => o.name); },
+    addModel: (key, b) => {
+      bytes.set(key, b);
+    },
+    async loadTflite(key) {
+      const m = await session.compile(need(key));
+      tflite.set(key, m);
+      return m.outputs.map((o) => o.name);
+    },
     async runTflite(key, input, shape) {
       const m = tflite.get(key);
       if (!m) throw new Error(`no .tflite loaded as "${key}"`);
       const { outputs } = await session.run({ ...m, inputs: [{ ...m.inputs[0], shape }] }, [input]);
       return Object.fromEntries(outputs.map((o, i) => [m.outputs[i].name, o.bytes]));
     },
-    async loadOnnx(key) { onnx.set(key, await session.loadOnnx(need(key))); },
+    async loadOnnx(key) {
+      onnx.set(key, await session.loadOnnx(need(key)));
+    },
     runOnnx(key, input, shape) {
       const k = onnx.get(key);
       if (!k) throw new Error(`no .onnx loaded as "${key}"`);

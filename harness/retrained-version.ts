@@ -19,7 +19,9 @@ import { seededRandom } from '../core/random.ts';
 
 export function registerRetrained(registryDir: string, parentVersion = '1.0.0', version = '1.1.0', opts: { jitter?: number; seed?: number } = {}): ModelVersion {
   const { model: parent, bytes: parentBytes } = loadVersion(parentVersion, registryDir);
-  const launch = loadTaxonomy().taxa.filter((t) => t.imagenetIndex != null).map((t) => t.imagenetIndex!);
+  const launch = loadTaxonomy()
+    .taxa.filter((t) => t.imagenetIndex != null)
+    .map((t) => t.imagenetIndex!);
   const head = new BaseHead(parentBytes, launch).launch;
   if (opts.jitter) {
     const rand = seededRandom(opts.seed ?? 1);

@@ -68,7 +68,11 @@ export function toNchwFloat(rgb: Uint8Array): Float32Array {
   return x;
 }
 
-const argmax = (a: ArrayLike<number>) => { let b = 0; for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i; return b; };
+const argmax = (a: ArrayLike<number>) => {
+  let b = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
+  return b;
+};
 
 function maxSteps(q: Uint8Array, zp: number, scale: number, f: Float32Array): number {
   if (q.length !== f.length) throw new Error(`output sizes differ: TFLite ${q.length}, ONNX ${f.length}`);
@@ -87,8 +91,20 @@ export async function checkExactness(oracle: OraclePage, src: PackSource, photos
   for (const n of [t.logitsName, t.embeddingName]) if (!names.includes(n)) throw new Error(`LiteRT.js did not return ${n} (outputs: ${names.join(', ')})`);
   await oracle.loadOnnx(`${src.id}.onnx`);
   const session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
-  const lq = info.logitsQuantization, eq = info.embeddingQuantization;
-  const report: ExactnessReport = { id: src.id, file: src.file, photos: 0, top1AgreeNode: 0, top1AgreeWeb: 0, maxLogitStepsNode: 0, maxLogitStepsWeb: 0, maxEmbeddingStepsNode: 0, maxEmbeddingStepsWeb: 0, disagreements: [] };
+  const lq = info.logitsQuantization,
+    eq = info.embeddingQuantization;
+  const report: ExactnessReport = {
+    id: src.id,
+    file: src.file,
+    photos: 0,
+    top1AgreeNode: 0,
+    top1AgreeWeb: 0,
+    maxLogitStepsNode: 0,
+    maxLogitStepsWeb: 0,
+    maxEmbeddingStepsNode: 0,
+    maxEmbeddingStepsWeb: 0,
+    disagreements: [],
+  };
   try {
     for (const file of photos) {
       const rgb = await photoRgb(file);
@@ -97,9 +113,11 @@ export async function checkExactness(oracle: OraclePage, src: PackSource, photos
       const want = await oracle.runTflite(`${src.id}.tflite`, rgb, [1, SIZE, SIZE, 3]);
       const web = await oracle.runOnnx(`${src.id}.onnx`, x, shape);
       const node = await session.run({ input: new ort.Tensor('float32', x, shape) });
-      const nodeLogits = node.logits.data as Float32Array, nodeEmb = node.embedding.data as Float32Array;
+      const nodeLogits = node.logits.data as Float32Array,
+        nodeEmb = node.embedding.data as Float32Array;
       const oracleTop = argmax(want[t.logitsName]);
-      const nodeTop = argmax(nodeLogits), webTop = argmax(web.logits);
+      const nodeTop = argmax(nodeLogits),
+        webTop = argmax(web.logits);
       report.photos++;
       if (nodeTop === oracleTop) report.top1AgreeNode++;
       if (webTop === oracleTop) report.top1AgreeWeb++;

@@ -35,11 +35,12 @@ export interface Cluster {
   stop(opts?: { keep?: boolean }): Promise<void>;
 }
 
-const portFree = (port: number) => new Promise<boolean>((resolve) => {
-  const s = net.createServer();
-  s.once('error', () => resolve(false));
-  s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-});
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
 
 /** n + 1 consecutive free loopback ports (nginx's, then one per instance). */
 export async function freePortRun(count: number): Promise<number> {
@@ -55,7 +56,10 @@ export async function freePortRun(count: number): Promise<number> {
 async function script(dir: string, args: string[], env: Record<string, string> = {}, timeoutMs = 180_000) {
   try {
     return await run('bash', [path.join(REPO_ROOT, 'scripts/cluster.sh'), ...args], {
-      cwd: REPO_ROOT, env: { ...process.env, ...env, CLUSTER_DIR: dir }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024,
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env, CLUSTER_DIR: dir },
+      timeout: timeoutMs,
+      maxBuffer: 16 * 1024 * 1024,
     });
   } catch (err) {
     const e = err as Error & { stderr?: string; stdout?: string };
@@ -76,22 +80,38 @@ export async function startCluster(n: number, databaseUrl: string, env: Record<s
   const pidFile = (i: number) => path.join(dir, `instance-${i}.pid`);
   const cluster: Cluster = {
     url: `http://127.0.0.1:${port}`,
-    dir, schema, databaseUrl, n,
+    dir,
+    schema,
+    databaseUrl,
+    n,
     instanceUrl: (i) => `http://127.0.0.1:${port + i}`,
     pid(i) {
       if (!existsSync(pidFile(i))) return null;
       const pid = Number(readFileSync(pidFile(i), 'utf8').trim());
-      try { process.kill(pid, 0); return pid; } catch { return null; }
+      try {
+        process.kill(pid, 0);
+        return pid;
+      } catch {
+        return null;
+      }
     },
     logFile: (i) => path.join(dir, `instance-${i}.log`),
-    async kill(i, signal = 'KILL') { await script(dir, ['kill-instance', String(i), signal]); },
-    async startInstance(i) { await script(dir, ['start-instance', String(i)]); },
+    async kill(i, signal = 'KILL') {
+      await script(dir, ['kill-instance', String(i), signal]);
+    },
+    async startInstance(i) {
+      await script(dir, ['start-instance', String(i)]);
+    },
     async stop(opts = {}) {
       await script(dir, ['stop']).catch((err) => console.error(String(err)));
       if (!opts.keep) {
         const c = new pg.Client({ connectionString: databaseUrl });
         await c.connect();
-        try { await c.query(`drop schema if exists "${schema}" cascade`); } finally { await c.end(); }
+        try {
+          await c.query(`drop schema if exists "${schema}" cascade`);
+        } finally {
+          await c.end();
+        }
         await rm(dir, { recursive: true, force: true });
       }
     },

@@ -18,10 +18,15 @@ afterAll(() => rmSync(registry, { recursive: true, force: true }));
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, WILDSIGHT_REGISTRY: registry, WILDSIGHT_SHARED: path.join(registry, 'no-shared') },
-    }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, WILDSIGHT_REGISTRY: registry, WILDSIGHT_SHARED: path.join(registry, 'no-shared') },
+      },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -42,11 +47,15 @@ const COMMANDS: Array<[string, string[]]> = [
 
 // Concurrent: each is a few seconds of tsx start-up and nothing else.
 describe.concurrent('commands that need the models build them when missing', () => {
-  it.each(COMMANDS)('%s', async (_name, args) => {
-    const r = await run(args);
-    expect(r.stderr).toContain('> building models (missing: manifest.json)');
-    expect(r.stderr).toMatch(/building models .* failed; .* was not started\./);
-    expect(r.code).not.toBe(0);
-    expect(r.stdout).toBe('');
-  }, 120_000);
+  it.each(COMMANDS)(
+    '%s',
+    async (_name, args) => {
+      const r = await run(args);
+      expect(r.stderr).toContain('> building models (missing: manifest.json)');
+      expect(r.stderr).toMatch(/building models .* failed; .* was not started\./);
+      expect(r.code).not.toBe(0);
+      expect(r.stdout).toBe('');
+    },
+    120_000,
+  );
 });

@@ -25,7 +25,11 @@ function npmRun(step: string, script: string, consumer: string): void {
 /** Runs `npm run models:build` when a registered model is missing or damaged. */
 export function ensureModels(consumer: string): void {
   let manifest = null;
-  try { manifest = readManifest(); } catch { /* unreadable: rebuilt below */ }
+  try {
+    manifest = readManifest();
+  } catch {
+    /* unreadable: rebuilt below */
+  }
   const missing = missingModels(manifest);
   if (missing.length) npmRun(`building models (missing: ${missing.join(', ')})`, 'models:build', consumer);
 }

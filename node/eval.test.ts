@@ -12,7 +12,11 @@ const images = path.join(DATA_DIR_SHARED, 'imagenet-val-animals');
 
 describe.skipIf(!existsSync(images))('npm run eval -- --runtime node', () => {
   it('v1.0.0 reaches top1 >= 0.86 on launch photos and other_accuracy >= 0.95', () => {
-    const out = execFileSync('npx', ['tsx', 'scripts/eval.ts', '--runtime', 'node', '--images', images, '--labels', path.join(images, 'labels.csv'), '--model', '1.0.0'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('npx', ['tsx', 'scripts/eval.ts', '--runtime', 'node', '--images', images, '--labels', path.join(images, 'labels.csv'), '--model', '1.0.0'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const line = JSON.parse(out.trim().split('\n').at(-1)!);
     expect(line).toMatchObject({ n: 597, n_launch: 179, n_other: 418, model: '1.0.0', errors: 0 });
     expect(line.top1).toBeGreaterThanOrEqual(0.86);

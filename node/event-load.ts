@@ -9,7 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { readManifest, loadTaxonomy } from './registry.ts';
 import { truncateToHour } from '../core/telemetry.ts';
 
-export interface Credential { installId: string; token: string }
+export interface Credential {
+  installId: string;
+  token: string;
+}
 
 /** POST /v1/installs n times. */
 export async function issueInstalls(url: string, n: number): Promise<Credential[]> {
@@ -17,7 +20,7 @@ export async function issueInstalls(url: string, n: number): Promise<Credential[
   for (let i = 0; i < n; i++) {
     const res = await fetch(`${url}/v1/installs`, { method: 'POST' });
     if (res.status !== 201) throw new Error(`POST /v1/installs answered ${res.status}: ${await res.text()}`);
-    out.push(await res.json() as Credential);
+    out.push((await res.json()) as Credential);
   }
   return out;
 }
@@ -48,10 +51,21 @@ export function eventFactory() {
   const taxa = loadTaxonomy().taxa.map((t) => t.id);
   const hour = truncateToHour(Date.now());
   return (installId: string, eventId: string) => ({
-    type: 'identification', eventId, installId, modelVersion: version, backend: 'wasm',
+    type: 'identification',
+    eventId,
+    installId,
+    modelVersion: version,
+    backend: 'wasm',
     timings: { decodeMs: 4.1, preprocessMs: 6.3, inferenceMs: 51.2, totalMs: 63.9 },
-    top5: [{ taxonId: taxa[0], p: 0.61 }, { taxonId: taxa[1], p: 0.2 }, { taxonId: taxa[2], p: 0.07 }],
-    otherProbability: 0.09, abstain: false, appVersion: 'cluster-test', hour,
+    top5: [
+      { taxonId: taxa[0], p: 0.61 },
+      { taxonId: taxa[1], p: 0.2 },
+      { taxonId: taxa[2], p: 0.07 },
+    ],
+    otherProbability: 0.09,
+    abstain: false,
+    appVersion: 'cluster-test',
+    hour,
   });
 }
 
@@ -63,7 +77,9 @@ export async function runLoad(opts: { url: string; installs: Credential[]; worke
   const start = performance.now();
   const end = start + opts.durationMs;
   const maxTries = opts.maxTries ?? 100;
-  const fail = (kind: string) => { r.failures[kind] = (r.failures[kind] ?? 0) + 1; };
+  const fail = (kind: string) => {
+    r.failures[kind] = (r.failures[kind] ?? 0) + 1;
+  };
 
   async function worker(w: number) {
     let n = 0;
@@ -75,7 +91,12 @@ export async function runLoad(opts: { url: string; installs: Credential[]; worke
       const t0 = performance.now();
       for (let attempt = 1; ; attempt++) {
         try {
-          const res = await fetch(`${opts.url}/v1/events`, { method: 'POST', body, headers: { 'content-type': 'application/json', authorization: `Install ${cred.token}` }, signal: AbortSignal.timeout(30_000) });
+          const res = await fetch(`${opts.url}/v1/events`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json', authorization: `Install ${cred.token}` },
+            signal: AbortSignal.timeout(30_000),
+          });
           const text = await res.text();
           if (res.status === 200) {
             const b = JSON.parse(text) as { accepted: number; duplicates: number };

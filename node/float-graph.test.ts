@@ -60,7 +60,11 @@ describe.runIf(ready)('float-activation formats of 1.0.0', () => {
     for (const p of photos) {
       if (tensors.length === PHOTOS) break;
       // A few samples are under the app's 64 px minimum; the app refuses them too.
-      try { tensors.push(await reference.tensorFor(new Uint8Array(readFileSync(p.file)), p.file)); } catch { /* skipped */ }
+      try {
+        tensors.push(await reference.tensorFor(new Uint8Array(readFileSync(p.file)), p.file));
+      } catch {
+        /* skipped */
+      }
     }
     expect(tensors.length).toBe(PHOTOS);
     const answers = async (c: NodeClassifier) => {

@@ -16,13 +16,14 @@ import { assembleHeadPack } from '../core/head-pack.ts';
 import { exportWithHead } from '../pipeline/export.ts';
 import { seededRandom } from '../core/random.ts';
 
-
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const ready = existsSync(path.join(REGISTRY_DIR, '1.0.0', 'model.onnx')) && existsSync(path.join(REGISTRY_DIR, '0.9.0', 'model.onnx'));
 
 describe.runIf(ready)('head packs at registration', () => {
   const dirs: string[] = [];
-  afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
   function registry() {
     const dir = mkdtempSync(path.join(tmpdir(), 'wildsight-headpack-'));
     dirs.push(dir);
@@ -32,7 +33,8 @@ describe.runIf(ready)('head packs at registration', () => {
   const parentBytes = () => new Uint8Array(readFileSync(path.join(REGISTRY_DIR, '1.0.0', 'model.onnx')));
   function retrained(parent: Uint8Array, seed: number) {
     const rand = seededRandom(seed);
-    const K = 100, D = 1280;
+    const K = 100,
+      D = 1280;
     const head = { classes: K, dim: D, weights: Float32Array.from({ length: K * D }, () => (rand() - 0.5) * 0.1), bias: Float32Array.from({ length: K }, () => rand() - 0.5) };
     return exportWithHead(parent, head, { temperature: 1, version: 'x', labelsSha256: '0'.repeat(64) });
   }
@@ -48,7 +50,10 @@ describe.runIf(ready)('head packs at registration', () => {
     // 1.2.0 retrained from 1.1.0: its backbone is still 1.0.0, what most devices hold.
     const bytes12 = retrained(bytes11, 2);
     const v12 = registerVersion(bytes12, metaOf(dir, '1.2.0', { lineage: { parent: '1.1.0' } }), dir);
-    for (const [v, bytes] of [[v11, bytes11], [v12, bytes12]] as const) {
+    for (const [v, bytes] of [
+      [v11, bytes11],
+      [v12, bytes12],
+    ] as const) {
       expect(v.headPack).toMatchObject({ file: `${v.version}/head-pack.bin`, backbone: { version: '1.0.0', sha256: findVersion(readManifest(dir)!, '1.0.0').sha256 } });
       const pack = new Uint8Array(readFileSync(path.join(dir, v.headPack!.file)));
       expect(sha256(pack)).toBe(v.headPack!.sha256);
@@ -69,7 +74,16 @@ describe.runIf(ready)('head packs at registration', () => {
     // 0.9.0's graph registered as a child of 1.0.0: a pack would be nearly the whole file.
     const other = new Uint8Array(readFileSync(path.join(REGISTRY_DIR, '0.9.0', 'model.onnx')));
     const { file: _f, sha256: _s, bytes: _b, ...meta09 } = findVersion(readManifest(dir)!, '0.9.0');
-    const unrelated = registerVersion(other, { ...meta09, version: '1.2.0', lineage: { parent: '1.0.0' }, headPack: { file: '1.1.0/head-pack.bin', sha256: 'a'.repeat(64), bytes: 1, backbone: { version: '1.0.0', sha256: 'b'.repeat(64) } } }, dir);
+    const unrelated = registerVersion(
+      other,
+      {
+        ...meta09,
+        version: '1.2.0',
+        lineage: { parent: '1.0.0' },
+        headPack: { file: '1.1.0/head-pack.bin', sha256: 'a'.repeat(64), bytes: 1, backbone: { version: '1.0.0', sha256: 'b'.repeat(64) } },
+      },
+      dir,
+    );
     expect(unrelated.headPack).toBeUndefined();
     expect(findVersion(readManifest(dir)!, '1.2.0').headPack).toBeUndefined();
   }, 60_000);

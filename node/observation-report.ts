@@ -21,7 +21,11 @@ export interface ObservationRow extends ObservationScore {
 
 export function observationTable(views: readonly ViewLogits[], sizes: readonly number[], interpret: Interpret, opts: { rounds: number; seed: number }): ObservationRow[] {
   // The same classes at every size (those with photos for the largest), so sizes compare like with like.
-  const byClass = photosByClass(views.map((v) => v.label), Math.max(...sizes), (l) => l === OTHER_LABEL);
+  const byClass = photosByClass(
+    views.map((v) => v.label),
+    Math.max(...sizes),
+    (l) => l === OTHER_LABEL,
+  );
   if (byClass.size === 0) throw new Error(`no launch class has ${Math.max(...sizes)} photos in this set: pick smaller observation sizes or another --images folder`);
   const correct = (fused: Float32Array, label: string) => isRight(interpret(fused), label);
   const named = (fused: Float32Array, label: string) => interpret(fused).top5[0]?.taxonId === label;
@@ -64,19 +68,23 @@ export function formatObservationTable(rows: readonly ObservationRow[], rounds: 
   const lines = [
     `| photos | fusion | top-1 | 95% interval, class bootstrap | 95% Wilson, one grouping | right taxon first, abstentions aside | observations per grouping | classes |`,
     `|---|---|---|---|---|---|---|---|`,
-    ...rows.map((r) => `| ${r.size} | ${r.rule} | ${f3(r.top1)} | ${f3(r.lo)} – ${f3(r.hi)} | ${f3(r.wilson.lo)} – ${f3(r.wilson.hi)} | ${f3(r.top1_named)} | ${r.perRound} (x ${rounds} groupings) | ${r.classes} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.size} | ${r.rule} | ${f3(r.top1)} | ${f3(r.lo)} – ${f3(r.hi)} | ${f3(r.wilson.lo)} – ${f3(r.wilson.hi)} | ${f3(r.top1_named)} | ${r.perRound} (x ${rounds} groupings) | ${r.classes} |`,
+    ),
   ];
   return lines.join('\n');
 }
 
 export function formatMirror(m: MirrorReport): string {
-  const row = (name: string, d: MirrorReport['top1']) => `| ${name} | ${d.n} | ${f3(d.current)} | ${f3(d.candidate)} | ${d.difference >= 0 ? '+' : ''}${f3(d.difference)} (${f3(d.lo)} – ${f3(d.hi)}) | ${d.mcnemar_p.toPrecision(2)} |`;
+  const row = (name: string, d: MirrorReport['top1']) =>
+    `| ${name} | ${d.n} | ${f3(d.current)} | ${f3(d.candidate)} | ${d.difference >= 0 ? '+' : ''}${f3(d.difference)} (${f3(d.lo)} – ${f3(d.hi)}) | ${d.mcnemar_p.toPrecision(2)} |`;
   return [
     '| measure | photos | single view | photo + mirror | difference (95% paired interval) | McNemar p |',
     '|---|---|---|---|---|---|',
     row('top-1', m.top1),
     row('other_accuracy', m.other_accuracy),
     '',
-    m.adopt ? 'The mirror view\'s gain excludes zero: worth offering.' : 'The mirror view\'s gain does not exclude zero: keep the single view (half the compute).',
+    m.adopt ? "The mirror view's gain excludes zero: worth offering." : "The mirror view's gain does not exclude zero: keep the single view (half the compute).",
   ].join('\n');
 }

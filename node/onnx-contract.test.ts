@@ -9,7 +9,7 @@ const v = manifest.versions.find((x) => x.version === '1.0.0')!;
 const bytes = new Uint8Array(readFileSync(modelFile(v)));
 
 describe('ONNX contract at registration', () => {
-  it("accepts the shipped model against its own manifest entry", () => {
+  it('accepts the shipped model against its own manifest entry', () => {
     expect(onnxContractProblems(bytes, v)).toEqual([]);
   });
   it('refuses bytes that are not ONNX', () => {

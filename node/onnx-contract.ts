@@ -45,7 +45,10 @@ export function onnxContractProblems(bytes: Uint8Array, promised: Promise_): str
     const d = dims(o);
     return d ? d[d.length - 1] : null;
   };
-  for (const [what, name, width] of [['logits', promised.outputs.logits, promised.labels.length], ['embedding', promised.outputs.embedding, promised.outputs.embeddingSize]] as const) {
+  for (const [what, name, width] of [
+    ['logits', promised.outputs.logits, promised.labels.length],
+    ['embedding', promised.outputs.embedding, promised.outputs.embeddingSize],
+  ] as const) {
     const last = lastDim(name);
     if (last === undefined) problems.push(`the graph has no ${what} output "${name}" (it has ${outputs.map((o) => `"${o.name}"`).join(', ') || 'none'})`);
     else if (last !== null && last !== width) problems.push(`${what} output "${name}" has ${last} values, the manifest promises ${width}`);

@@ -51,11 +51,20 @@ export function tensorValues(t: import('onnx-proto').onnx.ITensorProto): Float64
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < count; i++) {
       switch (t.dataType) {
-        case DataType.FLOAT: out[i] = view.getFloat32(i * 4, true); break;
-        case DataType.INT8: out[i] = view.getInt8(i); break;
-        case DataType.UINT8: out[i] = view.getUint8(i); break;
-        case DataType.INT32: out[i] = view.getInt32(i * 4, true); break;
-        default: throw new Error(`initializer ${t.name}: data type ${t.dataType} not handled`);
+        case DataType.FLOAT:
+          out[i] = view.getFloat32(i * 4, true);
+          break;
+        case DataType.INT8:
+          out[i] = view.getInt8(i);
+          break;
+        case DataType.UINT8:
+          out[i] = view.getUint8(i);
+          break;
+        case DataType.INT32:
+          out[i] = view.getInt32(i * 4, true);
+          break;
+        default:
+          throw new Error(`initializer ${t.name}: data type ${t.dataType} not handled`);
       }
     }
     return out;

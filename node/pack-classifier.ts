@@ -20,7 +20,11 @@ export function findPack(id: string, registryDir = REGISTRY_DIR): SpeciesPack {
 }
 
 export class NodePack {
-  private constructor(readonly pack: SpeciesPack, readonly taxa: Array<Taxon | null>, private readonly session: ort.InferenceSession) {}
+  private constructor(
+    readonly pack: SpeciesPack,
+    readonly taxa: Array<Taxon | null>,
+    private readonly session: ort.InferenceSession,
+  ) {}
 
   static async load(id: string, opts: { registryDir?: string; threads?: number; index?: TaxonIndex } = {}): Promise<NodePack> {
     const pack = findPack(id, opts.registryDir);

@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DIST_DIR, REGISTRY_DIR } from './paths.ts';
 
-export interface PrecacheEntry { url: string; file: string }
+export interface PrecacheEntry {
+  url: string;
+  file: string;
+}
 
 export function readPrecacheManifest(distDir = DIST_DIR, registryDir = REGISTRY_DIR): PrecacheEntry[] {
   const sw = readFileSync(path.join(distDir, 'sw.js'), 'utf8');

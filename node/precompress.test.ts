@@ -25,7 +25,7 @@ describe('precompress', () => {
     expect(variantIsFresh(file, 'gzip')).toBe(true);
   });
 
-  it('sees every fresh copy as fresh, whatever the fraction of a millisecond in its file\'s mtime', async () => {
+  it("sees every fresh copy as fresh, whatever the fraction of a millisecond in its file's mtime", async () => {
     // Node rounds an mtime to whole milliseconds when it makes a Date, and utimes lands a hair off: about half of all
     // files once got copies that looked stale at once (and the server deleted them).
     const files = Array.from({ length: 40 }, (_, i) => path.join(dir, `many-${i}.txt`));

@@ -31,8 +31,16 @@ export const ALREADY_COMPRESSED = /\.(png|jpe?g|gif|webp|avif|heic|woff2?|br|gz|
 
 export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, '.cache', 'precompress');
 
-export interface Variant { encoding: Encoding; file: string; bytes: number }
-export interface PrecompressResult { file: string; bytes: number; variants: Variant[] }
+export interface Variant {
+  encoding: Encoding;
+  file: string;
+  bytes: number;
+}
+export interface PrecompressResult {
+  file: string;
+  bytes: number;
+  variants: Variant[];
+}
 export interface PrecompressOptions {
   /** Where compressed bytes are kept by their input's sha256; null turns the cache off. */
   cacheDir?: string | null;

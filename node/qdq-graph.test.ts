@@ -27,7 +27,11 @@ describe.skipIf(!have)('toQdq', () => {
     const qdq = encodeModel(model);
 
     const rand = seededRandom(3);
-    const x = new ort.Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, () => rand() * 4 - 2), [1, 3, 224, 224]);
+    const x = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: 3 * 224 * 224 }, () => rand() * 4 - 2),
+      [1, 3, 224, 224],
+    );
     const run = async (bytes: Uint8Array, extra?: Record<string, unknown>) => {
       const s = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, ...(extra ? { extra } : {}) });
       const out = (await s.run({ input: x })).output.data as Float32Array;

@@ -51,7 +51,13 @@ export function toQdq(model: ModelProto): QdqReport {
           const biasScale = `${i}__scale`;
           const xs = tensorValues(need(inits, b));
           const ws = tensorValues(need(inits, e));
-          extra.push(floatInitializer(biasScale, ws.length > 1 ? [ws.length] : [], Array.from(ws, (s) => s * xs[0])));
+          extra.push(
+            floatInitializer(
+              biasScale,
+              ws.length > 1 ? [ws.length] : [],
+              Array.from(ws, (s) => s * xs[0]),
+            ),
+          );
           inputs.push(dq(i, biasScale, null, ws.length > 1 ? 0 : undefined));
         }
         const conv = node('Conv', inputs, [raw]);

@@ -7,7 +7,11 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 
-export interface RawResponse { status: number; headers: http.IncomingHttpHeaders; body: Buffer }
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
 
 export function rawGet(url: string, headers: Record<string, string> = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
@@ -24,9 +28,13 @@ export function rawGet(url: string, headers: Record<string, string> = {}): Promi
 /** The body with its Content-Encoding undone. */
 export function decodeBody(res: RawResponse): Buffer {
   switch (res.headers['content-encoding']) {
-    case undefined: return res.body;
-    case 'br': return zlib.brotliDecompressSync(res.body);
-    case 'gzip': return zlib.gunzipSync(res.body);
-    default: throw new Error(`unexpected Content-Encoding ${res.headers['content-encoding']}`);
+    case undefined:
+      return res.body;
+    case 'br':
+      return zlib.brotliDecompressSync(res.body);
+    case 'gzip':
+      return zlib.gunzipSync(res.body);
+    default:
+      throw new Error(`unexpected Content-Encoding ${res.headers['content-encoding']}`);
   }
 }

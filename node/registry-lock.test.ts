@@ -12,9 +12,16 @@ describe('withRegistryLock', () => {
   it('runs one registration at a time: the second waits for the first', async () => {
     const d = dir();
     const order: string[] = [];
-    const first = withRegistryLock(d, async () => { order.push('a-start'); await sleep(300); order.push('a-end'); });
+    const first = withRegistryLock(d, async () => {
+      order.push('a-start');
+      await sleep(300);
+      order.push('a-end');
+    });
     await sleep(20);
-    const second = withRegistryLock(d, async () => { order.push('b-start'); order.push('b-end'); });
+    const second = withRegistryLock(d, async () => {
+      order.push('b-start');
+      order.push('b-end');
+    });
     await Promise.all([first, second]);
     expect(order).toEqual(['a-start', 'a-end', 'b-start', 'b-end']);
     expect(existsSync(path.join(d, REGISTRY_LOCK_FILE))).toBe(false);
@@ -22,7 +29,13 @@ describe('withRegistryLock', () => {
   it('gives up with RegistryBusyError when the lock stays held', async () => {
     const d = dir();
     let release!: () => void;
-    const held = withRegistryLock(d, () => new Promise<void>((r) => { release = r; }));
+    const held = withRegistryLock(
+      d,
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
     await sleep(20);
     await expect(withRegistryLock(d, () => 1, { waitMs: 200 })).rejects.toBeInstanceOf(RegistryBusyError);
     release();
@@ -30,7 +43,11 @@ describe('withRegistryLock', () => {
   });
   it('releases the lock when the work throws', async () => {
     const d = dir();
-    await expect(withRegistryLock(d, () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      withRegistryLock(d, () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(await withRegistryLock(d, () => 'next', { waitMs: 100 })).toBe('next');
   });
   it('takes over a lock left by a process that died', async () => {

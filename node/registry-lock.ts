@@ -25,7 +25,8 @@ export class RegistryBusyError extends Error {
  */
 export async function withRegistryLock<T>(dir: string, work: () => Promise<T> | T, opts: { waitMs?: number; pollMs?: number } = {}): Promise<T> {
   const lock = fileLock(path.join(dir, REGISTRY_LOCK_FILE));
-  const waitMs = opts.waitMs ?? 30_000, pollMs = opts.pollMs ?? 100;
+  const waitMs = opts.waitMs ?? 30_000,
+    pollMs = opts.pollMs ?? 100;
   const start = Date.now();
   let release = await lock.tryAcquire();
   while (!release) {

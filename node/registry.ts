@@ -33,9 +33,7 @@ export const modelFile = (v: Pick<ModelVersion, 'file'>, dir = REGISTRY_DIR) => 
 export function missingModels(manifest: Manifest | null, dir = REGISTRY_DIR): string[] {
   if (!manifest) return ['manifest.json'];
   // Species packs are registry models too: a missing or altered one is rebuilt like a version.
-  return [...manifest.versions, ...(manifest.packs ?? [])]
-    .filter((v) => !existsSync(modelFile(v, dir)) || sha256(readFileSync(modelFile(v, dir))) !== v.sha256)
-    .map((v) => v.file);
+  return [...manifest.versions, ...(manifest.packs ?? [])].filter((v) => !existsSync(modelFile(v, dir)) || sha256(readFileSync(modelFile(v, dir))) !== v.sha256).map((v) => v.file);
 }
 
 export function loadTaxonomy(file = TAXONOMY_FILE): Taxonomy {

@@ -8,7 +8,12 @@ import { AssetError, verifyAssets } from './shared-assets.ts';
 function assets(files: Record<string, string>, sums: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'wildsight-assets-'));
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  writeFileSync(path.join(dir, 'SHA256SUMS'), Object.entries(sums).map(([name, text]) => `${createHash('sha256').update(text).digest('hex')}  ${name}`).join('\n') + '\n');
+  writeFileSync(
+    path.join(dir, 'SHA256SUMS'),
+    Object.entries(sums)
+      .map(([name, text]) => `${createHash('sha256').update(text).digest('hex')}  ${name}`)
+      .join('\n') + '\n',
+  );
   return dir;
 }
 

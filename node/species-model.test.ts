@@ -16,11 +16,18 @@ const have = existsSync(path.join(IMAGENET_DIR, 'mobilenetv2-12-int8.onnx'));
 
 function input(n: number, seed: number): ort.Tensor {
   const rand = seededRandom(seed);
-  return new ort.Tensor('float32', Float32Array.from({ length: n * 3 * 224 * 224 }, () => rand() * 4 - 2), [n, 3, 224, 224]);
+  return new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: n * 3 * 224 * 224 }, () => rand() * 4 - 2),
+    [n, 3, 224, 224],
+  );
 }
 
 describe.skipIf(!have)('built species models', () => {
-  for (const [version, zoo, embeddingSize] of [['1.0.0', 'mobilenetv2-12-int8.onnx', 1280], ['0.9.0', 'shufflenet-v2-12-qdq.onnx', 1024]] as const) {
+  for (const [version, zoo, embeddingSize] of [
+    ['1.0.0', 'mobilenetv2-12-int8.onnx', 1280],
+    ['0.9.0', 'shufflenet-v2-12-qdq.onnx', 1024],
+  ] as const) {
     it(`${version}: launch logits are the zoo's columns and "other" is the log-sum-exp of the rest`, async () => {
       const { model, bytes } = loadVersion(version);
       const built = await ort.InferenceSession.create(bytes);
@@ -43,7 +50,8 @@ describe.skipIf(!have)('built species models', () => {
   it('0.9.0 takes a batch of 2 and answers as two single runs', async () => {
     const { bytes } = loadVersion('0.9.0');
     const s = await ort.InferenceSession.create(bytes);
-    const a = input(1, 1), b = input(1, 2);
+    const a = input(1, 1),
+      b = input(1, 2);
     const both = new ort.Tensor('float32', Float32Array.from([...(a.data as Float32Array), ...(b.data as Float32Array)]), [2, 3, 224, 224]);
     const pair = (await s.run({ input: both })).logits.data as Float32Array;
     const one = (await s.run({ input: a })).logits.data as Float32Array;

@@ -73,11 +73,7 @@ export function buildSpeciesModel(baseBytes: Uint8Array, opts: SpeciesModelOptio
     node('Concat', ['wildsight_species_logits', 'wildsight_other_logit'], [LOGITS], { axis: 1 }),
   );
   const deq = recipe.embedding.dequantize;
-  g.node.push(
-    deq
-      ? node('DequantizeLinear', [recipe.embedding.tensor, deq.scale, deq.zeroPoint], [EMBEDDING])
-      : node('Identity', [recipe.embedding.tensor], [EMBEDDING]),
-  );
+  g.node.push(deq ? node('DequantizeLinear', [recipe.embedding.tensor, deq.scale, deq.zeroPoint], [EMBEDDING]) : node('Identity', [recipe.embedding.tensor], [EMBEDDING]));
   g.output = [floatOutput(LOGITS, BATCH, speciesIndices.length + 1), floatOutput(EMBEDDING, BATCH, recipe.embeddingSize)];
 
   model.producerName = 'wildsight models:build';

@@ -28,7 +28,10 @@ export async function viewLogits(
     try {
       const tensor = await classifier.tensorFor(new Uint8Array(await readFile(photo.file)), path.basename(photo.file));
       const batch = opts.mirror ? new Float32Array(2 * tensor.length) : tensor;
-      if (opts.mirror) { batch.set(tensor); batch.set(mirrorTensor(tensor, 3, s, s), tensor.length); }
+      if (opts.mirror) {
+        batch.set(tensor);
+        batch.set(mirrorTensor(tensor, 3, s, s), tensor.length);
+      }
       const { logits } = await classifier.run(batch, opts.mirror ? 2 : 1);
       out.push({ file: path.basename(photo.file), label: photo.label, logits: logits[0], ...(opts.mirror ? { mirror: logits[1] } : {}) });
     } catch (err) {

@@ -47,7 +47,10 @@ export function selectRows(head: Head, indices: readonly number[]): Head {
   const { dim } = head;
   const weights = new Float32Array(indices.length * dim);
   const bias = new Float32Array(indices.length);
-  indices.forEach((k, r) => { weights.set(head.weights.subarray(k * dim, (k + 1) * dim), r * dim); bias[r] = head.bias[k]; });
+  indices.forEach((k, r) => {
+    weights.set(head.weights.subarray(k * dim, (k + 1) * dim), r * dim);
+    bias[r] = head.bias[k];
+  });
   return { classes: indices.length, dim, weights, bias };
 }
 
@@ -80,11 +83,17 @@ export class BaseHead {
   readonly imagenet: Head;
   readonly launch: Head;
   readonly otherRows: Head;
-  constructor(modelBytes: Uint8Array, readonly launchIndices: readonly number[]) {
+  constructor(
+    modelBytes: Uint8Array,
+    readonly launchIndices: readonly number[],
+  ) {
     this.imagenet = imagenetFloatHead(modelBytes);
     const launch = new Set(launchIndices);
     this.launch = selectRows(this.imagenet, launchIndices);
-    this.otherRows = selectRows(this.imagenet, Array.from({ length: this.imagenet.classes }, (_, i) => i).filter((i) => !launch.has(i)));
+    this.otherRows = selectRows(
+      this.imagenet,
+      Array.from({ length: this.imagenet.classes }, (_, i) => i).filter((i) => !launch.has(i)),
+    );
   }
   otherLogit(x: ArrayLike<number>): number {
     return logSumExp(headLogits(this.otherRows, x));
@@ -109,7 +118,8 @@ export async function batchLogits(head: Head, x: Float32Array, n: number): Promi
  */
 export async function batchPredict(head: Head, data: Examples, temperature = 1): Promise<Float32Array[]> {
   const logits = await batchLogits(head, data.x, data.n);
-  const K = head.classes, F = data.fixedCount ?? 0;
+  const K = head.classes,
+    F = data.fixedCount ?? 0;
   const out: Float32Array[] = [];
   for (let i = 0; i < data.n; i++) {
     const v = new Float32Array(K + F);
@@ -118,7 +128,10 @@ export async function batchPredict(head: Head, data: Examples, temperature = 1):
     let max = -Infinity;
     for (let k = 0; k < v.length; k++) if (v[k] / temperature > max) max = v[k] / temperature;
     let sum = 0;
-    for (let k = 0; k < v.length; k++) { v[k] = Math.exp(v[k] / temperature - max); sum += v[k]; }
+    for (let k = 0; k < v.length; k++) {
+      v[k] = Math.exp(v[k] / temperature - max);
+      sum += v[k];
+    }
     for (let k = 0; k < v.length; k++) v[k] /= sum;
     out.push(v);
   }
@@ -141,9 +154,13 @@ async function runHead(head: Head, x: Float32Array, n: number, reduce: boolean):
   for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) wt[j * K + k] = head.weights[k * D + j];
   const vi = (name: string, width: number) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'n' }, { dimValue: width }] } } } });
   const model = onnx.ModelProto.create({
-    irVersion: 7, opsetImport: [{ domain: '', version: 13 }],
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: 13 }],
     graph: onnx.GraphProto.create({
-      name: 'head', initializer: [floatInitializer('w', [D, K], wt), floatInitializer('b', [K], head.bias)], input: [vi('x', D)], output: [vi('y', W)],
+      name: 'head',
+      initializer: [floatInitializer('w', [D, K], wt), floatInitializer('b', [K], head.bias)],
+      input: [vi('x', D)],
+      output: [vi('y', W)],
       node: [
         onnx.NodeProto.create({ opType: 'MatMul', input: ['x', 'w'], output: ['m'] }),
         onnx.NodeProto.create({ opType: 'Add', input: ['m', 'b'], output: [reduce ? 'l' : 'y'] }),

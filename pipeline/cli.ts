@@ -38,7 +38,10 @@ function progressBars() {
   return {
     progress: (stage: string, done: number, total: number) => {
       let bar = bars.get(stage);
-      if (!bar) { bar = multi.create(total, 0, { stage: stage.padEnd(8) }); bars.set(stage, bar); }
+      if (!bar) {
+        bar = multi.create(total, 0, { stage: stage.padEnd(8) });
+        bars.set(stage, bar);
+      }
       bar.setTotal(total);
       bar.update(done);
     },
@@ -47,40 +50,76 @@ function progressBars() {
   };
 }
 
-interface StoreOpts { dataDir: string; databaseUrl?: string; databaseSchema?: string; registry: string; writeTrackedManifest?: boolean }
+interface StoreOpts {
+  dataDir: string;
+  databaseUrl?: string;
+  databaseSchema?: string;
+  registry: string;
+  writeTrackedManifest?: boolean;
+}
 
-const storeOptions = (cmd: Command) => cmd
-  .option('--data-dir <dir>', 'SQLite feedback store folder (DATA_DIR)', process.env.DATA_DIR ?? './data')
-  .option('--database-url <url>', 'PostgreSQL feedback store instead (DATABASE_URL)', process.env.DATABASE_URL)
-  .option('--database-schema <schema>', 'PostgreSQL schema (DATABASE_SCHEMA)', process.env.DATABASE_SCHEMA)
-  .option('--registry <dir>', 'model registry (default WILDSIGHT_REGISTRY, else models/registry)', REGISTRY_DIR)
-  .option('--write-tracked-manifest', 'allow registering into the tracked models/registry (its manifest is committed); otherwise set WILDSIGHT_REGISTRY');
+const storeOptions = (cmd: Command) =>
+  cmd
+    .option('--data-dir <dir>', 'SQLite feedback store folder (DATA_DIR)', process.env.DATA_DIR ?? './data')
+    .option('--database-url <url>', 'PostgreSQL feedback store instead (DATABASE_URL)', process.env.DATABASE_URL)
+    .option('--database-schema <schema>', 'PostgreSQL schema (DATABASE_SCHEMA)', process.env.DATABASE_SCHEMA)
+    .option('--registry <dir>', 'model registry (default WILDSIGHT_REGISTRY, else models/registry)', REGISTRY_DIR)
+    .option('--write-tracked-manifest', 'allow registering into the tracked models/registry (its manifest is committed); otherwise set WILDSIGHT_REGISTRY');
 
-const trainOptions = (cmd: Command) => cmd
-  .option('--base-only', 'no corrections: a head from the ../shared photos alone (registered only if it beats the current version)')
-  .option('--tiny-imagenet', 'also use tiny-imagenet-animals (6,000 photos) in the base set')
-  .option('--min-per-class <n>', 'classes with fewer accepted corrections are held back', (v) => Number(v), 3)
-  .option('--max-suspicious <share>', 'refuse the batch when more than this share of corrections looks poisoned', (v) => Number(v), 0.15)
-  .option('--epochs <n>', 'epochs of the joint stage (all rows, regularized toward the current head; default 10 when corrections name launch taxa or --base-only, else 0)', (v) => Number(v))
-  .option('--new-taxa-epochs <n>', 'epochs of the new-taxa stage', (v) => Number(v), 40)
-  .option('--lr <rate>', 'joint-stage learning rate', (v) => Number(v), 1e-4)
-  .option('--lambda <l2>', 'joint-stage L2 strength toward the current head', (v) => Number(v), 1)
-  .option('--seed <n>', 'random seed', (v) => Number(v), 1)
-  .option('--out <dir>', 'run folders go here', path.join(REPO_ROOT, 'reports', 'retrain'))
-  .option('--no-register', 'evaluate and gate, but register nothing')
-  .option('--threads <n>', 'onnxruntime threads', (v) => Number(v), 2)
-  .option('--curve <file>', 'a `pipeline -- curve` result to draw in the report', CURVE_FILE);
+const trainOptions = (cmd: Command) =>
+  cmd
+    .option('--base-only', 'no corrections: a head from the ../shared photos alone (registered only if it beats the current version)')
+    .option('--tiny-imagenet', 'also use tiny-imagenet-animals (6,000 photos) in the base set')
+    .option('--min-per-class <n>', 'classes with fewer accepted corrections are held back', (v) => Number(v), 3)
+    .option('--max-suspicious <share>', 'refuse the batch when more than this share of corrections looks poisoned', (v) => Number(v), 0.15)
+    .option('--epochs <n>', 'epochs of the joint stage (all rows, regularized toward the current head; default 10 when corrections name launch taxa or --base-only, else 0)', (v) => Number(v))
+    .option('--new-taxa-epochs <n>', 'epochs of the new-taxa stage', (v) => Number(v), 40)
+    .option('--lr <rate>', 'joint-stage learning rate', (v) => Number(v), 1e-4)
+    .option('--lambda <l2>', 'joint-stage L2 strength toward the current head', (v) => Number(v), 1)
+    .option('--seed <n>', 'random seed', (v) => Number(v), 1)
+    .option('--out <dir>', 'run folders go here', path.join(REPO_ROOT, 'reports', 'retrain'))
+    .option('--no-register', 'evaluate and gate, but register nothing')
+    .option('--threads <n>', 'onnxruntime threads', (v) => Number(v), 2)
+    .option('--curve <file>', 'a `pipeline -- curve` result to draw in the report', CURVE_FILE);
 
-type TrainCli = StoreOpts & { curve: string; baseOnly?: boolean; tinyImagenet?: boolean; minPerClass: number; maxSuspicious: number; epochs?: number; newTaxaEpochs: number; lr: number; lambda: number; seed: number; out: string; register: boolean; threads: number };
+type TrainCli = StoreOpts & {
+  curve: string;
+  baseOnly?: boolean;
+  tinyImagenet?: boolean;
+  minPerClass: number;
+  maxSuspicious: number;
+  epochs?: number;
+  newTaxaEpochs: number;
+  lr: number;
+  lambda: number;
+  seed: number;
+  out: string;
+  register: boolean;
+  threads: number;
+};
 
 /** The one JSON line `retrain` prints: where it started, what it decided, and what each new taxon still needs. */
 function summaryLine(r: RetrainResult) {
   return {
-    run: r.runId, runDir: r.runDir, parent: r.parent, parentSource: r.parentSource, registered: r.registered, version: r.version, gate: r.gate?.pass ?? false,
-    reasons: r.reasons.length ? r.reasons : r.gate?.reasons, counts: r.counts,
-    nonRegression: r.sharedLabels && { photos: r.sharedLabels.n, top1: [r.sharedLabels.current.top1, r.sharedLabels.candidate.top1], change: r.sharedLabels.top1Change, mcnemar: r.sharedLabels.mcnemar, eceChange: r.sharedLabels.eceChange },
+    run: r.runId,
+    runDir: r.runDir,
+    parent: r.parent,
+    parentSource: r.parentSource,
+    registered: r.registered,
+    version: r.version,
+    gate: r.gate?.pass ?? false,
+    reasons: r.reasons.length ? r.reasons : r.gate?.reasons,
+    counts: r.counts,
+    nonRegression: r.sharedLabels && {
+      photos: r.sharedLabels.n,
+      top1: [r.sharedLabels.current.top1, r.sharedLabels.candidate.top1],
+      change: r.sharedLabels.top1Change,
+      mcnemar: r.sharedLabels.mcnemar,
+      eceChange: r.sharedLabels.eceChange,
+    },
     newTaxa: r.newTaxaDecisions.map((d) => ({ id: d.id, status: d.status, installs: d.installs, heldOut: d.heldOut, needs: d.needs })),
-    temperature: r.temperature, temperatureSource: r.temperatureSource,
+    temperature: r.temperature,
+    temperatureSource: r.temperatureSource,
   };
 }
 
@@ -89,9 +128,24 @@ async function runRetrainFromCli(o: TrainCli) {
   const store = await openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
   try {
     const opts: RetrainOptions = {
-      store, registryDir: path.resolve(o.registry), writeTrackedManifest: o.writeTrackedManifest, baseOnly: o.baseOnly, tinyImagenet: o.tinyImagenet, minPerClass: o.minPerClass, maxSuspiciousShare: o.maxSuspicious,
-      epochs: o.epochs, newTaxaEpochs: o.newTaxaEpochs, learningRate: o.lr, lambda: o.lambda, seed: o.seed, outDir: path.resolve(o.out), register: o.register, threads: o.threads,
-      log: ui.log, progress: ui.progress, curve: readCurve(path.resolve(o.curve)),
+      store,
+      registryDir: path.resolve(o.registry),
+      writeTrackedManifest: o.writeTrackedManifest,
+      baseOnly: o.baseOnly,
+      tinyImagenet: o.tinyImagenet,
+      minPerClass: o.minPerClass,
+      maxSuspiciousShare: o.maxSuspicious,
+      epochs: o.epochs,
+      newTaxaEpochs: o.newTaxaEpochs,
+      learningRate: o.lr,
+      lambda: o.lambda,
+      seed: o.seed,
+      outDir: path.resolve(o.out),
+      register: o.register,
+      threads: o.threads,
+      log: ui.log,
+      progress: ui.progress,
+      curve: readCurve(path.resolve(o.curve)),
     };
     return await retrain(opts);
   } finally {
@@ -100,13 +154,16 @@ async function runRetrainFromCli(o: TrainCli) {
   }
 }
 
-trainOptions(storeOptions(program.command('retrain').description('retrain the head on accepted corrections + ../shared photos, gate it, register a candidate')))
-  .action(async (o: TrainCli) => {
-    const r = await runRetrainFromCli(o);
-    console.log(JSON.stringify(summaryLine(r)));
-  });
+trainOptions(storeOptions(program.command('retrain').description('retrain the head on accepted corrections + ../shared photos, gate it, register a candidate'))).action(async (o: TrainCli) => {
+  const r = await runRetrainFromCli(o);
+  console.log(JSON.stringify(summaryLine(r)));
+});
 
-trainOptions(storeOptions(program.command('watch').description('retrain whenever --threshold new accepted corrections arrived since the last run; never two at once (PostgreSQL advisory lock, or a lock file for SQLite)')))
+trainOptions(
+  storeOptions(
+    program.command('watch').description('retrain whenever --threshold new accepted corrections arrived since the last run; never two at once (PostgreSQL advisory lock, or a lock file for SQLite)'),
+  ),
+)
   .requiredOption('--threshold <n>', 'new accepted corrections that start a retrain', (v) => Number(v))
   .option('--interval <seconds>', 'seconds between checks', (v) => Number(v), 60)
   .option('--state <file>', 'where the count at the last run is kept (default: beside the SQLite file, or .cache/pipeline/ for PostgreSQL)')
@@ -120,28 +177,47 @@ trainOptions(storeOptions(program.command('watch').description('retrain whenever
       const store = await openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
       let outcome;
       try {
-        outcome = await tick({ lock, stateFile, threshold: o.threshold, log, countAccepted: () => countAccepted(store), runRetrain: async () => { const r = await runRetrainFromCli(o); return { runId: r.runId, registered: r.registered }; } });
+        outcome = await tick({
+          lock,
+          stateFile,
+          threshold: o.threshold,
+          log,
+          countAccepted: () => countAccepted(store),
+          runRetrain: async () => {
+            const r = await runRetrainFromCli(o);
+            return { runId: r.runId, registered: r.registered };
+          },
+        });
       } finally {
         await store.close();
       }
-      if (o.once) { console.log(JSON.stringify(outcome)); return; }
+      if (o.once) {
+        console.log(JSON.stringify(outcome));
+        return;
+      }
       await new Promise((r) => setTimeout(r, o.interval * 1000));
     }
   });
 
-program.command('scenario')
+program
+  .command('scenario')
   .description('end-to-end check through the real server with a temporary data folder and registry copy; prints one JSON line')
   .addArgument(new (await import('commander')).Argument('<name>', 'which scenario').choices(['new-taxa', 'poisoned', 'base-only', 'few-installs']))
   .option('--keep', 'keep the temporary folder (prints run_dir)')
   .action(async (name: ScenarioName, o: { keep?: boolean }) => {
     const ui = progressBars();
     let out;
-    try { out = await runScenario(name, { keep: o.keep, log: ui.log, retrain: { progress: ui.progress } }); } finally { ui.stop(); }
+    try {
+      out = await runScenario(name, { keep: o.keep, log: ui.log, retrain: { progress: ui.progress } });
+    } finally {
+      ui.stop();
+    }
     console.log(JSON.stringify(out));
     if (!out.pass) process.exitCode = 1;
   });
 
-program.command('curve')
+program
+  .command('curve')
   .description('held-out recall of new taxa by corrections per taxon (each from its own install), repeated over install splits, and the effect on launch taxa; prints a table')
   .option('--sizes <list>', 'corrections per new taxon', (v) => v.split(',').map(Number), CURVE_SIZES)
   .option('--repeats <n>', 'install splits per size (more: tighter ranges, longer run)', (v) => Number(v), 3)
@@ -153,7 +229,11 @@ program.command('curve')
     const ui = progressBars();
     const t0 = performance.now();
     let rows;
-    try { rows = await runCurve({ registryDir: path.resolve(o.registry), sizes: o.sizes, repeats: o.repeats, pools: o.pools, seed: o.seed, log: ui.log, progress: ui.progress }); } finally { ui.stop(); }
+    try {
+      rows = await runCurve({ registryDir: path.resolve(o.registry), sizes: o.sizes, repeats: o.repeats, pools: o.pools, seed: o.seed, log: ui.log, progress: ui.progress });
+    } finally {
+      ui.stop();
+    }
     const seconds = (performance.now() - t0) / 1000;
     mkdirSync(path.dirname(path.resolve(o.out)), { recursive: true });
     writeFileSync(path.resolve(o.out), JSON.stringify({ createdAt: new Date().toISOString(), seconds, repeats: o.repeats, seed: o.seed, rows }, null, 2) + '\n');

@@ -19,7 +19,11 @@ export interface PhotoFeatures {
   logits: Float32Array;
 }
 
-export interface EmbedStats { cached: number; computed: number; failed: string[] }
+export interface EmbedStats {
+  cached: number;
+  computed: number;
+  failed: string[];
+}
 
 export async function embedPhotos(
   classifier: NodeClassifier,

@@ -22,7 +22,9 @@ describe.runIf(haveModel)('ONNX export of a retrained head', () => {
   it('reproduces the float head on real photos in onnxruntime-node and onnxruntime-web', async () => {
     const { model, bytes } = loadVersion('1.0.0');
     const rand = seededRandom(3);
-    const K = 104, D = model.outputs.embeddingSize, T = 1.7;
+    const K = 104,
+      D = model.outputs.embeddingSize,
+      T = 1.7;
     const head: Head = { classes: K, dim: D, weights: Float32Array.from({ length: K * D }, () => (rand() - 0.5) * 0.1), bias: Float32Array.from({ length: K }, () => rand() - 0.5) };
     const out = exportWithHead(bytes, head, { temperature: T, version: '9.9.9', labelsSha256: '0'.repeat(64) });
     // The head can be read back from the graph.
@@ -58,9 +60,11 @@ describe.runIf(haveModel)('ONNX export of a retrained head', () => {
     expect(Math.abs((r.logits.data as Float32Array)[0] - want0[0])).toBeGreaterThan(1e-3);
   }, 60_000);
 
-  it('the dequantized float head reproduces the model\'s own logits closely', async () => {
+  it("the dequantized float head reproduces the model's own logits closely", async () => {
     const { model, bytes } = loadVersion('1.0.0');
-    const launch = loadTaxonomy().taxa.filter((t) => t.imagenetIndex != null).map((t) => t.imagenetIndex!);
+    const launch = loadTaxonomy()
+      .taxa.filter((t) => t.imagenetIndex != null)
+      .map((t) => t.imagenetIndex!);
     const base = new BaseHead(bytes, launch);
     const c = await NodeClassifier.load({ version: '1.0.0' });
     const r = await c.classifyFile(path.join(DATA_DIR_SHARED, 'fixtures', 'chelsea_cat.png'));

@@ -73,7 +73,13 @@ export function expectedLogits(head: Head, embedding: ArrayLike<number>, other: 
 }
 
 /** Runs the exported graph on input tensors with onnxruntime-node and onnxruntime-web (WASM) and compares logits. */
-export async function crossRuntimeCheck(bytes: Uint8Array, inputs: Float32Array, n: number, size: number, inputName = 'input'): Promise<{ node: Float32Array; web: Float32Array; embedding: Float32Array; maxAbsDiff: number }> {
+export async function crossRuntimeCheck(
+  bytes: Uint8Array,
+  inputs: Float32Array,
+  n: number,
+  size: number,
+  inputName = 'input',
+): Promise<{ node: Float32Array; web: Float32Array; embedding: Float32Array; maxAbsDiff: number }> {
   const ortNode = await import('onnxruntime-node');
   const ortWeb = await import('onnxruntime-web');
   ortWeb.env.wasm.numThreads = 1;
@@ -81,7 +87,8 @@ export async function crossRuntimeCheck(bytes: Uint8Array, inputs: Float32Array,
   const sWeb = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
   const a = await sNode.run({ [inputName]: new ortNode.Tensor('float32', inputs, [n, 3, size, size]) });
   const b = await sWeb.run({ [inputName]: new ortWeb.Tensor('float32', inputs, [n, 3, size, size]) });
-  const la = a.logits.data as Float32Array, lb = b.logits.data as Float32Array;
+  const la = a.logits.data as Float32Array,
+    lb = b.logits.data as Float32Array;
   let maxAbsDiff = 0;
   for (let i = 0; i < la.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(la[i] - lb[i]));
   await sNode.release();

@@ -12,18 +12,25 @@ async function raceWatchers(makeLock: () => RetrainLock) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wildsight-watch-'));
   const stateFile = path.join(dir, 'state.json');
   let accepted = 0;
-  let active = 0, maxActive = 0, runs = 0;
+  let active = 0,
+    maxActive = 0,
+    runs = 0;
   const watcher = (lock: RetrainLock) => ({
-    lock, stateFile, threshold: 5,
+    lock,
+    stateFile,
+    threshold: 5,
     countAccepted: async () => accepted,
     runRetrain: async () => {
-      active++; maxActive = Math.max(maxActive, active); runs++;
+      active++;
+      maxActive = Math.max(maxActive, active);
+      runs++;
       await sleep(40);
       active--;
       return { runId: `run-${runs}`, registered: false };
     },
   });
-  const a = watcher(makeLock()), b = watcher(makeLock());
+  const a = watcher(makeLock()),
+    b = watcher(makeLock());
   const outcomes: string[] = [];
   for (let round = 0; round < 10; round++) {
     accepted += 5;
@@ -47,7 +54,16 @@ describe('retrain lock (file, for SQLite)', () => {
   it('does not run below the threshold', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wildsight-lock-'));
     let runs = 0;
-    const out = await tick({ lock: fileLock(path.join(dir, 'l')), stateFile: path.join(dir, 's.json'), threshold: 10, countAccepted: async () => 9, runRetrain: async () => { runs++; return { runId: null, registered: false }; } });
+    const out = await tick({
+      lock: fileLock(path.join(dir, 'l')),
+      stateFile: path.join(dir, 's.json'),
+      threshold: 10,
+      countAccepted: async () => 9,
+      runRetrain: async () => {
+        runs++;
+        return { runId: null, registered: false };
+      },
+    });
     expect(out).toEqual({ status: 'waiting', accepted: 9, newSinceLastRun: 9 });
     expect(runs).toBe(0);
   });

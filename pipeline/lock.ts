@@ -27,20 +27,32 @@ export function advisoryLock(databaseUrl: string, key: bigint = ADVISORY_KEY): R
       await client.connect();
       try {
         const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key.toString()]);
-        if (!rows[0].ok) { await client.end(); return null; }
+        if (!rows[0].ok) {
+          await client.end();
+          return null;
+        }
       } catch (err) {
         await client.end().catch(() => {});
         throw err;
       }
       return async () => {
-        try { await client.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]); } finally { await client.end().catch(() => {}); }
+        try {
+          await client.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]);
+        } finally {
+          await client.end().catch(() => {});
+        }
       };
     },
   };
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function fileLock(file: string): RetrainLock {
@@ -55,7 +67,13 @@ export function fileLock(file: string): RetrainLock {
     }
     writeSync(fd, JSON.stringify({ pid: process.pid, since: new Date().toISOString() }));
     closeSync(fd);
-    return async () => { try { unlinkSync(file); } catch { /* already gone */ } };
+    return async () => {
+      try {
+        unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
+    };
   };
   return {
     kind: 'file',
@@ -65,8 +83,13 @@ export function fileLock(file: string): RetrainLock {
       // A holder that died leaves its file behind: take it over, once.
       try {
         const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
-        if (Number.isInteger(pid) && !alive(pid)) { unlinkSync(file); return take(); }
-      } catch { /* being written or removed right now: treat as held */ }
+        if (Number.isInteger(pid) && !alive(pid)) {
+          unlinkSync(file);
+          return take();
+        }
+      } catch {
+        /* being written or removed right now: treat as held */
+      }
       return null;
     },
   };

@@ -35,9 +35,17 @@ describe('splitNewTaxaByInstall', () => {
     expect(s.train.filter((x) => x.label === 'launch-x')).toHaveLength(6);
   });
   it('keeps the held-out installs as installs arrive, so evidence adds up from run to run', () => {
-    const held = (n: number) => new Set(splitNewTaxaByInstall(
-      Array.from({ length: n }, (_, g) => c(`e${g}`, `install-${g}`, 'proposed-e')), ['proposed-e'], r, 1,
-    ).heldOut.get('proposed-e')!.map((x) => x.installId));
+    const held = (n: number) =>
+      new Set(
+        splitNewTaxaByInstall(
+          Array.from({ length: n }, (_, g) => c(`e${g}`, `install-${g}`, 'proposed-e')),
+          ['proposed-e'],
+          r,
+          1,
+        )
+          .heldOut.get('proposed-e')!
+          .map((x) => x.installId),
+      );
     // One more install can take at most one held-out place.
     for (let n = 10; n < 18; n++) {
       const before = held(n);
@@ -46,7 +54,12 @@ describe('splitNewTaxaByInstall', () => {
     }
   });
   it('depends on the seed, and is the same for the same seed', () => {
-    const ids = (seed: number) => splitNewTaxaByInstall(rows, ['proposed-a'], r, seed).heldOut.get('proposed-a')!.map((x) => x.installId).sort().join();
+    const ids = (seed: number) =>
+      splitNewTaxaByInstall(rows, ['proposed-a'], r, seed)
+        .heldOut.get('proposed-a')!
+        .map((x) => x.installId)
+        .sort()
+        .join();
     expect(ids(1)).toBe(ids(1));
     expect(new Set([1, 2, 3, 4, 5].map(ids)).size).toBeGreaterThan(1);
   });
@@ -60,10 +73,7 @@ describe('splitNewTaxaByInstall', () => {
   });
   it('does not judge a taxon whose training installs were held out for another taxon', () => {
     // proposed-e's 8 installs are the same as proposed-f's first 8 of 20; f holds out 6, e can only keep 2 of its own.
-    const rows2 = [
-      ...Array.from({ length: 20 }, (_, g) => c(`f${g}`, `i${g}`, 'proposed-f')),
-      ...Array.from({ length: 8 }, (_, g) => c(`e${g}`, `i${g}`, 'proposed-e')),
-    ];
+    const rows2 = [...Array.from({ length: 20 }, (_, g) => c(`f${g}`, `i${g}`, 'proposed-f')), ...Array.from({ length: 8 }, (_, g) => c(`e${g}`, `i${g}`, 'proposed-e'))];
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const s = splitNewTaxaByInstall(rows2, ['proposed-e', 'proposed-f'], r, seed);
       const eTrain = new Set(s.train.filter((x) => x.label === 'proposed-e').map((x) => x.installId)).size;

@@ -13,7 +13,11 @@
 import { createHash } from 'node:crypto';
 import { heldOutInstallCount, type NewTaxonRules } from '../core/retrain-gate.ts';
 
-export interface InstallLabelled { eventId: string; installId: string; label: string }
+export interface InstallLabelled {
+  eventId: string;
+  installId: string;
+  label: string;
+}
 
 export interface NewTaxaSplit<T extends InstallLabelled> {
   /** Corrections that may train (launch labels and judged new taxa, from installs not held out). */
@@ -48,7 +52,10 @@ export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: re
     const installs = [...new Set(mine.map((c) => c.installId))].sort();
     counts.set(label, { installs: installs.length, corrections: mine.length });
     const k = heldOutInstallCount(installs.length, rules);
-    if (!k) { unjudged.push(label); continue; }
+    if (!k) {
+      unjudged.push(label);
+      continue;
+    }
     // Ranked by a hash of (seed, taxon, install), not shuffled: as installs arrive run after run, the ones
     // held out keep their places, so each run adds evidence instead of taking a fresh look.
     const rank = new Map(installs.map((id) => [id, createHash('sha256').update(`${seed}|${label}|${id}`).digest('hex')]));
@@ -60,7 +67,16 @@ export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: re
   }
   const heldOut = new Map<string, T[]>();
   for (const [label, installs] of chosen) {
-    heldOut.set(label, installs.map((g) => byInstallLabel.get(`${g}\u0000${label}`)!.slice().sort((a, b) => (a.eventId < b.eventId ? -1 : 1))[0]));
+    heldOut.set(
+      label,
+      installs.map(
+        (g) =>
+          byInstallLabel
+            .get(`${g}\u0000${label}`)!
+            .slice()
+            .sort((a, b) => (a.eventId < b.eventId ? -1 : 1))[0],
+      ),
+    );
   }
   const notTrained = new Set(unjudged);
   const train = corrections.filter((c) => !heldOutInstalls.has(c.installId) && !notTrained.has(c.label));
@@ -70,7 +86,12 @@ export function splitNewTaxaByInstall<T extends InstallLabelled>(corrections: re
   for (const c of train) if (chosen.has(c.label)) (trainInstallsOf.get(c.label) ?? trainInstallsOf.set(c.label, new Set()).get(c.label)!).add(c.installId);
   for (const label of [...chosen.keys()]) {
     const trainInstalls = trainInstallsOf.get(label)?.size ?? 0;
-    if (trainInstalls < rules.minTrainInstalls) { chosen.delete(label); heldOut.delete(label); unjudged.push(label); notTrained.add(label); }
+    if (trainInstalls < rules.minTrainInstalls) {
+      chosen.delete(label);
+      heldOut.delete(label);
+      unjudged.push(label);
+      notTrained.add(label);
+    }
   }
   return { train: train.filter((c) => !notTrained.has(c.label)), heldOut, counts, unjudged: unjudged.sort(), heldOutInstalls };
 }

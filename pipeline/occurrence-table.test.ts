@@ -27,7 +27,10 @@ describe('buildOccurrenceTable', () => {
     expect(t.cells[occurrenceKey(PARIS.lat, PARIS.lon, 7)]).toEqual({ bee: 5 });
   });
   it('keeps months apart', () => {
-    const t = buildOccurrenceTable(['a', 'b', 'c', 'd', 'e'].map((i) => obs(i, 'bee', '2026-01-02T00:00:00.000Z')), 5);
+    const t = buildOccurrenceTable(
+      ['a', 'b', 'c', 'd', 'e'].map((i) => obs(i, 'bee', '2026-01-02T00:00:00.000Z')),
+      5,
+    );
     expect(Object.keys(t.cells)).toEqual([occurrenceKey(PARIS.lat, PARIS.lon, 1)]);
   });
   it('refuses an off-grid cell, a bad hour and a minimum that would show single observations', () => {
@@ -37,7 +40,10 @@ describe('buildOccurrenceTable', () => {
   });
   it('feeds the prior: a taxon seen there that month weighs more', () => {
     const ranges: RangeTable = { version: 't', source: 't', taxa: { bee: { realms: ['Palearctic'], source: 's' }, bison: { realms: ['Palearctic'], source: 's' } } };
-    const t = buildOccurrenceTable(Array.from({ length: 40 }, (_, i) => obs(`i${i}`, 'bee')), 5);
+    const t = buildOccurrenceTable(
+      Array.from({ length: 40 }, (_, i) => obs(`i${i}`, 'bee')),
+      5,
+    );
     const p = priorAt(['bee', 'bison'], ranges, PARIS, 7, t);
     expect(p.weights.get('bee')!).toBeGreaterThan(p.weights.get('bison')!);
   });

@@ -23,7 +23,12 @@ import { acceptedCorrections } from './feedback-input.ts';
 export const OCCURRENCE_FILE = 'occurrence.json';
 export const DEFAULT_MIN_INSTALLS = 5;
 
-export interface Observation { installId: string; taxonId: string; cell: { lat: number; lon: number }; hour: string }
+export interface Observation {
+  installId: string;
+  taxonId: string;
+  cell: { lat: number; lon: number };
+  hour: string;
+}
 
 /** Month 1-12 of a stored hour (ISO text); throws on anything else so a bad row is named, not silently dropped. */
 export function monthOf(hour: string): number {
@@ -51,14 +56,21 @@ export function buildOccurrenceTable(observations: Iterable<Observation>, minIns
   for (const [key, installs] of [...installsByCell].sort(([a], [b]) => a.localeCompare(b))) {
     const counts: Record<string, number> = {};
     for (const [taxon, who] of installsByTaxon.get(key)!) if (who.size >= minInstalls) counts[taxon] = who.size;
-    if (installs.size < minInstalls || Object.keys(counts).length === 0) { dropped++; continue; }
+    if (installs.size < minInstalls || Object.keys(counts).length === 0) {
+      dropped++;
+      continue;
+    }
     cells[key] = counts;
   }
   return { cellDeg: LOCATION_CELL_DEG, minInstalls, cells, observations: n, cellsKept: Object.keys(cells).length, cellsDropped: dropped };
 }
 
 /** Reads the store's accepted corrections with a cell and writes the table into a version's folder. */
-export async function writeOccurrenceTable(store: FeedbackStore, versionDir: string, minInstalls = DEFAULT_MIN_INSTALLS): Promise<{ file: string; cellsKept: number; cellsDropped: number; observations: number }> {
+export async function writeOccurrenceTable(
+  store: FeedbackStore,
+  versionDir: string,
+  minInstalls = DEFAULT_MIN_INSTALLS,
+): Promise<{ file: string; cellsKept: number; cellsDropped: number; observations: number }> {
   const obs: Observation[] = [];
   for await (const c of acceptedCorrections(store)) {
     if (c.cell && c.taxonId) obs.push({ installId: c.installId, taxonId: c.taxonId, cell: c.cell, hour: c.hour });

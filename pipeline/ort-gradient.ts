@@ -10,9 +10,11 @@ import type { InferenceSession } from 'onnxruntime-node';
 import type { Batch, Examples, GradientKernel, Head, IndexedGradientKernel } from '../core/head-train.ts';
 import { DataType, encodeModel, int64Initializer, node, onnx } from '../node/onnx-graph.ts';
 
-const vi = (name: string, dims: Array<number | string>) => onnx.ValueInfoProto.create({
-  name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-});
+const vi = (name: string, dims: Array<number | string>) =>
+  onnx.ValueInfoProto.create({
+    name,
+    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  });
 
 /**
  * Inputs: x [n, D], w [K, D], b [K], fixed [n, F], yw [n, K + F] (one-hot times
@@ -38,19 +40,34 @@ export function gradientGraph(K: number, D: number, F: number, indexed = false):
     node('Gemm', ['rk', 'x'], ['gw'], { transA: 1 }),
     node('ReduceSum', ['rk', 'zero'], ['gb'], { keepdims: 0 }),
   ];
-  return encodeModel(onnx.ModelProto.create({
-    irVersion: 7, opsetImport: [{ domain: '', version: 13 }],
-    graph: onnx.GraphProto.create({
-      name: 'head_gradient',
-      initializer: [int64Initializer('zero', [0]), int64Initializer('k', [K]), int64Initializer('one', [1])],
-      input: [...(indexed ? [vi('xall', ['N', D]), onnx.ValueInfoProto.create({ name: 'rows', type: { tensorType: { elemType: DataType.INT32, shape: { dim: [{ dimParam: 'n' }] } } } })] : [vi('x', ['n', D])]), vi('w', [K, D]), vi('b', [K]), ...(F ? [vi(indexed ? 'fixedall' : 'fixed', [indexed ? 'N' : 'n', F])] : []), vi('yw', ['n', T]), vi('sw', ['n', 1])],
-      output: [vi('gw', [K, D]), vi('gb', [K]), vi('loss', [])],
-      node: nodes,
+  return encodeModel(
+    onnx.ModelProto.create({
+      irVersion: 7,
+      opsetImport: [{ domain: '', version: 13 }],
+      graph: onnx.GraphProto.create({
+        name: 'head_gradient',
+        initializer: [int64Initializer('zero', [0]), int64Initializer('k', [K]), int64Initializer('one', [1])],
+        input: [
+          ...(indexed
+            ? [vi('xall', ['N', D]), onnx.ValueInfoProto.create({ name: 'rows', type: { tensorType: { elemType: DataType.INT32, shape: { dim: [{ dimParam: 'n' }] } } } })]
+            : [vi('x', ['n', D])]),
+          vi('w', [K, D]),
+          vi('b', [K]),
+          ...(F ? [vi(indexed ? 'fixedall' : 'fixed', [indexed ? 'N' : 'n', F])] : []),
+          vi('yw', ['n', T]),
+          vi('sw', ['n', 1]),
+        ],
+        output: [vi('gw', [K, D]), vi('gb', [K]), vi('loss', [])],
+        node: nodes,
+      }),
     }),
-  }));
+  );
 }
 
-export interface OrtGradient { kernel: GradientKernel; release: () => Promise<void> }
+export interface OrtGradient {
+  kernel: GradientKernel;
+  release: () => Promise<void>;
+}
 
 /** A kernel for heads of `classes` rows over `dim`, with `fixedCount` fixed logits; release it when done. */
 export async function ortGradient(classes: number, dim: number, fixedCount: number, threads = 2): Promise<OrtGradient> {
@@ -59,7 +76,8 @@ export async function ortGradient(classes: number, dim: number, fixedCount: numb
   const T = classes + fixedCount;
   let yw = new Float32Array(0);
   const kernel: GradientKernel = async (head: Head, batch: Batch, gW: Float32Array, gB: Float32Array) => {
-    if (head.classes !== classes || head.dim !== dim || batch.fixedCount !== fixedCount) throw new RangeError(`kernel built for ${classes} x ${dim} + ${fixedCount} fixed, given ${head.classes} x ${head.dim} + ${batch.fixedCount}`);
+    if (head.classes !== classes || head.dim !== dim || batch.fixedCount !== fixedCount)
+      throw new RangeError(`kernel built for ${classes} x ${dim} + ${fixedCount} fixed, given ${head.classes} x ${head.dim} + ${batch.fixedCount}`);
     const n = batch.n;
     if (yw.length < n * T) yw = new Float32Array(n * T);
     const y = yw.subarray(0, n * T);
@@ -81,7 +99,10 @@ export async function ortGradient(classes: number, dim: number, fixedCount: numb
   return { kernel, release: () => session.release() };
 }
 
-export interface OrtIndexedGradient { kernel: IndexedGradientKernel; release: () => Promise<void> }
+export interface OrtIndexedGradient {
+  kernel: IndexedGradientKernel;
+  release: () => Promise<void>;
+}
 
 /**
  * The same gradient for a batch named by its rows of `data`: the examples go to onnxruntime once per call as
@@ -91,15 +112,25 @@ export interface OrtIndexedGradient { kernel: IndexedGradientKernel; release: ()
  */
 export async function ortIndexedGradient(classes: number, data: Examples, sampleWeight: Float32Array | undefined, threads = 2): Promise<OrtIndexedGradient> {
   const ort = await import('onnxruntime-node');
-  const dim = data.dim, F = data.fixedCount ?? 0, T = classes + F;
+  const dim = data.dim,
+    F = data.fixedCount ?? 0,
+    T = classes + F;
   const session: InferenceSession = await ort.InferenceSession.create(gradientGraph(classes, dim, F, true), { intraOpNumThreads: threads, interOpNumThreads: 1 });
   const xall = new ort.Tensor('float32', data.x.subarray(0, data.n * dim), [data.n, dim]);
   const fixedall = F ? new ort.Tensor('float32', data.fixed!.subarray(0, data.n * F), [data.n, F]) : null;
-  let cap = 0, yw = new Float32Array(0), sw = new Float32Array(0), idx = new Int32Array(0);
+  let cap = 0,
+    yw = new Float32Array(0),
+    sw = new Float32Array(0),
+    idx = new Int32Array(0);
   const kernel = (async (head: Head, rows: Int32Array, gW: Float32Array, gB: Float32Array) => {
     if (head.classes !== classes || head.dim !== dim) throw new RangeError(`kernel built for ${classes} x ${dim}, given ${head.classes} x ${head.dim}`);
     const n = rows.length;
-    if (n > cap) { cap = n; yw = new Float32Array(n * T); sw = new Float32Array(n); idx = new Int32Array(n); }
+    if (n > cap) {
+      cap = n;
+      yw = new Float32Array(n * T);
+      sw = new Float32Array(n);
+      idx = new Int32Array(n);
+    }
     const y = yw.subarray(0, n * T);
     y.fill(0);
     for (let t = 0; t < n; t++) {

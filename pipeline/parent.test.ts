@@ -56,7 +56,11 @@ for (const backend of BACKENDS) {
       expect(r.parent).toBe('1.0.1');
       expect(r.parentSource).toBe('database');
       expect(r.registered).toBe(false);
-      expect(readManifest(registry)!.versions.map((v) => v.version).sort()).toEqual(manifest.versions.map((v) => v.version).sort());
+      expect(
+        readManifest(registry)!
+          .versions.map((v) => v.version)
+          .sort(),
+      ).toEqual(manifest.versions.map((v) => v.version).sort());
     }, 120_000);
   });
 }

@@ -10,10 +10,16 @@ const opts = { ...DEFAULT_QUALITY, embeddingSize: D, modelVersions: new Set(['1.
 function batch(classes: number, perClass: number, seed = 1): TrainingCorrection[] {
   const rand = seededRandom(seed);
   const protos = Array.from({ length: classes }, () => Float32Array.from({ length: D }, () => rand() * 4));
-  return protos.flatMap((p, c) => Array.from({ length: perClass }, () => ({
-    eventId: randomUUID(), correctsEventId: randomUUID(), installId: randomUUID(), modelVersion: '1.0.0', label: `proposed-c${c}`,
-    embedding: Float32Array.from(p, (v) => Math.max(0, v + (rand() - 0.5) * 0.6)),
-  })));
+  return protos.flatMap((p, c) =>
+    Array.from({ length: perClass }, () => ({
+      eventId: randomUUID(),
+      correctsEventId: randomUUID(),
+      installId: randomUUID(),
+      modelVersion: '1.0.0',
+      label: `proposed-c${c}`,
+      embedding: Float32Array.from(p, (v) => Math.max(0, v + (rand() - 0.5) * 0.6)),
+    })),
+  );
 }
 
 describe('checkCorrections', () => {
@@ -104,15 +110,32 @@ function referenceSuspicious(rows: TrainingCorrection[], refs: Array<{ label: st
   const pool = [...rows.map((c) => ({ label: c.label, embedding: c.embedding })), ...refs];
   const mean = new Float64Array(D);
   for (const p of pool) for (let j = 0; j < D; j++) mean[j] += p.embedding[j] / pool.length;
-  const centred = (e: Float32Array) => { const v = new Float64Array(D); let n = 0; for (let j = 0; j < D; j++) { v[j] = e[j] - mean[j]; n += v[j] * v[j]; } n = Math.sqrt(n) || 1; for (let j = 0; j < D; j++) v[j] /= n; return v; };
+  const centred = (e: Float32Array) => {
+    const v = new Float64Array(D);
+    let n = 0;
+    for (let j = 0; j < D; j++) {
+      v[j] = e[j] - mean[j];
+      n += v[j] * v[j];
+    }
+    n = Math.sqrt(n) || 1;
+    for (let j = 0; j < D; j++) v[j] /= n;
+    return v;
+  };
   const sums = new Map<string, { sum: Float64Array; n: number }>();
-  for (const p of pool) { const v = centred(p.embedding); const s = sums.get(p.label) ?? { sum: new Float64Array(D), n: 0 }; for (let j = 0; j < D; j++) s.sum[j] += v[j]; s.n++; sums.set(p.label, s); }
+  for (const p of pool) {
+    const v = centred(p.embedding);
+    const s = sums.get(p.label) ?? { sum: new Float64Array(D), n: 0 };
+    for (let j = 0; j < D; j++) s.sum[j] += v[j];
+    s.n++;
+    sums.set(p.label, s);
+  }
   const out: number[] = [];
   rows.forEach((c, i) => {
     const p = agreement(c);
     if (p !== null && p >= 0.05) return;
     const v = centred(c.embedding);
-    let best = '', bestSim = -Infinity;
+    let best = '',
+      bestSim = -Infinity;
     for (const [label, cs] of sums) {
       const own = label === c.label;
       if ((own ? cs.n - 1 : cs.n) < 1) continue;
@@ -120,7 +143,10 @@ function referenceSuspicious(rows: TrainingCorrection[], refs: Array<{ label: st
       for (let j = 0; j < D; j++) dot += cs.sum[j] * v[j];
       const sn = cs.sum.reduce((a, x) => a + x * x, 0);
       const sim = (own ? dot - 1 : dot) / Math.sqrt(Math.max(own ? sn - 2 * dot + 1 : sn, 1e-12));
-      if (sim > bestSim) { bestSim = sim; best = label; }
+      if (sim > bestSim) {
+        bestSim = sim;
+        best = label;
+      }
     }
     if (best !== c.label) out.push(i);
   });
@@ -133,7 +159,11 @@ describe('poisoning test without forming centred vectors', () => {
     const rand = seededRandom(9);
     const protos = Array.from({ length: 6 }, () => Float32Array.from({ length: D2 }, () => rand() * 3));
     const make = (c: number, label: number) => ({
-      eventId: randomUUID(), correctsEventId: randomUUID(), installId: randomUUID(), modelVersion: '1.0.0', label: `proposed-c${label}`,
+      eventId: randomUUID(),
+      correctsEventId: randomUUID(),
+      installId: randomUUID(),
+      modelVersion: '1.0.0',
+      label: `proposed-c${label}`,
       embedding: Float32Array.from(protos[c], (v) => Math.max(0, v + (rand() - 0.5) * 4)),
     });
     // Noisy classes, a fifth of them labelled as another class; a few references, one label only there.

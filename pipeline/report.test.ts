@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { curveSvg, curveTable, type CurveRow } from './report.ts';
 
-const row = (pool: string, size: number, recall: number): CurveRow => ({ pool, size, repeats: 3, taxa: 6, heldOutPerSplit: 60, recall, lo: recall - 0.1, hi: recall + 0.1, min: recall - 0.05, max: recall + 0.05, launchChange: -0.005, launchLo: -0.02, launchHi: 0.01 });
+const row = (pool: string, size: number, recall: number): CurveRow => ({
+  pool,
+  size,
+  repeats: 3,
+  taxa: 6,
+  heldOutPerSplit: 60,
+  recall,
+  lo: recall - 0.1,
+  hi: recall + 0.1,
+  min: recall - 0.05,
+  max: recall + 0.05,
+  launchChange: -0.005,
+  launchLo: -0.02,
+  launchHi: 0.01,
+});
 
 describe('the curve in the report', () => {
   const rows = [row('oxford', 1, 0.3), row('oxford', 5, 0.75), row('tiny', 1, 0.1), row('tiny', 20, 0.8)];

@@ -36,10 +36,18 @@ export async function parentView(corrections: readonly TrainingCorrection[], bas
   return { otherOf, logitsOf };
 }
 
-export function runChecks(corrections: readonly TrainingCorrection[], view: ParentView, opts: {
-  parentLabels: readonly string[]; embeddingSize: number; compatibleVersions: ReadonlySet<string>; baseItems: readonly Item[];
-  minPerClass?: number; maxSuspiciousShare?: number;
-}): { kept: TrainingCorrection[]; report: QualityReport } {
+export function runChecks(
+  corrections: readonly TrainingCorrection[],
+  view: ParentView,
+  opts: {
+    parentLabels: readonly string[];
+    embeddingSize: number;
+    compatibleVersions: ReadonlySet<string>;
+    baseItems: readonly Item[];
+    minPerClass?: number;
+    maxSuspiciousShare?: number;
+  },
+): { kept: TrainingCorrection[]; report: QualityReport } {
   const parentProb = (c: TrainingCorrection) => {
     const k = opts.parentLabels.indexOf(c.label);
     const l = view.logitsOf.get(c);
@@ -47,11 +55,16 @@ export function runChecks(corrections: readonly TrainingCorrection[], view: Pare
     return softmax(l)[k];
   };
   const inPlay = new Set(corrections.map((c) => c.label));
-  return checkCorrections(corrections, {
-    ...DEFAULT_QUALITY,
-    embeddingSize: opts.embeddingSize,
-    modelVersions: opts.compatibleVersions,
-    minPerClass: opts.minPerClass ?? DEFAULT_QUALITY.minPerClass,
-    maxSuspiciousShare: opts.maxSuspiciousShare ?? DEFAULT_QUALITY.maxSuspiciousShare,
-  }, parentProb, opts.baseItems.filter((b) => inPlay.has(b.label)));
+  return checkCorrections(
+    corrections,
+    {
+      ...DEFAULT_QUALITY,
+      embeddingSize: opts.embeddingSize,
+      modelVersions: opts.compatibleVersions,
+      minPerClass: opts.minPerClass ?? DEFAULT_QUALITY.minPerClass,
+      maxSuspiciousShare: opts.maxSuspiciousShare ?? DEFAULT_QUALITY.maxSuspiciousShare,
+    },
+    parentProb,
+    opts.baseItems.filter((b) => inPlay.has(b.label)),
+  );
 }

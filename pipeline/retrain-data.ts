@@ -28,8 +28,15 @@ export async function collectCorrections(store: FeedbackStore): Promise<{ correc
   return { corrections, names };
 }
 
-export interface BasePhoto { file: string; label: string; pack: string }
-export interface EvalPhoto { file: string; label: string }
+export interface BasePhoto {
+  file: string;
+  label: string;
+  pack: string;
+}
+export interface EvalPhoto {
+  file: string;
+  label: string;
+}
 
 export interface PhotoData {
   basePhotos: BasePhoto[];
@@ -40,13 +47,20 @@ export interface PhotoData {
 
 /** Base photos (less those of a taxon the corrections teach as new) and the evaluation set, embedded by the parent. */
 export async function loadPhotoData(opts: {
-  taxonomy: Taxonomy; registryDir: string; version: string; threads: number; tinyImagenet?: boolean; newLabels: ReadonlySet<string>;
-  log: (line: string) => void; progress?: (stage: string, done: number, total: number) => void;
+  taxonomy: Taxonomy;
+  registryDir: string;
+  version: string;
+  threads: number;
+  tinyImagenet?: boolean;
+  newLabels: ReadonlySet<string>;
+  log: (line: string) => void;
+  progress?: (stage: string, done: number, total: number) => void;
 }): Promise<PhotoData> {
   const { taxonomy } = opts;
   const classifier = await NodeClassifier.load({ registryDir: opts.registryDir, version: opts.version, threads: opts.threads });
   const packs = [...BASE_PACKS, ...(opts.tinyImagenet ? ['tiny-imagenet-animals'] : [])];
-  const basePhotos = packs.flatMap((pack) => readLabelledPhotos(path.join(DATA_DIR_SHARED, pack), path.join(DATA_DIR_SHARED, pack, 'labels.csv'), taxonomy).map((p) => ({ ...p, pack })))
+  const basePhotos = packs
+    .flatMap((pack) => readLabelledPhotos(path.join(DATA_DIR_SHARED, pack), path.join(DATA_DIR_SHARED, pack, 'labels.csv'), taxonomy).map((p) => ({ ...p, pack })))
     // Photos of an animal the corrections teach as a new taxon are that taxon's, not "other": leave them out of the base set.
     .filter((p) => !(p.imagenetIndex === null && p.row.breed && opts.newLabels.has(normalizeProposedName(p.row.breed.replace(/_/g, ' ')))));
   const evalPhotos = readLabelledPhotos(path.join(DATA_DIR_SHARED, EVAL_PACK), path.join(DATA_DIR_SHARED, EVAL_PACK, 'labels.csv'), taxonomy).map((p) => ({ file: p.file, label: p.label }));

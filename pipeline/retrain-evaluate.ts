@@ -32,7 +32,16 @@ export function heldBackDecisions(heldBackNew: readonly string[], corrections: r
 }
 
 /** Each new taxon on its held-out installs (the head with every judged row), then its decision. */
-export async function judgeNewTaxa(head: Head, temperature: number, plan: TrainingPlan, heldBackNew: readonly string[], kept: readonly TrainingCorrection[], corrections: readonly TrainingCorrection[], rules: GateRules, E: number): Promise<{ decisions: NewTaxonDecision[]; heldOutEvents: Record<string, string[]>; heldOutHits: Record<string, boolean[]> }> {
+export async function judgeNewTaxa(
+  head: Head,
+  temperature: number,
+  plan: TrainingPlan,
+  heldBackNew: readonly string[],
+  kept: readonly TrainingCorrection[],
+  corrections: readonly TrainingCorrection[],
+  rules: GateRules,
+  E: number,
+): Promise<{ decisions: NewTaxonDecision[]; heldOutEvents: Record<string, string[]>; heldOutHits: Record<string, boolean[]> }> {
   const decisions: NewTaxonDecision[] = [];
   const heldOutEvents: Record<string, string[]> = {};
   const heldOutHits: Record<string, boolean[]> = {};
@@ -59,7 +68,15 @@ export async function judgeNewTaxa(head: Head, temperature: number, plan: Traini
 export function versionHead(head: Head, plan: TrainingPlan, parentLabels: readonly string[], admitted: readonly string[]) {
   const finalLearned = [...parentLabels, ...admitted];
   const finalLabels = [...finalLearned, OTHER_LABEL];
-  return { finalLabels, finalIndex: new Map(finalLabels.map((l, i) => [l, i])), finalHead: selectRows(head, finalLearned.map((l) => plan.classIndex.get(l)!)), FK: finalLearned.length };
+  return {
+    finalLabels,
+    finalIndex: new Map(finalLabels.map((l, i) => [l, i])),
+    finalHead: selectRows(
+      head,
+      finalLearned.map((l) => plan.classIndex.get(l)!),
+    ),
+    FK: finalLearned.length,
+  };
 }
 
 export interface SharedLabelResult {
@@ -75,28 +92,55 @@ export interface SharedLabelResult {
 
 /** Non-regression on photos both models can name, candidate and current, same photos; then the whole gate. */
 export function sharedLabelGate(opts: {
-  finalHead: Head; finalLabels: string[]; finalIndex: Map<string, number>; temperature: number; parent: ModelVersion; evalPhotos: readonly EvalPhoto[];
-  features: Map<string, PhotoFeatures>; otherOf: (f: PhotoFeatures) => number; E: number; decisions: NewTaxonDecision[]; launchRowsChanged: boolean; requireImprovement: boolean; rules: GateRules; seed: number;
+  finalHead: Head;
+  finalLabels: string[];
+  finalIndex: Map<string, number>;
+  temperature: number;
+  parent: ModelVersion;
+  evalPhotos: readonly EvalPhoto[];
+  features: Map<string, PhotoFeatures>;
+  otherOf: (f: PhotoFeatures) => number;
+  E: number;
+  decisions: NewTaxonDecision[];
+  launchRowsChanged: boolean;
+  requireImprovement: boolean;
+  rules: GateRules;
+  seed: number;
 }): SharedLabelResult {
   const { finalIndex, finalLabels, seed } = opts;
-  const evalItems = opts.evalPhotos.flatMap((p) => { const f = opts.features.get(p.file); return f && finalIndex.has(p.label) ? [{ ...p, f }] : []; });
-  const evalEx = toExamples(evalItems.map((e) => ({ group: '', label: e.label, embedding: e.f.embedding, other: opts.otherOf(e.f), source: 'eval' })), finalIndex, opts.E);
+  const evalItems = opts.evalPhotos.flatMap((p) => {
+    const f = opts.features.get(p.file);
+    return f && finalIndex.has(p.label) ? [{ ...p, f }] : [];
+  });
+  const evalEx = toExamples(
+    evalItems.map((e) => ({ group: '', label: e.label, embedding: e.f.embedding, other: opts.otherOf(e.f), source: 'eval' })),
+    finalIndex,
+    opts.E,
+  );
   const candProbs = predictAll(opts.finalHead, evalEx, opts.temperature);
   const curProbs = evalItems.map((e) => {
     const p = softmax(e.f.logits);
     const out = new Float32Array(finalLabels.length);
-    opts.parent.labels.forEach((l, i) => { out[finalIndex.get(l)!] = p[i]; });
+    opts.parent.labels.forEach((l, i) => {
+      out[finalIndex.get(l)!] = p[i];
+    });
     return out;
   });
   const y = Int32Array.from(evalItems.map((e) => finalIndex.get(e.label)!));
   const current = evaluate(curProbs, y, finalLabels.length);
   const candidate = evaluate(candProbs, y, finalLabels.length);
-  const curTop = topOne(curProbs, y), candTop = topOne(candProbs, y);
+  const curTop = topOne(curProbs, y),
+    candTop = topOne(candProbs, y);
   const eceChange = pairedEceChange(curTop, candTop, 1000, seed);
-  const verdict = gate({
-    shared: { currentHit: curTop.hit, candidateHit: candTop.hit, labels: y, names: finalLabels, eceChange },
-    newTaxa: opts.decisions, launchRowsChanged: opts.launchRowsChanged, requireImprovement: opts.requireImprovement,
-  }, opts.rules);
+  const verdict = gate(
+    {
+      shared: { currentHit: curTop.hit, candidateHit: candTop.hit, labels: y, names: finalLabels, eceChange },
+      newTaxa: opts.decisions,
+      launchRowsChanged: opts.launchRowsChanged,
+      requireImprovement: opts.requireImprovement,
+    },
+    opts.rules,
+  );
   const nr = verdict.nonRegression;
   const summary: SharedLabelSummary = {
     n: evalItems.length,

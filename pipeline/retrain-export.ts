@@ -16,7 +16,11 @@ import { REPO_ROOT } from '../node/paths.ts';
 import { crossRuntimeCheck, expectedLogits, exportWithHead } from './export.ts';
 
 export function gitCommit(): string {
-  try { return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(); } catch { return 'unknown'; }
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
 }
 
 export interface ExportOutcome {
@@ -28,9 +32,21 @@ export interface ExportOutcome {
 }
 
 export async function exportAndRegister(opts: {
-  registryDir: string; parent: ModelVersion; parentBytes: Uint8Array; finalHead: Head; finalLabels: string[]; FK: number; temperature: number;
-  samples: ReadonlyArray<{ file: string }>; E: number; candidate: Evaluation; newTaxa: ExtraTaxon[]; calibration: ModelVersion['calibration'];
-  counts: Record<string, number>; runId: string; log: (line: string) => void;
+  registryDir: string;
+  parent: ModelVersion;
+  parentBytes: Uint8Array;
+  finalHead: Head;
+  finalLabels: string[];
+  FK: number;
+  temperature: number;
+  samples: ReadonlyArray<{ file: string }>;
+  E: number;
+  candidate: Evaluation;
+  newTaxa: ExtraTaxon[];
+  calibration: ModelVersion['calibration'];
+  counts: Record<string, number>;
+  runId: string;
+  log: (line: string) => void;
 }): Promise<ExportOutcome> {
   const { parent, finalHead, finalLabels, FK, temperature, samples, E, candidate } = opts;
   const out: ExportOutcome = { registered: false, version: null, crossRuntime: null, reason: null };

@@ -36,16 +36,30 @@ export interface TrainingPlan {
 }
 
 /** New taxa split by install, then the training items over the parent's labels and the judged new ones. */
-export function planTraining(kept: readonly TrainingCorrection[], opts: {
-  parentLabels: readonly string[]; baseItems: readonly Item[]; view: ParentView; base: BaseHead; rules: NewTaxonRules; seed: number;
-}): TrainingPlan {
+export function planTraining(
+  kept: readonly TrainingCorrection[],
+  opts: {
+    parentLabels: readonly string[];
+    baseItems: readonly Item[];
+    view: ParentView;
+    base: BaseHead;
+    rules: NewTaxonRules;
+    seed: number;
+  },
+): TrainingPlan {
   const { parentLabels } = opts;
   const newLabelsAll = [...new Set(kept.map((c) => c.label).filter((l) => !parentLabels.includes(l)))].sort();
   const byInstall = splitNewTaxaByInstall(kept, newLabelsAll, opts.rules, opts.seed);
   const newLabels = newLabelsAll.filter((l) => byInstall.heldOut.has(l));
   const labels = [...parentLabels, ...newLabels, OTHER_LABEL];
   const classIndex = new Map(labels.map((l, i) => [l, i]));
-  const corrItem = (c: TrainingCorrection): Item => ({ group: `install:${c.installId}`, label: c.label, embedding: c.embedding, other: opts.view.otherOf.get(c) ?? opts.base.otherLogit(c.embedding), source: 'corrections' });
+  const corrItem = (c: TrainingCorrection): Item => ({
+    group: `install:${c.installId}`,
+    label: c.label,
+    embedding: c.embedding,
+    other: opts.view.otherOf.get(c) ?? opts.base.otherLogit(c.embedding),
+    source: 'corrections',
+  });
   const corrItems = byInstall.train.map(corrItem);
   const items = [...opts.baseItems, ...corrItems].filter((it) => classIndex.has(it.label));
   const counts: Record<string, number> = {};
@@ -58,24 +72,62 @@ export function planTraining(kept: readonly TrainingCorrection[], opts: {
  * ImageNet training (../shared/data/README.md): the model is overconfident on them, so they train but never
  * calibrate. New-taxon corrections all train: they are judged on held-out installs.
  */
-export function validationSplit(items: readonly Item[], newLabels: readonly string[], opts: { validationShare?: number; seed: number; minGroupsForValidation?: number }): { train: Item[]; validation: Item[] } {
+export function validationSplit(
+  items: readonly Item[],
+  newLabels: readonly string[],
+  opts: { validationShare?: number; seed: number; minGroupsForValidation?: number },
+): { train: Item[]; validation: Item[] } {
   const newSet = new Set(newLabels);
   const seen = items.filter((it) => it.source === 'imagenet-samples-animals' || newSet.has(it.label));
-  const split = groupedSplit(items.filter((it) => it.source !== 'imagenet-samples-animals' && !newSet.has(it.label)), opts.validationShare ?? 0.2, opts.seed, opts.minGroupsForValidation ?? 10);
+  const split = groupedSplit(
+    items.filter((it) => it.source !== 'imagenet-samples-animals' && !newSet.has(it.label)),
+    opts.validationShare ?? 0.2,
+    opts.seed,
+    opts.minGroupsForValidation ?? 10,
+  );
   return { train: [...split.train, ...seen], validation: split.validation };
 }
 
-export interface TrainedHead { head: Head; seconds: number; profile: TrainProfile; temperature: number; temperatureSource: string; launchInValidation: number }
+export interface TrainedHead {
+  head: Head;
+  seconds: number;
+  profile: TrainProfile;
+  temperature: number;
+  temperatureSource: string;
+  launchInValidation: number;
+}
 
 /** The candidate head (both stages), then its temperature: from validation that holds launch taxa, else the parent's. */
-export async function trainHeadWithTemperature(prior: Head, base: BaseHead, parentLabels: readonly string[], plan: TrainingPlan, split: { train: Item[]; validation: Item[] }, opts: TrainingKnobs & {
-  epochs: number; parentT: number; E: number; seed: number;
-  progress?: (stage: string, done: number, total: number) => void; log: (line: string) => void;
-}): Promise<TrainedHead> {
+export async function trainHeadWithTemperature(
+  prior: Head,
+  base: BaseHead,
+  parentLabels: readonly string[],
+  plan: TrainingPlan,
+  split: { train: Item[]; validation: Item[] },
+  opts: TrainingKnobs & {
+    epochs: number;
+    parentT: number;
+    E: number;
+    seed: number;
+    progress?: (stage: string, done: number, total: number) => void;
+    log: (line: string) => void;
+  },
+): Promise<TrainedHead> {
   const { train, validation } = split;
   const { head, seconds, profile } = await trainCandidate(prior, base, parentLabels, plan.newLabels, train, {
-    epochs: opts.epochs, newTaxaEpochs: opts.newTaxaEpochs, newTaxaLearningRate: opts.newTaxaLearningRate, newTaxaLambda: opts.newTaxaLambda, newTaxaWeight: opts.newTaxaWeight,
-    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, seed: opts.seed, kernel: opts.kernel, threads: opts.threads, progress: opts.progress, log: opts.log,
+    epochs: opts.epochs,
+    newTaxaEpochs: opts.newTaxaEpochs,
+    newTaxaLearningRate: opts.newTaxaLearningRate,
+    newTaxaLambda: opts.newTaxaLambda,
+    newTaxaWeight: opts.newTaxaWeight,
+    learningRate: opts.learningRate,
+    lambda: opts.lambda,
+    batchSize: opts.batchSize,
+    seed: opts.seed,
+    kernel: opts.kernel,
+    threads: opts.threads,
+    progress: opts.progress,
+    log: opts.log,
   });
   const launchSet = new Set(parentLabels);
   const launchInValidation = validation.filter((it) => launchSet.has(it.label)).length;
@@ -84,7 +136,14 @@ export async function trainHeadWithTemperature(prior: Head, base: BaseHead, pare
   if (launchInValidation >= MIN_LAUNCH_FOR_TEMPERATURE) {
     // At most 2,000 validation examples (an even sample): plenty for one parameter, and fast at any size.
     const step = Math.max(1, Math.ceil(validation.length / 2000));
-    temperature = fitTemperature(head, toExamples(validation.filter((_, i) => i % step === 0), plan.classIndex, opts.E));
+    temperature = fitTemperature(
+      head,
+      toExamples(
+        validation.filter((_, i) => i % step === 0),
+        plan.classIndex,
+        opts.E,
+      ),
+    );
     temperatureSource = `fitted on ${validation.length} validation examples, ${launchInValidation} of launch taxa`;
   } else {
     temperatureSource = `not fitted: ${launchInValidation} launch-taxon examples in validation (needs ${MIN_LAUNCH_FOR_TEMPERATURE}); the parent's ${opts.parentT.toFixed(3)} is kept`;

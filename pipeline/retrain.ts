@@ -126,23 +126,52 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   // The parent is what devices run: the live active version, not the manifest's `active`.
   let parentVersion = opts.parentVersion;
   let parentSource: RetrainResult['parentSource'] = 'option';
-  if (!parentVersion && opts.store) { parentVersion = await liveActiveVersion(opts.store, manifest0); parentSource = 'database'; }
-  else if (!parentVersion) { parentVersion = manifest0.active; parentSource = 'manifest'; }
+  if (!parentVersion && opts.store) {
+    parentVersion = await liveActiveVersion(opts.store, manifest0);
+    parentSource = 'database';
+  } else if (!parentVersion) {
+    parentVersion = manifest0.active;
+    parentSource = 'manifest';
+  }
   const { manifest, model: parent, bytes: parentBytes } = loadVersion(parentVersion, registryDir);
   log(`parent ${parent.version} (${parentSource === 'database' ? 'live active version in the database' : parentSource === 'manifest' ? "manifest's active: no feedback store given" : 'given'})`);
   const parentT = parent.temperature ?? 1;
   const launchTaxa = taxonomy.taxa.filter((t) => t.imagenetIndex != null);
-  const base = new BaseHead(parentBytes, launchTaxa.map((t) => t.imagenetIndex!));
+  const base = new BaseHead(
+    parentBytes,
+    launchTaxa.map((t) => t.imagenetIndex!),
+  );
   const parentLabels = parent.labels.filter((l) => l !== OTHER_LABEL);
   const prior: Head = splicedHead(parentBytes) ?? base.launch;
   if (prior.classes !== parentLabels.length) throw new Error(`parent ${parent.version}: ${prior.classes} head rows for ${parentLabels.length} labels`);
   const result: RetrainResult = {
-    runId, runDir, parent: parent.version, parentSource, registered: false, version: null, gate: null, reasons: [], quality: null, counts: {}, newTaxa: [], newTaxaDecisions: [], heldOutEvents: {},
-    sharedLabels: null, temperature: null, temperatureSource: null, crossRuntime: null, trainSeconds: 0, timings: {},
+    runId,
+    runDir,
+    parent: parent.version,
+    parentSource,
+    registered: false,
+    version: null,
+    gate: null,
+    reasons: [],
+    quality: null,
+    counts: {},
+    newTaxa: [],
+    newTaxaDecisions: [],
+    heldOutEvents: {},
+    sharedLabels: null,
+    temperature: null,
+    temperatureSource: null,
+    crossRuntime: null,
+    trainSeconds: 0,
+    timings: {},
   };
   let lap = performance.now();
   /** Ends a step: its wall time goes to result.timings under `step`. */
-  const timed = (step: string) => { const now = performance.now(); result.timings[step] = (result.timings[step] ?? 0) + (now - lap) / 1000; lap = now; };
+  const timed = (step: string) => {
+    const now = performance.now();
+    result.timings[step] = (result.timings[step] ?? 0) + (now - lap) / 1000;
+    lap = now;
+  };
   const finish = () => {
     writeFileSync(path.join(runDir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
     return result;
@@ -150,7 +179,9 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   const tracked = registryDir === path.resolve(TRACKED_REGISTRY_DIR);
   const wantRegister = opts.register !== false;
   if (wantRegister && tracked && !opts.writeTrackedManifest) {
-    log(`warning: ${registryDir} is the tracked registry (its manifest is committed): this run will not register; set WILDSIGHT_REGISTRY (or --registry) to a registry of your own, or pass --write-tracked-manifest`);
+    log(
+      `warning: ${registryDir} is the tracked registry (its manifest is committed): this run will not register; set WILDSIGHT_REGISTRY (or --registry) to a registry of your own, or pass --write-tracked-manifest`,
+    );
   }
 
   // 1. Data: corrections, base photos and the evaluation set through the current backbone (cached).
@@ -158,12 +189,23 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   let names: Record<string, string> = { ...(opts.proposedNames ?? {}) };
   if (!opts.baseOnly) {
     if (opts.corrections) corrections = opts.corrections;
-    else if (opts.store) { const got = await collectCorrections(opts.store); corrections = got.corrections; names = { ...got.names, ...names }; }
+    else if (opts.store) {
+      const got = await collectCorrections(opts.store);
+      corrections = got.corrections;
+      names = { ...got.names, ...names };
+    }
   }
   timed('corrections');
   const newLabelSet = new Set(corrections.map((c) => c.label).filter((l) => !parentLabels.includes(l)));
   const { basePhotos, evalPhotos, features } = await loadPhotoData({
-    taxonomy, registryDir, version: parent.version, threads: opts.threads ?? 2, tinyImagenet: opts.tinyImagenet, newLabels: newLabelSet, log, progress: opts.progress,
+    taxonomy,
+    registryDir,
+    version: parent.version,
+    threads: opts.threads ?? 2,
+    tinyImagenet: opts.tinyImagenet,
+    newLabels: newLabelSet,
+    log,
+    progress: opts.progress,
   });
   const otherOf = (f: PhotoFeatures) => f.logits[f.logits.length - 1] * parentT;
   timed('photos');
@@ -177,7 +219,12 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
     return f ? [{ group: `photo:${f.photoSha256}`, label: p.label, embedding: f.embedding, other: otherOf(f), source: p.pack }] : [];
   });
   const { kept, report: quality } = runChecks(corrections, view, {
-    parentLabels, embeddingSize: E, compatibleVersions: compatible, baseItems, minPerClass: opts.minPerClass, maxSuspiciousShare: opts.maxSuspiciousShare,
+    parentLabels,
+    embeddingSize: E,
+    compatibleVersions: compatible,
+    baseItems,
+    minPerClass: opts.minPerClass,
+    maxSuspiciousShare: opts.maxSuspiciousShare,
   });
   result.quality = quality;
   timed('checks');
@@ -190,9 +237,22 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   // 3. New taxa: held-out installs per taxon (they never train); taxa from too few installs are not trained.
   const plan = planTraining(kept, { parentLabels, baseItems, view, base, rules: rules.newTaxon, seed });
   const { counts, corrItems, byInstall, newLabels } = plan;
-  result.counts = { base: baseItems.length, corrections: corrections.length, correctionsKept: kept.length, correctionsTraining: corrItems.length, heldOutInstalls: byInstall.heldOutInstalls.size, evaluation: evalPhotos.length, newTaxaJudged: newLabels.length };
+  result.counts = {
+    base: baseItems.length,
+    corrections: corrections.length,
+    correctionsKept: kept.length,
+    correctionsTraining: corrItems.length,
+    heldOutInstalls: byInstall.heldOutInstalls.size,
+    evaluation: evalPhotos.length,
+    newTaxaJudged: newLabels.length,
+  };
   timed('plan');
-  log(`examples per class: ${Object.entries(counts).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l}=${n}`).join(' ')}`);
+  log(
+    `examples per class: ${Object.entries(counts)
+      .sort((a, b) => b[1] - a[1])
+      .map(([l, n]) => `${l}=${n}`)
+      .join(' ')}`,
+  );
   // Taxa the quality checks held back (too few corrections) are collecting too.
   const heldBackNew = Object.keys(quality.heldBackClasses).filter((l) => !parentLabels.includes(l) && !plan.newLabelsAll.includes(l));
   if (!opts.baseOnly && !kept.length) {
@@ -216,8 +276,21 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   const epochs = opts.epochs ?? (opts.baseOnly || launchCorrections > 0 ? 10 : 0);
   if (!epochs) log('no correction names a launch taxon: the launch rows keep the current weights (joint stage skipped; --epochs N forces it)');
   const trained = await trainHeadWithTemperature(prior, base, parentLabels, plan, split, {
-    epochs, newTaxaEpochs: opts.newTaxaEpochs, newTaxaLearningRate: opts.newTaxaLearningRate, newTaxaLambda: opts.newTaxaLambda, newTaxaWeight: opts.newTaxaWeight,
-    learningRate: opts.learningRate, lambda: opts.lambda, batchSize: opts.batchSize, kernel: opts.kernel, threads: opts.threads, seed, progress: opts.progress, log, parentT, E,
+    epochs,
+    newTaxaEpochs: opts.newTaxaEpochs,
+    newTaxaLearningRate: opts.newTaxaLearningRate,
+    newTaxaLambda: opts.newTaxaLambda,
+    newTaxaWeight: opts.newTaxaWeight,
+    learningRate: opts.learningRate,
+    lambda: opts.lambda,
+    batchSize: opts.batchSize,
+    kernel: opts.kernel,
+    threads: opts.threads,
+    seed,
+    progress: opts.progress,
+    log,
+    parentT,
+    E,
   });
   const { head, temperature } = trained;
   result.trainSeconds = trained.seconds;
@@ -231,7 +304,10 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   const { decisions, heldOutEvents, heldOutHits } = await judgeNewTaxa(head, temperature, plan, heldBackNew, kept, corrections, rules, E);
   result.heldOutEvents = heldOutEvents;
   result.newTaxaDecisions = decisions;
-  for (const d of decisions) log(`new taxon ${d.id}: ${d.status}${d.heldOut ? ` (held out ${d.heldOut.hits}/${d.heldOut.n}, 95% CI ${(d.heldOut.lo * 100).toFixed(0)}-${(d.heldOut.hi * 100).toFixed(0)}%)` : ''}${d.needs ? `: ${d.needs.why}` : ''}`);
+  for (const d of decisions)
+    log(
+      `new taxon ${d.id}: ${d.status}${d.heldOut ? ` (held out ${d.heldOut.hits}/${d.heldOut.n}, 95% CI ${(d.heldOut.lo * 100).toFixed(0)}-${(d.heldOut.hi * 100).toFixed(0)}%)` : ''}${d.needs ? `: ${d.needs.why}` : ''}`,
+    );
 
   // 7. The version's head: launch rows and the admitted new taxa only.
   const admitted = decisions.filter((d) => d.status === 'admitted').map((d) => d.id);
@@ -240,8 +316,20 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
 
   // 8. Non-regression on photos both models can name, candidate and current, same photos.
   const shared = sharedLabelGate({
-    finalHead, finalLabels, finalIndex, temperature, parent, evalPhotos, features, otherOf, E, decisions,
-    launchRowsChanged: epochs > 0, requireImprovement: !!opts.baseOnly, rules, seed,
+    finalHead,
+    finalLabels,
+    finalIndex,
+    temperature,
+    parent,
+    evalPhotos,
+    features,
+    otherOf,
+    E,
+    decisions,
+    launchRowsChanged: epochs > 0,
+    requireImprovement: !!opts.baseOnly,
+    rules,
+    seed,
   });
   const { verdict, current, candidate, y, evalItems } = shared;
   result.sharedLabels = shared.summary;
@@ -249,7 +337,13 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
   if (opts.keepHits) {
     const validationEx = toExamples(split.validation, plan.classIndex, E);
     const validationHits = (await batchPredict(head, validationEx, temperature)).map((p, i) => p.indexOf(Math.max(...p)) === validationEx.y[i]);
-    result.hits = { shared: shared.candidateHit, heldOut: Object.keys(heldOutHits).sort().flatMap((l) => heldOutHits[l]), validation: validationHits };
+    result.hits = {
+      shared: shared.candidateHit,
+      heldOut: Object.keys(heldOutHits)
+        .sort()
+        .flatMap((l) => heldOutHits[l]),
+      validation: validationHits,
+    };
   }
   timed('hits');
   result.gate = verdict;
@@ -260,16 +354,42 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
 
   const byId = new Map(taxonomy.taxa.map((t) => [t.id, t]));
   const parentExtra = new Map((parent.extraTaxa ?? []).map((t) => [t.id, t]));
-  result.newTaxa = [...parentExtra.values(), ...admitted.map((id): ExtraTaxon => ({ id, commonName: names[id] ?? id.replace(/^proposed-/, '').replace(/-/g, ' '), scientificName: '', rank: 'species', lineage: {}, note: `learned from accepted corrections (run ${runId})` }))]
-    .filter((t) => finalLabels.includes(t.id) && !byId.has(t.id));
+  result.newTaxa = [
+    ...parentExtra.values(),
+    ...admitted.map((id): ExtraTaxon => ({
+      id,
+      commonName: names[id] ?? id.replace(/^proposed-/, '').replace(/-/g, ' '),
+      scientificName: '',
+      rank: 'species',
+      lineage: {},
+      note: `learned from accepted corrections (run ${runId})`,
+    })),
+  ].filter((t) => finalLabels.includes(t.id) && !byId.has(t.id));
   const taxaIndex = loadTaxonIndex(undefined, result.newTaxa as Taxon[]);
   const support = finalLabels.map((_, k) => y.filter((v) => v === k).length);
-  const reportHtml = () => renderReport({
-    runId, parent: parent.version, parentSource, version: result.version, labels: finalLabels, names: finalLabels.map((l) => taxaIndex.byId.get(l)?.commonName ?? l),
-    current, candidate, support, verdict, reasons: result.reasons, counts, quality, temperature, temperatureSource: result.temperatureSource ?? '', shared: result.sharedLabels!, curve: opts.curve,
-  });
+  const reportHtml = () =>
+    renderReport({
+      runId,
+      parent: parent.version,
+      parentSource,
+      version: result.version,
+      labels: finalLabels,
+      names: finalLabels.map((l) => taxaIndex.byId.get(l)?.commonName ?? l),
+      current,
+      candidate,
+      support,
+      verdict,
+      reasons: result.reasons,
+      counts,
+      quality,
+      temperature,
+      temperatureSource: result.temperatureSource ?? '',
+      shared: result.sharedLabels!,
+      curve: opts.curve,
+    });
   const blocked = !verdict.pass || !wantRegister || (tracked && !opts.writeTrackedManifest);
-  if (verdict.pass && wantRegister && tracked && !opts.writeTrackedManifest) result.reasons.push(`not registered: ${registryDir} is the tracked registry; set WILDSIGHT_REGISTRY or pass --write-tracked-manifest`);
+  if (verdict.pass && wantRegister && tracked && !opts.writeTrackedManifest)
+    result.reasons.push(`not registered: ${registryDir} is the tracked registry; set WILDSIGHT_REGISTRY or pass --write-tracked-manifest`);
   if (blocked) {
     writeFileSync(path.join(runDir, 'report.html'), reportHtml());
     return finish();
@@ -277,18 +397,34 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
 
   // 9. Export, check in both runtimes, register (under the registry lock).
   const exported = await exportAndRegister({
-    registryDir, parent, parentBytes, finalHead, finalLabels, FK, temperature, samples: evalItems.slice(0, 4), E, candidate, newTaxa: result.newTaxa,
-    calibration: trained.launchInValidation >= MIN_LAUNCH_FOR_TEMPERATURE
-      ? { dataset: 'retrain validation split', n: split.validation.length, objective: 'temperature scaling (validation NLL)' }
-      : parent.calibration ?? { dataset: `inherited from ${parent.version}`, n: 0, objective: 'none: too few launch-taxon validation examples' },
-    counts: result.counts, runId, log,
+    registryDir,
+    parent,
+    parentBytes,
+    finalHead,
+    finalLabels,
+    FK,
+    temperature,
+    samples: evalItems.slice(0, 4),
+    E,
+    candidate,
+    newTaxa: result.newTaxa,
+    calibration:
+      trained.launchInValidation >= MIN_LAUNCH_FOR_TEMPERATURE
+        ? { dataset: 'retrain validation split', n: split.validation.length, objective: 'temperature scaling (validation NLL)' }
+        : (parent.calibration ?? { dataset: `inherited from ${parent.version}`, n: 0, objective: 'none: too few launch-taxon validation examples' }),
+    counts: result.counts,
+    runId,
+    log,
   });
   result.crossRuntime = exported.crossRuntime;
   if (exported.reason) result.reasons.push(exported.reason);
   result.registered = exported.registered;
   result.version = exported.version;
   timed('export');
-  if (!result.registered) { writeFileSync(path.join(runDir, 'report.html'), reportHtml()); return finish(); }
+  if (!result.registered) {
+    writeFileSync(path.join(runDir, 'report.html'), reportHtml());
+    return finish();
+  }
   const html = reportHtml();
   for (const dir of [runDir, path.join(registryDir, result.version!)]) {
     writeFileSync(path.join(dir, 'report.html'), html);

@@ -17,7 +17,7 @@ const manifestSha = () => sha256(readFileSync(path.join(REGISTRY_DIR, 'manifest.
 describe.runIf(ready)('retraining scenarios through the real server', () => {
   it('new-taxa: launch non-regression and each breed on held-out installs are reported apart, and the gate decides on both', async () => {
     const before = manifestSha();
-    const r = await runScenario('new-taxa', { log: () => {} }) as Record<string, any>;
+    const r = (await runScenario('new-taxa', { log: () => {} })) as Record<string, any>;
     expect(r.posted).toMatchObject({ events: 120, accepted: 120, corrections: 60, installs: 60 });
     expect(r.proposed_taxa).toHaveLength(6);
     expect(r.parent).toBe('1.0.0 (database)');
@@ -33,8 +33,10 @@ describe.runIf(ready)('retraining scenarios through the real server', () => {
     // New taxa: every breed decided on its own held-out installs; only the admitted ones are in the version.
     expect(r.new_taxa).toHaveLength(6);
     for (const t of r.new_taxa) {
-      if (t.status === 'admitted') { expect(t.ci95[0]).toBeGreaterThanOrEqual(0.5); expect(t.needs).toBeNull(); }
-      else expect(t.needs.why).toMatch(/install|corrections/);
+      if (t.status === 'admitted') {
+        expect(t.ci95[0]).toBeGreaterThanOrEqual(0.5);
+        expect(t.needs).toBeNull();
+      } else expect(t.needs.why).toMatch(/install|corrections/);
     }
     const admitted = r.new_taxa.filter((t: any) => t.status === 'admitted').map((t: any) => t.id);
     expect(r.registered).toBe(r.gate.pass);
@@ -50,7 +52,7 @@ describe.runIf(ready)('retraining scenarios through the real server', () => {
 
   it('few-installs: corrections of a new taxon from 3 installs register nothing and say it needs 5 more installs', async () => {
     const before = manifestSha();
-    const r = await runScenario('few-installs', { log: () => {} }) as Record<string, any>;
+    const r = (await runScenario('few-installs', { log: () => {} })) as Record<string, any>;
     expect(r.posted).toMatchObject({ corrections: 10, installs: 3 });
     expect(r.registered).toBe(false);
     expect(r.version).toBeNull();
@@ -62,7 +64,7 @@ describe.runIf(ready)('retraining scenarios through the real server', () => {
 
   it('poisoned: random labels on 30% of the corrections register nothing', async () => {
     const before = manifestSha();
-    const r = await runScenario('poisoned', { log: () => {} }) as Record<string, any>;
+    const r = (await runScenario('poisoned', { log: () => {} })) as Record<string, any>;
     expect(r.posted.poisoned).toBe(9);
     expect(r.registered).toBe(false);
     expect(r.version).toBeNull();

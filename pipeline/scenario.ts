@@ -40,13 +40,21 @@ export function scenarioBreeds(count = 6): Array<{ breed: string; name: string; 
   const rows = parseCsv(readFileSync(path.join(OXFORD, 'labels.csv'), 'utf8')).filter((r) => r.imagenet_index === '');
   const breeds = [...new Set(rows.map((r) => r.breed))].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).slice(0, count);
   return breeds.map((breed) => {
-    const files = rows.filter((r) => r.breed === breed).map((r) => r.file).sort().map((f) => path.join(OXFORD, f));
+    const files = rows
+      .filter((r) => r.breed === breed)
+      .map((r) => r.file)
+      .sort()
+      .map((f) => path.join(OXFORD, f));
     const name = breed.replace(/_/g, ' ');
     return { breed, name, id: normalizeProposedName(name), files };
   });
 }
 
-const hourNow = () => { const d = new Date(); d.setUTCMinutes(0, 0, 0); return d.toISOString(); };
+const hourNow = () => {
+  const d = new Date();
+  d.setUTCMinutes(0, 0, 0);
+  return d.toISOString();
+};
 
 async function scoreEval(registryDir: string, version: string) {
   const photos = readLabelledPhotos(path.join(DATA_DIR_SHARED, 'imagenet-val-animals'), path.join(DATA_DIR_SHARED, 'imagenet-val-animals', 'labels.csv'), loadTaxonomy());
@@ -57,7 +65,12 @@ async function scoreEval(registryDir: string, version: string) {
   return rest;
 }
 
-export interface ScenarioOptions { log?: (l: string) => void; keep?: boolean; retrain?: Partial<RetrainOptions>; seed?: number }
+export interface ScenarioOptions {
+  log?: (l: string) => void;
+  keep?: boolean;
+  retrain?: Partial<RetrainOptions>;
+  seed?: number;
+}
 
 export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}): Promise<Record<string, unknown>> {
   const log = opts.log ?? ((l: string) => console.error(l));
@@ -83,7 +96,9 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
       // new-taxa: all 10 photos of each breed, one install each; poisoned: the first 5 by file name, one install each;
       // few-installs: all 10 photos of one breed from 3 installs (round robin).
       const installs = name === 'few-installs' ? Array.from({ length: 3 }, () => seededUuid(rand)) : [];
-      const items = breeds.flatMap((b) => (name === 'poisoned' ? b.files.slice(0, 5) : b.files).map((file, i) => ({ file, name: b.name, installId: name === 'few-installs' ? installs[i % 3] : seededUuid(rand) })));
+      const items = breeds.flatMap((b) =>
+        (name === 'poisoned' ? b.files.slice(0, 5) : b.files).map((file, i) => ({ file, name: b.name, installId: name === 'few-installs' ? installs[i % 3] : seededUuid(rand) })),
+      );
       // Poisoned: 30% of the corrections (chosen at random) name a random other breed.
       const poisoned = new Set<number>();
       if (name === 'poisoned') while (poisoned.size < Math.round(items.length * 0.3)) poisoned.add(Math.floor(rand() * items.length));
@@ -92,16 +107,34 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
       for (const [i, it] of items.entries()) {
         const res = await classifier.classifyFile(it.file);
         const identification = {
-          type: 'identification', eventId: seededUuid(rand), installId: it.installId, modelVersion: classifier.model.version, backend: 'node',
+          type: 'identification',
+          eventId: seededUuid(rand),
+          installId: it.installId,
+          modelVersion: classifier.model.version,
+          backend: 'node',
           timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: Math.min(600_000, res.inferenceMs), totalMs: 20 + res.inferenceMs },
           top5: res.prediction.top5.map((s) => ({ taxonId: s.taxonId, p: Math.min(1, Math.max(0, s.probability)) })),
-          otherProbability: Math.min(1, Math.max(0, res.prediction.otherProbability)), abstain: res.prediction.abstain, appVersion: '0.1.0', hour: hourNow(),
+          otherProbability: Math.min(1, Math.max(0, res.prediction.otherProbability)),
+          abstain: res.prediction.abstain,
+          appVersion: '0.1.0',
+          hour: hourNow(),
         };
         let proposedName = it.name;
-        if (poisoned.has(i)) { const others = breeds.filter((b) => b.name !== it.name); proposedName = others[Math.floor(rand() * others.length)].name; }
+        if (poisoned.has(i)) {
+          const others = breeds.filter((b) => b.name !== it.name);
+          proposedName = others[Math.floor(rand() * others.length)].name;
+        }
         const correction = {
-          type: 'correction', eventId: seededUuid(rand), installId: it.installId, correctsEventId: identification.eventId, verdict: 'corrected', proposedName,
-          modelVersion: classifier.model.version, embedding: Array.from(res.embedding), appVersion: '0.1.0', hour: hourNow(),
+          type: 'correction',
+          eventId: seededUuid(rand),
+          installId: it.installId,
+          correctsEventId: identification.eventId,
+          verdict: 'corrected',
+          proposedName,
+          modelVersion: classifier.model.version,
+          embedding: Array.from(res.embedding),
+          appVersion: '0.1.0',
+          hour: hourNow(),
         };
         byInstall.set(it.installId, [...(byInstall.get(it.installId) ?? []), identification, correction]);
         corrections.push(correction.eventId);
@@ -110,20 +143,25 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
       await classifier.release();
       // Each install posts its own events with its own token, as the app does. The ids are seeded (so a run can be
       // replayed) and issued through the server's install store, which POST /v1/installs would not allow.
-      let accepted = 0, events = 0;
+      let accepted = 0,
+        events = 0;
       for (const [installId, evs] of byInstall) {
         const token = await installToken(app, installId);
         const post = await fetch(`${address}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Install ${token}` }, body: JSON.stringify({ events: evs }) });
-        const body = await post.json() as { accepted: number };
+        const body = (await post.json()) as { accepted: number };
         if (post.status !== 200) throw new Error(`POST /v1/events answered ${post.status}: ${JSON.stringify(body)}`);
         accepted += body.accepted;
         events += evs.length;
       }
       for (const id of corrections) {
-        const r = await fetch(`${address}/v1/admin/corrections/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: JSON.stringify({ status: 'accepted' }) });
+        const r = await fetch(`${address}/v1/admin/corrections/${id}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+          body: JSON.stringify({ status: 'accepted' }),
+        });
         if (r.status !== 200) throw new Error(`PATCH correction ${id} answered ${r.status}: ${await r.text()}`);
       }
-      const taxa = await (await fetch(`${address}/v1/taxa`)).json() as { taxa: Array<{ id: string; source: string }> };
+      const taxa = (await (await fetch(`${address}/v1/taxa`)).json()) as { taxa: Array<{ id: string; source: string }> };
       out.posted = { events, accepted, corrections: corrections.length, installs: byInstall.size, poisoned: poisoned.size };
       out.proposed_taxa = taxa.taxa.filter((t) => t.source === 'proposed').map((t) => t.id);
     }
@@ -143,12 +181,28 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
     const sh = result.sharedLabels;
     const r4 = (x: number) => Number(x.toFixed(4));
     out.non_regression = sh && {
-      pass: result.gate!.nonRegression.pass, photos: sh.n, top1: { current: r4(sh.current.top1), candidate: r4(sh.candidate.top1), change: r4(sh.top1Change.difference), ci95: [r4(sh.top1Change.lo), r4(sh.top1Change.hi)] },
+      pass: result.gate!.nonRegression.pass,
+      photos: sh.n,
+      top1: { current: r4(sh.current.top1), candidate: r4(sh.candidate.top1), change: r4(sh.top1Change.difference), ci95: [r4(sh.top1Change.lo), r4(sh.top1Change.hi)] },
       mcnemar: { lost: sh.mcnemar.losses, gained: sh.mcnemar.gains, p: r4(sh.mcnemar.p), method: sh.mcnemar.method },
-      ece: { current: r4(sh.current.ece.ece), current_ci95: [r4(sh.current.ece.lo), r4(sh.current.ece.hi)], candidate: r4(sh.candidate.ece.ece), candidate_ci95: [r4(sh.candidate.ece.lo), r4(sh.candidate.ece.hi)], change_ci95: [r4(sh.eceChange.lo), r4(sh.eceChange.hi)] },
+      ece: {
+        current: r4(sh.current.ece.ece),
+        current_ci95: [r4(sh.current.ece.lo), r4(sh.current.ece.hi)],
+        candidate: r4(sh.candidate.ece.ece),
+        candidate_ci95: [r4(sh.candidate.ece.lo), r4(sh.candidate.ece.hi)],
+        change_ci95: [r4(sh.eceChange.lo), r4(sh.eceChange.hi)],
+      },
       classes_judged: result.gate!.nonRegression.perClass.filter((c) => c.judged).map((c) => ({ label: c.label, photos: c.support, current: r4(c.current), candidate: r4(c.candidate) })),
     };
-    out.new_taxa = result.newTaxaDecisions.map((d) => ({ id: d.id, status: d.status, installs: d.installs, held_out: d.heldOut && `${d.heldOut.hits}/${d.heldOut.n}`, recall: d.heldOut && r4(d.heldOut.recall), ci95: d.heldOut && [r4(d.heldOut.lo), r4(d.heldOut.hi)], needs: d.needs }));
+    out.new_taxa = result.newTaxaDecisions.map((d) => ({
+      id: d.id,
+      status: d.status,
+      installs: d.installs,
+      held_out: d.heldOut && `${d.heldOut.hits}/${d.heldOut.n}`,
+      recall: d.heldOut && r4(d.heldOut.recall),
+      ci95: d.heldOut && [r4(d.heldOut.lo), r4(d.heldOut.hi)],
+      needs: d.needs,
+    }));
     out.temperature = result.temperature;
     out.temperature_source = result.temperatureSource;
     out.cross_runtime = result.crossRuntime;
@@ -165,7 +219,10 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
         const exported: Record<string, string> = {};
         for (const d of result.newTaxaDecisions.filter((x) => x.status === 'admitted')) {
           let h = 0;
-          for (const id of result.heldOutEvents[d.id] ?? []) { const r = await c.classifyFile(fileOf.get(id)!); if (!r.prediction.abstain && r.prediction.top5[0]?.taxonId === d.id) h++; }
+          for (const id of result.heldOutEvents[d.id] ?? []) {
+            const r = await c.classifyFile(fileOf.get(id)!);
+            if (!r.prediction.abstain && r.prediction.top5[0]?.taxonId === d.id) h++;
+          }
           exported[d.id] = `${h}/${d.heldOut!.n}`;
           if (h < d.heldOut!.hits) exportedAgrees = false;
         }

@@ -5,7 +5,9 @@ import { seededRandom } from '../core/random.ts';
 describe('groupedSplit', () => {
   const rand = seededRandom(5);
   // 40 installs, each with 1..6 examples of 1..2 classes among 5.
-  const items = Array.from({ length: 40 }, (_, g) => Array.from({ length: 1 + Math.floor(rand() * 6) }, (_, i) => ({ group: `install-${g}`, label: `c${(g + (i % 2) * Math.floor(rand() * 2)) % 5}`, i }))).flat();
+  const items = Array.from({ length: 40 }, (_, g) =>
+    Array.from({ length: 1 + Math.floor(rand() * 6) }, (_, i) => ({ group: `install-${g}`, label: `c${(g + (i % 2) * Math.floor(rand() * 2)) % 5}`, i })),
+  ).flat();
 
   it('never puts one install on both sides', () => {
     for (const seed of [1, 2, 3, 4, 5]) {
@@ -28,7 +30,16 @@ describe('groupedSplit', () => {
   });
 
   it('keeps a class with a single install in training', () => {
-    const { train, validation } = groupedSplit([{ group: 'a', label: 'solo' }, { group: 'a', label: 'solo' }, { group: 'b', label: 'x' }, { group: 'c', label: 'x' }], 0.5, 1);
+    const { train, validation } = groupedSplit(
+      [
+        { group: 'a', label: 'solo' },
+        { group: 'a', label: 'solo' },
+        { group: 'b', label: 'x' },
+        { group: 'c', label: 'x' },
+      ],
+      0.5,
+      1,
+    );
     expect(train.filter((x) => x.label === 'solo')).toHaveLength(2);
     expect(validation).toHaveLength(1);
     expect(['b', 'c']).toContain(validation[0].group);

@@ -6,7 +6,10 @@
  */
 import { seededRandom } from '../core/random.ts';
 
-export interface Groupable { group: string; label: string }
+export interface Groupable {
+  group: string;
+  label: string;
+}
 
 export function groupedSplit<T extends Groupable>(items: readonly T[], validationShare: number, seed = 1, minGroupsForValidation = 2): { train: T[]; validation: T[] } {
   const rand = seededRandom(seed);
@@ -23,11 +26,15 @@ export function groupedSplit<T extends Groupable>(items: readonly T[], validatio
   const valGroups = new Set<string>();
   for (const [, gs] of [...byClass.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const shuffled = gs.slice();
-    for (let i = shuffled.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]]; }
+    for (let i = shuffled.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+    }
     const n = gs.length < Math.max(2, minGroupsForValidation) ? 0 : Math.max(1, Math.round(gs.length * validationShare));
     for (const g of shuffled.slice(0, Math.min(n, gs.length - 1))) valGroups.add(g);
   }
-  const train: T[] = [], validation: T[] = [];
+  const train: T[] = [],
+    validation: T[] = [];
   for (const it of items) (valGroups.has(it.group) ? validation : train).push(it);
   return { train, validation };
 }

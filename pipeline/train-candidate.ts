@@ -9,7 +9,13 @@ import { trainHead, trainHeadWith, type Examples, type Head, type TrainOptions }
 import { ortIndexedGradient } from './ort-gradient.ts';
 import { batchLogits, type BaseHead } from './base-head.ts';
 
-export interface Item { group: string; label: string; embedding: Float32Array; other: number; source: string }
+export interface Item {
+  group: string;
+  label: string;
+  embedding: Float32Array;
+  other: number;
+  source: string;
+}
 
 export interface TrainSettings {
   /** Joint-stage epochs; 0 keeps the parent's rows as they are. */
@@ -36,7 +42,15 @@ export interface TrainSettings {
 }
 
 /** Where training time went, in seconds: per stage, and within them batch gathering, gradient kernel, Adam updates. */
-export interface TrainProfile { newTaxa: number; joint: number; gather: number; gradient: number; update: number; batchSize: number; examples: number }
+export interface TrainProfile {
+  newTaxa: number;
+  joint: number;
+  gather: number;
+  gradient: number;
+  update: number;
+  batchSize: number;
+  examples: number;
+}
 
 /** The optional training settings a caller may pass on (retrain's options, the curve's). */
 export type TrainingKnobs = Omit<TrainSettings, 'epochs' | 'progress' | 'log'>;
@@ -46,7 +60,10 @@ export function softmax(v: ArrayLike<number>, t = 1): Float32Array {
   for (let i = 0; i < v.length; i++) if (v[i] / t > m) m = v[i] / t;
   const out = new Float32Array(v.length);
   let s = 0;
-  for (let i = 0; i < v.length; i++) { out[i] = Math.exp(v[i] / t - m); s += out[i]; }
+  for (let i = 0; i < v.length; i++) {
+    out[i] = Math.exp(v[i] / t - m);
+    s += out[i];
+  }
   for (let i = 0; i < v.length; i++) out[i] /= s;
   return out;
 }
@@ -75,11 +92,25 @@ async function trainStage(data: Examples, opts: TrainOptions, s: TrainSettings):
   if (opts.epochs <= 0) return { ...opts.init, weights: opts.init.weights.slice(), bias: opts.init.bias.slice() };
   if (s.kernel === 'ts') return trainHead(data, opts);
   const ort = await ortIndexedGradient(opts.init.classes, data, opts.sampleWeight, s.threads ?? 2);
-  try { return await trainHeadWith(ort.kernel, data, opts); } finally { await ort.release(); }
+  try {
+    return await trainHeadWith(ort.kernel, data, opts);
+  } finally {
+    await ort.release();
+  }
 }
 
-export async function trainCandidate(prior: Head, base: BaseHead, parentLabels: readonly string[], newLabels: readonly string[], train: readonly Item[], s: TrainSettings): Promise<{ head: Head; seconds: number; profile: TrainProfile }> {
-  const P = parentLabels.length, N = newLabels.length, K = P + N, D = prior.dim;
+export async function trainCandidate(
+  prior: Head,
+  base: BaseHead,
+  parentLabels: readonly string[],
+  newLabels: readonly string[],
+  train: readonly Item[],
+  s: TrainSettings,
+): Promise<{ head: Head; seconds: number; profile: TrainProfile }> {
+  const P = parentLabels.length,
+    N = newLabels.length,
+    K = P + N,
+    D = prior.dim;
   const classIndex = new Map([...parentLabels, ...newLabels].map((l, i) => [l, i]));
   classIndex.set('other', K);
   const trainEx = toExamples(train, classIndex, D);
@@ -122,10 +153,24 @@ export async function trainCandidate(prior: Head, base: BaseHead, parentLabels: 
     const w = Float32Array.from(yNew, (y) => (y < N ? Math.max(1, newWeight / countsNew.get(y)!) : 1));
     const initNew: Head = { classes: N, dim: D, weights: init.weights.slice(P * D), bias: init.bias.slice(P) };
     const newEpochs = s.newTaxaEpochs ?? 40;
-    const trainedNew = await trainStage({ n: trainEx.n, dim: D, x: trainEx.x, y: yNew, fixed, fixedCount: P + 1 }, {
-      init: initNew, lambda: s.newTaxaLambda ?? 0.3, epochs: newEpochs, learningRate: s.newTaxaLearningRate ?? 1e-3, batchSize: s.batchSize ?? defaultBatchSize(trainEx.n), seed: s.seed ?? 1, sampleWeight: w, profile,
-      onEpoch: (e, loss) => { s.progress?.('new taxa', e + 1, newEpochs); if (e === newEpochs - 1) s.log?.(`new-taxa rows: loss ${loss.toFixed(4)} after ${newEpochs} epochs`); },
-    }, s);
+    const trainedNew = await trainStage(
+      { n: trainEx.n, dim: D, x: trainEx.x, y: yNew, fixed, fixedCount: P + 1 },
+      {
+        init: initNew,
+        lambda: s.newTaxaLambda ?? 0.3,
+        epochs: newEpochs,
+        learningRate: s.newTaxaLearningRate ?? 1e-3,
+        batchSize: s.batchSize ?? defaultBatchSize(trainEx.n),
+        seed: s.seed ?? 1,
+        sampleWeight: w,
+        profile,
+        onEpoch: (e, loss) => {
+          s.progress?.('new taxa', e + 1, newEpochs);
+          if (e === newEpochs - 1) s.log?.(`new-taxa rows: loss ${loss.toFixed(4)} after ${newEpochs} epochs`);
+        },
+      },
+      s,
+    );
     staged = { ...init, weights: init.weights.slice(), bias: init.bias.slice() };
     staged.weights.set(trainedNew.weights, P * D);
     staged.bias.set(trainedNew.bias, P);
@@ -135,10 +180,39 @@ export async function trainCandidate(prior: Head, base: BaseHead, parentLabels: 
   const trainCounts = new Map<number, number>();
   for (const y of trainEx.y) trainCounts.set(y, (trainCounts.get(y) ?? 0) + 1);
   const sampleWeight = Float32Array.from(trainEx.y, (y) => (y === K ? 1 : y >= P ? Math.max(1, newWeight / trainCounts.get(y)!) : 1));
-  const head = s.epochs ? await trainStage(trainEx, {
-    init: staged, prior: staged, lambda: s.lambda ?? 1, epochs: s.epochs, learningRate: s.learningRate ?? 1e-4, batchSize: s.batchSize ?? defaultBatchSize(trainEx.n), seed: s.seed ?? 1, sampleWeight, profile,
-    onEpoch: (e, loss) => { s.progress?.('train', e + 1, s.epochs); if (e === s.epochs - 1) s.log?.(`all rows: loss ${loss.toFixed(4)} after ${s.epochs} epochs`); },
-  }, s) : staged;
+  const head = s.epochs
+    ? await trainStage(
+        trainEx,
+        {
+          init: staged,
+          prior: staged,
+          lambda: s.lambda ?? 1,
+          epochs: s.epochs,
+          learningRate: s.learningRate ?? 1e-4,
+          batchSize: s.batchSize ?? defaultBatchSize(trainEx.n),
+          seed: s.seed ?? 1,
+          sampleWeight,
+          profile,
+          onEpoch: (e, loss) => {
+            s.progress?.('train', e + 1, s.epochs);
+            if (e === s.epochs - 1) s.log?.(`all rows: loss ${loss.toFixed(4)} after ${s.epochs} epochs`);
+          },
+        },
+        s,
+      )
+    : staged;
   const t2 = performance.now();
-  return { head, seconds: (t2 - t0) / 1000, profile: { newTaxa: (t1 - t0) / 1000, joint: (t2 - t1) / 1000, gather: profile.gather, gradient: profile.gradient, update: profile.update, batchSize: s.batchSize ?? defaultBatchSize(trainEx.n), examples: trainEx.n } };
+  return {
+    head,
+    seconds: (t2 - t0) / 1000,
+    profile: {
+      newTaxa: (t1 - t0) / 1000,
+      joint: (t2 - t1) / 1000,
+      gather: profile.gather,
+      gradient: profile.gradient,
+      update: profile.update,
+      batchSize: s.batchSize ?? defaultBatchSize(trainEx.n),
+      examples: trainEx.n,
+    },
+  };
 }

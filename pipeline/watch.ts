@@ -9,7 +9,11 @@ import path from 'node:path';
 import type { FeedbackStore } from '../server/storage/types.ts';
 import type { RetrainLock } from './lock.ts';
 
-export interface WatchState { acceptedAtLastRun: number; lastRun: string | null; lastRunId: string | null }
+export interface WatchState {
+  acceptedAtLastRun: number;
+  lastRun: string | null;
+  lastRunId: string | null;
+}
 
 export function readState(file: string): WatchState {
   if (!existsSync(file)) return { acceptedAtLastRun: 0, lastRun: null, lastRunId: null };
@@ -47,12 +51,18 @@ export interface Watcher {
 /** One check: busy (someone holds the lock), waiting (too few new corrections) or ran. */
 export async function tick(w: Watcher): Promise<TickOutcome> {
   const release = await w.lock.tryAcquire();
-  if (!release) { w.log?.('another retrain holds the lock; skipping'); return { status: 'busy' }; }
+  if (!release) {
+    w.log?.('another retrain holds the lock; skipping');
+    return { status: 'busy' };
+  }
   try {
     const state = readState(w.stateFile);
     const accepted = await w.countAccepted();
     const fresh = accepted - state.acceptedAtLastRun;
-    if (fresh < w.threshold) { w.log?.(`${fresh} new accepted correction(s) since the last run; waiting for ${w.threshold}`); return { status: 'waiting', accepted, newSinceLastRun: fresh }; }
+    if (fresh < w.threshold) {
+      w.log?.(`${fresh} new accepted correction(s) since the last run; waiting for ${w.threshold}`);
+      return { status: 'waiting', accepted, newSinceLastRun: fresh };
+    }
     w.log?.(`${fresh} new accepted corrections: retraining`);
     const r = await w.runRetrain();
     writeState(w.stateFile, { acceptedAtLastRun: accepted, lastRun: new Date().toISOString(), lastRunId: r.runId });

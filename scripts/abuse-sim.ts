@@ -45,26 +45,37 @@ const ANY_INSTALL = '*';
 const HOAX = 'Definitely Not A Hoax Bird';
 const DAY_MS = 86_400_000;
 
-interface Reply { status: number; body: any }
+interface Reply {
+  status: number;
+  body: any;
+}
 
 /** One HTTP request from a chosen local address (a loopback alias), so the server sees that client address. */
 function send(url: string, o: { method?: string; body?: unknown; headers?: Record<string, string>; from?: string } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const data = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
-    const req = http.request(url, {
-      method: o.method ?? 'GET',
-      localAddress: o.from ?? '127.0.0.1',
-      headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...o.headers },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try { body = JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
+    const req = http.request(
+      url,
+      {
+        method: o.method ?? 'GET',
+        localAddress: o.from ?? '127.0.0.1',
+        headers: { ...(data ? { 'content-type': 'application/json', 'content-length': String(data.length) } : {}), ...o.headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
     req.on('error', reject);
     if (data) req.write(data);
     req.end();
@@ -112,15 +123,35 @@ function events(random: () => number) {
     const top = TAXA[Math.floor(random() * 20)];
     const p = 0.5 + random() * 0.45;
     return {
-      type: 'identification', eventId: uuid(), installId, modelVersion: version, backend: 'wasm',
+      type: 'identification',
+      eventId: uuid(),
+      installId,
+      modelVersion: version,
+      backend: 'wasm',
       timings: { decodeMs: 5, preprocessMs: 8, inferenceMs: 40, totalMs: 60 + Math.round(random() * 40) },
-      top5: [{ taxonId: top, p }, { taxonId: top === TAXA[50] ? TAXA[51] : TAXA[50], p: (1 - p) / 3 }],
-      otherProbability: (1 - p) / 3, abstain: random() < 0.1, appVersion: 'abuse-sim', hour, ...o,
+      top5: [
+        { taxonId: top, p },
+        { taxonId: top === TAXA[50] ? TAXA[51] : TAXA[50], p: (1 - p) / 3 },
+      ],
+      otherProbability: (1 - p) / 3,
+      abstain: random() < 0.1,
+      appVersion: 'abuse-sim',
+      hour,
+      ...o,
     };
   };
   const correction = (of: IdentificationEvent, o: Partial<CorrectionEvent> = {}): CorrectionEvent => ({
-    type: 'correction', eventId: uuid(), installId: of.installId, correctsEventId: of.eventId, verdict: 'corrected', taxonId: TAXA[60],
-    modelVersion: of.modelVersion, embedding: Array.from({ length: embeddingSize(of.modelVersion) }, (_, i) => Math.sin(i + random())), appVersion: 'abuse-sim', hour, ...o,
+    type: 'correction',
+    eventId: uuid(),
+    installId: of.installId,
+    correctsEventId: of.eventId,
+    verdict: 'corrected',
+    taxonId: TAXA[60],
+    modelVersion: of.modelVersion,
+    embedding: Array.from({ length: embeddingSize(of.modelVersion) }, (_, i) => Math.sin(i + random())),
+    appVersion: 'abuse-sim',
+    hour,
+    ...o,
   });
   return { uuid, identification, correction };
 }
@@ -172,7 +203,12 @@ async function snapshot(world: World) {
 
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
-interface Attack { name: string; tried: string; succeeded: boolean; details: Record<string, unknown> }
+interface Attack {
+  name: string;
+  tried: string;
+  succeeded: boolean;
+  details: Record<string, unknown>;
+}
 
 const started = Date.now();
 /** Progress on stderr (stdout is the one JSON line). */
@@ -183,7 +219,8 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
   const make = events(random);
   const out: Attack[] = [];
   const stored = async () => (await world.app.store.installs.counts(ANY_INSTALL)).events;
-  const post = (evs: unknown[], auth: string | undefined, from: string) => send(`${world.url}/v1/events`, { method: 'POST', body: { events: evs }, headers: auth ? { authorization: auth } : {}, from });
+  const post = (evs: unknown[], auth: string | undefined, from: string) =>
+    send(`${world.url}/v1/events`, { method: 'POST', body: { events: evs }, headers: auth ? { authorization: auth } : {}, from });
   const getInstall = async (from: string): Promise<InstallCredential | null> => {
     const r = await send(`${world.url}/v1/installs`, { method: 'POST', from });
     return r.status === 201 ? r.body : null;
@@ -213,7 +250,12 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     const statuses = [];
     for (const t of tokens) statuses.push((await post([make.identification(victim, ACTIVE.version)], `Install ${t}`, '127.0.2.1')).status);
     const after = await stored();
-    out.push({ name: 'forged-token', tried: `${tokens.length} forged tokens`, succeeded: statuses.some((s) => s !== 401) || after !== before, details: { statuses: [...new Set(statuses)], stored: after - before } });
+    out.push({
+      name: 'forged-token',
+      tried: `${tokens.length} forged tokens`,
+      succeeded: statuses.some((s) => s !== 401) || after !== before,
+      details: { statuses: [...new Set(statuses)], stored: after - before },
+    });
   }
 
   // 3. 100 made-up install ids from one address: credentials are rationed, and events cannot name an id their token was not issued to.
@@ -223,7 +265,10 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     let first: InstallCredential | null = null;
     for (let i = 0; i < 100; i++) {
       const c = await getInstall('127.0.3.1');
-      if (c) { issued++; first ??= c; }
+      if (c) {
+        issued++;
+        first ??= c;
+      }
     }
     const before = await stored();
     const madeUp = Array.from({ length: 100 }, () => make.identification(make.uuid(), CANARY!.version));
@@ -231,8 +276,10 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     const after = await stored();
     const mismatched = (r.body.rejected ?? []).filter((x: { reason: string }) => x.reason === 'install-mismatch').length;
     out.push({
-      name: 'made-up-installs', tried: '100 credentials from one address, then 100 events under 100 made-up install ids',
-      succeeded: issued > 20 || after !== before, details: { credentialsIssued: issued, eventsStored: after - before, refusedAsMismatch: mismatched },
+      name: 'made-up-installs',
+      tried: '100 credentials from one address, then 100 events under 100 made-up install ids',
+      succeeded: issued > 20 || after !== before,
+      details: { credentialsIssued: issued, eventsStored: after - before, refusedAsMismatch: mismatched },
     });
   }
 
@@ -260,8 +307,10 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     const accepted = (await world.app.store.listCorrections({ status: 'accepted', limit: 100_000 })).items.filter((c) => pushed.includes(c.eventId)).length;
     const taxa = (await send(`${world.url}/v1/taxa`)).body.taxa as Array<{ commonName: string }>;
     out.push({
-      name: 'proposed-name-one-network', tried: `"${HOAX}" and a made-up confusion from ${installs.length} installs on one network`,
-      succeeded: accepted > 0 || taxa.some((t) => t.commonName === HOAX), details: { installs: installs.length, accepted, published: taxa.some((t) => t.commonName === HOAX) },
+      name: 'proposed-name-one-network',
+      tried: `"${HOAX}" and a made-up confusion from ${installs.length} installs on one network`,
+      succeeded: accepted > 0 || taxa.some((t) => t.commonName === HOAX),
+      details: { installs: installs.length, accepted, published: taxa.some((t) => t.commonName === HOAX) },
     });
   }
 
@@ -283,7 +332,12 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     const mine = (await world.app.store.listCorrections({ limit: 1_000_000 })).items.filter((x) => x.installId === c.installId);
     const counted = mine.filter((x) => x.counted).length;
     const accepted = mine.filter((x) => x.status === 'accepted').length;
-    out.push({ name: 'correction-flood', tried: '10,000 grounded corrections from one install in one day', succeeded: counted > 50 || accepted > 0, details: { sent, stored: mine.length, counted, accepted } });
+    out.push({
+      name: 'correction-flood',
+      tried: '10,000 grounded corrections from one install in one day',
+      succeeded: counted > 50 || accepted > 0,
+      details: { sent, stored: mine.length, counted, accepted },
+    });
   }
 
   // 6. Corrections citing identifications that do not exist, or that belong to another install.
@@ -300,8 +354,10 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     await world.admin('/v1/admin/review/auto-accept', {});
     const mine = (await world.app.store.listCorrections({ limit: 1_000_000 })).items.filter((x) => x.installId === c.installId);
     out.push({
-      name: 'ungrounded-corrections', tried: `${evs.length} corrections citing identifications that do not exist or are another install's`,
-      succeeded: mine.some((x) => x.grounding === 'grounded' || x.status === 'accepted'), details: { stored: mine.length, grounded: mine.filter((x) => x.grounding === 'grounded').length },
+      name: 'ungrounded-corrections',
+      tried: `${evs.length} corrections citing identifications that do not exist or are another install's`,
+      succeeded: mine.some((x) => x.grounding === 'grounded' || x.status === 'accepted'),
+      details: { stored: mine.length, grounded: mine.filter((x) => x.grounding === 'grounded').length },
     });
   }
 
@@ -313,7 +369,9 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
       const c = await getInstall('127.0.7.1');
       if (!c) break;
       for (let b = 0; b < 2; b++) {
-        const evs = Array.from({ length: 250 }, () => make.identification(c.installId, CANARY!.version, { abstain: true, timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: 500, totalMs: 9000 }, errors: 50 }));
+        const evs = Array.from({ length: 250 }, () =>
+          make.identification(c.installId, CANARY!.version, { abstain: true, timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: 500, totalMs: 9000 }, errors: 50 }),
+        );
         if ((await post(evs, auth(c), '127.0.7.1')).status === 200) sent += evs.length;
       }
     }
@@ -330,26 +388,47 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     const before = await stored();
     const r = await post([make.identification(c.installId, ACTIVE.version)], auth(c), '127.0.8.1');
     const after = await stored();
-    out.push({ name: 'revoked-install', tried: 'events after an admin revoked the install', succeeded: ok.status !== 200 || revoke.status !== 200 || r.status !== 401 || after !== before, details: { before: ok.status, after: r.status, stored: after - before } });
+    out.push({
+      name: 'revoked-install',
+      tried: 'events after an admin revoked the install',
+      succeeded: ok.status !== 200 || revoke.status !== 200 || r.status !== 401 || after !== before,
+      details: { before: ok.status, after: r.status, stored: after - before },
+    });
   }
 
   // 9-11: credentials collected days ahead (so older than the step and than a day), all on one network.
   // POST /v1/installs cannot backdate them, so they are issued in the store as they would have been then.
   const aheadOfTime = async (n: number, network: number) => {
     const issuedAt = new Date(Date.now() - 3 * DAY_MS);
-    return Promise.all(Array.from({ length: n }, async (_, i) => {
-      const installId = make.uuid();
-      return { installId, token: await installToken(world.app, installId, { issuedAt, address: `127.0.${network}.${1 + i}` }), issuedAt: issuedAt.toISOString() };
-    }));
+    return Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const installId = make.uuid();
+        return { installId, token: await installToken(world.app, installId, { issuedAt, address: `127.0.${network}.${1 + i}` }), issuedAt: issuedAt.toISOString() };
+      }),
+    );
   };
   {
     progress('attack 9 of 11');
     const farm = await aheadOfTime(30, 9);
     for (const c of farm) {
-      const status = { type: 'model_status', eventId: make.uuid(), installId: c.installId, modelVersion: CANARY!.version, outcome: 'failed-to-start', reason: 'other', appVersion: 'abuse-sim', hour: truncateToHour(Date.now()) };
+      const status = {
+        type: 'model_status',
+        eventId: make.uuid(),
+        installId: c.installId,
+        modelVersion: CANARY!.version,
+        outcome: 'failed-to-start',
+        reason: 'other',
+        appVersion: 'abuse-sim',
+        hour: truncateToHour(Date.now()),
+      };
       await post([make.identification(c.installId, CANARY!.version), status], auth(c), `127.0.9.${1 + (farm.indexOf(c) % 250)}`);
     }
-    out.push({ name: 'failure-reports-one-network', tried: '30 credentials collected days ahead on one network report that the canary fails to start', succeeded: false, details: { installs: farm.length } });
+    out.push({
+      name: 'failure-reports-one-network',
+      tried: '30 credentials collected days ahead on one network report that the canary fails to start',
+      succeeded: false,
+      details: { installs: farm.length },
+    });
   }
   {
     progress('attack 10 of 11');
@@ -358,7 +437,12 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
       const evs = Array.from({ length: 20 }, () => make.identification(c.installId, CANARY!.version, { abstain: true }));
       await post(evs, auth(c), `127.0.10.${1 + (farm.indexOf(c) % 250)}`);
     }
-    out.push({ name: 'abstain-farm-one-network', tried: '30 credentials collected days ahead on one network, every canary answer "not one of our species"', succeeded: false, details: { installs: farm.length } });
+    out.push({
+      name: 'abstain-farm-one-network',
+      tried: '30 credentials collected days ahead on one network, every canary answer "not one of our species"',
+      succeeded: false,
+      details: { installs: farm.length },
+    });
   }
   {
     progress('attack 11 of 11');
@@ -373,7 +457,12 @@ async function attack(world: World, seed: number): Promise<Attack[]> {
     }
     await world.admin('/v1/admin/review/auto-accept', {});
     const accepted = (await world.app.store.listCorrections({ status: 'accepted', limit: 100_000 })).items.filter((c) => pushed.includes(c.eventId)).length;
-    out.push({ name: 'aged-installs-one-network', tried: 'a made-up confusion from 50 day-old installs with histories, all on one network', succeeded: accepted > 0, details: { installs: farm.length, accepted } });
+    out.push({
+      name: 'aged-installs-one-network',
+      tried: 'a made-up confusion from 50 day-old installs with histories, all on one network',
+      succeeded: accepted > 0,
+      details: { installs: farm.length, accepted },
+    });
   }
   return out;
 }

@@ -35,5 +35,24 @@ export async function runLocationEval(photos: readonly LabelledPhoto[], opts: { 
   const modes: LocationMode[] = opts.mode === 'none' ? ['none'] : ['none', opts.mode];
   const rows = modes.flatMap((m) => locationRows(m, m === 'none' ? none : locate(probs, labels, abstainThreshold, m, ranges, seededRandom(opts.seed)), none));
   console.log(locationTable(rows));
-  console.log(JSON.stringify({ location: opts.mode, seed: opts.seed, model: version, floor: DEFAULT_FLOOR, errors: photos.length - probs.length, rows: rows.map((r) => ({ mode: r.mode, group: r.group, n: r.n, located: r.located, accuracy: Number(r.accuracy.toFixed(4)), vs_none: r.mode === 'none' ? null : { change: Number(r.vsNone.difference.toFixed(4)), ci95: [Number(r.vsNone.lo.toFixed(4)), Number(r.vsNone.hi.toFixed(4))], lost: r.vsNone.lost, gained: r.vsNone.gained } })) }));
+  console.log(
+    JSON.stringify({
+      location: opts.mode,
+      seed: opts.seed,
+      model: version,
+      floor: DEFAULT_FLOOR,
+      errors: photos.length - probs.length,
+      rows: rows.map((r) => ({
+        mode: r.mode,
+        group: r.group,
+        n: r.n,
+        located: r.located,
+        accuracy: Number(r.accuracy.toFixed(4)),
+        vs_none:
+          r.mode === 'none'
+            ? null
+            : { change: Number(r.vsNone.difference.toFixed(4)), ci95: [Number(r.vsNone.lo.toFixed(4)), Number(r.vsNone.hi.toFixed(4))], lost: r.vsNone.lost, gained: r.vsNone.gained },
+      })),
+    }),
+  );
 }

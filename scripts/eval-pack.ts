@@ -25,7 +25,11 @@ export const isPackId = (model: string | undefined) => !!model && !/^\d+\.\d+\.\
 export async function evalPack(opts: { model: string; images?: string; labels?: string; crop?: InputSpec['crop']; router?: boolean }) {
   const map = JSON.parse(readFileSync(path.join(MODELS_DIR, 'pack-label-map.json'), 'utf8')) as PackLabelMap;
   const taxonomy = loadTaxonomy();
-  const dirs = opts.images ? [opts.images] : readdirSync(DATA_DIR_SHARED).map((d) => path.join(DATA_DIR_SHARED, d)).filter((d) => existsSync(path.join(d, 'labels.csv')));
+  const dirs = opts.images
+    ? [opts.images]
+    : readdirSync(DATA_DIR_SHARED)
+        .map((d) => path.join(DATA_DIR_SHARED, d))
+        .filter((d) => existsSync(path.join(d, 'labels.csv')));
   const photos: LabelledPhoto[] = dirs.flatMap((d) => readLabelledPhotos(d, opts.labels && opts.images ? opts.labels : path.join(d, 'labels.csv'), taxonomy));
   const pack = await NodePack.load(opts.model);
   const packs = readManifest()?.packs ?? [];
@@ -71,7 +75,9 @@ export async function evalPack(opts: { model: string; images?: string; labels?: 
     species: scoreSpecies(species),
     median_ms: ms.length ? ms[Math.floor(ms.length / 2)] : null,
     // The router as shipped (ROUTE_POLICY), and both policies side by side.
-    ...(base ? { router: scoreRouter(ROUTE_POLICY.whenOther ? routesWhenOther : routes), router_policies: { not_when_other: scoreRouter(routes), also_when_other: scoreRouter(routesWhenOther) } } : {}),
+    ...(base
+      ? { router: scoreRouter(ROUTE_POLICY.whenOther ? routesWhenOther : routes), router_policies: { not_when_other: scoreRouter(routes), also_when_other: scoreRouter(routesWhenOther) } }
+      : {}),
     sets: dirs.map((d) => path.basename(d)),
     errors,
   };

@@ -32,18 +32,42 @@ const program = new Command()
   .option('--model <version>', 'model version (default: the active one), or a species pack id (inat-birds, inat-insects): species and router scores')
   .option('--no-router', 'pack only: skip the router figures (the base model on every photo)')
   .addOption(new Option('--crop <crop>', 'pack only: score with this resize instead of the registered one').choices(['center', 'full']))
-  .option('--predictions <file>', 'also write every photo\'s prediction as JSON lines')
+  .option('--predictions <file>', "also write every photo's prediction as JSON lines")
   .option('--backend <backend>', 'browser only: wasm or webgpu (default: what the app picks)')
   .option('--observation-size <sizes>', 'node only: top-1 of observations of this many same-class photos, fused (e.g. 1,2,3)', parseSizes)
   .option('--rounds <n>', 'with --observation-size: seeded random groupings per size', (v) => positiveInt(v, '--rounds'), 200)
   .option('--seed <n>', 'with --observation-size or --location: seed of the groupings or of the location draws', (v) => positiveInt(v, '--seed'), 1)
-  .option('--mirror', 'node only: each photo alone against the mean of its and its mirror image\'s logits, paired')
-  .addOption(new Option('--location <mode>', 'node only: apply the location prior with a location drawn from each taxon\'s range (right), from outside it (wrong), or none; prints the paired table').choices(['right', 'wrong', 'none']))
+  .option('--mirror', "node only: each photo alone against the mean of its and its mirror image's logits, paired")
+  .addOption(
+    new Option('--location <mode>', "node only: apply the location prior with a location drawn from each taxon's range (right), from outside it (wrong), or none; prints the paired table").choices([
+      'right',
+      'wrong',
+      'none',
+    ]),
+  )
   .parse();
-const opts = program.opts<{ runtime: 'node' | 'browser'; images: string; labels?: string; model?: string; predictions?: string; backend?: string; observationSize?: number[]; rounds: number; seed: number; mirror?: boolean; location?: LocationMode; crop?: 'center' | 'full'; router: boolean }>();
-if (opts.location && opts.runtime !== 'node') { console.error('eval: --location needs --runtime node (it reweights every label\'s probability, which the app does not hand out)'); process.exit(2); }
+const opts = program.opts<{
+  runtime: 'node' | 'browser';
+  images: string;
+  labels?: string;
+  model?: string;
+  predictions?: string;
+  backend?: string;
+  observationSize?: number[];
+  rounds: number;
+  seed: number;
+  mirror?: boolean;
+  location?: LocationMode;
+  crop?: 'center' | 'full';
+  router: boolean;
+}>();
+if (opts.location && opts.runtime !== 'node') {
+  console.error("eval: --location needs --runtime node (it reweights every label's probability, which the app does not hand out)");
+  process.exit(2);
+}
 // The browser runtime drives the built app; the Node one only needs the models.
-if (opts.runtime === 'browser') ensureApp('eval'); else ensureModels('eval');
+if (opts.runtime === 'browser') ensureApp('eval');
+else ensureModels('eval');
 
 function positiveInt(v: string, name: string): number {
   const n = Number(v);

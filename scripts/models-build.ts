@@ -62,9 +62,7 @@ async function main() {
   const labelsSha256 = sha256(labelsText(labels));
 
   const previous = readManifest(opts.registry);
-  const calibration = CALIBRATION_SETS.flatMap((set) =>
-    readLabelledPhotos(path.join(DATA_DIR_SHARED, set), path.join(DATA_DIR_SHARED, set, 'labels.csv'), taxonomy),
-  );
+  const calibration = CALIBRATION_SETS.flatMap((set) => readLabelledPhotos(path.join(DATA_DIR_SHARED, set), path.join(DATA_DIR_SHARED, set, 'labels.csv'), taxonomy));
 
   const versions: ModelVersion[] = [];
   const built = new Map<string, Uint8Array>();
@@ -101,7 +99,9 @@ async function main() {
     const choice = chooseAbstainThreshold(samples);
     draft.abstainThreshold = Number(choice.threshold.toFixed(4));
     draft.calibration = { dataset: CALIBRATION_SETS.join('+'), n: samples.length, objective: 'max balanced accuracy (launch named right, other declined)' };
-    console.log(`${version} (${recipe.name}${from ? `, ${from.format}` : ''}): ${bytes.length} bytes, sha256 ${draft.sha256.slice(0, 12)}…, abstain below p=${draft.abstainThreshold} (launch ${pct(choice.launchAccuracy)}, other ${pct(choice.otherAccuracy)} on ${samples.length} calibration photos)`);
+    console.log(
+      `${version} (${recipe.name}${from ? `, ${from.format}` : ''}): ${bytes.length} bytes, sha256 ${draft.sha256.slice(0, 12)}…, abstain below p=${draft.abstainThreshold} (launch ${pct(choice.launchAccuracy)}, other ${pct(choice.otherAccuracy)} on ${samples.length} calibration photos)`,
+    );
     // Rebuilding identical bytes keeps the original creation time, so the committed manifest only changes when a model does.
     const same = previous?.versions.find((v) => v.version === version && v.sha256 === draft.sha256 && v.abstainThreshold === draft.abstainThreshold);
     versions.push(same ? { ...draft, createdAt: same.createdAt } : draft);
@@ -112,7 +112,14 @@ async function main() {
   const packs = buildPacks(packsDir(opts.registry), (p) => bar.increment({ pack: p.id }));
   bar.stop();
   for (const p of packs) console.log(`packs/${p.file}: ${p.bytes} bytes, ${p.outputs.classes} classes, from ${p.source.file} (sha256 ${p.sha256.slice(0, 12)}…)`);
-  const packEntries = packs.filter((p) => PACK_SOURCES.find((s) => s.id === p.id)?.product).map((p) => packEntry(p, previous?.packs?.find((x) => x.id === p.id)));
+  const packEntries = packs
+    .filter((p) => PACK_SOURCES.find((s) => s.id === p.id)?.product)
+    .map((p) =>
+      packEntry(
+        p,
+        previous?.packs?.find((x) => x.id === p.id),
+      ),
+    );
 
   const manifest: Manifest = { schemaVersion: 1, active: previous?.active && versions.some((v) => v.version === previous.active) ? previous.active : ACTIVE, versions, packs: packEntries };
   writeManifest(manifest, opts.registry);
@@ -122,7 +129,6 @@ async function main() {
     console.log(`${v.file}: ${r.bytes} bytes, ${r.variants.map((x) => `${x.encoding} ${x.bytes}`).join(', ') || 'no smaller compressed copy'}`);
   }
   console.log(`registry written to ${opts.registry} (active ${manifest.active})`);
-
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

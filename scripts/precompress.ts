@@ -19,4 +19,6 @@ for (const t of targets) results.push(...(statSync(t).isDirectory() ? await prec
 const raw = results.reduce((s, r) => s + r.bytes, 0);
 const best = results.reduce((s, r) => s + Math.min(r.bytes, ...r.variants.map((v) => v.bytes)), 0);
 const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
-console.log(`precompressed ${results.filter((r) => r.variants.length).length} of ${results.length} files in ${targets.join(', ')}: ${mb(raw)} raw, ${mb(best)} as sent to a brotli client (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+console.log(
+  `precompressed ${results.filter((r) => r.variants.length).length} of ${results.length} files in ${targets.join(', ')}: ${mb(raw)} raw, ${mb(best)} as sent to a brotli client (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+);

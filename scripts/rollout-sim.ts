@@ -9,7 +9,10 @@
 import cliProgress from 'cli-progress';
 import { simulateRollouts } from '../core/rollout-sim.ts';
 
-export interface RolloutSimCliOptions { runs: string; seed: string }
+export interface RolloutSimCliOptions {
+  runs: string;
+  seed: string;
+}
 
 export function runRolloutSim(opts: RolloutSimCliOptions): void {
   const int = (name: string, v: string) => {

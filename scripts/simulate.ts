@@ -47,7 +47,10 @@ export interface DriftSimOptions {
   resamples?: number;
 }
 
-const BACKENDS = [['webgpu', 0.6, 45], ['wasm', 0.4, 190]] as const;
+const BACKENDS = [
+  ['webgpu', 0.6, 45],
+  ['wasm', 0.4, 190],
+] as const;
 const PROPOSED = ['Eurasian beaver', 'Red fox', 'European hedgehog', 'Common kingfisher'];
 
 export async function simulateDrift(o: DriftSimOptions) {
@@ -61,10 +64,18 @@ export async function simulateDrift(o: DriftSimOptions) {
   const manifest = readManifest();
   if (!manifest) throw new Error('no model manifest (models/registry/manifest.json)');
   const taxa = loadTaxonomy().taxa.map((t) => t.id);
-  const versions = manifest.versions.map((v) => v.version).sort().reverse();
+  const versions = manifest.versions
+    .map((v) => v.version)
+    .sort()
+    .reverse();
   const active = manifest.active;
   const other = versions.find((v) => v !== active);
-  const traffic: Array<[string, number]> = other ? [[active, 0.7], [other, 0.3]] : [[active, 1]];
+  const traffic: Array<[string, number]> = other
+    ? [
+        [active, 0.7],
+        [other, 0.3],
+      ]
+    : [[active, 1]];
   const ctx: ValidationContext = { taxonIds: new Set(taxa), embeddingSizes: new Map(manifest.versions.map((v) => [v.version, v.outputs.embeddingSize])) };
 
   // Class mix: Zipf-like weights over a seeded shuffle of the taxa; the drift favours three of them.
@@ -83,7 +94,9 @@ export async function simulateDrift(o: DriftSimOptions) {
   const db = monitoringDb(store);
   const start = o.start ?? addDays(new Date().toISOString().slice(0, 10), -o.days);
   const dayOf = (n: number) => addDays(start, n - 1);
-  let stored = 0; let rejected = 0; let duplicates = 0;
+  let stored = 0;
+  let rejected = 0;
+  let duplicates = 0;
 
   try {
     for (let d = 1; d <= o.days; d++) {
@@ -106,10 +119,17 @@ export async function simulateDrift(o: DriftSimOptions) {
           const totalMs = Math.max(1, median * Math.exp(0.35 * normal()));
           const installId = pick(installs);
           const ident: IdentificationEvent = {
-            type: 'identification', eventId: uuid(), installId, modelVersion, backend,
+            type: 'identification',
+            eventId: uuid(),
+            installId,
+            modelVersion,
+            backend,
             timings: { decodeMs: totalMs * 0.1, preprocessMs: totalMs * 0.1, inferenceMs: totalMs * 0.75, totalMs },
             top5: [{ taxonId: top1, p: conf }, ...others.map((t, k) => ({ taxonId: t, p: rest * [0.5, 0.25, 0.15, 0.1][k] }))],
-            otherProbability: (1 - conf) * 0.4, abstain: conf < 0.3, appVersion: '0.1.0', hour,
+            otherProbability: (1 - conf) * 0.4,
+            abstain: conf < 0.3,
+            appVersion: '0.1.0',
+            hour,
           };
           // Impossible values, refused by validation and counted by reason.
           const bad = random();
@@ -122,10 +142,16 @@ export async function simulateDrift(o: DriftSimOptions) {
             const verdict = proposed || wrong || random() < 0.5 ? 'corrected' : 'confirmed';
             // A wrong answer is corrected to the truth (a systematic confusion); otherwise users pick at random.
             const c: CorrectionEvent = {
-              type: 'correction', eventId: uuid(), installId, correctsEventId: ident.eventId, verdict,
+              type: 'correction',
+              eventId: uuid(),
+              installId,
+              correctsEventId: ident.eventId,
+              verdict,
               ...(proposed ? { proposedName: proposed } : { taxonId: verdict === 'corrected' ? (wrong ? truth : pick(order)) : top1 }),
-              modelVersion, embedding: Array.from({ length: ctx.embeddingSizes.get(modelVersion)! }, () => Math.round(normal() * 1000) / 1000),
-              appVersion: '0.1.0', hour,
+              modelVersion,
+              embedding: Array.from({ length: ctx.embeddingSizes.get(modelVersion)! }, () => Math.round(normal() * 1000) / 1000),
+              appVersion: '0.1.0',
+              hour,
             };
             batch.push(c);
             // Now and then the same install changes its mind: a conflicting label for one identification.
@@ -143,11 +169,13 @@ export async function simulateDrift(o: DriftSimOptions) {
         const res = await store.insertBatch(valid, receivedAt);
         stored += res.stored.length;
         // A phone that lost the answer sends the batch again.
-        if (random() < 0.01 * 24 / 2) {
+        if (random() < (0.01 * 24) / 2) {
           const again = await store.insertBatch(valid.slice(0, 20), new Date(receivedAt.getTime() + 60_000));
           counts.duplicate = (counts.duplicate ?? 0) + again.duplicates.length;
         }
-        rejected += Object.entries(counts).filter(([k]) => k.startsWith('rejected:')).reduce((a, [, v]) => a + v, 0);
+        rejected += Object.entries(counts)
+          .filter(([k]) => k.startsWith('rejected:'))
+          .reduce((a, [, v]) => a + v, 0);
         duplicates += counts.duplicate ?? 0;
         await recordQuality(db, day, counts);
       }
@@ -191,7 +219,12 @@ export async function simulateDrift(o: DriftSimOptions) {
       alertDays,
       warnDays,
       firstAlertDay: alertDays[0] ?? null,
-      maxBeforeDrift: { predictionPsi: round(maxBefore('prediction', 'psi')), predictionJs: round(maxBefore('prediction', 'js')), confidencePsi: round(maxBefore('confidence', 'psi')), confidenceJs: round(maxBefore('confidence', 'js')) },
+      maxBeforeDrift: {
+        predictionPsi: round(maxBefore('prediction', 'psi')),
+        predictionJs: round(maxBefore('prediction', 'js')),
+        confidencePsi: round(maxBefore('confidence', 'psi')),
+        confidenceJs: round(maxBefore('confidence', 'js')),
+      },
       bootstrap: { resamples, alerts: raised.filter(Boolean).length },
       autoAccepted: accepted.length,
     };
@@ -202,7 +235,8 @@ export async function simulateDrift(o: DriftSimOptions) {
 
 async function main() {
   const program = new Command('simulate').description('synthetic telemetry for monitoring');
-  program.command('drift')
+  program
+    .command('drift')
     .description('a week of telemetry with a shift in class mix and confidence from --drift-day on')
     .option('--days <n>', 'days to simulate', '7')
     .option('--drift-day <n>', 'first drifted day (1-based)', '5')
@@ -219,17 +253,26 @@ async function main() {
         return n;
       };
       const result = await simulateDrift({
-        days: int('--days', opts.days), driftDay: int('--drift-day', opts.driftDay), perDay: int('--per-day', opts.perDay), seed: int('--seed', opts.seed),
-        dataDir: opts.dataDir ? path.resolve(opts.dataDir) : undefined, databaseUrl: opts.databaseUrl ?? process.env.SIMULATE_DATABASE_URL, start: opts.start,
+        days: int('--days', opts.days),
+        driftDay: int('--drift-day', opts.driftDay),
+        perDay: int('--per-day', opts.perDay),
+        seed: int('--seed', opts.seed),
+        dataDir: opts.dataDir ? path.resolve(opts.dataDir) : undefined,
+        databaseUrl: opts.databaseUrl ?? process.env.SIMULATE_DATABASE_URL,
+        start: opts.start,
       });
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });
-  program.command('abuse')
+  program
+    .command('abuse')
     .description('attacks on feedback, review and rollouts against a real server; one JSON line, exit 1 if any succeeds (scripts/abuse-sim.ts)')
     .option('--seed <n>', 'random seed', '1')
     .hook('preAction', () => ensureModels('the simulation'))
-    .action(async (opts) => { await (await import('./abuse-sim.ts')).runAbuseSim(opts); });
-  program.command('rollout')
+    .action(async (opts) => {
+      await (await import('./abuse-sim.ts')).runAbuseSim(opts);
+    });
+  program
+    .command('rollout')
     .description('many simulated rollouts through the rollout guard (scripts/rollout-sim.ts); one JSON line')
     .option('--runs <n>', 'rollouts per scenario', '200')
     .option('--seed <n>', 'random seed', '1')

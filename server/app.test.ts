@@ -53,7 +53,13 @@ describe('app', () => {
     expect(file.status).toBe(200);
     expect((await file.arrayBuffer()).byteLength).toBe(birds.bytes);
     const taxa = await request(`${server.url}/v1/taxa`);
-    expect(taxa.body.taxa.find((t: { id: string }) => t.id === 'haemorhous-mexicanus')).toMatchObject({ scientificName: 'Haemorhous mexicanus', commonName: 'House Finch', rank: 'species', source: 'pack', lineage: { genus: 'Haemorhous', class: 'Aves' } });
+    expect(taxa.body.taxa.find((t: { id: string }) => t.id === 'haemorhous-mexicanus')).toMatchObject({
+      scientificName: 'Haemorhous mexicanus',
+      commonName: 'House Finch',
+      rank: 'species',
+      source: 'pack',
+      lineage: { genus: 'Haemorhous', class: 'Aves' },
+    });
     const pack = { id: 'inat-birds', version: birds.version, routedBy: 'rollup' as const, top5: [{ taxonId: 'haemorhous-mexicanus', p: 0.8 }] };
     const ok = await postAsInstalls(server, [identification({ pack }), correction({ taxonId: 'aramus-guarauna' })]);
     expect(ok.body).toMatchObject({ accepted: 2, rejected: [] });
@@ -99,7 +105,13 @@ describe('app', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = res.body as string;
-    const value = (line: string) => Number(text.split('\n').find((l) => l.startsWith(`${line} `))?.split(' ')[1]);
+    const value = (line: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${line} `))
+          ?.split(' ')[1],
+      );
     expect(value('wildsight_events_stored_total{type="identification"}')).toBeGreaterThanOrEqual(2);
     expect(value('wildsight_events_stored_total{type="correction"}')).toBeGreaterThanOrEqual(1);
     expect(value('wildsight_events_duplicate_total{type="identification"}')).toBeGreaterThanOrEqual(1);

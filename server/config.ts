@@ -56,7 +56,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
   }
   const installSecret = env.INSTALL_SECRET?.trim() || null;
   if (installSecret !== null && installSecret.length < MIN_INSTALL_SECRET_LENGTH) {
-    throw new Error(`INSTALL_SECRET is ${installSecret.length} characters; use at least ${MIN_INSTALL_SECRET_LENGTH} (e.g. \`openssl rand -hex 32\`), or leave it unset to have one generated and kept in the store`);
+    throw new Error(
+      `INSTALL_SECRET is ${installSecret.length} characters; use at least ${MIN_INSTALL_SECRET_LENGTH} (e.g. \`openssl rand -hex 32\`), or leave it unset to have one generated and kept in the store`,
+    );
   }
   return {
     // Relative DATA_DIR is taken from where the server was started, as usual

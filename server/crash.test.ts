@@ -30,7 +30,10 @@ const LOAD_LIMIT_MS = 20_000;
 
 const serverEnv = (db: TestDb) => ({ ADMIN_TOKEN, RATE_LIMIT_MAX: '1000000', DATABASE_URL: '', DATABASE_SCHEMA: '', ...db.env });
 
-interface Credential { installId: string; token: string }
+interface Credential {
+  installId: string;
+  token: string;
+}
 const makeBatch = (me: Credential): TelemetryEvent[] => Array.from({ length: BATCH }, (_, i) => (i % 4 === 0 ? correction({ installId: me.installId }) : identification({ installId: me.installId })));
 
 async function send(url: string, me: Credential, events: TelemetryEvent[]): Promise<number> {
@@ -43,7 +46,9 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
     let db: TestDb;
     const servers: ServerProcess[] = [];
-    beforeAll(async () => { db = await backend.create(); });
+    beforeAll(async () => {
+      db = await backend.create();
+    });
     afterAll(async () => {
       for (const s of servers) await s.stop();
       await db?.cleanup();
@@ -54,7 +59,7 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
       servers.push(first);
       const issued = await fetch(`${first.url}/v1/installs`, { method: 'POST' });
       expect(issued.status).toBe(201);
-      const me = await issued.json() as Credential;
+      const me = (await issued.json()) as Credential;
       const batches: Array<{ events: TelemetryEvent[]; acked: boolean }> = [];
       let acked = 0;
       let killed = false;
@@ -68,8 +73,10 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
           batches.push(entry);
           try {
             const status = await send(first.url, me, entry.events);
-            if (status >= 200 && status < 300) { entry.acked = true; acked++; }
-            else throw new Error(`unexpected ${status}`);
+            if (status >= 200 && status < 300) {
+              entry.acked = true;
+              acked++;
+            } else throw new Error(`unexpected ${status}`);
           } catch (err) {
             if (!killed) throw err;
             return; // the connection died with the server: this batch is unanswered
@@ -91,7 +98,10 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
       const stored = await db.storedEventIds();
       for (const b of batches.filter((x) => x.acked)) {
         const missing = b.events.filter((e) => !stored.has(e.eventId));
-        expect(missing.map((e) => e.eventId), 'acknowledged events missing after the crash').toEqual([]);
+        expect(
+          missing.map((e) => e.eventId),
+          'acknowledged events missing after the crash',
+        ).toEqual([]);
       }
       // Each unanswered batch was committed whole or not at all.
       for (const b of unanswered) {
@@ -101,9 +111,13 @@ describe.each(BACKENDS)('crash safety on $name', (backend) => {
 
       // The outbox resends what got no answer; nothing is stored twice.
       for (const b of unanswered) {
-        const res = await fetch(`${second.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Install ${me.token}` }, body: JSON.stringify({ events: b.events }) });
+        const res = await fetch(`${second.url}/v1/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Install ${me.token}` },
+          body: JSON.stringify({ events: b.events }),
+        });
         expect(res.status).toBe(200);
-        const body = await res.json() as { accepted: number; duplicates: number };
+        const body = (await res.json()) as { accepted: number; duplicates: number };
         expect(body.accepted + body.duplicates).toBe(BATCH);
       }
       const after = await db.storedEventIds();

@@ -15,7 +15,10 @@ export async function startServer(port = Number(process.env.PORT ?? 8080), host 
     // A signal handler cannot be awaited: exit 0 once the server and its store closed, 1 if closing failed.
     app.close().then(
       () => process.exit(0),
-      (err: unknown) => { console.error(`Wildsight did not close cleanly: ${(err as Error).message}`); process.exit(1); },
+      (err: unknown) => {
+        console.error(`Wildsight did not close cleanly: ${(err as Error).message}`);
+        process.exit(1);
+      },
     );
   };
   process.once('SIGINT', close);

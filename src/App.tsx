@@ -41,44 +41,76 @@ export function App() {
           {engine.isError && <span role="alert">The model could not be loaded: {engine.error.message}</span>}
           {engine.data && (
             <>
-              Model <strong data-testid="model-version">{engine.data.version}</strong> on{' '}
-              <strong data-testid="backend">{engine.data.backend === 'webgpu' ? 'WebGPU' : 'WASM'}</strong>
+              Model <strong data-testid="model-version">{engine.data.version}</strong> on <strong data-testid="backend">{engine.data.backend === 'webgpu' ? 'WebGPU' : 'WASM'}</strong>
               {engine.data.backend === 'wasm' && ` (${engine.data.threads} thread${engine.data.threads === 1 ? '' : 's'})`}
-              {engine.data.fallbackReason && <span className="fallback" title={engine.data.fallbackReason}> · WebGPU not used</span>}
+              {engine.data.fallbackReason && (
+                <span className="fallback" title={engine.data.fallbackReason}>
+                  {' '}
+                  · WebGPU not used
+                </span>
+              )}
             </>
           )}
-          {waiting ? <> · <a href="#/privacy" data-testid="outbox-badge">{waiting} to send</a></> : null}
+          {waiting ? (
+            <>
+              {' '}
+              ·{' '}
+              <a href="#/privacy" data-testid="outbox-badge">
+                {waiting} to send
+              </a>
+            </>
+          ) : null}
         </p>
         <nav aria-label="Main">
           <ul>
             {NAV.map(([page, href, label]) => (
-              <li key={page}><a href={href} aria-current={current === page ? 'page' : undefined}>{label}</a></li>
+              <li key={page}>
+                <a href={href} aria-current={current === page ? 'page' : undefined}>
+                  {label}
+                </a>
+              </li>
             ))}
           </ul>
         </nav>
       </header>
-      {!online && <div className="banner offline" role="status" data-testid="offline">You are offline. Identification still works on this device.</div>}
-      {engine.data?.notices.map((n) => <div key={n} className="banner notice" role="status" data-testid="engine-notice">{n}</div>)}
+      {!online && (
+        <div className="banner offline" role="status" data-testid="offline">
+          You are offline. Identification still works on this device.
+        </div>
+      )}
+      {engine.data?.notices.map((n) => (
+        <div key={n} className="banner notice" role="status" data-testid="engine-notice">
+          {n}
+        </div>
+      ))}
       {/* The first-run question depends on the settings read from IndexedDB: what follows the header waits for
           that read (a few ms), so the question does not push a painted page down (Lighthouse: layout shift 0.18). */}
-      {settings.isPending ? null : <>
-      <ConsentBanner />
-      <UpdatePrompt />
-      <main>
-        {route.page === 'identify' && <IdentifyPage engineReady={engine.isSuccess} />}
-        {route.page === 'batch' && <BatchPage engineReady={engine.isSuccess} />}
-        {route.page === 'history' && <HistoryPage />}
-        {route.page === 'record' && <RecordPage id={route.id} />}
-        {route.page === 'model' && <ModelPage info={engine.data} />}
-        {route.page === 'privacy' && <PrivacyPage />}
-        {route.page === 'admin' && <AdminPage />}
-      </main>
-      <footer className="app-footer" data-testid="footer">
-        {settings.data?.reports === 'granted'
-          ? <>Photos are identified on this device. Anonymous reports are on (no photos, no place): <a href="#/privacy">what is sent</a>.</>
-          : <>Photos are identified on this device; nothing is sent unless you send a correction. <a href="#/privacy">Privacy</a></>}
-      </footer>
-      </>}
+      {settings.isPending ? null : (
+        <>
+          <ConsentBanner />
+          <UpdatePrompt />
+          <main>
+            {route.page === 'identify' && <IdentifyPage engineReady={engine.isSuccess} />}
+            {route.page === 'batch' && <BatchPage engineReady={engine.isSuccess} />}
+            {route.page === 'history' && <HistoryPage />}
+            {route.page === 'record' && <RecordPage id={route.id} />}
+            {route.page === 'model' && <ModelPage info={engine.data} />}
+            {route.page === 'privacy' && <PrivacyPage />}
+            {route.page === 'admin' && <AdminPage />}
+          </main>
+          <footer className="app-footer" data-testid="footer">
+            {settings.data?.reports === 'granted' ? (
+              <>
+                Photos are identified on this device. Anonymous reports are on (no photos, no place): <a href="#/privacy">what is sent</a>.
+              </>
+            ) : (
+              <>
+                Photos are identified on this device; nothing is sent unless you send a correction. <a href="#/privacy">Privacy</a>
+              </>
+            )}
+          </footer>
+        </>
+      )}
     </div>
   );
 }

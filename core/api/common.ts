@@ -13,12 +13,15 @@ export const DaySchema = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 /** What every error answer looks like (server/plugins/app/errors.ts). */
-export const ErrorReplySchema = Type.Object({
-  /** A short stable label a client can branch on. */
-  error: Type.String(),
-  /** A sentence a person can act on. */
-  message: Type.String(),
-}, { additionalProperties: false });
+export const ErrorReplySchema = Type.Object(
+  {
+    /** A short stable label a client can branch on. */
+    error: Type.String(),
+    /** A sentence a person can act on. */
+    message: Type.String(),
+  },
+  { additionalProperties: false },
+);
 export type ErrorReply = Static<typeof ErrorReplySchema>;
 
 /** A body that is only "why": every admin change is logged with its reason. */

@@ -12,25 +12,34 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_BATCH_EVENTS } from '../telemetry.ts';
 
-export const EventEnvelopeSchema = Type.Object({
-  events: Type.Array(Type.Unknown({ description: 'a TelemetryEvent (identification, correction or model_status), checked one by one' }), { minItems: 1, maxItems: MAX_BATCH_EVENTS }),
-}, { additionalProperties: false });
+export const EventEnvelopeSchema = Type.Object(
+  {
+    events: Type.Array(Type.Unknown({ description: 'a TelemetryEvent (identification, correction or model_status), checked one by one' }), { minItems: 1, maxItems: MAX_BATCH_EVENTS }),
+  },
+  { additionalProperties: false },
+);
 export type EventEnvelope = Static<typeof EventEnvelopeSchema>;
 
-export const RejectedEventSchema = Type.Object({
-  index: Type.Integer({ minimum: 0 }),
-  eventId: Type.Union([Type.String(), Type.Null()]),
-  reason: Type.String(),
-  message: Type.String(),
-}, { additionalProperties: false });
+export const RejectedEventSchema = Type.Object(
+  {
+    index: Type.Integer({ minimum: 0 }),
+    eventId: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.String(),
+    message: Type.String(),
+  },
+  { additionalProperties: false },
+);
 
-export const BatchResultSchema = Type.Object({
-  /** Events stored by this request. */
-  accepted: Type.Integer({ minimum: 0 }),
-  /** Valid events that were already stored (a resent batch); safe to drop from the outbox. */
-  duplicates: Type.Integer({ minimum: 0 }),
-  /** Events that will never be accepted as they are; drop them too. */
-  rejected: Type.Array(RejectedEventSchema),
-}, { additionalProperties: false });
+export const BatchResultSchema = Type.Object(
+  {
+    /** Events stored by this request. */
+    accepted: Type.Integer({ minimum: 0 }),
+    /** Valid events that were already stored (a resent batch); safe to drop from the outbox. */
+    duplicates: Type.Integer({ minimum: 0 }),
+    /** Events that will never be accepted as they are; drop them too. */
+    rejected: Type.Array(RejectedEventSchema),
+  },
+  { additionalProperties: false },
+);
 export type RejectedEvent = Static<typeof RejectedEventSchema>;
 export type BatchResult = Static<typeof BatchResultSchema>;

@@ -62,16 +62,22 @@ export type CorrectionExport = Static<typeof CorrectionExportSchema>;
 /** `after`: the `next` of the previous page, as it was given (opaque). */
 /** A page cursor as the admin lists hand it out (opaque; pass `next` back as `after`). */
 export const CursorSchema = Type.String({ maxLength: 400 });
-export const CorrectionsQuerySchema = Type.Object({
-  status: Type.Optional(CorrectionStatusSchema),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  after: Type.Optional(CursorSchema),
-}, { additionalProperties: false });
-export const EventsQuerySchema = Type.Object({
-  type: Type.Optional(EventTypeSchema),
-  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  after: Type.Optional(CursorSchema),
-}, { additionalProperties: false });
+export const CorrectionsQuerySchema = Type.Object(
+  {
+    status: Type.Optional(CorrectionStatusSchema),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    after: Type.Optional(CursorSchema),
+  },
+  { additionalProperties: false },
+);
+export const EventsQuerySchema = Type.Object(
+  {
+    type: Type.Optional(EventTypeSchema),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    after: Type.Optional(CursorSchema),
+  },
+  { additionalProperties: false },
+);
 
 export const CorrectionsPageSchema = Type.Object({ items: Type.Array(CorrectionRecordSchema), next: Nullable(Type.String()) }, { additionalProperties: false });
 export const EventsPageSchema = Type.Object({ items: Type.Array(StoredEventSchema), next: Nullable(Type.String()) }, { additionalProperties: false });

@@ -8,35 +8,47 @@ import { Type, type Static } from '@sinclair/typebox';
 /** The HTTP auth scheme of install tokens: `Authorization: Install <token>`. */
 export const INSTALL_AUTH_SCHEME = 'Install';
 
-export const InstallCredentialSchema = Type.Object({
-  /** Random, issued by the server; every event of this install carries it. */
-  installId: Type.String(),
-  /** Opaque; send it back as `Authorization: Install <token>`. */
-  token: Type.String(),
-  issuedAt: Type.String(),
-}, { additionalProperties: false });
+export const InstallCredentialSchema = Type.Object(
+  {
+    /** Random, issued by the server; every event of this install carries it. */
+    installId: Type.String(),
+    /** Opaque; send it back as `Authorization: Install <token>`. */
+    token: Type.String(),
+    issuedAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
 export type InstallCredential = Static<typeof InstallCredentialSchema>;
 
-export const DeletedCountsSchema = Type.Object({
-  events: Type.Integer({ minimum: 0 }),
-  corrections: Type.Integer({ minimum: 0 }),
-  photos: Type.Integer({ minimum: 0 }),
-}, { additionalProperties: false });
+export const DeletedCountsSchema = Type.Object(
+  {
+    events: Type.Integer({ minimum: 0 }),
+    corrections: Type.Integer({ minimum: 0 }),
+    photos: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
 
-export const DeleteInstallResultSchema = Type.Object({
-  installId: Type.String(),
-  /** What was removed from the server's store. */
-  deleted: DeletedCountsSchema,
-}, { additionalProperties: false });
+export const DeleteInstallResultSchema = Type.Object(
+  {
+    installId: Type.String(),
+    /** What was removed from the server's store. */
+    deleted: DeletedCountsSchema,
+  },
+  { additionalProperties: false },
+);
 export type DeleteInstallResult = Static<typeof DeleteInstallResultSchema>;
 
 export const InstallParamsSchema = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
-export const RevokeResultSchema = Type.Object({
-  installId: Type.String(),
-  revokedAt: Type.String(),
-  reason: Type.String(),
-}, { additionalProperties: false });
+export const RevokeResultSchema = Type.Object(
+  {
+    installId: Type.String(),
+    revokedAt: Type.String(),
+    reason: Type.String(),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * `error` labels of a 401 from routes that take an install token. Every one

@@ -24,20 +24,23 @@ export const ServedVersionSchema = Type.Object({ ...ModelVersionSchema.propertie
 export type ServedVersion = Static<typeof ServedVersionSchema>;
 
 /** A rollout as the admin routes and the guard report it. */
-export const RolloutSchema = Type.Object({
-  id: Type.String(),
-  version: Type.String(),
-  controlVersion: Type.String(),
-  /** The plan step (what admins and the guard step through). */
-  percent: Type.Number(),
-  /** Percent of devices kept on the control until promotion, even at the 100% step. */
-  holdback: Type.Number(),
-  state: RolloutStateSchema,
-  plan: Type.Array(Type.Number()),
-  startedAt: Type.String(),
-  steppedAt: Type.String(),
-  endedAt: Nullable(Type.String()),
-}, { additionalProperties: false });
+export const RolloutSchema = Type.Object(
+  {
+    id: Type.String(),
+    version: Type.String(),
+    controlVersion: Type.String(),
+    /** The plan step (what admins and the guard step through). */
+    percent: Type.Number(),
+    /** Percent of devices kept on the control until promotion, even at the 100% step. */
+    holdback: Type.Number(),
+    state: RolloutStateSchema,
+    plan: Type.Array(Type.Number()),
+    startedAt: Type.String(),
+    steppedAt: Type.String(),
+    endedAt: Nullable(Type.String()),
+  },
+  { additionalProperties: false },
+);
 export type Rollout = Static<typeof RolloutSchema>;
 
 /**
@@ -46,36 +49,53 @@ export type Rollout = Static<typeof RolloutSchema>;
  * new, compares its bucket with); step: the plan step itself.
  */
 const { id, version, controlVersion, holdback, state, startedAt, steppedAt } = RolloutSchema.properties;
-export const ServedRolloutSchema = Type.Object({
-  id, version, controlVersion, percent: Type.Number(), step: Type.Number(), holdback, state, startedAt, steppedAt,
-}, { additionalProperties: false });
+export const ServedRolloutSchema = Type.Object(
+  {
+    id,
+    version,
+    controlVersion,
+    percent: Type.Number(),
+    step: Type.Number(),
+    holdback,
+    state,
+    startedAt,
+    steppedAt,
+  },
+  { additionalProperties: false },
+);
 
 /** GET /v1/models: the manifest (same shape, so older clients still read it) with status and rollout. */
-export const ModelsViewSchema = Type.Object({
-  schemaVersion: Type.Literal(1),
-  /** The version every device not in a canary runs. */
-  active: Type.String(),
-  versions: Type.Array(ServedVersionSchema),
-  rollout: Nullable(ServedRolloutSchema),
-  /** A candidate devices run in the shadow of a share of identifications, never shown. */
-  shadow: Nullable(Type.Object({ version: Type.String(), sampleRate: Type.Number() }, { additionalProperties: false })),
-  /** Species packs a device may download (core/species-pack.ts); absent from older servers. */
-  packs: Type.Optional(Type.Array(SpeciesPackSchema)),
-}, { additionalProperties: false });
+export const ModelsViewSchema = Type.Object(
+  {
+    schemaVersion: Type.Literal(1),
+    /** The version every device not in a canary runs. */
+    active: Type.String(),
+    versions: Type.Array(ServedVersionSchema),
+    rollout: Nullable(ServedRolloutSchema),
+    /** A candidate devices run in the shadow of a share of identifications, never shown. */
+    shadow: Nullable(Type.Object({ version: Type.String(), sampleRate: Type.Number() }, { additionalProperties: false })),
+    /** Species packs a device may download (core/species-pack.ts); absent from older servers. */
+    packs: Type.Optional(Type.Array(SpeciesPackSchema)),
+  },
+  { additionalProperties: false },
+);
 export type ModelsView = Static<typeof ModelsViewSchema>;
 
-export const ModelChangeSchema = Type.Object({
-  id: Type.String(),
-  at: Type.String(),
-  action: Type.String(),
-  version: Nullable(Type.String()),
-  rolloutId: Nullable(Type.String()),
-  percent: Nullable(Type.Number()),
-  actor: Type.String(),
-  reason: Type.String(),
-  /** Whatever the action recorded (shadow results, the guard's checks...): open on purpose. */
-  details: Type.Unknown(),
-}, { additionalProperties: false });
+export const ModelChangeSchema = Type.Object(
+  {
+    id: Type.String(),
+    at: Type.String(),
+    action: Type.String(),
+    version: Nullable(Type.String()),
+    rolloutId: Nullable(Type.String()),
+    percent: Nullable(Type.Number()),
+    actor: Type.String(),
+    reason: Type.String(),
+    /** Whatever the action recorded (shadow results, the guard's checks...): open on purpose. */
+    details: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
 export type ModelChange = Static<typeof ModelChangeSchema>;
 
 // ---------------------------------------------------------------- admin requests
@@ -83,22 +103,28 @@ export type ModelChange = Static<typeof ModelChangeSchema>;
 const Percent = Type.Number({ exclusiveMinimum: 0, maximum: 100 });
 export const VersionParamsSchema = Type.Object({ version: SemverSchema });
 export const ReasonBodySchema = Type.Object({ reason: ReasonSchema }, { additionalProperties: false });
-export const RegisterBodySchema = Type.Object({
-  version: SemverSchema,
-  file: Type.String({ minLength: 1, maxLength: 500 }),
-  baseVersion: Type.Optional(SemverSchema),
-  meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  reason: ReasonSchema,
-}, { additionalProperties: false });
-export const CanaryBodySchema = Type.Object({
-  percent: Percent,
-  plan: Type.Optional(Type.Array(Percent, { maxItems: 20 })),
-  /** Percent of devices kept on the control until promotion (default 5); 0 leaves the guard nothing to promote against. */
-  holdback: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 100 })),
-  /** Start even though the candidate's shadow results are past the gate's limits; the reason is logged with the start. */
-  shadowOverride: Type.Optional(Type.Object({ reason: ReasonSchema }, { additionalProperties: false })),
-  reason: ReasonSchema,
-}, { additionalProperties: false });
+export const RegisterBodySchema = Type.Object(
+  {
+    version: SemverSchema,
+    file: Type.String({ minLength: 1, maxLength: 500 }),
+    baseVersion: Type.Optional(SemverSchema),
+    meta: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    reason: ReasonSchema,
+  },
+  { additionalProperties: false },
+);
+export const CanaryBodySchema = Type.Object(
+  {
+    percent: Percent,
+    plan: Type.Optional(Type.Array(Percent, { maxItems: 20 })),
+    /** Percent of devices kept on the control until promotion (default 5); 0 leaves the guard nothing to promote against. */
+    holdback: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 100 })),
+    /** Start even though the candidate's shadow results are past the gate's limits; the reason is logged with the start. */
+    shadowOverride: Type.Optional(Type.Object({ reason: ReasonSchema }, { additionalProperties: false })),
+    reason: ReasonSchema,
+  },
+  { additionalProperties: false },
+);
 export const StepBodySchema = Type.Object({ percent: Type.Optional(Percent), reason: ReasonSchema }, { additionalProperties: false });
 export const ShadowBodySchema = Type.Object({ sampleRate: Type.Number({ minimum: 0, maximum: 1 }), reason: ReasonSchema }, { additionalProperties: false });
 export const ChangesQuerySchema = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), version: Type.Optional(SemverSchema) }, { additionalProperties: false });
@@ -112,40 +138,62 @@ export const ChangesReplySchema = Type.Object({ items: Type.Array(ModelChangeSch
 export type RolloutReply = Static<typeof RolloutReplySchema>;
 export type ModelsReply = Static<typeof ModelsReplySchema>;
 
-export const ShadowResultSchema = Type.Object({
-  version: Type.String(),
-  installs: Type.Integer(),
-  runs: Type.Integer(),
-  failures: Type.Integer(),
-  /** Per-install weighted rates (core/shadow-gate.ts). */
-  failureRate: Type.Number(),
-  disagreementRate: Type.Number(),
-  meanTop5Overlap: Type.Number(),
-  status: ModelStatusSchema,
-  /** Devices are shadow-running this version now. */
-  shadowing: Type.Boolean(),
-  gate: Type.Object({ ok: Type.Boolean(), reason: Type.String() }, { additionalProperties: false }),
-  limits: Type.Object({
-    minRuns: Type.Number(), minInstalls: Type.Number(), maxFailureRate: Type.Number(), maxDisagreementRate: Type.Number(), weightCap: Type.Number(),
-  }, { additionalProperties: false }),
-}, { additionalProperties: false });
+export const ShadowResultSchema = Type.Object(
+  {
+    version: Type.String(),
+    installs: Type.Integer(),
+    runs: Type.Integer(),
+    failures: Type.Integer(),
+    /** Per-install weighted rates (core/shadow-gate.ts). */
+    failureRate: Type.Number(),
+    disagreementRate: Type.Number(),
+    meanTop5Overlap: Type.Number(),
+    status: ModelStatusSchema,
+    /** Devices are shadow-running this version now. */
+    shadowing: Type.Boolean(),
+    gate: Type.Object({ ok: Type.Boolean(), reason: Type.String() }, { additionalProperties: false }),
+    limits: Type.Object(
+      {
+        minRuns: Type.Number(),
+        minInstalls: Type.Number(),
+        maxFailureRate: Type.Number(),
+        maxDisagreementRate: Type.Number(),
+        weightCap: Type.Number(),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
 export const ShadowResultsReplySchema = Type.Object({ active: Type.String(), items: Type.Array(ShadowResultSchema) }, { additionalProperties: false });
 export type ShadowResultsReply = Static<typeof ShadowResultsReplySchema>;
 
-const ArmTotalsSchema = Type.Object({
-  installs: Type.Number(), identifications: Type.Number(), corrections: Type.Number(), abstains: Type.Number(), errors: Type.Number(), failures: Type.Number(), failingInstalls: Type.Number(),
-}, { additionalProperties: false });
+const ArmTotalsSchema = Type.Object(
+  {
+    installs: Type.Number(),
+    identifications: Type.Number(),
+    corrections: Type.Number(),
+    abstains: Type.Number(),
+    errors: Type.Number(),
+    failures: Type.Number(),
+    failingInstalls: Type.Number(),
+  },
+  { additionalProperties: false },
+);
 
 /**
  * POST /v1/admin/models/guard/run: what one rollout-guard check saw and did.
  * The decision carries the guard's checks (core/rollout-guard.ts), a
  * detailed structure that is reported as it is: open on purpose.
  */
-export const GuardOutcomeSchema = Type.Object({
-  rollout: Nullable(RolloutSchema),
-  decision: Nullable(Type.Object({ action: Type.String(), reason: Type.String() }, { additionalProperties: true })),
-  acted: Nullable(Type.Union([Type.Literal('rollback'), Type.Literal('step'), Type.Literal('promote')])),
-  canary: Type.Optional(ArmTotalsSchema),
-  control: Type.Optional(ArmTotalsSchema),
-  window: Type.Optional(Type.Object({ since: Type.String(), until: Type.String() }, { additionalProperties: false })),
-}, { additionalProperties: false });
+export const GuardOutcomeSchema = Type.Object(
+  {
+    rollout: Nullable(RolloutSchema),
+    decision: Nullable(Type.Object({ action: Type.String(), reason: Type.String() }, { additionalProperties: true })),
+    acted: Nullable(Type.Union([Type.Literal('rollback'), Type.Literal('step'), Type.Literal('promote')])),
+    canary: Type.Optional(ArmTotalsSchema),
+    control: Type.Optional(ArmTotalsSchema),
+    window: Type.Optional(Type.Object({ since: Type.String(), until: Type.String() }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);

@@ -10,16 +10,23 @@ import { DaySchema, Nullable, SemverSchema } from './common.ts';
 // ---------------------------------------------------------------- requests
 
 export const RangeQuerySchema = Type.Object({ from: Type.Optional(DaySchema), to: Type.Optional(DaySchema) }, { additionalProperties: false });
-export const MetricsQuerySchema = Type.Object({
-  from: Type.Optional(DaySchema), to: Type.Optional(DaySchema),
-  bucket: Type.Union([Type.Literal('day'), Type.Literal('hour')], { default: 'day' }),
-  modelVersion: Type.Optional(Type.String({ maxLength: 32 })),
-}, { additionalProperties: false });
-export const AlertsQuerySchema = Type.Object({
-  level: Type.Optional(Type.Union([Type.Literal('warn'), Type.Literal('alert')])),
-  modelVersion: Type.Optional(Type.String({ maxLength: 32 })),
-  limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
-}, { additionalProperties: false });
+export const MetricsQuerySchema = Type.Object(
+  {
+    from: Type.Optional(DaySchema),
+    to: Type.Optional(DaySchema),
+    bucket: Type.Union([Type.Literal('day'), Type.Literal('hour')], { default: 'day' }),
+    modelVersion: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+export const AlertsQuerySchema = Type.Object(
+  {
+    level: Type.Optional(Type.Union([Type.Literal('warn'), Type.Literal('alert')])),
+    modelVersion: Type.Optional(Type.String({ maxLength: 32 })),
+    limit: Type.Integer({ minimum: 1, maximum: 5000, default: 500 }),
+  },
+  { additionalProperties: false },
+);
 export const ModelVersionParamsSchema = Type.Object({ modelVersion: SemverSchema });
 export const DayWindowSchema = Type.Object({ from: DaySchema, to: DaySchema }, { additionalProperties: false });
 
@@ -51,69 +58,84 @@ export const BucketMetricsSchema = Type.Object({ ...metricsFields, bucket: Type.
 export const VersionMetricsSchema = Type.Object(metricsFields, { additionalProperties: false });
 export type BucketMetrics = Static<typeof BucketMetricsSchema>;
 
-export const MetricsReplySchema = Type.Object({
-  from: DaySchema,
-  to: DaySchema,
-  bucket: Type.Union([Type.Literal('day'), Type.Literal('hour')]),
-  series: Type.Array(BucketMetricsSchema),
-  /** One row per version over the whole range. */
-  versions: Type.Array(VersionMetricsSchema),
-  correctedPairs: Type.Array(Type.Object({ modelVersion: Type.String(), predicted: Type.String(), corrected: Type.String(), count: Type.Number() }, { additionalProperties: false })),
-}, { additionalProperties: false });
+export const MetricsReplySchema = Type.Object(
+  {
+    from: DaySchema,
+    to: DaySchema,
+    bucket: Type.Union([Type.Literal('day'), Type.Literal('hour')]),
+    series: Type.Array(BucketMetricsSchema),
+    /** One row per version over the whole range. */
+    versions: Type.Array(VersionMetricsSchema),
+    correctedPairs: Type.Array(Type.Object({ modelVersion: Type.String(), predicted: Type.String(), corrected: Type.String(), count: Type.Number() }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
 export type MetricsResponse = Static<typeof MetricsReplySchema>;
 
 const LevelSchema = Type.Union([Type.Literal('ok'), Type.Literal('warn'), Type.Literal('alert')]);
 export const DriftScoreSchema = Type.Object({ psi: Type.Number(), js: Type.Number(), level: LevelSchema }, { additionalProperties: false });
 export type DriftScore = Static<typeof DriftScoreSchema>;
-export const DriftPointSchema = Type.Object({
-  modelVersion: Type.String(),
-  day: Type.String(),
-  n: Type.Number(),
-  /** Inside the reference window (compared with itself, so expect small values). */
-  inReference: Type.Boolean(),
-  prediction: DriftScoreSchema,
-  confidence: DriftScoreSchema,
-  /** The worse of the two. */
-  level: LevelSchema,
-}, { additionalProperties: false });
+export const DriftPointSchema = Type.Object(
+  {
+    modelVersion: Type.String(),
+    day: Type.String(),
+    n: Type.Number(),
+    /** Inside the reference window (compared with itself, so expect small values). */
+    inReference: Type.Boolean(),
+    prediction: DriftScoreSchema,
+    confidence: DriftScoreSchema,
+    /** The worse of the two. */
+    level: LevelSchema,
+  },
+  { additionalProperties: false },
+);
 export type DriftPoint = Static<typeof DriftPointSchema>;
 
-export const AlertSchema = Type.Object({
-  modelVersion: Type.String(),
-  day: Type.String(),
-  metric: Type.Union([Type.Literal('prediction'), Type.Literal('confidence')]),
-  psi: Type.Number(),
-  js: Type.Number(),
-  level: Type.Union([Type.Literal('warn'), Type.Literal('alert')]),
-  n: Type.Number(),
-  reference: Type.Object({ from: Type.String(), to: Type.String() }, { additionalProperties: false }),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-}, { additionalProperties: false });
+export const AlertSchema = Type.Object(
+  {
+    modelVersion: Type.String(),
+    day: Type.String(),
+    metric: Type.Union([Type.Literal('prediction'), Type.Literal('confidence')]),
+    psi: Type.Number(),
+    js: Type.Number(),
+    level: Type.Union([Type.Literal('warn'), Type.Literal('alert')]),
+    n: Type.Number(),
+    reference: Type.Object({ from: Type.String(), to: Type.String() }, { additionalProperties: false }),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
 export type Alert = Static<typeof AlertSchema>;
 
 export const ThresholdsSchema = Type.Object({ psiWarn: Type.Number(), psiAlert: Type.Number(), jsWarn: Type.Number(), jsAlert: Type.Number() }, { additionalProperties: false });
 /** Each version's reference window and how many identifications it holds. */
 const ReferencesSchema = Type.Record(Type.String(), Type.Object({ from: Type.String(), to: Type.String(), n: Type.Number() }, { additionalProperties: false }));
 
-export const DriftReplySchema = Type.Object({
-  from: DaySchema,
-  to: DaySchema,
-  thresholds: ThresholdsSchema,
-  minEvents: Type.Number(),
-  referenceDays: Type.Number(),
-  references: ReferencesSchema,
-  points: Type.Array(DriftPointSchema),
-  alerts: Type.Array(AlertSchema),
-}, { additionalProperties: false });
+export const DriftReplySchema = Type.Object(
+  {
+    from: DaySchema,
+    to: DaySchema,
+    thresholds: ThresholdsSchema,
+    minEvents: Type.Number(),
+    referenceDays: Type.Number(),
+    references: ReferencesSchema,
+    points: Type.Array(DriftPointSchema),
+    alerts: Type.Array(AlertSchema),
+  },
+  { additionalProperties: false },
+);
 export type DriftResponse = Static<typeof DriftReplySchema>;
 
-export const DriftRunReplySchema = Type.Object({
-  references: ReferencesSchema,
-  /** How many version-days were scored. */
-  points: Type.Number(),
-  alerts: Type.Array(AlertSchema),
-}, { additionalProperties: false });
+export const DriftRunReplySchema = Type.Object(
+  {
+    references: ReferencesSchema,
+    /** How many version-days were scored. */
+    points: Type.Number(),
+    alerts: Type.Array(AlertSchema),
+  },
+  { additionalProperties: false },
+);
 
 export const AlertsReplySchema = Type.Object({ thresholds: ThresholdsSchema, items: Type.Array(AlertSchema) }, { additionalProperties: false });
 
@@ -121,22 +143,25 @@ export const AlertsReplySchema = Type.Object({ thresholds: ThresholdsSchema, ite
 export const ReferencesReplySchema = Type.Record(Type.String(), Type.Object({ from: Type.String(), to: Type.String() }, { additionalProperties: false }));
 export const ReferenceSetReplySchema = Type.Object({ modelVersion: Type.String(), reference: Nullable(DayWindowSchema) }, { additionalProperties: false });
 
-export const QualityDaySchema = Type.Object({
-  day: Type.String(),
-  /** Valid events the server had already stored (resent batches), as counted at insert. */
-  duplicates: Type.Number(),
-  /** Refused events by reason. */
-  rejected: Type.Record(Type.String(), Type.Number()),
-  rejectedTotal: Type.Number(),
-  /** Events stored that day. */
-  stored: Type.Number(),
-  /** rejectedTotal / (stored + rejectedTotal + duplicates). */
-  errorRate: Type.Number(),
-  /** Identification events corrected with two or more different labels (distinct correctsEventId). */
-  conflictingLabels: Type.Number(),
-  /** Corrections naming a taxon outside the taxonomy (proposedName). */
-  proposedNames: Type.Number(),
-}, { additionalProperties: false });
+export const QualityDaySchema = Type.Object(
+  {
+    day: Type.String(),
+    /** Valid events the server had already stored (resent batches), as counted at insert. */
+    duplicates: Type.Number(),
+    /** Refused events by reason. */
+    rejected: Type.Record(Type.String(), Type.Number()),
+    rejectedTotal: Type.Number(),
+    /** Events stored that day. */
+    stored: Type.Number(),
+    /** rejectedTotal / (stored + rejectedTotal + duplicates). */
+    errorRate: Type.Number(),
+    /** Identification events corrected with two or more different labels (distinct correctsEventId). */
+    conflictingLabels: Type.Number(),
+    /** Corrections naming a taxon outside the taxonomy (proposedName). */
+    proposedNames: Type.Number(),
+  },
+  { additionalProperties: false },
+);
 export type QualityDay = Static<typeof QualityDaySchema>;
 export const QualityReplySchema = Type.Object({ from: DaySchema, to: DaySchema, errorRateDefinition: Type.String(), days: Type.Array(QualityDaySchema) }, { additionalProperties: false });
 export type QualityResponse = Static<typeof QualityReplySchema>;

@@ -20,7 +20,12 @@ export const packsDir = (registry = REGISTRY_DIR) => path.join(registry, 'packs'
 export const PACKS_DIR = packsDir();
 
 /** product: the pack is offered in the app, for photos of routeClass. */
-export interface PackSource { id: string; file: string; labels: string; product?: { title: string; routeClass: string } }
+export interface PackSource {
+  id: string;
+  file: string;
+  labels: string;
+  product?: { title: string; routeClass: string };
+}
 
 export const PACK_SOURCES: readonly PackSource[] = [
   { id: 'inat-birds', file: 'mobilenet_v2_1.0_224_inat_bird_quant.tflite', labels: 'inat_bird_labels.txt', product: { title: 'Birds', routeClass: 'Aves' } },
@@ -43,11 +48,17 @@ export const packInfoFile = (id: string, dir = PACKS_DIR) => path.join(dir, id, 
 
 /** Converts every pack source (checked against SHA256SUMS first) into `dir`; returns what was written. */
 export function buildPacks(dir = PACKS_DIR, onPack?: (info: PackInfo) => void): PackInfo[] {
-  verifyAssets(INAT_DIR, PACK_SOURCES.flatMap((s) => [s.file, s.labels]));
+  verifyAssets(
+    INAT_DIR,
+    PACK_SOURCES.flatMap((s) => [s.file, s.labels]),
+  );
   return PACK_SOURCES.map((src) => {
     const tflite = readFileSync(path.join(INAT_DIR, src.file));
     const { onnx, info } = convertTflite(tflite, { name: src.id });
-    const labels = readFileSync(path.join(INAT_DIR, src.labels), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    const labels = readFileSync(path.join(INAT_DIR, src.labels), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     if (labels.length !== info.outputs.classes) throw new Error(`${src.labels} has ${labels.length} labels for the ${info.outputs.classes} classes of ${src.file}`);
     mkdirSync(path.join(dir, src.id), { recursive: true });
     writeFileSync(packModelFile(src.id, dir), onnx);
@@ -94,15 +105,32 @@ export function packEntry(info: PackInfo, previous?: SpeciesPack): SpeciesPack {
   if (!src?.product) throw new Error(`${info.id} is not a product pack`);
   const { scale, mean, std } = info.preprocessing;
   const input = {
-    name: info.input.name, size: info.input.size, resizeShorter: info.input.size, crop: PACK_CROP,
-    mean: [mean[0], mean[1], mean[2]] as [number, number, number], std: [std[0], std[1], std[2]] as [number, number, number],
-    layout: 'NCHW' as const, channels: 'RGB' as const, scale, maxBatch: null,
+    name: info.input.name,
+    size: info.input.size,
+    resizeShorter: info.input.size,
+    crop: PACK_CROP,
+    mean: [mean[0], mean[1], mean[2]] as [number, number, number],
+    std: [std[0], std[1], std[2]] as [number, number, number],
+    layout: 'NCHW' as const,
+    channels: 'RGB' as const,
+    scale,
+    maxBatch: null,
   };
   const entry: SpeciesPack = {
-    kind: 'pack', id: info.id, version: PACK_VERSION, title: src.product.title, routeClass: src.product.routeClass,
-    file: `packs/${info.file}`, sha256: info.sha256, bytes: info.bytes, input,
-    outputs: { logits: info.outputs.logits, classes: info.outputs.classes }, labels: info.labels,
-    status: 'active', source: info.source, createdAt: new Date().toISOString(),
+    kind: 'pack',
+    id: info.id,
+    version: PACK_VERSION,
+    title: src.product.title,
+    routeClass: src.product.routeClass,
+    file: `packs/${info.file}`,
+    sha256: info.sha256,
+    bytes: info.bytes,
+    input,
+    outputs: { logits: info.outputs.logits, classes: info.outputs.classes },
+    labels: info.labels,
+    status: 'active',
+    source: info.source,
+    createdAt: new Date().toISOString(),
   };
   const same = previous && previous.sha256 === entry.sha256 && JSON.stringify({ ...previous, createdAt: '' }) === JSON.stringify({ ...entry, createdAt: '' });
   return same ? previous : entry;

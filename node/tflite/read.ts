@@ -41,7 +41,8 @@ export function operatorName(code: number): string {
 export function quantOf(tensor: TensorT, what: string): { scale: number; zeroPoint: number } {
   const q = tensor.quantization;
   if (!q || q.scale.length === 0) throw new TfliteError(`${what} (tensor "${tensorName(tensor)}") has no quantization parameters`);
-  if (q.scale.length !== 1 || q.zeroPoint.length !== 1) throw new TfliteError(`${what} (tensor "${tensorName(tensor)}") is quantized per channel (${q.scale.length} scales); only per-tensor quantization is supported`);
+  if (q.scale.length !== 1 || q.zeroPoint.length !== 1)
+    throw new TfliteError(`${what} (tensor "${tensorName(tensor)}") is quantized per channel (${q.scale.length} scales); only per-tensor quantization is supported`);
   return { scale: q.scale[0], zeroPoint: Number(q.zeroPoint[0]) };
 }
 

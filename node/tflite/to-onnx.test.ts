@@ -57,7 +57,10 @@ describe('TFLite to ONNX', () => {
     try {
       const plane = 3 * 224 * 224;
       const x = new Float32Array(2 * plane);
-      for (let i = 0; i < plane; i++) { x[i] = (i * 7) % 256; x[plane + i] = (i * 13 + 5) % 256; }
+      for (let i = 0; i < plane; i++) {
+        x[i] = (i * 7) % 256;
+        x[plane + i] = (i * 13 + 5) % 256;
+      }
       const both = await session.run({ input: new ort.Tensor('float32', x, [2, 3, 224, 224]) });
       const one = await session.run({ input: new ort.Tensor('float32', x.slice(plane), [1, 3, 224, 224]) });
       expect(both.logits.dims).toEqual([2, 1001]);
@@ -79,7 +82,13 @@ describe('TFLite to ONNX', () => {
 
   it('computes the uint8 add parameters as XNNPack does', () => {
     // Equal scales: ratio 1, exponent 0, so shift 20 and multipliers 2^20.
-    expect(addParams({ scale: 0.5, zeroPoint: 10 }, { scale: 0.5, zeroPoint: 20 }, { scale: 0.5, zeroPoint: 0 })).toEqual({ aMultiplier: 2 ** 20, bMultiplier: 2 ** 20, shift: 20, rounding: 2 ** 19, bias: -(10 + 20) * 2 ** 20 });
+    expect(addParams({ scale: 0.5, zeroPoint: 10 }, { scale: 0.5, zeroPoint: 20 }, { scale: 0.5, zeroPoint: 0 })).toEqual({
+      aMultiplier: 2 ** 20,
+      bMultiplier: 2 ** 20,
+      shift: 20,
+      rounding: 2 ** 19,
+      bias: -(10 + 20) * 2 ** 20,
+    });
     // The larger ratio (3 = 1.5 * 2^1) sets the shift (19); the other is 0.75 * 2^19.
     const p = addParams({ scale: 0.3, zeroPoint: 0 }, { scale: 0.075, zeroPoint: 0 }, { scale: 0.1, zeroPoint: 0 });
     expect(p.shift).toBe(19);
@@ -96,7 +105,8 @@ describe('TFLite to ONNX', () => {
   it('exposes intermediate tensors as outputs without touching anything else', () => {
     const { info } = convertTflite(BIRDS);
     const exposed = exposeTensors(BIRDS, [info.tfliteTensors.logits, info.tfliteTensors.embedding]);
-    const before = readTflite(BIRDS), after = readTflite(exposed);
+    const before = readTflite(BIRDS),
+      after = readTflite(exposed);
     expect(after.subgraphs[0].outputs).toEqual([...before.subgraphs[0].outputs, info.tfliteTensors.logits, info.tfliteTensors.embedding]);
     expect(after.subgraphs[0].operators.length).toBe(before.subgraphs[0].operators.length);
     // Only the subgraph's 4-byte outputs offset changed in the original bytes.

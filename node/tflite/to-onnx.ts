@@ -18,15 +18,18 @@
  * app's normalization with scale 1, mean 0, std 1 feeds it exactly.
  */
 import { onnx, DataType, encodeModel, int64Initializer, node as onnxNode } from '../onnx-graph.ts';
-import {
-  ActivationFunctionType, AddOptionsT, Conv2DOptionsT, DepthwiseConv2DOptionsT, FullyConnectedOptionsT, Padding, Pool2DOptionsT,
-} from './generated/tflite-schema_generated.ts';
+import { ActivationFunctionType, AddOptionsT, Conv2DOptionsT, DepthwiseConv2DOptionsT, FullyConnectedOptionsT, Padding, Pool2DOptionsT } from './generated/tflite-schema_generated.ts';
 import { BuiltinOperator, TensorType, TfliteError, builtinCode, bufferBytes, operatorName, quantOf, readTflite, tensorName, type ModelT, type TensorT } from './read.ts';
 
 /** The operators this converter maps; the issue's list, nothing more. */
 export const SUPPORTED_OPERATORS: readonly BuiltinOperator[] = [
-  BuiltinOperator.CONV_2D, BuiltinOperator.DEPTHWISE_CONV_2D, BuiltinOperator.ADD, BuiltinOperator.AVERAGE_POOL_2D,
-  BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.RESHAPE, BuiltinOperator.SOFTMAX,
+  BuiltinOperator.CONV_2D,
+  BuiltinOperator.DEPTHWISE_CONV_2D,
+  BuiltinOperator.ADD,
+  BuiltinOperator.AVERAGE_POOL_2D,
+  BuiltinOperator.FULLY_CONNECTED,
+  BuiltinOperator.RESHAPE,
+  BuiltinOperator.SOFTMAX,
 ];
 
 export const ONNX_OPSET = 13;
@@ -34,7 +37,10 @@ export const LOGITS = 'logits';
 export const EMBEDDING = 'embedding';
 export const INPUT = 'input';
 
-export interface QuantParams { scale: number; zeroPoint: number }
+export interface QuantParams {
+  scale: number;
+  zeroPoint: number;
+}
 
 /** What a caller needs to feed and read the converted model, recorded next to it. */
 export interface ConvertedInfo {
@@ -50,7 +56,10 @@ export interface ConvertedInfo {
   operators: Record<string, number>;
 }
 
-export interface Converted { onnx: Uint8Array; info: ConvertedInfo }
+export interface Converted {
+  onnx: Uint8Array;
+  info: ConvertedInfo;
+}
 
 type Initializer = import('onnx-proto').onnx.ITensorProto;
 type OnnxNode = ReturnType<typeof onnxNode>;
@@ -67,7 +76,9 @@ export function convertTflite(bytes: Uint8Array, opts: { name?: string } = {}): 
     else if (!SUPPORTED_OPERATORS.includes(code)) unsupported.add(operatorName(code));
   }
   if (unsupported.size) {
-    throw new TfliteError(`unsupported TFLite operator${unsupported.size > 1 ? 's' : ''} ${[...unsupported].join(', ')}: the converter handles only ${SUPPORTED_OPERATORS.map(operatorName).join(', ')}`);
+    throw new TfliteError(
+      `unsupported TFLite operator${unsupported.size > 1 ? 's' : ''} ${[...unsupported].join(', ')}: the converter handles only ${SUPPORTED_OPERATORS.map(operatorName).join(', ')}`,
+    );
   }
   return new Converter(model, opts.name ?? 'tflite').run();
 }
@@ -78,9 +89,14 @@ class Converter {
   private readonly initNames = new Set<string>();
   private readonly counts: Record<string, number> = {};
 
-  constructor(private readonly model: ModelT, private readonly name: string) {}
+  constructor(
+    private readonly model: ModelT,
+    private readonly name: string,
+  ) {}
 
-  private get g() { return this.model.subgraphs[0]; }
+  private get g() {
+    return this.model.subgraphs[0];
+  }
   private tensor(i: number): TensorT {
     const t = this.g.tensors[i];
     if (!t) throw new TfliteError(`operator refers to tensor ${i}, which the model does not define`);
@@ -102,7 +118,8 @@ class Converter {
     // The final SOFTMAX gives the logits (its input); the AVERAGE_POOL_2D gives the embedding.
     const softmaxes = g.operators.filter((op) => builtinCode(this.model, op.opcodeIndex) === BuiltinOperator.SOFTMAX);
     const pools = g.operators.filter((op) => builtinCode(this.model, op.opcodeIndex) === BuiltinOperator.AVERAGE_POOL_2D);
-    if (softmaxes.length !== 1 || !g.outputs.includes(softmaxes[0].outputs[0])) throw new TfliteError(`expected exactly one SOFTMAX producing the model output (found ${softmaxes.length}): the logits are its input`);
+    if (softmaxes.length !== 1 || !g.outputs.includes(softmaxes[0].outputs[0]))
+      throw new TfliteError(`expected exactly one SOFTMAX producing the model output (found ${softmaxes.length}): the logits are its input`);
     if (pools.length !== 1) throw new TfliteError(`expected exactly one AVERAGE_POOL_2D (found ${pools.length}): its output is the embedding`);
     const logitsIdx = softmaxes[0].inputs[0];
     const embIdx = pools[0].outputs[0];
@@ -121,13 +138,26 @@ class Converter {
       const ins = Array.from(op.inputs);
       const outs = Array.from(op.outputs);
       switch (code) {
-        case BuiltinOperator.CONV_2D: this.conv(ins, outs[0], op.builtinOptions as Conv2DOptionsT, false); break;
-        case BuiltinOperator.DEPTHWISE_CONV_2D: this.conv(ins, outs[0], op.builtinOptions as DepthwiseConv2DOptionsT, true); break;
-        case BuiltinOperator.ADD: this.add(ins, outs[0], op.builtinOptions as AddOptionsT); break;
-        case BuiltinOperator.AVERAGE_POOL_2D: this.avgPool(ins[0], outs[0], op.builtinOptions as Pool2DOptionsT); break;
-        case BuiltinOperator.FULLY_CONNECTED: this.fullyConnected(ins, outs[0], op.builtinOptions as FullyConnectedOptionsT); break;
-        case BuiltinOperator.RESHAPE: this.reshape(ins[0], outs[0]); break;
-        default: throw new TfliteError(`unsupported TFLite operator ${operatorName(code)}`);
+        case BuiltinOperator.CONV_2D:
+          this.conv(ins, outs[0], op.builtinOptions as Conv2DOptionsT, false);
+          break;
+        case BuiltinOperator.DEPTHWISE_CONV_2D:
+          this.conv(ins, outs[0], op.builtinOptions as DepthwiseConv2DOptionsT, true);
+          break;
+        case BuiltinOperator.ADD:
+          this.add(ins, outs[0], op.builtinOptions as AddOptionsT);
+          break;
+        case BuiltinOperator.AVERAGE_POOL_2D:
+          this.avgPool(ins[0], outs[0], op.builtinOptions as Pool2DOptionsT);
+          break;
+        case BuiltinOperator.FULLY_CONNECTED:
+          this.fullyConnected(ins, outs[0], op.builtinOptions as FullyConnectedOptionsT);
+          break;
+        case BuiltinOperator.RESHAPE:
+          this.reshape(ins[0], outs[0]);
+          break;
+        default:
+          throw new TfliteError(`unsupported TFLite operator ${operatorName(code)}`);
       }
     }
 
@@ -141,10 +171,12 @@ class Converter {
       name: this.name,
       node: this.nodes,
       initializer: this.inits,
-      input: [onnx.ValueInfoProto.create({
-        name: INPUT,
-        type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 3 }, { dimValue: size }, { dimValue: size }] } } },
-      })],
+      input: [
+        onnx.ValueInfoProto.create({
+          name: INPUT,
+          type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: 3 }, { dimValue: size }, { dimValue: size }] } } },
+        }),
+      ],
       output: [
         onnx.ValueInfoProto.create({ name: LOGITS, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: classes }] } } } }),
         onnx.ValueInfoProto.create({ name: EMBEDDING, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'batch' }, { dimValue: embeddingSize }] } } } }),
@@ -175,8 +207,12 @@ class Converter {
   private conv(ins: number[], out: number, o: Conv2DOptionsT | DepthwiseConv2DOptionsT, depthwise: boolean) {
     const what = depthwise ? 'DEPTHWISE_CONV_2D' : 'CONV_2D';
     const [xIdx, wIdx, bIdx] = ins;
-    const x = this.tensor(xIdx), w = this.tensor(wIdx), y = this.tensor(out);
-    this.requireUint8(x, `${what} input`); this.requireUint8(w, `${what} weights`); this.requireUint8(y, `${what} output`);
+    const x = this.tensor(xIdx),
+      w = this.tensor(wIdx),
+      y = this.tensor(out);
+    this.requireUint8(x, `${what} input`);
+    this.requireUint8(w, `${what} weights`);
+    this.requireUint8(y, `${what} output`);
     if (x.shape.length !== 4 || w.shape.length !== 4) throw new TfliteError(`${what} "${tensorName(y)}": expected 4-D input and weights`);
     const [, inH, inW, inC] = x.shape;
     const [wO, kH, kW, wI] = w.shape;
@@ -184,14 +220,18 @@ class Converter {
     const outC = depthwise ? wI : wO;
     const perGroupIn = depthwise ? 1 : wI;
     if (depthwise && wO !== 1) throw new TfliteError(`${what} "${tensorName(y)}": weights [${w.shape.join(',')}] do not start with 1`);
-    if (depthwise && outC !== inC * ((o as DepthwiseConv2DOptionsT).depthMultiplier || 1)) throw new TfliteError(`${what} "${tensorName(y)}": ${outC} output channels for ${inC} inputs and depth multiplier ${(o as DepthwiseConv2DOptionsT).depthMultiplier}`);
+    if (depthwise && outC !== inC * ((o as DepthwiseConv2DOptionsT).depthMultiplier || 1))
+      throw new TfliteError(`${what} "${tensorName(y)}": ${outC} output channels for ${inC} inputs and depth multiplier ${(o as DepthwiseConv2DOptionsT).depthMultiplier}`);
     if (!depthwise && wI !== inC) throw new TfliteError(`${what} "${tensorName(y)}": weights expect ${wI} input channels, the input has ${inC}`);
     const src = bufferBytes(this.model, w);
     const dst = new Uint8Array(src.length);
-    for (let oc = 0; oc < outC; oc++) for (let ic = 0; ic < perGroupIn; ic++) for (let h = 0; h < kH; h++) for (let k = 0; k < kW; k++) {
-      const from = depthwise ? (h * kW + k) * wI + oc : ((oc * kH + h) * kW + k) * wI + ic;
-      dst[((oc * perGroupIn + ic) * kH + h) * kW + k] = src[from];
-    }
+    for (let oc = 0; oc < outC; oc++)
+      for (let ic = 0; ic < perGroupIn; ic++)
+        for (let h = 0; h < kH; h++)
+          for (let k = 0; k < kW; k++) {
+            const from = depthwise ? (h * kW + k) * wI + oc : ((oc * kH + h) * kW + k) * wI + ic;
+            dst[((oc * perGroupIn + ic) * kH + h) * kW + k] = src[from];
+          }
     const wName = this.uint8Init(`w${wIdx}`, [outC, perGroupIn, kH, kW], dst);
     const strides = [o.strideH, o.strideW];
     const dilations = [o.dilationHFactor || 1, o.dilationWFactor || 1];
@@ -214,9 +254,17 @@ class Converter {
    */
   private add(ins: number[], out: number, o: AddOptionsT) {
     const [a, b] = ins;
-    for (const [i, what] of [[a, 'ADD input'], [b, 'ADD input'], [out, 'ADD output']] as const) this.requireUint8(this.tensor(i), what);
-    if (this.tensor(a).shape.join() !== this.tensor(b).shape.join()) throw new TfliteError(`ADD "${tensorName(this.tensor(out))}": broadcasting [${this.tensor(a).shape.join(',')}] + [${this.tensor(b).shape.join(',')}] is not supported`);
-    const qa = quantOf(this.tensor(a), 'ADD input'), qb = quantOf(this.tensor(b), 'ADD input'), qc = quantOf(this.tensor(out), 'ADD output');
+    for (const [i, what] of [
+      [a, 'ADD input'],
+      [b, 'ADD input'],
+      [out, 'ADD output'],
+    ] as const)
+      this.requireUint8(this.tensor(i), what);
+    if (this.tensor(a).shape.join() !== this.tensor(b).shape.join())
+      throw new TfliteError(`ADD "${tensorName(this.tensor(out))}": broadcasting [${this.tensor(a).shape.join(',')}] + [${this.tensor(b).shape.join(',')}] is not supported`);
+    const qa = quantOf(this.tensor(a), 'ADD input'),
+      qb = quantOf(this.tensor(b), 'ADD input'),
+      qc = quantOf(this.tensor(out), 'ADD output');
     const p = addParams(qa, qb, qc);
     const [lo, hi] = this.activationRange(out, o.fusedActivationFunction);
     const tag = `add${out}`;
@@ -233,27 +281,47 @@ class Converter {
   }
 
   private avgPool(xIdx: number, out: number, o: Pool2DOptionsT) {
-    const x = this.tensor(xIdx), y = this.tensor(out);
-    this.requireUint8(x, 'AVERAGE_POOL_2D input'); this.requireUint8(y, 'AVERAGE_POOL_2D output');
+    const x = this.tensor(xIdx),
+      y = this.tensor(out);
+    this.requireUint8(x, 'AVERAGE_POOL_2D input');
+    this.requireUint8(y, 'AVERAGE_POOL_2D output');
     const [, inH, inW] = x.shape;
     const [, outH, outW] = y.shape;
     const whole = outH === 1 && outW === 1 && o.filterHeight === inH && o.filterWidth === inW;
     if (whole) {
-      this.emitWithActivation('QLinearGlobalAveragePool', [this.act(xIdx), this.scaleOf(xIdx), this.zpOf(xIdx), this.scaleOf(out), this.zpOf(out)], out, o.fusedActivationFunction, { channels_last: 0 }, 'com.microsoft');
+      this.emitWithActivation(
+        'QLinearGlobalAveragePool',
+        [this.act(xIdx), this.scaleOf(xIdx), this.zpOf(xIdx), this.scaleOf(out), this.zpOf(out)],
+        out,
+        o.fusedActivationFunction,
+        { channels_last: 0 },
+        'com.microsoft',
+      );
     } else {
       const strides = [o.strideH, o.strideW];
       const kernel = [o.filterHeight, o.filterWidth];
       // TFLite divides by the number of real (unpadded) pixels: count_include_pad = 0.
       const pads = this.pads(o.padding, [inH, inW], kernel, strides, [1, 1], `AVERAGE_POOL_2D "${tensorName(y)}"`);
-      this.emitWithActivation('QLinearAveragePool', [this.act(xIdx), this.scaleOf(xIdx), this.zpOf(xIdx), this.scaleOf(out), this.zpOf(out)], out, o.fusedActivationFunction, { kernel_shape: kernel, strides, pads, count_include_pad: 0, channels_last: 0 }, 'com.microsoft');
+      this.emitWithActivation(
+        'QLinearAveragePool',
+        [this.act(xIdx), this.scaleOf(xIdx), this.zpOf(xIdx), this.scaleOf(out), this.zpOf(out)],
+        out,
+        o.fusedActivationFunction,
+        { kernel_shape: kernel, strides, pads, count_include_pad: 0, channels_last: 0 },
+        'com.microsoft',
+      );
     }
   }
 
   /** FULLY_CONNECTED as a 1x1 QLinearConv on [N,In,1,1]: it takes the int32 bias exactly as TFLite does, which QLinearMatMul cannot. */
   private fullyConnected(ins: number[], out: number, o: FullyConnectedOptionsT) {
     const [xIdx, wIdx, bIdx] = ins;
-    const x = this.tensor(xIdx), w = this.tensor(wIdx), y = this.tensor(out);
-    this.requireUint8(x, 'FULLY_CONNECTED input'); this.requireUint8(w, 'FULLY_CONNECTED weights'); this.requireUint8(y, 'FULLY_CONNECTED output');
+    const x = this.tensor(xIdx),
+      w = this.tensor(wIdx),
+      y = this.tensor(out);
+    this.requireUint8(x, 'FULLY_CONNECTED input');
+    this.requireUint8(w, 'FULLY_CONNECTED weights');
+    this.requireUint8(y, 'FULLY_CONNECTED output');
     if (o.keepNumDims) throw new TfliteError(`FULLY_CONNECTED "${tensorName(y)}": keep_num_dims is not supported`);
     if (w.shape.length !== 2) throw new TfliteError(`FULLY_CONNECTED "${tensorName(y)}": weights must be 2-D, got [${w.shape.join(',')}]`);
     const [outC, inC] = w.shape;
@@ -271,12 +339,16 @@ class Converter {
 
   /** RESHAPE only where NHWC and NCHW hold the same element order (spatial 1x1), so no transpose is needed. */
   private reshape(xIdx: number, out: number) {
-    const x = this.tensor(xIdx), y = this.tensor(out);
-    this.requireUint8(x, 'RESHAPE input'); this.requireUint8(y, 'RESHAPE output');
-    const qx = quantOf(x, 'RESHAPE input'), qy = quantOf(y, 'RESHAPE output');
+    const x = this.tensor(xIdx),
+      y = this.tensor(out);
+    this.requireUint8(x, 'RESHAPE input');
+    this.requireUint8(y, 'RESHAPE output');
+    const qx = quantOf(x, 'RESHAPE input'),
+      qy = quantOf(y, 'RESHAPE output');
     if (qx.scale !== qy.scale || qx.zeroPoint !== qy.zeroPoint) throw new TfliteError(`RESHAPE "${tensorName(y)}": input and output quantization differ`);
     this.requireFlattenable(x, `RESHAPE "${tensorName(y)}"`);
-    if (!(y.shape.length === 2 || (y.shape.length === 4 && y.shape[1] * y.shape[2] === 1))) throw new TfliteError(`RESHAPE "${tensorName(y)}" to [${y.shape.join(',')}]: only reshapes to [N,K] or [N,1,1,K] are supported`);
+    if (!(y.shape.length === 2 || (y.shape.length === 4 && y.shape[1] * y.shape[2] === 1)))
+      throw new TfliteError(`RESHAPE "${tensorName(y)}" to [${y.shape.join(',')}]: only reshapes to [N,K] or [N,1,1,K] are supported`);
     const k = y.shape[y.shape.length - 1];
     const target = y.shape.length === 2 ? [-1, k] : [-1, k, 1, 1];
     this.nodes.push(onnxNode('Reshape', [this.act(xIdx), this.shapeInit(`shape_${target.join('_')}`, target)], [this.act(out)]));
@@ -307,11 +379,16 @@ class Converter {
     const q = quantOf(this.tensor(out), 'output');
     const quant = (v: number) => q.zeroPoint + roundHalfAway(v / q.scale);
     switch (act) {
-      case ActivationFunctionType.NONE: return [0, 255];
-      case ActivationFunctionType.RELU: return [Math.max(0, quant(0)), 255];
-      case ActivationFunctionType.RELU6: return [Math.max(0, quant(0)), Math.min(255, quant(6))];
-      case ActivationFunctionType.RELU_N1_TO_1: return [Math.max(0, quant(-1)), Math.min(255, quant(1))];
-      default: throw new TfliteError(`fused activation ${ActivationFunctionType[act]} on "${tensorName(this.tensor(out))}" is not supported`);
+      case ActivationFunctionType.NONE:
+        return [0, 255];
+      case ActivationFunctionType.RELU:
+        return [Math.max(0, quant(0)), 255];
+      case ActivationFunctionType.RELU6:
+        return [Math.max(0, quant(0)), Math.min(255, quant(6))];
+      case ActivationFunctionType.RELU_N1_TO_1:
+        return [Math.max(0, quant(-1)), Math.min(255, quant(1))];
+      default:
+        throw new TfliteError(`fused activation ${ActivationFunctionType[act]} on "${tensorName(this.tensor(out))}" is not supported`);
     }
   }
 
@@ -331,7 +408,8 @@ class Converter {
   private pads(padding: Padding, input: number[], kernel: number[], strides: number[], dilations: number[], what: string): number[] {
     if (padding === Padding.VALID) return [0, 0, 0, 0];
     if (padding !== Padding.SAME) throw new TfliteError(`${what}: padding ${Padding[padding] ?? padding} is not supported`);
-    const begin: number[] = [], end: number[] = [];
+    const begin: number[] = [],
+      end: number[] = [];
     for (let d = 0; d < 2; d++) {
       const out = Math.ceil(input[d] / strides[d]);
       const total = Math.max((out - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 - input[d], 0);
@@ -346,9 +424,12 @@ class Converter {
     const b = this.tensor(bIdx);
     if (b.type !== TensorType.INT32) throw new TfliteError(`${what} bias "${tensorName(b)}" is ${TensorType[b.type]}, expected INT32`);
     if (b.shape.length !== 1 || b.shape[0] !== outC) throw new TfliteError(`${what} bias "${tensorName(b)}" has shape [${b.shape.join(',')}], expected [${outC}]`);
-    const qb = quantOf(b, `${what} bias`), qx = quantOf(x, `${what} input`), qw = quantOf(w, `${what} weights`);
+    const qb = quantOf(b, `${what} bias`),
+      qx = quantOf(x, `${what} input`),
+      qw = quantOf(w, `${what} weights`);
     const expected = qx.scale * qw.scale;
-    if (qb.zeroPoint !== 0 || Math.abs(qb.scale - expected) > expected * 1e-4) throw new TfliteError(`${what} bias "${tensorName(b)}": scale ${qb.scale} / zero point ${qb.zeroPoint}, expected ${expected} / 0`);
+    if (qb.zeroPoint !== 0 || Math.abs(qb.scale - expected) > expected * 1e-4)
+      throw new TfliteError(`${what} bias "${tensorName(b)}": scale ${qb.scale} / zero point ${qb.zeroPoint}, expected ${expected} / 0`);
     const name = `b${bIdx}`;
     if (!this.initNames.has(name)) {
       const raw = bufferBytes(this.model, b);
@@ -368,11 +449,14 @@ class Converter {
   }
 
   /** The ONNX name of a TFLite activation tensor. */
-  private act(i: number): string { return `t${i}`; }
+  private act(i: number): string {
+    return `t${i}`;
+  }
 
   private scaleOf(i: number): string {
     const name = `t${i}_scale`;
-    if (!this.initNames.has(name)) this.addInit(onnx.TensorProto.create({ name, dims: [], dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(quantOf(this.tensor(i), `tensor ${i}`).scale).buffer) }));
+    if (!this.initNames.has(name))
+      this.addInit(onnx.TensorProto.create({ name, dims: [], dataType: DataType.FLOAT, rawData: new Uint8Array(Float32Array.of(quantOf(this.tensor(i), `tensor ${i}`).scale).buffer) }));
     return name;
   }
 
@@ -429,13 +513,15 @@ const roundHalfAway = (x: number) => Math.sign(x) * Math.round(Math.abs(x));
  * out = ((a*aMul + b*bMul + bias + rounding) >> shift) + output zero point.
  */
 export function addParams(qa: QuantParams, qb: QuantParams, qc: QuantParams) {
-  const aRatio = Math.fround(qa.scale / qc.scale), bRatio = Math.fround(qb.scale / qc.scale);
+  const aRatio = Math.fround(qa.scale / qc.scale),
+    bRatio = Math.fround(qb.scale / qc.scale);
   const bits = new DataView(new ArrayBuffer(4));
   bits.setFloat32(0, Math.max(aRatio, bRatio));
   const exponent = ((bits.getUint32(0) >>> 23) & 0xff) - 127;
   const shift = 20 - exponent;
   if (shift < 12 || shift > 30) throw new TfliteError(`ADD: input/output scale ratios ${aRatio}, ${bRatio} are outside what the uint8 add supports`);
-  const aMultiplier = roundHalfEven(aRatio * 2 ** shift), bMultiplier = roundHalfEven(bRatio * 2 ** shift);
+  const aMultiplier = roundHalfEven(aRatio * 2 ** shift),
+    bMultiplier = roundHalfEven(bRatio * 2 ** shift);
   return { aMultiplier, bMultiplier, shift, rounding: 2 ** (shift - 1), bias: -(aMultiplier * qa.zeroPoint + bMultiplier * qb.zeroPoint) };
 }
 

@@ -38,7 +38,12 @@ const LOAD_MS = 30_000;
 const KILL_AT_MS = 5_000;
 const RESTART_AT_MS = 8_000;
 
-interface TickLine { job: string; tick: number; pid: number; time: number }
+interface TickLine {
+  job: string;
+  tick: number;
+  pid: number;
+  time: number;
+}
 
 /** Every "job tick ran" line of every instance's log (a restarted instance appends to its file). */
 function tickLines(cluster: Cluster): TickLine[] {
@@ -61,8 +66,11 @@ describe.skipIf(!RUN)('three instances on PostgreSQL behind nginx', () => {
     if (!TEST_DATABASE_URL) throw new Error('the cluster test needs TEST_DATABASE_URL (bash scripts/pg-test-setup.sh)');
     cluster = await startCluster(3, TEST_DATABASE_URL, {
       // Loopback is one address for the whole load: the proxy's limit must not be what is measured here.
-      CLUSTER_RATE_LIMIT: '6000000', INSTALLS_PER_HOUR: '1000',
-      DRIFT_INTERVAL_MS: String(JOB_INTERVAL_MS), ROLLOUT_GUARD_INTERVAL_S: String(JOB_INTERVAL_MS / 1000), JOB_LEASE_MS: String(LEASE_MS),
+      CLUSTER_RATE_LIMIT: '6000000',
+      INSTALLS_PER_HOUR: '1000',
+      DRIFT_INTERVAL_MS: String(JOB_INTERVAL_MS),
+      ROLLOUT_GUARD_INTERVAL_S: String(JOB_INTERVAL_MS / 1000),
+      JOB_LEASE_MS: String(LEASE_MS),
       LOG_LEVEL: 'warn',
     });
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -141,10 +149,20 @@ describe.skipIf(!RUN)('three instances on PostgreSQL behind nginx', () => {
 
     const summary = {
       cluster_kill_test: {
-        instances: 3, seconds: Math.round(result.seconds * 10) / 10, batches: result.batches, events_acknowledged: result.acked.size,
-        events_stored: stored.size, events_per_s: Math.round(result.acked.size / result.seconds),
-        batch_p50_ms: Math.round(percentile(result.latencies, 50)), batch_p99_ms: Math.round(percentile(result.latencies, 99)),
-        resends: result.resends, failures_seen_by_clients: result.failures, duplicates_answered: result.duplicates, killed_instance: victim, ready_again_after_ms: restartedAt - killedAt, events_stored_by_restarted: storedByRestarted,
+        instances: 3,
+        seconds: Math.round(result.seconds * 10) / 10,
+        batches: result.batches,
+        events_acknowledged: result.acked.size,
+        events_stored: stored.size,
+        events_per_s: Math.round(result.acked.size / result.seconds),
+        batch_p50_ms: Math.round(percentile(result.latencies, 50)),
+        batch_p99_ms: Math.round(percentile(result.latencies, 99)),
+        resends: result.resends,
+        failures_seen_by_clients: result.failures,
+        duplicates_answered: result.duplicates,
+        killed_instance: victim,
+        ready_again_after_ms: restartedAt - killedAt,
+        events_stored_by_restarted: storedByRestarted,
         jobs: perJob,
       },
     };
@@ -164,23 +182,30 @@ describe.skipIf(!RUN)('three instances on PostgreSQL behind nginx', () => {
   });
 });
 
-describe.skipIf(!RUN)('nginx\'s per-address limit in front of two instances', () => {
+describe.skipIf(!RUN)("nginx's per-address limit in front of two instances", () => {
   let cluster: Cluster;
   beforeAll(async () => {
     if (!TEST_DATABASE_URL) throw new Error('the cluster test needs TEST_DATABASE_URL (bash scripts/pg-test-setup.sh)');
     // 60 a minute with a burst of 10; each instance alone would let 60 through.
     cluster = await startCluster(2, TEST_DATABASE_URL, { CLUSTER_RATE_LIMIT: '60', CLUSTER_BURST: '10', DRIFT_INTERVAL_MS: '0', ROLLOUT_GUARD_INTERVAL_S: '0' });
   }, 240_000);
-  afterAll(async () => { await cluster?.stop(); }, 60_000);
+  afterAll(async () => {
+    await cluster?.stop();
+  }, 60_000);
 
   /** GET from a given loopback address (each is its own client to nginx). */
-  const getFrom = (localAddress: string, url: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
-    http.get(url, { localAddress, agent: false }, (res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    }).on('error', reject);
-  });
+  const getFrom = (localAddress: string, url: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get(url, { localAddress, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (d) => {
+            body += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        })
+        .on('error', reject);
+    });
 
   it('holds across instances: one address gets its burst and no more, another address has its own', async () => {
     const answers = await Promise.all(Array.from({ length: 40 }, () => getFrom('127.0.0.2', `${cluster.url}/v1/taxa`)));

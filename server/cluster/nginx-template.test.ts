@@ -31,7 +31,13 @@ describe('the nginx config template', () => {
     try {
       const rendered = execFileSync('envsubst', ['${WILDSIGHT_UPSTREAMS} ${WILDSIGHT_LISTEN} ${WILDSIGHT_RATE} ${WILDSIGHT_BURST}'], {
         input: template,
-        env: { ...process.env, WILDSIGHT_UPSTREAMS: 'server 127.0.0.1:1 max_fails=1 fail_timeout=5s; server 127.0.0.1:2;', WILDSIGHT_LISTEN: '127.0.0.1:3', WILDSIGHT_RATE: '600', WILDSIGHT_BURST: '60' },
+        env: {
+          ...process.env,
+          WILDSIGHT_UPSTREAMS: 'server 127.0.0.1:1 max_fails=1 fail_timeout=5s; server 127.0.0.1:2;',
+          WILDSIGHT_LISTEN: '127.0.0.1:3',
+          WILDSIGHT_RATE: '600',
+          WILDSIGHT_BURST: '60',
+        },
       }).toString();
       expect(rendered).toContain('rate=600r/m');
       expect(rendered).not.toContain('${');
@@ -43,7 +49,10 @@ describe('the nginx config template', () => {
       expect(rendered.slice(rendered.indexOf('location = /v1/events'))).toMatch(/^[^}]*non_idempotent/);
       mkdirSync(path.join(dir, 'tmp'));
       writeFileSync(path.join(dir, 'wildsight.conf'), rendered);
-      writeFileSync(path.join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid; error_log ${dir}/error.log; events {} http { access_log off; client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp; include ${dir}/wildsight.conf; }`);
+      writeFileSync(
+        path.join(dir, 'nginx.conf'),
+        `pid ${dir}/nginx.pid; error_log ${dir}/error.log; events {} http { access_log off; client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp; include ${dir}/wildsight.conf; }`,
+      );
       const check = spawnSync(NGINX, ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
       expect(check.status, check.stderr).toBe(0);
     } finally {

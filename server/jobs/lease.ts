@@ -20,8 +20,16 @@ import type { Kysely } from 'kysely';
 import type { FeedbackStore } from '../storage/types.ts';
 import { ensureLease, releaseLease, rolloutDb, tryLease } from '../storage/rollout-store.ts';
 
-interface JobTickRow { job: string; tick: number | string; owner: string; started_at: string; finished_at: string | null }
-interface LeaseTables { job_ticks: JobTickRow }
+interface JobTickRow {
+  job: string;
+  tick: number | string;
+  owner: string;
+  started_at: string;
+  finished_at: string | null;
+}
+interface LeaseTables {
+  job_ticks: JobTickRow;
+}
 
 function db(store: FeedbackStore): Kysely<LeaseTables> {
   return rolloutDb(store) as unknown as Kysely<LeaseTables>;
@@ -53,7 +61,8 @@ export async function runWithLease<T>(store: FeedbackStore, job: string, owner: 
 
 /** Claims one tick of a job for this owner; true only for the one caller whose row was written. */
 export async function claimTick(store: FeedbackStore, job: string, tick: number, owner: string, now = new Date()): Promise<boolean> {
-  const written = await db(store).insertInto('job_ticks')
+  const written = await db(store)
+    .insertInto('job_ticks')
     .values({ job, tick, owner, started_at: now.toISOString(), finished_at: null })
     .onConflict((oc) => oc.columns(['job', 'tick']).doNothing())
     .returning('job')
@@ -63,8 +72,7 @@ export async function claimTick(store: FeedbackStore, job: string, tick: number,
 
 /** Marks a claimed tick done (a tick with no finish time was claimed by an instance that died, or failed). */
 export async function finishTick(store: FeedbackStore, job: string, tick: number, owner: string, now = new Date()): Promise<void> {
-  await db(store).updateTable('job_ticks').set({ finished_at: now.toISOString() })
-    .where('job', '=', job).where('tick', '=', tick).where('owner', '=', owner).execute();
+  await db(store).updateTable('job_ticks').set({ finished_at: now.toISOString() }).where('job', '=', job).where('tick', '=', tick).where('owner', '=', owner).execute();
 }
 
 /** Rows older than this many ticks are dropped as new ones are claimed: the table stays small. */
@@ -74,7 +82,13 @@ export async function pruneTicks(store: FeedbackStore, job: string, beforeTick: 
   await db(store).deleteFrom('job_ticks').where('job', '=', job).where('tick', '<', beforeTick).execute();
 }
 
-export interface TickRecord { job: string; tick: number; owner: string; startedAt: string; finishedAt: string | null }
+export interface TickRecord {
+  job: string;
+  tick: number;
+  owner: string;
+  startedAt: string;
+  finishedAt: string | null;
+}
 
 /** Every recorded tick, oldest first (of one job, or all). */
 export async function listTicks(store: FeedbackStore, job?: string): Promise<TickRecord[]> {

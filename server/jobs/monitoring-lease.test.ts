@@ -9,7 +9,7 @@ import { startApp } from '../testing/http.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.each(BACKENDS)('the monitoring job\'s lease on $name', (backend) => {
+describe.each(BACKENDS)("the monitoring job's lease on $name", (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
     it('runs each tick on one instance only, and moves to another when the holder stops', async () => {
       const db = await backend.create();

@@ -31,8 +31,14 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
     let db: TestDb;
     let store: FeedbackStore;
-    beforeAll(async () => { db = await backend.create(); store = await db.openStore(); });
-    afterAll(async () => { await store?.close(); await db?.cleanup(); });
+    beforeAll(async () => {
+      db = await backend.create();
+      store = await db.openStore();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await db?.cleanup();
+    });
 
     it('deletes old raw events and photos, keeps corrections, and monitoring reads the same after', async () => {
       const installs = Array.from({ length: 30 }, () => randomUUID());
@@ -40,9 +46,23 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
       // 40 days of identifications, 30 installs a day.
       for (let d = 40; d >= 0; d--) for (const [i, installId] of installs.entries()) events.push(identification({ installId, hour: hourAgo(d, i % 24), abstain: i % 7 === 0 }));
       const old = events[0];
-      const oldFix = correction({ installId: old.installId, correctsEventId: old.eventId, modelVersion: old.modelVersion, hour: old.hour, embedding: embedding(8), photo: { mimeType: 'image/jpeg', dataBase64: (await cleanJpeg()).toString('base64'), width: 96, height: 64 } });
+      const oldFix = correction({
+        installId: old.installId,
+        correctsEventId: old.eventId,
+        modelVersion: old.modelVersion,
+        hour: old.hour,
+        embedding: embedding(8),
+        photo: { mimeType: 'image/jpeg', dataBase64: (await cleanJpeg()).toString('base64'), width: 96, height: 64 },
+      });
       const recent = events[events.length - 1];
-      const newFix = correction({ installId: recent.installId, correctsEventId: recent.eventId, modelVersion: recent.modelVersion, hour: recent.hour, embedding: embedding(8), photo: { mimeType: 'image/jpeg', dataBase64: (await cleanJpeg()).toString('base64'), width: 96, height: 64 } });
+      const newFix = correction({
+        installId: recent.installId,
+        correctsEventId: recent.eventId,
+        modelVersion: recent.modelVersion,
+        hour: recent.hour,
+        embedding: embedding(8),
+        photo: { mimeType: 'image/jpeg', dataBase64: (await cleanJpeg()).toString('base64'), width: 96, height: 64 },
+      });
       await store.insertBatch([...events, oldFix], new Date(NOW.getTime() - 40 * DAY));
       await store.insertBatch([newFix], NOW);
       const m = monitoringDb(store);
@@ -77,14 +97,24 @@ describe.each(BACKENDS)('retention on $name', (backend) => {
 
     it('runs each scheduled tick on one instance only (job ticks), and that instance deletes', async () => {
       // Two instances of the plugin on one database, woken at the same moment.
-      const apps = await Promise.all([0, 1].map(async () => {
-        const own = await db.openStore();
-        const app = Fastify({ logger: false });
-        await app.register(fp(async (a) => { a.decorate('store', own); a.addHook('onClose', async () => own.close()); }, { name: 'storage' }));
-        await app.register(retention, { config: { retentionDays: 30, photoRetentionDays: null, intervalMs: 3_600_000 } });
-        await app.ready();
-        return app;
-      }));
+      const apps = await Promise.all(
+        [0, 1].map(async () => {
+          const own = await db.openStore();
+          const app = Fastify({ logger: false });
+          await app.register(
+            fp(
+              async (a) => {
+                a.decorate('store', own);
+                a.addHook('onClose', async () => own.close());
+              },
+              { name: 'storage' },
+            ),
+          );
+          await app.register(retention, { config: { retentionDays: 30, photoRetentionDays: null, intervalMs: 3_600_000 } });
+          await app.ready();
+          return app;
+        }),
+      );
       try {
         const old = identification({ installId: randomUUID(), hour: new Date(Date.now() - 40 * DAY).toISOString().slice(0, 13) + ':00:00.000Z' });
         await store.insertBatch([old], new Date(Date.now() - 40 * DAY));

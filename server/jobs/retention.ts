@@ -60,7 +60,10 @@ export function retentionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Re
 /** Longer than a correction may wait for its identification. */
 export const MIN_RETENTION_DAYS = Math.floor(GROUNDING_WAIT_MS / DAY_MS) + 1;
 
-export interface RetentionResult { events: number; photos: number }
+export interface RetentionResult {
+  events: number;
+  photos: number;
+}
 
 /** One pass: deletes what is past its time; returns how many rows went. */
 export async function applyRetention(db: Kysely<Database>, c: Pick<RetentionConfig, 'retentionDays' | 'photoRetentionDays'>, now = new Date()): Promise<RetentionResult> {
@@ -69,11 +72,19 @@ export async function applyRetention(db: Kysely<Database>, c: Pick<RetentionConf
     if (c.retentionDays < MIN_RETENTION_DAYS) throw new RangeError(`retention must be at least ${MIN_RETENTION_DAYS} days`);
     const cutoff = new Date(now.getTime() - c.retentionDays * DAY_MS).toISOString();
     for (;;) {
-      const res = await db.deleteFrom('events').where('event_id', 'in', (eb) => eb.selectFrom('events').select('event_id')
-        .where('type', 'in', ['identification', 'model_status']).where('hour', '<', cutoff)
-        // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
-        .limit(DELETE_CHUNK)).executeTakeFirst();
+      const res = await db
+        .deleteFrom('events')
+        .where('event_id', 'in', (eb) =>
+          eb
+            .selectFrom('events')
+            .select('event_id')
+            .where('type', 'in', ['identification', 'model_status'])
+            .where('hour', '<', cutoff)
+            // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
+            .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
+            .limit(DELETE_CHUNK),
+        )
+        .executeTakeFirst();
       const n = Number(res.numDeletedRows);
       out.events += n;
       if (n < DELETE_CHUNK) break;
@@ -105,34 +116,39 @@ export interface RetentionService {
 }
 
 declare module 'fastify' {
-  interface FastifyInstance { retention: RetentionService }
+  interface FastifyInstance {
+    retention: RetentionService;
+  }
 }
 
-export default fp(async (app: FastifyInstance, opts: { config?: Partial<RetentionConfig> }) => {
-  const config: RetentionConfig = { ...retentionConfigFromEnv(), ...opts.config };
-  const run = () => applyRetention(app.store.db, config);
-  let job: ScheduledJob | null = null;
-  app.decorate('retention', { config, run, runTick: (now?: Date) => job?.runTick(now) ?? Promise.resolve(false) } satisfies RetentionService);
-  if (config.intervalMs <= 0 || (config.retentionDays === null && config.photoRetentionDays === null)) return;
+export default fp(
+  async (app: FastifyInstance, opts: { config?: Partial<RetentionConfig> }) => {
+    const config: RetentionConfig = { ...retentionConfigFromEnv(), ...opts.config };
+    const run = () => applyRetention(app.store.db, config);
+    let job: ScheduledJob | null = null;
+    app.decorate('retention', { config, run, runTick: (now?: Date) => job?.runTick(now) ?? Promise.resolve(false) } satisfies RetentionService);
+    if (config.intervalMs <= 0 || (config.retentionDays === null && config.photoRetentionDays === null)) return;
 
-  let passing = false;
-  // Ticks take turns across instances (lease, then the tick's row in job_ticks), like drift and the guard.
-  job = scheduleJob(app, {
-    name: RETENTION_LEASE,
-    intervalMs: config.intervalMs,
-    leaseMs: config.leaseMs ?? jobLeaseMsFromEnv(),
-    run: async () => {
-      // A pass longer than the interval (a first pass over a big backlog) is not joined by the next tick's.
-      if (passing) return;
-      passing = true;
-      try {
-        const r = await run();
-        if (r.events || r.photos) app.log.info(r, 'retention deleted raw events and photos past their time');
-      } catch (err) {
-        app.log.warn({ err }, 'retention job failed');
-      } finally {
-        passing = false;
-      }
-    },
-  });
-}, { name: 'retention', dependencies: ['storage'] });
+    let passing = false;
+    // Ticks take turns across instances (lease, then the tick's row in job_ticks), like drift and the guard.
+    job = scheduleJob(app, {
+      name: RETENTION_LEASE,
+      intervalMs: config.intervalMs,
+      leaseMs: config.leaseMs ?? jobLeaseMsFromEnv(),
+      run: async () => {
+        // A pass longer than the interval (a first pass over a big backlog) is not joined by the next tick's.
+        if (passing) return;
+        passing = true;
+        try {
+          const r = await run();
+          if (r.events || r.photos) app.log.info(r, 'retention deleted raw events and photos past their time');
+        } catch (err) {
+          app.log.warn({ err }, 'retention job failed');
+        } finally {
+          passing = false;
+        }
+      },
+    });
+  },
+  { name: 'retention', dependencies: ['storage'] },
+);

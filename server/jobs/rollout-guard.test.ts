@@ -41,7 +41,13 @@ function traffic(version: string, installs: number, perInstall: number, pCorrect
   for (let k = 0; k < installs; k++) {
     const installId = opts.installIds?.[k] ?? randomUUID();
     for (let i = 0; i < perInstall; i++) {
-      const id = identification({ eventId: randomUUID(), installId, modelVersion: version, abstain: rand() < (opts.abstains ?? 0), timings: { decodeMs: 1, preprocessMs: 2, inferenceMs: 30, totalMs: opts.totalMs ?? 40 + (i % 10) } });
+      const id = identification({
+        eventId: randomUUID(),
+        installId,
+        modelVersion: version,
+        abstain: rand() < (opts.abstains ?? 0),
+        timings: { decodeMs: 1, preprocessMs: 2, inferenceMs: 30, totalMs: opts.totalMs ?? 40 + (i % 10) },
+      });
       out.push(id);
       if (rand() < pCorrected) out.push(correction({ eventId: randomUUID(), installId, correctsEventId: id.eventId, modelVersion: version, embedding: embeddingFor(version) }));
     }
@@ -50,8 +56,14 @@ function traffic(version: string, installs: number, perInstall: number, pCorrect
 }
 
 const modelStatus = (version: string, outcome: ModelStatusEvent['outcome'], installId = randomUUID()): ModelStatusEvent => ({
-  type: 'model_status', eventId: randomUUID(), installId, modelVersion: version, outcome, reason: outcome === 'loaded' ? undefined : 'session-create',
-  appVersion: '0.1.0', hour: truncateToHour(Date.now()),
+  type: 'model_status',
+  eventId: randomUUID(),
+  installId,
+  modelVersion: version,
+  outcome,
+  reason: outcome === 'loaded' ? undefined : 'session-create',
+  appVersion: '0.1.0',
+  hour: truncateToHour(Date.now()),
 });
 
 describe('guard settings from the environment', () => {
@@ -85,7 +97,8 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       // Wide non-inferiority margins keep the synthetic traffic small; core/rollout-guard.test.ts and the
       // rollout simulation check the statistics at the real margins.
       server = await startApp({
-        ...db.appOptions, registryDir,
+        ...db.appOptions,
+        registryDir,
         rolloutGuard: { intervalMs: 0, config: { minEvents: 100, minInstalls: 20, minStepS: 3600, nonInferiorityMargins: { correctionRate: 0.05, abstainRate: 0.05, errorRate: 0.01 } } },
       });
       url = server.url;
@@ -121,7 +134,10 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       expect((await models()).versions.map((v: any) => v.version)).not.toContain('1.1.0');
       const bad = await admin(`${url}/v1/admin/models`, { method: 'POST', json: { version: '1.1.0', file: '../../etc/passwd', baseVersion: '1.0.0', reason: 'x' } });
       expect(bad.status).toBe(400);
-      const res = await admin(`${url}/v1/admin/models`, { method: 'POST', json: { version: '1.1.0', file: 'incoming/model.onnx', baseVersion: '1.0.0', meta: { metrics: { top1: 0.8 } }, reason: 'retrained head' } });
+      const res = await admin(`${url}/v1/admin/models`, {
+        method: 'POST',
+        json: { version: '1.1.0', file: 'incoming/model.onnx', baseVersion: '1.0.0', meta: { metrics: { top1: 0.8 } }, reason: 'retrained head' },
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       expect(res.body.version).toMatchObject({ version: '1.1.0', file: '1.1.0/model.onnx', status: 'candidate', metrics: { top1: 0.8 }, lineage: { parent: '1.0.0' } });
       const again = await admin(`${url}/v1/admin/models`, { method: 'POST', json: { version: '1.1.0', file: 'incoming/model.onnx', baseVersion: '1.0.0', reason: 'again' } });
@@ -313,7 +329,14 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       for (let k = 0; k < 12; k++) {
         const installId = randomUUID();
         for (let i = 0; i < 10; i++) {
-          events.push(identification({ eventId: randomUUID(), installId, modelVersion: active, shadow: { modelVersion: '1.1.0', top1Agree: i >= 2 && i < 9, top5Overlap: i < 2 ? 0 : 4, inferenceMs: 30, failed: i < 2 } }));
+          events.push(
+            identification({
+              eventId: randomUUID(),
+              installId,
+              modelVersion: active,
+              shadow: { modelVersion: '1.1.0', top1Agree: i >= 2 && i < 9, top5Overlap: i < 2 ? 0 : 4, inferenceMs: 30, failed: i < 2 },
+            }),
+          );
         }
       }
       await insert(events);
@@ -325,7 +348,10 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       expect(refused.status).toBe(409);
       expect(refused.body.message).toMatch(/shadow failure rate 20\.0% is above 2\.0%.*shadowOverride/);
       expect((await models()).rollout).toBeNull();
-      const overridden = await admin(`${url}/v1/admin/models/1.1.0/canary`, { method: 'POST', json: { percent: 5, reason: 'try it', shadowOverride: { reason: 'the failures were one broken WebGPU driver, fixed since' } } });
+      const overridden = await admin(`${url}/v1/admin/models/1.1.0/canary`, {
+        method: 'POST',
+        json: { percent: 5, reason: 'try it', shadowOverride: { reason: 'the failures were one broken WebGPU driver, fixed since' } },
+      });
       expect(overridden.status, JSON.stringify(overridden.body)).toBe(200);
       const start = (await admin(`${url}/v1/admin/models/changes?limit=1`)).body.items[0];
       expect(start).toMatchObject({ action: 'canary-start', version: '1.1.0', details: { shadowOverride: 'the failures were one broken WebGPU driver, fixed since', shadow: { runs: 120 } } });

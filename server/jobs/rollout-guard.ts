@@ -31,7 +31,15 @@ export interface RolloutGuardOptions {
 }
 
 /** An arm's totals for logs and the change log (the per-install sums stay inside the decision). */
-export interface ArmTotals { installs: number; identifications: number; corrections: number; abstains: number; errors: number; failures: number; failingInstalls: number }
+export interface ArmTotals {
+  installs: number;
+  identifications: number;
+  corrections: number;
+  abstains: number;
+  errors: number;
+  failures: number;
+  failingInstalls: number;
+}
 
 export interface GuardOutcome {
   rollout: Rollout | null;
@@ -44,7 +52,13 @@ export interface GuardOutcome {
 }
 
 const totals = (a: ArmSummary): ArmTotals => ({
-  installs: a.installs, identifications: a.identifications, corrections: a.corrections, abstains: a.abstains, errors: a.errors, failures: a.failures, failingInstalls: a.failingInstalls,
+  installs: a.installs,
+  identifications: a.identifications,
+  corrections: a.corrections,
+  abstains: a.abstains,
+  errors: a.errors,
+  failures: a.failures,
+  failingInstalls: a.failingInstalls,
 });
 
 /** One check of the running canary (no lease: callers that may run concurrently take it first). */
@@ -74,7 +88,12 @@ export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: G
   }
 }
 
-export interface GuardEnv { intervalMs: number; minEvents: number; minInstalls: number; minStepS: number }
+export interface GuardEnv {
+  intervalMs: number;
+  minEvents: number;
+  minInstalls: number;
+  minStepS: number;
+}
 
 export function guardConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GuardEnv {
   const interval = env.ROLLOUT_GUARD_INTERVAL_S?.trim();
@@ -101,38 +120,53 @@ export interface RolloutGuardService {
 }
 
 declare module 'fastify' {
-  interface FastifyInstance { rolloutGuard: RolloutGuardService }
+  interface FastifyInstance {
+    rolloutGuard: RolloutGuardService;
+  }
 }
 
-export default fp(async (app: FastifyInstance, opts: RolloutGuardOptions) => {
-  const env = guardConfigFromEnv();
-  const config: GuardConfig = {
-    ...DEFAULT_GUARD_CONFIG, minEvents: env.minEvents, minInstalls: env.minInstalls, minStepS: env.minStepS, ...opts.config,
-    worseMargins: { ...DEFAULT_GUARD_CONFIG.worseMargins, ...opts.config?.worseMargins },
-    nonInferiorityMargins: { ...DEFAULT_GUARD_CONFIG.nonInferiorityMargins, ...opts.config?.nonInferiorityMargins },
-  };
-  const intervalMs = opts.intervalMs ?? env.intervalMs;
-  const leaseMs = Math.max(60_000, intervalMs * 2);
-  let running: Promise<GuardOutcome | null> | null = null;
+export default fp(
+  async (app: FastifyInstance, opts: RolloutGuardOptions) => {
+    const env = guardConfigFromEnv();
+    const config: GuardConfig = {
+      ...DEFAULT_GUARD_CONFIG,
+      minEvents: env.minEvents,
+      minInstalls: env.minInstalls,
+      minStepS: env.minStepS,
+      ...opts.config,
+      worseMargins: { ...DEFAULT_GUARD_CONFIG.worseMargins, ...opts.config?.worseMargins },
+      nonInferiorityMargins: { ...DEFAULT_GUARD_CONFIG.nonInferiorityMargins, ...opts.config?.nonInferiorityMargins },
+    };
+    const intervalMs = opts.intervalMs ?? env.intervalMs;
+    const leaseMs = Math.max(60_000, intervalMs * 2);
+    let running: Promise<GuardOutcome | null> | null = null;
 
-  async function check(): Promise<GuardOutcome> {
-    const manifest = app.registry.manifest();
-    if (!manifest) return { rollout: null, decision: null, acted: null };
-    const outcome = await guardTick(app.store, manifest, config);
-    if (outcome.acted) app.log.warn({ rollout: outcome.rollout?.id, version: outcome.rollout?.version, acted: outcome.acted, reason: outcome.decision?.reason }, 'rollout guard acted');
-    return outcome;
-  }
-  // One check at a time in this instance, whether from the timer or the admin API.
-  const once = (fn: () => Promise<GuardOutcome | null>) => (running ??= fn().finally(() => { running = null; }));
+    async function check(): Promise<GuardOutcome> {
+      const manifest = app.registry.manifest();
+      if (!manifest) return { rollout: null, decision: null, acted: null };
+      const outcome = await guardTick(app.store, manifest, config);
+      if (outcome.acted) app.log.warn({ rollout: outcome.rollout?.id, version: outcome.rollout?.version, acted: outcome.acted, reason: outcome.decision?.reason }, 'rollout guard acted');
+      return outcome;
+    }
+    // One check at a time in this instance, whether from the timer or the admin API.
+    const once = (fn: () => Promise<GuardOutcome | null>) =>
+      (running ??= fn().finally(() => {
+        running = null;
+      }));
 
-  // The timer's ticks take turns across instances (lease, then the tick's row).
-  const job = scheduleJob(app, { name: GUARD_LEASE, intervalMs, leaseMs: jobLeaseMsFromEnv() ?? leaseMs, run: () => once(check) });
-  // "Check now" from the admin API: under the same lease, so never beside another instance's check.
-  const runOnce = () => once(async () => {
-    const r = await runWithLease(app.store, GUARD_LEASE, job.owner, jobLeaseMsFromEnv() ?? leaseMs, check);
-    return r.ran ? r.value : null;
-  });
+    // The timer's ticks take turns across instances (lease, then the tick's row).
+    const job = scheduleJob(app, { name: GUARD_LEASE, intervalMs, leaseMs: jobLeaseMsFromEnv() ?? leaseMs, run: () => once(check) });
+    // "Check now" from the admin API: under the same lease, so never beside another instance's check.
+    const runOnce = () =>
+      once(async () => {
+        const r = await runWithLease(app.store, GUARD_LEASE, job.owner, jobLeaseMsFromEnv() ?? leaseMs, check);
+        return r.ran ? r.value : null;
+      });
 
-  app.decorate('rolloutGuard', { config, runOnce } satisfies RolloutGuardService);
-  app.addHook('onClose', async () => { await running?.catch(() => {}); });
-}, { name: 'rollout-guard', dependencies: ['registry', 'storage'] });
+    app.decorate('rolloutGuard', { config, runOnce } satisfies RolloutGuardService);
+    app.addHook('onClose', async () => {
+      await running?.catch(() => {});
+    });
+  },
+  { name: 'rollout-guard', dependencies: ['registry', 'storage'] },
+);

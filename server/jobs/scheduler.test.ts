@@ -14,15 +14,28 @@ import { claimTick, listTicks } from './lease.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Instance { app: FastifyInstance; job: ScheduledJob; store: FeedbackStore }
-interface Run { tick: number; owner: string }
+interface Instance {
+  app: FastifyInstance;
+  job: ScheduledJob;
+  store: FeedbackStore;
+}
+interface Run {
+  tick: number;
+  owner: string;
+}
 
 async function instance(db: TestDb, spec: { name: string; intervalMs: number; leaseMs: number; timer?: boolean }, runs: Run[]): Promise<Instance> {
   const store = await db.openStore();
   const app = Fastify({ logger: false });
   app.decorate('store', store);
   app.addHook('onClose', async () => store.close());
-  const job: ScheduledJob = scheduleJob(app, { ...spec, run: async (tick) => { runs.push({ tick, owner: job.owner }); await sleep(5); } });
+  const job: ScheduledJob = scheduleJob(app, {
+    ...spec,
+    run: async (tick) => {
+      runs.push({ tick, owner: job.owner });
+      await sleep(5);
+    },
+  });
   await app.ready();
   return { app, job, store };
 }

@@ -71,7 +71,10 @@ export function scheduleJob(app: FastifyInstance, spec: JobSpec): ScheduledJob {
 
   let ensured = false;
   async function attempt(now: Date): Promise<boolean> {
-    if (!ensured) { await ensureLease(rolloutDb(app.store), name); ensured = true; }
+    if (!ensured) {
+      await ensureLease(rolloutDb(app.store), name);
+      ensured = true;
+    }
     if (!(await takeLease(app.store, name, owner, leaseMs, now))) return false;
     const tick = tickOf(now.getTime(), intervalMs || 1);
     if (!(await claimTick(app.store, name, tick, owner, now))) return false;
@@ -100,7 +103,13 @@ export function scheduleJob(app: FastifyInstance, spec: JobSpec): ScheduledJob {
   const armNext = () => {
     if (closing) return;
     const now = Date.now();
-    timer = setTimeout(() => { fire(); armNext(); }, intervalMs - (now % intervalMs) + slack);
+    timer = setTimeout(
+      () => {
+        fire();
+        armNext();
+      },
+      intervalMs - (now % intervalMs) + slack,
+    );
     timer.unref();
   };
 

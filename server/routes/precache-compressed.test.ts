@@ -69,8 +69,10 @@ describe('the precache goes out compressed', () => {
       const raw = rows.reduce((s, r) => s + r.raw, 0);
       const wire = rows.reduce((s, r) => s + r.wire, 0);
       const mb = (n: number) => `${(n / 1e6).toFixed(2)} MB`;
-      console.log(`precache, runtime and model with Accept-Encoding: ${accept}: ${rows.length} files, ${mb(raw)} raw, ${mb(wire)} on the wire (saves ${((1 - wire / raw) * 100).toFixed(1)}%)\n` +
-        rows.map((r) => `  ${r.url}: ${r.raw} -> ${r.wire} (${r.encoding})`).join('\n'));
+      console.log(
+        `precache, runtime and model with Accept-Encoding: ${accept}: ${rows.length} files, ${mb(raw)} raw, ${mb(wire)} on the wire (saves ${((1 - wire / raw) * 100).toFixed(1)}%)\n` +
+          rows.map((r) => `  ${r.url}: ${r.raw} -> ${r.wire} (${r.encoding})`).join('\n'),
+      );
       expect(wire).toBeLessThan(raw);
     });
   }

@@ -14,8 +14,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { compress } from '../../node/precompress.ts';
 import { negotiateEncoding, type ContentCoding } from './accept-encoding.ts';
 
-interface Encoded { bytes: Buffer; etag: string }
-interface Entry { key: string; variants: Map<ContentCoding, Encoded> }
+interface Encoded {
+  bytes: Buffer;
+  etag: string;
+}
+interface Entry {
+  key: string;
+  variants: Map<ContentCoding, Encoded>;
+}
 
 const strongEtag = (bytes: Buffer) => `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 27)}"`;
 
@@ -36,7 +42,9 @@ export function smallFileSender(file: string, contentType: string) {
         if (bytes.length < identity.length) variants.set(coding, { bytes, etag: strongEtag(bytes) });
       }
       return { key, variants };
-    })().finally(() => { building = null; });
+    })().finally(() => {
+      building = null;
+    });
     const built = await building;
     // A build of the file as it was before may have been in flight: build again for this one.
     if (built.key !== key) return current();

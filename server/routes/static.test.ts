@@ -146,7 +146,7 @@ describe('static files go out compressed', () => {
     expect(sha256(decodeBody(compressed))).toBe(sha256(readFileSync(pack)));
   });
 
-  it('serves a version\'s occurrence table (the location prior) as JSON, and 404 for a version without one', async () => {
+  it("serves a version's occurrence table (the location prior) as JSON, and 404 for a version without one", async () => {
     const table = { cellDeg: 0.2, minInstalls: 5, cells: Object.fromEntries(Array.from({ length: 12 }, (_, m) => [`48.8,2.4,${m + 1}`, { zebra: 6, 'red-fox': 9 }])) };
     writeFileSync(path.join(registry, '1.0.0', 'occurrence.json'), JSON.stringify(table) + '\n');
     const res = await get('/models/registry/1.0.0/occurrence.json');

@@ -47,7 +47,9 @@ export default async function staticFiles(app: FastifyInstance, opts: { distDir:
   });
 
   const variants = registryVariants(app.log);
-  app.addHook('onClose', async () => { await variants.settled(); });
+  app.addHook('onClose', async () => {
+    await variants.settled();
+  });
   await app.register(async (registry) => {
     registry.addHook('onRequest', async (req) => {
       const rel = req.url.split('?')[0].slice('/models/registry'.length);
@@ -59,15 +61,23 @@ export default async function staticFiles(app: FastifyInstance, opts: { distDir:
       decorateReply: false,
       preCompressed: true,
       allowedPath: (p) => MODEL_PATH.test(p),
-      setHeaders(res) { res.header('Cache-Control', 'no-cache'); },
+      setHeaders(res) {
+        res.header('Cache-Control', 'no-cache');
+      },
     });
   });
   // Sent as the files they are (compressed when asked; never serialized): the schemas only document them.
   const open = (description: string) => Type.Object({}, { additionalProperties: true, description });
-  app.get('/models/registry/manifest.json', { schema: { response: { 200: open('the model registry manifest (core/manifest.ts ManifestSchema)') } } },
-    smallFileSender(path.join(opts.registryDir, 'manifest.json'), 'application/json; charset=utf-8'));
-  app.get('/models/taxonomy.json', { schema: { response: { 200: open('models/taxonomy.json as committed (core/taxonomy.ts Taxonomy)') } } },
-    smallFileSender(opts.taxonomyFile, 'application/json; charset=utf-8'));
+  app.get(
+    '/models/registry/manifest.json',
+    { schema: { response: { 200: open('the model registry manifest (core/manifest.ts ManifestSchema)') } } },
+    smallFileSender(path.join(opts.registryDir, 'manifest.json'), 'application/json; charset=utf-8'),
+  );
+  app.get(
+    '/models/taxonomy.json',
+    { schema: { response: { 200: open('models/taxonomy.json as committed (core/taxonomy.ts Taxonomy)') } } },
+    smallFileSender(opts.taxonomyFile, 'application/json; charset=utf-8'),
+  );
 
   // Client-side routes get the app shell; anything else that is missing is a plain 404.
   app.setNotFoundHandler((req, reply) => {

@@ -14,12 +14,18 @@ import type { ModelStatusEvent } from '../../core/telemetry.ts';
 
 const HOUR = 3_600_000;
 
-describe.each(BACKENDS)('the guard\'s sources on $name', (backend) => {
+describe.each(BACKENDS)("the guard's sources on $name", (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
     let db: TestDb;
     let store: FeedbackStore;
-    beforeAll(async () => { db = await backend.create(); store = await db.openStore(); });
-    afterAll(async () => { await store?.close(); await db?.cleanup(); });
+    beforeAll(async () => {
+      db = await backend.create();
+      store = await db.openStore();
+    });
+    afterAll(async () => {
+      await store?.close();
+      await db?.cleanup();
+    });
 
     it('counts old credentials, drops fresh and revoked ones, caps each network and its failures', async () => {
       const stepAt = Date.now() - HOUR;
@@ -32,7 +38,14 @@ describe.each(BACKENDS)('the guard\'s sources on $name', (backend) => {
         return id;
       };
       const failing = (installId: string): ModelStatusEvent => ({
-        type: 'model_status', eventId: randomUUID(), installId, modelVersion: version, outcome: 'failed-to-start', reason: 'other', appVersion: 't', hour: new Date().toISOString().slice(0, 13) + ':00:00.000Z',
+        type: 'model_status',
+        eventId: randomUUID(),
+        installId,
+        modelVersion: version,
+        outcome: 'failed-to-start',
+        reason: 'other',
+        appVersion: 't',
+        hour: new Date().toISOString().slice(0, 13) + ':00:00.000Z',
       });
       const honest = [await install('n1', old), await install('n2', old)];
       const fresh = await install('n3', new Date(stepAt + 60_000));
@@ -63,11 +76,13 @@ describe.each(BACKENDS)('the guard\'s sources on $name', (backend) => {
     it('hears shadow results by source too: a farm on one network counts three times, a revoked install not at all', async () => {
       const version = '0.9.0';
       const old = new Date(Date.now() - 48 * HOUR);
-      const ids = await Promise.all([...Array.from({ length: 6 }, () => 'shadow-farm'), 'shadow-n1', 'shadow-n2'].map(async (network) => {
-        const id = randomUUID();
-        await store.installs.issue({ installId: id, issuedAt: old, networkHash: network });
-        return id;
-      }));
+      const ids = await Promise.all(
+        [...Array.from({ length: 6 }, () => 'shadow-farm'), 'shadow-n1', 'shadow-n2'].map(async (network) => {
+          const id = randomUUID();
+          await store.installs.issue({ installId: id, issuedAt: old, networkHash: network });
+          return id;
+        }),
+      );
       await store.installs.revoke(ids[7], 'test');
       const shadow = { modelVersion: version, top1Agree: false, top5Overlap: 1, inferenceMs: 30, failed: true };
       await store.insertBatch(ids.map((installId) => identification({ installId, shadow })));

@@ -21,7 +21,11 @@ export interface InstallEvidence {
   identifications: number;
 }
 
-export interface DeletedCounts { events: number; corrections: number; photos: number }
+export interface DeletedCounts {
+  events: number;
+  corrections: number;
+  photos: number;
+}
 
 export class InstallRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -31,16 +35,26 @@ export class InstallRepository {
    * Insert-if-absent then read, so two instances starting together agree.
    */
   async secret(name: string, make: () => string, now = new Date()): Promise<string> {
-    await this.db.insertInto('server_secrets').values({ name, value: make(), created_at: now.toISOString() })
-      .onConflict((oc) => oc.column('name').doNothing()).execute();
+    await this.db
+      .insertInto('server_secrets')
+      .values({ name, value: make(), created_at: now.toISOString() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
     const row = await this.db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow();
     return row.value;
   }
 
   async issue(row: { installId: string; issuedAt: Date; networkHash: string }): Promise<void> {
-    await this.db.insertInto('installs').values({
-      install_id: key(row.installId), issued_at: row.issuedAt.toISOString(), network_hash: row.networkHash, revoked_at: null, revoked_reason: null,
-    }).execute();
+    await this.db
+      .insertInto('installs')
+      .values({
+        install_id: key(row.installId),
+        issued_at: row.issuedAt.toISOString(),
+        network_hash: row.networkHash,
+        revoked_at: null,
+        revoked_reason: null,
+      })
+      .execute();
   }
 
   async get(installId: string): Promise<InstallRow | undefined> {
@@ -49,8 +63,7 @@ export class InstallRepository {
 
   /** The install as revoked, or undefined when there is no such install; revoking twice keeps the first time and reason. */
   async revoke(installId: string, reason: string, now = new Date()): Promise<InstallRow | undefined> {
-    await this.db.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: reason })
-      .where('install_id', '=', key(installId)).where('revoked_at', 'is', null).execute();
+    await this.db.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: reason }).where('install_id', '=', key(installId)).where('revoked_at', 'is', null).execute();
     return this.get(installId);
   }
 
@@ -67,8 +80,12 @@ export class InstallRepository {
       const part = ids.slice(i, i + IN_CHUNK);
       const rows = await this.db.selectFrom('installs').selectAll().where('install_id', 'in', part).execute();
       // From the rollups: the raw events may be past retention.
-      const counts = await this.db.selectFrom('rollup_install_days').select(['install_id', (eb) => eb.fn.sum<number>('n').as('n')])
-        .where('install_id', 'in', part).groupBy('install_id').execute();
+      const counts = await this.db
+        .selectFrom('rollup_install_days')
+        .select(['install_id', (eb) => eb.fn.sum<number>('n').as('n')])
+        .where('install_id', 'in', part)
+        .groupBy('install_id')
+        .execute();
       const n = new Map(counts.map((c) => [c.install_id, Number(c.n)]));
       for (const r of rows) {
         out.set(r.install_id, { installId: r.install_id, issuedAt: r.issued_at, networkHash: r.network_hash, revoked: r.revoked_at !== null, identifications: n.get(r.install_id) ?? 0 });
@@ -88,8 +105,7 @@ export class InstallRepository {
       // Revoked first: on PostgreSQL this takes the row lock that every insertBatch of this install
       // takes too, so a batch either commits before the deletion (and is deleted) or sees the
       // revocation and stores nothing. The network hash goes with the data.
-      await trx.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: 'deleted by its user', network_hash: '' })
-        .where('install_id', '=', id).execute();
+      await trx.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: 'deleted by its user', network_hash: '' }).where('install_id', '=', id).execute();
       // Out of the rollups too, while its events are still there to say what they added.
       await removeInstall(trx, id);
       const mine = trx.selectFrom('corrections').select('event_id').where('install_id', '=', id);
@@ -105,11 +121,31 @@ export class InstallRepository {
     const id = key(installId);
     const all = installId === '*';
     const one = async (q: Promise<{ n: number | string | bigint } | undefined>) => Number((await q)?.n ?? 0);
-    const mine = this.db.selectFrom('corrections').select('event_id').where((eb) => (all ? eb.lit(true) : eb('install_id', '=', id)));
+    const mine = this.db
+      .selectFrom('corrections')
+      .select('event_id')
+      .where((eb) => (all ? eb.lit(true) : eb('install_id', '=', id)));
     return {
-      events: await one(this.db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).where((eb) => (all ? eb.lit(true) : eb('install_id', '=', id))).executeTakeFirst()),
-      corrections: await one(mine.clearSelect().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst()),
-      photos: await one(this.db.selectFrom('photos').select((eb) => eb.fn.countAll<number>().as('n')).where('event_id', 'in', mine).executeTakeFirst()),
+      events: await one(
+        this.db
+          .selectFrom('events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where((eb) => (all ? eb.lit(true) : eb('install_id', '=', id)))
+          .executeTakeFirst(),
+      ),
+      corrections: await one(
+        mine
+          .clearSelect()
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirst(),
+      ),
+      photos: await one(
+        this.db
+          .selectFrom('photos')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('event_id', 'in', mine)
+          .executeTakeFirst(),
+      ),
     };
   }
 }

@@ -17,7 +17,15 @@ import { chunks } from '../../core/chunks.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
   DEFAULT_DAILY_CORRECTION_CAP,
-  type CorrectionExport, type CorrectionRecord, type CorrectionStatus, type FeedbackStore, type InsertOptions, type InsertResult, type Page, type PageCursor, type StoredEvent,
+  type CorrectionExport,
+  type CorrectionRecord,
+  type CorrectionStatus,
+  type FeedbackStore,
+  type InsertOptions,
+  type InsertResult,
+  type Page,
+  type PageCursor,
+  type StoredEvent,
 } from './types.ts';
 
 /**
@@ -122,8 +130,23 @@ const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding'>): Correcti
 });
 
 const CORRECTION_COLUMNS = [
-  'event_id', 'corrects_event_id', 'taxon_id', 'proposed_name', 'verdict', 'embedding_dim', 'model_version',
-  'install_id', 'status', 'has_photo', 'cell_lat', 'cell_lon', 'hour', 'received_at', 'grounding', 'counted', 'decided_by',
+  'event_id',
+  'corrects_event_id',
+  'taxon_id',
+  'proposed_name',
+  'verdict',
+  'embedding_dim',
+  'model_version',
+  'install_id',
+  'status',
+  'has_photo',
+  'cell_lat',
+  'cell_lon',
+  'hour',
+  'received_at',
+  'grounding',
+  'counted',
+  'decided_by',
 ] as const;
 
 /** The UTC day [start, end) a time falls in, as stored text bounds. */
@@ -178,7 +201,9 @@ export class KyselyFeedbackStore implements FeedbackStore {
         // DO NOTHING + RETURNING gives exactly the ids this statement wrote,
         // so an event stored by an earlier (or a concurrent) request counts
         // as a duplicate, never twice.
-        const written = await trx.insertInto('events').values(part.map((e) => eventRow(e, at)))
+        const written = await trx
+          .insertInto('events')
+          .values(part.map((e) => eventRow(e, at)))
           .onConflict((oc) => oc.column('event_id').doNothing())
           .returning('event_id')
           .execute();
@@ -190,8 +215,7 @@ export class KyselyFeedbackStore implements FeedbackStore {
       const cited = new Map<string, { install_id: string; model_version: string; payload: string }>();
       const citedIds = [...new Set(corrections.map((e) => key(e.correctsEventId)))];
       for (const part of chunks(citedIds, ROWS_PER_INSERT)) {
-        const rows = await trx.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'payload'])
-          .where('type', '=', 'identification').where('event_id', 'in', part).execute();
+        const rows = await trx.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'payload']).where('type', '=', 'identification').where('event_id', 'in', part).execute();
         for (const r of rows) cited.set(r.event_id, r);
       }
       const grounding = (e: CorrectionEvent): Grounding => {
@@ -203,9 +227,15 @@ export class KyselyFeedbackStore implements FeedbackStore {
       const [dayStart, dayEnd] = dayBounds(at);
       const used = new Map<string, number>();
       for (const part of chunks(installIds, ROWS_PER_INSERT)) {
-        const rows = await trx.selectFrom('corrections').select(['install_id', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('install_id', 'in', part).where('counted', '=', 1).where('received_at', '>=', dayStart).where('received_at', '<', dayEnd)
-          .groupBy('install_id').execute();
+        const rows = await trx
+          .selectFrom('corrections')
+          .select(['install_id', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('install_id', 'in', part)
+          .where('counted', '=', 1)
+          .where('received_at', '>=', dayStart)
+          .where('received_at', '<', dayEnd)
+          .groupBy('install_id')
+          .execute();
         for (const r of rows) used.set(r.install_id, Number(r.n));
       }
       const counted = (e: CorrectionEvent): boolean => {
@@ -218,27 +248,42 @@ export class KyselyFeedbackStore implements FeedbackStore {
       for (const part of chunks(correctionRows, ROWS_PER_INSERT)) {
         await trx.insertInto('corrections').values(part).execute();
       }
-      for (const part of chunks(corrections.filter((e) => e.photo), PHOTOS_PER_INSERT)) {
-        await trx.insertInto('photos').values(part.map((e) => photoRow(e, at))).execute();
+      for (const part of chunks(
+        corrections.filter((e) => e.photo),
+        PHOTOS_PER_INSERT,
+      )) {
+        await trx
+          .insertInto('photos')
+          .values(part.map((e) => photoRow(e, at)))
+          .execute();
       }
 
       // Corrections that arrived before their identification are grounded now that it is here.
       const newIds = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => key(e.eventId));
       const nowEvidence = correctionRows.filter((r) => r.grounding === 'grounded' && r.counted === 1);
       for (const part of chunks(newIds, ROWS_PER_INSERT)) {
-        const grounded = await trx.updateTable('corrections').set({ grounding: 'grounded' })
-          .where('grounding', '=', 'waiting').where('corrects_event_id', 'in', part)
-          .where(({ exists, selectFrom }) => exists(selectFrom('events as e').select('e.event_id')
-            .whereRef('e.event_id', '=', 'corrections.corrects_event_id')
-            .whereRef('e.install_id', '=', 'corrections.install_id')
-            .whereRef('e.model_version', '=', 'corrections.model_version')
-            .where('e.type', '=', 'identification')))
+        const grounded = await trx
+          .updateTable('corrections')
+          .set({ grounding: 'grounded' })
+          .where('grounding', '=', 'waiting')
+          .where('corrects_event_id', 'in', part)
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('events as e')
+                .select('e.event_id')
+                .whereRef('e.event_id', '=', 'corrections.corrects_event_id')
+                .whereRef('e.install_id', '=', 'corrections.install_id')
+                .whereRef('e.model_version', '=', 'corrections.model_version')
+                .where('e.type', '=', 'identification'),
+            ),
+          )
           .returning(['model_version', 'hour', 'install_id', 'verdict', 'counted'])
           .execute();
-        nowEvidence.push(...grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence);
+        nowEvidence.push(...(grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence));
       }
 
-      const stored = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId)))
+      const stored = unique
+        .filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId)))
         .map((e) => identificationFact(key(e.eventId), e.modelVersion, new Date(e.hour).toISOString(), e as unknown as Record<string, unknown>))
         .filter((f): f is IdentificationFact => f !== null);
       // The most-corrected pairs: what the cited identification answered ('(unknown)' while it is not stored) ...
@@ -247,14 +292,19 @@ export class KyselyFeedbackStore implements FeedbackStore {
         const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload) as Record<string, unknown>);
         return f ? labelOf(f) : UNKNOWN;
       };
-      const pairs: PairChange[] = correctionRows.filter((r) => r.verdict === 'corrected')
+      const pairs: PairChange[] = correctionRows
+        .filter((r) => r.verdict === 'corrected')
         .map((r) => ({ model_version: r.model_version, hour: r.hour, predicted: predictedOf(r.corrects_event_id), corrected: correctedLabel(r), by: 1 }));
       // ... and earlier corrections of identifications stored now stop being '(unknown)'.
       const batchFacts = new Map(stored.map((f) => [f.eventId, f]));
       const mine = new Set(correctionRows.map((r) => r.event_id));
       for (const part of chunks([...batchFacts.keys()], ROWS_PER_INSERT)) {
-        const earlier = await trx.selectFrom('corrections').select(['event_id', 'corrects_event_id', 'model_version', 'hour', 'taxon_id', 'proposed_name'])
-          .where('verdict', '=', 'corrected').where('corrects_event_id', 'in', part).execute();
+        const earlier = await trx
+          .selectFrom('corrections')
+          .select(['event_id', 'corrects_event_id', 'model_version', 'hour', 'taxon_id', 'proposed_name'])
+          .where('verdict', '=', 'corrected')
+          .where('corrects_event_id', 'in', part)
+          .execute();
         for (const r of earlier) {
           if (mine.has(r.event_id)) continue;
           const base = { model_version: r.model_version, hour: r.hour, corrected: correctedLabel(r) };
@@ -266,11 +316,15 @@ export class KyselyFeedbackStore implements FeedbackStore {
       // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
       await addIdentificationFacts(trx, stored);
       // Shadow runs per install, what the rollout guard reads (rollout-store.ts shadowInstalls).
-      await addShadowRuns(trx, unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId)))
-        .map((e) => ({ install_id: key(e.installId), shadow: e.shadow })));
+      await addShadowRuns(
+        trx,
+        unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => ({ install_id: key(e.installId), shadow: e.shadow })),
+      );
       await addCorrections(trx, nowEvidence);
       if (storedIds.size) {
-        await trx.insertInto('quality_counts').values({ day: at.slice(0, 10), kind: 'stored', count: storedIds.size })
+        await trx
+          .insertInto('quality_counts')
+          .values({ day: at.slice(0, 10), kind: 'stored', count: storedIds.size })
           .onConflict((oc) => oc.columns(['day', 'kind']).doUpdateSet((eb) => ({ count: eb('quality_counts.count', '+', eb.ref('excluded.count')) })))
           .execute();
       }
@@ -285,8 +339,7 @@ export class KyselyFeedbackStore implements FeedbackStore {
   }
 
   async expireWaiting(olderThan: Date): Promise<number> {
-    const res = await this.db.updateTable('corrections').set({ grounding: 'unverified' })
-      .where('grounding', '=', 'waiting').where('received_at', '<', olderThan.toISOString()).executeTakeFirst();
+    const res = await this.db.updateTable('corrections').set({ grounding: 'unverified' }).where('grounding', '=', 'waiting').where('received_at', '<', olderThan.toISOString()).executeTakeFirst();
     return Number(res.numUpdatedRows);
   }
 
@@ -326,17 +379,27 @@ export class KyselyFeedbackStore implements FeedbackStore {
   }
 
   async setCorrectionStatus(eventId: string, status: CorrectionStatus, decidedBy: 'reviewer' | 'auto' = 'reviewer') {
-    const res = await this.db.updateTable('corrections').set({ status, decided_by: status === 'pending' ? null : decidedBy })
-      .where('event_id', '=', key(eventId)).executeTakeFirst();
+    const res = await this.db
+      .updateTable('corrections')
+      .set({ status, decided_by: status === 'pending' ? null : decidedBy })
+      .where('event_id', '=', key(eventId))
+      .executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
   }
 
   async acceptedProposedNames() {
     // Only names a person accepted, on grounded corrections within their install's cap.
-    const rows = await this.db.selectFrom('corrections').select('proposed_name').distinct()
-      .where('status', '=', 'accepted').where('decided_by', '=', 'reviewer').where('proposed_name', 'is not', null)
-      .where('grounding', '=', 'grounded').where('counted', '=', 1)
-      .orderBy('proposed_name').execute();
+    const rows = await this.db
+      .selectFrom('corrections')
+      .select('proposed_name')
+      .distinct()
+      .where('status', '=', 'accepted')
+      .where('decided_by', '=', 'reviewer')
+      .where('proposed_name', 'is not', null)
+      .where('grounding', '=', 'grounded')
+      .where('counted', '=', 1)
+      .orderBy('proposed_name')
+      .execute();
     return rows.map((r) => r.proposed_name!);
   }
 
@@ -358,7 +421,10 @@ function pageAfter<TB extends 'events' | 'corrections', O>(after: PageCursor | u
   return (query: SelectQueryBuilder<Database, TB, O>) => {
     // A row-value comparison, as refTuple/tuple build it; written out because their types do not resolve over a union of tables.
     const from = after ? query.where(sql<boolean>`(${sql.ref('received_at')}, ${sql.ref('event_id')}) > (${after.receivedAt}, ${after.eventId})`) : query;
-    return from.orderBy('received_at').orderBy('event_id').limit(limit + 1);
+    return from
+      .orderBy('received_at')
+      .orderBy('event_id')
+      .limit(limit + 1);
   };
 }
 

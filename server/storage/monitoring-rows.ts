@@ -17,8 +17,17 @@ export interface DriftAlertRow {
   updated_at: string;
 }
 /** Per-day counters only the ingest request knows: 'duplicate', 'rejected:<reason>', and 'stored' (events written). */
-export interface QualityCountRow { day: string; kind: string; count: number }
-export interface DriftReferenceRow { model_version: string; from_day: string; to_day: string; updated_at: string }
+export interface QualityCountRow {
+  day: string;
+  kind: string;
+  count: number;
+}
+export interface DriftReferenceRow {
+  model_version: string;
+  from_day: string;
+  to_day: string;
+  updated_at: string;
+}
 
 export interface MonitoringTables {
   drift_alerts: DriftAlertRow;

@@ -57,9 +57,18 @@ export async function loadIdentifications(db: MonitoringDb, r: HourRange = {}): 
 const FACT_COLUMNS = ['event_id', 'corrects_event_id', 'install_id', 'model_version', 'hour', 'verdict', 'taxon_id', 'proposed_name', 'status', 'received_at', 'grounding', 'counted'] as const;
 type FactRow = { [K in (typeof FACT_COLUMNS)[number]]: MonitoringDatabase['corrections'][K] };
 const toFact = (c: FactRow): CorrectionFact => ({
-  eventId: c.event_id, correctsEventId: c.corrects_event_id, installId: c.install_id, modelVersion: c.model_version, hour: c.hour,
-  verdict: c.verdict, taxonId: c.taxon_id, proposedName: c.proposed_name, status: c.status,
-  receivedAt: c.received_at, grounding: c.grounding, counted: Number(c.counted) === 1,
+  eventId: c.event_id,
+  correctsEventId: c.corrects_event_id,
+  installId: c.install_id,
+  modelVersion: c.model_version,
+  hour: c.hour,
+  verdict: c.verdict,
+  taxonId: c.taxon_id,
+  proposedName: c.proposed_name,
+  status: c.status,
+  receivedAt: c.received_at,
+  grounding: c.grounding,
+  counted: Number(c.counted) === 1,
 });
 
 export async function loadCorrections(db: MonitoringDb, r: HourRange & { status?: CorrectionFact['status']; verdict?: CorrectionFact['verdict'] } = {}): Promise<CorrectionFact[]> {
@@ -78,8 +87,12 @@ export async function identificationsById(db: MonitoringDb, ids: Iterable<string
   const list = [...new Set(ids)];
   const out = new Map<string, IdentificationFact>();
   for (let i = 0; i < list.length; i += IN_CHUNK) {
-    const rows = await db.selectFrom('events').select(['event_id', 'model_version', 'hour', 'payload'])
-      .where('type', '=', 'identification').where('event_id', 'in', list.slice(i, i + IN_CHUNK)).execute();
+    const rows = await db
+      .selectFrom('events')
+      .select(['event_id', 'model_version', 'hour', 'payload'])
+      .where('type', '=', 'identification')
+      .where('event_id', 'in', list.slice(i, i + IN_CHUNK))
+      .execute();
     for (const row of rows) {
       const f = identificationRowFact(row);
       if (f) out.set(f.eventId, f);
@@ -96,11 +109,7 @@ export async function identificationsById(db: MonitoringDb, ids: Iterable<string
  */
 export async function metricsReport(db: MonitoringDb, r: HourRange & { bucket?: Bucket }) {
   const bucket = r.bucket ?? 'day';
-  const [tallies, days, pairs] = await Promise.all([
-    bucketTallies(db, { ...r, bucket }),
-    bucket === 'day' ? null : bucketTallies(db, { ...r, bucket: 'day' }),
-    correctedPairCounts(db, r),
-  ]);
+  const [tallies, days, pairs] = await Promise.all([bucketTallies(db, { ...r, bucket }), bucket === 'day' ? null : bucketTallies(db, { ...r, bucket: 'day' }), correctedPairCounts(db, r)]);
   const series = tallies.map((t) => bucketMetrics(t));
   // One row per version over the whole range: the side-by-side, from the days.
   const versions = versionSummary(days ?? tallies);
@@ -117,23 +126,33 @@ export async function correctedPairCounts(db: MonitoringDb, r: HourRange, limit 
   const wholeDays = (!r.from || r.from.endsWith('T00:00:00.000Z')) && (!r.to || r.to.endsWith('T00:00:00.000Z'));
   const rows = wholeDays
     ? await (() => {
-      let q = db.selectFrom('rollup_day_counts').select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')]).where('dim', '=', PAIR_DIM);
-      if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
-      if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
-      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-      return q.groupBy(['model_version', 'key']).execute();
-    })()
+        let q = db
+          .selectFrom('rollup_day_counts')
+          .select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')])
+          .where('dim', '=', PAIR_DIM);
+        if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
+        if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
+        if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+        return q.groupBy(['model_version', 'key']).execute();
+      })()
     : await (() => {
-      let q = db.selectFrom('rollup_counts').select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')]).where('dim', '=', PAIR_DIM);
-      if (r.from) q = q.where('hour', '>=', r.from);
-      if (r.to) q = q.where('hour', '<', r.to);
-      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-      return q.groupBy(['model_version', 'key']).execute();
-    })();
-  return rows.filter((row) => Number(row.n) > 0).map((row) => {
-    const [predicted, corrected] = JSON.parse(row.key) as [string, string];
-    return { modelVersion: row.model_version, predicted, corrected, count: Number(row.n) };
-  }).sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.corrected.localeCompare(b.corrected) || a.modelVersion.localeCompare(b.modelVersion)).slice(0, limit);
+        let q = db
+          .selectFrom('rollup_counts')
+          .select(['model_version', 'key', (eb) => eb.fn.sum<number>('n').as('n')])
+          .where('dim', '=', PAIR_DIM);
+        if (r.from) q = q.where('hour', '>=', r.from);
+        if (r.to) q = q.where('hour', '<', r.to);
+        if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+        return q.groupBy(['model_version', 'key']).execute();
+      })();
+  return rows
+    .filter((row) => Number(row.n) > 0)
+    .map((row) => {
+      const [predicted, corrected] = JSON.parse(row.key) as [string, string];
+      return { modelVersion: row.model_version, predicted, corrected, count: Number(row.n) };
+    })
+    .sort((a, b) => b.count - a.count || a.predicted.localeCompare(b.predicted) || a.corrected.localeCompare(b.corrected) || a.modelVersion.localeCompare(b.modelVersion))
+    .slice(0, limit);
 }
 
 // ---------------------------------------------------------------- drift
@@ -149,7 +168,8 @@ export async function setReference(db: MonitoringDb, modelVersion: string, windo
     await db.deleteFrom('drift_references').where('model_version', '=', modelVersion).execute();
     return;
   }
-  await db.insertInto('drift_references')
+  await db
+    .insertInto('drift_references')
     .values({ model_version: modelVersion, from_day: window.from, to_day: window.to, updated_at: now.toISOString() })
     .onConflict((oc) => oc.column('model_version').doUpdateSet({ from_day: window.from, to_day: window.to, updated_at: now.toISOString() }))
     .execute();
@@ -205,21 +225,34 @@ export async function storeAlerts(db: MonitoringDb, points: readonly DriftPoint[
     for (const metric of ['prediction', 'confidence'] as const) {
       const s = p[metric];
       if (s.level === 'ok') ok.push({ model_version: p.modelVersion, day: p.day, metric });
-      else rows.push({ model_version: p.modelVersion, day: p.day, metric, psi: s.psi, js: s.js, level: s.level, n: p.n, reference_from: ref.from, reference_to: ref.to, created_at: at, updated_at: at });
+      else
+        rows.push({ model_version: p.modelVersion, day: p.day, metric, psi: s.psi, js: s.js, level: s.level, n: p.n, reference_from: ref.from, reference_to: ref.to, created_at: at, updated_at: at });
     }
   }
   // A few statements a tick, not two per scored day: one delete and one upsert per hundred rows.
   await db.transaction().execute(async (trx) => {
     for (let i = 0; i < ok.length; i += 100) {
       const part = ok.slice(i, i + 100);
-      await trx.deleteFrom('drift_alerts').where((eb) => eb.or(part.map((k) => eb.and([eb('model_version', '=', k.model_version), eb('day', '=', k.day), eb('metric', '=', k.metric)])))).execute();
+      await trx
+        .deleteFrom('drift_alerts')
+        .where((eb) => eb.or(part.map((k) => eb.and([eb('model_version', '=', k.model_version), eb('day', '=', k.day), eb('metric', '=', k.metric)]))))
+        .execute();
     }
     for (let i = 0; i < rows.length; i += 100) {
-      await trx.insertInto('drift_alerts').values(rows.slice(i, i + 100))
-        .onConflict((oc) => oc.columns(['model_version', 'day', 'metric']).doUpdateSet((eb) => ({
-          psi: eb.ref('excluded.psi'), js: eb.ref('excluded.js'), level: eb.ref('excluded.level'), n: eb.ref('excluded.n'),
-          reference_from: eb.ref('excluded.reference_from'), reference_to: eb.ref('excluded.reference_to'), updated_at: eb.ref('excluded.updated_at'),
-        })))
+      await trx
+        .insertInto('drift_alerts')
+        .values(rows.slice(i, i + 100))
+        .onConflict((oc) =>
+          oc.columns(['model_version', 'day', 'metric']).doUpdateSet((eb) => ({
+            psi: eb.ref('excluded.psi'),
+            js: eb.ref('excluded.js'),
+            level: eb.ref('excluded.level'),
+            n: eb.ref('excluded.n'),
+            reference_from: eb.ref('excluded.reference_from'),
+            reference_to: eb.ref('excluded.reference_to'),
+            updated_at: eb.ref('excluded.updated_at'),
+          })),
+        )
         .execute();
     }
   });
@@ -229,10 +262,23 @@ export async function listAlerts(db: MonitoringDb, q: { level?: 'warn' | 'alert'
   let query = db.selectFrom('drift_alerts').selectAll();
   if (q.level) query = query.where('level', '=', q.level);
   if (q.modelVersion) query = query.where('model_version', '=', q.modelVersion);
-  const rows = await query.orderBy('day', 'desc').orderBy('model_version').orderBy('metric').limit(q.limit ?? 500).execute();
+  const rows = await query
+    .orderBy('day', 'desc')
+    .orderBy('model_version')
+    .orderBy('metric')
+    .limit(q.limit ?? 500)
+    .execute();
   return rows.map((r) => ({
-    modelVersion: r.model_version, day: r.day, metric: r.metric, psi: Number(r.psi), js: Number(r.js), level: r.level, n: Number(r.n),
-    reference: { from: r.reference_from, to: r.reference_to }, createdAt: r.created_at, updatedAt: r.updated_at,
+    modelVersion: r.model_version,
+    day: r.day,
+    metric: r.metric,
+    psi: Number(r.psi),
+    js: Number(r.js),
+    level: r.level,
+    n: Number(r.n),
+    reference: { from: r.reference_from, to: r.reference_to },
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
   }));
 }
 
@@ -242,7 +288,9 @@ export async function listAlerts(db: MonitoringDb, q: { level?: 'warn' | 'alert'
 export async function recordQuality(db: MonitoringDb, day: string, counts: Record<string, number>) {
   const entries = Object.entries(counts).filter(([, n]) => n > 0);
   if (!entries.length) return;
-  await db.insertInto('quality_counts').values(entries.map(([kind, count]) => ({ day, kind, count })))
+  await db
+    .insertInto('quality_counts')
+    .values(entries.map(([kind, count]) => ({ day, kind, count })))
     .onConflict((oc) => oc.columns(['day', 'kind']).doUpdateSet({ count: sql`quality_counts.count + excluded.count` }))
     .execute();
 }
@@ -253,17 +301,33 @@ export async function qualityDays(db: MonitoringDb, r: { fromDay?: string; toDay
   if (r.toDay) counts = counts.where('day', '<=', r.toDay);
   const range = { from: r.fromDay ? `${r.fromDay}T00:00:00.000Z` : undefined, to: r.toDay ? `${r.toDay}T99` : undefined };
   // Only identifications corrected more than once can have conflicting labels: those groups, not every correction.
-  let multi = db.selectFrom('corrections').select('corrects_event_id').groupBy('corrects_event_id').having((eb) => eb.fn.countAll(), '>', 1);
-  let proposed = db.selectFrom('corrections').select([sql<string>`substr(hour, 1, 10)`.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
-    .where('proposed_name', 'is not', null).groupBy(sql`substr(hour, 1, 10)`);
-  if (range.from) { multi = multi.where('hour', '>=', range.from); proposed = proposed.where('hour', '>=', range.from); }
-  if (range.to) { multi = multi.where('hour', '<', range.to); proposed = proposed.where('hour', '<', range.to); }
+  let multi = db
+    .selectFrom('corrections')
+    .select('corrects_event_id')
+    .groupBy('corrects_event_id')
+    .having((eb) => eb.fn.countAll(), '>', 1);
+  let proposed = db
+    .selectFrom('corrections')
+    .select([sql<string>`substr(hour, 1, 10)`.as('day'), (eb) => eb.fn.countAll<number>().as('n')])
+    .where('proposed_name', 'is not', null)
+    .groupBy(sql`substr(hour, 1, 10)`);
+  if (range.from) {
+    multi = multi.where('hour', '>=', range.from);
+    proposed = proposed.where('hour', '>=', range.from);
+  }
+  if (range.to) {
+    multi = multi.where('hour', '<', range.to);
+    proposed = proposed.where('hour', '<', range.to);
+  }
   // Events stored per day of arrival are counted at ingest (kind 'stored'): raw events may be gone (retention).
   const [countRows, targets, proposedRows] = await Promise.all([counts.execute(), multi.execute(), proposed.execute()]);
   const groups: CorrectionFact[] = [];
   const ids = targets.map((t) => t.corrects_event_id);
   for (let i = 0; i < ids.length; i += IN_CHUNK) {
-    let q = db.selectFrom('corrections').select(FACT_COLUMNS).where('corrects_event_id', 'in', ids.slice(i, i + IN_CHUNK));
+    let q = db
+      .selectFrom('corrections')
+      .select(FACT_COLUMNS)
+      .where('corrects_event_id', 'in', ids.slice(i, i + IN_CHUNK));
     if (range.from) q = q.where('hour', '>=', range.from);
     if (range.to) q = q.where('hour', '<', range.to);
     groups.push(...(await q.execute()).map(toFact));
@@ -287,25 +351,57 @@ async function trustOf(db: MonitoringDb, installIds: Iterable<string>): Promise<
 /** Applies the independent-installs rule (core/review.ts autoAcceptable); returns the event ids it accepted. */
 export async function autoAccept(db: MonitoringDb, rules: AutoAcceptRules = DEFAULT_AUTO_ACCEPT_RULES): Promise<string[]> {
   // Only pending corrections that could ever vote: known taxa, grounded, within the cap.
-  const pending = await db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '=', 'pending').where('verdict', '=', 'corrected')
-    .where('taxon_id', 'is not', null).where('grounding', '=', 'grounded').where('counted', '=', 1).execute();
+  const pending = await db
+    .selectFrom('corrections')
+    .select(FACT_COLUMNS)
+    .where('status', '=', 'pending')
+    .where('verdict', '=', 'corrected')
+    .where('taxon_id', 'is not', null)
+    .where('grounding', '=', 'grounded')
+    .where('counted', '=', 1)
+    .execute();
   if (!pending.length) return [];
   // And the accepted ones that can agree with them: the same taxa.
   const taxa = [...new Set(pending.map((c) => c.taxon_id!))];
   const others: FactRow[] = [];
   for (let i = 0; i < taxa.length; i += IN_CHUNK) {
-    others.push(...await db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '=', 'accepted').where('verdict', '=', 'corrected')
-      .where('grounding', '=', 'grounded').where('counted', '=', 1).where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK)).execute());
+    others.push(
+      ...(await db
+        .selectFrom('corrections')
+        .select(FACT_COLUMNS)
+        .where('status', '=', 'accepted')
+        .where('verdict', '=', 'corrected')
+        .where('grounding', '=', 'grounded')
+        .where('counted', '=', 1)
+        .where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK))
+        .execute()),
+    );
   }
   const facts = [...pending, ...others].map(toFact);
   const [predicted, trust] = await Promise.all([
-    identificationsById(db, facts.map((c) => c.correctsEventId)),
-    trustOf(db, facts.map((c) => c.installId)),
+    identificationsById(
+      db,
+      facts.map((c) => c.correctsEventId),
+    ),
+    trustOf(
+      db,
+      facts.map((c) => c.installId),
+    ),
   ]);
-  const ids = autoAcceptable(facts, (id) => predictedLabel(predicted.get(id)), (id) => trust.get(id), rules);
+  const ids = autoAcceptable(
+    facts,
+    (id) => predictedLabel(predicted.get(id)),
+    (id) => trust.get(id),
+    rules,
+  );
   for (let i = 0; i < ids.length; i += IN_CHUNK) {
     // Only still-pending rows: a reviewer's decision made meanwhile stands.
-    await db.updateTable('corrections').set({ status: 'accepted', decided_by: 'auto' }).where('event_id', 'in', ids.slice(i, i + IN_CHUNK)).where('status', '=', 'pending').execute();
+    await db
+      .updateTable('corrections')
+      .set({ status: 'accepted', decided_by: 'auto' })
+      .where('event_id', 'in', ids.slice(i, i + IN_CHUNK))
+      .where('status', '=', 'pending')
+      .execute();
   }
   return ids;
 }
@@ -317,29 +413,57 @@ export type { ReviewItem } from '../../core/api/review.ts';
 export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact['status']; limit?: number; after?: PageCursor } = {}): Promise<Page<ReviewItem>> {
   // One page in SQL, and only the rows that page needs around it: the queue's cost follows the page, not the history.
   const limit = q.limit ?? 200;
-  let page = db.selectFrom('corrections').select([...FACT_COLUMNS, 'has_photo']).where('status', '=', q.status ?? 'pending');
+  let page = db
+    .selectFrom('corrections')
+    .select([...FACT_COLUMNS, 'has_photo'])
+    .where('status', '=', q.status ?? 'pending');
   if (q.after) {
     const { receivedAt, eventId } = q.after;
     page = page.where(({ eb, refTuple, tuple }) => eb(refTuple('received_at', 'event_id'), '>', tuple(receivedAt, eventId)));
   }
-  const rows = await page.orderBy('received_at').orderBy('event_id').limit(limit + 1).execute();
+  const rows = await page
+    .orderBy('received_at')
+    .orderBy('event_id')
+    .limit(limit + 1)
+    .execute();
   const wanted = rows.slice(0, limit);
   const facts = wanted.map(toFact);
   // Evidence that can agree with the page: the same taxa, and every proposed name (few: they need a reviewer).
   const taxa = [...new Set(facts.map((c) => c.taxonId).filter((t): t is string => t !== null))];
-  const evidence = () => db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '!=', 'rejected').where('verdict', '=', 'corrected')
-    .where('grounding', '=', 'grounded').where('counted', '=', 1);
+  const evidence = () =>
+    db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '!=', 'rejected').where('verdict', '=', 'corrected').where('grounding', '=', 'grounded').where('counted', '=', 1);
   const counted: CorrectionFact[] = [];
-  for (let i = 0; i < taxa.length; i += IN_CHUNK) counted.push(...(await evidence().where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK)).execute()).map(toFact));
+  for (let i = 0; i < taxa.length; i += IN_CHUNK)
+    counted.push(
+      ...(
+        await evidence()
+          .where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK))
+          .execute()
+      ).map(toFact),
+    );
   if (facts.some((c) => c.proposedName !== null)) counted.push(...(await evidence().where('proposed_name', 'is not', null).execute()).map(toFact));
   // Every label given for the identifications on the page, for the conflicts count.
   const targets = [...new Set(facts.map((c) => c.correctsEventId))];
   const siblings: CorrectionFact[] = [];
   for (let i = 0; i < targets.length; i += IN_CHUNK) {
-    siblings.push(...(await db.selectFrom('corrections').select(FACT_COLUMNS).where('corrects_event_id', 'in', targets.slice(i, i + IN_CHUNK)).execute()).map(toFact));
+    siblings.push(
+      ...(
+        await db
+          .selectFrom('corrections')
+          .select(FACT_COLUMNS)
+          .where('corrects_event_id', 'in', targets.slice(i, i + IN_CHUNK))
+          .execute()
+      ).map(toFact),
+    );
   }
-  const ids = await identificationsById(db, [...facts, ...counted].map((c) => c.correctsEventId));
-  const trust = await trustOf(db, facts.map((c) => c.installId));
+  const ids = await identificationsById(
+    db,
+    [...facts, ...counted].map((c) => c.correctsEventId),
+  );
+  const trust = await trustOf(
+    db,
+    facts.map((c) => c.installId),
+  );
   const predictedOf = (id: string) => predictedLabel(ids.get(id));
   const installs = new Map<string, Set<string>>();
   for (const c of counted) {

@@ -13,9 +13,7 @@ export interface StoreConfig {
 }
 
 export async function openStore(cfg: StoreConfig): Promise<FeedbackStore> {
-  const store = cfg.databaseUrl
-    ? openPostgresStore(cfg.databaseUrl, { schema: cfg.databaseSchema, onPoolError: cfg.onPoolError })
-    : openSqliteStore(path.join(cfg.dataDir, SQLITE_FILE_NAME));
+  const store = cfg.databaseUrl ? openPostgresStore(cfg.databaseUrl, { schema: cfg.databaseSchema, onPoolError: cfg.onPoolError }) : openSqliteStore(path.join(cfg.dataDir, SQLITE_FILE_NAME));
   try {
     await store.migrate();
   } catch (err) {

@@ -5,18 +5,41 @@
  */
 import type { ModelStatus, RolloutState } from '../../core/api/models.ts';
 
-export interface ModelStatusRow { version: string; status: ModelStatus; shadow_rate: number | null; updated_at: string }
+export interface ModelStatusRow {
+  version: string;
+  status: ModelStatus;
+  shadow_rate: number | null;
+  updated_at: string;
+}
 export interface RolloutRow {
-  id: string; version: string; control_version: string; percent: number; state: RolloutState; plan: string;
-  started_at: string; stepped_at: string; ended_at: string | null;
+  id: string;
+  version: string;
+  control_version: string;
+  percent: number;
+  state: RolloutState;
+  plan: string;
+  started_at: string;
+  stepped_at: string;
+  ended_at: string | null;
   /** Percent of devices kept on the control at the plan's last step (migration 0005). */
   holdback: number;
 }
 export interface ModelChangeRow {
-  id: string; at: string; action: string; version: string | null; rollout_id: string | null; percent: number | null;
-  actor: string; reason: string; details: string | null;
+  id: string;
+  at: string;
+  action: string;
+  version: string | null;
+  rollout_id: string | null;
+  percent: number | null;
+  actor: string;
+  reason: string;
+  details: string | null;
 }
-export interface JobLeaseRow { name: string; owner: string | null; expires_at: string }
+export interface JobLeaseRow {
+  name: string;
+  owner: string | null;
+  expires_at: string;
+}
 
 export interface RolloutTables {
   model_status: ModelStatusRow;

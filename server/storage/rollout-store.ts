@@ -33,7 +33,10 @@ type Tx = Transaction<Database>;
 
 /** A change that cannot be made as asked (409) or names nothing (404). */
 export class RolloutError extends Error {
-  constructor(readonly status: 400 | 404 | 409, message: string) {
+  constructor(
+    readonly status: 400 | 404 | 409,
+    message: string,
+  ) {
     super(message);
     this.name = 'RolloutError';
   }
@@ -45,8 +48,16 @@ export function rolloutDb(store: FeedbackStore): Db {
 }
 
 const toRollout = (r: RolloutRow): Rollout => ({
-  id: r.id, version: r.version, controlVersion: r.control_version, percent: Number(r.percent), holdback: Number(r.holdback ?? 0), state: r.state,
-  plan: JSON.parse(r.plan) as Rollout['plan'], startedAt: r.started_at, steppedAt: r.stepped_at, endedAt: r.ended_at,
+  id: r.id,
+  version: r.version,
+  controlVersion: r.control_version,
+  percent: Number(r.percent),
+  holdback: Number(r.holdback ?? 0),
+  state: r.state,
+  plan: JSON.parse(r.plan) as Rollout['plan'],
+  startedAt: r.started_at,
+  steppedAt: r.stepped_at,
+  endedAt: r.ended_at,
 });
 
 export async function currentRollout(db: Db | Tx): Promise<Rollout | null> {
@@ -83,12 +94,20 @@ export async function modelsView(db: Db, manifest: Manifest): Promise<ModelsView
     schemaVersion: 1,
     active: activeVersion(manifest, status),
     versions: manifest.versions.map((v) => ({ ...v, status: status.get(v.version)! })),
-    rollout: rollout && manifest.versions.some((v) => v.version === rollout.version)
-      ? {
-        id: rollout.id, version: rollout.version, controlVersion: rollout.controlVersion, percent: canaryShare(rollout.percent, rollout.holdback),
-        step: rollout.percent, holdback: rollout.holdback, state: rollout.state, startedAt: rollout.startedAt, steppedAt: rollout.steppedAt,
-      }
-      : null,
+    rollout:
+      rollout && manifest.versions.some((v) => v.version === rollout.version)
+        ? {
+            id: rollout.id,
+            version: rollout.version,
+            controlVersion: rollout.controlVersion,
+            percent: canaryShare(rollout.percent, rollout.holdback),
+            step: rollout.percent,
+            holdback: rollout.holdback,
+            state: rollout.state,
+            startedAt: rollout.startedAt,
+            steppedAt: rollout.steppedAt,
+          }
+        : null,
     shadow: shadowRow && manifest.versions.some((v) => v.version === shadowRow.version) ? { version: shadowRow.version, sampleRate: Number(shadowRow.shadow_rate) } : null,
     // Species packs as the registry lists them; retired ones are not offered to devices.
     packs: (manifest.packs ?? []).filter((p) => p.status !== 'retired'),
@@ -97,7 +116,9 @@ export async function modelsView(db: Db, manifest: Manifest): Promise<ModelsView
 
 async function setStatus(tx: Tx, version: string, status: ModelStatus, at: string, shadowRate?: number | null) {
   const values: ModelStatusRow = { version, status, shadow_rate: shadowRate ?? null, updated_at: at };
-  await tx.insertInto('model_status').values(values)
+  await tx
+    .insertInto('model_status')
+    .values(values)
     .onConflict((oc) => oc.column('version').doUpdateSet(shadowRate === undefined ? { status, updated_at: at } : { status, shadow_rate: shadowRate, updated_at: at }))
     .execute();
 }
@@ -114,16 +135,30 @@ export interface ChangeInput {
 
 export async function recordChange(tx: Db | Tx, c: ChangeInput, at = new Date().toISOString()): Promise<ModelChange> {
   const row: ModelChangeRow = {
-    id: randomUUID(), at, action: c.action, version: c.version ?? null, rollout_id: c.rolloutId ?? null, percent: c.percent ?? null,
-    actor: c.actor, reason: c.reason, details: c.details === undefined ? null : JSON.stringify(c.details),
+    id: randomUUID(),
+    at,
+    action: c.action,
+    version: c.version ?? null,
+    rollout_id: c.rolloutId ?? null,
+    percent: c.percent ?? null,
+    actor: c.actor,
+    reason: c.reason,
+    details: c.details === undefined ? null : JSON.stringify(c.details),
   };
   await tx.insertInto('model_changes').values(row).execute();
   return toChange(row);
 }
 
 const toChange = (r: ModelChangeRow): ModelChange => ({
-  id: r.id, at: r.at, action: r.action, version: r.version, rolloutId: r.rollout_id, percent: r.percent === null ? null : Number(r.percent),
-  actor: r.actor, reason: r.reason, details: r.details === null ? null : JSON.parse(r.details),
+  id: r.id,
+  at: r.at,
+  action: r.action,
+  version: r.version,
+  rolloutId: r.rollout_id,
+  percent: r.percent === null ? null : Number(r.percent),
+  actor: r.actor,
+  reason: r.reason,
+  details: r.details === null ? null : JSON.parse(r.details),
 });
 
 /** Newest first. */
@@ -144,7 +179,11 @@ const validPercent = (p: number) => {
   if (!(p > 0 && p <= 100)) throw new RolloutError(400, `a canary percentage must be above 0 and at most 100, got ${p}`);
 };
 
-export async function startCanary(db: Db, manifest: Manifest, o: { version: string; percent: number; plan?: number[]; holdback?: number; reason: string; actor: Actor; details?: Record<string, unknown> }): Promise<Rollout> {
+export async function startCanary(
+  db: Db,
+  manifest: Manifest,
+  o: { version: string; percent: number; plan?: number[]; holdback?: number; reason: string; actor: Actor; details?: Record<string, unknown> },
+): Promise<Rollout> {
   need(manifest, o.version);
   validPercent(o.percent);
   const holdback = o.holdback ?? DEFAULT_HOLDBACK_PERCENT;
@@ -157,12 +196,27 @@ export async function startCanary(db: Db, manifest: Manifest, o: { version: stri
     if (o.version === control) throw new RolloutError(409, `${o.version} is already the active version`);
     const at = new Date().toISOString();
     const plan = [...new Set([...(o.plan ?? [5, 25, 50, 100]), 100])].filter((p) => p > 0 && p <= 100).sort((a, b) => a - b);
-    const row: RolloutRow = { id: randomUUID(), version: o.version, control_version: control, percent: o.percent, state: 'running', plan: JSON.stringify(plan), started_at: at, stepped_at: at, ended_at: null, holdback };
+    const row: RolloutRow = {
+      id: randomUUID(),
+      version: o.version,
+      control_version: control,
+      percent: o.percent,
+      state: 'running',
+      plan: JSON.stringify(plan),
+      started_at: at,
+      stepped_at: at,
+      ended_at: null,
+      holdback,
+    };
     await tx.insertInto('rollouts').values(row).execute();
     await setStatus(tx, o.version, 'canary', at);
     // The control keeps its status, but write it down so a later manifest edit cannot change it under the rollout.
     await setStatus(tx, control, 'active', at);
-    await recordChange(tx, { action: 'canary-start', version: o.version, rolloutId: row.id, percent: o.percent, actor: o.actor, reason: o.reason, details: { controlVersion: control, plan, holdback, ...o.details } }, at);
+    await recordChange(
+      tx,
+      { action: 'canary-start', version: o.version, rolloutId: row.id, percent: o.percent, actor: o.actor, reason: o.reason, details: { controlVersion: control, plan, holdback, ...o.details } },
+      at,
+    );
     return toRollout(row);
   });
 }
@@ -203,7 +257,11 @@ export async function rollBack(db: Db, o: { reason: string; actor: Actor; expect
     const at = new Date().toISOString();
     await tx.updateTable('rollouts').set({ state: 'rolled_back', ended_at: at }).where('id', '=', r.id).where('state', '=', 'running').execute();
     await setStatus(tx, r.version, 'retired', at);
-    await recordChange(tx, { action: 'rollback', version: r.version, rolloutId: r.id, percent: r.percent, actor: o.actor, reason: o.reason, details: o.details ?? { controlVersion: r.controlVersion } }, at);
+    await recordChange(
+      tx,
+      { action: 'rollback', version: r.version, rolloutId: r.id, percent: r.percent, actor: o.actor, reason: o.reason, details: o.details ?? { controlVersion: r.controlVersion } },
+      at,
+    );
     return { ...r, state: 'rolled_back', endedAt: at };
   });
 }
@@ -249,7 +307,12 @@ export function storeFlavor(store: FeedbackStore): SqlFlavor {
 function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
   if (flavor === 'postgres') {
     // Path parts are fixed names in this file, never input.
-    const access = sql.raw(`(payload::jsonb${pathParts.slice(0, -1).map((k) => `->'${k}'`).join('')}->>'${pathParts.at(-1)}')`);
+    const access = sql.raw(
+      `(payload::jsonb${pathParts
+        .slice(0, -1)
+        .map((k) => `->'${k}'`)
+        .join('')}->>'${pathParts.at(-1)}')`,
+    );
     return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : as === 'text' ? sql<string>`${access}` : sql<number>`${access}::float8`;
   }
   const access = sql`json_extract(payload, ${`$.${pathParts.join('.')}`})`;
@@ -287,12 +350,13 @@ async function countedSources(db: Db, installs: ReadonlyArray<{ installId: strin
  * read of that version's rows, however many events are stored.
  */
 export async function shadowInstalls(db: Db, _flavor: SqlFlavor, version: string): Promise<ShadowInstallCounts[]> {
-  const rows = await db.selectFrom('rollup_shadow').select(['install_id', 'runs', 'failures', 'disagreements', 'top5_overlap'])
-    .where('shadow_version', '=', version).orderBy('install_id').execute();
+  const rows = await db.selectFrom('rollup_shadow').select(['install_id', 'runs', 'failures', 'disagreements', 'top5_overlap']).where('shadow_version', '=', version).orderBy('install_id').execute();
   // Shadow results can hold a canary back, so they count by source as the guard's do.
-  const { keep } = await countedSources(db, rows.map((r) => ({ installId: r.install_id, failing: false })));
-  return rows.filter((r) => keep.has(r.install_id))
-    .map((r) => ({ runs: Number(r.runs), failures: Number(r.failures), disagreements: Number(r.disagreements), top5Overlap: Number(r.top5_overlap) }));
+  const { keep } = await countedSources(
+    db,
+    rows.map((r) => ({ installId: r.install_id, failing: false })),
+  );
+  return rows.filter((r) => keep.has(r.install_id)).map((r) => ({ runs: Number(r.runs), failures: Number(r.failures), disagreements: Number(r.disagreements), top5Overlap: Number(r.top5_overlap) }));
 }
 
 export interface ArmWindow {
@@ -318,7 +382,8 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
     if (!c) out.set(id, (c = { identifications: 0, corrections: 0, abstains: 0, errors: 0, failures: 0, statusReports: 0, meanLatencyMs: null }));
     return c;
   };
-  const ids = await db.selectFrom('events')
+  const ids = await db
+    .selectFrom('events')
     .select((eb) => [
       'install_id',
       eb.fn.countAll<number>().as('n'),
@@ -326,9 +391,12 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
       eb.fn.sum<number>(sql`coalesce(${payloadField(flavor, ['errors'], 'real')}, 0)`).as('errors'),
       eb.fn.avg<number>(payloadField(flavor, ['timings', 'totalMs'], 'real')).as('mean_ms'),
     ])
-    .where('type', '=', 'identification').where('model_version', '=', version)
-    .where('received_at', '>=', w.since).where('received_at', '<=', w.until)
-    .groupBy('install_id').execute();
+    .where('type', '=', 'identification')
+    .where('model_version', '=', version)
+    .where('received_at', '>=', w.since)
+    .where('received_at', '<=', w.until)
+    .groupBy('install_id')
+    .execute();
   for (const r of ids) {
     const c = get(r.install_id);
     c.identifications = Number(r.n);
@@ -336,20 +404,33 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
     c.errors = Number(r.errors ?? 0);
     c.meanLatencyMs = r.mean_ms === null || r.mean_ms === undefined ? null : Number(r.mean_ms);
   }
-  const corrected = await db.selectFrom('corrections as c').innerJoin('events as e', 'e.event_id', 'c.corrects_event_id')
+  const corrected = await db
+    .selectFrom('corrections as c')
+    .innerJoin('events as e', 'e.event_id', 'c.corrects_event_id')
     .select((eb) => ['e.install_id', eb.fn.count<number>('c.corrects_event_id').distinct().as('n')])
     // Only corrections that are evidence: grounded (which already means the same install and
     // version as the identification) and within their install's daily cap. Saying "same install"
     // again here leads SQLite to join on the install index: quadratic for an install with many.
-    .where('c.verdict', '=', 'corrected').where('c.grounding', '=', 'grounded').where('c.counted', '=', 1)
-    .where('e.type', '=', 'identification').where('e.model_version', '=', version)
-    .where('e.received_at', '>=', w.since).where('e.received_at', '<=', w.until).where('c.received_at', '<=', w.until)
-    .groupBy('e.install_id').execute();
+    .where('c.verdict', '=', 'corrected')
+    .where('c.grounding', '=', 'grounded')
+    .where('c.counted', '=', 1)
+    .where('e.type', '=', 'identification')
+    .where('e.model_version', '=', version)
+    .where('e.received_at', '>=', w.since)
+    .where('e.received_at', '<=', w.until)
+    .where('c.received_at', '<=', w.until)
+    .groupBy('e.install_id')
+    .execute();
   for (const r of corrected) get(r.install_id).corrections = Number(r.n);
   // Few: one per load or failure of a version on a device.
-  const statuses = await db.selectFrom('events').select(['install_id', 'payload'])
-    .where('type', '=', 'model_status').where('model_version', '=', version)
-    .where('received_at', '>=', w.since).where('received_at', '<=', w.until).execute();
+  const statuses = await db
+    .selectFrom('events')
+    .select(['install_id', 'payload'])
+    .where('type', '=', 'model_status')
+    .where('model_version', '=', version)
+    .where('received_at', '>=', w.since)
+    .where('received_at', '<=', w.until)
+    .execute();
   for (const r of statuses) {
     const c = get(r.install_id);
     c.statusReports = (c.statusReports ?? 0) + 1;
@@ -357,7 +438,11 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
     if (outcome && FAILING_MODEL_OUTCOMES.has(outcome as ModelOutcome)) c.failures++;
   }
   // An install whose credential was issued after this step began has no say in it.
-  const { keep, failing } = await countedSources(db, [...out.entries()].map(([id, c]) => ({ installId: id, failing: c.failures > 0 })), w.since);
+  const { keep, failing } = await countedSources(
+    db,
+    [...out.entries()].map(([id, c]) => ({ installId: id, failing: c.failures > 0 })),
+    w.since,
+  );
   for (const id of [...out.keys()]) {
     if (!keep.has(id)) out.delete(id);
     else if (!failing.has(id)) out.get(id)!.failures = 0;
@@ -371,13 +456,18 @@ export async function armInstalls(db: Db, flavor: SqlFlavor, version: string, w:
  */
 /** Makes the lease row of a job exist (free); safe to call from every instance at start. */
 export async function ensureLease(db: Db, name: string): Promise<void> {
-  await db.insertInto('job_leases').values({ name, owner: null, expires_at: '1970-01-01T00:00:00.000Z' })
-    .onConflict((oc) => oc.column('name').doNothing()).execute();
+  await db
+    .insertInto('job_leases')
+    .values({ name, owner: null, expires_at: '1970-01-01T00:00:00.000Z' })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
 }
 
 export async function tryLease(db: Db, name: string, owner: string, ttlMs: number, now = new Date()): Promise<boolean> {
   const at = now.toISOString();
-  const res = await db.updateTable('job_leases').set({ owner, expires_at: new Date(now.getTime() + ttlMs).toISOString() })
+  const res = await db
+    .updateTable('job_leases')
+    .set({ owner, expires_at: new Date(now.getTime() + ttlMs).toISOString() })
     .where('name', '=', name)
     .where((eb) => eb.or([eb('expires_at', '<', at), eb('owner', '=', owner)]))
     .executeTakeFirst();

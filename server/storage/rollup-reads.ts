@@ -17,7 +17,11 @@ const SEP = '\u0000';
 const IN_CHUNK = 500;
 
 /** Over the stored `hour` (ISO text): from inclusive, to exclusive; optionally one version. */
-export interface HourRange { from?: string; to?: string; modelVersion?: string }
+export interface HourRange {
+  from?: string;
+  to?: string;
+  modelVersion?: string;
+}
 
 /** The bucket of an hour column, as core/telemetry-facts.ts bucketOf spells it; the same SQL on both backends. */
 const bucketSql = (bucket: Bucket, column = 'hour'): RawBuilder<string> =>
@@ -45,19 +49,19 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
   const wholeDays = r.bucket === 'day' && dayAligned(r.from) && dayAligned(r.to);
   const rows = wholeDays
     ? (() => {
-      let q = db.selectFrom('rollup_day_counts').select(['model_version', sql<string>`day`.as('bucket'), 'dim', 'key', 'n']);
-      if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
-      if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
-      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-      return q.execute();
-    })()
+        let q = db.selectFrom('rollup_day_counts').select(['model_version', sql<string>`day`.as('bucket'), 'dim', 'key', 'n']);
+        if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
+        if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
+        if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+        return q.execute();
+      })()
     : (() => {
-      let q = db.selectFrom('rollup_counts').select(['model_version', b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')]);
-      if (r.from) q = q.where('hour', '>=', r.from);
-      if (r.to) q = q.where('hour', '<', r.to);
-      if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-      return q.groupBy(['model_version', b, 'dim', 'key']).execute();
-    })();
+        let q = db.selectFrom('rollup_counts').select(['model_version', b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')]);
+        if (r.from) q = q.where('hour', '>=', r.from);
+        if (r.to) q = q.where('hour', '<', r.to);
+        if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+        return q.groupBy(['model_version', b, 'dim', 'key']).execute();
+      })();
   // Distinct installs of an hour (or a whole day) are counted at ingest; those of a part of a day are not the sum of its hours.
   const installsCounted = wholeDays || r.bucket === 'hour';
   for (const row of await rows) {
@@ -133,7 +137,9 @@ async function heavyTallies(db: Db, r: HourRange & { bucket: Bucket }, cap: numb
   };
   for (let i = 0; i < installIds.length; i += IN_CHUNK) {
     const part = installIds.slice(i, i + IN_CHUNK);
-    let q = db.selectFrom('rollup_heavy').select(['install_id', 'model_version', sql<string>`substr(hour, 1, 10)`.as('day'), b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')])
+    let q = db
+      .selectFrom('rollup_heavy')
+      .select(['install_id', 'model_version', sql<string>`substr(hour, 1, 10)`.as('day'), b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')])
       .where('install_id', 'in', part);
     if (r.from) q = q.where('hour', '>=', r.from);
     if (r.to) q = q.where('hour', '<', r.to);
@@ -147,7 +153,9 @@ async function heavyTallies(db: Db, r: HourRange & { bucket: Bucket }, cap: numb
         h.n += n;
       } else h.confidence[Number(row.key)] += n;
     }
-    let c = db.selectFrom('rollup_corrections').select(['install_id', 'model_version', b.as('bucket'), 'verdict', (eb) => eb.fn.sum<number>('n').as('n')])
+    let c = db
+      .selectFrom('rollup_corrections')
+      .select(['install_id', 'model_version', b.as('bucket'), 'verdict', (eb) => eb.fn.sum<number>('n').as('n')])
       .where('install_id', 'in', part);
     if (r.from) c = c.where('hour', '>=', r.from);
     if (r.to) c = c.where('hour', '<', r.to);
@@ -172,15 +180,21 @@ async function heavyTallies(db: Db, r: HourRange & { bucket: Bucket }, cap: numb
 export async function dayProfilesFromRollups(db: Db, r: HourRange = {}, cap = EVENTS_PER_INSTALL_CAP): Promise<DayProfile[]> {
   // Drift reads neither installs nor corrections; the counts and who passed the cap are enough.
   const days = await bucketTallies(db, { ...r, bucket: 'day', withInstalls: false, withCorrections: false }, cap);
-  return days.filter((t) => t.n > 0).map((t) => {
-    const w = weighted(t, cap);
-    return { modelVersion: t.modelVersion, day: t.bucket, n: t.n, labels: w.labels, confidence: w.confidence };
-  });
+  return days
+    .filter((t) => t.n > 0)
+    .map((t) => {
+      const w = weighted(t, cap);
+      return { modelVersion: t.modelVersion, day: t.bucket, n: t.n, labels: w.labels, confidence: w.confidence };
+    });
 }
 
 /** The first day each version has identifications in. */
 export async function firstDays(db: Db): Promise<Map<string, string>> {
-  const rows = await db.selectFrom('rollup_day_counts').select(['model_version', (eb) => eb.fn.min<string>('day').as('first')])
-    .where('dim', '=', 'label').groupBy('model_version').execute();
+  const rows = await db
+    .selectFrom('rollup_day_counts')
+    .select(['model_version', (eb) => eb.fn.min<string>('day').as('first')])
+    .where('dim', '=', 'label')
+    .groupBy('model_version')
+    .execute();
   return new Map(rows.filter((row) => row.first).map((row) => [row.model_version, String(row.first)]));
 }

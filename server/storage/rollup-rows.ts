@@ -13,16 +13,38 @@
  * - dim 'lat:<backend>', key: the latency bin (core/latency-bins.ts);
  * - dim 'installs', key '': distinct installs with identifications in the hour.
  */
-export interface RollupCountRow { model_version: string; hour: string; dim: string; key: string; n: number }
+export interface RollupCountRow {
+  model_version: string;
+  hour: string;
+  dim: string;
+  key: string;
+  n: number;
+}
 
 /** The same per UTC day ('installs': distinct installs that day): what drift and the daily dashboard read, 24 times fewer rows. */
-export interface RollupDayCountRow { model_version: string; day: string; dim: string; key: string; n: number }
+export interface RollupDayCountRow {
+  model_version: string;
+  day: string;
+  dim: string;
+  key: string;
+  n: number;
+}
 
 /** Identifications per install, version and hour: how many installs, and who passed the per-install cap in an hour. */
-export interface RollupInstallHourRow { model_version: string; hour: string; install_id: string; n: number }
+export interface RollupInstallHourRow {
+  model_version: string;
+  hour: string;
+  install_id: string;
+  n: number;
+}
 
 /** Identifications per install, version and UTC day: who passed the per-install cap (core/install-weight.ts) that day. */
-export interface RollupInstallDayRow { model_version: string; day: string; install_id: string; n: number }
+export interface RollupInstallDayRow {
+  model_version: string;
+  day: string;
+  install_id: string;
+  n: number;
+}
 
 /**
  * The 'label' and 'conf' counts of an install in a (version, day) where it
@@ -30,10 +52,23 @@ export interface RollupInstallDayRow { model_version: string; day: string; insta
  * for those (few) installs, from the raw events of that day when it first
  * passes, then added to with each batch.
  */
-export interface RollupHeavyRow { model_version: string; hour: string; install_id: string; dim: string; key: string; n: number }
+export interface RollupHeavyRow {
+  model_version: string;
+  hour: string;
+  install_id: string;
+  dim: string;
+  key: string;
+  n: number;
+}
 
 /** Corrections that are evidence (grounded, within the cap) per version, hour, install and verdict. */
-export interface RollupCorrectionRow { model_version: string; hour: string; install_id: string; verdict: string; n: number }
+export interface RollupCorrectionRow {
+  model_version: string;
+  hour: string;
+  install_id: string;
+  verdict: string;
+  n: number;
+}
 
 /**
  * Shadow runs (migration 0008) per shadow version and install, over every
@@ -44,7 +79,14 @@ export interface RollupCorrectionRow { model_version: string; hour: string; inst
  * - disagreements: neither failed nor the same top-1;
  * - top5_overlap: the sum of shadow.top5Overlap.
  */
-export interface RollupShadowRow { shadow_version: string; install_id: string; runs: number; failures: number; disagreements: number; top5_overlap: number }
+export interface RollupShadowRow {
+  shadow_version: string;
+  install_id: string;
+  runs: number;
+  failures: number;
+  disagreements: number;
+  top5_overlap: number;
+}
 
 export interface RollupTables {
   rollup_counts: RollupCountRow;

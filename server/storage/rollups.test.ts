@@ -46,7 +46,9 @@ function randomEvents(seed: number) {
   const shadowOf = () => {
     if (shadowRandom() < 0.4) return {};
     const failed = shadowRandom() < 0.2;
-    return { shadow: { modelVersion: shadowRandom() < 0.7 ? '1.1.0' : '1.0.0', failed, top1Agree: !failed && shadowRandom() < 0.6, top5Overlap: failed ? 0 : Math.floor(shadowRandom() * 6), inferenceMs: 20 } };
+    return {
+      shadow: { modelVersion: shadowRandom() < 0.7 ? '1.1.0' : '1.0.0', failed, top1Agree: !failed && shadowRandom() < 0.6, top5Overlap: failed ? 0 : Math.floor(shadowRandom() * 6), inferenceMs: 20 },
+    };
   };
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
   const versions = ['0.9.0', '1.0.0'];
@@ -56,10 +58,13 @@ function randomEvents(seed: number) {
   const ids: IdentificationEvent[] = [];
   const ident = (installId: string, day: number, version = pick(versions)) => {
     const e = identification({
-      eventId: uuid(random), installId: random() < 0.1 ? installId.toUpperCase() : installId, modelVersion: version,
+      eventId: uuid(random),
+      installId: random() < 0.1 ? installId.toUpperCase() : installId,
+      modelVersion: version,
       backend: pick(['wasm', 'webgpu'] as const),
       timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: Math.exp(2 + random() * 5) },
-      top5: [{ taxonId: pick(taxa), p: random() }], abstain: random() < 0.15,
+      top5: [{ taxonId: pick(taxa), p: random() }],
+      abstain: random() < 0.15,
       hour: new Date(DAY0 + day * 86_400_000 + Math.floor(random() * 24) * HOUR).toISOString(),
       ...shadowOf(),
     });
@@ -78,8 +83,14 @@ function randomEvents(seed: number) {
     const cites = random() < 0.1 ? uuid(random) : e.eventId;
     const c: CorrectionEvent = correction({
       // Mostly the identification's hour; some a day later (an hour that may hold no identification of that version).
-      eventId: uuid(random), installId: e.installId, correctsEventId: cites, modelVersion: e.modelVersion, hour: random() < 0.8 ? e.hour : new Date(Date.parse(e.hour) + 86_400_000 + 3_600_000 * Math.floor(random() * 3)).toISOString(),
-      verdict: random() < 0.7 ? 'corrected' : 'confirmed', taxonId: pick(taxa), embedding: embedding(8, 1),
+      eventId: uuid(random),
+      installId: e.installId,
+      correctsEventId: cites,
+      modelVersion: e.modelVersion,
+      hour: random() < 0.8 ? e.hour : new Date(Date.parse(e.hour) + 86_400_000 + 3_600_000 * Math.floor(random() * 3)).toISOString(),
+      verdict: random() < 0.7 ? 'corrected' : 'confirmed',
+      taxonId: pick(taxa),
+      embedding: embedding(8, 1),
     });
     events.push(c);
   }
@@ -100,7 +111,12 @@ function randomEvents(seed: number) {
 /** A JSON field of events.payload as SQL, per backend (as rollout-store.ts spelled it for the raw computation). */
 function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
   if (flavor === 'postgres') {
-    const access = sql.raw(`(payload::jsonb${pathParts.slice(0, -1).map((k) => `->'${k}'`).join('')}->>'${pathParts.at(-1)}')`);
+    const access = sql.raw(
+      `(payload::jsonb${pathParts
+        .slice(0, -1)
+        .map((k) => `->'${k}'`)
+        .join('')}->>'${pathParts.at(-1)}')`,
+    );
     return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : as === 'text' ? sql<string>`${access}` : sql<number>`${access}::float8`;
   }
   const access = sql`json_extract(payload, ${`$.${pathParts.join('.')}`})`;
@@ -115,7 +131,8 @@ function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool
 async function shadowFromEvents(db: Kysely<Database>, flavor: SqlFlavor, version: string): Promise<ShadowInstallCounts[]> {
   const failed = payloadField(flavor, ['shadow', 'failed'], 'bool');
   const agree = payloadField(flavor, ['shadow', 'top1Agree'], 'bool');
-  const rows = await db.selectFrom('events')
+  const rows = await db
+    .selectFrom('events')
     .select((eb) => [
       'install_id',
       eb.fn.countAll<number>().as('runs'),
@@ -125,7 +142,9 @@ async function shadowFromEvents(db: Kysely<Database>, flavor: SqlFlavor, version
     ])
     .where('type', '=', 'identification')
     .where(payloadField(flavor, ['shadow', 'modelVersion'], 'text'), '=', version)
-    .groupBy('install_id').orderBy('install_id').execute();
+    .groupBy('install_id')
+    .orderBy('install_id')
+    .execute();
   return rows.map((r) => ({ runs: Number(r.runs), failures: Number(r.failures ?? 0), disagreements: Number(r.disagreements ?? 0), top5Overlap: Number(r.overlap ?? 0) }));
 }
 
@@ -176,7 +195,10 @@ function expectSameMetrics(got: BucketMetrics[], want: BucketMetrics[], ids: rea
     for (const [be, l] of Object.entries(w.latency)) {
       expect(g.latency[be].n).toBe(l.n);
       const sorted = latencies.get(`${at} ${be}`)!.sort((a, b) => a - b);
-      for (const [q, p] of [['p50', 0.5], ['p95', 0.95]] as const) {
+      for (const [q, p] of [
+        ['p50', 0.5],
+        ['p95', 0.95],
+      ] as const) {
         expect(latencyBin(g.latency[be][q]), `${at} ${be} ${q}`).toBe(latencyBin(sorted[Math.floor((sorted.length - 1) * p)]));
         // And within a bin's width (10^0.1) of the exact, interpolated quantile wherever both neighbours share a bin.
         const lo = sorted[Math.floor((sorted.length - 1) * p)];
@@ -216,11 +238,27 @@ describe.each(BACKENDS)('rollups against a full recomputation on $name', (backen
       const part = { from: '2026-10-02T06:00:00.000Z', to: '2026-10-03T13:00:00.000Z' };
       const inPart = (h: string) => h >= part.from && h < part.to;
       const partReport = await metricsReport(m, { ...part, bucket: 'day' });
-      expectSameMetrics(partReport.series, aggregateMetrics(ids.filter((e) => inPart(e.hour)), corrections.filter((c) => inPart(c.hour)), 'day'), ids.filter((e) => inPart(e.hour)), 'day');
+      expectSameMetrics(
+        partReport.series,
+        aggregateMetrics(
+          ids.filter((e) => inPart(e.hour)),
+          corrections.filter((c) => inPart(c.hour)),
+          'day',
+        ),
+        ids.filter((e) => inPart(e.hour)),
+        'day',
+      );
 
       // The most-corrected pairs, grouped in SQL, as core/metrics.ts counts them from the raw rows.
       const byId = new Map(ids.map((e) => [e.eventId, e]));
-      const want = correctedPairs(corrections, (id) => { const e = byId.get(id); return e ? (e.abstain ? '(abstain)' : e.top1) : undefined; }, 10_000);
+      const want = correctedPairs(
+        corrections,
+        (id) => {
+          const e = byId.get(id);
+          return e ? (e.abstain ? '(abstain)' : e.top1) : undefined;
+        },
+        10_000,
+      );
       const got = await correctedPairCounts(m, {}, 10_000);
       const key = (p: { modelVersion: string; predicted: string; corrected: string; count: number }) => `${p.modelVersion} ${p.predicted} ${p.corrected} ${p.count}`;
       expect(got.map(key).sort()).toEqual(want.map(key).sort());

@@ -26,7 +26,13 @@ const ROWS_PER_UPSERT = 100;
 const SEP = '\u0000';
 
 /** An identification as stored (events row). */
-export interface StoredIdentification { event_id: string; install_id: string; model_version: string; hour: string; payload: string }
+export interface StoredIdentification {
+  event_id: string;
+  install_id: string;
+  model_version: string;
+  hour: string;
+  payload: string;
+}
 
 export const labelOf = (f: IdentificationFact) => (f.abstain ? ABSTAIN : f.top1);
 
@@ -48,7 +54,6 @@ function bump(m: Map<string, number>, k: string, by = 1) {
 
 const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
-
 export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
   rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload) as Record<string, unknown>)).filter((f): f is IdentificationFact => f !== null);
 
@@ -66,8 +71,14 @@ async function upsertCounts(db: Db, m: Map<string, number>) {
 /** Adds hourly counts (keys version, hour, dim, key) to rollup_counts. */
 async function addHourCounts(db: Db, m: Map<string, number>) {
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_counts')
-      .values(part.map(([k, n]) => { const [model_version, hour, dim, key] = k.split(SEP); return { model_version, hour, dim, key, n }; }))
+    await db
+      .insertInto('rollup_counts')
+      .values(
+        part.map(([k, n]) => {
+          const [model_version, hour, dim, key] = k.split(SEP);
+          return { model_version, hour, dim, key, n };
+        }),
+      )
       .onConflict((oc) => oc.columns(['model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_counts.n', '+', eb.ref('excluded.n')) })))
       .execute();
   }
@@ -76,19 +87,29 @@ async function addHourCounts(db: Db, m: Map<string, number>) {
 /** Adds daily counts (keys version, day, dim, key) to rollup_day_counts. */
 async function addDayCounts(db: Db, m: Map<string, number>) {
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_day_counts')
-      .values(part.map(([k, n]) => { const [model_version, day, dim, key] = k.split(SEP); return { model_version, day, dim, key, n }; }))
+    await db
+      .insertInto('rollup_day_counts')
+      .values(
+        part.map(([k, n]) => {
+          const [model_version, day, dim, key] = k.split(SEP);
+          return { model_version, day, dim, key, n };
+        }),
+      )
       .onConflict((oc) => oc.columns(['model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_day_counts.n', '+', eb.ref('excluded.n')) })))
       .execute();
   }
 }
 
-
-
 async function upsertHeavy(db: Db, m: Map<string, number>) {
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_heavy')
-      .values(part.map(([k, n]) => { const [install_id, model_version, hour, dim, key] = k.split(SEP); return { install_id, model_version, hour, dim, key, n }; }))
+    await db
+      .insertInto('rollup_heavy')
+      .values(
+        part.map(([k, n]) => {
+          const [install_id, model_version, hour, dim, key] = k.split(SEP);
+          return { install_id, model_version, hour, dim, key, n };
+        }),
+      )
       .onConflict((oc) => oc.columns(['install_id', 'model_version', 'hour', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_heavy.n', '+', eb.ref('excluded.n')) })))
       .execute();
   }
@@ -126,8 +147,14 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
   // An install's first identification in an hour (or day) is one more distinct install there.
   const hourInstalls = new Map<string, number>();
   for (const part of chunks(sortedEntries(hours), ROWS_PER_UPSERT)) {
-    const written = await db.insertInto('rollup_install_hours')
-      .values(part.map(([k, n]) => { const [model_version, hour, install_id] = k.split(SEP); return { model_version, hour, install_id, n }; }))
+    const written = await db
+      .insertInto('rollup_install_hours')
+      .values(
+        part.map(([k, n]) => {
+          const [model_version, hour, install_id] = k.split(SEP);
+          return { model_version, hour, install_id, n };
+        }),
+      )
       .onConflict((oc) => oc.columns(['model_version', 'hour', 'install_id']).doUpdateSet((eb) => ({ n: eb('rollup_install_hours.n', '+', eb.ref('excluded.n')) })))
       .returning(['model_version', 'hour', 'install_id', 'n'])
       .execute();
@@ -136,8 +163,14 @@ export async function addIdentificationFacts(db: Db, fs: readonly Identification
   const heavy: Array<{ model_version: string; day: string; install_id: string; n: number; added: number }> = [];
   const dayInstalls = new Map<string, number>();
   for (const part of chunks(sortedEntries(days), ROWS_PER_UPSERT)) {
-    const written = await db.insertInto('rollup_install_days')
-      .values(part.map(([k, n]) => { const [model_version, day, install_id] = k.split(SEP); return { model_version, day, install_id, n }; }))
+    const written = await db
+      .insertInto('rollup_install_days')
+      .values(
+        part.map(([k, n]) => {
+          const [model_version, day, install_id] = k.split(SEP);
+          return { model_version, day, install_id, n };
+        }),
+      )
       .onConflict((oc) => oc.columns(['model_version', 'day', 'install_id']).doUpdateSet((eb) => ({ n: eb('rollup_install_days.n', '+', eb.ref('excluded.n')) })))
       .returning(['model_version', 'day', 'install_id', 'n'])
       .execute();
@@ -169,9 +202,15 @@ async function upsertInstallCounts(db: Db, hourly: Map<string, number>, daily: M
 /** An install's stored identifications of one version and day. */
 async function dayEvents(db: Db, h: { model_version: string; day: string; install_id: string }): Promise<IdentificationFact[]> {
   const next = new Date(Date.parse(`${h.day}T00:00:00.000Z`) + 86_400_000).toISOString();
-  const rows = await db.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
-    .where('install_id', '=', h.install_id).where('type', '=', 'identification').where('model_version', '=', h.model_version)
-    .where('hour', '>=', `${h.day}T00:00:00.000Z`).where('hour', '<', next).execute();
+  const rows = await db
+    .selectFrom('events')
+    .select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
+    .where('install_id', '=', h.install_id)
+    .where('type', '=', 'identification')
+    .where('model_version', '=', h.model_version)
+    .where('hour', '>=', `${h.day}T00:00:00.000Z`)
+    .where('hour', '<', next)
+    .execute();
   return facts(rows);
 }
 
@@ -187,7 +226,10 @@ export async function rebuildHeavy(db: Db, cap = EVENTS_PER_INSTALL_CAP): Promis
 }
 
 /** A stored identification's shadow run as the rollups see it: its install (as stored) and payload.shadow, if any. */
-export interface ShadowSource { install_id: string; shadow: unknown }
+export interface ShadowSource {
+  install_id: string;
+  shadow: unknown;
+}
 
 /**
  * Adds the shadow runs of stored identifications to rollup_shadow. The
@@ -212,14 +254,22 @@ export async function addShadowRuns(db: Db, rows: readonly ShadowSource[]): Prom
   }
   const sorted = [...m].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const part of chunks(sorted, ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_shadow')
-      .values(part.map(([k, [runs, failures, disagreements, top5_overlap]]) => { const [shadow_version, install_id] = k.split(SEP); return { shadow_version, install_id, runs, failures, disagreements, top5_overlap }; }))
-      .onConflict((oc) => oc.columns(['shadow_version', 'install_id']).doUpdateSet((eb) => ({
-        runs: eb('rollup_shadow.runs', '+', eb.ref('excluded.runs')),
-        failures: eb('rollup_shadow.failures', '+', eb.ref('excluded.failures')),
-        disagreements: eb('rollup_shadow.disagreements', '+', eb.ref('excluded.disagreements')),
-        top5_overlap: eb('rollup_shadow.top5_overlap', '+', eb.ref('excluded.top5_overlap')),
-      })))
+    await db
+      .insertInto('rollup_shadow')
+      .values(
+        part.map(([k, [runs, failures, disagreements, top5_overlap]]) => {
+          const [shadow_version, install_id] = k.split(SEP);
+          return { shadow_version, install_id, runs, failures, disagreements, top5_overlap };
+        }),
+      )
+      .onConflict((oc) =>
+        oc.columns(['shadow_version', 'install_id']).doUpdateSet((eb) => ({
+          runs: eb('rollup_shadow.runs', '+', eb.ref('excluded.runs')),
+          failures: eb('rollup_shadow.failures', '+', eb.ref('excluded.failures')),
+          disagreements: eb('rollup_shadow.disagreements', '+', eb.ref('excluded.disagreements')),
+          top5_overlap: eb('rollup_shadow.top5_overlap', '+', eb.ref('excluded.top5_overlap')),
+        })),
+      )
       .execute();
   }
 }
@@ -231,7 +281,13 @@ export const correctedLabel = (r: { taxon_id: string | null; proposed_name: stri
 /** rollup_counts dim of the corrected pairs: key is [predicted, corrected] as JSON. */
 export const PAIR_DIM = 'pair';
 
-export interface PairChange { model_version: string; hour: string; predicted: string; corrected: string; by: number }
+export interface PairChange {
+  model_version: string;
+  hour: string;
+  predicted: string;
+  corrected: string;
+  by: number;
+}
 
 /** Counts of corrections (verdict corrected) per version, hour and (predicted, corrected) pair. */
 export async function addPairs(db: Db, changes: readonly PairChange[]): Promise<void> {
@@ -245,7 +301,11 @@ export async function addPairs(db: Db, changes: readonly PairChange[]): Promise<
  * Pair changes for corrections (verdict corrected) read with what their
  * identification answered (payload null: not stored), `by` each.
  */
-export function pairChanges(rows: ReadonlyArray<{ model_version: string; hour: string; taxon_id: string | null; proposed_name: string | null; cited_id: string | null; cited_version: string | null; payload: string | null }>, by: number, predictedAs?: string): PairChange[] {
+export function pairChanges(
+  rows: ReadonlyArray<{ model_version: string; hour: string; taxon_id: string | null; proposed_name: string | null; cited_id: string | null; cited_version: string | null; payload: string | null }>,
+  by: number,
+  predictedAs?: string,
+): PairChange[] {
   return rows.map((r) => {
     const f = r.payload !== null && r.cited_id !== null ? identificationFact(r.cited_id, r.cited_version ?? '', '', JSON.parse(r.payload) as Record<string, unknown>) : null;
     return { model_version: r.model_version, hour: r.hour, predicted: predictedAs ?? (f ? labelOf(f) : UNKNOWN), corrected: correctedLabel(r), by };
@@ -254,21 +314,33 @@ export function pairChanges(rows: ReadonlyArray<{ model_version: string; hour: s
 
 /** Corrections (verdict corrected) with their cited identification, where stored; `where` narrows them. */
 export function correctionsWithCited(db: Db) {
-  return db.selectFrom('corrections as c')
+  return db
+    .selectFrom('corrections as c')
     .leftJoin('events as e', (j) => j.onRef('e.event_id', '=', 'c.corrects_event_id').on('e.type', '=', 'identification'))
     .select(['c.model_version', 'c.hour', 'c.taxon_id', 'c.proposed_name', 'e.event_id as cited_id', 'e.model_version as cited_version', 'e.payload'])
     .where('c.verdict', '=', 'corrected');
 }
 
 /** A correction as the rollups see it: only evidence (grounded, within the cap) is added. */
-export interface CorrectionKey { model_version: string; hour: string; install_id: string; verdict: string }
+export interface CorrectionKey {
+  model_version: string;
+  hour: string;
+  install_id: string;
+  verdict: string;
+}
 
 export async function addCorrections(db: Db, rows: readonly CorrectionKey[], sign: 1 | -1 = 1): Promise<void> {
   const m = new Map<string, number>();
   for (const r of rows) bump(m, [r.model_version, r.hour, r.install_id, r.verdict].join(SEP), sign);
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
-    await db.insertInto('rollup_corrections')
-      .values(part.map(([k, n]) => { const [model_version, hour, install_id, verdict] = k.split(SEP); return { model_version, hour, install_id, verdict, n }; }))
+    await db
+      .insertInto('rollup_corrections')
+      .values(
+        part.map(([k, n]) => {
+          const [model_version, hour, install_id, verdict] = k.split(SEP);
+          return { model_version, hour, install_id, verdict, n };
+        }),
+      )
       .onConflict((oc) => oc.columns(['model_version', 'hour', 'install_id', 'verdict']).doUpdateSet((eb) => ({ n: eb('rollup_corrections.n', '+', eb.ref('excluded.n')) })))
       .execute();
   }
@@ -282,9 +354,15 @@ export async function addCorrections(db: Db, rows: readonly CorrectionKey[], sig
 export async function removeInstall(db: Db, installId: string): Promise<void> {
   let after = '';
   for (;;) {
-    const rows = await db.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
-      .where('install_id', '=', installId).where('type', '=', 'identification').where('event_id', '>', after)
-      .orderBy('event_id').limit(1000).execute();
+    const rows = await db
+      .selectFrom('events')
+      .select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
+      .where('install_id', '=', installId)
+      .where('type', '=', 'identification')
+      .where('event_id', '>', after)
+      .orderBy('event_id')
+      .limit(1000)
+      .execute();
     if (!rows.length) break;
     const counts = new Map<string, number>();
     for (const f of facts(rows)) for (const [dim, key] of countKeys(f, true)) bump(counts, [f.modelVersion, f.hour, dim, key].join(SEP), -1);
@@ -298,8 +376,10 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
   // One distinct install fewer in each hour and day it had identifications.
   const hourly = new Map<string, number>();
   const daily = new Map<string, number>();
-  for (const r of await db.selectFrom('rollup_install_hours').select(['model_version', 'hour']).where('install_id', '=', installId).execute()) bump(hourly, [r.model_version, r.hour, 'installs', ''].join(SEP), -1);
-  for (const r of await db.selectFrom('rollup_install_days').select(['model_version', 'day']).where('install_id', '=', installId).execute()) bump(daily, [r.model_version, r.day, 'installs', ''].join(SEP), -1);
+  for (const r of await db.selectFrom('rollup_install_hours').select(['model_version', 'hour']).where('install_id', '=', installId).execute())
+    bump(hourly, [r.model_version, r.hour, 'installs', ''].join(SEP), -1);
+  for (const r of await db.selectFrom('rollup_install_days').select(['model_version', 'day']).where('install_id', '=', installId).execute())
+    bump(daily, [r.model_version, r.day, 'installs', ''].join(SEP), -1);
   await upsertInstallCounts(db, hourly, daily);
   await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
   await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();

@@ -21,9 +21,15 @@ export const DEFAULT_DAILY_CORRECTION_CAP = 50;
 export { CorrectionExportSchema, CorrectionRecordSchema, StoredEventSchema, type CorrectionExport, type CorrectionRecord, type StoredEvent } from '../../core/api/feedback.ts';
 
 /** Where a page ended; pass it back to get the next page. Opaque to callers. */
-export interface PageCursor { receivedAt: string; eventId: string }
+export interface PageCursor {
+  receivedAt: string;
+  eventId: string;
+}
 
-export interface Page<T> { items: T[]; next: PageCursor | null }
+export interface Page<T> {
+  items: T[];
+  next: PageCursor | null;
+}
 
 export interface InsertResult {
   /** Events this call stored, in batch order. */

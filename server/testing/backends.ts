@@ -84,11 +84,15 @@ const postgres: TestBackend = {
       appOptions: { databaseUrl: url, databaseSchema: schema },
       env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
       openStore: () => openStore({ databaseUrl: url, databaseSchema: schema, dataDir: '/nonexistent' }),
-      storedEventIds: () => withClient(async (c) => {
-        const res = await c.query<{ event_id: string }>(`select event_id from "${schema}".events`);
-        return new Set(res.rows.map((r) => r.event_id));
-      }),
-      cleanup: () => withClient(async (c) => { await c.query(`drop schema if exists "${schema}" cascade`); }),
+      storedEventIds: () =>
+        withClient(async (c) => {
+          const res = await c.query<{ event_id: string }>(`select event_id from "${schema}".events`);
+          return new Set(res.rows.map((r) => r.event_id));
+        }),
+      cleanup: () =>
+        withClient(async (c) => {
+          await c.query(`drop schema if exists "${schema}" cascade`);
+        }),
     };
   },
 };
@@ -96,5 +100,7 @@ const postgres: TestBackend = {
 export const BACKENDS: TestBackend[] = [sqlite, postgres];
 
 if (!postgres.runnable) {
-  console.warn('\n[wildsight] PostgreSQL suites SKIPPED: TEST_DATABASE_URL is not set. Run `export TEST_DATABASE_URL=$(bash scripts/pg-test-setup.sh | tail -n1)` to test both backends (CI=true makes this an error).\n');
+  console.warn(
+    '\n[wildsight] PostgreSQL suites SKIPPED: TEST_DATABASE_URL is not set. Run `export TEST_DATABASE_URL=$(bash scripts/pg-test-setup.sh | tail -n1)` to test both backends (CI=true makes this an error).\n',
+  );
 }

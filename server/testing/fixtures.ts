@@ -20,10 +20,22 @@ export const INSTALL_ID = randomUUID();
 
 export function identification(over: Partial<IdentificationEvent> = {}): IdentificationEvent {
   return {
-    type: 'identification', eventId: randomUUID(), installId: INSTALL_ID, modelVersion: manifest!.active, backend: 'wasm',
+    type: 'identification',
+    eventId: randomUUID(),
+    installId: INSTALL_ID,
+    modelVersion: manifest!.active,
+    backend: 'wasm',
     timings: { decodeMs: 4.2, preprocessMs: 6.1, inferenceMs: 48.5, totalMs: 60 },
-    top5: [{ taxonId: TAXON_IDS[0], p: 0.62 }, { taxonId: TAXON_IDS[1], p: 0.21 }, { taxonId: TAXON_IDS[2], p: 0.05 }],
-    otherProbability: 0.08, abstain: false, appVersion: '0.1.0', hour: truncateToHour(Date.now()), ...over,
+    top5: [
+      { taxonId: TAXON_IDS[0], p: 0.62 },
+      { taxonId: TAXON_IDS[1], p: 0.21 },
+      { taxonId: TAXON_IDS[2], p: 0.05 },
+    ],
+    otherProbability: 0.08,
+    abstain: false,
+    appVersion: '0.1.0',
+    hour: truncateToHour(Date.now()),
+    ...over,
   };
 }
 
@@ -32,16 +44,28 @@ export const embedding = (n = EMBEDDING_SIZE, seed = 1) => Array.from({ length: 
 
 export function correction(over: Partial<CorrectionEvent> = {}): CorrectionEvent {
   return {
-    type: 'correction', eventId: randomUUID(), installId: INSTALL_ID, correctsEventId: randomUUID(), verdict: 'corrected', taxonId: TAXON_IDS[5],
-    modelVersion: manifest!.active, embedding: embedding(), appVersion: '0.1.0', hour: truncateToHour(Date.now()), ...over,
+    type: 'correction',
+    eventId: randomUUID(),
+    installId: INSTALL_ID,
+    correctsEventId: randomUUID(),
+    verdict: 'corrected',
+    taxonId: TAXON_IDS[5],
+    modelVersion: manifest!.active,
+    embedding: embedding(),
+    appVersion: '0.1.0',
+    hour: truncateToHour(Date.now()),
+    ...over,
   };
 }
 
 export const cleanJpeg = (width = 96, height = 64) =>
-  sharp({ create: { width, height, channels: 3, background: '#3a6b4c' } }).jpeg({ quality: 80 }).toBuffer();
+  sharp({ create: { width, height, channels: 3, background: '#3a6b4c' } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
 
 /** What a phone camera writes: an APP1 Exif segment (here with GPS position). */
 export const exifJpeg = (width = 96, height = 64) =>
   sharp({ create: { width, height, channels: 3, background: '#3a6b4c' } })
     .withExif({ IFD0: { Make: 'TestCam', Model: 'T1' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '51/1 30/1 0/1' } })
-    .jpeg({ quality: 80 }).toBuffer();
+    .jpeg({ quality: 80 })
+    .toBuffer();

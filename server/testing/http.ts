@@ -52,7 +52,11 @@ export async function postAsInstalls(server: RunningApp, events: unknown[]): Pro
   for (const [installId, indexes] of groups) {
     // An event without a usable install id still needs some valid token to be judged on its own.
     const token = await installToken(server.app, /^[0-9a-f-]{36}$/.test(installId) ? installId : '00000000-0000-4000-8000-000000000000');
-    const res = await postEventsWith(server.url, indexes.map((i) => events[i]), `Install ${token}`);
+    const res = await postEventsWith(
+      server.url,
+      indexes.map((i) => events[i]),
+      `Install ${token}`,
+    );
     headers = res.headers;
     if (res.status !== 200 && res.status !== 422) return res;
     if (res.status === 422) status = 422;
@@ -84,7 +88,11 @@ export function serveFresh(backend: TestBackend, opts: Partial<AppOptions> = {})
   return fresh;
 }
 
-export interface JsonResponse<T = any> { status: number; headers: Headers; body: T }
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
 
 export async function request<T = any>(url: string, init: RequestInit & { json?: unknown; token?: string | null } = {}): Promise<JsonResponse<T>> {
   const headers = new Headers(init.headers);

@@ -19,7 +19,12 @@ export default function ShadowResults({ onUnauthorized }: { onUnauthorized: () =
       .then((r) => setRows(r.items))
       .catch((err) => (err instanceof AdminError && err.status === 401 ? onUnauthorized() : setError((err as Error).message)));
   }, [onUnauthorized]);
-  if (error) return <p role="alert" className="error">Shadow results: {error}</p>;
+  if (error)
+    return (
+      <p role="alert" className="error">
+        Shadow results: {error}
+      </p>
+    );
   if (!rows) return <p>Loading shadow results…</p>;
   const limits = rows[0]?.limits;
   return (
@@ -32,12 +37,30 @@ export default function ShadowResults({ onUnauthorized }: { onUnauthorized: () =
         </p>
       )}
       <table className="admin-table" data-testid="shadow-table">
-        <thead><tr><th>Version</th><th>Status</th><th className="num">Installs</th><th className="num">Runs</th><th className="num">Failed</th><th className="num">Top-1 disagreement</th><th className="num">Top-5 overlap</th><th>Canary</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Version</th>
+            <th>Status</th>
+            <th className="num">Installs</th>
+            <th className="num">Runs</th>
+            <th className="num">Failed</th>
+            <th className="num">Top-1 disagreement</th>
+            <th className="num">Top-5 overlap</th>
+            <th>Canary</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map((r) => (
             <tr key={r.version} data-testid="shadow-row" data-version={r.version} data-gate={r.gate.ok ? 'ok' : 'blocked'}>
-              <td>{r.version}{r.shadowing ? ' (shadowing now)' : ''}</td><td>{r.status}</td><td className="num">{r.installs}</td><td className="num">{r.runs}</td>
-              <td className="num">{r.runs ? pct(r.failureRate) : '–'}</td><td className="num">{r.runs ? pct(r.disagreementRate) : '–'}</td>
+              <td>
+                {r.version}
+                {r.shadowing ? ' (shadowing now)' : ''}
+              </td>
+              <td>{r.status}</td>
+              <td className="num">{r.installs}</td>
+              <td className="num">{r.runs}</td>
+              <td className="num">{r.runs ? pct(r.failureRate) : '–'}</td>
+              <td className="num">{r.runs ? pct(r.disagreementRate) : '–'}</td>
               <td className="num">{r.runs ? `${r.meanTop5Overlap.toFixed(1)} of 5` : '–'}</td>
               <td title={r.gate.reason}>{r.gate.ok ? 'may start' : `needs an override: ${r.gate.reason}`}</td>
             </tr>

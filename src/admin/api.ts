@@ -5,7 +5,12 @@ export const getToken = (): string | null => sessionStorage.getItem(TOKEN_KEY);
 export const setToken = (token: string | null) => (token ? sessionStorage.setItem(TOKEN_KEY, token) : sessionStorage.removeItem(TOKEN_KEY));
 
 export class AdminError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export async function adminFetch<T>(path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<T> {
@@ -26,8 +31,6 @@ export async function adminFetch<T>(path: string, init: { method?: string; body?
 }
 
 // The replies' types are the server's response schemas (core/api/), not copies of them.
-export type {
-  Alert, BucketMetrics, DriftPoint, DriftResponse, DriftScore, LatencyStats, MetricsResponse, QualityDay, QualityResponse,
-} from '../../core/api/monitoring.ts';
+export type { Alert, BucketMetrics, DriftPoint, DriftResponse, DriftScore, LatencyStats, MetricsResponse, QualityDay, QualityResponse } from '../../core/api/monitoring.ts';
 export type { AutoAcceptReply, ReviewItem, ReviewQueueReply } from '../../core/api/review.ts';
 export type { ShadowResultsReply } from '../../core/api/models.ts';

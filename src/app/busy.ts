@@ -21,7 +21,10 @@ export async function whileBusy<T>(work: () => Promise<T>): Promise<T> {
 
 export function useBusy(): boolean {
   return useSyncExternalStore(
-    (l) => { listeners.add(l); return () => listeners.delete(l); },
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
     () => inFlight > 0,
   );
 }

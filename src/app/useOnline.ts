@@ -5,7 +5,10 @@ export function useOnline(): boolean {
     (l) => {
       window.addEventListener('online', l);
       window.addEventListener('offline', l);
-      return () => { window.removeEventListener('online', l); window.removeEventListener('offline', l); };
+      return () => {
+        window.removeEventListener('online', l);
+        window.removeEventListener('offline', l);
+      };
     },
     () => navigator.onLine,
   );

@@ -17,7 +17,12 @@ import { filesFromDrop, onlyPhotos } from './collect-files.ts';
  */
 export const BATCH_SIZE = 2;
 
-interface Row { name: string; outcome: string; ok: boolean; id?: string }
+interface Row {
+  name: string;
+  outcome: string;
+  ok: boolean;
+  id?: string;
+}
 
 export function BatchPage({ engineReady }: { engineReady: boolean }) {
   const [rows, setRows] = useState<Row[]>([]);
@@ -45,7 +50,10 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
       for (let i = 0; i < items.length; i++) {
         const item = items[i];
         const file = files[offset + i];
-        if (isFailure(item)) { found.push({ name: file.name, outcome: item.error.message, ok: false }); continue; }
+        if (isFailure(item)) {
+          found.push({ name: file.name, outcome: item.error.message, ok: false });
+          continue;
+        }
         const record = recordFrom(item, file.name);
         try {
           await saveRecord(record);
@@ -63,7 +71,10 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
         for (let start = 0; start < files.length && !controller.signal.aborted; start += BATCH_SIZE) {
           const chunk = files.slice(start, start + BATCH_SIZE);
           // Chunks keep saving and progress per photo pair; a cancelled chunk returns the photos it finished.
-          const { items } = await inference.classifyBatch(chunk.map((f) => ({ blob: f, name: f.name })), { batchSize: BATCH_SIZE, thumbnails: true, signal: controller.signal });
+          const { items } = await inference.classifyBatch(
+            chunk.map((f) => ({ blob: f, name: f.name })),
+            { batchSize: BATCH_SIZE, thumbnails: true, signal: controller.signal },
+          );
           await save(items, start);
           saved = start + items.length;
           setProgress({ done: saved, total: files.length });
@@ -89,20 +100,60 @@ export function BatchPage({ engineReady }: { engineReady: boolean }) {
     <section aria-labelledby="batch-heading">
       <h2 id="batch-heading">Batch import</h2>
       <div className="picker" onDragOver={(e) => e.preventDefault()} onDrop={(e) => void dropped(e)}>
-        <button type="button" disabled={!engineReady || running} onClick={() => input.current?.click()}>Choose photos</button>
-        <button type="button" disabled={!engineReady || running} onClick={() => folder.current?.click()}>Choose a folder</button>
-        <input ref={input} type="file" accept="image/*" multiple hidden data-testid="batch-input" aria-label="Choose photos" onChange={(e) => { const f = onlyPhotos([...(e.target.files ?? [])]); e.target.value = ''; void run(f); }} />
-        <input ref={folder} type="file" multiple hidden aria-label="Choose a folder" {...{ webkitdirectory: '' }} onChange={(e) => { const f = onlyPhotos([...(e.target.files ?? [])]); e.target.value = ''; void run(f); }} />
+        <button type="button" disabled={!engineReady || running} onClick={() => input.current?.click()}>
+          Choose photos
+        </button>
+        <button type="button" disabled={!engineReady || running} onClick={() => folder.current?.click()}>
+          Choose a folder
+        </button>
+        <input
+          ref={input}
+          type="file"
+          accept="image/*"
+          multiple
+          hidden
+          data-testid="batch-input"
+          aria-label="Choose photos"
+          onChange={(e) => {
+            const f = onlyPhotos([...(e.target.files ?? [])]);
+            e.target.value = '';
+            void run(f);
+          }}
+        />
+        <input
+          ref={folder}
+          type="file"
+          multiple
+          hidden
+          aria-label="Choose a folder"
+          {...{ webkitdirectory: '' }}
+          onChange={(e) => {
+            const f = onlyPhotos([...(e.target.files ?? [])]);
+            e.target.value = '';
+            void run(f);
+          }}
+        />
         <p className="hint">or drop photos or a folder here</p>
       </div>
       {progress && (
         <div className="batch-progress">
           <progress max={100} value={pct} aria-label="Batch progress" data-testid="batch-progress" />
-          <span data-testid="batch-count">{progress.done} / {progress.total} ({pct}%)</span>
-          {running && <button type="button" className="secondary" onClick={() => cancel.current?.abort()} data-testid="batch-cancel">Cancel</button>}
+          <span data-testid="batch-count">
+            {progress.done} / {progress.total} ({pct}%)
+          </span>
+          {running && (
+            <button type="button" className="secondary" onClick={() => cancel.current?.abort()} data-testid="batch-cancel">
+              Cancel
+            </button>
+          )}
         </div>
       )}
-      {status && <p role="status" data-testid="batch-status">{status}{failed ? ` ${failed} could not be identified.` : ''}</p>}
+      {status && (
+        <p role="status" data-testid="batch-status">
+          {status}
+          {failed ? ` ${failed} could not be identified.` : ''}
+        </p>
+      )}
       {rows.length > 0 && (
         <ul className="batch-results" data-testid="batch-results">
           {rows.map((r, i) => (

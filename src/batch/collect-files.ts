@@ -21,7 +21,5 @@ export async function filesFromDrop(items: DataTransferItemList): Promise<File[]
 
 /** Drops files that are plainly not photos by name (labels.csv, .DS_Store); anything else is tried and reports its own error. */
 export function onlyPhotos(files: File[]): File[] {
-  return files
-    .filter((f) => !/^\./.test(f.name) && !/\.(csv|txt|json|md)$/i.test(f.name))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return files.filter((f) => !/^\./.test(f.name) && !/\.(csv|txt|json|md)$/i.test(f.name)).sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -15,7 +15,9 @@ export function CameraCapture({ onPhoto, disabled, onClose }: { onPhoto: (file: 
   const [live, setLive] = useState(false);
 
   useEffect(() => {
-    const hidden = () => { if (document.visibilityState === 'hidden') setLive(false); };
+    const hidden = () => {
+      if (document.visibilityState === 'hidden') setLive(false);
+    };
     document.addEventListener('visibilitychange', hidden);
     return () => document.removeEventListener('visibilitychange', hidden);
   }, []);
@@ -31,14 +33,20 @@ export function CameraCapture({ onPhoto, disabled, onClose }: { onPhoto: (file: 
       }
       try {
         live = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment', width: { ideal: 1920 } }, audio: false });
-        if (cancelled) { live.getTracks().forEach((t) => t.stop()); return; }
+        if (cancelled) {
+          live.getTracks().forEach((t) => t.stop());
+          return;
+        }
         setStream(live);
         if (video.current) video.current.srcObject = live;
       } catch (err) {
         setError(`The camera could not be opened (${(err as Error).name === 'NotAllowedError' ? 'permission denied' : (err as Error).message}); use "Take a photo" instead.`);
       }
     })();
-    return () => { cancelled = true; live?.getTracks().forEach((t) => t.stop()); };
+    return () => {
+      cancelled = true;
+      live?.getTracks().forEach((t) => t.stop());
+    };
   }, []);
 
   const shoot = async () => {
@@ -54,11 +62,27 @@ export function CameraCapture({ onPhoto, disabled, onClose }: { onPhoto: (file: 
 
   return (
     <div className="camera">
-      {error ? <p role="alert" className="error">{error}</p> : <video ref={video} autoPlay playsInline muted aria-label="Camera preview" />}
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : (
+        <video ref={video} autoPlay playsInline muted aria-label="Camera preview" />
+      )}
       <div className="camera-buttons">
-        {stream && <button type="button" onClick={() => void shoot()} disabled={disabled}>Shutter</button>}
-        {stream && <button type="button" className="secondary" onClick={() => setLive((l) => !l)} aria-pressed={live}>Live</button>}
-        <button type="button" className="secondary" onClick={onClose}>Close camera</button>
+        {stream && (
+          <button type="button" onClick={() => void shoot()} disabled={disabled}>
+            Shutter
+          </button>
+        )}
+        {stream && (
+          <button type="button" className="secondary" onClick={() => setLive((l) => !l)} aria-pressed={live}>
+            Live
+          </button>
+        )}
+        <button type="button" className="secondary" onClick={onClose}>
+          Close camera
+        </button>
       </div>
       {stream && live && <LiveIdentify video={video} onPhoto={onPhoto} disabled={disabled} />}
     </div>

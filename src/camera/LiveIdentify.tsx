@@ -10,7 +10,11 @@ const RECENT_MS = 3000;
 
 const HINT_TEXT: Record<Exclude<LiveHint, null>, string> = { 'hold-steady': 'Hold steady', 'move-closer': 'Move closer' };
 
-interface Best { sharpness: number; photo: Blob; at: number }
+interface Best {
+  sharpness: number;
+  photo: Blob;
+  at: number;
+}
 
 export interface LiveCost {
   frames: number;
@@ -65,15 +69,21 @@ export function LiveIdentify({ video, onPhoto, disabled }: { video: RefObject<HT
           setHasPhoto(true);
         }
         const probs: Record<string, number> = { [OTHER_LABEL]: frame.otherProbability };
-        for (const s of frame.top5) { probs[s.taxonId] = s.probability; names.set(s.taxonId, s.commonName); }
+        for (const s of frame.top5) {
+          probs[s.taxonId] = s.probability;
+          names.set(s.taxonId, s.commonName);
+        }
         const view = smoothFrame(smoothing, probs, DEFAULT_SMOOTHING);
         // A new answer: the photo kept must show it, so the next frame is kept whatever its sharpness.
         if (view.switched && !frame.photo) best.current = null;
-        if (view.switched && view.shown) setShown({ id: view.shown, name: view.shown === OTHER_LABEL ? 'Not one of our species' : names.get(view.shown) ?? view.shown });
+        if (view.switched && view.shown) setShown({ id: view.shown, name: view.shown === OTHER_LABEL ? 'Not one of our species' : (names.get(view.shown) ?? view.shown) });
         setHint(liveHint(view, frame.sharpness, DEFAULT_HINTS));
         ms.push(frame.timings.totalMs);
         inferMs.push(frame.timings.inferenceMs);
-        if (ms.length > 200) { ms.shift(); inferMs.shift(); }
+        if (ms.length > 200) {
+          ms.shift();
+          inferMs.shift();
+        }
         setCost(costOf(pump.stats, ms, inferMs, performance.now() - started));
         setError(null);
       },
@@ -108,14 +118,34 @@ export function LiveIdentify({ video, onPhoto, disabled }: { video: RefObject<HT
   };
 
   return (
-    <div className="live" data-testid="live" data-frames={cost?.frames ?? 0} data-dropped={cost?.dropped ?? 0} data-fps={cost?.framesPerSecond.toFixed(2) ?? ''} data-median-ms={cost?.medianMs.toFixed(1) ?? ''} data-median-inference-ms={cost?.medianInferenceMs.toFixed(1) ?? ''}>
+    <div
+      className="live"
+      data-testid="live"
+      data-frames={cost?.frames ?? 0}
+      data-dropped={cost?.dropped ?? 0}
+      data-fps={cost?.framesPerSecond.toFixed(2) ?? ''}
+      data-median-ms={cost?.medianMs.toFixed(1) ?? ''}
+      data-median-inference-ms={cost?.medianInferenceMs.toFixed(1) ?? ''}
+    >
       <p className="live-answer" data-testid="live-answer" data-taxon={shown?.id ?? ''} aria-live="polite">
         {shown ? shown.name : 'Looking…'}
       </p>
-      <p className="live-hint" data-testid="live-hint" role="status">{hint ? HINT_TEXT[hint] : ''}</p>
-      {error && <p role="alert" className="error">{error}</p>}
-      {cost && <p className="hint">{cost.framesPerSecond.toFixed(1)} frames/s, {cost.medianMs.toFixed(0)} ms each</p>}
-      <button type="button" onClick={take} disabled={disabled || !hasPhoto}>Use this photo</button>
+      <p className="live-hint" data-testid="live-hint" role="status">
+        {hint ? HINT_TEXT[hint] : ''}
+      </p>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      {cost && (
+        <p className="hint">
+          {cost.framesPerSecond.toFixed(1)} frames/s, {cost.medianMs.toFixed(0)} ms each
+        </p>
+      )}
+      <button type="button" onClick={take} disabled={disabled || !hasPhoto}>
+        Use this photo
+      </button>
     </div>
   );
 }

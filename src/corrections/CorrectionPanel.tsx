@@ -40,7 +40,11 @@ export function CorrectionPanel({ record, photo, onCorrected }: { record: Histor
     try {
       if (sharePhoto && photo) input.photo = { mimeType: 'image/jpeg', ...(await inference.shareablePhoto(photo)) };
       if (shareLocation) {
-        try { input.position = await currentPosition(); } catch (err) { setStatus(`Sent without location: ${(err as Error).message}.`); }
+        try {
+          input.position = await currentPosition();
+        } catch (err) {
+          setStatus(`Sent without location: ${(err as Error).message}.`);
+        }
       }
       await reportCorrection(record, input);
       const correction: Correction = { verdict: input.verdict, taxonId: input.taxonId, proposedName: input.proposedName, at: Date.now() };
@@ -59,19 +63,29 @@ export function CorrectionPanel({ record, photo, onCorrected }: { record: Histor
 
   return (
     <section className="correction" aria-label="Is this right?" data-testid="correction">
-      {done && !status && <p className="hint" data-testid="correction-done">You marked this {done.verdict === 'confirmed' ? 'right' : `as ${done.proposedName ?? done.taxonId}`}.</p>}
+      {done && !status && (
+        <p className="hint" data-testid="correction-done">
+          You marked this {done.verdict === 'confirmed' ? 'right' : `as ${done.proposedName ?? done.taxonId}`}.
+        </p>
+      )}
       {!picking && (
         <div className="row">
           {record.abstain ? (
             <>
               <span>Do you know what it is?</span>
-              <button type="button" disabled={busy} onClick={() => setPicking(true)} data-testid="wrong">Name it</button>
+              <button type="button" disabled={busy} onClick={() => setPicking(true)} data-testid="wrong">
+                Name it
+              </button>
             </>
           ) : (
             <>
               <span>Is this right?</span>
-              <button type="button" disabled={busy} onClick={() => void send({ verdict: 'confirmed', taxonId: record.top5[0].taxonId }, 'right')} data-testid="right">Right</button>
-              <button type="button" disabled={busy} className="secondary" onClick={() => setPicking(true)} data-testid="wrong">Wrong</button>
+              <button type="button" disabled={busy} onClick={() => void send({ verdict: 'confirmed', taxonId: record.top5[0].taxonId }, 'right')} data-testid="right">
+                Right
+              </button>
+              <button type="button" disabled={busy} className="secondary" onClick={() => setPicking(true)} data-testid="wrong">
+                Wrong
+              </button>
             </>
           )}
         </div>
@@ -88,7 +102,11 @@ export function CorrectionPanel({ record, photo, onCorrected }: { record: Histor
           Approximate location (a square of about 20 km, never the exact place)
         </label>
       </fieldset>
-      {status && <p role="status" data-testid="correction-status">{status}</p>}
+      {status && (
+        <p role="status" data-testid="correction-status">
+          {status}
+        </p>
+      )}
     </section>
   );
 }

@@ -15,33 +15,62 @@ export function SpeciesPicker({ onPick, onCancel }: { onPick: (pick: Pick) => vo
 
   if (typing) {
     return (
-      <form className="picker-panel" onSubmit={(e) => { e.preventDefault(); if (name.trim()) onPick({ proposedName: name.trim(), label: name.trim() }); }}>
+      <form
+        className="picker-panel"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (name.trim()) onPick({ proposedName: name.trim(), label: name.trim() });
+        }}
+      >
         <label htmlFor={`${id}-name`}>What is it? (common or scientific name)</label>
         <input id={`${id}-name`} value={name} onChange={(e) => setName(e.target.value)} maxLength={120} autoFocus data-testid="proposed-name" />
         <div className="row">
-          <button type="submit" disabled={!name.trim()}>Send</button>
-          <button type="button" className="secondary" onClick={() => setTyping(false)}>Back to the list</button>
+          <button type="submit" disabled={!name.trim()}>
+            Send
+          </button>
+          <button type="button" className="secondary" onClick={() => setTyping(false)}>
+            Back to the list
+          </button>
         </div>
       </form>
     );
   }
   return (
     <div className="picker-panel" role="group" aria-labelledby={`${id}-label`}>
-      <label id={`${id}-label`} htmlFor={`${id}-q`}>What is it really?</label>
-      <input id={`${id}-q`} type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="Search: name, scientific name, group (e.g. beetle)" autoFocus data-testid="species-search" />
-      {taxonomy.isError && <p className="error" role="alert">The species list could not be loaded.</p>}
+      <label id={`${id}-label`} htmlFor={`${id}-q`}>
+        What is it really?
+      </label>
+      <input
+        id={`${id}-q`}
+        type="search"
+        value={query}
+        onChange={(e) => setQuery(e.target.value)}
+        placeholder="Search: name, scientific name, group (e.g. beetle)"
+        autoFocus
+        data-testid="species-search"
+      />
+      {taxonomy.isError && (
+        <p className="error" role="alert">
+          The species list could not be loaded.
+        </p>
+      )}
       <ul className="species-results" aria-label="Matching species">
         {results.map((t) => (
           <li key={t.id}>
             <button type="button" className="link" onClick={() => onPick({ taxonId: t.id, label: t.commonName })} data-testid="species-option" data-taxon={t.id}>
-              {t.commonName} <i>{t.scientificName}</i>{t.rank !== 'species' ? ` (${t.rank})` : ''}
+              {t.commonName} <i>{t.scientificName}</i>
+              {t.rank !== 'species' ? ` (${t.rank})` : ''}
             </button>
           </li>
         ))}
       </ul>
       <div className="row">
-        <button type="button" className="secondary" onClick={() => setTyping(true)} data-testid="none-of-these">None of these: type the name</button>
-        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+        <button type="button" className="secondary" onClick={() => setTyping(true)} data-testid="none-of-these">
+          None of these: type the name
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
     </div>
   );

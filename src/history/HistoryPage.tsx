@@ -12,7 +12,11 @@ export function HistoryPage() {
     <section aria-labelledby="history-heading">
       <h2 id="history-heading">History</h2>
       <p className="hint">Kept on this device only{records.length ? ` · ${records.length} identification${records.length === 1 ? '' : 's'}` : ''}.</p>
-      {list.isError && <p role="alert" className="error">History could not be read: {list.error.message}</p>}
+      {list.isError && (
+        <p role="alert" className="error">
+          History could not be read: {list.error.message}
+        </p>
+      )}
       {list.isSuccess && records.length === 0 && <p data-testid="history-empty">No identifications yet.</p>}
       {records.length > 0 && (
         <>
@@ -23,7 +27,11 @@ export function HistoryPage() {
                   <Thumbnail blob={r.thumbnail} alt="" className="thumb" />
                   <span className="history-text">
                     <strong>{r.abstain ? 'Not one of our species' : r.top5[0]?.commonName}</strong>
-                    <span className="hint">{r.name}{photosOf(r).length > 1 ? ` and ${photosOf(r).length - 1} more photo${photosOf(r).length > 2 ? 's' : ''}` : ''} · {when(r.createdAt)} · model {r.version}{r.correction ? ` · ${r.correction.verdict}` : ''}</span>
+                    <span className="hint">
+                      {r.name}
+                      {photosOf(r).length > 1 ? ` and ${photosOf(r).length - 1} more photo${photosOf(r).length > 2 ? 's' : ''}` : ''} · {when(r.createdAt)} · model {r.version}
+                      {r.correction ? ` · ${r.correction.verdict}` : ''}
+                    </span>
                   </span>
                 </a>
               </li>
@@ -33,7 +41,9 @@ export function HistoryPage() {
             type="button"
             className="danger"
             disabled={deleteAll.isPending}
-            onClick={() => { if (confirm(`Delete all ${records.length} identifications from this device?`)) deleteAll.mutate(); }}
+            onClick={() => {
+              if (confirm(`Delete all ${records.length} identifications from this device?`)) deleteAll.mutate();
+            }}
           >
             Delete all
           </button>

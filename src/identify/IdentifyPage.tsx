@@ -22,14 +22,14 @@ import { PackAnswer } from '../packs/PackAnswer.tsx';
 import { installedPacks } from '../packs/pack-state.ts';
 import { occurrenceFor } from '../location/occurrence.ts';
 
-type State =
-  | { kind: 'idle' }
-  | { kind: 'working'; name: string }
-  | { kind: 'done' }
-  | { kind: 'error'; message: string };
+type State = { kind: 'idle' } | { kind: 'working'; name: string } | { kind: 'done' } | { kind: 'error'; message: string };
 
 /** The observation on screen: its record (one fused answer), its first photo (what a correction may share), and whether saving failed. */
-interface Current { record: HistoryRecord; photo: File; saveError: string | null }
+interface Current {
+  record: HistoryRecord;
+  photo: File;
+  saveError: string | null;
+}
 
 /** Cheap checks on the page so an obviously bad file is answered at once, before the worker sees it. */
 async function checkOnPage(file: File): Promise<void> {
@@ -53,59 +53,72 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
   const version = shown?.record.version ?? null;
   const { data: occurrence } = useQuery({ queryKey: ['occurrence', version], queryFn: () => occurrenceFor(version!), enabled: useLocation && !!version, staleTime: Infinity, gcTime: Infinity });
 
-  useEffect(() => () => { if (preview) URL.revokeObjectURL(preview); }, [preview]);
+  useEffect(
+    () => () => {
+      if (preview) URL.revokeObjectURL(preview);
+    },
+    [preview],
+  );
 
   /** Identifies a photo: a new observation, or one more photo of `into`; `pack` asks that species pack too. */
-  const identify = useCallback(async (file: File, into?: Current, pack?: string) => {
-    const ticket = ++latest.current;
-    setPhotoNumber(ticket);
-    current.current?.abort();
-    const controller = new AbortController();
-    current.current = controller;
-    setPreview(null);
-    if (!into) setShown(null);
-    setState({ kind: 'working', name: file.name });
-    try {
-      await checkOnPage(file);
-      setPreview(URL.createObjectURL(file));
-      const packs = await installedPacks();
-      const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true, packs, pack }, controller.signal));
-      if (ticket !== latest.current) return; // a newer photo was picked meanwhile
-      if (isFailure(outcome)) {
-        void reportRunFailures();
-        setState({ kind: 'error', message: outcome.error.message });
-        return;
-      }
-      let record: HistoryRecord;
-      if (into) {
-        // Fused from every photo's logits, by the version that answered them (the worker refuses if it changed).
-        const logits = [...photosOf(into.record).map((p) => p.logits!), outcome.logits!];
-        const fused = await inference.fuse(logits, outcome.version);
-        if (ticket !== latest.current) return;
-        record = withPhoto(into.record, photoFrom(outcome, file.name), fused);
-      } else {
-        record = startObservation(outcome, file.name);
-      }
-      let saved: string | null = null;
-      try {
-        await saveRecord(record);
-        void client.invalidateQueries({ queryKey: historyKey });
-        // One report per observation (its id is the event id), held until the observation closes; added photos rewrite it.
-        if (!into) void reportIdentification(record, shadow, { observation: true });
-        else void reportAddedPhoto(record);
-      } catch (err) {
-        saved = storageMessage(err);
-      }
-      setShown({ record, photo: into?.photo ?? file, saveError: saved });
-      setState({ kind: 'done' });
-    } catch (err) {
-      if (ticket !== latest.current || (err instanceof InferenceError && err.code === 'aborted')) return;
+  const identify = useCallback(
+    async (file: File, into?: Current, pack?: string) => {
+      const ticket = ++latest.current;
+      setPhotoNumber(ticket);
+      current.current?.abort();
+      const controller = new AbortController();
+      current.current = controller;
       setPreview(null);
-      // A photo that fails to join an observation leaves the observation as it was.
-      const message = err instanceof PhotoError ? err.message : err instanceof InferenceError && err.code === 'version-changed' ? `This photo cannot join the observation: ${err.message}. Start a new one.` : `Identification failed: ${(err as Error).message}`;
-      setState({ kind: 'error', message });
-    }
-  }, [client]);
+      if (!into) setShown(null);
+      setState({ kind: 'working', name: file.name });
+      try {
+        await checkOnPage(file);
+        setPreview(URL.createObjectURL(file));
+        const packs = await installedPacks();
+        const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true, packs, pack }, controller.signal));
+        if (ticket !== latest.current) return; // a newer photo was picked meanwhile
+        if (isFailure(outcome)) {
+          void reportRunFailures();
+          setState({ kind: 'error', message: outcome.error.message });
+          return;
+        }
+        let record: HistoryRecord;
+        if (into) {
+          // Fused from every photo's logits, by the version that answered them (the worker refuses if it changed).
+          const logits = [...photosOf(into.record).map((p) => p.logits!), outcome.logits!];
+          const fused = await inference.fuse(logits, outcome.version);
+          if (ticket !== latest.current) return;
+          record = withPhoto(into.record, photoFrom(outcome, file.name), fused);
+        } else {
+          record = startObservation(outcome, file.name);
+        }
+        let saved: string | null = null;
+        try {
+          await saveRecord(record);
+          void client.invalidateQueries({ queryKey: historyKey });
+          // One report per observation (its id is the event id), held until the observation closes; added photos rewrite it.
+          if (!into) void reportIdentification(record, shadow, { observation: true });
+          else void reportAddedPhoto(record);
+        } catch (err) {
+          saved = storageMessage(err);
+        }
+        setShown({ record, photo: into?.photo ?? file, saveError: saved });
+        setState({ kind: 'done' });
+      } catch (err) {
+        if (ticket !== latest.current || (err instanceof InferenceError && err.code === 'aborted')) return;
+        setPreview(null);
+        // A photo that fails to join an observation leaves the observation as it was.
+        const message =
+          err instanceof PhotoError
+            ? err.message
+            : err instanceof InferenceError && err.code === 'version-changed'
+              ? `This photo cannot join the observation: ${err.message}. Start a new one.`
+              : `Identification failed: ${(err as Error).message}`;
+        setState({ kind: 'error', message });
+      }
+    },
+    [client],
+  );
 
   return (
     <section aria-labelledby="identify-heading" className="identify">
@@ -114,8 +127,16 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
       {/* The ignore-location choice resets per observation: when a new one starts, not when a photo is added. */}
       <LocationControls photoKey={state.kind === 'working' && !shown ? String(photoNumber) : null} onChange={setPlace} />
       <div aria-live="polite" className="identify-status">
-        {state.kind === 'working' && <p role="status" data-testid="working">Identifying {state.name}…</p>}
-        {state.kind === 'error' && <p role="alert" className="error" data-testid="photo-error">{state.message}</p>}
+        {state.kind === 'working' && (
+          <p role="status" data-testid="working">
+            Identifying {state.name}…
+          </p>
+        )}
+        {state.kind === 'error' && (
+          <p role="alert" className="error" data-testid="photo-error">
+            {state.message}
+          </p>
+        )}
       </div>
       {(preview || shown) && (
         <div className="identify-result">
@@ -125,9 +146,17 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
               <ResultCard result={shown.record} location={useLocation ? locationView(place.cell!, new Date(), occurrence ?? null) : null} />
               <PackAnswer result={shown.record} onAskPack={(id) => void identify(shown.photo, undefined, id)} />
               <ObservationPhotos record={shown.record} />
-              {shown.saveError ? <p role="alert" className="error">{shown.saveError}</p> : <p className="saved" data-testid="saved">Saved to <a href={`#/history/${shown.record.id}`}>history</a>.</p>}
+              {shown.saveError ? (
+                <p role="alert" className="error">
+                  {shown.saveError}
+                </p>
+              ) : (
+                <p className="saved" data-testid="saved">
+                  Saved to <a href={`#/history/${shown.record.id}`}>history</a>.
+                </p>
+              )}
               <AddPhoto record={shown.record} onPhoto={(file) => void identify(file, shown)} disabled={!engineReady || state.kind === 'working'} />
-              <CorrectionPanel key={shown.record.id} record={shown.record} photo={shown.photo} onCorrected={(correction) => setShown((c) => (c && { ...c, record: { ...c.record, correction } }))} />
+              <CorrectionPanel key={shown.record.id} record={shown.record} photo={shown.photo} onCorrected={(correction) => setShown((c) => c && { ...c, record: { ...c.record, correction } })} />
             </div>
           )}
         </div>

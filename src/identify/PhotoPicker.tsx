@@ -24,13 +24,22 @@ export function PhotoPicker({ onPhoto, disabled }: { onPhoto: (file: File) => vo
     <>
       <div
         className={`picker${dragging ? ' dragging' : ''}`}
-        onDragOver={(e) => { e.preventDefault(); setDragging(true); }}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setDragging(true);
+        }}
         onDragLeave={() => setDragging(false)}
         onDrop={dropped}
       >
-        <button type="button" onClick={() => choose.current?.click()} disabled={disabled}>Choose a photo</button>
-        <button type="button" onClick={() => capture.current?.click()} disabled={disabled}>Take a photo</button>
-        <button type="button" className="secondary" onClick={() => setCamera((c) => !c)} aria-pressed={camera}>Live camera</button>
+        <button type="button" onClick={() => choose.current?.click()} disabled={disabled}>
+          Choose a photo
+        </button>
+        <button type="button" onClick={() => capture.current?.click()} disabled={disabled}>
+          Take a photo
+        </button>
+        <button type="button" className="secondary" onClick={() => setCamera((c) => !c)} aria-pressed={camera}>
+          Live camera
+        </button>
         <input ref={choose} type="file" accept="image/*" onChange={picked} hidden data-testid="photo-input" aria-label="Choose a photo" />
         <input ref={capture} type="file" accept="image/*" capture="environment" onChange={picked} hidden aria-label="Take a photo" />
         <p className="hint">or drop a photo here</p>

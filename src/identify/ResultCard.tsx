@@ -13,7 +13,9 @@ export function ResultCard({ result: model, location }: { result: ResultView; lo
   const t = result.timings;
   return (
     <article className="result" aria-labelledby="result-summary" data-testid="result">
-      <h3 id="result-summary" data-testid="summary" className={result.abstain ? 'abstain' : undefined}>{result.summary}</h3>
+      <h3 id="result-summary" data-testid="summary" className={result.abstain ? 'abstain' : undefined}>
+        {result.summary}
+      </h3>
       <ol className="suggestions" aria-label="Top 5 suggestions">
         {result.top5.map((s) => (
           <li key={s.taxonId} data-testid="suggestion" data-taxon={s.taxonId}>
@@ -30,9 +32,14 @@ export function ResultCard({ result: model, location }: { result: ResultView; lo
         ))}
       </ol>
       <p className="other-prob">Not one of our species: {pct(result.otherProbability)}</p>
-      {location && <p className="location-note" data-testid="location-note">Weighed by your approximate location ({location.prior.realm ?? 'no realm known there'}){location.sightings ? ' and reported sightings there this month' : ''}.</p>}
+      {location && (
+        <p className="location-note" data-testid="location-note">
+          Weighed by your approximate location ({location.prior.realm ?? 'no realm known there'}){location.sightings ? ' and reported sightings there this month' : ''}.
+        </p>
+      )}
       <p className="meta" data-testid="result-meta">
-        Model {result.version} · {result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · decode {t.decodeMs.toFixed(0)} ms, preprocess {t.preprocessMs.toFixed(0)} ms, inference {t.inferenceMs.toFixed(0)} ms
+        Model {result.version} · {result.backend === 'webgpu' ? 'WebGPU' : 'WASM'} · decode {t.decodeMs.toFixed(0)} ms, preprocess {t.preprocessMs.toFixed(0)} ms, inference {t.inferenceMs.toFixed(0)}{' '}
+        ms
       </p>
     </article>
   );

@@ -23,5 +23,7 @@ export interface AutomationHook {
 }
 
 declare global {
-  interface Window { __wildsight?: AutomationHook }
+  interface Window {
+    __wildsight?: AutomationHook;
+  }
 }

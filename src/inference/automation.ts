@@ -24,9 +24,17 @@ export function installAutomationHook() {
       return kept;
     },
     classifyBatchBytes: async (photos, batchSize, opts) =>
-      (await inference.classifyBatch(photos.map((p) => ({ blob: new Blob([p.bytes as BlobPart]), name: p.name })), { ...opts, batchSize })).items,
+      (
+        await inference.classifyBatch(
+          photos.map((p) => ({ blob: new Blob([p.bytes as BlobPart]), name: p.name })),
+          { ...opts, batchSize },
+        )
+      ).items,
     classifyBatchAbortable: (photos, batchSize, signal) =>
-      inference.classifyBatch(photos.map((p) => ({ blob: new Blob([p.bytes as BlobPart]), name: p.name })), { batchSize, signal }),
+      inference.classifyBatch(
+        photos.map((p) => ({ blob: new Blob([p.bytes as BlobPart]), name: p.name })),
+        { batchSize, signal },
+      ),
     release: () => inference.release(),
     stats: () => inference.stats(),
   };

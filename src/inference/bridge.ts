@@ -19,7 +19,10 @@ import type { ModelVersion, SpeciesPack } from '../../core/manifest.ts';
 import type { Prediction } from '../../core/postprocess.ts';
 
 export class InferenceError extends Error {
-  constructor(readonly code: WorkerErrorCode, message: string) {
+  constructor(
+    readonly code: WorkerErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'InferenceError';
   }
@@ -68,9 +71,14 @@ export class InferenceBridge {
    */
   private failures = new Map<string, number>();
 
-  constructor(private readonly spawn: () => Worker, private readonly idleMs: number) {
+  constructor(
+    private readonly spawn: () => Worker,
+    private readonly idleMs: number,
+  ) {
     if (typeof document !== 'undefined') {
-      document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') this.release(); });
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'hidden') this.release();
+      });
     }
   }
 
@@ -191,7 +199,9 @@ export class InferenceBridge {
       const api = await this.started();
       if (signal?.aborted) throw aborted();
       const id = this.nextId++;
-      const onAbort = () => { void api.cancel(id); };
+      const onAbort = () => {
+        void api.cancel(id);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         return await work(api, id);
@@ -240,7 +250,11 @@ export class InferenceBridge {
       return api;
     })();
     // A failed start is not kept: the next call tries again.
-    this.api.catch(() => { if (this.worker) this.worker.terminate(); this.worker = null; this.api = null; });
+    this.api.catch(() => {
+      if (this.worker) this.worker.terminate();
+      this.worker = null;
+      this.api = null;
+    });
     return this.api;
   }
 }

@@ -12,10 +12,7 @@ export const MANIFEST_URL = '/models/registry/manifest.json';
  */
 export const IDLE_RELEASE_MS = 5 * 60_000;
 
-export const inference = new InferenceBridge(
-  () => new Worker(new URL('../../workers/inference/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }),
-  IDLE_RELEASE_MS,
-);
+export const inference = new InferenceBridge(() => new Worker(new URL('../../workers/inference/inference.worker.ts', import.meta.url), { type: 'module', name: 'inference' }), IDLE_RELEASE_MS);
 
 /** Options from the address bar (?backend=wasm|webgpu&model=1.0.0&threads=2&runtime=bytes|streaming), for comparisons and tests. */
 export function engineOptionsFromUrl(search = location.search): EngineOptions {

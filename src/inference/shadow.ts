@@ -14,10 +14,7 @@ const SHADOW_WAIT_MS = 20_000;
 export async function identificationExtras(record: { version: string }, shadowRun: Promise<ShadowResult | null> = Promise.resolve(null)): Promise<Pick<IdentificationEvent, 'shadow' | 'errors'>> {
   const extras: Pick<IdentificationEvent, 'shadow' | 'errors'> = {};
   try {
-    const shadow = await Promise.race([
-      shadowRun,
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), SHADOW_WAIT_MS)),
-    ]);
+    const shadow = await Promise.race([shadowRun, new Promise<null>((resolve) => setTimeout(() => resolve(null), SHADOW_WAIT_MS))]);
     if (shadow) {
       extras.shadow = shadow;
       recordShadow(shadow);

@@ -38,7 +38,11 @@ export function useEngine() {
   });
   const busy = useBusy();
   useEffect(() => setBusy(busy), [busy]);
-  useEffect(() => { if (engine.data && !engine.isPlaceholderData) engineLoaded(engine.data); }, [engine.data, engine.isPlaceholderData]);
-  useEffect(() => { if (served.data) void onServed(served.data).catch((err) => console.warn('model update failed', err)); }, [served.data]);
+  useEffect(() => {
+    if (engine.data && !engine.isPlaceholderData) engineLoaded(engine.data);
+  }, [engine.data, engine.isPlaceholderData]);
+  useEffect(() => {
+    if (served.data) void onServed(served.data).catch((err) => console.warn('model update failed', err));
+  }, [served.data]);
   return engine;
 }

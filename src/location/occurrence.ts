@@ -19,7 +19,7 @@ const loaded = new Map<string, Promise<OccurrenceTable | null>>();
 
 export function occurrenceFor(version: string): Promise<OccurrenceTable | null> {
   let p = loaded.get(version);
-  if (!p) loaded.set(version, p = load(version));
+  if (!p) loaded.set(version, (p = load(version)));
   return p;
 }
 

@@ -11,8 +11,20 @@
 const ALLOWED = 'wildsight.location.allowed';
 const IGNORE_DEFAULT = 'wildsight.location.ignoreByDefault';
 
-const read = (key: string) => { try { return localStorage.getItem(key) === 'true'; } catch { return false; } };
-const write = (key: string, on: boolean) => { try { localStorage.setItem(key, String(on)); } catch { /* storage off: the choice lasts this page only */ } };
+const read = (key: string) => {
+  try {
+    return localStorage.getItem(key) === 'true';
+  } catch {
+    return false;
+  }
+};
+const write = (key: string, on: boolean) => {
+  try {
+    localStorage.setItem(key, String(on));
+  } catch {
+    /* storage off: the choice lasts this page only */
+  }
+};
 
 export const locationAllowed = () => read(ALLOWED);
 export const setLocationAllowed = (on: boolean) => write(ALLOWED, on);

@@ -39,7 +39,11 @@ export function boot(): Promise<EngineOptions> {
       return url;
     }
     let saved: Persisted | undefined;
-    try { saved = (await (await openAppDb()).get('settings', PERSIST_KEY)) as Persisted | undefined; } catch { /* no storage: start fresh */ }
+    try {
+      saved = (await (await openAppDb()).get('settings', PERSIST_KEY)) as Persisted | undefined;
+    } catch {
+      /* no storage: start fresh */
+    }
     set({ ...EMPTY, ...saved });
     const state = getState();
     if (state.current) {
@@ -57,7 +61,9 @@ export function boot(): Promise<EngineOptions> {
           set({ options: opts, served });
           return opts;
         }
-      } catch { /* unreachable: the bundled manifest */ }
+      } catch {
+        /* unreachable: the bundled manifest */
+      }
     }
     set({ options: url });
     return url;
@@ -67,9 +73,14 @@ export function boot(): Promise<EngineOptions> {
 
 let taxonomyPromise: Promise<Taxonomy> | null = null;
 export function taxonomy(): Promise<Taxonomy> {
-  taxonomyPromise ??= fetch(new URL('../taxonomy.json', new URL(MANIFEST_URL, location.href)).href).then((r) => {
-    if (!r.ok) throw new Error(`taxonomy: HTTP ${r.status}`);
-    return r.json() as Promise<Taxonomy>;
-  }).catch((err) => { taxonomyPromise = null; throw err; });
+  taxonomyPromise ??= fetch(new URL('../taxonomy.json', new URL(MANIFEST_URL, location.href)).href)
+    .then((r) => {
+      if (!r.ok) throw new Error(`taxonomy: HTTP ${r.status}`);
+      return r.json() as Promise<Taxonomy>;
+    })
+    .catch((err) => {
+      taxonomyPromise = null;
+      throw err;
+    });
   return taxonomyPromise;
 }

@@ -26,7 +26,10 @@ export function refuse(v: ModelVersion, reason: string, outcome: 'refused-incomp
   void reportModelStatus(v.version, outcome, { message: reason, code });
   console.warn(`model ${v.version} refused: ${reason}`);
   const at = Date.now();
-  const refused = [{ version: v.version, sha256: v.sha256, reason, at, ...(retryAfterMs ? { retryAt: at + retryAfterMs } : {}) }, ...getState().refused.filter((r) => !(r.version === v.version && r.sha256 === v.sha256))].slice(0, 10);
+  const refused = [
+    { version: v.version, sha256: v.sha256, reason, at, ...(retryAfterMs ? { retryAt: at + retryAfterMs } : {}) },
+    ...getState().refused.filter((r) => !(r.version === v.version && r.sha256 === v.sha256)),
+  ].slice(0, 10);
   set({ refused, progress: null });
   void persist();
 }
@@ -35,7 +38,10 @@ export function refuse(v: ModelVersion, reason: string, outcome: 'refused-incomp
 export async function fetchVersion(v: ModelVersion, role: Progress['role']): Promise<boolean> {
   if (isRefused(v)) return false;
   const why = await incompatibility(v, await taxonomy());
-  if (why) { refuse(v, why, 'refused-incompatible'); return false; }
+  if (why) {
+    refuse(v, why, 'refused-incompatible');
+    return false;
+  }
   set({ progress: { version: v.version, role, loaded: 0, total: v.bytes, phase: 'downloading' } });
   try {
     const url = new URL(v.file, new URL(MANIFEST_URL, location.href)).href;

@@ -10,7 +10,11 @@ let busy = false;
 let idleWaiters: Array<() => void> = [];
 export function setBusy(b: boolean) {
   busy = b;
-  if (!b) { const w = idleWaiters; idleWaiters = []; w.forEach((f) => f()); }
+  if (!b) {
+    const w = idleWaiters;
+    idleWaiters = [];
+    w.forEach((f) => f());
+  }
 }
 export const whenIdle = () => (busy ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve());
 
@@ -19,7 +23,9 @@ let engineWaiters: Array<(i: EngineInfo) => void> = [];
 export function engineLoaded(info: EngineInfo) {
   void reportModelStatus(info.version, 'loaded', { backend: info.backend });
   engineInfo = info;
-  const w = engineWaiters; engineWaiters = []; w.forEach((f) => f(info));
+  const w = engineWaiters;
+  engineWaiters = [];
+  w.forEach((f) => f(info));
 }
 export const loadedEngine = () => (engineInfo ? Promise.resolve(engineInfo) : new Promise<EngineInfo>((r) => engineWaiters.push(r)));
 export const currentEngine = () => engineInfo;

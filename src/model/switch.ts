@@ -15,7 +15,7 @@ export async function switchTo(v: ModelVersion): Promise<boolean> {
   set({ progress: { version: v.version, role: 'update', loaded: v.bytes, total: v.bytes, phase: 'switching' } });
   const state = getState();
   const engineInfo = currentEngine();
-  const from = state.current ?? (engineInfo ? state.served?.versions.find((x) => x.version === engineInfo.version) ?? null : null);
+  const from = state.current ?? (engineInfo ? (state.served?.versions.find((x) => x.version === engineInfo.version) ?? null) : null);
   const opts = optionsFor(v, from ? entryOf(from) : null);
   try {
     const info = await inference.init(opts);

@@ -35,7 +35,13 @@ export interface Refusal {
   retryAt?: number;
 }
 
-export interface ShadowStats { runs: number; top1Agree: number; top5Overlap: number; failures: number; totalMs: number }
+export interface ShadowStats {
+  runs: number;
+  top1Agree: number;
+  top5Overlap: number;
+  failures: number;
+  totalMs: number;
+}
 
 export interface Persisted {
   current: ModelVersion | null;
@@ -48,7 +54,13 @@ export interface Persisted {
   served: ServedModels | null;
 }
 
-export interface Progress { version: string; role: 'update' | 'shadow'; loaded: number; total: number; phase: 'downloading' | 'waiting' | 'switching' }
+export interface Progress {
+  version: string;
+  role: 'update' | 'shadow';
+  loaded: number;
+  total: number;
+  phase: 'downloading' | 'waiting' | 'switching';
+}
 
 export interface UpdaterState extends Persisted {
   /** Options the page's engine runs with (null until the start-up decision is made). */
@@ -69,7 +81,12 @@ export function set(change: Partial<UpdaterState>) {
   state = { ...state, ...change };
   listeners.forEach((l) => l());
 }
-export const subscribe = (l: () => void) => { listeners.add(l); return () => { listeners.delete(l); }; };
+export const subscribe = (l: () => void) => {
+  listeners.add(l);
+  return () => {
+    listeners.delete(l);
+  };
+};
 export const getState = () => state;
 
 export async function persist() {

@@ -7,7 +7,11 @@ export function AddPhoto({ record, onPhoto, disabled }: { record: HistoryRecord;
   const input = useRef<HTMLInputElement>(null);
   const n = photosOf(record).length;
   if (!canAddPhoto(record)) {
-    return n >= MAX_OBSERVATION_PHOTOS ? <p className="hint" data-testid="observation-full">This observation has {MAX_OBSERVATION_PHOTOS} photos, the most it can hold.</p> : null;
+    return n >= MAX_OBSERVATION_PHOTOS ? (
+      <p className="hint" data-testid="observation-full">
+        This observation has {MAX_OBSERVATION_PHOTOS} photos, the most it can hold.
+      </p>
+    ) : null;
   }
   const picked = (e: ChangeEvent<HTMLInputElement>) => {
     const file = e.target.files?.[0];

@@ -11,7 +11,9 @@ export function PacksSection() {
   const model = useSyncExternalStore(subscribe, getState);
   const packs = useSyncExternalStore(subscribePacks, getPacks);
   const [busy, setBusy] = useState<string | null>(null);
-  useEffect(() => { void installedPacks(); }, []);
+  useEffect(() => {
+    void installedPacks();
+  }, []);
   // Offered by the server (as last heard, offline too) and held here, each once; the device's copy wins.
   const offered = model.served?.packs ?? [];
   const all = [...packs.installed, ...offered.filter((o) => !packs.installed.some((i) => i.id === o.id))];
@@ -34,14 +36,24 @@ export function PacksSection() {
               <strong>{p.title}</strong> ({speciesCount(p)} species, version {p.version}) · <span data-testid="pack-size">{mb(p.bytes)}</span>
               {here ? ' · on this device ' : ' '}
               {progress && <progress max={progress.total} value={progress.loaded} aria-label={`Downloading ${p.title}`} />}
-              {here
-                ? <button type="button" data-testid="pack-remove" disabled={busy !== null} onClick={act(p.id, () => removePack(p))}>Remove</button>
-                : <button type="button" data-testid="pack-download" disabled={busy !== null} onClick={act(p.id, () => downloadPack(p))}>Download {mb(p.bytes)}</button>}
+              {here ? (
+                <button type="button" data-testid="pack-remove" disabled={busy !== null} onClick={act(p.id, () => removePack(p))}>
+                  Remove
+                </button>
+              ) : (
+                <button type="button" data-testid="pack-download" disabled={busy !== null} onClick={act(p.id, () => downloadPack(p))}>
+                  Download {mb(p.bytes)}
+                </button>
+              )}
             </li>
           );
         })}
       </ul>
-      {packs.error && <p role="alert" className="error" data-testid="packs-error">{packs.error}</p>}
+      {packs.error && (
+        <p role="alert" className="error" data-testid="packs-error">
+          {packs.error}
+        </p>
+      )}
     </section>
   );
 }

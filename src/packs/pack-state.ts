@@ -20,8 +20,16 @@ export interface PacksState {
 
 let state: PacksState = { installed: [], progress: null, error: null, loaded: false };
 const listeners = new Set<() => void>();
-const set = (patch: Partial<PacksState>) => { state = { ...state, ...patch }; listeners.forEach((l) => l()); };
-export const subscribePacks = (l: () => void) => { listeners.add(l); return () => { listeners.delete(l); }; };
+const set = (patch: Partial<PacksState>) => {
+  state = { ...state, ...patch };
+  listeners.forEach((l) => l());
+};
+export const subscribePacks = (l: () => void) => {
+  listeners.add(l);
+  return () => {
+    listeners.delete(l);
+  };
+};
 export const getPacks = () => state;
 
 let loading: Promise<SpeciesPack[]> | null = null;

@@ -17,14 +17,16 @@ export function ConsentBanner() {
   return (
     <section className="banner consent" role="region" aria-label="Anonymous reports" data-testid="consent">
       <p>
-        <strong>Help improve Wildsight?</strong> With your OK, the app sends an anonymous report of each identification: the model
-        version, the top 5 species with their probabilities, how long it took and the hour, and whether models load and run on
-        this device. Never the photo or where you are.
-        {' '}<a href="#/privacy">What is sent</a>
+        <strong>Help improve Wildsight?</strong> With your OK, the app sends an anonymous report of each identification: the model version, the top 5 species with their probabilities, how long it took
+        and the hour, and whether models load and run on this device. Never the photo or where you are. <a href="#/privacy">What is sent</a>
       </p>
       <div className="consent-actions">
-        <button type="button" onClick={() => answer.mutate('granted')} disabled={answer.isPending} data-testid="consent-yes">Send anonymous reports</button>
-        <button type="button" className="secondary" onClick={() => answer.mutate('declined')} disabled={answer.isPending} data-testid="consent-no">Don't send</button>
+        <button type="button" onClick={() => answer.mutate('granted')} disabled={answer.isPending} data-testid="consent-yes">
+          Send anonymous reports
+        </button>
+        <button type="button" className="secondary" onClick={() => answer.mutate('declined')} disabled={answer.isPending} data-testid="consent-no">
+          Don't send
+        </button>
       </div>
     </section>
   );

@@ -39,7 +39,7 @@ async function deleteOne(c: InstallCredential): Promise<Counts> {
   if (!res.ok) throw new Error(`the server answered ${res.status}; nothing was deleted. Try again later.`);
   const body: unknown = await res.json().catch(() => null);
   // The credentials are only forgotten on an answer that says what was deleted.
-  if (!Value.Check(DeleteInstallResultSchema, body)) throw new Error('the server\'s answer did not say what it deleted; this device keeps its ids so you can try again.');
+  if (!Value.Check(DeleteInstallResultSchema, body)) throw new Error("the server's answer did not say what it deleted; this device keeps its ids so you can try again.");
   return body.deleted;
 }
 

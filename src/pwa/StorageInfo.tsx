@@ -19,7 +19,9 @@ export function StorageInfo() {
   return (
     <section aria-labelledby="storage-heading">
       <h3 id="storage-heading">Storage on this device</h3>
-      <p data-testid="storage-usage">Using {mb(usage)} of {mb(quota)} available.</p>
+      <p data-testid="storage-usage">
+        Using {mb(usage)} of {mb(quota)} available.
+      </p>
       {quota ? <progress max={quota} value={usage ?? 0} aria-label="Storage used" /> : null}
       <p>{persisted ? 'Kept: the browser will not clear the models and history to free space.' : 'Not guaranteed: the browser may clear the models and history when space runs low.'}</p>
     </section>

@@ -47,7 +47,7 @@ export function photosOf(record: HistoryRecord): ObservationPhoto[] {
 
 interface WildsightDB extends DBSchema {
   identifications: { key: string; value: HistoryRecord; indexes: { createdAt: number } };
-  outbox: { key: string; value: { id: string; createdAt: number; attempts: number; nextAttemptAt: number; event: unknown } ; indexes: { nextAttemptAt: number } };
+  outbox: { key: string; value: { id: string; createdAt: number; attempts: number; nextAttemptAt: number; event: unknown }; indexes: { nextAttemptAt: number } };
   settings: { key: string; value: unknown };
 }
 

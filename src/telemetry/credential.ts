@@ -25,7 +25,9 @@ export function ensureCredential(): Promise<InstallCredential | null> {
     } catch {
       return null;
     }
-  })().finally(() => { asking = null; });
+  })().finally(() => {
+    asking = null;
+  });
   return asking;
 }
 

@@ -18,7 +18,9 @@ export function identificationEvent(record: HistoryRecord, installId: string): I
     abstain: record.abstain,
     appVersion: APP_VERSION,
     hour: truncateToHour(record.createdAt),
-    ...(record.pack ? { pack: { id: record.pack.packId, version: record.pack.packVersion, routedBy: record.pack.routedBy, top5: record.pack.top5.map((s) => ({ taxonId: s.taxonId, p: s.probability })) } } : {}),
+    ...(record.pack
+      ? { pack: { id: record.pack.packId, version: record.pack.packVersion, routedBy: record.pack.routedBy, top5: record.pack.top5.map((s) => ({ taxonId: s.taxonId, p: s.probability })) } }
+      : {}),
     // An observation's answer is fused from its photos: say from how many.
     ...((record.photos?.length ?? 1) > 1 ? { photoCount: record.photos!.length } : {}),
   };

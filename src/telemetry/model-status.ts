@@ -31,8 +31,13 @@ export async function reportModelStatus(version: string, outcome: ModelOutcome, 
     // Marked only once it is really queued: a load before the user said yes is reported at the next start.
     if (outcome === 'loaded') loadedSent.add(version);
     const event: ModelStatusEvent = {
-      type: 'model_status', eventId: crypto.randomUUID(), installId: UNSTAMPED_INSTALL_ID, modelVersion: version, outcome,
-      appVersion: APP_VERSION, hour: truncateToHour(Date.now()),
+      type: 'model_status',
+      eventId: crypto.randomUUID(),
+      installId: UNSTAMPED_INSTALL_ID,
+      modelVersion: version,
+      outcome,
+      appVersion: APP_VERSION,
+      hour: truncateToHour(Date.now()),
     };
     if (outcome !== 'loaded') event.reason = isReasonCode(o.code) ? o.code : o.message ? modelReasonCode(o.message) : outcome === 'run-failures' ? 'run-error' : 'other';
     if (outcome === 'run-failures') event.count = Math.max(1, Math.min(10_000, o.count ?? 1));

@@ -107,7 +107,11 @@ async function post(events: TelemetryEvent[], credential: InstallCredential): Pr
   const stamped = events.map((e) => ({ ...e, installId: credential.installId }));
   const res = await fetch(ENDPOINT, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: authorization(credential) }, body: JSON.stringify({ events: stamped }) });
   let body: BatchResult | null = null;
-  try { body = (await res.json()) as BatchResult; } catch { /* not JSON: treated by status */ }
+  try {
+    body = (await res.json()) as BatchResult;
+  } catch {
+    /* not JSON: treated by status */
+  }
   return { status: res.status, body };
 }
 
@@ -134,7 +138,10 @@ async function postpone(ids: string[]) {
 async function sendGroup(items: Array<{ id: string; event: unknown }>, credential: InstallCredential, renewed = false): Promise<boolean> {
   let res: { status: number; body: BatchResult | null };
   try {
-    res = await post(items.map((i) => i.event as TelemetryEvent), credential);
+    res = await post(
+      items.map((i) => i.event as TelemetryEvent),
+      credential,
+    );
   } catch {
     await postpone(items.map((i) => i.id));
     return false;
@@ -209,5 +216,8 @@ export function startOutbox(): () => void {
   const timer = setInterval(kick, 30_000);
   // A report held by the last session (closed before its observation was) goes now: that observation is over.
   void releaseHeld().then(kick);
-  return () => { window.removeEventListener('online', kick); clearInterval(timer); };
+  return () => {
+    window.removeEventListener('online', kick);
+    clearInterval(timer);
+  };
 }

@@ -68,8 +68,11 @@ if (typeof document !== 'undefined') {
   // stops meanwhile and restarts on return; a page never shown again leaves its report held in the
   // outbox (IndexedDB), released at the next launch (outbox.ts startOutbox).
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'hidden' && idle) { clearTimeout(idle); idle = null; paused = true; }
-    else if (document.visibilityState === 'visible' && paused) closeLater();
+    if (document.visibilityState === 'hidden' && idle) {
+      clearTimeout(idle);
+      idle = null;
+      paused = true;
+    } else if (document.visibilityState === 'visible' && paused) closeLater();
   });
 }
 

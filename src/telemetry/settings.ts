@@ -37,7 +37,7 @@ const KEY = 'privacy';
  * ask again, and get a credential when needed.
  */
 function upgrade(stored: unknown): PrivacySettings | null {
-  const s = stored as Partial<PrivacySettings> & { installId?: string } | undefined;
+  const s = stored as (Partial<PrivacySettings> & { installId?: string }) | undefined;
   if (!s) return null;
   // The old self-made install id already placed this device in rollouts: keep its bucket.
   const rolloutSeed = s.rolloutSeed ?? s.installId ?? crypto.randomUUID();

@@ -6,10 +6,16 @@ export function useOutboxLength(): number | null {
   const [n, setN] = useState<number | null>(null);
   useEffect(() => {
     let live = true;
-    const read = () => void outboxLength().then((x) => { if (live) setN(x); });
+    const read = () =>
+      void outboxLength().then((x) => {
+        if (live) setN(x);
+      });
     read();
     const off = onOutboxChange(read);
-    return () => { live = false; off(); };
+    return () => {
+      live = false;
+      off();
+    };
   }, []);
   return n;
 }

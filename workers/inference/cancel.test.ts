@@ -10,7 +10,17 @@ describe('cancellation tokens', () => {
     expect(a.cancelled).toBe(true);
     expect(b.cancelled).toBe(false);
     expect(() => a.throwIfCancelled()).toThrow(WorkerError);
-    expect(toWire((() => { try { a.throwIfCancelled(); } catch (e) { return e; } })())).toEqual({ code: 'aborted', message: 'the call was cancelled' });
+    expect(
+      toWire(
+        (() => {
+          try {
+            a.throwIfCancelled();
+          } catch (e) {
+            return e;
+          }
+        })(),
+      ),
+    ).toEqual({ code: 'aborted', message: 'the call was cancelled' });
     a.end();
     b.end();
   });

@@ -7,7 +7,10 @@
  */
 import { WorkerError } from './errors.ts';
 
-export interface Token { readonly cancelled: boolean; throwIfCancelled(): void }
+export interface Token {
+  readonly cancelled: boolean;
+  throwIfCancelled(): void;
+}
 
 const live = new Map<number, { cancelled: boolean }>();
 /** Ids cancelled before their call arrived (the page aborted at once). */
@@ -17,9 +20,15 @@ export function begin(id: number | undefined): Token & { end(): void } {
   const state = { cancelled: id !== undefined && early.delete(id) };
   if (id !== undefined) live.set(id, state);
   return {
-    get cancelled() { return state.cancelled; },
-    throwIfCancelled() { if (state.cancelled) throw new WorkerError('aborted', 'the call was cancelled'); },
-    end() { if (id !== undefined) live.delete(id); },
+    get cancelled() {
+      return state.cancelled;
+    },
+    throwIfCancelled() {
+      if (state.cancelled) throw new WorkerError('aborted', 'the call was cancelled');
+    },
+    end() {
+      if (id !== undefined) live.delete(id);
+    },
   };
 }
 

@@ -85,9 +85,16 @@ export class Engine {
     const streamFrom = opts.runtimeCompile === 'streaming' ? storedRuntimeUrl(ORT_FILES).catch(() => null) : Promise.resolve(null);
     const ortLoad = backendPick.then((reason) => loadOrt(reason ? 'wasm' : 'webgpu', plainRuntime, streamFrom));
     const phases: LoadPhases = { taxonomyMs: 0, modelMs: 0, runtimeMs: 0, sessionMs: 0 };
-    const done = <T,>(p: Promise<T>, key: keyof LoadPhases) => p.then((v) => { phases[key] = performance.now() - t0; return v; });
+    const done = <T>(p: Promise<T>, key: keyof LoadPhases) =>
+      p.then((v) => {
+        phases[key] = performance.now() - t0;
+        return v;
+      });
     const [taxonomy, loaded, unavailable, firstOrt] = await Promise.all([
-      done(fetchOk(new URL('../taxonomy.json', manifestUrl).href).then((r) => r.json() as Promise<Taxonomy>), 'taxonomyMs'),
+      done(
+        fetchOk(new URL('../taxonomy.json', manifestUrl).href).then((r) => r.json() as Promise<Taxonomy>),
+        'taxonomyMs',
+      ),
       done(loadModel(manifest, opts.model ?? findVersion(manifest, opts.version), manifestUrl), 'modelMs'),
       backendPick,
       done(ortLoad, 'runtimeMs'),
@@ -107,8 +114,9 @@ export class Engine {
       backend = 'wasm';
       ort = await loadOrt(backend, plainRuntime, streamFrom);
       ort.env.wasm.numThreads = threads;
-      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' })
-        .catch((e: unknown) => { throw new WorkerError('session-create', (e as Error)?.message ?? String(e)); });
+      session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' }).catch((e: unknown) => {
+        throw new WorkerError('session-create', (e as Error)?.message ?? String(e));
+      });
     }
     phases.sessionMs = performance.now() - t0;
     // A graph that lacks what the manifest promises cannot be used, whatever its sha256 says.
@@ -174,8 +182,9 @@ export class Engine {
    * photo, so they share its onnxruntime instance rather than load another.
    */
   async packSession(bytes: Uint8Array, inputName: string, logitsName: string, size: number): Promise<PackSession> {
-    const session = await this.ort.InferenceSession.create(bytes, { executionProviders: [this.info.backend], graphOptimizationLevel: 'all' })
-      .catch((e: unknown) => { throw new WorkerError('session-create', (e as Error)?.message ?? String(e)); });
+    const session = await this.ort.InferenceSession.create(bytes, { executionProviders: [this.info.backend], graphOptimizationLevel: 'all' }).catch((e: unknown) => {
+      throw new WorkerError('session-create', (e as Error)?.message ?? String(e));
+    });
     if (!session.inputNames.includes(inputName) || !session.outputNames.includes(logitsName)) {
       await session.release().catch(() => {});
       throw new WorkerError('outputs', `species pack graph has no input "${inputName}" or output "${logitsName}"`);

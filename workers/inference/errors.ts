@@ -32,11 +32,17 @@ export const WORKER_ERROR_CODES = [
 ] as const;
 export type WorkerErrorCode = (typeof WORKER_ERROR_CODES)[number];
 
-export interface WireError { code: WorkerErrorCode; message: string }
+export interface WireError {
+  code: WorkerErrorCode;
+  message: string;
+}
 
 /** Thrown inside the worker where the cause is known. */
 export class WorkerError extends Error {
-  constructor(readonly code: WorkerErrorCode, message: string) {
+  constructor(
+    readonly code: WorkerErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'WorkerError';
   }

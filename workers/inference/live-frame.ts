@@ -18,7 +18,10 @@ export function frameSharpness(frame: ImageBitmap): number {
   const w = Math.max(3, Math.round(frame.width * k));
   const h = Math.max(3, Math.round(frame.height * k));
   if (!canvas) canvas = new OffscreenCanvas(w, h);
-  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
   const ctx = canvas.getContext('2d', { willReadFrequently: true, alpha: false });
   if (!ctx) throw new Error('OffscreenCanvas 2D is not available in this browser');
   ctx.drawImage(frame, 0, 0, w, h);

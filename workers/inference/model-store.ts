@@ -78,9 +78,11 @@ async function fromNetwork(cache: Cache | null, model: ModelVersion, url: string
       await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
     } catch (err) {
       const full = (err as DOMException)?.name === 'QuotaExceededError';
-      notices.push(full
-        ? 'Storage on this device is full, so the model could not be kept for offline use. Identification works while the app stays open; free some space to use it offline.'
-        : `The model could not be kept for offline use: ${(err as Error).message}`);
+      notices.push(
+        full
+          ? 'Storage on this device is full, so the model could not be kept for offline use. Identification works while the app stays open; free some space to use it offline.'
+          : `The model could not be kept for offline use: ${(err as Error).message}`,
+      );
     }
   }
   return bytes;
@@ -139,7 +141,10 @@ export async function downloadModel(model: ModelVersion, url: string, onProgress
   const bytes = await fetchBody(url, model.sha256, model.bytes, `model ${model.version}`, onProgress);
   const digest = await sha256Hex(bytes);
   if (digest !== model.sha256 || bytes.length !== model.bytes) {
-    throw new ModelIntegrityError(digest !== model.sha256 ? 'sha256-mismatch' : 'size-mismatch', `model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…; ${bytes.length} bytes, expected ${model.bytes}); it was not used`);
+    throw new ModelIntegrityError(
+      digest !== model.sha256 ? 'sha256-mismatch' : 'size-mismatch',
+      `model ${model.version} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…; ${bytes.length} bytes, expected ${model.bytes}); it was not used`,
+    );
   }
   if (cache) await cache.put(keyFor(model.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));
   return 'network';
@@ -151,7 +156,14 @@ export async function downloadModel(model: ModelVersion, url: string, onProgress
  * while the reader yields decoded ones (the bar would run past 100%). A body
  * far larger than that is cut off.
  */
-async function fetchBody(url: string, sha256: string, expected: number, what: string, onProgress?: (loaded: number, total: number) => void, code: 'size-mismatch' | 'head-pack-damaged' = 'size-mismatch'): Promise<Uint8Array> {
+async function fetchBody(
+  url: string,
+  sha256: string,
+  expected: number,
+  what: string,
+  onProgress?: (loaded: number, total: number) => void,
+  code: 'size-mismatch' | 'head-pack-damaged' = 'size-mismatch',
+): Promise<Uint8Array> {
   // The sha256 in the query keeps the service worker's precache out of it: these bytes come from the server.
   const res = await fetch(`${url}${url.includes('?') ? '&' : '?'}sha256=${sha256}`, { cache: 'no-store' });
   if (!res.ok || !res.body) throw new WorkerError('download-failed', `could not download ${what}: HTTP ${res.status}`);
@@ -164,7 +176,10 @@ async function fetchBody(url: string, sha256: string, expected: number, what: st
     if (done) break;
     parts.push(value);
     loaded += value.length;
-    if (loaded - lastReport > 64 * 1024) { onProgress?.(loaded, expected); lastReport = loaded; }
+    if (loaded - lastReport > 64 * 1024) {
+      onProgress?.(loaded, expected);
+      lastReport = loaded;
+    }
     if (loaded > expected * 2 + 1024 * 1024) {
       await reader.cancel();
       throw new ModelIntegrityError(code, `${what} is larger than its manifest says (${expected} bytes); it was not used`);
@@ -173,7 +188,10 @@ async function fetchBody(url: string, sha256: string, expected: number, what: st
   onProgress?.(loaded, expected);
   const bytes = new Uint8Array(loaded);
   let at = 0;
-  for (const p of parts) { bytes.set(p, at); at += p.length; }
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
   return bytes;
 }
 
@@ -193,7 +211,10 @@ async function fromHeadPack(model: ModelVersion, pack: HeadPack, backbone: Uint8
   const packBytes = await fetchBody(packUrl, pack.sha256, pack.bytes, what, onProgress, 'head-pack-damaged');
   const packDigest = await sha256Hex(packBytes);
   if (packDigest !== pack.sha256 || packBytes.length !== pack.bytes) {
-    throw new ModelIntegrityError('head-pack-damaged', `${what} failed its integrity check (sha256 ${packDigest.slice(0, 12)}…, expected ${pack.sha256.slice(0, 12)}…; ${packBytes.length} bytes, expected ${pack.bytes}); it was not used`);
+    throw new ModelIntegrityError(
+      'head-pack-damaged',
+      `${what} failed its integrity check (sha256 ${packDigest.slice(0, 12)}…, expected ${pack.sha256.slice(0, 12)}…; ${packBytes.length} bytes, expected ${pack.bytes}); it was not used`,
+    );
   }
   let bytes: Uint8Array;
   try {
@@ -204,7 +225,10 @@ async function fromHeadPack(model: ModelVersion, pack: HeadPack, backbone: Uint8
   }
   const digest = await sha256Hex(bytes);
   if (digest !== model.sha256 || bytes.length !== model.bytes) {
-    throw new ModelIntegrityError('head-pack-damaged', `model ${model.version} assembled from its head pack failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not used`);
+    throw new ModelIntegrityError(
+      'head-pack-damaged',
+      `model ${model.version} assembled from its head pack failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${model.sha256.slice(0, 12)}…); it was not used`,
+    );
   }
   return bytes;
 }
@@ -227,7 +251,10 @@ export async function downloadPack(pack: SpeciesPack, url: string, onProgress?: 
   const bytes = await fetchBody(url, pack.sha256, pack.bytes, what, onProgress);
   const digest = await sha256Hex(bytes);
   if (digest !== pack.sha256 || bytes.length !== pack.bytes) {
-    throw new ModelIntegrityError(digest !== pack.sha256 ? 'sha256-mismatch' : 'size-mismatch', `${what} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${pack.sha256.slice(0, 12)}…); it was not kept`);
+    throw new ModelIntegrityError(
+      digest !== pack.sha256 ? 'sha256-mismatch' : 'size-mismatch',
+      `${what} failed its integrity check (sha256 ${digest.slice(0, 12)}…, expected ${pack.sha256.slice(0, 12)}…); it was not kept`,
+    );
   }
   try {
     await cache.put(keyFor(pack.sha256), new Response(bytes as BodyInit, { headers: { 'Content-Type': 'application/octet-stream' } }));

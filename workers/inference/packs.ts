@@ -19,7 +19,12 @@ export interface PackRun extends PackAnswer {
   inferenceMs: number;
 }
 
-interface Loaded { key: string; session: PackSession; taxa: Array<Taxon | null>; engine: Engine }
+interface Loaded {
+  key: string;
+  session: PackSession;
+  taxa: Array<Taxon | null>;
+  engine: Engine;
+}
 const sessions = new Map<string, Promise<Loaded>>();
 
 async function load(pack: SpeciesPack, engine: Engine, index: TaxonIndex): Promise<Loaded> {
@@ -38,7 +43,9 @@ async function load(pack: SpeciesPack, engine: Engine, index: TaxonIndex): Promi
     return { key, session, taxa: packTaxa(pack, index), engine };
   })();
   sessions.set(pack.id, promise);
-  promise.catch(() => { if (sessions.get(pack.id) === promise) sessions.delete(pack.id); });
+  promise.catch(() => {
+    if (sessions.get(pack.id) === promise) sessions.delete(pack.id);
+  });
   return promise;
 }
 

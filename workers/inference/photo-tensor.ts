@@ -31,7 +31,11 @@ function context(width: number, height: number): OffscreenCanvasRenderingContext
  * or a browser without ImageDecoder, through createImageBitmap's resize.
  * core/ then still has a 2x margin to resample from without aliasing.
  */
-export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec?: Pick<InputSpec, 'resizeShorter'>): Promise<{ bitmap: ImageBitmap; ms: number; width: number; height: number; decodedBy?: ClassifyResult['decodedBy'] }> {
+export async function decodePhoto(
+  input: Blob | ImageBitmap,
+  name?: string,
+  spec?: Pick<InputSpec, 'resizeShorter'>,
+): Promise<{ bitmap: ImageBitmap; ms: number; width: number; height: number; decodedBy?: ClassifyResult['decodedBy'] }> {
   const t0 = performance.now();
   if (input instanceof ImageBitmap) return { bitmap: input, ms: 0, width: input.width, height: input.height };
   const bytes = new Uint8Array(await input.arrayBuffer());
@@ -48,12 +52,16 @@ export async function decodePhoto(input: Blob | ImageBitmap, name?: string, spec
       if (bitmap) return { bitmap, ms: performance.now() - t0, width, height, decodedBy: 'jpeg-dct' };
       // Admitted only because it decodes small; this browser cannot, so a full decode is not attempted.
       if (probe.width * probe.height > PHOTO_LIMITS.maxMegapixels * 1e6) {
-        throw new PhotoError('too-many-pixels', `${name ?? 'This file'} is ${(probe.width * probe.height / 1e6).toFixed(0)} megapixels, and this browser cannot decode it at reduced size; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels can be identified here.`);
+        throw new PhotoError(
+          'too-many-pixels',
+          `${name ?? 'This file'} is ${((probe.width * probe.height) / 1e6).toFixed(0)} megapixels, and this browser cannot decode it at reduced size; photos up to ${PHOTO_LIMITS.maxMegapixels} megapixels can be identified here.`,
+        );
       }
     }
-    const bitmap = k < 1
-      ? await createImageBitmap(input, { imageOrientation: 'from-image', resizeWidth: Math.round(width * k), resizeHeight: Math.round(height * k), resizeQuality: 'high' })
-      : await createImageBitmap(input, { imageOrientation: 'from-image' });
+    const bitmap =
+      k < 1
+        ? await createImageBitmap(input, { imageOrientation: 'from-image', resizeWidth: Math.round(width * k), resizeHeight: Math.round(height * k), resizeQuality: 'high' })
+        : await createImageBitmap(input, { imageOrientation: 'from-image' });
     // The photo's own size (as shown), not the size it was decoded at.
     return { bitmap, ms: performance.now() - t0, width, height, ...(k < 1 ? { decodedBy: 'resize' as const } : {}) };
   } catch (err) {

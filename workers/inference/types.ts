@@ -132,7 +132,6 @@ export interface ShadowInfo {
   sampleRate: number;
 }
 
-
 /** One live preview frame's answer (workers/inference/live-frame.ts). */
 export interface LiveFrame {
   top5: Array<{ taxonId: string; commonName: string; probability: number }>;

@@ -14,7 +14,11 @@ const mb = (bytes: number) => `${Math.round((bytes / (1024 * 1024)) * 10) / 10} 
 
 /** An error with an HTTP status, a label and a message for the client. */
 export class HttpError extends Error {
-  constructor(readonly statusCode: number, readonly label: string, message: string) {
+  constructor(
+    readonly statusCode: number,
+    readonly label: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -25,7 +29,10 @@ export function describeError(err: FastifyError | HttpError, req: FastifyRequest
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE': {
       const limit = req.routeOptions.bodyLimit;
-      return { error: 'payload too large', message: `the request body is over the ${limit ? mb(limit) : ''} limit for ${req.method} ${req.routeOptions.url ?? req.url}; split the batch into smaller ones`.replace('  ', ' ') };
+      return {
+        error: 'payload too large',
+        message: `the request body is over the ${limit ? mb(limit) : ''} limit for ${req.method} ${req.routeOptions.url ?? req.url}; split the batch into smaller ones`.replace('  ', ' '),
+      };
     }
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { error: 'malformed JSON', message: 'the body is not valid JSON; send one JSON object' };
@@ -42,18 +49,24 @@ export function describeError(err: FastifyError | HttpError, req: FastifyRequest
   return { error: 'bad request', message: err.message };
 }
 
-export default fp(async (app: FastifyInstance) => {
-  // Every route's error replies are this one shape: declared on each route (a status the route
-  // names itself wins) so the OpenAPI document says so. Static files are not API.
-  app.addHook('onRoute', (route) => {
-    if (route.schema?.hide) return;
-    const response = (route.schema?.response ?? {}) as Record<string, unknown>;
-    route.schema = { ...route.schema, response: { '4xx': ErrorReplySchema, '5xx': ErrorReplySchema, ...response } };
-  });
-  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    if (status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.info({ status, code: (err as FastifyError).code, msg: err.message }, 'request refused');
-    return reply.code(status).type('application/json; charset=utf-8').send(describeError(err, req, status));
-  });
-}, { name: 'errors' });
+export default fp(
+  async (app: FastifyInstance) => {
+    // Every route's error replies are this one shape: declared on each route (a status the route
+    // names itself wins) so the OpenAPI document says so. Static files are not API.
+    app.addHook('onRoute', (route) => {
+      if (route.schema?.hide) return;
+      const response = (route.schema?.response ?? {}) as Record<string, unknown>;
+      route.schema = { ...route.schema, response: { '4xx': ErrorReplySchema, '5xx': ErrorReplySchema, ...response } };
+    });
+    app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+      if (status >= 500) req.log.error({ err }, 'request failed');
+      else req.log.info({ status, code: (err as FastifyError).code, msg: err.message }, 'request refused');
+      return reply
+        .code(status)
+        .type('application/json; charset=utf-8')
+        .send(describeError(err, req, status));
+    });
+  },
+  { name: 'errors' },
+);

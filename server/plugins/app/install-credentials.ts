@@ -44,7 +44,11 @@ export function rateLimitKey(address: string): string {
   return isIPv6(ip) ? `${ipv6Groups(ip).slice(0, 4).join(':')}::/64` : ip;
 }
 
-export interface VerifiedInstall { installId: string; issuedAt: string; revoked: boolean }
+export interface VerifiedInstall {
+  installId: string;
+  issuedAt: string;
+  revoked: boolean;
+}
 
 export interface InstallCredentials {
   /** A new install for a client at `address`. */
@@ -58,60 +62,71 @@ export interface InstallCredentials {
 }
 
 declare module 'fastify' {
-  interface FastifyInstance { installCredentials: InstallCredentials }
-  interface FastifyRequest { install?: VerifiedInstall }
+  interface FastifyInstance {
+    installCredentials: InstallCredentials;
+  }
+  interface FastifyRequest {
+    install?: VerifiedInstall;
+  }
 }
 
 const deny = (label: InstallAuthError, message: string) => new HttpError(401, label, message);
 
-export default fp(async (app: FastifyInstance, opts: { secret?: string | null }) => {
-  const key = opts.secret || await app.store.installs.secret(TOKEN_KEY_SECRET, () => randomBytes(32).toString('base64url'));
-  const salt = await app.store.installs.secret(NETWORK_SALT_SECRET, () => randomBytes(32).toString('base64url'));
+export default fp(
+  async (app: FastifyInstance, opts: { secret?: string | null }) => {
+    const key = opts.secret || (await app.store.installs.secret(TOKEN_KEY_SECRET, () => randomBytes(32).toString('base64url')));
+    const salt = await app.store.installs.secret(NETWORK_SALT_SECRET, () => randomBytes(32).toString('base64url'));
 
-  const mac = (installId: string, issuedAtSec: number) => createHmac('sha256', key).update(`v1|${installId}|${issuedAtSec}`).digest();
-  const sign = (installId: string, issuedAt: Date) => {
-    const sec = Math.floor(issuedAt.getTime() / 1000);
-    return `v1.${installId}.${sec}.${mac(installId, sec).toString('base64url')}`;
-  };
-  const networkHash = (address: string) => createHash('sha256').update(`${salt}|${addressPrefix(address)}`).digest('hex').slice(0, 32);
+    const mac = (installId: string, issuedAtSec: number) => createHmac('sha256', key).update(`v1|${installId}|${issuedAtSec}`).digest();
+    const sign = (installId: string, issuedAt: Date) => {
+      const sec = Math.floor(issuedAt.getTime() / 1000);
+      return `v1.${installId}.${sec}.${mac(installId, sec).toString('base64url')}`;
+    };
+    const networkHash = (address: string) =>
+      createHash('sha256')
+        .update(`${salt}|${addressPrefix(address)}`)
+        .digest('hex')
+        .slice(0, 32);
 
-  const service: InstallCredentials = {
-    sign,
-    networkHash,
-    async issue(address, now = new Date()) {
-      const installId = randomUUID();
-      await app.store.installs.issue({ installId, issuedAt: now, networkHash: networkHash(address) });
-      return { installId, token: sign(installId, now), issuedAt: now.toISOString() };
-    },
-    async verify(authorization, o = {}) {
-      const match = authorization ? new RegExp(`^${INSTALL_AUTH_SCHEME}\\s+(\\S+)\\s*$`, 'i').exec(authorization) : null;
-      if (!match) {
-        throw deny('install token required', `send the install token as "Authorization: ${INSTALL_AUTH_SCHEME} <token>"; get one from POST /v1/installs`);
-      }
-      const parts = match[1].split('.');
-      const sec = Number(parts[2]);
-      // Compared as text: base64url has several spellings of the same bytes, and only ours is a token.
-      const given = parts.length === 4 && parts[0] === 'v1' ? Buffer.from(parts[3]) : null;
-      const want = given && Number.isInteger(sec) ? Buffer.from(mac(parts[1], sec).toString('base64url')) : null;
-      if (!given || !want || given.length !== want.length || !timingSafeEqual(given, want)) {
-        throw deny('install token invalid', 'the install token is not one this server issued; get a new one from POST /v1/installs');
-      }
-      let row;
-      try {
-        row = await app.store.installs.get(parts[1]);
-      } catch (err) {
-        app.log.error({ err }, 'could not read an install credential');
-        throw new HttpError(503, 'storage unavailable', 'the feedback store could not check this install; nothing was stored, send it again later');
-      }
-      if (!row) throw deny('install unknown', 'this install is not known here (its data may have been deleted); get a new one from POST /v1/installs');
-      if (row.revoked_at !== null && !o.allowRevoked) {
-        throw deny('install revoked', `this install was revoked (${row.revoked_reason ?? 'no reason given'}); its reports are no longer accepted`);
-      }
-      return { installId: row.install_id, issuedAt: row.issued_at, revoked: row.revoked_at !== null };
-    },
-  };
-  app.decorate('installCredentials', service);
-}, { name: 'install-credentials', dependencies: ['storage'] });
+    const service: InstallCredentials = {
+      sign,
+      networkHash,
+      async issue(address, now = new Date()) {
+        const installId = randomUUID();
+        await app.store.installs.issue({ installId, issuedAt: now, networkHash: networkHash(address) });
+        return { installId, token: sign(installId, now), issuedAt: now.toISOString() };
+      },
+      async verify(authorization, o = {}) {
+        const match = authorization ? new RegExp(`^${INSTALL_AUTH_SCHEME}\\s+(\\S+)\\s*$`, 'i').exec(authorization) : null;
+        if (!match) {
+          throw deny('install token required', `send the install token as "Authorization: ${INSTALL_AUTH_SCHEME} <token>"; get one from POST /v1/installs`);
+        }
+        const parts = match[1].split('.');
+        const sec = Number(parts[2]);
+        // Compared as text: base64url has several spellings of the same bytes, and only ours is a token.
+        const given = parts.length === 4 && parts[0] === 'v1' ? Buffer.from(parts[3]) : null;
+        const want = given && Number.isInteger(sec) ? Buffer.from(mac(parts[1], sec).toString('base64url')) : null;
+        if (!given || !want || given.length !== want.length || !timingSafeEqual(given, want)) {
+          throw deny('install token invalid', 'the install token is not one this server issued; get a new one from POST /v1/installs');
+        }
+        let row;
+        try {
+          row = await app.store.installs.get(parts[1]);
+        } catch (err) {
+          app.log.error({ err }, 'could not read an install credential');
+          throw new HttpError(503, 'storage unavailable', 'the feedback store could not check this install; nothing was stored, send it again later');
+        }
+        if (!row) throw deny('install unknown', 'this install is not known here (its data may have been deleted); get a new one from POST /v1/installs');
+        if (row.revoked_at !== null && !o.allowRevoked) {
+          throw deny('install revoked', `this install was revoked (${row.revoked_reason ?? 'no reason given'}); its reports are no longer accepted`);
+        }
+        return { installId: row.install_id, issuedAt: row.issued_at, revoked: row.revoked_at !== null };
+      },
+    };
+    app.decorate('installCredentials', service);
+  },
+  { name: 'install-credentials', dependencies: ['storage'] },
+);
 
 /** preHandler for routes that need an install token: sets req.install. */
 export function requireInstall(app: FastifyInstance, opts: { allowRevoked?: boolean } = {}) {

@@ -12,14 +12,19 @@ export interface RegistryService {
 }
 
 declare module 'fastify' {
-  interface FastifyInstance { registry: RegistryService }
+  interface FastifyInstance {
+    registry: RegistryService;
+  }
 }
 
-export default fp(async (app: FastifyInstance, opts: { registryDir: string }) => {
-  const service: RegistryService = {
-    dir: opts.registryDir,
-    manifest: () => readManifest(opts.registryDir),
-    problems: () => missingModels(readManifest(opts.registryDir), opts.registryDir),
-  };
-  app.decorate('registry', service);
-}, { name: 'registry' });
+export default fp(
+  async (app: FastifyInstance, opts: { registryDir: string }) => {
+    const service: RegistryService = {
+      dir: opts.registryDir,
+      manifest: () => readManifest(opts.registryDir),
+      problems: () => missingModels(readManifest(opts.registryDir), opts.registryDir),
+    };
+    app.decorate('registry', service);
+  },
+  { name: 'registry' },
+);

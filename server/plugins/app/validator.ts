@@ -13,17 +13,20 @@ import { Value } from '@sinclair/typebox/value';
 
 const PART_NAMES: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
 
-export default fp(async (app: FastifyInstance) => {
-  app.setValidatorCompiler(({ schema, httpPart }) => {
-    const typed = schema as TSchema;
-    const check = TypeCompiler.Compile(typed);
-    const convert = httpPart !== 'body';
-    const part = PART_NAMES[httpPart ?? 'body'] ?? httpPart;
-    return (data: unknown) => {
-      const value = convert ? Value.Convert(typed, Value.Default(typed, Value.Clone(data))) : data;
-      if (check.Check(value)) return { value };
-      const first = check.Errors(value).First();
-      return { error: new Error(`${part}${first?.path ?? ''}: ${first?.message ?? 'does not match the schema'}`) };
-    };
-  });
-}, { name: 'typebox-validator' });
+export default fp(
+  async (app: FastifyInstance) => {
+    app.setValidatorCompiler(({ schema, httpPart }) => {
+      const typed = schema as TSchema;
+      const check = TypeCompiler.Compile(typed);
+      const convert = httpPart !== 'body';
+      const part = PART_NAMES[httpPart ?? 'body'] ?? httpPart;
+      return (data: unknown) => {
+        const value = convert ? Value.Convert(typed, Value.Default(typed, Value.Clone(data))) : data;
+        if (check.Check(value)) return { value };
+        const first = check.Errors(value).First();
+        return { error: new Error(`${part}${first?.path ?? ''}: ${first?.message ?? 'does not match the schema'}`) };
+      };
+    });
+  },
+  { name: 'typebox-validator' },
+);

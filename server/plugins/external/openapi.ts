@@ -8,17 +8,20 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 
-export default fp(async (app: FastifyInstance) => {
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Wildsight', version: '1', description: 'Feedback, model rollout and monitoring API of the Wildsight app. Errors are always JSON { error, message }.' },
-      components: {
-        securitySchemes: {
-          install: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Install <token>` from POST /v1/installs' },
-          admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for /v1/admin/' },
+export default fp(
+  async (app: FastifyInstance) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'Wildsight', version: '1', description: 'Feedback, model rollout and monitoring API of the Wildsight app. Errors are always JSON { error, message }.' },
+        components: {
+          securitySchemes: {
+            install: { type: 'apiKey', in: 'header', name: 'Authorization', description: '`Install <token>` from POST /v1/installs' },
+            admin: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN, for /v1/admin/' },
+          },
         },
       },
-    },
-  });
-}, { name: 'openapi' });
+    });
+  },
+  { name: 'openapi' },
+);

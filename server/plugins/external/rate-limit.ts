@@ -10,10 +10,13 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from '../app/errors.ts';
 
-export default fp(async (app: FastifyInstance, opts: { max: number }) => {
-  await app.register(rateLimit, {
-    max: opts.max,
-    timeWindow: 60_000,
-    errorResponseBuilder: (_req, ctx) => new HttpError(429, 'too many requests', `more than ${ctx.max} requests a minute from this client; retry in ${ctx.after}`),
-  });
-}, { name: 'rate-limit' });
+export default fp(
+  async (app: FastifyInstance, opts: { max: number }) => {
+    await app.register(rateLimit, {
+      max: opts.max,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_req, ctx) => new HttpError(429, 'too many requests', `more than ${ctx.max} requests a minute from this client; retry in ${ctx.after}`),
+    });
+  },
+  { name: 'rate-limit' },
+);

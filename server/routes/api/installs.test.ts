@@ -57,7 +57,7 @@ describe.each(BACKENDS)('install credentials on $name', (backend) => {
       expect(await app.db.storedEventIds()).toEqual(before);
     });
 
-    it('refuses, by index, an event in another install\'s name and stores the rest', async () => {
+    it("refuses, by index, an event in another install's name and stores the rest", async () => {
       const me = await issue();
       const ok = identification({ installId: me.installId });
       const impostor = identification({ installId: randomUUID() });
@@ -75,7 +75,7 @@ describe.each(BACKENDS)('install credentials on $name', (backend) => {
       expect(statuses).toEqual([201, 201, 429, 429]);
     });
 
-    it('refuses a revoked install\'s events from then on', async () => {
+    it("refuses a revoked install's events from then on", async () => {
       const installId = randomUUID();
       const token = await installToken(app.server.app, installId);
       expect((await postEventsWith(app.url, [identification({ installId })], `Install ${token}`)).status).toBe(200);
@@ -120,10 +120,11 @@ describe.each(BACKENDS)('install credentials on $name', (backend) => {
     it(`counts at most ${CAP} corrections of one install a day, however they are batched`, async () => {
       const installId = randomUUID();
       const auth = `Install ${await installToken(app.server.app, installId)}`;
-      const batch = () => Array.from({ length: 4 }, () => {
-        const seen = identification({ installId });
-        return [seen, correction({ installId, correctsEventId: seen.eventId })];
-      }).flat();
+      const batch = () =>
+        Array.from({ length: 4 }, () => {
+          const seen = identification({ installId });
+          return [seen, correction({ installId, correctsEventId: seen.eventId })];
+        }).flat();
       expect((await postEventsWith(app.url, batch(), auth)).body.accepted).toBe(8);
       expect((await postEventsWith(app.url, batch(), auth)).body.accepted).toBe(8);
       const mine = await corrections(installId);
@@ -139,10 +140,11 @@ describe.each(BACKENDS)('install credentials on $name', (backend) => {
     it('keeps the cap when batches of one install arrive at once', async () => {
       const installId = randomUUID();
       const auth = `Install ${await installToken(app.server.app, installId)}`;
-      const batch = () => Array.from({ length: 3 }, () => {
-        const seen = identification({ installId });
-        return [seen, correction({ installId, correctsEventId: seen.eventId })];
-      }).flat();
+      const batch = () =>
+        Array.from({ length: 3 }, () => {
+          const seen = identification({ installId });
+          return [seen, correction({ installId, correctsEventId: seen.eventId })];
+        }).flat();
       // 4 batches of 3 corrections in flight together against a cap of 5: exactly 5 count.
       const answers = await Promise.all(Array.from({ length: 4 }, () => postEventsWith(app.url, batch(), auth)));
       expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
@@ -161,7 +163,11 @@ describe.each(BACKENDS)('install credentials on $name', (backend) => {
       const bystanderAuth = `Install ${await installToken(app.server.app, bystander)}`;
       const seen = identification({ installId: me.installId });
       const photo = (await cleanJpeg()).toString('base64');
-      const mine = [seen, identification({ installId: me.installId }), correction({ installId: me.installId, correctsEventId: seen.eventId, photo: { mimeType: 'image/jpeg', dataBase64: photo, width: 96, height: 64 } })];
+      const mine = [
+        seen,
+        identification({ installId: me.installId }),
+        correction({ installId: me.installId, correctsEventId: seen.eventId, photo: { mimeType: 'image/jpeg', dataBase64: photo, width: 96, height: 64 } }),
+      ];
       expect((await postEventsWith(app.url, mine, `Install ${me.token}`)).status).toBe(200);
       const theirs = identification({ installId: bystander });
       expect((await postEventsWith(app.url, [theirs, correction({ installId: bystander, correctsEventId: theirs.eventId })], bystanderAuth)).status).toBe(200);

@@ -28,7 +28,9 @@ describe('GET /v1/openapi.json', () => {
       ...db.appOptions,
       beforePlugins: (app) => {
         checkRepliesAgainstSchemas(app);
-        app.addHook('onRoute', (route) => { routes.push(route); });
+        app.addHook('onRoute', (route) => {
+          routes.push(route);
+        });
       },
     });
   });
@@ -37,8 +39,7 @@ describe('GET /v1/openapi.json', () => {
     await db?.cleanup();
   });
 
-  const apiRoutes = () => routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).map((method) => ({ ...r, method })))
-    .filter((r) => r.method !== 'HEAD' && !r.schema?.hide);
+  const apiRoutes = () => routes.flatMap((r) => (Array.isArray(r.method) ? r.method : [r.method]).map((method) => ({ ...r, method }))).filter((r) => r.method !== 'HEAD' && !r.schema?.hide);
   const openApiPath = (url: string) => url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 
   it('is served, and the route list it is checked against is not empty', async () => {
@@ -47,7 +48,18 @@ describe('GET /v1/openapi.json', () => {
     expect(res.body.openapi).toBe('3.1.0');
     // The API as the README lists it, at least: a collector that saw nothing would pass everything below.
     const urls = apiRoutes().map((r) => `${r.method} ${r.url}`);
-    for (const r of ['POST /v1/events', 'GET /v1/models', 'GET /v1/taxa', 'POST /v1/installs', 'DELETE /v1/installs/me', 'GET /v1/admin/corrections', 'GET /v1/admin/monitoring/metrics', 'GET /healthz', 'GET /metrics', 'GET /v1/openapi.json']) {
+    for (const r of [
+      'POST /v1/events',
+      'GET /v1/models',
+      'GET /v1/taxa',
+      'POST /v1/installs',
+      'DELETE /v1/installs/me',
+      'GET /v1/admin/corrections',
+      'GET /v1/admin/monitoring/metrics',
+      'GET /healthz',
+      'GET /metrics',
+      'GET /v1/openapi.json',
+    ]) {
       expect(urls).toContain(r);
     }
   });
@@ -67,7 +79,10 @@ describe('GET /v1/openapi.json', () => {
     for (const r of apiRoutes()) {
       const name = `${r.method} ${r.url}`;
       const op = doc.paths[openApiPath(r.url)]?.[String(r.method).toLowerCase()];
-      if (!op) { missing.push(`${name}: not in the document`); continue; }
+      if (!op) {
+        missing.push(`${name}: not in the document`);
+        continue;
+      }
       const params = op.parameters ?? [];
       const schema = (r.schema ?? {}) as { params?: { properties: object }; querystring?: { properties: object }; body?: unknown; response?: Record<string, unknown> };
       for (const p of Object.keys(schema.params?.properties ?? {})) if (!params.some((x) => x.in === 'path' && x.name === p)) missing.push(`${name}: path parameter ${p}`);

@@ -8,7 +8,8 @@ export function feedback(flavor: Flavor): Record<string, Migration> {
   return {
     '0001_feedback': {
       async up(db: Kysely<any>) {
-        await db.schema.createTable('events')
+        await db.schema
+          .createTable('events')
           .addColumn('event_id', 'text', (c) => c.primaryKey())
           .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('identification', 'correction')`))
           .addColumn('install_id', 'text', (c) => c.notNull())
@@ -20,7 +21,8 @@ export function feedback(flavor: Flavor): Record<string, Migration> {
         await db.schema.createIndex('events_type_received').on('events').columns(['type', 'received_at', 'event_id']).execute();
         await db.schema.createIndex('events_received').on('events').columns(['received_at', 'event_id']).execute();
 
-        await db.schema.createTable('corrections')
+        await db.schema
+          .createTable('corrections')
           .addColumn('event_id', 'text', (c) => c.primaryKey().references('events.event_id'))
           .addColumn('corrects_event_id', 'text', (c) => c.notNull())
           .addColumn('taxon_id', 'text')
@@ -30,7 +32,12 @@ export function feedback(flavor: Flavor): Record<string, Migration> {
           .addColumn('embedding_dim', 'integer', (c) => c.notNull())
           .addColumn('model_version', 'text', (c) => c.notNull())
           .addColumn('install_id', 'text', (c) => c.notNull())
-          .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'accepted', 'rejected')`))
+          .addColumn('status', 'text', (c) =>
+            c
+              .notNull()
+              .defaultTo('pending')
+              .check(sql`status in ('pending', 'accepted', 'rejected')`),
+          )
           .addColumn('has_photo', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('cell_lat', 'double precision')
           .addColumn('cell_lon', 'double precision')
@@ -43,7 +50,8 @@ export function feedback(flavor: Flavor): Record<string, Migration> {
         await db.schema.createIndex('corrections_received').on('corrections').columns(['received_at', 'event_id']).execute();
         await db.schema.createIndex('corrections_corrects').on('corrections').column('corrects_event_id').execute();
 
-        await db.schema.createTable('photos')
+        await db.schema
+          .createTable('photos')
           .addColumn('event_id', 'text', (c) => c.primaryKey().references('corrections.event_id'))
           .addColumn('mime_type', 'text', (c) => c.notNull())
           .addColumn('width', 'integer', (c) => c.notNull())

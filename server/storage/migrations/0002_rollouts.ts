@@ -19,14 +19,16 @@ export function rollouts(_flavor: Flavor): Record<string, Migration> {
   return {
     '0002_rollouts': {
       async up(db: Kysely<any>) {
-        await db.schema.createTable('model_status')
+        await db.schema
+          .createTable('model_status')
           .addColumn('version', 'text', (c) => c.primaryKey())
           .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('candidate', 'canary', 'active', 'retired')`))
           .addColumn('shadow_rate', 'double precision')
           .addColumn('updated_at', 'text', (c) => c.notNull())
           .execute();
 
-        await db.schema.createTable('rollouts')
+        await db.schema
+          .createTable('rollouts')
           .addColumn('id', 'text', (c) => c.primaryKey())
           .addColumn('version', 'text', (c) => c.notNull())
           .addColumn('control_version', 'text', (c) => c.notNull())
@@ -39,7 +41,8 @@ export function rollouts(_flavor: Flavor): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('rollouts_state').on('rollouts').columns(['state', 'started_at']).execute();
 
-        await db.schema.createTable('model_changes')
+        await db.schema
+          .createTable('model_changes')
           .addColumn('id', 'text', (c) => c.primaryKey())
           .addColumn('at', 'text', (c) => c.notNull())
           .addColumn('action', 'text', (c) => c.notNull())
@@ -52,7 +55,8 @@ export function rollouts(_flavor: Flavor): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('model_changes_at').on('model_changes').columns(['at', 'id']).execute();
 
-        await db.schema.createTable('job_leases')
+        await db.schema
+          .createTable('job_leases')
           .addColumn('name', 'text', (c) => c.primaryKey())
           .addColumn('owner', 'text')
           .addColumn('expires_at', 'text', (c) => c.notNull())

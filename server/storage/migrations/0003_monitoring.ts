@@ -11,7 +11,8 @@ export function monitoring(_flavor: Flavor): Record<string, Migration> {
   return {
     '0003_monitoring': {
       async up(db: Kysely<any>) {
-        await db.schema.createTable('drift_alerts')
+        await db.schema
+          .createTable('drift_alerts')
           .addColumn('model_version', 'text', (c) => c.notNull())
           .addColumn('day', 'text', (c) => c.notNull())
           // 'prediction' (distribution of top-1 taxa) or 'confidence' (top-1 histogram)
@@ -28,7 +29,8 @@ export function monitoring(_flavor: Flavor): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('drift_alerts_day').on('drift_alerts').columns(['day']).execute();
 
-        await db.schema.createTable('quality_counts')
+        await db.schema
+          .createTable('quality_counts')
           .addColumn('day', 'text', (c) => c.notNull())
           // 'duplicate' or 'rejected:<reason>'
           .addColumn('kind', 'text', (c) => c.notNull())
@@ -36,7 +38,8 @@ export function monitoring(_flavor: Flavor): Record<string, Migration> {
           .addPrimaryKeyConstraint('quality_counts_pk', ['day', 'kind'])
           .execute();
 
-        await db.schema.createTable('drift_references')
+        await db.schema
+          .createTable('drift_references')
           .addColumn('model_version', 'text', (c) => c.primaryKey())
           .addColumn('from_day', 'text', (c) => c.notNull())
           .addColumn('to_day', 'text', (c) => c.notNull())

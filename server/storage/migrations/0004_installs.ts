@@ -29,7 +29,8 @@ export function installs(_flavor: Flavor): Record<string, Migration> {
   return {
     '0004_installs': {
       async up(db: Kysely<any>) {
-        await db.schema.createTable('installs')
+        await db.schema
+          .createTable('installs')
           .addColumn('install_id', 'text', (c) => c.primaryKey())
           .addColumn('issued_at', 'text', (c) => c.notNull())
           .addColumn('network_hash', 'text', (c) => c.notNull())
@@ -38,16 +39,26 @@ export function installs(_flavor: Flavor): Record<string, Migration> {
           .execute();
         await db.schema.createIndex('installs_network').on('installs').columns(['network_hash']).execute();
 
-        await db.schema.createTable('server_secrets')
+        await db.schema
+          .createTable('server_secrets')
           .addColumn('name', 'text', (c) => c.primaryKey())
           .addColumn('value', 'text', (c) => c.notNull())
           .addColumn('created_at', 'text', (c) => c.notNull())
           .execute();
 
-        await db.schema.alterTable('corrections')
-          .addColumn('grounding', 'text', (c) => c.notNull().defaultTo('waiting').check(sql`grounding in ('grounded', 'waiting', 'unverified')`))
+        await db.schema
+          .alterTable('corrections')
+          .addColumn('grounding', 'text', (c) =>
+            c
+              .notNull()
+              .defaultTo('waiting')
+              .check(sql`grounding in ('grounded', 'waiting', 'unverified')`),
+          )
           .execute();
-        await db.schema.alterTable('corrections').addColumn('counted', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema
+          .alterTable('corrections')
+          .addColumn('counted', 'integer', (c) => c.notNull().defaultTo(1))
+          .execute();
         await db.schema.alterTable('corrections').addColumn('decided_by', 'text').execute();
 
         await sql`update corrections set grounding = case when exists (

@@ -32,13 +32,47 @@ describe.each(BACKENDS)('migration 0005 on $name', (backend) => {
       if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
       // Rows as the code of that time wrote them (today's insertBatch also writes the rollups of 0007).
       const at = new Date().toISOString();
-      const row = (e: typeof id | typeof fix) => ({ event_id: e.eventId, type: e.type, install_id: e.installId, model_version: e.modelVersion, hour: e.hour, received_at: at, payload: JSON.stringify(e) });
-      await raw().insertInto('events').values([row(id), row(fix)]).execute();
-      await raw().insertInto('corrections').values({
-        event_id: fix.eventId, corrects_event_id: id.eventId, taxon_id: fix.taxonId, proposed_name: null, verdict: fix.verdict, embedding: new Uint8Array(4), embedding_dim: 1,
-        model_version: fix.modelVersion, install_id: fix.installId, status: 'pending', has_photo: 0, cell_lat: null, cell_lon: null, hour: fix.hour, received_at: at, grounding: 'grounded', counted: 1,
-      }).execute();
-      await expect(raw().insertInto('events').values({ ...row(id), event_id: randomUUID(), type: 'model_status' }).execute()).rejects.toThrow(/check/i);
+      const row = (e: typeof id | typeof fix) => ({
+        event_id: e.eventId,
+        type: e.type,
+        install_id: e.installId,
+        model_version: e.modelVersion,
+        hour: e.hour,
+        received_at: at,
+        payload: JSON.stringify(e),
+      });
+      await raw()
+        .insertInto('events')
+        .values([row(id), row(fix)])
+        .execute();
+      await raw()
+        .insertInto('corrections')
+        .values({
+          event_id: fix.eventId,
+          corrects_event_id: id.eventId,
+          taxon_id: fix.taxonId,
+          proposed_name: null,
+          verdict: fix.verdict,
+          embedding: new Uint8Array(4),
+          embedding_dim: 1,
+          model_version: fix.modelVersion,
+          install_id: fix.installId,
+          status: 'pending',
+          has_photo: 0,
+          cell_lat: null,
+          cell_lon: null,
+          hour: fix.hour,
+          received_at: at,
+          grounding: 'grounded',
+          counted: 1,
+        })
+        .execute();
+      await expect(
+        raw()
+          .insertInto('events')
+          .values({ ...row(id), event_id: randomUUID(), type: 'model_status' })
+          .execute(),
+      ).rejects.toThrow(/check/i);
       await store.migrate();
     });
     afterAll(async () => {
@@ -48,11 +82,23 @@ describe.each(BACKENDS)('migration 0005 on $name', (backend) => {
 
     it('keeps every earlier row and takes model_status reports', async () => {
       const rows = await raw().selectFrom('events').select(['event_id', 'type']).orderBy('type').execute();
-      expect(rows).toEqual([{ event_id: fix.eventId, type: 'correction' }, { event_id: id.eventId, type: 'identification' }]);
-      const status = { type: 'model_status' as const, eventId: randomUUID(), installId: id.installId, modelVersion: id.modelVersion, outcome: 'failed-to-start' as const, reason: 'session-create', appVersion: '0.1.0', hour: truncateToHour(Date.now()) };
+      expect(rows).toEqual([
+        { event_id: fix.eventId, type: 'correction' },
+        { event_id: id.eventId, type: 'identification' },
+      ]);
+      const status = {
+        type: 'model_status' as const,
+        eventId: randomUUID(),
+        installId: id.installId,
+        modelVersion: id.modelVersion,
+        outcome: 'failed-to-start' as const,
+        reason: 'session-create',
+        appVersion: '0.1.0',
+        hour: truncateToHour(Date.now()),
+      };
       expect((await store.insertBatch([status])).stored).toHaveLength(1);
       expect((await store.listEvents({ type: 'model_status', limit: 10 })).items.map((e) => e.eventId)).toEqual([status.eventId]);
-      expect((await raw().selectFrom('rollouts').select('holdback').execute())).toEqual([]);
+      expect(await raw().selectFrom('rollouts').select('holdback').execute()).toEqual([]);
       // 0007 folded the identification stored before it into the rollups, and its grounded correction.
       const counts = await raw().selectFrom('rollup_counts').select(['dim', 'key', 'n']).where('dim', '=', 'label').execute();
       expect(counts.map((c) => [c.key, Number(c.n)])).toEqual([[id.top5[0].taxonId, 1]]);
@@ -61,11 +107,34 @@ describe.each(BACKENDS)('migration 0005 on $name', (backend) => {
 
     it('still refuses other types and corrections of events that do not exist', async () => {
       const base = { install_id: randomUUID(), model_version: '1.0.0', hour: '2026-11-29T17:00:00.000Z', received_at: '2026-11-29T17:10:00.000Z', payload: '{}' };
-      await expect(raw().insertInto('events').values({ ...base, event_id: randomUUID(), type: 'click' }).execute()).rejects.toThrow(/check/i);
-      await expect(raw().insertInto('corrections').values({
-        event_id: randomUUID(), corrects_event_id: randomUUID(), taxon_id: 'lynx', proposed_name: null, verdict: 'corrected', embedding: new Uint8Array(4), embedding_dim: 1,
-        model_version: '1.0.0', install_id: base.install_id, status: 'pending', has_photo: 0, cell_lat: null, cell_lon: null, hour: base.hour, received_at: base.received_at,
-      }).execute()).rejects.toThrow(/foreign key/i);
+      await expect(
+        raw()
+          .insertInto('events')
+          .values({ ...base, event_id: randomUUID(), type: 'click' })
+          .execute(),
+      ).rejects.toThrow(/check/i);
+      await expect(
+        raw()
+          .insertInto('corrections')
+          .values({
+            event_id: randomUUID(),
+            corrects_event_id: randomUUID(),
+            taxon_id: 'lynx',
+            proposed_name: null,
+            verdict: 'corrected',
+            embedding: new Uint8Array(4),
+            embedding_dim: 1,
+            model_version: '1.0.0',
+            install_id: base.install_id,
+            status: 'pending',
+            has_photo: 0,
+            cell_lat: null,
+            cell_lon: null,
+            hour: base.hour,
+            received_at: base.received_at,
+          })
+          .execute(),
+      ).rejects.toThrow(/foreign key/i);
     });
 
     it.runIf(backend.name === 'sqlite')('recreates the events indexes after the rebuild', async () => {

@@ -56,7 +56,10 @@ export function modelStatus(flavor: Flavor): Record<string, Migration> {
         }
         // The guard reads one version's events of one type in a window, per install.
         await db.schema.createIndex('events_version_type_received').on('events').columns(['model_version', 'type', 'received_at']).execute();
-        await db.schema.alterTable('rollouts').addColumn('holdback', 'double precision', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('rollouts')
+          .addColumn('holdback', 'double precision', (c) => c.notNull().defaultTo(0))
+          .execute();
       },
       async down(db: Kysely<any>) {
         await db.schema.alterTable('rollouts').dropColumn('holdback').execute();

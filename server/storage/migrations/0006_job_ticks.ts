@@ -13,7 +13,8 @@ export function jobTicks(_flavor: Flavor): Record<string, Migration> {
   return {
     '0006_job_ticks': {
       async up(db: Kysely<any>) {
-        await db.schema.createTable('job_ticks')
+        await db.schema
+          .createTable('job_ticks')
           .addColumn('job', 'text', (c) => c.notNull())
           .addColumn('tick', 'bigint', (c) => c.notNull())
           .addColumn('owner', 'text', (c) => c.notNull())

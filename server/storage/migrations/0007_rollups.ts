@@ -17,15 +17,20 @@ const PAGE = 5000;
 async function backfill(db: Kysely<any>) {
   let after = '';
   for (;;) {
-    const rows: StoredIdentification[] = await db.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
-      .where('type', '=', 'identification').where('event_id', '>', after).orderBy('event_id').limit(PAGE).execute();
+    const rows: StoredIdentification[] = await db
+      .selectFrom('events')
+      .select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
+      .where('type', '=', 'identification')
+      .where('event_id', '>', after)
+      .orderBy('event_id')
+      .limit(PAGE)
+      .execute();
     if (!rows.length) break;
     await addIdentifications(db, rows, { heavy: 'defer' });
     after = rows[rows.length - 1].event_id;
   }
   await rebuildHeavy(db);
-  const evidence = await db.selectFrom('corrections').select(['model_version', 'hour', 'install_id', 'verdict'])
-    .where('grounding', '=', 'grounded').where('counted', '=', 1).execute();
+  const evidence = await db.selectFrom('corrections').select(['model_version', 'hour', 'install_id', 'verdict']).where('grounding', '=', 'grounded').where('counted', '=', 1).execute();
   await addCorrections(db, evidence);
   await addPairs(db, pairChanges(await correctionsWithCited(db).execute(), 1));
   await sql`insert into quality_counts (day, kind, count)
@@ -38,29 +43,43 @@ export function rollups(_flavor: Flavor): Record<string, Migration> {
   return {
     '0007_rollups': {
       async up(db: Kysely<any>) {
-        await db.schema.createTable('rollup_counts')
-          .addColumn('model_version', 'text', count).addColumn('hour', 'text', count).addColumn('dim', 'text', count).addColumn('key', 'text', count)
+        await db.schema
+          .createTable('rollup_counts')
+          .addColumn('model_version', 'text', count)
+          .addColumn('hour', 'text', count)
+          .addColumn('dim', 'text', count)
+          .addColumn('key', 'text', count)
           .addColumn('n', 'bigint', count)
           .addPrimaryKeyConstraint('rollup_counts_pk', ['model_version', 'hour', 'dim', 'key'])
           .execute();
         // Drift and the dashboard read one dimension over a range of hours.
         await db.schema.createIndex('rollup_counts_dim_hour').on('rollup_counts').columns(['dim', 'hour']).execute();
 
-        await db.schema.createTable('rollup_day_counts')
-          .addColumn('model_version', 'text', count).addColumn('day', 'text', count).addColumn('dim', 'text', count).addColumn('key', 'text', count)
+        await db.schema
+          .createTable('rollup_day_counts')
+          .addColumn('model_version', 'text', count)
+          .addColumn('day', 'text', count)
+          .addColumn('dim', 'text', count)
+          .addColumn('key', 'text', count)
           .addColumn('n', 'bigint', count)
           .addPrimaryKeyConstraint('rollup_day_counts_pk', ['model_version', 'day', 'dim', 'key'])
           .execute();
 
-        await db.schema.createTable('rollup_install_hours')
-          .addColumn('model_version', 'text', count).addColumn('hour', 'text', count).addColumn('install_id', 'text', count)
+        await db.schema
+          .createTable('rollup_install_hours')
+          .addColumn('model_version', 'text', count)
+          .addColumn('hour', 'text', count)
+          .addColumn('install_id', 'text', count)
           .addColumn('n', 'bigint', count)
           .addPrimaryKeyConstraint('rollup_install_hours_pk', ['model_version', 'hour', 'install_id'])
           .execute();
         await db.schema.createIndex('rollup_install_hours_install').on('rollup_install_hours').columns(['install_id']).execute();
 
-        await db.schema.createTable('rollup_install_days')
-          .addColumn('model_version', 'text', count).addColumn('day', 'text', count).addColumn('install_id', 'text', count)
+        await db.schema
+          .createTable('rollup_install_days')
+          .addColumn('model_version', 'text', count)
+          .addColumn('day', 'text', count)
+          .addColumn('install_id', 'text', count)
           .addColumn('n', 'bigint', count)
           .addPrimaryKeyConstraint('rollup_install_days_pk', ['model_version', 'day', 'install_id'])
           .execute();
@@ -68,15 +87,23 @@ export function rollups(_flavor: Flavor): Record<string, Migration> {
         await db.schema.createIndex('rollup_install_days_n').on('rollup_install_days').columns(['n', 'day']).execute();
         await db.schema.createIndex('rollup_install_days_install').on('rollup_install_days').columns(['install_id']).execute();
 
-        await db.schema.createTable('rollup_heavy')
-          .addColumn('install_id', 'text', count).addColumn('model_version', 'text', count).addColumn('hour', 'text', count)
-          .addColumn('dim', 'text', count).addColumn('key', 'text', count)
+        await db.schema
+          .createTable('rollup_heavy')
+          .addColumn('install_id', 'text', count)
+          .addColumn('model_version', 'text', count)
+          .addColumn('hour', 'text', count)
+          .addColumn('dim', 'text', count)
+          .addColumn('key', 'text', count)
           .addColumn('n', 'bigint', count)
           .addPrimaryKeyConstraint('rollup_heavy_pk', ['install_id', 'model_version', 'hour', 'dim', 'key'])
           .execute();
 
-        await db.schema.createTable('rollup_corrections')
-          .addColumn('model_version', 'text', count).addColumn('hour', 'text', count).addColumn('install_id', 'text', count).addColumn('verdict', 'text', count)
+        await db.schema
+          .createTable('rollup_corrections')
+          .addColumn('model_version', 'text', count)
+          .addColumn('hour', 'text', count)
+          .addColumn('install_id', 'text', count)
+          .addColumn('verdict', 'text', count)
           .addColumn('n', 'bigint', count)
           .addPrimaryKeyConstraint('rollup_corrections_pk', ['model_version', 'hour', 'install_id', 'verdict'])
           .execute();

@@ -14,10 +14,19 @@ const PAGE = 5000;
 async function backfill(db: Kysely<any>) {
   let after = '';
   for (;;) {
-    const rows: Array<{ event_id: string; install_id: string; payload: string }> = await db.selectFrom('events').select(['event_id', 'install_id', 'payload'])
-      .where('type', '=', 'identification').where('event_id', '>', after).orderBy('event_id').limit(PAGE).execute();
+    const rows: Array<{ event_id: string; install_id: string; payload: string }> = await db
+      .selectFrom('events')
+      .select(['event_id', 'install_id', 'payload'])
+      .where('type', '=', 'identification')
+      .where('event_id', '>', after)
+      .orderBy('event_id')
+      .limit(PAGE)
+      .execute();
     if (!rows.length) break;
-    await addShadowRuns(db, rows.map((r) => ({ install_id: r.install_id, shadow: (JSON.parse(r.payload) as { shadow?: unknown }).shadow })));
+    await addShadowRuns(
+      db,
+      rows.map((r) => ({ install_id: r.install_id, shadow: (JSON.parse(r.payload) as { shadow?: unknown }).shadow })),
+    );
     after = rows[rows.length - 1].event_id;
   }
 }
@@ -28,10 +37,14 @@ export function shadowRollup(_flavor: Flavor): Record<string, Migration> {
   return {
     '0008_shadow_rollup': {
       async up(db: Kysely<any>) {
-        await db.schema.createTable('rollup_shadow')
-          .addColumn('shadow_version', 'text', count).addColumn('install_id', 'text', count)
-          .addColumn('runs', 'bigint', count).addColumn('failures', 'bigint', count)
-          .addColumn('disagreements', 'bigint', count).addColumn('top5_overlap', 'bigint', count)
+        await db.schema
+          .createTable('rollup_shadow')
+          .addColumn('shadow_version', 'text', count)
+          .addColumn('install_id', 'text', count)
+          .addColumn('runs', 'bigint', count)
+          .addColumn('failures', 'bigint', count)
+          .addColumn('disagreements', 'bigint', count)
+          .addColumn('top5_overlap', 'bigint', count)
           .addPrimaryKeyConstraint('rollup_shadow_pk', ['shadow_version', 'install_id'])
           .execute();
         // "Delete my data" removes an install's rows.

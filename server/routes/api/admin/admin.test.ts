@@ -67,7 +67,10 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
       const text = res.body as string;
       expect(text.endsWith('\n')).toBe(true);
-      const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+      const lines = text
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const total = (await admin(`${app.url}/v1/admin/corrections?limit=1000`)).body.items.length;
       expect(lines).toHaveLength(total);
       const mine = lines.find((l) => l.eventId === e.eventId);
@@ -105,7 +108,12 @@ describe.each(BACKENDS)('admin API on $name', (backend) => {
       expect(decided.body).toEqual({ eventId: proposal.eventId, status: 'accepted' });
       const taxa = await request(`${app.url}/v1/taxa`);
       expect(taxa.body.taxa.find((t: { id: string }) => t.id === 'proposed-eurasian-beaver')).toEqual({
-        id: 'proposed-eurasian-beaver', commonName: 'Eurasian Beaver', scientificName: null, rank: null, lineage: {}, source: 'proposed',
+        id: 'proposed-eurasian-beaver',
+        commonName: 'Eurasian Beaver',
+        scientificName: null,
+        rank: null,
+        lineage: {},
+        source: 'proposed',
       });
       expect((await post([usesIt])).body).toEqual({ accepted: 1, duplicates: 0, rejected: [] });
       const accepted = await admin(`${app.url}/v1/admin/corrections?status=accepted`);

@@ -11,7 +11,9 @@ import review from './review.ts';
 export default async function admin(app: FastifyInstance, opts: { adminToken: string | null }) {
   app.addHook('onRequest', adminAuth(opts.adminToken));
   // Said in the OpenAPI document too (plugins/external/openapi.ts names the scheme).
-  app.addHook('onRoute', (route) => { route.schema = { ...route.schema, security: [{ admin: [] }] }; });
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, security: [{ admin: [] }] };
+  });
   await app.register(corrections);
   await app.register(events);
   await app.register(installs);

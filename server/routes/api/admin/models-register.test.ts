@@ -40,7 +40,9 @@ describe.runIf(ready)('model registration shares the registry lock', () => {
     await withRegistryLock(registry, async () => {
       posted = admin(`${server.url}/v1/admin/models`, { method: 'POST', json: body });
       // Only when it answered matters here; the test awaits `posted` itself below.
-      void posted.then(() => { answeredWhileHeld = Date.now() - t0 < 400; });
+      void posted.then(() => {
+        answeredWhileHeld = Date.now() - t0 < 400;
+      });
       await new Promise((r) => setTimeout(r, 500));
       // Under the lock, the pipeline's manifest write is the only one.
       expect(readManifest(registry)!.versions.some((v) => v.version === '1.0.7')).toBe(false);

@@ -23,17 +23,43 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from '@sinclair/typebox';
 import {
-  CanaryBodySchema as CanaryBody, ChangesQuerySchema as ChangesQuery, ChangesReplySchema, GuardOutcomeSchema, ModelsReplySchema, ModelsViewSchema,
-  ReasonBodySchema as ReasonBody, RegisterBodySchema as RegisterBody, RegisterReplySchema, RolloutReplySchema, ShadowBodySchema as ShadowBody,
-  ShadowResultsReplySchema, StepBodySchema as StepBody, VersionParamsSchema as VersionParams,
-  type ModelsReply, type ModelsView, type RolloutReply, type ShadowResultsReply,
+  CanaryBodySchema as CanaryBody,
+  ChangesQuerySchema as ChangesQuery,
+  ChangesReplySchema,
+  GuardOutcomeSchema,
+  ModelsReplySchema,
+  ModelsViewSchema,
+  ReasonBodySchema as ReasonBody,
+  RegisterBodySchema as RegisterBody,
+  RegisterReplySchema,
+  RolloutReplySchema,
+  ShadowBodySchema as ShadowBody,
+  ShadowResultsReplySchema,
+  StepBodySchema as StepBody,
+  VersionParamsSchema as VersionParams,
+  type ModelsReply,
+  type ModelsView,
+  type RolloutReply,
+  type ShadowResultsReply,
 } from '../../../../core/api/models.ts';
 import { findVersion, type ModelVersion } from '../../../../core/manifest.ts';
 import { readManifest, registerVersion } from '../../../../node/registry.ts';
 import { RegistryBusyError, withRegistryLock } from '../../../../node/registry-lock.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
 import {
-  activate, listChanges, modelsView, promote, recordChange, rollBack, rolloutDb, RolloutError, setShadow, shadowInstalls, startCanary, stepRollout, storeFlavor,
+  activate,
+  listChanges,
+  modelsView,
+  promote,
+  recordChange,
+  rollBack,
+  rolloutDb,
+  RolloutError,
+  setShadow,
+  shadowInstalls,
+  startCanary,
+  stepRollout,
+  storeFlavor,
 } from '../../../storage/rollout-store.ts';
 import { DEFAULT_SHADOW_GATE, shadowGate, summarizeShadow } from '../../../../core/shadow-gate.ts';
 
@@ -80,10 +106,20 @@ export default async function adminModels(app: FastifyInstance) {
     if (!existsSync(file) || !statSync(file).isFile()) throw new HttpError(400, 'bad request', `no file ${req.body.file} in the registry folder; copy the ONNX file there first`);
     let base: Partial<ModelVersion> = {};
     if (req.body.baseVersion) {
-      try { base = findVersion(m, req.body.baseVersion); } catch (err) { throw new HttpError(404, 'not found', (err as Error).message); }
+      try {
+        base = findVersion(m, req.body.baseVersion);
+      } catch (err) {
+        throw new HttpError(404, 'not found', (err as Error).message);
+      }
     }
     const { file: _f, sha256: _s, bytes: _b, metrics: _m, lineage: _l, ...inherited } = base;
-    const meta = { ...inherited, lineage: req.body.baseVersion ? { parent: req.body.baseVersion } : undefined, ...req.body.meta, version: req.body.version, createdAt: new Date().toISOString() } as Omit<ModelVersion, 'file' | 'sha256' | 'bytes'>;
+    const meta = {
+      ...inherited,
+      lineage: req.body.baseVersion ? { parent: req.body.baseVersion } : undefined,
+      ...req.body.meta,
+      version: req.body.version,
+      createdAt: new Date().toISOString(),
+    } as Omit<ModelVersion, 'file' | 'sha256' | 'bytes'>;
     if (meta.lineage === undefined) delete (meta as Partial<ModelVersion>).lineage;
     // The same lock as the pipeline's registration: the check for a free version and the manifest write happen
     // with no other registration in between (the manifest on disk is re-read under the lock).
@@ -107,17 +143,23 @@ export default async function adminModels(app: FastifyInstance) {
     return reply.code(201).send({ version: { ...entry, status: 'candidate' } });
   });
 
-  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CanaryBody> }>('/v1/admin/models/:version/canary', { schema: { params: VersionParams, body: CanaryBody, response: { 200: RolloutReplySchema } } }, async (req): Promise<RolloutReply> => {
-    // Shadow results feed the rollout: past the gate's limits, only an override with its own reason starts a canary.
-    const shadow = summarizeShadow(req.params.version, await shadowInstalls(db(), storeFlavor(app.store), req.params.version));
-    const gate = shadowGate(shadow);
-    if (!gate.ok && !req.body.shadowOverride) {
-      throw new HttpError(409, 'conflict', `${req.params.version} cannot start a canary: ${gate.reason}. To start it anyway, send shadowOverride: { reason }`);
-    }
-    const details = { shadow, shadowGate: gate, ...(req.body.shadowOverride && !gate.ok ? { shadowOverride: req.body.shadowOverride.reason } : {}) };
-    const rollout = await run(() => startCanary(db(), manifest(), { version: req.params.version, percent: req.body.percent, plan: req.body.plan, holdback: req.body.holdback, reason: req.body.reason, actor: 'admin', details }));
-    return { rollout, models: await view() };
-  });
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof CanaryBody> }>(
+    '/v1/admin/models/:version/canary',
+    { schema: { params: VersionParams, body: CanaryBody, response: { 200: RolloutReplySchema } } },
+    async (req): Promise<RolloutReply> => {
+      // Shadow results feed the rollout: past the gate's limits, only an override with its own reason starts a canary.
+      const shadow = summarizeShadow(req.params.version, await shadowInstalls(db(), storeFlavor(app.store), req.params.version));
+      const gate = shadowGate(shadow);
+      if (!gate.ok && !req.body.shadowOverride) {
+        throw new HttpError(409, 'conflict', `${req.params.version} cannot start a canary: ${gate.reason}. To start it anyway, send shadowOverride: { reason }`);
+      }
+      const details = { shadow, shadowGate: gate, ...(req.body.shadowOverride && !gate.ok ? { shadowOverride: req.body.shadowOverride.reason } : {}) };
+      const rollout = await run(() =>
+        startCanary(db(), manifest(), { version: req.params.version, percent: req.body.percent, plan: req.body.plan, holdback: req.body.holdback, reason: req.body.reason, actor: 'admin', details }),
+      );
+      return { rollout, models: await view() };
+    },
+  );
 
   app.post<{ Body: Static<typeof StepBody> }>('/v1/admin/models/rollout/step', { schema: { body: StepBody, response: { 200: RolloutReplySchema } } }, async (req): Promise<RolloutReply> => {
     const rollout = await run(() => stepRollout(db(), { percent: req.body.percent, reason: req.body.reason, actor: 'admin' }));
@@ -134,15 +176,23 @@ export default async function adminModels(app: FastifyInstance) {
     return { rollout, models: await view() };
   });
 
-  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ReasonBody> }>('/v1/admin/models/:version/activate', { schema: { params: VersionParams, body: ReasonBody, response: { 200: ModelsReplySchema } } }, async (req): Promise<ModelsReply> => {
-    await run(() => activate(db(), manifest(), { version: req.params.version, reason: req.body.reason, actor: 'admin' }));
-    return { models: await view() };
-  });
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ReasonBody> }>(
+    '/v1/admin/models/:version/activate',
+    { schema: { params: VersionParams, body: ReasonBody, response: { 200: ModelsReplySchema } } },
+    async (req): Promise<ModelsReply> => {
+      await run(() => activate(db(), manifest(), { version: req.params.version, reason: req.body.reason, actor: 'admin' }));
+      return { models: await view() };
+    },
+  );
 
-  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ShadowBody> }>('/v1/admin/models/:version/shadow', { schema: { params: VersionParams, body: ShadowBody, response: { 200: ModelsReplySchema } } }, async (req): Promise<ModelsReply> => {
-    await run(() => setShadow(db(), manifest(), { version: req.params.version, sampleRate: req.body.sampleRate, reason: req.body.reason, actor: 'admin' }));
-    return { models: await view() };
-  });
+  app.post<{ Params: Static<typeof VersionParams>; Body: Static<typeof ShadowBody> }>(
+    '/v1/admin/models/:version/shadow',
+    { schema: { params: VersionParams, body: ShadowBody, response: { 200: ModelsReplySchema } } },
+    async (req): Promise<ModelsReply> => {
+      await run(() => setShadow(db(), manifest(), { version: req.params.version, sampleRate: req.body.sampleRate, reason: req.body.reason, actor: 'admin' }));
+      return { models: await view() };
+    },
+  );
 
   app.post('/v1/admin/models/guard/run', { schema: { response: { 200: GuardOutcomeSchema } } }, async () => {
     const outcome = await app.rolloutGuard.runOnce();

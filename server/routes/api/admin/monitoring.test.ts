@@ -31,7 +31,17 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
           const drifted = ago === 1 && i % 2 === 0;
           const taxon = drifted ? TAXON_IDS[7] : TAXON_IDS[i % 2];
           const p = drifted ? 0.35 : 0.85;
-          events.push(identification({ installId: installs[i % 80], hour, top5: [{ taxonId: taxon, p }], otherProbability: 0.05, abstain: false, backend: i % 3 ? 'wasm' : 'webgpu', timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 10, totalMs: 20 + (i % 10) } }));
+          events.push(
+            identification({
+              installId: installs[i % 80],
+              hour,
+              top5: [{ taxonId: taxon, p }],
+              otherProbability: 0.05,
+              abstain: false,
+              backend: i % 3 ? 'wasm' : 'webgpu',
+              timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 10, totalMs: 20 + (i % 10) },
+            }),
+          );
         }
       }
       for (let i = 0; i < events.length; i += 500) expect((await post(events.slice(i, i + 500))).status).toBe(200);
@@ -40,7 +50,11 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
       const m = await admin(`${app.url}/v1/admin/monitoring/metrics?from=${dayString(3)}&to=${dayString(1)}`);
       expect(m.status).toBe(200);
       const series = m.body.series.filter((s: { modelVersion: string }) => s.modelVersion === version);
-      expect(series.map((s: { bucket: string; identifications: number }) => [s.bucket, s.identifications])).toEqual([[dayString(3), 240], [dayString(2), 240], [dayString(1), 240]]);
+      expect(series.map((s: { bucket: string; identifications: number }) => [s.bucket, s.identifications])).toEqual([
+        [dayString(3), 240],
+        [dayString(2), 240],
+        [dayString(1), 240],
+      ]);
       expect(series[2].confidenceHistogram[3]).toBe(120);
       expect(series[0].latency.wasm.n).toBe(160);
       expect(m.body.versions.find((v: { modelVersion: string }) => v.modelVersion === version).identifications).toBe(720);
@@ -49,7 +63,11 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
       const d = await admin(`${app.url}/v1/admin/monitoring/drift?from=${dayString(3)}`);
       expect(d.body.references[version]).toEqual({ from: dayString(3), to: dayString(2), n: 480 });
       const levels = d.body.points.filter((p: { modelVersion: string }) => p.modelVersion === version).map((p: { day: string; level: string }) => [p.day, p.level]);
-      expect(levels).toEqual([[dayString(3), 'ok'], [dayString(2), 'ok'], [dayString(1), 'alert']]);
+      expect(levels).toEqual([
+        [dayString(3), 'ok'],
+        [dayString(2), 'ok'],
+        [dayString(1), 'alert'],
+      ]);
 
       const run = await admin(`${app.url}/v1/admin/monitoring/drift/run`, { method: 'POST' });
       expect(run.status).toBe(200);
@@ -104,13 +122,15 @@ describe.each(BACKENDS)('monitoring and review API on $name', (backend) => {
     it('queues corrections for review; three independent installs accept a confusion; typed names wait for a reviewer', async () => {
       const twoDaysAgo = new Date(Date.now() - 2 * DAY_MS);
       // Installs with day-old credentials from three networks, each with identifications of its own.
-      const people = await Promise.all(['10.1.1.5', '10.2.2.5', '10.3.3.5', '10.3.3.9'].map(async (address) => {
-        const installId = randomUUID();
-        await installToken(app.server.app, installId, { issuedAt: twoDaysAgo, address });
-        const history = Array.from({ length: 3 }, () => identification({ installId }));
-        expect((await post(history)).status).toBe(200);
-        return installId;
-      }));
+      const people = await Promise.all(
+        ['10.1.1.5', '10.2.2.5', '10.3.3.5', '10.3.3.9'].map(async (address) => {
+          const installId = randomUUID();
+          await installToken(app.server.app, installId, { issuedAt: twoDaysAgo, address });
+          const history = Array.from({ length: 3 }, () => identification({ installId }));
+          expect((await post(history)).status).toBe(200);
+          return installId;
+        }),
+      );
       // Each corrects its own identification where the model said TAXON_IDS[0] (the fixtures' top-1).
       const confusion = async (installId: string, over = {}) => {
         const seen = identification({ installId });

@@ -22,8 +22,7 @@ const STATUS = { accept: 'accepted', reject: 'rejected', pending: 'pending' } as
 
 /** A reviewer's decision; accepting needs a grounded correction within its install's cap. */
 export async function decideCorrection(app: FastifyInstance, eventId: string, status: CorrectionStatus) {
-  const row = await monitoringDb(app.store).selectFrom('corrections').select(['grounding', 'counted'])
-    .where('event_id', '=', eventId.toLowerCase()).executeTakeFirst();
+  const row = await monitoringDb(app.store).selectFrom('corrections').select(['grounding', 'counted']).where('event_id', '=', eventId.toLowerCase()).executeTakeFirst();
   if (!row) throw new HttpError(404, 'not found', `no correction ${eventId}`);
   if (status === 'accepted' && row.grounding !== 'grounded') {
     throw new HttpError(409, 'not evidence', `correction ${eventId} does not cite a stored identification of its own install (${row.grounding}); it cannot be accepted`);
@@ -43,9 +42,13 @@ export default async function review(app: FastifyInstance) {
     return { items: page.items, next: encodeCursor(page.next) };
   });
 
-  app.post<{ Params: Static<typeof ParamsSchema>; Body: Static<typeof DecisionSchema> }>('/v1/admin/review/:eventId', {
-    schema: { params: ParamsSchema, body: DecisionSchema, response: { 200: DecisionReplySchema } },
-  }, async (req) => decideCorrection(app, req.params.eventId, STATUS[req.body.decision]));
+  app.post<{ Params: Static<typeof ParamsSchema>; Body: Static<typeof DecisionSchema> }>(
+    '/v1/admin/review/:eventId',
+    {
+      schema: { params: ParamsSchema, body: DecisionSchema, response: { 200: DecisionReplySchema } },
+    },
+    async (req) => decideCorrection(app, req.params.eventId, STATUS[req.body.decision]),
+  );
 
   app.post('/v1/admin/review/auto-accept', { schema: { response: { 200: AutoAcceptReplySchema } } }, async () => ({ accepted: await app.monitoring.autoAccept() }));
 }
