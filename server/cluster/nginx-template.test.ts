@@ -22,7 +22,8 @@ describe('the nginx config template', () => {
     expect([...used].sort()).toEqual(['WILDSIGHT_BURST', 'WILDSIGHT_LISTEN', 'WILDSIGHT_RATE', 'WILDSIGHT_UPSTREAMS']);
     const nginxService = compose.slice(compose.indexOf('\n  nginx:'));
     for (const v of used) expect(nginxService, v).toMatch(new RegExp(`^\\s+${v}:`, 'm'));
-    expect(nginxService).toMatch(/NGINX_ENVSUBST_FILTER: "\^WILDSIGHT_"/);
+    // Either YAML quote style (the formatter writes single quotes).
+    expect(nginxService).toMatch(/NGINX_ENVSUBST_FILTER: (["'])\^WILDSIGHT_\1/);
     expect(nginxService).toContain('./deploy/nginx.conf.template:/etc/nginx/templates/default.conf.template');
   });
 
