@@ -30,16 +30,8 @@ export interface RolloutGuardOptions {
   config?: Partial<GuardConfig>;
 }
 
-/** An arm's totals for logs and the change log (the per-install sums stay inside the decision). */
-export interface ArmTotals {
-  installs: number;
-  identifications: number;
-  corrections: number;
-  abstains: number;
-  errors: number;
-  failures: number;
-  failingInstalls: number;
-}
+/** An arm's totals for logs and the change log: the summary's counts, without the per-install sums that stay inside the decision. */
+export type ArmTotals = Omit<ArmSummary, 'rates' | 'installLatenciesMs'>;
 
 export interface GuardOutcome {
   rollout: Rollout | null;
@@ -51,15 +43,7 @@ export interface GuardOutcome {
   window?: { since: string; until: string };
 }
 
-const totals = (a: ArmSummary): ArmTotals => ({
-  installs: a.installs,
-  identifications: a.identifications,
-  corrections: a.corrections,
-  abstains: a.abstains,
-  errors: a.errors,
-  failures: a.failures,
-  failingInstalls: a.failingInstalls,
-});
+const totals = ({ rates: _rates, installLatenciesMs: _latencies, ...counts }: ArmSummary): ArmTotals => counts;
 
 /** One check of the running canary (no lease: callers that may run concurrently take it first). */
 export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: GuardConfig, now = new Date()): Promise<GuardOutcome> {
