@@ -114,21 +114,8 @@ export async function trainHeadWithTemperature(
   },
 ): Promise<TrainedHead> {
   const { train, validation } = split;
-  const { head, seconds, profile } = await trainCandidate(prior, base, parentLabels, plan.newLabels, train, {
-    epochs: opts.epochs,
-    newTaxaEpochs: opts.newTaxaEpochs,
-    newTaxaLearningRate: opts.newTaxaLearningRate,
-    newTaxaLambda: opts.newTaxaLambda,
-    newTaxaWeight: opts.newTaxaWeight,
-    learningRate: opts.learningRate,
-    lambda: opts.lambda,
-    batchSize: opts.batchSize,
-    seed: opts.seed,
-    kernel: opts.kernel,
-    threads: opts.threads,
-    progress: opts.progress,
-    log: opts.log,
-  });
+  // The knobs pass through as they are; trainCandidate reads only its own.
+  const { head, seconds, profile } = await trainCandidate(prior, base, parentLabels, plan.newLabels, train, opts);
   const launchSet = new Set(parentLabels);
   const launchInValidation = validation.filter((it) => launchSet.has(it.label)).length;
   let temperature = opts.parentT;
