@@ -111,7 +111,13 @@ export const SpeciesPackSchema = Type.Object({
   sha256: Sha256,
   bytes: Type.Integer({ minimum: 1 }),
   input: InputSpecSchema,
-  outputs: Type.Object({ logits: Type.String(), classes: Type.Integer({ minimum: 2 }) }),
+  outputs: Type.Object({
+    logits: Type.String(),
+    classes: Type.Integer({ minimum: 2 }),
+    /** The 1280-d pooled features the pack's head reads: sent with a correction of the pack's answer, they retrain that head. Absent in older registries. */
+    embedding: Type.Optional(Type.String()),
+    embeddingSize: Type.Optional(Type.Integer({ minimum: 1 })),
+  }),
   /** One per class, in output order: "Scientific name (Common name)" as the source labels give them, or "background". */
   labels: Type.Array(Type.String({ minLength: 1 }), { minItems: 2 }),
   status: Type.Union(PACK_STATUSES.map((s) => Type.Literal(s))),

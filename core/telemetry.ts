@@ -143,6 +143,22 @@ export const CorrectionEventSchema = Type.Object(
      * observation's first photo's.
      */
     photoCount: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+    /**
+     * Optional (added with species packs): the correction is of the answer a
+     * species pack gave on this photo. The pack's own embedding (its length is
+     * the pack's embeddingSize) is what retrains that pack's head; the base
+     * model's embedding above still retrains the base model's.
+     */
+    pack: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String({ pattern: '^[a-z0-9-]+$', maxLength: 60 }),
+          version: SemverSchema,
+          embedding: Type.Array(Type.Number(), { minItems: 1, maxItems: MAX_EMBEDDING_LENGTH }),
+        },
+        closed,
+      ),
+    ),
   },
   closed,
 );

@@ -126,7 +126,7 @@ export function packEntry(info: PackInfo, previous?: SpeciesPack): SpeciesPack {
     sha256: info.sha256,
     bytes: info.bytes,
     input,
-    outputs: { logits: info.outputs.logits, classes: info.outputs.classes },
+    outputs: { logits: info.outputs.logits, classes: info.outputs.classes, embedding: info.outputs.embedding, embeddingSize: info.outputs.embeddingSize },
     labels: info.labels,
     status: 'active',
     source: info.source,
