@@ -124,6 +124,9 @@ function dayRange(d: number): [number, number] {
   return [first(d), first(d + 1) - 1];
 }
 
+/** The first hour of seeded day d, as the hour column spells it. */
+const dayIso = (d: number) => new Date(start.getTime() + d * 86_400_000).toISOString();
+
 type Q = (text: string) => Promise<unknown>;
 
 /**
@@ -181,6 +184,8 @@ async function seedDay(q: Q, schema: string, d: number) {
       from ${t('seed')} s join ${t('id')} d on d.install_id = s.install_id and d.model_version = s.model_version and d.day = substr(s.hour, 1, 10) and d.n > ${EVENTS_PER_INSTALL_CAP}
       cross join lateral (values ('label', case when s.abstain then '(abstain)' else s.top1 end), ('conf', least(9, floor(s.p * 10))::int::text)) v(dim, key)
       group by 1, 2, 3, 4, 5`);
+  await q(`insert into ${T('rollup_heavy_days')} (install_id, model_version, day, dim, key, n)
+    select install_id, model_version, substr(hour, 1, 10), dim, key, sum(n) from ${T('rollup_heavy')} where hour >= '${dayIso(d)}' and hour < '${dayIso(d + 1)}' group by 1, 2, 3, 4, 5`);
   await q(`insert into ${T('rollup_corrections')} select model_version, hour, install_id, ${verdict}, count(*) from ${t('seed')} where ${fixed} group by 1, 2, 3, 4`);
   // Every event is stored on its hour's day (received 10 or 20 minutes into the hour).
   await q(`insert into ${T('quality_counts')} select substr(hour, 1, 10), 'stored', count(*) + count(*) filter (where ${fixed}) from ${t('seed')} group by 1`);
@@ -189,7 +194,18 @@ async function seedDay(q: Q, schema: string, d: number) {
 }
 
 /** The tables the seed writes, whose keys and indexes are dropped while it loads and rebuilt after (as a restore does). */
-const LOADED = ['events', 'corrections', 'rollup_counts', 'rollup_day_counts', 'rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'quality_counts'];
+const LOADED = [
+  'events',
+  'corrections',
+  'rollup_counts',
+  'rollup_day_counts',
+  'rollup_install_hours',
+  'rollup_install_days',
+  'rollup_heavy',
+  'rollup_heavy_days',
+  'rollup_corrections',
+  'quality_counts',
+];
 
 async function seed(client: pg.Client, schema: string) {
   const stageMs: Record<string, number> = {};
