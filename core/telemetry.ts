@@ -308,9 +308,10 @@ export function validateEvent(event: unknown, ctx: ValidationContext): Validatio
   if (type === 'correction' && Array.isArray(embedding)) {
     const bad = embedding.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
     if (bad >= 0) return fail('embedding-not-finite', `embedding[${bad}] is ${JSON.stringify(embedding[bad]) ?? 'undefined'}; every value must be a finite number`);
-    const packEmbedding = (event as { pack?: { embedding?: unknown } }).pack?.embedding;
-    const badPack = Array.isArray(packEmbedding) ? packEmbedding.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v)) : -1;
-    if (badPack >= 0) return fail('pack-embedding-not-finite', `pack.embedding[${badPack}] is ${JSON.stringify(packEmbedding![badPack]) ?? 'undefined'}; every value must be a finite number`);
+    const packEmbedding: unknown = (event as { pack?: { embedding?: unknown } }).pack?.embedding;
+    const values: unknown[] = Array.isArray(packEmbedding) ? packEmbedding : [];
+    const badPack = values.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (badPack >= 0) return fail('pack-embedding-not-finite', `pack.embedding[${badPack}] is ${JSON.stringify(values[badPack]) ?? 'undefined'}; every value must be a finite number`);
   }
 
   const schema = type === 'identification' ? IdentificationEventSchema : type === 'correction' ? CorrectionEventSchema : ModelStatusEventSchema;
