@@ -86,6 +86,8 @@ export interface PackRetrainResult {
   heldOutEvents: Record<string, string[]>;
   /** The gate's first half: candidate and parent on the gate photos. */
   gatePhotos: SharedLabelSummary | null;
+  /** The same top-1, apart for the species photos and the background ones (photos right / photos). */
+  gateSplit: Record<'species' | 'background', { n: number; parent: number; candidate: number }> | null;
   crossRuntime: { maxAbsDiffFloatHead: number; maxAbsDiffEmbedding: number } | null;
   trainSeconds: number;
   timings: Record<string, number>;
@@ -180,6 +182,7 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
     parentHeldOut: {},
     heldOutEvents: {},
     gatePhotos: null,
+    gateSplit: null,
     crossRuntime: null,
     trainSeconds: 0,
     timings: {},
@@ -321,6 +324,12 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
     mcnemar: nr.mcnemar,
     eceChange: ev.eceChange,
   };
+  const bg = rowIndex.get(PACK_BACKGROUND);
+  const part = (keep: (y: number) => boolean) => {
+    const idx = [...ev.y.keys()].filter((i) => keep(ev.y[i]));
+    return { n: idx.length, parent: idx.filter((i) => ev.curTop.hit[i]).length, candidate: idx.filter((i) => ev.candTop.hit[i]).length };
+  };
+  result.gateSplit = { species: part((y) => y !== bg), background: part((y) => y === bg) };
   if (!verdict.pass) result.reasons.push(...verdict.reasons);
   for (const d of result.species) if (d.status === 'collecting') result.reasons.push(`${d.id}: collecting: ${d.needs?.why}`);
   timed('gate');

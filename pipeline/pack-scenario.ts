@@ -180,6 +180,7 @@ export async function runPackScenario(name: PackScenarioName, opts: { log?: (l: 
       top1: { parent: r4(g.current.top1), candidate: r4(g.candidate.top1), change: r4(g.top1Change.difference), ci95: [r4(g.top1Change.lo), r4(g.top1Change.hi)] },
       mcnemar: { lost: g.mcnemar.losses, gained: g.mcnemar.gains, p: r4(g.mcnemar.p) },
       ece_change_ci95: [r4(g.eceChange.lo), r4(g.eceChange.hi)],
+      right: result.gateSplit,
     };
     out.species_held_out = result.species.map((d) => ({ id: d.id, status: d.status, held_out: d.heldOut && `${d.heldOut.hits}/${d.heldOut.n}`, parent_held_out: result.parentHeldOut[d.id] ?? null }));
     out.train_seconds = Number(result.trainSeconds.toFixed(1));
