@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
-import { MAX_BATCH_EVENTS, TelemetryEventSchema, onGrid, roundToCell, truncateToHour, validateEvent, packKey, type CorrectionEvent, type IdentificationEvent, type ValidationContext } from './telemetry.ts';
+import {
+  MAX_BATCH_EVENTS,
+  TelemetryEventSchema,
+  onGrid,
+  roundToCell,
+  truncateToHour,
+  validateEvent,
+  packKey,
+  type CorrectionEvent,
+  type IdentificationEvent,
+  type ValidationContext,
+} from './telemetry.ts';
 import { EventEnvelopeSchema } from './api/events.ts';
 
 const ctx: ValidationContext = {

@@ -30,7 +30,15 @@ describe.runIf(ready)('registerPackVersion', () => {
     const bytes = new Uint8Array(readFileSync(path.join(dir, parent.file)));
     const seen: string[] = [];
     const entry = await registerPackVersion(dir, { parent, bytes: () => bytes, verify: (_b, v) => void seen.push(v), lineage: { run: 'test' }, metrics: { gateTop1: 0.5 } });
-    expect(entry).toMatchObject({ id: 'inat-birds', version: '1.0.1', status: 'candidate', file: 'packs/inat-birds/1.0.1/model.onnx', sha256: sha256(bytes), bytes: bytes.length, lineage: { parent: '1.0.0', run: 'test' } });
+    expect(entry).toMatchObject({
+      id: 'inat-birds',
+      version: '1.0.1',
+      status: 'candidate',
+      file: 'packs/inat-birds/1.0.1/model.onnx',
+      sha256: sha256(bytes),
+      bytes: bytes.length,
+      lineage: { parent: '1.0.0', run: 'test' },
+    });
     expect(seen).toEqual(['1.0.1']);
     expect(sha256(readFileSync(path.join(dir, entry.file)))).toBe(entry.sha256);
     const manifest = readManifest(dir)!;

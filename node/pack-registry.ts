@@ -78,7 +78,11 @@ export async function registerPackVersion(registryDir: string, reg: PackRegistra
     const version = nextPackVersion(manifest, parent.id, reg.bump ?? 'patch');
     const bytes = typeof reg.bytes === 'function' ? reg.bytes(version) : reg.bytes;
     if (!parent.outputs.embedding || !parent.outputs.embeddingSize) throw new Error(`species pack ${parent.id} ${parent.version} names no embedding output: its head cannot be checked or retrained`);
-    assertOnnxContract(bytes, { input: parent.input, labels: parent.labels, outputs: { logits: parent.outputs.logits, embedding: parent.outputs.embedding, embeddingSize: parent.outputs.embeddingSize } });
+    assertOnnxContract(bytes, {
+      input: parent.input,
+      labels: parent.labels,
+      outputs: { logits: parent.outputs.logits, embedding: parent.outputs.embedding, embeddingSize: parent.outputs.embeddingSize },
+    });
     await reg.verify?.(bytes, version);
     const file = packVersionFile(parent.id, version);
     const target = path.join(registryDir, file);

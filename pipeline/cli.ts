@@ -84,7 +84,7 @@ const trainOptions = (cmd: Command) =>
     .option('--no-register', 'evaluate and gate, but register nothing')
     .option('--threads <n>', 'onnxruntime threads', (v) => Number(v), 2)
     .option('--curve <file>', 'a `pipeline -- curve` result to draw in the report', CURVE_FILE)
-    .option('--pack <id>', "retrain a species pack's head instead (e.g. inat-birds): its active version, on accepted corrections of its answers (see README \"Retraining a species pack\")");
+    .option('--pack <id>', 'retrain a species pack\'s head instead (e.g. inat-birds): its active version, on accepted corrections of its answers (see README "Retraining a species pack")');
 
 type TrainCli = StoreOpts & {
   curve: string;
@@ -180,7 +180,21 @@ async function runPackRetrainFromCli(o: TrainCli & { pack: string }) {
       progress: ui.progress,
     });
     const { runId, runDir, pack, parent, registered, version, reasons, counts, gatePhotos, crossRuntime } = r;
-    return { run: runId, runDir, pack, parent, registered, version, gate: r.gate?.pass ?? false, reasons: reasons.length ? reasons : r.gate?.reasons, counts, gatePhotos, species: r.species, parentHeldOut: r.parentHeldOut, crossRuntime };
+    return {
+      run: runId,
+      runDir,
+      pack,
+      parent,
+      registered,
+      version,
+      gate: r.gate?.pass ?? false,
+      reasons: reasons.length ? reasons : r.gate?.reasons,
+      counts,
+      gatePhotos,
+      species: r.species,
+      parentHeldOut: r.parentHeldOut,
+      crossRuntime,
+    };
   } finally {
     ui.stop();
     await store.close();

@@ -78,7 +78,13 @@ export async function exportAndRegisterPack(opts: {
   try {
     const entry = await registerPackVersion(opts.registryDir, {
       parent,
-      bytes: (version) => exportPackWithHead(opts.parentBytes, opts.head, { logits: parent.outputs.logits, embedding: parent.outputs.embedding!, version, note: `head retrained from ${parent.version} on accepted corrections` }),
+      bytes: (version) =>
+        exportPackWithHead(opts.parentBytes, opts.head, {
+          logits: parent.outputs.logits,
+          embedding: parent.outputs.embedding!,
+          version,
+          note: `head retrained from ${parent.version} on accepted corrections`,
+        }),
       verify: async (bytes) => {
         check = await checkPackExport(bytes, opts.parentBytes, parent, opts.head, tensors, opts.samples.length);
         opts.log(`export check on ${opts.samples.length} photos: max |logits - float head| = ${check.maxAbsDiffFloatHead.toExponential(2)}, max |embedding - parent's| = ${check.maxAbsDiffEmbedding}`);

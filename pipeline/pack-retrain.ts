@@ -164,7 +164,8 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
   if (sha256(parentBytes) !== parent.sha256) throw new Error(`${modelFile(parent, registryDir)} does not match its sha256 in the manifest; run \`npm run models:build\``);
   const prior = packFloatHead(parentBytes, { logits: parent.outputs.logits });
   const rowLabels = packRowLabels(parent);
-  if (prior.classes !== rowLabels.length || prior.dim !== E) throw new Error(`pack ${parent.id} ${parent.version}: a ${prior.classes} x ${prior.dim} head for ${rowLabels.length} labels and ${E}-d embeddings`);
+  if (prior.classes !== rowLabels.length || prior.dim !== E)
+    throw new Error(`pack ${parent.id} ${parent.version}: a ${prior.classes} x ${prior.dim} head for ${rowLabels.length} labels and ${E}-d embeddings`);
   const rowIndex = new Map(rowLabels.map((l, k) => [l, k]));
   log(`pack ${parent.id}: parent ${parent.version} (its active version), ${prior.classes} rows`);
   const result: PackRetrainResult = {
@@ -211,7 +212,16 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
 
   // 2. The same quality checks as the base model's, with the pack's own logits as the current model's view.
   const usable = corrections.filter((c) => c.embedding.length === E);
-  const priorLogits = usable.length ? await batchLogits(prior, stack(usable.map((c) => c.embedding), E), usable.length) : new Float32Array(0);
+  const priorLogits = usable.length
+    ? await batchLogits(
+        prior,
+        stack(
+          usable.map((c) => c.embedding),
+          E,
+        ),
+        usable.length,
+      )
+    : new Float32Array(0);
   const view: ParentView = { otherOf: new Map(), logitsOf: new Map(usable.map((c, i) => [c, priorLogits.slice(i * prior.classes, (i + 1) * prior.classes)])) };
   const { kept, report: quality } = runChecks(corrections, view, {
     parentLabels: rowLabels,
@@ -250,7 +260,15 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
   timed('split');
 
   // 4. The head: every row, L2 toward the current head, trained by the base model's trainer on the training corrections.
-  const data: Examples = { n: split.train.length, dim: E, x: stack(split.train.map((c) => c.embedding), E), y: Int32Array.from(split.train.map((c) => rowIndex.get(c.label)!)) };
+  const data: Examples = {
+    n: split.train.length,
+    dim: E,
+    x: stack(
+      split.train.map((c) => c.embedding),
+      E,
+    ),
+    y: Int32Array.from(split.train.map((c) => rowIndex.get(c.label)!)),
+  };
   const epochs = opts.epochs ?? PACK_TRAINING.epochs;
   const t0 = performance.now();
   const trained = await trainStage(
@@ -293,9 +311,7 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
   }
   result.species = [...decisions, ...[...split.unjudged, ...heldBack].map(collectingUnjudged)].sort((a, b) => a.id.localeCompare(b.id));
   for (const d of result.species)
-    log(
-      `species ${d.id}: ${d.status}${d.heldOut ? ` (held out ${d.heldOut.hits}/${d.heldOut.n}; the parent ${result.parentHeldOut[d.id]})` : ''}${d.needs ? `: ${d.needs.why}` : ''}`,
-    );
+    log(`species ${d.id}: ${d.status}${d.heldOut ? ` (held out ${d.heldOut.hits}/${d.heldOut.n}; the parent ${result.parentHeldOut[d.id]})` : ''}${d.needs ? `: ${d.needs.why}` : ''}`);
   // The version's head: a species that was not admitted keeps the parent's row.
   const notAdmitted = decisions.filter((d) => d.status !== 'admitted').map((d) => rowIndex.get(d.id)!);
   const finalHead = restoreRows(trained, prior, notAdmitted);

@@ -59,7 +59,9 @@ async function view(bytes: Uint8Array, i: number, rand: () => number): Promise<U
     h = Math.max(64, Math.round(height * f));
   const left = Math.floor(rand() * (width - w + 1)),
     top = Math.floor(rand() * (height - h + 1));
-  const cropped = sharp(bytes).rotate().extract({ left, top, width: Math.min(w, width), height: Math.min(h, height) });
+  const cropped = sharp(bytes)
+    .rotate()
+    .extract({ left, top, width: Math.min(w, width), height: Math.min(h, height) });
   return new Uint8Array(await (i % 2 ? cropped.flop() : cropped).jpeg({ quality: 90 }).toBuffer());
 }
 

@@ -115,7 +115,7 @@ const toEvent = (r: Selectable<EventRow>): StoredEvent => ({
   payload: JSON.parse(r.payload) as StoredEvent['payload'],
 });
 
-const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding'>): CorrectionRecord => ({
+const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding' | 'pack_id' | 'pack_version' | 'pack_embedding' | 'pack_embedding_dim'>): CorrectionRecord => ({
   eventId: r.event_id,
   correctsEventId: r.corrects_event_id,
   taxonId: r.taxon_id,

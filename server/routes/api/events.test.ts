@@ -154,7 +154,7 @@ describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
       expect((await storedIds()).has(good.eventId)).toBe(true);
     });
 
-    it("refuses a pack correction whose pack version is not listed or whose pack embedding is broken, and stores a good one", async () => {
+    it('refuses a pack correction whose pack version is not listed or whose pack embedding is broken, and stores a good one', async () => {
       const pack = { id: 'inat-birds', version: '1.0.0', embedding: embedding(1280) };
       const good = correction({ pack });
       const unknown = correction({ pack: { ...pack, version: '9.9.9' } });
