@@ -32,7 +32,7 @@ import type { SharedLabelSummary } from './retrain-evaluate.ts';
 import { renderReport } from './report.ts';
 import { splitNewTaxaByInstall } from './new-taxa-holdout.ts';
 import { defaultBatchSize, softmax, trainStage } from './train-candidate.ts';
-import { TRACKED_REGISTRY_DIR } from './retrain.ts';
+import { runRecord, TRACKED_REGISTRY_DIR } from './retrain.ts';
 
 /**
  * The trainer's settings for a pack head. The base model's joint stage (L2 1 toward the current head, 10
@@ -188,16 +188,7 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
     trainSeconds: 0,
     timings: {},
   };
-  let lap = performance.now();
-  const timed = (step: string) => {
-    const now = performance.now();
-    result.timings[step] = (result.timings[step] ?? 0) + (now - lap) / 1000;
-    lap = now;
-  };
-  const finish = () => {
-    writeFileSync(path.join(runDir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
-    return result;
-  };
+  const { timed, finish } = runRecord(result, runDir);
 
   // 1. Corrections of this pack version's answers naming one of its species.
   let corrections = opts.corrections ?? [];

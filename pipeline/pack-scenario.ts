@@ -20,7 +20,7 @@
  * other of those species: the checks or the gate must refuse it.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -40,7 +40,7 @@ import { headLogits } from './base-head.ts';
 import { packFloatHead } from './pack-head.ts';
 import { readPackLabelMap } from './pack-data.ts';
 import { retrainPack, type PackRetrainOptions } from './pack-retrain.ts';
-import { acceptCorrections, copyRegistry, hourNow, identificationEvent, postAsInstalls } from './scenario.ts';
+import { acceptCorrections, closeScenario, copyRegistry, hourNow, identificationEvent, postAsInstalls } from './scenario.ts';
 
 export type PackScenarioName = 'pack-birds' | 'pack-birds-poisoned';
 export const PACK_SCENARIOS: readonly PackScenarioName[] = ['pack-birds', 'pack-birds-poisoned'];
@@ -169,6 +169,7 @@ export async function runPackScenario(name: PackScenarioName, opts: { log?: (l: 
     } finally {
       await store.close();
     }
+    out.run_dir = opts.keep ? result.runDir : undefined;
     const r4 = (x: number) => Number(x.toFixed(4));
     const g = result.gatePhotos;
     out.parent = `${result.pack} ${result.parent}`;
@@ -205,10 +206,8 @@ export async function runPackScenario(name: PackScenarioName, opts: { log?: (l: 
         servedOk &&
         packsNow.length === 2;
     } else out.pass = !result.registered && packsNow.length === 1 && (result.quality?.poisoned === true || result.gate?.pass === false);
-    out.run_dir = opts.keep ? result.runDir : undefined;
   } finally {
-    await app.close();
-    if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
+    await closeScenario(app, tmp, opts.keep);
   }
   return out;
 }

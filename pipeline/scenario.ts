@@ -102,6 +102,12 @@ export async function postAsInstalls(app: FastifyInstance, address: string, byIn
   return { accepted, events };
 }
 
+/** Stops a scenario's server and removes its temporary folder, unless asked to keep it. */
+export async function closeScenario(app: FastifyInstance, tmp: string, keep?: boolean) {
+  await app.close();
+  if (!keep) rmSync(tmp, { recursive: true, force: true });
+}
+
 /** A reviewer accepts each correction through the admin API. */
 export async function acceptCorrections(address: string, adminToken: string, ids: readonly string[]) {
   for (const id of ids) {
@@ -265,8 +271,7 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
     if (name === 'base-only') out.beat_current = result.registered;
     out.run_dir = opts.keep ? result.runDir : undefined;
   } finally {
-    await app.close();
-    if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
+    await closeScenario(app, tmp, opts.keep);
   }
   return out;
 }
