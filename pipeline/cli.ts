@@ -220,6 +220,8 @@ trainOptions(
   .option('--state <file>', 'where the count at the last run is kept (default: beside the SQLite file, or .cache/pipeline/ for PostgreSQL)')
   .option('--once', 'check once and exit')
   .action(async (o: TrainCli & { threshold: number; interval: number; state?: string; once?: boolean }) => {
+    // The watch counts every accepted correction; one pack's are not counted apart yet, so it would retrain the base model.
+    if (o.pack) throw new Error('watch --pack is not supported: run `retrain --pack <id>` when the pack has new corrections');
     const lock = o.databaseUrl ? advisoryLock(o.databaseUrl) : fileLock(path.resolve(o.dataDir, 'retrain.lock'));
     const stateFile = path.resolve(o.state ?? (o.databaseUrl ? path.join(REPO_ROOT, '.cache', 'pipeline', 'watch-state.json') : path.join(o.dataDir, 'retrain-watch.json')));
     const log = (l: string) => console.error(`[watch ${new Date().toISOString()}] ${l}`);
