@@ -16,6 +16,7 @@ import { modelStatus } from './0005_model_status.ts';
 import { jobTicks } from './0006_job_ticks.ts';
 import { rollups } from './0007_rollups.ts';
 import { shadowRollup } from './0008_shadow_rollup.ts';
+import { packCorrections } from './0009_pack_corrections.ts';
 import { heavyDays } from './0014_heavy_days.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
@@ -30,6 +31,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...jobTicks(flavor),
     ...rollups(flavor),
     ...shadowRollup(flavor),
+    ...packCorrections(flavor),
     ...heavyDays(flavor),
   };
 }
