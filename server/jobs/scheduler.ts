@@ -19,7 +19,7 @@
  * jobs wait before another instance takes them.
  */
 import type { FastifyInstance } from 'fastify';
-import { instanceOwner, releaseLease } from './lease.ts';
+import { instanceOwner, releaseLease, type HeldLease } from './lease.ts';
 import { takeTurn, tickOf } from './turn.ts';
 import { rolloutDb } from '../storage/rollout-store.ts';
 
@@ -34,8 +34,8 @@ export interface JobSpec {
   timer?: boolean;
   /** Also try the current tick this long after the app is ready (otherwise the first run is at the next boundary). */
   firstRunAfterMs?: number;
-  /** The work of one tick. A throw is logged; the tick stays claimed (not retried). */
-  run(tick: number): Promise<unknown>;
+  /** The work of one tick, while the lease is renewed (lease.held() turns false if another instance took it meanwhile). A throw is logged; the tick stays claimed (not retried). */
+  run(tick: number, lease: HeldLease): Promise<unknown>;
 }
 
 export interface ScheduledJob {
@@ -70,15 +70,23 @@ export function scheduleJob(app: FastifyInstance, spec: JobSpec): ScheduledJob {
   // Wake a little after the boundary: timers fire late, never early, so floor() names the new tick.
   const slack = Math.min(250, Math.floor(intervalMs / 20));
 
-  // The lease is renewed while a run lasts (turn.ts), so a run longer than the lease does not let another instance in beside it.
+  // The lease is renewed while a run lasts (turn.ts), so a run longer than the lease does not let another instance in beside it;
+  // and this instance claims no tick while its own run lasts, so a run longer than the interval is not joined by the next tick's.
+  let inRun = false;
   async function attempt(now: Date): Promise<boolean> {
+    if (inRun) return false;
     const turn = await takeTurn(
       app.store,
       { job: name, owner, intervalMs, leaseMs, onRenewError: (err) => log.warn({ err }, 'job lease renewal failed') },
-      async (tick) => {
+      async (tick, lease) => {
         ticks++;
+        inRun = true;
         log.info({ tick }, 'job tick ran');
-        await spec.run(tick);
+        try {
+          await spec.run(tick, lease);
+        } finally {
+          inRun = false;
+        }
       },
       now,
     );
