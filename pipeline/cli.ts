@@ -164,9 +164,7 @@ trainOptions(
   storeOptions(
     program
       .command('watch')
-      .description(
-        'retrain whenever --threshold new accepted corrections arrived since the last run; watches (any number, on any machine) take turns under the retrain-watch job lease, one per tick',
-      ),
+      .description('retrain whenever --threshold new accepted corrections arrived since the last run; watches (any number, on any machine) take turns under the retrain-watch job lease, one per tick'),
   ),
 )
   .requiredOption('--threshold <n>', 'new accepted corrections that start a retrain', (v) => Number(v))
@@ -201,7 +199,9 @@ trainOptions(
           .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
       });
     }
-    log(`watching ${o.databaseUrl ? 'PostgreSQL' : path.resolve(o.dataDir)} as ${owner}; threshold ${o.threshold}, every ${o.interval} s, lease ${leaseMs / 1000} s, state in ${stateFile ?? 'the database'}`);
+    log(
+      `watching ${o.databaseUrl ? 'PostgreSQL' : path.resolve(o.dataDir)} as ${owner}; threshold ${o.threshold}, every ${o.interval} s, lease ${leaseMs / 1000} s, state in ${stateFile ?? 'the database'}`,
+    );
     for (;;) {
       const store = await open();
       let outcome;

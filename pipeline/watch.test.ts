@@ -24,7 +24,11 @@ interface Run {
 }
 
 /** A watch on its own connection; every retrain is recorded, with how many ran at once. */
-function watcher(store: FeedbackStore, owner: string, o: { intervalMs: number; leaseMs: number; accepted: () => number; runs: Run[]; active: { now: number; max: number }; retrainMs?: number }): Watcher {
+function watcher(
+  store: FeedbackStore,
+  owner: string,
+  o: { intervalMs: number; leaseMs: number; accepted: () => number; runs: Run[]; active: { now: number; max: number }; retrainMs?: number },
+): Watcher {
   return {
     store,
     owner,
@@ -44,8 +48,7 @@ function watcher(store: FeedbackStore, owner: string, o: { intervalMs: number; l
   };
 }
 
-const leaseOwner = async (store: FeedbackStore) =>
-  (await store.db.selectFrom('job_leases').select('owner').where('name', '=', RETRAIN_WATCH_JOB).executeTakeFirst())?.owner ?? null;
+const leaseOwner = async (store: FeedbackStore) => (await store.db.selectFrom('job_leases').select('owner').where('name', '=', RETRAIN_WATCH_JOB).executeTakeFirst())?.owner ?? null;
 
 describe.each(BACKENDS)('retrain watch turns on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
@@ -136,7 +139,7 @@ describe.each(BACKENDS)('retrain watch turns on $name', (backend) => {
       const watchEnv = { ...process.env, ...db.env, WATCH_INTERVAL_MS: String(intervalMs), WATCH_LEASE_MS: String(leaseMs) };
       const proc = spawn(process.execPath, ['--import', 'tsx', 'pipeline/watch-holder.ts'], { env: watchEnv, stdio: ['ignore', 'pipe', 'inherit'] });
       child = proc;
-      const lines = createInterface({ input: proc.stdout! });
+      const lines = createInterface({ input: proc.stdout });
       const started = await new Promise<{ owner: string; startedAt: number }>((resolve, reject) => {
         lines.once('line', (l) => resolve(JSON.parse(l) as { owner: string; startedAt: number }));
         proc.once('exit', (code) => reject(new Error(`the watch process exited (${code}) before retraining`)));

@@ -83,7 +83,13 @@ export function keepLease(store: FeedbackStore, job: string, owner: string, ttlM
       onError?.(err);
     }
   };
-  const timer = setInterval(() => (pending = renew()), Math.max(100, Math.floor(ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      // renew() never rejects (errors go to onError); kept so stop() waits for a renewal in flight.
+      pending = renew();
+    },
+    Math.max(100, Math.floor(ttlMs / 3)),
+  );
   timer.unref();
   return {
     held: () => held,

@@ -68,7 +68,12 @@ describe.each(BACKENDS)('install issuing limit on $name', (backend) => {
       expect((await post(1, '2001:db8:1:3::1')).status).toBe(201);
 
       // The counts name salted keys, never an address.
-      const rows = await (await open()).db.selectFrom('install_issues' as never).selectAll().execute();
+      const rows = await (
+        await open()
+      ).db
+        .selectFrom('install_issues' as never)
+        .selectAll()
+        .execute();
       const text = JSON.stringify(rows);
       expect(rows.length).toBe(4);
       for (const address of ['203.0.113', '2001:db8']) expect(text).not.toContain(address);
@@ -97,7 +102,10 @@ describe.each(BACKENDS)('install issuing limit on $name', (backend) => {
       } finally {
         await app.close();
       }
-      const left = (await store.db.selectFrom('install_issues' as never).selectAll().execute()) as Array<{ address_key: string; hour: string }>;
+      const left = (await store.db
+        .selectFrom('install_issues' as never)
+        .selectAll()
+        .execute()) as Array<{ address_key: string; hour: string }>;
       expect(left.map((r) => [r.address_key, r.hour])).toEqual([['current', hourOf(now)]]);
     });
   });

@@ -15,20 +15,16 @@ import { HttpError } from '../../plugins/app/errors.ts';
 import { secondsToNextHour, takeIssueSlot } from '../../storage/install-issues.ts';
 
 export default async function installs(app: FastifyInstance, opts: { perHour: number }) {
-  app.post(
-    '/v1/installs',
-    { schema: { response: { 201: InstallCredentialSchema } } },
-    async (req, reply) => {
-      // Per address; for IPv6 per /64, since one household or phone holds a whole /64 to pick addresses from.
-      const now = new Date();
-      if (!(await takeIssueSlot(app.store, app.installCredentials.addressKey(req.ip), opts.perHour, now))) {
-        const wait = secondsToNextHour(now);
-        reply.header('retry-after', String(wait));
-        throw new HttpError(429, 'too many requests', `more than ${opts.perHour} new installs this hour from this address; retry in ${wait} s`);
-      }
-      return reply.code(201).send(await app.installCredentials.issue(req.ip, now));
-    },
-  );
+  app.post('/v1/installs', { schema: { response: { 201: InstallCredentialSchema } } }, async (req, reply) => {
+    // Per address; for IPv6 per /64, since one household or phone holds a whole /64 to pick addresses from.
+    const now = new Date();
+    if (!(await takeIssueSlot(app.store, app.installCredentials.addressKey(req.ip), opts.perHour, now))) {
+      const wait = secondsToNextHour(now);
+      reply.header('retry-after', String(wait));
+      throw new HttpError(429, 'too many requests', `more than ${opts.perHour} new installs this hour from this address; retry in ${wait} s`);
+    }
+    return reply.code(201).send(await app.installCredentials.issue(req.ip, now));
+  });
 
   app.delete(
     '/v1/installs/me',
