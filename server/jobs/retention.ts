@@ -12,6 +12,10 @@
  * - opted-in photos that arrived more than PHOTO_RETENTION_DAYS ago are
  *   deleted on their own schedule (their corrections say has_photo 0 after).
  *   Unset (or 0): kept.
+ * - the per-address counts of issued install credentials
+ *   (install_issues) of past hours are deleted, whatever the settings
+ *   above: only the current hour's count is read. So the job runs whenever
+ *   RETENTION_INTERVAL_MS is not 0.
  *
  * RETENTION_DAYS must be over 7: a correction may wait 7 days for the
  * identification it cites (GROUNDING_WAIT_MS), and an install that passes
@@ -23,6 +27,7 @@ import type { Kysely } from 'kysely';
 import { jobLeaseMsFromEnv, scheduleJob, type ScheduledJob } from './scheduler.ts';
 import type { Database } from '../storage/rows.ts';
 import { GROUNDING_WAIT_MS } from './drift.ts';
+import { pruneIssueCounts } from '../storage/install-issues.ts';
 
 export const RETENTION_LEASE = 'retention';
 const DAY_MS = 86_400_000;
@@ -127,7 +132,7 @@ export default fp(
     const run = () => applyRetention(app.store.db, config);
     let job: ScheduledJob | null = null;
     app.decorate('retention', { config, run, runTick: (now?: Date) => job?.runTick(now) ?? Promise.resolve(false) } satisfies RetentionService);
-    if (config.intervalMs <= 0 || (config.retentionDays === null && config.photoRetentionDays === null)) return;
+    if (config.intervalMs <= 0) return;
 
     let passing = false;
     // Ticks take turns across instances (lease, then the tick's row in job_ticks), like drift and the guard.
@@ -142,6 +147,7 @@ export default fp(
         try {
           const r = await run();
           if (r.events || r.photos) app.log.info(r, 'retention deleted raw events and photos past their time');
+          await pruneIssueCounts(app.store);
         } catch (err) {
           app.log.warn({ err }, 'retention job failed');
         } finally {
