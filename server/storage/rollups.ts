@@ -20,6 +20,7 @@ import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
 import { latencyBin } from '../../core/latency-bins.ts';
 import type { Database } from './rows.ts';
 import { chunks } from '../../core/chunks.ts';
+import { removePackInstall } from './pack-rollups.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -383,6 +384,7 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
   await upsertInstallCounts(db, hourly, daily);
   await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
   await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();
+  await removePackInstall(db, installId);
   for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'rollup_shadow'] as const) {
     await db.deleteFrom(table).where('install_id', '=', installId).execute();
   }
