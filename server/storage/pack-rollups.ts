@@ -18,6 +18,7 @@ import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
 import { packRunOf, runCounts, type PackRun } from '../../core/pack-metrics.ts';
 import { chunks } from '../../core/chunks.ts';
 import type { Database } from './rows.ts';
+import { bump, sortedEntries } from './rollups.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const SEP = '\u0000';
@@ -35,12 +36,6 @@ export interface PackSource {
 
 const parsed = (p: PackSource['payload']) => (typeof p === 'string' ? (JSON.parse(p) as Record<string, unknown>) : p);
 export const packRuns = (rows: readonly PackSource[]): PackRun[] => rows.map((r) => packRunOf(r.event_id, r.install_id, r.hour, parsed(r.payload))).filter((x): x is PackRun => x !== null);
-
-function bump(m: Map<string, number>, k: string, by: number) {
-  m.set(k, (m.get(k) ?? 0) + by);
-}
-
-const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 type PackTable = 'rollup_pack_counts' | 'rollup_pack_day_counts' | 'rollup_pack_install_days' | 'rollup_pack_heavy' | 'rollup_pack_retired';
 const KEYS: Record<PackTable, readonly string[]> = {

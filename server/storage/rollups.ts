@@ -20,7 +20,6 @@ import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
 import { latencyBin } from '../../core/latency-bins.ts';
 import type { Database } from './rows.ts';
 import { chunks } from '../../core/chunks.ts';
-import { removePackInstall } from './pack-rollups.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -49,11 +48,11 @@ function countKeys(f: IdentificationFact, withLatency: boolean): Array<[string, 
   return out;
 }
 
-function bump(m: Map<string, number>, k: string, by = 1) {
+export function bump(m: Map<string, number>, k: string, by = 1) {
   m.set(k, (m.get(k) ?? 0) + by);
 }
 
-const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
   rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload) as Record<string, unknown>)).filter((f): f is IdentificationFact => f !== null);
@@ -384,7 +383,6 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
   await upsertInstallCounts(db, hourly, daily);
   await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
   await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();
-  await removePackInstall(db, installId);
   for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'rollup_shadow'] as const) {
     await db.deleteFrom(table).where('install_id', '=', installId).execute();
   }

@@ -34,66 +34,34 @@ async function backfill(db: Kysely<any>) {
 const count = (c: ColumnDefinitionBuilder) => c.notNull();
 const TABLES = ['rollup_pack_retired', 'rollup_pack_heavy', 'rollup_pack_install_days', 'rollup_pack_day_counts', 'rollup_pack_counts'];
 
+/**
+ * A table of counts: text key columns, a bigint n, the keys as its primary
+ * key (typed as never: kysely types a constraint's columns from the ones it
+ * has seen added, which the loop hides from it).
+ */
+async function countTable(db: Kysely<any>, name: string, keys: readonly string[]) {
+  let t = db.schema.createTable(name);
+  for (const k of keys) t = t.addColumn(k, 'text', count);
+  await t
+    .addColumn('n', 'bigint', count)
+    .addPrimaryKeyConstraint(`${name}_pk`, keys as never)
+    .execute();
+}
+
 export function packRollups(_flavor: Flavor): Record<string, Migration> {
   return {
     '0012_pack_rollups': {
       async up(db: Kysely<any>) {
-        await db.schema
-          .createTable('rollup_pack_counts')
-          .addColumn('pack_id', 'text', count)
-          .addColumn('pack_version', 'text', count)
-          .addColumn('hour', 'text', count)
-          .addColumn('dim', 'text', count)
-          .addColumn('key', 'text', count)
-          .addColumn('n', 'bigint', count)
-          .addPrimaryKeyConstraint('rollup_pack_counts_pk', ['pack_id', 'pack_version', 'hour', 'dim', 'key'])
-          .execute();
-        await db.schema
-          .createTable('rollup_pack_day_counts')
-          .addColumn('pack_id', 'text', count)
-          .addColumn('pack_version', 'text', count)
-          .addColumn('day', 'text', count)
-          .addColumn('dim', 'text', count)
-          .addColumn('key', 'text', count)
-          .addColumn('n', 'bigint', count)
-          .addPrimaryKeyConstraint('rollup_pack_day_counts_pk', ['pack_id', 'pack_version', 'day', 'dim', 'key'])
-          .execute();
+        await countTable(db, 'rollup_pack_counts', ['pack_id', 'pack_version', 'hour', 'dim', 'key']);
+        await countTable(db, 'rollup_pack_day_counts', ['pack_id', 'pack_version', 'day', 'dim', 'key']);
         // The dashboard reads a range of days of every pack.
         await db.schema.createIndex('rollup_pack_day_counts_day').on('rollup_pack_day_counts').columns(['day']).execute();
-        await db.schema
-          .createTable('rollup_pack_install_days')
-          .addColumn('pack_id', 'text', count)
-          .addColumn('pack_version', 'text', count)
-          .addColumn('day', 'text', count)
-          .addColumn('install_id', 'text', count)
-          .addColumn('n', 'bigint', count)
-          .addPrimaryKeyConstraint('rollup_pack_install_days_pk', ['pack_id', 'pack_version', 'day', 'install_id'])
-          .execute();
+        await countTable(db, 'rollup_pack_install_days', ['pack_id', 'pack_version', 'day', 'install_id']);
         // Who passed the cap: few rows, found without reading the rest; and "delete my data" by install.
         await db.schema.createIndex('rollup_pack_install_days_n').on('rollup_pack_install_days').columns(['n', 'day']).execute();
         await db.schema.createIndex('rollup_pack_install_days_install').on('rollup_pack_install_days').columns(['install_id']).execute();
-        await db.schema
-          .createTable('rollup_pack_heavy')
-          .addColumn('install_id', 'text', count)
-          .addColumn('pack_id', 'text', count)
-          .addColumn('pack_version', 'text', count)
-          .addColumn('day', 'text', count)
-          .addColumn('dim', 'text', count)
-          .addColumn('key', 'text', count)
-          .addColumn('n', 'bigint', count)
-          .addPrimaryKeyConstraint('rollup_pack_heavy_pk', ['install_id', 'pack_id', 'pack_version', 'day', 'dim', 'key'])
-          .execute();
-        await db.schema
-          .createTable('rollup_pack_retired')
-          .addColumn('install_id', 'text', count)
-          .addColumn('pack_id', 'text', count)
-          .addColumn('pack_version', 'text', count)
-          .addColumn('hour', 'text', count)
-          .addColumn('dim', 'text', count)
-          .addColumn('key', 'text', count)
-          .addColumn('n', 'bigint', count)
-          .addPrimaryKeyConstraint('rollup_pack_retired_pk', ['install_id', 'pack_id', 'pack_version', 'hour', 'dim', 'key'])
-          .execute();
+        await countTable(db, 'rollup_pack_heavy', ['install_id', 'pack_id', 'pack_version', 'day', 'dim', 'key']);
+        await countTable(db, 'rollup_pack_retired', ['install_id', 'pack_id', 'pack_version', 'hour', 'dim', 'key']);
         await backfill(db);
       },
       async down(db: Kysely<any>) {
