@@ -28,6 +28,7 @@ import { jobLeaseMsFromEnv, scheduleJob, type ScheduledJob } from './scheduler.t
 import type { Database } from '../storage/rows.ts';
 import { GROUNDING_WAIT_MS } from './drift.ts';
 import { pruneIssueCounts } from '../storage/install-issues.ts';
+import { retirePackRuns } from '../storage/pack-rollups.ts';
 
 export const RETENTION_LEASE = 'retention';
 const DAY_MS = 86_400_000;
@@ -77,20 +78,28 @@ export async function applyRetention(db: Kysely<Database>, c: Pick<RetentionConf
     if (c.retentionDays < MIN_RETENTION_DAYS) throw new RangeError(`retention must be at least ${MIN_RETENTION_DAYS} days`);
     const cutoff = new Date(now.getTime() - c.retentionDays * DAY_MS).toISOString();
     for (;;) {
-      const res = await db
-        .deleteFrom('events')
-        .where('event_id', 'in', (eb) =>
-          eb
-            .selectFrom('events')
-            .select('event_id')
-            .where('type', 'in', ['identification', 'model_status'])
-            .where('hour', '<', cutoff)
-            // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
-            .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
-            .limit(DELETE_CHUNK),
-        )
-        .executeTakeFirst();
-      const n = Number(res.numDeletedRows);
+      const n = await db.transaction().execute(async (trx) => {
+        const gone = await trx
+          .deleteFrom('events')
+          .where('event_id', 'in', (eb) =>
+            eb
+              .selectFrom('events')
+              .select('event_id')
+              .where('type', 'in', ['identification', 'model_status'])
+              .where('hour', '<', cutoff)
+              // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
+              .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
+              .limit(DELETE_CHUNK),
+          )
+          .returning(['event_id', 'type', 'install_id', 'hour', 'payload'])
+          .execute();
+        // What species-pack runs added stays per install, so a later "delete my data" still takes it out (pack-rollups.ts).
+        await retirePackRuns(
+          trx,
+          gone.filter((r) => r.type === 'identification'),
+        );
+        return gone.length;
+      });
       out.events += n;
       if (n < DELETE_CHUNK) break;
     }

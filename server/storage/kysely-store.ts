@@ -12,6 +12,7 @@ import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
 import { addCorrections, addIdentificationFacts, addPairs, addShadowRuns, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
+import { addPackBatch } from './pack-rollups.ts';
 import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { chunks } from '../../core/chunks.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
@@ -282,7 +283,7 @@ export class KyselyFeedbackStore implements FeedbackStore {
                 .where('e.type', '=', 'identification'),
             ),
           )
-          .returning(['model_version', 'hour', 'install_id', 'verdict', 'counted'])
+          .returning(['event_id', 'model_version', 'hour', 'install_id', 'verdict', 'counted'])
           .execute();
         nowEvidence.push(...(grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence));
       }
@@ -321,11 +322,18 @@ export class KyselyFeedbackStore implements FeedbackStore {
       // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
       await addIdentificationFacts(trx, stored);
       // Shadow runs per install, what the rollout guard reads (rollout-store.ts shadowInstalls).
+      const storedIdentifications = unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId)));
       await addShadowRuns(
         trx,
-        unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => ({ install_id: key(e.installId), shadow: e.shadow })),
+        storedIdentifications.map((e) => ({ install_id: key(e.installId), shadow: e.shadow })),
       );
       await addCorrections(trx, nowEvidence);
+      // Species-pack runs and the corrections of them (pack-rollups.ts), after the corrections are stored and grounded.
+      await addPackBatch(
+        trx,
+        storedIdentifications.map((e) => ({ event_id: key(e.eventId), install_id: key(e.installId), hour: new Date(e.hour).toISOString(), payload: e })),
+        nowEvidence.map((r) => r.event_id),
+      );
       if (storedIds.size) {
         await trx
           .insertInto('quality_counts')

@@ -48,11 +48,11 @@ function countKeys(f: IdentificationFact, withLatency: boolean): Array<[string, 
   return out;
 }
 
-function bump(m: Map<string, number>, k: string, by = 1) {
+export function bump(m: Map<string, number>, k: string, by = 1) {
   m.set(k, (m.get(k) ?? 0) + by);
 }
 
-const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
   rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload) as Record<string, unknown>)).filter((f): f is IdentificationFact => f !== null);
