@@ -5,7 +5,9 @@
  * - identification and model_status events whose hour is more than
  *   RETENTION_DAYS old are deleted. The rollups (migration 0007) already
  *   hold them, since insertBatch adds to them in its own transaction, so
- *   monitoring, drift and the dashboard read the same figures after.
+ *   monitoring, drift and the dashboard read the same figures after. The
+ *   rollout guard's tally (guard-rollups.ts) is taken off in the same
+ *   transaction as the delete, so it still equals the raw read.
  *   Corrections, their event rows and the identifications they cite are
  *   kept: they are the training signal and what review reads, and few.
  *   Unset (or 0): raw events are kept for ever.
@@ -23,6 +25,7 @@ import type { Kysely } from 'kysely';
 import { jobLeaseMsFromEnv, scheduleJob, type ScheduledJob } from './scheduler.ts';
 import type { Database } from '../storage/rows.ts';
 import { GROUNDING_WAIT_MS } from './drift.ts';
+import { subtractDeleted } from '../storage/guard-rollups.ts';
 
 export const RETENTION_LEASE = 'retention';
 const DAY_MS = 86_400_000;
@@ -72,20 +75,25 @@ export async function applyRetention(db: Kysely<Database>, c: Pick<RetentionConf
     if (c.retentionDays < MIN_RETENTION_DAYS) throw new RangeError(`retention must be at least ${MIN_RETENTION_DAYS} days`);
     const cutoff = new Date(now.getTime() - c.retentionDays * DAY_MS).toISOString();
     for (;;) {
-      const res = await db
-        .deleteFrom('events')
-        .where('event_id', 'in', (eb) =>
-          eb
-            .selectFrom('events')
-            .select('event_id')
-            .where('type', 'in', ['identification', 'model_status'])
-            .where('hour', '<', cutoff)
-            // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
-            .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
-            .limit(DELETE_CHUNK),
-        )
-        .executeTakeFirst();
-      const n = Number(res.numDeletedRows);
+      const n = await db.transaction().execute(async (trx) => {
+        const deleted = await trx
+          .deleteFrom('events')
+          .where('event_id', 'in', (eb) =>
+            eb
+              .selectFrom('events')
+              .select('event_id')
+              .where('type', 'in', ['identification', 'model_status'])
+              .where('hour', '<', cutoff)
+              // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
+              .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
+              .limit(DELETE_CHUNK),
+          )
+          .returning(['type', 'install_id', 'model_version', 'received_at', 'payload'])
+          .execute();
+        // The guard's tally (migration 0011) answers as the raw events of its window do, so it sheds what went, in the same transaction.
+        await subtractDeleted(trx, deleted);
+        return deleted.length;
+      });
       out.events += n;
       if (n < DELETE_CHUNK) break;
     }

@@ -14,6 +14,7 @@ import { InstallRepository } from './install-repository.ts';
 import { addCorrections, addIdentificationFacts, addPairs, addShadowRuns, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
 import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { chunks } from '../../core/chunks.ts';
+import { addGuardTallies } from './guard-rollups.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
   DEFAULT_DAILY_CORRECTION_CAP,
@@ -321,6 +322,14 @@ export class KyselyFeedbackStore implements FeedbackStore {
         unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => ({ install_id: key(e.installId), shadow: e.shadow })),
       );
       await addCorrections(trx, nowEvidence);
+      // The rollout guard's per-install tally (guard-rollups.ts), after the groundings above.
+      await addGuardTallies(
+        trx,
+        unique
+          .filter((e) => storedIds.has(key(e.eventId)))
+          .map((e) => ({ event_id: key(e.eventId), type: e.type, install_id: key(e.installId), model_version: e.modelVersion, received_at: at, payload: e })),
+        correctionRows,
+      );
       if (storedIds.size) {
         await trx
           .insertInto('quality_counts')
