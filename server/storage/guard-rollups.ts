@@ -27,6 +27,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { FAILING_MODEL_OUTCOMES, type ModelOutcome } from '../../core/telemetry.ts';
 import { chunks } from '../../core/chunks.ts';
 import type { Database } from './rows.ts';
+import type { InstallCounts } from '../../core/install-aggregate.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -379,5 +380,15 @@ export async function windowCounts(db: Db, flavor: SqlFlavor, arm: GuardArm, sin
   if (Date.parse(since) < first) await rawArmCounts(db, flavor, arm, since, new Date(first - 1).toISOString(), until, out);
   if (end <= Date.parse(until)) await rawArmCounts(db, flavor, arm, endIso, until, until, out);
   for (const [id, n] of await lateCorrected(db, flavor, arm, firstIso, endIso, until)) tallyOf(out, id)[5] -= n;
+  return out;
+}
+
+/** The guard's per-install counts (core/install-aggregate.ts) from tallies; installs with neither identifications nor reports are left out. */
+export function installCounts(tallies: Map<string, Tally>): Map<string, InstallCounts> {
+  const out = new Map<string, InstallCounts>();
+  for (const [id, [identifications, abstains, errors, msSum, msN, corrections, statusReports, failures]] of tallies) {
+    if (identifications === 0 && statusReports === 0) continue;
+    out.set(id, { identifications, corrections, abstains, errors, failures, statusReports, meanLatencyMs: msN > 0 ? msSum / msN : null });
+  }
   return out;
 }

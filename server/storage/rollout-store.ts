@@ -15,7 +15,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Manifest, ModelVersion } from '../../core/manifest.ts';
 import type { InstallCounts } from '../../core/install-aggregate.ts';
 import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
-import { windowCounts, type GuardArm, type SqlFlavor } from './guard-rollups.ts';
+import { installCounts, windowCounts, type GuardArm, type SqlFlavor } from './guard-rollups.ts';
 import { DEFAULT_HOLDBACK_PERCENT, canaryShare } from '../../core/rollout.ts';
 import type { FeedbackStore } from './types.ts';
 import type { Database } from './rows.ts';
@@ -362,12 +362,7 @@ export interface ArmWindow {
  * hours of the arm's events and the tally's rows, not the step's events.
  */
 export async function armInstalls(db: Db, flavor: SqlFlavor, arm: GuardArm, w: ArmWindow): Promise<Map<string, InstallCounts>> {
-  const out = new Map<string, InstallCounts>();
-  for (const [id, [identifications, abstains, errors, msSum, msN, corrections, statusReports, failures]] of await windowCounts(db, flavor, arm, w.since, w.until)) {
-    if (identifications === 0 && statusReports === 0) continue;
-    out.set(id, { identifications, corrections, abstains, errors, failures, statusReports, meanLatencyMs: msN > 0 ? msSum / msN : null });
-  }
-  return keepSources(db, out, w.since);
+  return keepSources(db, installCounts(await windowCounts(db, flavor, arm, w.since, w.until)), w.since);
 }
 
 /**
