@@ -51,8 +51,9 @@ export class InstallRevokedError extends Error {
 function eventRow(e: TelemetryEvent, receivedAt: string): EventRow {
   // Embedding and photo have their own columns and table; keeping them out
   // of payload stores each only once.
-  const { embedding: _e, photo: _p, ...rest } = e as CorrectionEvent;
-  const payload = e.type === 'correction' ? { ...rest, hasPhoto: e.photo !== undefined } : e;
+  const { embedding: _e, photo: _p, pack, ...rest } = e as CorrectionEvent;
+  // A pack's embedding has its own column too; the payload keeps which pack it was.
+  const payload = e.type === 'correction' ? { ...rest, ...(pack ? { pack: { id: pack.id, version: pack.version } } : {}), hasPhoto: e.photo !== undefined } : e;
   return {
     event_id: key(e.eventId),
     type: e.type,
@@ -84,6 +85,10 @@ function correctionRow(e: CorrectionEvent, receivedAt: string, grounding: Ground
     grounding,
     counted: counted ? 1 : 0,
     decided_by: null,
+    pack_id: e.pack?.id ?? null,
+    pack_version: e.pack?.version ?? null,
+    pack_embedding: e.pack ? encodeEmbedding(e.pack.embedding) : null,
+    pack_embedding_dim: e.pack?.embedding.length ?? null,
   };
 }
 
@@ -111,7 +116,7 @@ const toEvent = (r: Selectable<EventRow>): StoredEvent => ({
   payload: JSON.parse(r.payload) as StoredEvent['payload'],
 });
 
-const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding'>): CorrectionRecord => ({
+const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding' | 'pack_id' | 'pack_version' | 'pack_embedding' | 'pack_embedding_dim'>): CorrectionRecord => ({
   eventId: r.event_id,
   correctsEventId: r.corrects_event_id,
   taxonId: r.taxon_id,
@@ -369,13 +374,18 @@ export class KyselyFeedbackStore implements FeedbackStore {
   async *exportCorrections(pageSize = 200): AsyncIterable<CorrectionExport> {
     let after: PageCursor | undefined;
     for (;;) {
-      let query = this.db.selectFrom('corrections').select([...CORRECTION_COLUMNS, 'embedding']);
+      let query = this.db.selectFrom('corrections').select([...CORRECTION_COLUMNS, 'embedding', 'pack_id', 'pack_version', 'pack_embedding']);
       if (after) {
         const { receivedAt, eventId } = after;
         query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('received_at', 'event_id'), '>', tuple(receivedAt, eventId)));
       }
       const rows = await query.orderBy('received_at').orderBy('event_id').limit(pageSize).execute();
-      for (const r of rows) yield { ...toCorrection(r), embedding: decodeEmbedding(r.embedding) };
+      for (const r of rows)
+        yield {
+          ...toCorrection(r),
+          embedding: decodeEmbedding(r.embedding),
+          pack: r.pack_id && r.pack_version && r.pack_embedding ? { id: r.pack_id, version: r.pack_version, embedding: decodeEmbedding(r.pack_embedding) } : null,
+        };
       if (rows.length < pageSize) return;
       const last = rows[rows.length - 1];
       after = { receivedAt: last.received_at, eventId: last.event_id };

@@ -27,6 +27,7 @@ import { bucketOf, type Bucket, type BucketMetrics, type IdentificationFact } fr
 import { sql, type Kysely } from 'kysely';
 import { rolloutDb, shadowInstalls, storeFlavor, type SqlFlavor } from './rollout-store.ts';
 import { shadowRollup } from './migrations/0008_shadow_rollup.ts';
+import { heavyDays } from './migrations/0014_heavy_days.ts';
 import type { Database } from './rows.ts';
 import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
 
@@ -304,6 +305,18 @@ describe.each(BACKENDS)('rollups against a full recomputation on $name', (backen
       await migration.up(db);
       expect((await db.selectFrom('rollup_shadow').select('install_id').execute()).length).toBeGreaterThan(20);
       await expectSameShadow(store);
+    }, 120_000);
+
+    it('sums the day rows of the heavy installs from their hours (migration 0014)', async () => {
+      const db = rolloutDb(store);
+      const migration = heavyDays(storeFlavor(store))['0014_heavy_days'];
+      const before = await db.selectFrom('rollup_heavy_days').selectAll().orderBy(['install_id', 'model_version', 'day', 'dim', 'key']).execute();
+      expect(before.length).toBeGreaterThan(10);
+      await migration.down!(db);
+      await migration.up(db);
+      const after = await db.selectFrom('rollup_heavy_days').selectAll().orderBy(['install_id', 'model_version', 'day', 'dim', 'key']).execute();
+      expect(after.map((r) => ({ ...r, n: Number(r.n) }))).toEqual(before.map((r) => ({ ...r, n: Number(r.n) })));
+      await compare();
     }, 120_000);
   });
 });

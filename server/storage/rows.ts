@@ -61,6 +61,11 @@ export const CorrectionRowSchema = Type.Object({
   counted: Type.Union([Type.Literal(0), Type.Literal(1)]),
   /** Who set the status: a reviewer, or the automatic rule (null: pending, or decided before this was recorded). */
   decided_by: Type.Union([Type.Literal('reviewer'), Type.Literal('auto'), Type.Null()]),
+  /** A correction of a species pack's answer: the pack, its version and its own embedding (float32 bytes); null otherwise. */
+  pack_id: Type.Union([Type.String(), Type.Null()]),
+  pack_version: Type.Union([Type.String(), Type.Null()]),
+  pack_embedding: Type.Union([Type.Uint8Array(), Type.Null()]),
+  pack_embedding_dim: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
 });
 
 /** Opt-in photos, kept apart so listing corrections never drags image bytes along. */
