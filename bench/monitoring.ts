@@ -10,6 +10,9 @@
  * correction. Then, on that database, with the server's own code:
  * - one drift tick (what the monitoring job does: score drift from the
  *   rollups and store the alert levels), median of --repeat;
+ * - one guard tick's reads: armInstalls of both arms over a 24 h window
+ *   (whole hours from the guard's tally, the edge hours from raw events),
+ *   against the same window read from raw events alone, median of --repeat;
  * - each dashboard query (metrics per day over 30 days and per hour over the
  *   last day, drift, alerts, quality, the review queue's first page), median
  *   of --repeat;
@@ -31,6 +34,8 @@ import pg from 'pg';
 import { openStore } from '../server/storage/open.ts';
 import { computeDrift, correctedPairCounts, listAlerts, metricsReport, monitoringDb, qualityDays, reviewQueue, storeAlerts } from '../server/storage/monitoring-store.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
+import { armInstalls, keepSources } from '../server/storage/rollout-store.ts';
+import { installCounts, rawArmCounts } from '../server/storage/guard-rollups.ts';
 import { loadTaxonomy } from '../node/registry.ts';
 import { REPO_ROOT } from '../node/paths.ts';
 import { EVENTS_PER_INSTALL_CAP } from '../core/install-weight.ts';
@@ -92,6 +97,18 @@ async function medianMs(fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < REPEAT; i++) times.push((await timed(fn))[0]);
   return Math.round(median(times) * 10) / 10;
+}
+
+/** Two ways to the same answer, warmed, then timed in turns (so neither gets the machine's quieter moments): their medians. */
+async function pairedMedianMs(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
+  await a();
+  await b();
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < REPEAT; i++) {
+    times[0].push((await timed(a))[0]);
+    times[1].push((await timed(b))[0]);
+  }
+  return [Math.round(median(times[0]) * 10) / 10, Math.round(median(times[1]) * 10) / 10];
 }
 
 /**
@@ -187,6 +204,10 @@ async function seedDay(q: Q, schema: string, d: number) {
   await q(`insert into ${T('rollup_heavy_days')} (install_id, model_version, day, dim, key, n)
     select install_id, model_version, substr(hour, 1, 10), dim, key, sum(n) from ${T('rollup_heavy')} where hour >= '${dayIso(d)}' and hour < '${dayIso(d + 1)}' group by 1, 2, 3, 4, 5`);
   await q(`insert into ${T('rollup_corrections')} select model_version, hour, install_id, ${verdict}, count(*) from ${t('seed')} where ${fixed} group by 1, 2, 3, 4`);
+  // The rollout guard's tally (guard-rollups.ts): per arm (the version: no pack here), arrival hour and install; each corrected identification once.
+  await q(`insert into ${T('rollup_guard')} (arm, hour, install_id, identifications, abstains, errors, latency_sum, latency_n, corrected, status_reports, failures)
+    select model_version, hour, install_id, count(*), count(*) filter (where abstain), 0, sum(ms), count(*), count(*) filter (where ${fixed} and h % 4 <> 0), 0, 0
+    from ${t('seed')} group by 1, 2, 3`);
   // Every event is stored on its hour's day (received 10 or 20 minutes into the hour).
   await q(`insert into ${T('quality_counts')} select substr(hour, 1, 10), 'stored', count(*) + count(*) filter (where ${fixed}) from ${t('seed')} group by 1`);
   for (const name of ['seed', 'rc', 'ih', 'id']) await q(`drop table ${t(name)}`);
@@ -204,6 +225,7 @@ const LOADED = [
   'rollup_heavy',
   'rollup_heavy_days',
   'rollup_corrections',
+  'rollup_guard',
   'quality_counts',
 ];
 
@@ -333,7 +355,8 @@ async function sizes(client: pg.Client, schema: string) {
   const total = rows.reduce((a, r) => a + Number(r.bytes), 0);
   const rollups = rows.filter((r) => r.relname.startsWith('rollup_')).reduce((a, r) => a + Number(r.bytes), 0);
   const events = rows.filter((r) => r.relname === 'events').reduce((a, r) => a + Number(r.bytes), 0);
-  return { total, rollups, events };
+  const guard = rows.filter((r) => r.relname === 'rollup_guard').reduce((a, r) => a + Number(r.bytes), 0);
+  return { total, rollups, events, guard };
 }
 
 async function main() {
@@ -353,8 +376,10 @@ async function main() {
     const db = monitoringDb(bigStore);
     const stored = Number((await client.query(`select count(*) as n from "${big}".events where type = 'identification'`)).rows[0].n);
     const rolled = Number((await client.query(`select sum(n) as n from "${big}".rollup_counts where dim = 'label'`)).rows[0].n);
+    const tallied = Number((await client.query(`select sum(identifications) as n from "${big}".rollup_guard`)).rows[0].n);
     // A reused schema also holds the ingest comparison's events of earlier runs: at least N, and rollups that match.
     if (opts.reuse ? stored < N || rolled !== stored : stored !== N || rolled !== N) throw new Error(`seeded ${stored} events and ${rolled} in the rollups, expected ${N}`);
+    if (tallied !== stored) throw new Error(`${stored} identification events stored but ${tallied} in the guard's tally`);
     const size = await sizes(client, big);
     const seedEventsPerS = Math.round(N / (seedMs / 1000));
     if (!opts.reuse) process.stderr.write(`seeded ${N.toLocaleString('en')} events in ${(seedMs / 1000).toFixed(1)} s: ${seedEventsPerS} events/s with ${JOBS} connections\n`);
@@ -374,6 +399,15 @@ async function main() {
       await storeAlerts(db, r.points, r.references);
     });
     const drift = await computeDrift(db, {});
+    // The guard's arm reads (canary and control) over the last 24 h of the seed, edges off the hour as a step's start and a tick are.
+    const until = `${today}T23:15:00.500Z`;
+    const guardWindow = { since: new Date(Date.parse(until) - 86_400_000 + 1234).toISOString(), until };
+    const arms = VERSIONS.map((version) => ({ version }));
+    // Against the same window read from raw events alone, as armInstalls did before the tally, with the same source rule; interleaved.
+    const [guardTick, guardTickRaw] = await pairedMedianMs(
+      () => Promise.all(arms.map((arm) => armInstalls(db, 'postgres', arm, guardWindow))),
+      () => Promise.all(arms.map(async (arm) => keepSources(db, installCounts(await rawArmCounts(db, 'postgres', arm, guardWindow.since, until, until)), guardWindow.since))),
+    );
     const queries = {
       metricsDay30: await medianMs(() => metricsReport(db, { from, to, bucket: 'day' })),
       metricsHourLastDay: await medianMs(() => metricsReport(db, { from: lastDay, to, bucket: 'hour' })),
@@ -411,9 +445,11 @@ async function main() {
       repeat: REPEAT,
       driftTickMs: driftTick,
       driftPoints: drift.points.length,
+      guardTickMs: guardTick,
+      guardTickRawMs: guardTickRaw,
       queriesMs: queries,
       ingest: { ...ingest, ratio: Math.round((ingest.seededEventsPerS / ingest.emptyEventsPerS) * 100) / 100 },
-      sizeMiBPerMillion: { total: perMillion(size.total), rawEvents: perMillion(size.events), rollups: perMillion(size.rollups) },
+      sizeMiBPerMillion: { total: perMillion(size.total), rawEvents: perMillion(size.events), rollups: perMillion(size.rollups), guardTally: perMillion(size.guard) },
       sizeMiB: Math.round(size.total / 1048576),
       schema: keep ? big : undefined,
     };
@@ -421,10 +457,13 @@ async function main() {
     console.log(`| what | figure |\n|---|---|`);
     console.log(opts.reuse ? `| seeding | reused schema ${big} |` : `| seeding (${JOBS} connections) | ${seedEventsPerS} events/s |`);
     console.log(`| drift tick (score from rollups + store alerts) | ${driftTick} ms |`);
+    console.log(`| guard tick (canary and control arms, 24 h window: tally + edge hours) | ${guardTick} ms (raw read of the window: ${guardTickRaw} ms) |`);
     for (const [k, v] of Object.entries(queries)) console.log(`| dashboard: ${k} | ${v} ms |`);
     console.log(`| ingest, empty database | ${ingest.emptyEventsPerS} events/s |`);
     console.log(`| ingest, seeded database | ${ingest.seededEventsPerS} events/s (${result.ingest.ratio}x) |`);
-    console.log(`| size per million events | ${result.sizeMiBPerMillion.total} MiB (raw events ${result.sizeMiBPerMillion.rawEvents}, rollups ${result.sizeMiBPerMillion.rollups}) |`);
+    console.log(
+      `| size per million events | ${result.sizeMiBPerMillion.total} MiB (raw events ${result.sizeMiBPerMillion.rawEvents}, rollups ${result.sizeMiBPerMillion.rollups}, of which the guard's tally ${result.sizeMiBPerMillion.guardTally}) |`,
+    );
     console.log(JSON.stringify(result));
     const dir = path.join(REPO_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });

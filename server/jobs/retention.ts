@@ -5,7 +5,9 @@
  * - identification and model_status events whose hour is more than
  *   RETENTION_DAYS old are deleted. The rollups (migration 0007) already
  *   hold them, since insertBatch adds to them in its own transaction, so
- *   monitoring, drift and the dashboard read the same figures after.
+ *   monitoring, drift and the dashboard read the same figures after. The
+ *   rollout guard's tally (guard-rollups.ts) is taken off in the same
+ *   transaction as the delete, so it still equals the raw read.
  *   Corrections, their event rows and the identifications they cite are
  *   kept: they are the training signal and what review reads, and few.
  *   Unset (or 0): raw events are kept for ever.
@@ -29,6 +31,7 @@ import type { Database } from '../storage/rows.ts';
 import { GROUNDING_WAIT_MS } from './drift.ts';
 import { pruneIssueCounts } from '../storage/install-issues.ts';
 import { retirePackRuns } from '../storage/pack-rollups.ts';
+import { subtractDeleted } from '../storage/guard-rollups.ts';
 
 export const RETENTION_LEASE = 'retention';
 const DAY_MS = 86_400_000;
@@ -91,13 +94,15 @@ export async function applyRetention(db: Kysely<Database>, c: Pick<RetentionConf
               .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
               .limit(DELETE_CHUNK),
           )
-          .returning(['event_id', 'type', 'install_id', 'hour', 'payload'])
+          .returning(['event_id', 'type', 'install_id', 'model_version', 'received_at', 'hour', 'payload'])
           .execute();
         // What species-pack runs added stays per install, so a later "delete my data" still takes it out (pack-rollups.ts).
         await retirePackRuns(
           trx,
           gone.filter((r) => r.type === 'identification'),
         );
+        // The guard's tally (migration 0011) answers as the raw events of its window do, so it sheds what went, in the same transaction.
+        await subtractDeleted(trx, gone);
         return gone.length;
       });
       out.events += n;

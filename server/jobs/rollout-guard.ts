@@ -53,8 +53,8 @@ export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: G
   // One window for both arms and every count in them.
   const window = { since: r.steppedAt, until: now.toISOString() };
   const flavor = storeFlavor(store);
-  const canary = summarizeArm((await armInstalls(db, flavor, r.version, window)).values(), cfg.installWeightCap);
-  const control = summarizeArm((await armInstalls(db, flavor, r.controlVersion, window)).values(), cfg.installWeightCap);
+  const canary = summarizeArm((await armInstalls(db, flavor, { version: r.version }, window)).values(), cfg.installWeightCap);
+  const control = summarizeArm((await armInstalls(db, flavor, { version: r.controlVersion }, window)).values(), cfg.installWeightCap);
   const stepAgeS = Math.max(0, (now.getTime() - Date.parse(r.steppedAt)) / 1000);
   const decision = decide(canary, control, { percent: r.percent, stepAgeS }, { ...cfg, plan: r.plan.length ? r.plan : cfg.plan });
   const details = { checks: decision.checks, canary: totals(canary), control: totals(control), window };

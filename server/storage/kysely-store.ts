@@ -15,6 +15,7 @@ import { addCorrections, addIdentificationFacts, addPairs, addShadowRuns, correc
 import { addPackBatch } from './pack-rollups.ts';
 import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { chunks } from '../../core/chunks.ts';
+import { addGuardTallies } from './guard-rollups.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
   DEFAULT_DAILY_CORRECTION_CAP,
@@ -333,6 +334,14 @@ export class KyselyFeedbackStore implements FeedbackStore {
         trx,
         storedIdentifications.map((e) => ({ event_id: key(e.eventId), install_id: key(e.installId), hour: new Date(e.hour).toISOString(), payload: e })),
         nowEvidence.map((r) => r.event_id),
+      );
+      // The rollout guard's per-install tally (guard-rollups.ts), after the groundings above.
+      await addGuardTallies(
+        trx,
+        unique
+          .filter((e) => storedIds.has(key(e.eventId)))
+          .map((e) => ({ event_id: key(e.eventId), type: e.type, install_id: key(e.installId), model_version: e.modelVersion, received_at: at, payload: e })),
+        correctionRows,
       );
       if (storedIds.size) {
         await trx

@@ -20,6 +20,7 @@ import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
 import { latencyBin } from '../../core/latency-bins.ts';
 import type { Database } from './rows.ts';
 import { chunks } from '../../core/chunks.ts';
+import { removeGuardInstall } from './guard-rollups.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -409,4 +410,5 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
   for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_heavy_days', 'rollup_corrections', 'rollup_shadow'] as const) {
     await db.deleteFrom(table).where('install_id', '=', installId).execute();
   }
+  await removeGuardInstall(db, installId);
 }

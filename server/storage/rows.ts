@@ -20,6 +20,7 @@ import type { MonitoringTables } from './monitoring-rows.ts';
 import type { RolloutTables } from './rollout-rows.ts';
 import type { RollupTables } from './rollup-rows.ts';
 import type { PackRollupTables } from './pack-rollup-rows.ts';
+import type { GuardTables } from './guard-rollups.ts';
 
 // The statuses are wire values too (the admin API sends them): defined in core/api/feedback.ts.
 export { CORRECTION_STATUSES, CorrectionStatusSchema, GROUNDINGS, GroundingSchema, type CorrectionStatus, type Grounding } from '../../core/api/feedback.ts';
@@ -103,7 +104,7 @@ export type PhotoRow = Static<typeof PhotoRowSchema>;
  * its own tables (rollouts, monitoring, rollups) gets typed access through
  * the one handle instead of casting it.
  */
-export interface Database extends RolloutTables, MonitoringTables, RollupTables, PackRollupTables {
+export interface Database extends RolloutTables, MonitoringTables, RollupTables, PackRollupTables, GuardTables {
   events: EventRow;
   corrections: CorrectionRow;
   photos: PhotoRow;
