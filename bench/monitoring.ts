@@ -175,9 +175,9 @@ async function seedDay(q: Q, schema: string, d: number) {
   await q(`insert into ${T('events')} (event_id, type, install_id, model_version, hour, received_at, payload)
     select md5('c' || g)::uuid::text, 'correction', install_id, model_version, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), '{}' from ${t('seed')} where ${fixed}`);
   await q(`insert into ${T('corrections')} (event_id, corrects_event_id, taxon_id, proposed_name, verdict, embedding, embedding_dim, model_version, install_id, status,
-      has_photo, cell_lat, cell_lon, hour, received_at, grounding, counted, decided_by)
+      has_photo, cell_lat, cell_lon, hour, received_at, grounding, counted, decided_by, predicted)
     select md5('c' || g)::uuid::text, event_id, ${fixTaxon}, null, ${verdict}, '\\x00000000'::bytea, 1, model_version, install_id, 'pending',
-      0, null, null, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), 'grounded', 1, null
+      0, null, null, hour, replace(hour, ':00:00.000Z', ':20:00.000Z'), 'grounded', 1, null, ${label}
     from ${t('seed')} where ${fixed}`);
   // The rollups, grouped as rollups.ts keeps them (core/latency-bins.ts: 10 bins a decade from 1 ms),
   // with the corrected pairs (rollups.ts PAIR_DIM: key is JSON.stringify([predicted, corrected])).

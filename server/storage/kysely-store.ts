@@ -10,6 +10,7 @@ import { decodeBase64 } from '../../core/base64.ts';
 import type { CorrectionEvent, IdentificationEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
+import { setPredicted } from './migrations/0015_correction_predicted.ts';
 import { InstallRepository } from './install-repository.ts';
 import { addCorrections, addIdentificationFacts, addPairs, addShadowRuns, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
 import { addPackBatch } from './pack-rollups.ts';
@@ -66,7 +67,7 @@ function eventRow(e: TelemetryEvent, receivedAt: string): EventRow {
   };
 }
 
-function correctionRow(e: CorrectionEvent, receivedAt: string, grounding: Grounding, counted: boolean): CorrectionRow {
+function correctionRow(e: CorrectionEvent, receivedAt: string, grounding: Grounding, counted: boolean, predicted: string | null): CorrectionRow {
   return {
     event_id: key(e.eventId),
     corrects_event_id: key(e.correctsEventId),
@@ -90,6 +91,7 @@ function correctionRow(e: CorrectionEvent, receivedAt: string, grounding: Ground
     pack_version: e.pack?.version ?? null,
     pack_embedding: e.pack ? encodeEmbedding(e.pack.embedding) : null,
     pack_embedding_dim: e.pack?.embedding.length ?? null,
+    predicted: grounding === 'grounded' ? predicted : null,
   };
 }
 
@@ -117,7 +119,7 @@ const toEvent = (r: Selectable<EventRow>): StoredEvent => ({
   payload: JSON.parse(r.payload) as StoredEvent['payload'],
 });
 
-const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding' | 'pack_id' | 'pack_version' | 'pack_embedding' | 'pack_embedding_dim'>): CorrectionRecord => ({
+const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding' | 'pack_id' | 'pack_version' | 'pack_embedding' | 'pack_embedding_dim' | 'predicted'>): CorrectionRecord => ({
   eventId: r.event_id,
   correctsEventId: r.corrects_event_id,
   taxonId: r.taxon_id,
@@ -251,7 +253,13 @@ export class KyselyFeedbackStore implements FeedbackStore {
         return n < cap;
       };
 
-      const correctionRows = corrections.map((e) => correctionRow(e, at, grounding(e), counted(e)));
+      // What the cited identification answered ('(unknown)' while it is not stored): kept on a grounded correction, and for the most-corrected pairs below.
+      const predictedOf = (id: string) => {
+        const c = cited.get(id);
+        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload) as Record<string, unknown>);
+        return f ? labelOf(f) : UNKNOWN;
+      };
+      const correctionRows = corrections.map((e) => correctionRow(e, at, grounding(e), counted(e), predictedOf(key(e.correctsEventId))));
       for (const part of chunks(correctionRows, ROWS_PER_INSERT)) {
         await trx.insertInto('corrections').values(part).execute();
       }
@@ -268,6 +276,7 @@ export class KyselyFeedbackStore implements FeedbackStore {
       // Corrections that arrived before their identification are grounded now that it is here.
       const newIds = unique.filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => key(e.eventId));
       const nowEvidence = correctionRows.filter((r) => r.grounding === 'grounded' && r.counted === 1);
+      const groundedLater: Array<{ event_id: string; corrects_event_id: string }> = [];
       for (const part of chunks(newIds, ROWS_PER_INSERT)) {
         const grounded = await trx
           .updateTable('corrections')
@@ -284,26 +293,30 @@ export class KyselyFeedbackStore implements FeedbackStore {
                 .where('e.type', '=', 'identification'),
             ),
           )
-          .returning(['event_id', 'model_version', 'hour', 'install_id', 'verdict', 'counted'])
+          .returning(['event_id', 'corrects_event_id', 'model_version', 'hour', 'install_id', 'verdict', 'counted'])
           .execute();
         nowEvidence.push(...(grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence));
+        groundedLater.push(...grounded);
       }
 
       const stored = unique
         .filter((e) => e.type === 'identification' && storedIds.has(key(e.eventId)))
         .map((e) => identificationFact(key(e.eventId), e.modelVersion, new Date(e.hour).toISOString(), e as unknown as Record<string, unknown>))
         .filter((f): f is IdentificationFact => f !== null);
-      // The most-corrected pairs: what the cited identification answered ('(unknown)' while it is not stored) ...
-      const predictedOf = (id: string) => {
-        const c = cited.get(id);
-        const f = c && identificationFact(id, c.model_version, '', JSON.parse(c.payload) as Record<string, unknown>);
-        return f ? labelOf(f) : UNKNOWN;
-      };
+      // The most-corrected pairs ...
       const pairs: PairChange[] = correctionRows
         .filter((r) => r.verdict === 'corrected')
         .map((r) => ({ model_version: r.model_version, hour: r.hour, predicted: predictedOf(r.corrects_event_id), corrected: correctedLabel(r), by: 1 }));
       // ... and earlier corrections of identifications stored now stop being '(unknown)'.
       const batchFacts = new Map(stored.map((f) => [f.eventId, f]));
+      // Corrections grounded just now learn what their identification (stored in this batch) answered.
+      await setPredicted(
+        trx,
+        groundedLater.flatMap((r) => {
+          const f = batchFacts.get(r.corrects_event_id);
+          return f ? [{ eventId: r.event_id, predicted: labelOf(f) }] : [];
+        }),
+      );
       const mine = new Set(correctionRows.map((r) => r.event_id));
       for (const part of chunks([...batchFacts.keys()], ROWS_PER_INSERT)) {
         const earlier = await trx

@@ -428,20 +428,32 @@ export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact
     .execute();
   const wanted = rows.slice(0, limit);
   const facts = wanted.map(toFact);
-  // Evidence that can agree with the page: the same taxa, and every proposed name (few: they need a reviewer).
+  // Installs behind each (predicted -> taxon) pair of the page's taxa, counted in SQL from what each grounded
+  // correction keeps of its identification (migration 0015), so the cost follows the page's taxa, not the evidence.
   const taxa = [...new Set(facts.map((c) => c.taxonId).filter((t): t is string => t !== null))];
-  const evidence = () =>
-    db.selectFrom('corrections').select(FACT_COLUMNS).where('status', '!=', 'rejected').where('verdict', '=', 'corrected').where('grounding', '=', 'grounded').where('counted', '=', 1);
-  const counted: CorrectionFact[] = [];
-  for (let i = 0; i < taxa.length; i += IN_CHUNK)
-    counted.push(
-      ...(
-        await evidence()
-          .where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK))
-          .execute()
-      ).map(toFact),
-    );
-  if (facts.some((c) => c.proposedName !== null)) counted.push(...(await evidence().where('proposed_name', 'is not', null).execute()).map(toFact));
+  const evidence = () => db.selectFrom('corrections').where('status', '!=', 'rejected').where('verdict', '=', 'corrected').where('grounding', '=', 'grounded').where('counted', '=', 1);
+  const agreeing = new Map<string, number>();
+  for (let i = 0; i < taxa.length; i += IN_CHUNK) {
+    const rows = await evidence()
+      .select(['predicted', 'taxon_id', (eb) => eb.fn.count<number>('install_id').distinct().as('n')])
+      .where('taxon_id', 'in', taxa.slice(i, i + IN_CHUNK))
+      .groupBy(['predicted', 'taxon_id'])
+      .execute();
+    for (const r of rows)
+      agreeing.set(
+        agreementKey({ taxonId: r.taxon_id, proposedName: null, correctsEventId: '' }, () => r.predicted ?? undefined),
+        Number(r.n),
+      );
+  }
+  // Proposed names are few (they need a reviewer): their agreement is by name alone, counted here.
+  if (facts.some((c) => c.proposedName !== null)) {
+    const byName = new Map<string, Set<string>>();
+    for (const c of (await evidence().select(FACT_COLUMNS).where('proposed_name', 'is not', null).execute()).map(toFact)) {
+      const k = agreementKey(c, () => undefined);
+      byName.set(k, (byName.get(k) ?? new Set<string>()).add(c.installId));
+    }
+    for (const [k, set] of byName) agreeing.set(k, set.size);
+  }
   // Every label given for the identifications on the page, for the conflicts count.
   const targets = [...new Set(facts.map((c) => c.correctsEventId))];
   const siblings: CorrectionFact[] = [];
@@ -458,20 +470,13 @@ export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact
   }
   const ids = await identificationsById(
     db,
-    [...facts, ...counted].map((c) => c.correctsEventId),
+    facts.map((c) => c.correctsEventId),
   );
   const trust = await trustOf(
     db,
     facts.map((c) => c.installId),
   );
   const predictedOf = (id: string) => predictedLabel(ids.get(id));
-  const installs = new Map<string, Set<string>>();
-  for (const c of counted) {
-    const k = agreementKey(c, predictedOf);
-    const set = installs.get(k) ?? new Set<string>();
-    set.add(c.installId);
-    installs.set(k, set);
-  }
   const labelsByTarget = new Map<string, Set<string>>();
   for (const c of siblings) {
     const t = labelsByTarget.get(c.correctsEventId) ?? new Set<string>();
@@ -487,7 +492,7 @@ export async function reviewQueue(db: MonitoringDb, q: { status?: CorrectionFact
       predicted: predictedLabel(e) ?? null,
       confidence: e ? e.confidence : null,
       agreement,
-      installs: installs.get(agreement)?.size ?? 0,
+      installs: agreeing.get(agreement) ?? 0,
       conflicts: (labelsByTarget.get(c.correctsEventId)?.size ?? 1) - 1,
       hasPhoto: Number(wanted[k].has_photo) === 1,
       voteRefusal: voteRefusal(c, trust.get(c.installId)),

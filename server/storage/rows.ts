@@ -67,6 +67,8 @@ export const CorrectionRowSchema = Type.Object({
   pack_version: Type.Union([Type.String(), Type.Null()]),
   pack_embedding: Type.Union([Type.Uint8Array(), Type.Null()]),
   pack_embedding_dim: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** What the cited identification answered (top-1 taxon or "(abstain)"), set when the correction is grounded; null before. */
+  predicted: Type.Union([Type.String(), Type.Null()]),
 });
 
 /** Opt-in photos, kept apart so listing corrections never drags image bytes along. */

@@ -9,6 +9,8 @@ import { Value } from '@sinclair/typebox/value';
 import { BACKENDS } from '../../testing/backends.ts';
 import { admin, postEventsWith, request, serveFresh, startApp } from '../../testing/http.ts';
 import { installToken } from '../../plugins/app/install-credentials.ts';
+import { rolloutDb, storeFlavor } from '../../storage/rollout-store.ts';
+import { correctionPredicted } from '../../storage/migrations/0015_correction_predicted.ts';
 import { cleanJpeg, correction, identification } from '../../testing/fixtures.ts';
 import { InstallCredentialSchema, type InstallCredential } from '../../../core/api/installs.ts';
 
@@ -103,9 +105,22 @@ describe.each(BACKENDS)('install credentials on $name', (backend) => {
       expect((await postEventsWith(app.url, [early, borrowed, invented], `Install ${ta}`)).status).toBe(200);
       const grounding = async () => Object.fromEntries((await corrections(a)).map((c) => [c.eventId, c.grounding]));
       expect(await grounding()).toEqual({ [early.eventId]: 'waiting', [borrowed.eventId]: 'waiting', [invented.eventId]: 'waiting' });
+      // What the cited identification answered is kept on a correction once it is grounded (the review queue counts agreeing installs by it), never before.
+      const predicted = async () =>
+        Object.fromEntries(
+          (await rolloutDb(app.server.app.store).selectFrom('corrections').select(['event_id', 'predicted']).where('install_id', '=', a.toLowerCase()).execute()).map((r) => [r.event_id, r.predicted]),
+        );
+      expect(Object.values(await predicted())).toEqual([null, null, null]);
       expect((await postEventsWith(app.url, [seenByB], `Install ${tb}`)).status).toBe(200);
       expect((await postEventsWith(app.url, [seenByA], `Install ${ta}`)).status).toBe(200);
       expect(await grounding()).toEqual({ [early.eventId]: 'grounded', [borrowed.eventId]: 'waiting', [invented.eventId]: 'waiting' });
+      expect(await predicted()).toEqual({ [early.eventId]: seenByA.abstain ? '(abstain)' : seenByA.top5[0].taxonId, [borrowed.eventId]: null, [invented.eventId]: null });
+      // Migration 0015 fills it the same way for corrections grounded before it.
+      const before = await predicted();
+      const migration = correctionPredicted(storeFlavor(app.server.app.store))['0015_correction_predicted'];
+      await migration.down!(rolloutDb(app.server.app.store));
+      await migration.up(rolloutDb(app.server.app.store));
+      expect(await predicted()).toEqual(before);
       // Waiting too long: unverified, and never counted.
       expect(await app.server.app.store.expireWaiting(new Date(Date.now() + 1000))).toBe(2);
       expect(await grounding()).toEqual({ [early.eventId]: 'grounded', [borrowed.eventId]: 'unverified', [invented.eventId]: 'unverified' });

@@ -21,6 +21,7 @@ import { guardRollup } from './0011_guard_rollup.ts';
 import { packRollups } from './0012_pack_rollups.ts';
 import { jobStateInstallIssues } from './0013_job_state_install_issues.ts';
 import { heavyDays } from './0014_heavy_days.ts';
+import { correctionPredicted } from './0015_correction_predicted.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
@@ -39,6 +40,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...packRollups(flavor),
     ...jobStateInstallIssues(flavor),
     ...heavyDays(flavor),
+    ...correctionPredicted(flavor),
   };
 }
 
