@@ -16,6 +16,7 @@ import { modelStatus } from './0005_model_status.ts';
 import { jobTicks } from './0006_job_ticks.ts';
 import { rollups } from './0007_rollups.ts';
 import { shadowRollup } from './0008_shadow_rollup.ts';
+import { packRollouts } from './0010_pack_rollouts.ts';
 
 export type Flavor = 'sqlite' | 'postgres';
 
@@ -29,6 +30,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...jobTicks(flavor),
     ...rollups(flavor),
     ...shadowRollup(flavor),
+    ...packRollouts(flavor),
   };
 }
 
