@@ -25,9 +25,11 @@ import { smallFileSender } from './small-file.ts';
  * /<version>/occurrence.json (the location prior's cell-by-month table,
  * pipeline/occurrence-table.ts; absent for versions built without one: 404),
  * the version as the API spells it (the pattern without its anchors), and
- * the species packs' /packs/<id>/model.onnx (node/tflite/packs.ts).
+ * the species packs' /packs/<id>/model.onnx (node/tflite/packs.ts) and
+ * their later versions' /packs/<id>/<version>/model.onnx (pack rollouts).
  */
-const MODEL_PATH = new RegExp(`^/(?:${SemverSchema.pattern!.replace(/^\^|\$$/g, '')}/(?:model\\.onnx|head-pack\\.bin|occurrence\\.json)|packs/[a-z0-9-]+/model\\.onnx)$`);
+const SEMVER = SemverSchema.pattern!.replace(/^\^|\$$/g, '');
+const MODEL_PATH = new RegExp(`^/(?:${SEMVER}/(?:model\\.onnx|head-pack\\.bin|occurrence\\.json)|packs/[a-z0-9-]+/(?:${SEMVER}/)?model\\.onnx)$`);
 
 export default async function staticFiles(app: FastifyInstance, opts: { distDir: string; registryDir: string; taxonomyFile: string }) {
   // A Range request gets the plain file's bytes (206 over the identity
