@@ -4,6 +4,10 @@
  * request) for a fixed time, then the stored rows are counted with the plain
  * driver to check that every acknowledged event is there.
  *
+ * --pack-share 0,0.6 runs each backend once per share of identifications
+ * that ran a species pack (their pack rollups, server/storage/pack-rollups.ts,
+ * are kept at ingest too), one after the other in the same run.
+ *
  * Prints a table and one JSON line, and writes bench/results/ingest-*.json.
  * PostgreSQL comes from BENCH_DATABASE_URL, TEST_DATABASE_URL or
  * DATABASE_URL (each run in a fresh schema, dropped after); without one only
@@ -30,13 +34,16 @@ const program = new Command()
   .option('--batch <n>', 'events per request', '20')
   .option('--corrections <n>', 'of which corrections (with a full embedding)', '2')
   .option('--backends <list>', 'comma-separated: sqlite,postgres', 'sqlite,postgres')
+  .option('--pack-share <list>', 'comma-separated shares (0 to 1) of identifications that ran a species pack; a run per share and backend', '0')
   .parse();
-const opts = program.opts<{ duration: string; connections: string; batch: string; corrections: string; backends: string }>();
+const opts = program.opts<{ duration: string; connections: string; batch: string; corrections: string; backends: string; packShare: string }>();
 ensureModels('the benchmark');
 const DURATION = Number(opts.duration);
 const CONNECTIONS = Number(opts.connections);
 const BATCH = Number(opts.batch);
 const CORRECTIONS = Math.min(Number(opts.corrections), BATCH);
+const PACK_SHARES = opts.packShare.split(',').map(Number);
+if (PACK_SHARES.some((x) => !(x >= 0 && x <= 1))) throw new Error(`--pack-share takes shares from 0 to 1 (got "${opts.packShare}")`);
 
 const manifest = readManifest();
 if (!manifest) throw new Error('no models/registry/manifest.json');
@@ -50,11 +57,14 @@ const embeddingJson = JSON.stringify(Array.from({ length: active.outputs.embeddi
 // Issued by each server run (POST /v1/installs), as the app gets it.
 let installId = '';
 const hour = truncateToHour(Date.now());
+// The share of this run's identifications that carry a pack answer.
+let packShare = 0;
+const packJson = () => (Math.random() < packShare ? `,"pack":{"id":"inat-birds","version":"1.0.0","routedBy":"rollup","top5":[{"taxonId":"${taxa[4]}","p":0.7}]}` : '');
 const identificationJson = (id: string) =>
   `{"type":"identification","eventId":"${id}","installId":"${installId}","modelVersion":"${active.version}","backend":"wasm",` +
   `"timings":{"decodeMs":4.1,"preprocessMs":6.3,"inferenceMs":51.2,"totalMs":63.9},` +
   `"top5":[{"taxonId":"${taxa[0]}","p":0.61},{"taxonId":"${taxa[1]}","p":0.2},{"taxonId":"${taxa[2]}","p":0.07}],` +
-  `"otherProbability":0.09,"abstain":false,"appVersion":"bench","hour":"${hour}"}`;
+  `"otherProbability":0.09,"abstain":false,"appVersion":"bench","hour":"${hour}"${packJson()}}`;
 const correctionJson = (id: string) =>
   `{"type":"correction","eventId":"${id}","installId":"${installId}","correctsEventId":"${randomUUID()}","verdict":"corrected",` +
   `"taxonId":"${taxa[3]}","modelVersion":"${active.version}","embedding":${embeddingJson},"appVersion":"bench","hour":"${hour}"}`;
@@ -114,6 +124,7 @@ function postgresBackend(url: string): Backend {
 
 interface Row {
   backend: string;
+  pack_share: number;
   seconds: number;
   requests: number;
   ok: number;
@@ -151,6 +162,7 @@ async function run(backend: Backend): Promise<Row> {
     const stored = await backend.countEvents();
     return {
       backend: backend.name,
+      pack_share: packShare,
       seconds: Math.round(result.duration * 10) / 10,
       requests: result.requests.total,
       ok,
@@ -171,10 +183,11 @@ async function run(backend: Backend): Promise<Row> {
 
 const wanted = opts.backends.split(',').map((s) => s.trim());
 const pgUrl = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || process.env.DATABASE_URL;
-const backends: Backend[] = [];
-if (wanted.includes('sqlite')) backends.push(sqliteBackend());
+// A fresh store for every run.
+const backends: Array<() => Backend> = [];
+if (wanted.includes('sqlite')) backends.push(sqliteBackend);
 if (wanted.includes('postgres')) {
-  if (pgUrl) backends.push(postgresBackend(pgUrl));
+  if (pgUrl) backends.push(() => postgresBackend(pgUrl));
   else console.error('bench:ingest: no BENCH_DATABASE_URL / TEST_DATABASE_URL / DATABASE_URL; skipping PostgreSQL (run `bash scripts/pg-test-setup.sh`)');
 }
 
@@ -182,14 +195,19 @@ console.error(
   `bench:ingest: ${DURATION} s per backend, ${CONNECTIONS} connections, ${BATCH} events per request (${CORRECTIONS} corrections with ${active.outputs.embeddingSize}-value embeddings), ${cpus().length} CPUs shared by client and server`,
 );
 const rows: Row[] = [];
-for (const b of backends) {
-  console.error(`bench:ingest: ${b.name}…`);
-  rows.push(await run(b));
+for (const make of backends) {
+  for (const share of PACK_SHARES) {
+    const b = make();
+    packShare = share;
+    console.error(`bench:ingest: ${b.name}${share ? `, ${share * 100}% of identifications with a pack` : ''}…`);
+    rows.push(await run(b));
+  }
 }
 
 console.table(
   rows.map((r) => ({
     backend: r.backend,
+    'pack share': r.pack_share,
     'events/s': r.events_per_s,
     'requests/s': r.req_per_s,
     'p50 ms': r.p50_ms,

@@ -10,6 +10,9 @@
  * correction. Then, on that database, with the server's own code:
  * - one drift tick (what the monitoring job does: score drift from the
  *   rollups and store the alert levels), median of --repeat;
+ * - one guard tick's reads: armInstalls of both arms over a 24 h window
+ *   (whole hours from the guard's tally, the edge hours from raw events),
+ *   against the same window read from raw events alone, median of --repeat;
  * - each dashboard query (metrics per day over 30 days and per hour over the
  *   last day, drift, alerts, quality, the review queue's first page), median
  *   of --repeat;
@@ -31,6 +34,8 @@ import pg from 'pg';
 import { openStore } from '../server/storage/open.ts';
 import { computeDrift, correctedPairCounts, listAlerts, metricsReport, monitoringDb, qualityDays, reviewQueue, storeAlerts } from '../server/storage/monitoring-store.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
+import { armInstalls, keepSources } from '../server/storage/rollout-store.ts';
+import { installCounts, rawArmCounts } from '../server/storage/guard-rollups.ts';
 import { loadTaxonomy } from '../node/registry.ts';
 import { REPO_ROOT } from '../node/paths.ts';
 import { EVENTS_PER_INSTALL_CAP } from '../core/install-weight.ts';
@@ -47,8 +52,9 @@ const program = new Command()
   .option('--jobs <n>', 'connections that seed side by side (a day each at a time)', String(Math.min(8, Math.max(2, availableParallelism()))))
   .option('--seed-only', 'seed, check the counts, print the seeding rate, and stop')
   .option('--keep', 'keep the seeded schema (its name is printed)')
+  .option('--reuse <schema>', 'time the queries on a schema an earlier --keep run seeded (same --events and --days), without seeding again; it is kept')
   .parse();
-const opts = program.opts<{ events: string; days: string; installs: string; repeat: string; ingestBatches: string; jobs: string; seedOnly?: boolean; keep?: boolean }>();
+const opts = program.opts<{ events: string; days: string; installs: string; repeat: string; ingestBatches: string; jobs: string; seedOnly?: boolean; keep?: boolean; reuse?: string }>();
 const N = Math.floor(Number(opts.events));
 const DAYS = Math.floor(Number(opts.days));
 const INSTALLS = Math.floor(Number(opts.installs));
@@ -64,7 +70,20 @@ if (!URL) throw new Error('bench:monitoring needs PostgreSQL: set BENCH_DATABASE
 const taxa = loadTaxonomy().taxa.map((t) => t.id);
 const TAXA_ARRAY = `array[${taxa.map((t) => `'${t}'`).join(',')}]`;
 const VERSIONS = ['0.9.0', '1.0.0'];
-const today = new Date().toISOString().slice(0, 10);
+/** The seeded days end today, or, on a reused schema, on the day its last event is from (a seed kept overnight stays whole). */
+async function lastDay(): Promise<string> {
+  if (!opts.reuse) return new Date().toISOString().slice(0, 10);
+  const c = new pg.Client({ connectionString: URL });
+  await c.connect();
+  try {
+    const r = await c.query<{ h: string | null }>(`select max(hour) as h from "${opts.reuse}".events`);
+    if (!r.rows[0].h) throw new Error(`--reuse ${opts.reuse}: no events there`);
+    return r.rows[0].h.slice(0, 10);
+  } finally {
+    await c.end();
+  }
+}
+const today = await lastDay();
 const start = new Date(Date.parse(`${today}T00:00:00.000Z`) - (DAYS - 1) * 86_400_000);
 
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
@@ -78,6 +97,18 @@ async function medianMs(fn: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < REPEAT; i++) times.push((await timed(fn))[0]);
   return Math.round(median(times) * 10) / 10;
+}
+
+/** Two ways to the same answer, warmed, then timed in turns (so neither gets the machine's quieter moments): their medians. */
+async function pairedMedianMs(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
+  await a();
+  await b();
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < REPEAT; i++) {
+    times[0].push((await timed(a))[0]);
+    times[1].push((await timed(b))[0]);
+  }
+  return [Math.round(median(times[0]) * 10) / 10, Math.round(median(times[1]) * 10) / 10];
 }
 
 /**
@@ -109,6 +140,9 @@ function dayRange(d: number): [number, number] {
   const first = (k: number) => Math.ceil((k * N) / DAYS) + 1;
   return [first(d), first(d + 1) - 1];
 }
+
+/** The first hour of seeded day d, as the hour column spells it. */
+const dayIso = (d: number) => new Date(start.getTime() + d * 86_400_000).toISOString();
 
 type Q = (text: string) => Promise<unknown>;
 
@@ -167,7 +201,13 @@ async function seedDay(q: Q, schema: string, d: number) {
       from ${t('seed')} s join ${t('id')} d on d.install_id = s.install_id and d.model_version = s.model_version and d.day = substr(s.hour, 1, 10) and d.n > ${EVENTS_PER_INSTALL_CAP}
       cross join lateral (values ('label', case when s.abstain then '(abstain)' else s.top1 end), ('conf', least(9, floor(s.p * 10))::int::text)) v(dim, key)
       group by 1, 2, 3, 4, 5`);
+  await q(`insert into ${T('rollup_heavy_days')} (install_id, model_version, day, dim, key, n)
+    select install_id, model_version, substr(hour, 1, 10), dim, key, sum(n) from ${T('rollup_heavy')} where hour >= '${dayIso(d)}' and hour < '${dayIso(d + 1)}' group by 1, 2, 3, 4, 5`);
   await q(`insert into ${T('rollup_corrections')} select model_version, hour, install_id, ${verdict}, count(*) from ${t('seed')} where ${fixed} group by 1, 2, 3, 4`);
+  // The rollout guard's tally (guard-rollups.ts): per arm (the version: no pack here), arrival hour and install; each corrected identification once.
+  await q(`insert into ${T('rollup_guard')} (arm, hour, install_id, identifications, abstains, errors, latency_sum, latency_n, corrected, status_reports, failures)
+    select model_version, hour, install_id, count(*), count(*) filter (where abstain), 0, sum(ms), count(*), count(*) filter (where ${fixed} and h % 4 <> 0), 0, 0
+    from ${t('seed')} group by 1, 2, 3`);
   // Every event is stored on its hour's day (received 10 or 20 minutes into the hour).
   await q(`insert into ${T('quality_counts')} select substr(hour, 1, 10), 'stored', count(*) + count(*) filter (where ${fixed}) from ${t('seed')} group by 1`);
   for (const name of ['seed', 'rc', 'ih', 'id']) await q(`drop table ${t(name)}`);
@@ -175,7 +215,19 @@ async function seedDay(q: Q, schema: string, d: number) {
 }
 
 /** The tables the seed writes, whose keys and indexes are dropped while it loads and rebuilt after (as a restore does). */
-const LOADED = ['events', 'corrections', 'rollup_counts', 'rollup_day_counts', 'rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'quality_counts'];
+const LOADED = [
+  'events',
+  'corrections',
+  'rollup_counts',
+  'rollup_day_counts',
+  'rollup_install_hours',
+  'rollup_install_days',
+  'rollup_heavy',
+  'rollup_heavy_days',
+  'rollup_corrections',
+  'rollup_guard',
+  'quality_counts',
+];
 
 async function seed(client: pg.Client, schema: string) {
   const stageMs: Record<string, number> = {};
@@ -303,31 +355,37 @@ async function sizes(client: pg.Client, schema: string) {
   const total = rows.reduce((a, r) => a + Number(r.bytes), 0);
   const rollups = rows.filter((r) => r.relname.startsWith('rollup_')).reduce((a, r) => a + Number(r.bytes), 0);
   const events = rows.filter((r) => r.relname === 'events').reduce((a, r) => a + Number(r.bytes), 0);
-  return { total, rollups, events };
+  const guard = rows.filter((r) => r.relname === 'rollup_guard').reduce((a, r) => a + Number(r.bytes), 0);
+  return { total, rollups, events, guard };
 }
 
 async function main() {
   const client = new pg.Client({ connectionString: URL });
   await client.connect();
   const id = `${process.pid}_${Date.now().toString(36)}`;
-  const big = `bench_mon_${id}`;
+  const big = opts.reuse ?? `bench_mon_${id}`;
+  const keep = opts.keep || !!opts.reuse;
   const empty = `bench_mon_empty_${id}`;
   const stores: FeedbackStore[] = [];
   try {
     const bigStore = await openStore({ databaseUrl: URL, databaseSchema: big, dataDir: '/nonexistent' });
     stores.push(bigStore);
     await bigStore.migrate();
-    const [seedMs] = await timed(() => seed(client, big));
+    // A reused schema was seeded (and checked) by an earlier run; its seeding time is that run's.
+    const [seedMs] = opts.reuse ? [Number.NaN] : await timed(() => seed(client, big));
     const db = monitoringDb(bigStore);
     const stored = Number((await client.query(`select count(*) as n from "${big}".events where type = 'identification'`)).rows[0].n);
     const rolled = Number((await client.query(`select sum(n) as n from "${big}".rollup_counts where dim = 'label'`)).rows[0].n);
-    if (stored !== N || rolled !== N) throw new Error(`seeded ${stored} events and ${rolled} in the rollups, expected ${N}`);
+    const tallied = Number((await client.query(`select sum(identifications) as n from "${big}".rollup_guard`)).rows[0].n);
+    // A reused schema also holds the ingest comparison's events of earlier runs: at least N, and rollups that match.
+    if (opts.reuse ? stored < N || rolled !== stored : stored !== N || rolled !== N) throw new Error(`seeded ${stored} events and ${rolled} in the rollups, expected ${N}`);
+    if (tallied !== stored) throw new Error(`${stored} identification events stored but ${tallied} in the guard's tally`);
     const size = await sizes(client, big);
     const seedEventsPerS = Math.round(N / (seedMs / 1000));
-    process.stderr.write(`seeded ${N.toLocaleString('en')} events in ${(seedMs / 1000).toFixed(1)} s: ${seedEventsPerS} events/s with ${JOBS} connections\n`);
+    if (!opts.reuse) process.stderr.write(`seeded ${N.toLocaleString('en')} events in ${(seedMs / 1000).toFixed(1)} s: ${seedEventsPerS} events/s with ${JOBS} connections\n`);
     if (opts.seedOnly) {
       console.log(
-        JSON.stringify({ events: N, days: DAYS, jobs: JOBS, seedS: Math.round(seedMs / 100) / 10, seedEventsPerS, sizeMiB: Math.round(size.total / 1048576), schema: opts.keep ? big : undefined }),
+        JSON.stringify({ events: N, days: DAYS, jobs: JOBS, seedS: Math.round(seedMs / 100) / 10, seedEventsPerS, sizeMiB: Math.round(size.total / 1048576), schema: keep ? big : undefined }),
       );
       return;
     }
@@ -341,6 +399,15 @@ async function main() {
       await storeAlerts(db, r.points, r.references);
     });
     const drift = await computeDrift(db, {});
+    // The guard's arm reads (canary and control) over the last 24 h of the seed, edges off the hour as a step's start and a tick are.
+    const until = `${today}T23:15:00.500Z`;
+    const guardWindow = { since: new Date(Date.parse(until) - 86_400_000 + 1234).toISOString(), until };
+    const arms = VERSIONS.map((version) => ({ version }));
+    // Against the same window read from raw events alone, as armInstalls did before the tally, with the same source rule; interleaved.
+    const [guardTick, guardTickRaw] = await pairedMedianMs(
+      () => Promise.all(arms.map((arm) => armInstalls(db, 'postgres', arm, guardWindow))),
+      () => Promise.all(arms.map(async (arm) => keepSources(db, installCounts(await rawArmCounts(db, 'postgres', arm, guardWindow.since, until, until)), guardWindow.since))),
+    );
     const queries = {
       metricsDay30: await medianMs(() => metricsReport(db, { from, to, bucket: 'day' })),
       metricsHourLastDay: await medianMs(() => metricsReport(db, { from: lastDay, to, bucket: 'hour' })),
@@ -378,27 +445,32 @@ async function main() {
       repeat: REPEAT,
       driftTickMs: driftTick,
       driftPoints: drift.points.length,
+      guardTickMs: guardTick,
+      guardTickRawMs: guardTickRaw,
       queriesMs: queries,
       ingest: { ...ingest, ratio: Math.round((ingest.seededEventsPerS / ingest.emptyEventsPerS) * 100) / 100 },
-      sizeMiBPerMillion: { total: perMillion(size.total), rawEvents: perMillion(size.events), rollups: perMillion(size.rollups) },
+      sizeMiBPerMillion: { total: perMillion(size.total), rawEvents: perMillion(size.events), rollups: perMillion(size.rollups), guardTally: perMillion(size.guard) },
       sizeMiB: Math.round(size.total / 1048576),
-      schema: opts.keep ? big : undefined,
+      schema: keep ? big : undefined,
     };
     console.log(`\nmonitoring on PostgreSQL with ${N.toLocaleString('en')} identification events over ${DAYS} days (medians of ${REPEAT})`);
     console.log(`| what | figure |\n|---|---|`);
-    console.log(`| seeding (${JOBS} connections) | ${seedEventsPerS} events/s |`);
+    console.log(opts.reuse ? `| seeding | reused schema ${big} |` : `| seeding (${JOBS} connections) | ${seedEventsPerS} events/s |`);
     console.log(`| drift tick (score from rollups + store alerts) | ${driftTick} ms |`);
+    console.log(`| guard tick (canary and control arms, 24 h window: tally + edge hours) | ${guardTick} ms (raw read of the window: ${guardTickRaw} ms) |`);
     for (const [k, v] of Object.entries(queries)) console.log(`| dashboard: ${k} | ${v} ms |`);
     console.log(`| ingest, empty database | ${ingest.emptyEventsPerS} events/s |`);
     console.log(`| ingest, seeded database | ${ingest.seededEventsPerS} events/s (${result.ingest.ratio}x) |`);
-    console.log(`| size per million events | ${result.sizeMiBPerMillion.total} MiB (raw events ${result.sizeMiBPerMillion.rawEvents}, rollups ${result.sizeMiBPerMillion.rollups}) |`);
+    console.log(
+      `| size per million events | ${result.sizeMiBPerMillion.total} MiB (raw events ${result.sizeMiBPerMillion.rawEvents}, rollups ${result.sizeMiBPerMillion.rollups}, of which the guard's tally ${result.sizeMiBPerMillion.guardTally}) |`,
+    );
     console.log(JSON.stringify(result));
     const dir = path.join(REPO_ROOT, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'monitoring.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     for (const s of stores) await s.close().catch(() => {});
-    if (!opts.keep) await client.query(`drop schema if exists "${big}" cascade`).catch(() => {});
+    if (!keep) await client.query(`drop schema if exists "${big}" cascade`).catch(() => {});
     await client.query(`drop schema if exists "${empty}" cascade`).catch(() => {});
     await client.end();
   }

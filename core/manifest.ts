@@ -123,6 +123,10 @@ export const SpeciesPackSchema = Type.Object({
   status: Type.Union(PACK_STATUSES.map((s) => Type.Literal(s))),
   source: Type.Object({ file: Type.String(), sha256: Sha256, license: Type.String() }),
   createdAt: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}T' }),
+  /** A retrained head (`pipeline -- retrain --pack`, node/pack-registry.ts): the pack version it started from, its data, code and run. */
+  lineage: Type.Optional(LineageSchema),
+  /** Gate figures recorded at registration (e.g. top1 on the gate photos). */
+  metrics: Type.Optional(Type.Record(Type.String(), Type.Number())),
 });
 
 export const ManifestSchema = Type.Object({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { expectedRoute, expectedSpecies, scoreRouter, scoreSpecies, type PackLabelMap } from './pack-eval.ts';
+import { expectedRoute, expectedSpecies, packGateLabel, scoreRouter, scoreSpecies, type PackLabelMap } from './pack-eval.ts';
 import { parsePackLabel } from './species-pack.ts';
 
 const map = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', 'models', 'pack-label-map.json'), 'utf8')) as PackLabelMap;
@@ -34,6 +34,19 @@ describe('pack label map', () => {
     expect(expectedRoute(map, 300)).toBe('Insecta');
     expect(expectedRoute(map, 147)).toBeNull();
     expect(expectedRoute(map, null)).toBeNull();
+  });
+
+  it("labels a retrain's gate photo with its species, the pack's background, or nothing when it cannot be judged", () => {
+    const birds = { id: 'inat-birds', routeClass: 'Aves' };
+    expect(packGateLabel(map, birds, 12)).toBe('Haemorhous mexicanus');
+    // A bird class wider than one species (jay): the pack has no one right answer.
+    expect(packGateLabel(map, birds, 17)).toBeNull();
+    // Not a bird at all: a lynx, an insect.
+    expect(packGateLabel(map, birds, 287)).toBe('background');
+    expect(packGateLabel(map, birds, 300, 'none')).toBe('none');
+    expect(packGateLabel(map, birds, null)).toBeNull();
+    // For the insect pack a bird is background.
+    expect(packGateLabel(map, { id: 'inat-insects', routeClass: 'Insecta' }, 12)).toBe('background');
   });
 });
 

@@ -79,3 +79,16 @@ export function scoreRouter(results: ReadonlyArray<{ expected: string | null; ro
     false_route_ci: wilson(falseRoutes, others.length),
   };
 }
+
+/**
+ * What a photo of this ImageNet class must get from `pack` on a retrain's gate (pipeline/pack-retrain.ts): the
+ * species' scientific name when the class is one species the pack knows; the pack's background class when the
+ * class is not of the pack's route class at all (an insect or a dog is not any bird); null when it cannot be
+ * judged (no ImageNet class, or a bird class wider than one species: the pack's answer has no right species).
+ */
+export function packGateLabel(map: PackLabelMap, pack: { id: string; routeClass: string }, imagenetIndex: number | null, background = 'background'): string | null {
+  if (imagenetIndex === null) return null;
+  const species = expectedSpecies(map, pack.id, imagenetIndex);
+  if (species) return species;
+  return expectedRoute(map, imagenetIndex) === pack.routeClass ? null : background;
+}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { interpretPack, packTaxa, parsePackLabel, routePack, speciesId, PACK_BACKGROUND } from './species-pack.ts';
+import { interpretPack, packCorrection, packTaxa, parsePackLabel, routePack, speciesId, PACK_BACKGROUND } from './species-pack.ts';
+import { validateEvent, type CorrectionEvent, type ValidationContext } from './telemetry.ts';
 import { indexTaxonomy, type Taxonomy } from './taxonomy.ts';
 import type { Prediction } from './postprocess.ts';
 
@@ -87,5 +88,39 @@ describe('interpretPack', () => {
     expect(answer.top5.map((s) => s.taxonId)).toEqual([speciesId('Bombus terrestris'), 'apis-mellifera']);
     expect(answer.backgroundProbability).toBeGreaterThan(answer.top5[0].probability);
     expect(() => interpretPack([1, 2], pack, packTaxa(pack))).toThrow(RangeError);
+  });
+});
+
+describe('packCorrection', () => {
+  const pack = { id: 'inat-birds', version: '1.0.0', labels: ['Cyanocitta cristata (Blue Jay)', PACK_BACKGROUND, 'Haemorhous mexicanus (House Finch)'], routeClass: 'Aves' };
+  // What a device sends when the user corrects the pack's House Finch to a Blue Jay, checked as the server checks it.
+  const event = (packPart: CorrectionEvent['pack']): CorrectionEvent => ({
+    type: 'correction',
+    eventId: '00000000-0000-4000-8000-00000000000b',
+    installId: '00000000-0000-4000-8000-00000000000c',
+    correctsEventId: '00000000-0000-4000-8000-00000000000a',
+    verdict: 'corrected',
+    taxonId: 'cyanocitta-cristata',
+    modelVersion: '1.0.0',
+    embedding: new Array(1280).fill(0.25),
+    appVersion: '0.1.0',
+    hour: '2026-11-26T12:00:00Z',
+    ...(packPart ? { pack: packPart } : {}),
+  });
+  const ctx: ValidationContext = { taxonIds: new Set([...index.byId.keys(), ...packTaxa(pack).flatMap((t) => (t ? [t.id] : []))]), embeddingSizes: new Map([['1.0.0', 1280]]) };
+
+  it("carries the pack's id, version and its own embedding, which the server accepts with a pack taxon", () => {
+    const embedding = Float32Array.from({ length: 1280 }, (_, i) => i / 1280);
+    const part = packCorrection({ packId: pack.id, packVersion: pack.version, embedding });
+    expect(part).toEqual({ id: 'inat-birds', version: '1.0.0', embedding: Array.from(embedding) });
+    expect(validateEvent(event(part), ctx)).toEqual({ ok: true });
+    // The pack taxon is what makes it known: without the pack's taxa the same event is refused.
+    expect(validateEvent(event(part), { ...ctx, taxonIds: new Set(index.byId.keys()) })).toMatchObject({ ok: false, reason: 'unknown-taxon' });
+  });
+
+  it('is absent when no pack answered or its answer kept no embedding', () => {
+    expect(packCorrection(undefined)).toBeUndefined();
+    expect(packCorrection({ packId: pack.id, packVersion: pack.version })).toBeUndefined();
+    expect(packCorrection({ packId: pack.id, packVersion: pack.version, embedding: new Float32Array(0) })).toBeUndefined();
   });
 });

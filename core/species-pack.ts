@@ -10,6 +10,7 @@
 import { SpeciesPackSchema, type SpeciesPack } from './manifest.ts';
 import { fullLineage, rankBelow, type Taxon, type TaxonIndex } from './taxonomy.ts';
 import { softmax, topK, type Prediction, type Suggestion } from './postprocess.ts';
+import type { CorrectionEvent } from './telemetry.ts';
 
 /** The label iNaturalist's classifiers give their "none of these" class. */
 export const PACK_BACKGROUND = 'background';
@@ -98,4 +99,15 @@ export function interpretPack(logits: ArrayLike<number>, pack: Pick<SpeciesPack,
     return { taxonId: t.id, commonName: t.commonName, scientificName: t.scientificName, rank: t.rank, probability: value };
   });
   return { packId: pack.id, packVersion: pack.version, top5, backgroundProbability: bg >= 0 ? probs[bg] : 0 };
+}
+
+/**
+ * What a correction of a photo a pack answered says about that pack: its id,
+ * version and its own embedding of the photo (what retrains the pack's head).
+ * Undefined when no pack answered, or its answer was kept without an
+ * embedding (an older registry's pack names none): nothing to retrain on.
+ */
+export function packCorrection(run: (Pick<PackAnswer, 'packId' | 'packVersion'> & { embedding?: ArrayLike<number> }) | undefined): CorrectionEvent['pack'] {
+  if (!run?.embedding?.length) return undefined;
+  return { id: run.packId, version: run.packVersion, embedding: Array.from(run.embedding) };
 }

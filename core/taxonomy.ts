@@ -57,13 +57,18 @@ export function fullLineage(taxon: Taxon): Partial<Record<Rank, string>> {
 /** Rank of `a` is below (more specific than) rank `b`. */
 export const rankBelow = (a: Rank, b: Rank) => RANKS.indexOf(a) < RANKS.indexOf(b);
 
+/** A name as searches compare it: accents dropped, lower case. Printable ASCII (most names) skips the Unicode decomposition, the costly part over thousands of names. */
+export const normalizeName = (s: string) =>
+  /^[ -~]*$/.test(s)
+    ? s.toLowerCase()
+    : s
+        .normalize('NFD')
+        .replace(/[\u0300-\u036f]/g, '')
+        .toLowerCase();
+
 /** Case- and accent-insensitive search over common and scientific names of every rank. */
 export function searchTaxa(index: TaxonIndex, query: string, limit = 20): Taxon[] {
-  const norm = (s: string) =>
-    s
-      .normalize('NFD')
-      .replace(/[\u0300-\u036f]/g, '')
-      .toLowerCase();
+  const norm = normalizeName;
   const q = norm(query.trim());
   if (!q) return index.taxonomy.taxa.slice(0, limit);
   const scored: Array<[number, Taxon]> = [];

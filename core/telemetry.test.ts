@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { Value } from '@sinclair/typebox/value';
-import { MAX_BATCH_EVENTS, TelemetryEventSchema, onGrid, roundToCell, truncateToHour, validateEvent, type CorrectionEvent, type IdentificationEvent, type ValidationContext } from './telemetry.ts';
+import {
+  MAX_BATCH_EVENTS,
+  TelemetryEventSchema,
+  onGrid,
+  roundToCell,
+  truncateToHour,
+  validateEvent,
+  packKey,
+  type CorrectionEvent,
+  type IdentificationEvent,
+  type ValidationContext,
+} from './telemetry.ts';
 import { EventEnvelopeSchema } from './api/events.ts';
 
 const ctx: ValidationContext = {
@@ -9,6 +20,7 @@ const ctx: ValidationContext = {
     ['1.0.0', 1280],
     ['0.9.0', 1024],
   ]),
+  packEmbeddingSizes: new Map([[packKey('inat-birds', '1.0.0'), 1280]]),
 };
 
 const ID_A = '3b241101-e2bb-4255-8caf-4136c566a962';
@@ -57,8 +69,8 @@ function jpeg(width: number, height: number, app1?: string, { end = true } = {})
 }
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
 
-function rejected(event: unknown, reason: string) {
-  const r = validateEvent(event, ctx);
+function rejected(event: unknown, reason: string, context: ValidationContext = ctx) {
+  const r = validateEvent(event, context);
   expect(r.ok, JSON.stringify(r)).toBe(false);
   if (r.ok) throw new Error('unreachable');
   expect(r.reason).toBe(reason);
@@ -200,6 +212,19 @@ describe('validateEvent: corrections', () => {
     rejected(withNaN, 'embedding-not-finite');
     expect(rejected(correction({ embedding: new Array(1024).fill(0) }), 'embedding-length')).toMatch(/1024 values; model 1\.0\.0 produces 1280/);
     rejected(correction({ embedding: [] }), 'invalid-event');
+  });
+  it("checks a correction's pack: a listed pack version, and a finite embedding of that pack's length", () => {
+    const pack = { id: 'inat-birds', version: '1.0.0', embedding: new Array(1280).fill(0.25) };
+    expect(validateEvent(correction({ pack }), ctx)).toEqual({ ok: true });
+    expect(rejected(correction({ pack: { ...pack, version: '1.0.1' } }), 'unknown-pack')).toMatch(/inat-birds 1\.0\.1 is unknown \(known: inat-birds@1\.0\.0\)/);
+    rejected(correction({ pack: { ...pack, id: 'inat-fish' } }), 'unknown-pack');
+    expect(rejected(correction({ pack: { ...pack, embedding: new Array(1024).fill(0) } }), 'pack-embedding-length')).toMatch(/1024 values; pack inat-birds 1\.0\.0 produces 1280/);
+    const withNull = correction({ pack: { ...pack, embedding: pack.embedding.slice() } });
+    (withNull.pack!.embedding as unknown[])[5] = null;
+    expect(rejected(withNull, 'pack-embedding-not-finite')).toMatch(/pack\.embedding\[5\] is null/);
+    rejected(correction({ pack: { ...pack, embedding: [] } }), 'invalid-event');
+    // A server that knows no packs (an older registry) refuses every pack correction rather than storing what it cannot check.
+    rejected(correction({ pack }), 'unknown-pack', { ...ctx, packEmbeddingSizes: undefined });
   });
   it("checks a photo's shape by the schema and its bytes by core/photo-share.ts, passing on its reason", () => {
     const clean = { mimeType: 'image/jpeg' as const, dataBase64: b64(jpeg(640, 480)), width: 640, height: 480 };

@@ -239,7 +239,15 @@ export interface ValidationContext {
   taxonIds: ReadonlySet<string>;
   /** Model version -> its embedding length (outputs.embeddingSize in the manifest). */
   embeddingSizes: ReadonlyMap<string, number>;
+  /**
+   * Species pack `packKey(id, version)` -> its embedding length (the pack entry's outputs.embeddingSize), for a
+   * correction's `pack`. Absent or without that key: the pack is unknown and such a correction is refused.
+   */
+  packEmbeddingSizes?: ReadonlyMap<string, number>;
 }
+
+/** The key of a pack version in ValidationContext.packEmbeddingSizes. */
+export const packKey = (id: string, version: string) => `${id}@${version}`;
 
 export type RejectReason =
   | 'not-an-object'
@@ -252,6 +260,10 @@ export type RejectReason =
   | 'invalid-probabilities'
   | 'embedding-not-finite'
   | 'embedding-length'
+  /** A correction's `pack`: not a pack version the registry lists, its embedding not finite, or of the wrong length. */
+  | 'unknown-pack'
+  | 'pack-embedding-not-finite'
+  | 'pack-embedding-length'
   | 'taxon-xor-proposed'
   | 'proposed-needs-corrected'
   | 'corrects-itself'
@@ -296,6 +308,10 @@ export function validateEvent(event: unknown, ctx: ValidationContext): Validatio
   if (type === 'correction' && Array.isArray(embedding)) {
     const bad = embedding.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
     if (bad >= 0) return fail('embedding-not-finite', `embedding[${bad}] is ${JSON.stringify(embedding[bad]) ?? 'undefined'}; every value must be a finite number`);
+    const packEmbedding: unknown = (event as { pack?: { embedding?: unknown } }).pack?.embedding;
+    const values: unknown[] = Array.isArray(packEmbedding) ? packEmbedding : [];
+    const badPack = values.findIndex((v) => typeof v !== 'number' || !Number.isFinite(v));
+    if (badPack >= 0) return fail('pack-embedding-not-finite', `pack.embedding[${badPack}] is ${JSON.stringify(values[badPack]) ?? 'undefined'}; every value must be a finite number`);
   }
 
   const schema = type === 'identification' ? IdentificationEventSchema : type === 'correction' ? CorrectionEventSchema : ModelStatusEventSchema;
@@ -350,6 +366,13 @@ function checkCorrection(e: CorrectionEvent, ctx: ValidationContext, embeddingSi
   }
   if (e.embedding.length !== embeddingSize) {
     return fail('embedding-length', `embedding has ${e.embedding.length} values; model ${e.modelVersion} produces ${embeddingSize}`);
+  }
+  if (e.pack) {
+    const packSize = ctx.packEmbeddingSizes?.get(packKey(e.pack.id, e.pack.version));
+    if (packSize === undefined) {
+      return fail('unknown-pack', `species pack ${e.pack.id} ${e.pack.version} is unknown (known: ${[...(ctx.packEmbeddingSizes?.keys() ?? [])].join(', ') || 'none'})`);
+    }
+    if (e.pack.embedding.length !== packSize) return fail('pack-embedding-length', `pack.embedding has ${e.pack.embedding.length} values; pack ${e.pack.id} ${e.pack.version} produces ${packSize}`);
   }
   if (e.photo) {
     const photo = checkSharedPhoto(e.photo);

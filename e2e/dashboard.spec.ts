@@ -3,7 +3,8 @@
  * `npm run simulate -- drift` into a fresh folder, a server on that folder
  * (its own port and admin token), then #/admin in Chromium. The charts must
  * be drawn (canvases with non-blank pixels) and the drift alert of day 5
- * shown; a screenshot goes to test-results/dashboard.png and reports/dashboard.png.
+ * shown; the species-pack section says it has nothing, then, once pack runs
+ * are written into the same store, draws its two charts and its table; a screenshot goes to test-results/dashboard.png and reports/dashboard.png.
  */
 import { test, expect } from '@playwright/test';
 import { execFile, type ChildProcess } from 'node:child_process';
@@ -12,6 +13,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServerProcess } from '../node/server-process.ts';
 import { promisify } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { openStore } from '../server/storage/open.ts';
+import { correction, identification, TAXON_IDS } from '../server/testing/fixtures.ts';
+import type { TelemetryEvent } from '../core/telemetry.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TOKEN = 'e2e-dashboard-token-not-a-secret';
@@ -20,6 +25,34 @@ const TOKEN = 'e2e-dashboard-token-not-a-secret';
 async function startServer(dataDir: string): Promise<{ url: string; proc: ChildProcess }> {
   const server = await startServerProcess({ DATA_DIR: dataDir, ADMIN_TOKEN: TOKEN, DATABASE_URL: '' }, 60_000);
   return { url: server.url, proc: server.child };
+}
+
+/** Identifications that ran the bird pack (1.0.0 two days ago and yesterday, 1.1.0 yesterday), a tenth of them corrected, written into the server's store. */
+async function seedPackRuns(dataDir: string) {
+  const store = await openStore({ dataDir });
+  try {
+    const events: TelemetryEvent[] = [];
+    const installs = Array.from({ length: 20 }, () => randomUUID());
+    for (const [ago, version, n] of [
+      [2, '1.0.0', 120],
+      [1, '1.0.0', 100],
+      [1, '1.1.0', 60],
+    ] as const) {
+      for (let i = 0; i < n; i++) {
+        const hour = `${new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10)}T08:00:00.000Z`;
+        const run = identification({
+          installId: installs[i % 20],
+          hour,
+          pack: { id: 'inat-birds', version, routedBy: i % 3 ? 'rollup' : 'user', top5: [{ taxonId: TAXON_IDS[10 + (i % 4)], p: 0.5 + (i % 5) / 10 }] },
+        });
+        events.push(run);
+        if (i % 10 === 0) events.push(correction({ installId: run.installId, correctsEventId: run.eventId, modelVersion: run.modelVersion, hour, taxonId: TAXON_IDS[3] }));
+      }
+    }
+    await store.insertBatch(events, new Date());
+  } finally {
+    await store.close();
+  }
 }
 
 test('the dashboard draws its charts from the real server holding a simulated drifting week', async ({ page }) => {
@@ -70,6 +103,29 @@ test('the dashboard draws its charts from the real server holding a simulated dr
     expect(alertDays.every((d) => d > lastReferenceDay)).toBe(true);
     await expect(page.getByTestId('versions-table').locator('tbody tr')).toHaveCount(2);
     await expect(page.getByTestId('quality-table').locator('tbody tr')).toHaveCount(7);
+
+    // The simulated week ran no species pack: the section says so.
+    await expect(page.getByTestId('packs-empty')).toContainText('No identification ran a species pack');
+
+    // Then two days of pack runs in the same store (two versions of one pack, corrections of some), and the page again.
+    await seedPackRuns(dataDir);
+    await page.reload();
+    await expect(page.getByTestId('packs-table').locator('tbody tr')).toHaveCount(2);
+    await expect(page.getByTestId('packs-table').locator('tbody tr').first()).toContainText('inat-birds');
+    const packCharts = ['chart-pack-runs-inat-birds', 'chart-pack-corrections-inat-birds'];
+    for (const id of packCharts) await expect(page.locator(`[data-testid="${id}"] canvas`)).toBeVisible();
+    const packPainted = await page.evaluate(
+      (ids) =>
+        ids.map((id) => {
+          const c = document.querySelector<HTMLCanvasElement>(`[data-testid="${id}"] canvas`)!;
+          const { data } = c.getContext('2d')!.getImageData(0, 0, c.width, c.height);
+          let n = 0;
+          for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+          return n;
+        }),
+      packCharts,
+    );
+    for (const n of packPainted) expect(n).toBeGreaterThan(2_000);
 
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: true });
     mkdirSync(path.join(ROOT, 'reports'), { recursive: true });

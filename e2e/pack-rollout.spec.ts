@@ -28,7 +28,8 @@ test('a device holding the bird pack follows its canary to the new version and b
   const registryDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-packroll-'));
   const dataDir = mkdtempSync(path.join(tmpdir(), 'wildsight-e2e-packroll-data-'));
   cpSync(REGISTRY_DIR, registryDir, { recursive: true });
-  const next = addPackVersion(registryDir, 'inat-birds', '1.0.1');
+  const next = await addPackVersion(registryDir, 'inat-birds');
+  expect(next.version).toBe('1.0.1');
   const old = readManifest(registryDir)!.packs!.find((p) => p.id === 'inat-birds' && p.version === '1.0.0')!;
   const app = await buildApp({ registryDir, dataDir, adminToken: E2E_ADMIN_TOKEN, logger: false, rateLimitMax: 100_000, rolloutGuard: { intervalMs: 0 } });
   await app.listen({ port: 0, host: '127.0.0.1' });

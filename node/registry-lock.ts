@@ -3,8 +3,7 @@
  * and the admin API's. Both read the manifest, pick or check a version and
  * write the manifest back; two at once could lose a version or register the
  * same one twice. An exclusive file beside the manifest (`.register.lock`,
- * created with O_EXCL, taken over when its process is dead: the same lock
- * file as the retrain lock in pipeline/lock.ts) works across processes on one
+ * created with O_EXCL, taken over when its process is dead: pipeline/lock.ts) works across processes on one
  * machine, which is where a registry folder lives.
  */
 import path from 'node:path';

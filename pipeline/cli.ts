@@ -1,8 +1,9 @@
 /**
  * npm run pipeline -- <command>
  *   retrain   accepted corrections + ../shared photos -> gated candidate version
- *   watch     retrain when --threshold new accepted corrections arrived (one at a time, across processes)
- *   scenario  new-taxa | poisoned | base-only | few-installs, end to end through the real server; prints one JSON line
+ *   watch     retrain when --threshold new accepted corrections arrived (watches take turns under the retrain-watch job lease)
+ *   retrain --pack <id>  the same for a species pack's head (its active version, corrections of its answers)
+ *   scenario  new-taxa | poisoned | base-only | few-installs | pack-birds | pack-birds-poisoned, end to end through the real server; prints one JSON line
  *   curve     held-out recall of new taxa by corrections per taxon (1, 2, 3, 5, 10, 20), and the effect on launch taxa
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,9 +13,12 @@ import cliProgress from 'cli-progress';
 import { openStore } from '../server/storage/open.ts';
 import { REGISTRY_DIR, REPO_ROOT } from '../node/paths.ts';
 import { retrain, type RetrainOptions, type RetrainResult } from './retrain.ts';
-import { advisoryLock, fileLock } from './lock.ts';
-import { countAccepted, tick } from './watch.ts';
+import { countAccepted, databaseState, fileState, releaseWatch, tick } from './watch.ts';
+import { instanceOwner } from '../server/jobs/lease.ts';
+import { jobLeaseMsFromEnv } from '../server/jobs/scheduler.ts';
 import { runScenario, type ScenarioName } from './scenario.ts';
+import { PACK_SCENARIOS, runPackScenario, type PackScenarioName } from './pack-scenario.ts';
+import { retrainPack } from './pack-retrain.ts';
 import { CURVE_SIZES, curveMarkdown, runCurve } from './curve.ts';
 import type { CurveRow } from './report.ts';
 import { ensureModels } from '../node/ensure-built.ts';
@@ -80,7 +84,8 @@ const trainOptions = (cmd: Command) =>
     .option('--out <dir>', 'run folders go here', path.join(REPO_ROOT, 'reports', 'retrain'))
     .option('--no-register', 'evaluate and gate, but register nothing')
     .option('--threads <n>', 'onnxruntime threads', (v) => Number(v), 2)
-    .option('--curve <file>', 'a `pipeline -- curve` result to draw in the report', CURVE_FILE);
+    .option('--curve <file>', 'a `pipeline -- curve` result to draw in the report', CURVE_FILE)
+    .option('--pack <id>', 'retrain a species pack\'s head instead (e.g. inat-birds): its active version, on accepted corrections of its answers (see README "Retraining a species pack")');
 
 type TrainCli = StoreOpts & {
   curve: string;
@@ -96,6 +101,7 @@ type TrainCli = StoreOpts & {
   out: string;
   register: boolean;
   threads: number;
+  pack?: string;
 };
 
 /** The one JSON line `retrain` prints: where it started, what it decided, and what each new taxon still needs. */
@@ -154,32 +160,111 @@ async function runRetrainFromCli(o: TrainCli) {
   }
 }
 
+/** `retrain --pack <id>`: the pack's head, same checks, trainer and gate; prints one JSON line. */
+async function runPackRetrainFromCli(o: TrainCli & { pack: string }) {
+  const ui = progressBars();
+  const store = await openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
+  try {
+    const r = await retrainPack({
+      packId: o.pack,
+      store,
+      registryDir: path.resolve(o.registry),
+      writeTrackedManifest: o.writeTrackedManifest,
+      minPerClass: o.minPerClass,
+      maxSuspiciousShare: o.maxSuspicious,
+      ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
+      seed: o.seed,
+      outDir: path.resolve(o.out),
+      register: o.register,
+      threads: o.threads,
+      log: ui.log,
+      progress: ui.progress,
+    });
+    const { runId, runDir, pack, parent, registered, version, reasons, counts, gatePhotos, crossRuntime } = r;
+    return {
+      run: runId,
+      runDir,
+      pack,
+      parent,
+      registered,
+      version,
+      gate: r.gate?.pass ?? false,
+      reasons: reasons.length ? reasons : r.gate?.reasons,
+      counts,
+      gatePhotos,
+      species: r.species,
+      parentHeldOut: r.parentHeldOut,
+      crossRuntime,
+    };
+  } finally {
+    ui.stop();
+    await store.close();
+  }
+}
+
 trainOptions(storeOptions(program.command('retrain').description('retrain the head on accepted corrections + ../shared photos, gate it, register a candidate'))).action(async (o: TrainCli) => {
+  if (o.pack) {
+    console.log(JSON.stringify(await runPackRetrainFromCli({ ...o, pack: o.pack })));
+    return;
+  }
   const r = await runRetrainFromCli(o);
   console.log(JSON.stringify(summaryLine(r)));
 });
 
 trainOptions(
   storeOptions(
-    program.command('watch').description('retrain whenever --threshold new accepted corrections arrived since the last run; never two at once (PostgreSQL advisory lock, or a lock file for SQLite)'),
+    program
+      .command('watch')
+      .description('retrain whenever --threshold new accepted corrections arrived since the last run; watches (any number, on any machine) take turns under the retrain-watch job lease, one per tick'),
   ),
 )
   .requiredOption('--threshold <n>', 'new accepted corrections that start a retrain', (v) => Number(v))
-  .option('--interval <seconds>', 'seconds between checks', (v) => Number(v), 60)
-  .option('--state <file>', 'where the count at the last run is kept (default: beside the SQLite file, or .cache/pipeline/ for PostgreSQL)')
+  .option('--interval <seconds>', 'seconds between checks (the tick length: one watch checks per tick)', (v) => Number(v), 60)
+  .option('--lease <seconds>', 'how long a watch that stops renewing keeps the job (default JOB_LEASE_MS, else twice the interval and at least 120)', (v) => Number(v))
+  .option('--state <file>', 'keep the count at the last run in this file instead of the database (only right when every watch runs on this machine)')
   .option('--once', 'check once and exit')
-  .action(async (o: TrainCli & { threshold: number; interval: number; state?: string; once?: boolean }) => {
-    const lock = o.databaseUrl ? advisoryLock(o.databaseUrl) : fileLock(path.resolve(o.dataDir, 'retrain.lock'));
-    const stateFile = path.resolve(o.state ?? (o.databaseUrl ? path.join(REPO_ROOT, '.cache', 'pipeline', 'watch-state.json') : path.join(o.dataDir, 'retrain-watch.json')));
+  .action(async (o: TrainCli & { threshold: number; interval: number; lease?: number; state?: string; once?: boolean }) => {
+    // The watch counts every accepted correction; one pack's are not counted apart yet, so it would retrain the base model.
+    if (o.pack) throw new Error('watch --pack is not supported: run `retrain --pack <id>` when the pack has new corrections');
+    for (const [flag, v, min] of [
+      ['--threshold', o.threshold, 1],
+      ['--interval', o.interval, 1],
+      ['--lease', o.lease ?? 1, 1],
+    ] as const) {
+      if (!Number.isFinite(v) || v < min) throw new Error(`${flag} must be a number of at least ${min} (got ${v})`);
+    }
+    const intervalMs = Math.round(o.interval * 1000);
+    const leaseMs = o.lease !== undefined ? Math.round(o.lease * 1000) : (jobLeaseMsFromEnv() ?? Math.max(120_000, 2 * intervalMs));
+    const owner = instanceOwner();
+    const stateFile = o.state ? path.resolve(o.state) : null;
     const log = (l: string) => console.error(`[watch ${new Date().toISOString()}] ${l}`);
-    log(`watching ${o.databaseUrl ? 'PostgreSQL' : path.resolve(o.dataDir)} (lock: ${lock.kind}); threshold ${o.threshold}, every ${o.interval} s`);
+    const open = () => openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
+    const handOver = async () => {
+      const store = await open();
+      await releaseWatch(store, owner).finally(() => store.close());
+    };
+    // Stopped by a signal: hand the job over now instead of after the lease (a retrain under way dies with the process).
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        log(`${signal}: handing the retrain-watch lease over`);
+        handOver()
+          .catch((err) => log(`could not release the lease (it lapses in ${leaseMs / 1000} s): ${String(err)}`))
+          .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      });
+    }
+    log(
+      `watching ${o.databaseUrl ? 'PostgreSQL' : path.resolve(o.dataDir)} as ${owner}; threshold ${o.threshold}, every ${o.interval} s, lease ${leaseMs / 1000} s, state in ${stateFile ?? 'the database'}`,
+    );
     for (;;) {
-      const store = await openStore({ dataDir: path.resolve(o.dataDir), databaseUrl: o.databaseUrl, databaseSchema: o.databaseSchema });
+      const store = await open();
       let outcome;
       try {
         outcome = await tick({
-          lock,
-          stateFile,
+          store,
+          owner,
+          intervalMs,
+          leaseMs,
+          state: stateFile ? fileState(stateFile) : databaseState(store),
           threshold: o.threshold,
           log,
           countAccepted: () => countAccepted(store),
@@ -188,6 +273,7 @@ trainOptions(
             return { runId: r.runId, registered: r.registered };
           },
         });
+        if (o.once) await releaseWatch(store, owner);
       } finally {
         await store.close();
       }
@@ -195,20 +281,22 @@ trainOptions(
         console.log(JSON.stringify(outcome));
         return;
       }
-      await new Promise((r) => setTimeout(r, o.interval * 1000));
+      // Wake just after the next tick boundary, where the next turn is.
+      await new Promise((r) => setTimeout(r, intervalMs - (Date.now() % intervalMs) + 50));
     }
   });
 
 program
   .command('scenario')
   .description('end-to-end check through the real server with a temporary data folder and registry copy; prints one JSON line')
-  .addArgument(new (await import('commander')).Argument('<name>', 'which scenario').choices(['new-taxa', 'poisoned', 'base-only', 'few-installs']))
+  .addArgument(new (await import('commander')).Argument('<name>', 'which scenario').choices(['new-taxa', 'poisoned', 'base-only', 'few-installs', ...PACK_SCENARIOS]))
   .option('--keep', 'keep the temporary folder (prints run_dir)')
-  .action(async (name: ScenarioName, o: { keep?: boolean }) => {
+  .action(async (name: ScenarioName | PackScenarioName, o: { keep?: boolean }) => {
     const ui = progressBars();
     let out;
     try {
-      out = await runScenario(name, { keep: o.keep, log: ui.log, retrain: { progress: ui.progress } });
+      const common = { keep: o.keep, log: ui.log, retrain: { progress: ui.progress } };
+      out = (PACK_SCENARIOS as readonly string[]).includes(name) ? await runPackScenario(name as PackScenarioName, common) : await runScenario(name as ScenarioName, common);
     } finally {
       ui.stop();
     }

@@ -7,7 +7,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from '
 import path from 'node:path';
 import { sha256 } from '../node/registry.ts';
 import { REPO_ROOT } from '../node/paths.ts';
-import type { NodeClassifier } from '../node/node-classifier.ts';
+
+/** What embeds photos: a model version's NodeClassifier, or a species pack (pipeline/pack-data.ts adapts node/pack-classifier's). */
+export interface Embedder {
+  model: { sha256: string; labels: readonly string[]; input: { size: number }; outputs: { embeddingSize?: number } };
+  tensorFor(bytes: Uint8Array, name?: string): Promise<Float32Array>;
+  run(batch: Float32Array, n: number): Promise<{ logits: Float32Array[]; embeddings: Float32Array[] }>;
+}
 
 export const EMBEDDING_CACHE_DIR = path.resolve(process.env.WILDSIGHT_EMBEDDING_CACHE ?? path.join(REPO_ROOT, '.cache', 'embeddings'));
 
@@ -26,7 +32,7 @@ export interface EmbedStats {
 }
 
 export async function embedPhotos(
-  classifier: NodeClassifier,
+  classifier: Embedder,
   files: readonly string[],
   opts: { cacheDir?: string; batch?: number; onProgress?: (done: number) => void } = {},
 ): Promise<{ features: Map<string, PhotoFeatures>; stats: EmbedStats }> {
@@ -34,6 +40,7 @@ export async function embedPhotos(
   const dir = path.join(opts.cacheDir ?? EMBEDDING_CACHE_DIR, modelSha);
   mkdirSync(dir, { recursive: true });
   const E = classifier.model.outputs.embeddingSize;
+  if (!E) throw new Error('the model names no embedding size: nothing to cache');
   const L = classifier.model.labels.length;
   const features = new Map<string, PhotoFeatures>();
   const stats: EmbedStats = { cached: 0, computed: 0, failed: [] };

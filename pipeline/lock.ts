@@ -1,49 +1,20 @@
 /**
- * "Never two retrains at once", also across processes: a PostgreSQL advisory
- * lock (pg_try_advisory_lock on a dedicated connection) when the feedback
- * store is PostgreSQL, otherwise an exclusive lock file beside the SQLite
- * database (created with O_EXCL; a file left by a dead process is taken over).
+ * An exclusive lock file across processes on one machine (created with
+ * O_EXCL; a file left by a dead process is taken over). The model registry's
+ * lock (node/registry-lock.ts) is one, since a registry folder lives on one
+ * machine. The retrain watch no longer uses a lock of its own: watches take
+ * turns under the retrain-watch job lease in the database (pipeline/watch.ts),
+ * which also works across machines and hands the job over when a holder dies.
  */
 import { openSync, writeSync, closeSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 export type Release = () => Promise<void>;
 
-export interface RetrainLock {
-  readonly kind: 'postgres-advisory' | 'file';
+export interface FileLock {
+  readonly kind: 'file';
   /** The release function when this caller now holds the lock; null when someone else does. */
   tryAcquire(): Promise<Release | null>;
-}
-
-/** Arbitrary, fixed: "wildsight retrain" as a 63-bit key. */
-export const ADVISORY_KEY = 0x5769_6c64_7274n;
-
-export function advisoryLock(databaseUrl: string, key: bigint = ADVISORY_KEY): RetrainLock {
-  return {
-    kind: 'postgres-advisory',
-    async tryAcquire() {
-      const { default: pg } = await import('pg');
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      try {
-        const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key.toString()]);
-        if (!rows[0].ok) {
-          await client.end();
-          return null;
-        }
-      } catch (err) {
-        await client.end().catch(() => {});
-        throw err;
-      }
-      return async () => {
-        try {
-          await client.query('SELECT pg_advisory_unlock($1::bigint)', [key.toString()]);
-        } finally {
-          await client.end().catch(() => {});
-        }
-      };
-    },
-  };
 }
 
 function alive(pid: number): boolean {
@@ -55,7 +26,7 @@ function alive(pid: number): boolean {
   }
 }
 
-export function fileLock(file: string): RetrainLock {
+export function fileLock(file: string): FileLock {
   const take = (): Release | null => {
     mkdirSync(path.dirname(file), { recursive: true });
     let fd: number;

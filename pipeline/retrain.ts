@@ -112,6 +112,25 @@ export interface RetrainResult {
   hits?: { shared: boolean[]; heldOut: boolean[]; validation: boolean[] };
 }
 
+/**
+ * A run's record: `timed(step)` ends a step (its wall time goes to result.timings under `step`), `finish()`
+ * writes verdict.json into the run folder and returns the result. A pack retrain keeps its record the same way.
+ */
+export function runRecord<R extends { timings: Record<string, number> }>(result: R, runDir: string) {
+  let lap = performance.now();
+  return {
+    timed: (step: string) => {
+      const now = performance.now();
+      result.timings[step] = (result.timings[step] ?? 0) + (now - lap) / 1000;
+      lap = now;
+    },
+    finish: () => {
+      writeFileSync(path.join(runDir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
+      return result;
+    },
+  };
+}
+
 export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult> {
   const log = opts.log ?? ((l: string) => console.error(l));
   const registryDir = path.resolve(opts.registryDir ?? REGISTRY_DIR);
@@ -165,17 +184,7 @@ export async function retrain(opts: RetrainOptions = {}): Promise<RetrainResult>
     trainSeconds: 0,
     timings: {},
   };
-  let lap = performance.now();
-  /** Ends a step: its wall time goes to result.timings under `step`. */
-  const timed = (step: string) => {
-    const now = performance.now();
-    result.timings[step] = (result.timings[step] ?? 0) + (now - lap) / 1000;
-    lap = now;
-  };
-  const finish = () => {
-    writeFileSync(path.join(runDir, 'verdict.json'), JSON.stringify(result, null, 2) + '\n');
-    return result;
-  };
+  const { timed, finish } = runRecord(result, runDir);
   const tracked = registryDir === path.resolve(TRACKED_REGISTRY_DIR);
   const wantRegister = opts.register !== false;
   if (wantRegister && tracked && !opts.writeTrackedManifest) {

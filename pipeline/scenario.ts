@@ -25,7 +25,9 @@ import { installToken } from '../server/plugins/app/install-credentials.ts';
 import { parseCsv } from '../core/csv.ts';
 import { summarize } from '../core/eval-score.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
-import { NodeClassifier } from '../node/node-classifier.ts';
+import { NodeClassifier, type NodeResult } from '../node/node-classifier.ts';
+import type { Manifest } from '../core/manifest.ts';
+import type { FastifyInstance } from 'fastify';
 import { loadTaxonomy, readManifest } from '../node/registry.ts';
 import { DATA_DIR_SHARED, REGISTRY_DIR } from '../node/paths.ts';
 import { seededRandom, seededUuid } from '../core/random.ts';
@@ -50,11 +52,73 @@ export function scenarioBreeds(count = 6): Array<{ breed: string; name: string; 
   });
 }
 
-const hourNow = () => {
+export const hourNow = () => {
   const d = new Date();
   d.setUTCMinutes(0, 0, 0);
   return d.toISOString();
 };
+
+/** A temporary copy of the built registry (manifest, every version's and pack's model file) for a scenario's server and run. */
+export function copyRegistry(registryDir: string): Manifest {
+  const manifest = readManifest(REGISTRY_DIR);
+  if (!manifest) throw new Error(`no registry at ${REGISTRY_DIR}; run npm run models:build`);
+  cpSync(path.join(REGISTRY_DIR, 'manifest.json'), path.join(registryDir, 'manifest.json'));
+  for (const v of [...manifest.versions, ...(manifest.packs ?? [])]) if (existsSync(path.join(REGISTRY_DIR, v.file))) cpSync(path.join(REGISTRY_DIR, v.file), path.join(registryDir, v.file));
+  return manifest;
+}
+
+/** The identification report the app sends for a photo the base model classified. */
+export function identificationEvent(modelVersion: string, res: NodeResult, installId: string, eventId: string) {
+  return {
+    type: 'identification',
+    eventId,
+    installId,
+    modelVersion,
+    backend: 'node',
+    timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: Math.min(600_000, res.inferenceMs), totalMs: 20 + res.inferenceMs },
+    top5: res.prediction.top5.map((s) => ({ taxonId: s.taxonId, p: Math.min(1, Math.max(0, s.probability)) })),
+    otherProbability: Math.min(1, Math.max(0, res.prediction.otherProbability)),
+    abstain: res.prediction.abstain,
+    appVersion: '0.1.0',
+    hour: hourNow(),
+  };
+}
+
+/**
+ * Each install posts its own events with its own token, as the app does. The ids are seeded (so a run can be
+ * replayed) and issued through the server's install store, which POST /v1/installs would not allow.
+ */
+export async function postAsInstalls(app: FastifyInstance, address: string, byInstall: ReadonlyMap<string, unknown[]>): Promise<{ accepted: number; events: number }> {
+  let accepted = 0,
+    events = 0;
+  for (const [installId, evs] of byInstall) {
+    const token = await installToken(app, installId);
+    const post = await fetch(`${address}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Install ${token}` }, body: JSON.stringify({ events: evs }) });
+    const body = (await post.json()) as { accepted: number };
+    if (post.status !== 200) throw new Error(`POST /v1/events answered ${post.status}: ${JSON.stringify(body)}`);
+    accepted += body.accepted;
+    events += evs.length;
+  }
+  return { accepted, events };
+}
+
+/** Stops a scenario's server and removes its temporary folder, unless asked to keep it. */
+export async function closeScenario(app: FastifyInstance, tmp: string, keep?: boolean) {
+  await app.close();
+  if (!keep) rmSync(tmp, { recursive: true, force: true });
+}
+
+/** A reviewer accepts each correction through the admin API. */
+export async function acceptCorrections(address: string, adminToken: string, ids: readonly string[]) {
+  for (const id of ids) {
+    const r = await fetch(`${address}/v1/admin/corrections/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ status: 'accepted' }),
+    });
+    if (r.status !== 200) throw new Error(`PATCH correction ${id} answered ${r.status}: ${await r.text()}`);
+  }
+}
 
 async function scoreEval(registryDir: string, version: string) {
   const photos = readLabelledPhotos(path.join(DATA_DIR_SHARED, 'imagenet-val-animals'), path.join(DATA_DIR_SHARED, 'imagenet-val-animals', 'labels.csv'), loadTaxonomy());
@@ -77,10 +141,7 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
   const tmp = mkdtempSync(path.join(os.tmpdir(), `wildsight-${name}-`));
   const registryDir = path.join(tmp, 'registry');
   const dataDir = path.join(tmp, 'data');
-  const manifest = readManifest(REGISTRY_DIR);
-  if (!manifest) throw new Error(`no registry at ${REGISTRY_DIR}; run npm run models:build`);
-  cpSync(path.join(REGISTRY_DIR, 'manifest.json'), path.join(registryDir, 'manifest.json'));
-  for (const v of manifest.versions) if (existsSync(path.join(REGISTRY_DIR, v.file))) cpSync(path.join(REGISTRY_DIR, v.file), path.join(registryDir, v.file));
+  const manifest = copyRegistry(registryDir);
   const parent = manifest.active;
   const adminToken = randomUUID() + randomUUID();
   const app = await buildApp({ dataDir, registryDir, adminToken, logger: false, rateLimitMax: 100_000 });
@@ -106,19 +167,7 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
       const corrections: string[] = [];
       for (const [i, it] of items.entries()) {
         const res = await classifier.classifyFile(it.file);
-        const identification = {
-          type: 'identification',
-          eventId: seededUuid(rand),
-          installId: it.installId,
-          modelVersion: classifier.model.version,
-          backend: 'node',
-          timings: { decodeMs: 5, preprocessMs: 5, inferenceMs: Math.min(600_000, res.inferenceMs), totalMs: 20 + res.inferenceMs },
-          top5: res.prediction.top5.map((s) => ({ taxonId: s.taxonId, p: Math.min(1, Math.max(0, s.probability)) })),
-          otherProbability: Math.min(1, Math.max(0, res.prediction.otherProbability)),
-          abstain: res.prediction.abstain,
-          appVersion: '0.1.0',
-          hour: hourNow(),
-        };
+        const identification = identificationEvent(classifier.model.version, res, it.installId, seededUuid(rand));
         let proposedName = it.name;
         if (poisoned.has(i)) {
           const others = breeds.filter((b) => b.name !== it.name);
@@ -141,26 +190,8 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
         fileOf.set(correction.eventId, it.file);
       }
       await classifier.release();
-      // Each install posts its own events with its own token, as the app does. The ids are seeded (so a run can be
-      // replayed) and issued through the server's install store, which POST /v1/installs would not allow.
-      let accepted = 0,
-        events = 0;
-      for (const [installId, evs] of byInstall) {
-        const token = await installToken(app, installId);
-        const post = await fetch(`${address}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Install ${token}` }, body: JSON.stringify({ events: evs }) });
-        const body = (await post.json()) as { accepted: number };
-        if (post.status !== 200) throw new Error(`POST /v1/events answered ${post.status}: ${JSON.stringify(body)}`);
-        accepted += body.accepted;
-        events += evs.length;
-      }
-      for (const id of corrections) {
-        const r = await fetch(`${address}/v1/admin/corrections/${id}`, {
-          method: 'PATCH',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-          body: JSON.stringify({ status: 'accepted' }),
-        });
-        if (r.status !== 200) throw new Error(`PATCH correction ${id} answered ${r.status}: ${await r.text()}`);
-      }
+      const { accepted, events } = await postAsInstalls(app, address, byInstall);
+      await acceptCorrections(address, adminToken, corrections);
       const taxa = (await (await fetch(`${address}/v1/taxa`)).json()) as { taxa: Array<{ id: string; source: string }> };
       out.posted = { events, accepted, corrections: corrections.length, installs: byInstall.size, poisoned: poisoned.size };
       out.proposed_taxa = taxa.taxa.filter((t) => t.source === 'proposed').map((t) => t.id);
@@ -240,8 +271,7 @@ export async function runScenario(name: ScenarioName, opts: ScenarioOptions = {}
     if (name === 'base-only') out.beat_current = result.registered;
     out.run_dir = opts.keep ? result.runDir : undefined;
   } finally {
-    await app.close();
-    if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
+    await closeScenario(app, tmp, opts.keep);
   }
   return out;
 }

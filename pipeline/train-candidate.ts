@@ -87,8 +87,8 @@ export function defaultBatchSize(examples: number): number {
   return b;
 }
 
-/** One stage's training with the chosen kernel (an onnxruntime session per stage, released after). */
-async function trainStage(data: Examples, opts: TrainOptions, s: TrainSettings): Promise<Head> {
+/** One stage's training with the chosen kernel (an onnxruntime session per stage, released after); a pack retrain runs one too. */
+export async function trainStage(data: Examples, opts: TrainOptions, s: Pick<TrainSettings, 'kernel' | 'threads'>): Promise<Head> {
   if (opts.epochs <= 0) return { ...opts.init, weights: opts.init.weights.slice(), bias: opts.init.bias.slice() };
   if (s.kernel === 'ts') return trainHead(data, opts);
   const ort = await ortIndexedGradient(opts.init.classes, data, opts.sampleWeight, s.threads ?? 2);

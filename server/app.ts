@@ -12,6 +12,7 @@ import installCredentials from './plugins/app/install-credentials.ts';
 import rolloutGuard, { type RolloutGuardOptions } from './jobs/rollout-guard.ts';
 import monitoringJob, { type MonitoringConfig } from './jobs/drift.ts';
 import retentionJob, { type RetentionConfig } from './jobs/retention.ts';
+import retrainWatchJob, { type RetrainWatchConfig } from './jobs/retrain-watch.ts';
 import health from './routes/health.ts';
 import metricsRoute from './routes/metrics.ts';
 import api from './routes/api/index.ts';
@@ -47,8 +48,10 @@ export interface AppOptions {
   trustProxy?: string | false;
   /** The monitoring job (drift, automatic acceptance); env DRIFT_* otherwise. intervalMs 0 turns its timer off. */
   monitoring?: Partial<MonitoringConfig>;
-  /** Raw-event and photo retention (env RETENTION_DAYS, PHOTO_RETENTION_DAYS, RETENTION_INTERVAL_MS); off unless given. */
+  /** Raw-event and photo retention (env RETENTION_DAYS, PHOTO_RETENTION_DAYS, RETENTION_INTERVAL_MS); off unless given (past hours of install_issues go whenever its interval is not 0). */
   retention?: Partial<RetentionConfig>;
+  /** The retrain watch job (env RETRAIN_WATCH_THRESHOLD, RETRAIN_WATCH_INTERVAL_MS); off unless a threshold is set. */
+  retrainWatch?: Partial<RetrainWatchConfig>;
   /** The rollout guard job (env ROLLOUT_GUARD_INTERVAL_S, ROLLOUT_MIN_EVENTS); intervalMs 0 turns it off. */
   rolloutGuard?: RolloutGuardOptions;
   /** Tests only: runs on the bare instance before any plugin or route, to add hooks (onRoute, reply checks). */
@@ -76,20 +79,19 @@ export async function buildApp(opts: AppOptions = {}) {
     await app.register(openapi);
     await app.register(security);
     await app.register(registry, { registryDir });
-    await app.register(storage, {
-      store: opts.store,
-      config: {
-        // An explicit dataDir means SQLite there, whatever DATABASE_URL says.
-        databaseUrl: opts.databaseUrl ?? (opts.dataDir ? undefined : env.databaseUrl),
-        databaseSchema: opts.databaseSchema ?? env.databaseSchema,
-        dataDir: opts.dataDir ?? env.dataDir,
-      },
-    });
+    const storeConfig = {
+      // An explicit dataDir means SQLite there, whatever DATABASE_URL says.
+      databaseUrl: opts.databaseUrl ?? (opts.dataDir ? undefined : env.databaseUrl),
+      databaseSchema: opts.databaseSchema ?? env.databaseSchema,
+      dataDir: opts.dataDir ?? env.dataDir,
+    };
+    await app.register(storage, { store: opts.store, config: storeConfig });
     await app.register(taxa, { taxonomyFile: opts.taxonomyFile ?? TAXONOMY_FILE });
     await app.register(installCredentials, { secret: opts.installSecret === undefined ? env.installSecret : opts.installSecret });
     await app.register(rolloutGuard, opts.rolloutGuard ?? {});
     await app.register(monitoringJob, { config: opts.monitoring });
     await app.register(retentionJob, { config: opts.retention });
+    await app.register(retrainWatchJob, { config: opts.retrainWatch, target: { ...storeConfig, registryDir } });
     await app.register(health, { distDir });
     await app.register(metricsRoute);
     await app.register(api, {

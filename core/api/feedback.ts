@@ -51,7 +51,14 @@ export const CorrectionRecordSchema = Type.Object({
   decidedBy: Nullable(Type.Union([Type.Literal('reviewer'), Type.Literal('auto')])),
 });
 
-export const CorrectionExportSchema = Type.Composite([CorrectionRecordSchema, Type.Object({ embedding: Type.Array(Type.Number()) })]);
+export const CorrectionExportSchema = Type.Composite([
+  CorrectionRecordSchema,
+  Type.Object({
+    embedding: Type.Array(Type.Number()),
+    /** A correction of a species pack's answer: the pack, its version and its own embedding (what retrains that pack's head). */
+    pack: Type.Optional(Nullable(Type.Object({ id: Type.String(), version: Type.String(), embedding: Type.Array(Type.Number()) }))),
+  }),
+]);
 
 export type StoredEvent = Static<typeof StoredEventSchema>;
 export type CorrectionRecord = Static<typeof CorrectionRecordSchema>;

@@ -26,6 +26,7 @@ import { DEFAULT_DRIFT_THRESHOLDS, type DriftThresholds } from '../../core/drift
 import { DEFAULT_MIN_DRIFT_EVENTS } from '../../core/drift-series.ts';
 import { autoAccept, computeDrift, listAlerts, monitoringDb, recordQuality, storeAlerts } from '../storage/monitoring-store.ts';
 import { scheduleJob } from './scheduler.ts';
+import { computePackDrift } from '../storage/pack-rollup-reads.ts';
 
 /**
  * The periodic jobs' names (lease and tick rows): with several server
@@ -115,14 +116,18 @@ export default fp(
     };
 
     async function runDrift() {
-      const result = await computeDrift(db(), { thresholds: config.thresholds, referenceDays: config.referenceDays, minEvents: config.minEvents });
+      const opts = { thresholds: config.thresholds, referenceDays: config.referenceDays, minEvents: config.minEvents };
+      const result = await computeDrift(db(), opts);
       await storeAlerts(db(), result.points, result.references);
+      // Each species-pack version's top-1 mix and confidence too, its alerts keyed pack:<id>@<version> (core/pack-metrics.ts packDriftKey).
+      const packs = await computePackDrift(db(), opts);
+      await storeAlerts(db(), packs.points, packs.references);
       psiGauge.reset();
       jsGauge.reset();
       levelGauge.reset();
       alertsGauge.reset();
       const latest = new Map<string, (typeof result.points)[number]>();
-      for (const p of result.points) latest.set(p.modelVersion, p);
+      for (const p of [...result.points, ...packs.points]) latest.set(p.modelVersion, p);
       for (const [v, p] of latest) {
         for (const metric of ['prediction', 'confidence'] as const) {
           psiGauge.set({ model_version: v, metric }, p[metric].psi);

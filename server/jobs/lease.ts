@@ -59,6 +59,48 @@ export async function runWithLease<T>(store: FeedbackStore, job: string, owner: 
   return { ran: true, value: await fn() };
 }
 
+/** A lease renewed in the background while long work runs (a retrain takes minutes; the lease only a few). */
+export interface HeldLease {
+  /** false once a renewal was refused: another instance took the job (this one stalled past the lease), so the caller must not act as its holder any more. */
+  held(): boolean;
+  /** Stops renewing; answers whether the lease was held throughout. */
+  stop(): Promise<boolean>;
+}
+
+/**
+ * Renews the job's lease every third of ttlMs until stopped. The holder that
+ * dies stops renewing, so another instance takes the job once the lease
+ * lapses, mid-run or not. A renewal that fails on a database error is tried
+ * again at the next beat (the lease lapses only if they all fail).
+ */
+export function keepLease(store: FeedbackStore, job: string, owner: string, ttlMs: number, onError?: (err: unknown) => void): HeldLease {
+  let held = true;
+  let pending: Promise<void> = Promise.resolve();
+  const renew = async () => {
+    try {
+      if (held && !(await takeLease(store, job, owner, ttlMs))) held = false;
+    } catch (err) {
+      onError?.(err);
+    }
+  };
+  const timer = setInterval(
+    () => {
+      // renew() never rejects (errors go to onError); kept so stop() waits for a renewal in flight.
+      pending = renew();
+    },
+    Math.max(100, Math.floor(ttlMs / 3)),
+  );
+  timer.unref();
+  return {
+    held: () => held,
+    async stop() {
+      clearInterval(timer);
+      await pending;
+      return held;
+    },
+  };
+}
+
 /** Claims one tick of a job for this owner; true only for the one caller whose row was written. */
 export async function claimTick(store: FeedbackStore, job: string, tick: number, owner: string, now = new Date()): Promise<boolean> {
   const written = await db(store)

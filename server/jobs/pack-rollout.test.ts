@@ -40,7 +40,8 @@ describe.each(BACKENDS)('species-pack rollouts on $name', (backend) => {
     beforeAll(async () => {
       db = await backend.create();
       registryDir = tempRegistry();
-      for (const v of ['1.0.1', '1.0.2', '1.0.3', '1.0.4']) addPackVersion(registryDir, PACK, v);
+      // 1.0.1 to 1.0.4, registered as the pipeline registers a retrained head.
+      for (let i = 0; i < 4; i++) await addPackVersion(registryDir, PACK);
       // The base guard test's settings: wide non-inferiority margins keep the synthetic traffic small.
       server = await startApp({
         ...db.appOptions,

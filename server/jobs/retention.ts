@@ -5,13 +5,19 @@
  * - identification and model_status events whose hour is more than
  *   RETENTION_DAYS old are deleted. The rollups (migration 0007) already
  *   hold them, since insertBatch adds to them in its own transaction, so
- *   monitoring, drift and the dashboard read the same figures after.
+ *   monitoring, drift and the dashboard read the same figures after. The
+ *   rollout guard's tally (guard-rollups.ts) is taken off in the same
+ *   transaction as the delete, so it still equals the raw read.
  *   Corrections, their event rows and the identifications they cite are
  *   kept: they are the training signal and what review reads, and few.
  *   Unset (or 0): raw events are kept for ever.
  * - opted-in photos that arrived more than PHOTO_RETENTION_DAYS ago are
  *   deleted on their own schedule (their corrections say has_photo 0 after).
  *   Unset (or 0): kept.
+ * - the per-address counts of issued install credentials
+ *   (install_issues) of past hours are deleted, whatever the settings
+ *   above: only the current hour's count is read. So the job runs whenever
+ *   RETENTION_INTERVAL_MS is not 0.
  *
  * RETENTION_DAYS must be over 7: a correction may wait 7 days for the
  * identification it cites (GROUNDING_WAIT_MS), and an install that passes
@@ -23,6 +29,9 @@ import type { Kysely } from 'kysely';
 import { jobLeaseMsFromEnv, scheduleJob, type ScheduledJob } from './scheduler.ts';
 import type { Database } from '../storage/rows.ts';
 import { GROUNDING_WAIT_MS } from './drift.ts';
+import { pruneIssueCounts } from '../storage/install-issues.ts';
+import { retirePackRuns } from '../storage/pack-rollups.ts';
+import { subtractDeleted } from '../storage/guard-rollups.ts';
 
 export const RETENTION_LEASE = 'retention';
 const DAY_MS = 86_400_000;
@@ -72,20 +81,30 @@ export async function applyRetention(db: Kysely<Database>, c: Pick<RetentionConf
     if (c.retentionDays < MIN_RETENTION_DAYS) throw new RangeError(`retention must be at least ${MIN_RETENTION_DAYS} days`);
     const cutoff = new Date(now.getTime() - c.retentionDays * DAY_MS).toISOString();
     for (;;) {
-      const res = await db
-        .deleteFrom('events')
-        .where('event_id', 'in', (eb) =>
-          eb
-            .selectFrom('events')
-            .select('event_id')
-            .where('type', 'in', ['identification', 'model_status'])
-            .where('hour', '<', cutoff)
-            // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
-            .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
-            .limit(DELETE_CHUNK),
-        )
-        .executeTakeFirst();
-      const n = Number(res.numDeletedRows);
+      const n = await db.transaction().execute(async (trx) => {
+        const gone = await trx
+          .deleteFrom('events')
+          .where('event_id', 'in', (eb) =>
+            eb
+              .selectFrom('events')
+              .select('event_id')
+              .where('type', 'in', ['identification', 'model_status'])
+              .where('hour', '<', cutoff)
+              // An identification a correction cites stays: review, automatic acceptance and the corrected pairs read what it answered.
+              .where(({ not, exists, selectFrom }) => not(exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'events.event_id'))))
+              .limit(DELETE_CHUNK),
+          )
+          .returning(['event_id', 'type', 'install_id', 'model_version', 'received_at', 'hour', 'payload'])
+          .execute();
+        // What species-pack runs added stays per install, so a later "delete my data" still takes it out (pack-rollups.ts).
+        await retirePackRuns(
+          trx,
+          gone.filter((r) => r.type === 'identification'),
+        );
+        // The guard's tally (migration 0011) answers as the raw events of its window do, so it sheds what went, in the same transaction.
+        await subtractDeleted(trx, gone);
+        return gone.length;
+      });
       out.events += n;
       if (n < DELETE_CHUNK) break;
     }
@@ -127,7 +146,7 @@ export default fp(
     const run = () => applyRetention(app.store.db, config);
     let job: ScheduledJob | null = null;
     app.decorate('retention', { config, run, runTick: (now?: Date) => job?.runTick(now) ?? Promise.resolve(false) } satisfies RetentionService);
-    if (config.intervalMs <= 0 || (config.retentionDays === null && config.photoRetentionDays === null)) return;
+    if (config.intervalMs <= 0) return;
 
     let passing = false;
     // Ticks take turns across instances (lease, then the tick's row in job_ticks), like drift and the guard.
@@ -142,6 +161,7 @@ export default fp(
         try {
           const r = await run();
           if (r.events || r.photos) app.log.info(r, 'retention deleted raw events and photos past their time');
+          await pruneIssueCounts(app.store);
         } catch (err) {
           app.log.warn({ err }, 'retention job failed');
         } finally {

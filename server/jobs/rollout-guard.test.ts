@@ -217,10 +217,10 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
       await store.insertBatch([modelStatus('0.9.0', 'failed-to-start', installId)], new Date(steppedAt + 2 * 60_000));
       const db = rolloutDb(store);
       const until = new Date(steppedAt + HOUR).toISOString();
-      const counts = (await armInstalls(db, storeFlavor(store), '0.9.0', { since: r.steppedAt, until })).get(installId.toLowerCase());
+      const counts = (await armInstalls(db, storeFlavor(store), { version: '0.9.0' }, { since: r.steppedAt, until })).get(installId.toLowerCase());
       // 4 identifications inside (not the one before the step), 2 corrections by the window's end (not the late one, not the foreign one).
       expect(counts).toMatchObject({ identifications: 4, corrections: 2, failures: 1, statusReports: 1, abstains: 0, errors: 0 });
-      const later = (await armInstalls(db, storeFlavor(store), '0.9.0', { since: r.steppedAt, until: new Date(steppedAt + 4 * HOUR).toISOString() })).get(installId.toLowerCase());
+      const later = (await armInstalls(db, storeFlavor(store), { version: '0.9.0' }, { since: r.steppedAt, until: new Date(steppedAt + 4 * HOUR).toISOString() })).get(installId.toLowerCase());
       expect(later).toMatchObject({ identifications: 4, corrections: 3 });
     });
 

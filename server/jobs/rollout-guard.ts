@@ -63,7 +63,7 @@ async function checkRollout(store: FeedbackStore, r: Rollout, cfg: GuardConfig, 
   // One window for both arms and every count in them.
   const window = { since: r.steppedAt, until: now.toISOString() };
   const flavor = storeFlavor(store);
-  const arm = (version: string) => armInstalls(db, flavor, r.pack ? { pack: r.pack, version } : version, window);
+  const arm = (version: string) => armInstalls(db, flavor, r.pack ? { pack: r.pack, version } : { version }, window);
   const canary = summarizeArm((await arm(r.version)).values(), cfg.installWeightCap);
   const control = summarizeArm((await arm(r.controlVersion)).values(), cfg.installWeightCap);
   const stepAgeS = Math.max(0, (now.getTime() - Date.parse(r.steppedAt)) / 1000);

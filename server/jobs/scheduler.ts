@@ -6,7 +6,8 @@
  * tick boundary; it acts only if it holds (or takes) the job's lease and
  * then wins the tick's row in job_ticks. So exactly one instance acts per
  * tick while one is alive, no tick is acted on twice, and when the holder
- * dies another takes the job once its lease lapses.
+ * dies another takes the job once its lease lapses. The lease is renewed
+ * while a tick's run lasts, so a run may take longer than the lease.
  *
  * Each tick run writes one log line ("job tick ran", with job, tick and
  * owner) at info level whatever LOG_LEVEL is: with job_ticks it is the
@@ -18,7 +19,8 @@
  * jobs wait before another instance takes them.
  */
 import type { FastifyInstance } from 'fastify';
-import { claimTick, ensureLease, finishTick, instanceOwner, pruneTicks, releaseLease, takeLease, TICKS_KEPT } from './lease.ts';
+import { instanceOwner, releaseLease, type HeldLease } from './lease.ts';
+import { takeTurn, tickOf } from './turn.ts';
 import { rolloutDb } from '../storage/rollout-store.ts';
 
 export interface JobSpec {
@@ -32,8 +34,8 @@ export interface JobSpec {
   timer?: boolean;
   /** Also try the current tick this long after the app is ready (otherwise the first run is at the next boundary). */
   firstRunAfterMs?: number;
-  /** The work of one tick. A throw is logged; the tick stays claimed (not retried). */
-  run(tick: number): Promise<unknown>;
+  /** The work of one tick, while the lease is renewed (lease.held() turns false if another instance took it meanwhile). A throw is logged; the tick stays claimed (not retried). */
+  run(tick: number, lease: HeldLease): Promise<unknown>;
 }
 
 export interface ScheduledJob {
@@ -53,8 +55,7 @@ export function jobLeaseMsFromEnv(env: NodeJS.ProcessEnv = process.env): number 
   return n;
 }
 
-/** The tick a moment falls in. */
-export const tickOf = (ms: number, intervalMs: number) => Math.floor(ms / intervalMs);
+export { tickOf };
 
 export function scheduleJob(app: FastifyInstance, spec: JobSpec): ScheduledJob {
   const { name, intervalMs } = spec;
@@ -69,24 +70,27 @@ export function scheduleJob(app: FastifyInstance, spec: JobSpec): ScheduledJob {
   // Wake a little after the boundary: timers fire late, never early, so floor() names the new tick.
   const slack = Math.min(250, Math.floor(intervalMs / 20));
 
-  let ensured = false;
+  // The lease is renewed while a run lasts (turn.ts), so a run longer than the lease does not let another instance in beside it;
+  // and this instance claims no tick while its own run lasts, so a run longer than the interval is not joined by the next tick's.
+  let inRun = false;
   async function attempt(now: Date): Promise<boolean> {
-    if (!ensured) {
-      await ensureLease(rolloutDb(app.store), name);
-      ensured = true;
-    }
-    if (!(await takeLease(app.store, name, owner, leaseMs, now))) return false;
-    const tick = tickOf(now.getTime(), intervalMs || 1);
-    if (!(await claimTick(app.store, name, tick, owner, now))) return false;
-    ticks++;
-    log.info({ tick }, 'job tick ran');
-    try {
-      await spec.run(tick);
-    } finally {
-      await finishTick(app.store, name, tick, owner).catch(() => {});
-    }
-    if (tick % 100 === 0) await pruneTicks(app.store, name, tick - TICKS_KEPT).catch(() => {});
-    return true;
+    if (inRun) return false;
+    const turn = await takeTurn(
+      app.store,
+      { job: name, owner, intervalMs, leaseMs, onRenewError: (err) => log.warn({ err }, 'job lease renewal failed') },
+      async (tick, lease) => {
+        ticks++;
+        inRun = true;
+        log.info({ tick }, 'job tick ran');
+        try {
+          await spec.run(tick, lease);
+        } finally {
+          inRun = false;
+        }
+      },
+      now,
+    );
+    return turn.status === 'ran';
   }
 
   const runTick = (now = new Date()) => {

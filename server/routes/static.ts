@@ -26,7 +26,7 @@ import { smallFileSender } from './small-file.ts';
  * pipeline/occurrence-table.ts; absent for versions built without one: 404),
  * the version as the API spells it (the pattern without its anchors), and
  * the species packs' /packs/<id>/model.onnx (node/tflite/packs.ts) and
- * their later versions' /packs/<id>/<version>/model.onnx (pack rollouts).
+ * their retrained versions' /packs/<id>/<version>/model.onnx (node/pack-registry.ts).
  */
 const SEMVER = SemverSchema.pattern!.replace(/^\^|\$$/g, '');
 const MODEL_PATH = new RegExp(`^/(?:${SEMVER}/(?:model\\.onnx|head-pack\\.bin|occurrence\\.json)|packs/[a-z0-9-]+/(?:${SEMVER}/)?model\\.onnx)$`);

@@ -59,7 +59,7 @@ describe.each(BACKENDS)("the guard's sources on $name", (backend) => {
       events.push(correction({ installId: honest[1], correctsEventId: randomUUID(), modelVersion: version, embedding: Array(1024).fill(0.1) }));
       await store.insertBatch(events as never);
 
-      const arm = await armInstalls(rolloutDb(store), storeFlavor(store), version, { since, until: new Date(Date.now() + HOUR).toISOString() });
+      const arm = await armInstalls(rolloutDb(store), storeFlavor(store), { version }, { since, until: new Date(Date.now() + HOUR).toISOString() });
       expect(arm.has(fresh)).toBe(false);
       expect(arm.has(revoked)).toBe(false);
       expect(honest.every((id) => arm.has(id))).toBe(true);

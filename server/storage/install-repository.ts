@@ -7,6 +7,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, InstallRow } from './rows.ts';
 import { removeInstall } from './rollups.ts';
+import { removePackInstall } from './pack-rollups.ts';
 
 const IN_CHUNK = 500;
 const key = (id: string) => id.toLowerCase();
@@ -108,6 +109,7 @@ export class InstallRepository {
       await trx.updateTable('installs').set({ revoked_at: now.toISOString(), revoked_reason: 'deleted by its user', network_hash: '' }).where('install_id', '=', id).execute();
       // Out of the rollups too, while its events are still there to say what they added.
       await removeInstall(trx, id);
+      await removePackInstall(trx, id);
       const mine = trx.selectFrom('corrections').select('event_id').where('install_id', '=', id);
       const photos = await trx.deleteFrom('photos').where('event_id', 'in', mine).executeTakeFirst();
       const corrections = await trx.deleteFrom('corrections').where('install_id', '=', id).executeTakeFirst();

@@ -12,8 +12,10 @@ import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import { migrateToLatest, type Flavor } from './migrations/index.ts';
 import { InstallRepository } from './install-repository.ts';
 import { addCorrections, addIdentificationFacts, addPairs, addShadowRuns, correctedLabel, labelOf, UNKNOWN, type PairChange } from './rollups.ts';
+import { addPackBatch } from './pack-rollups.ts';
 import { identificationFact, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { chunks } from '../../core/chunks.ts';
+import { addGuardTallies } from './guard-rollups.ts';
 import type { CorrectionRow, Database, EventRow, Grounding, PhotoRow } from './rows.ts';
 import {
   DEFAULT_DAILY_CORRECTION_CAP,
@@ -50,8 +52,9 @@ export class InstallRevokedError extends Error {
 function eventRow(e: TelemetryEvent, receivedAt: string): EventRow {
   // Embedding and photo have their own columns and table; keeping them out
   // of payload stores each only once.
-  const { embedding: _e, photo: _p, ...rest } = e as CorrectionEvent;
-  const payload = e.type === 'correction' ? { ...rest, hasPhoto: e.photo !== undefined } : e;
+  const { embedding: _e, photo: _p, pack, ...rest } = e as CorrectionEvent;
+  // A pack's embedding has its own column too; the payload keeps which pack it was.
+  const payload = e.type === 'correction' ? { ...rest, ...(pack ? { pack: { id: pack.id, version: pack.version } } : {}), hasPhoto: e.photo !== undefined } : e;
   return {
     event_id: key(e.eventId),
     type: e.type,
@@ -85,6 +88,10 @@ function correctionRow(e: CorrectionEvent, receivedAt: string, grounding: Ground
     grounding,
     counted: counted ? 1 : 0,
     decided_by: null,
+    pack_id: e.pack?.id ?? null,
+    pack_version: e.pack?.version ?? null,
+    pack_embedding: e.pack ? encodeEmbedding(e.pack.embedding) : null,
+    pack_embedding_dim: e.pack?.embedding.length ?? null,
   };
 }
 
@@ -112,7 +119,7 @@ const toEvent = (r: Selectable<EventRow>): StoredEvent => ({
   payload: JSON.parse(r.payload) as StoredEvent['payload'],
 });
 
-const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding'>): CorrectionRecord => ({
+const toCorrection = (r: Omit<Selectable<CorrectionRow>, 'embedding' | 'pack_id' | 'pack_version' | 'pack_embedding' | 'pack_embedding_dim'>): CorrectionRecord => ({
   eventId: r.event_id,
   correctsEventId: r.corrects_event_id,
   taxonId: r.taxon_id,
@@ -279,7 +286,7 @@ export class KyselyFeedbackStore implements FeedbackStore {
                 .where('e.type', '=', 'identification'),
             ),
           )
-          .returning(['model_version', 'hour', 'install_id', 'verdict', 'counted'])
+          .returning(['event_id', 'model_version', 'hour', 'install_id', 'verdict', 'counted'])
           .execute();
         nowEvidence.push(...(grounded.filter((r) => Number(r.counted) === 1) as typeof nowEvidence));
       }
@@ -318,11 +325,26 @@ export class KyselyFeedbackStore implements FeedbackStore {
       // The rollups monitoring reads (rollups.ts), in the same transaction: they hold exactly what is stored.
       await addIdentificationFacts(trx, stored);
       // Shadow runs per install, what the rollout guard reads (rollout-store.ts shadowInstalls).
+      const storedIdentifications = unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId)));
       await addShadowRuns(
         trx,
-        unique.filter((e): e is IdentificationEvent => e.type === 'identification' && storedIds.has(key(e.eventId))).map((e) => ({ install_id: key(e.installId), shadow: e.shadow })),
+        storedIdentifications.map((e) => ({ install_id: key(e.installId), shadow: e.shadow })),
       );
       await addCorrections(trx, nowEvidence);
+      // Species-pack runs and the corrections of them (pack-rollups.ts), after the corrections are stored and grounded.
+      await addPackBatch(
+        trx,
+        storedIdentifications.map((e) => ({ event_id: key(e.eventId), install_id: key(e.installId), hour: new Date(e.hour).toISOString(), payload: e })),
+        nowEvidence.map((r) => r.event_id),
+      );
+      // The rollout guard's per-install tally (guard-rollups.ts), after the groundings above.
+      await addGuardTallies(
+        trx,
+        unique
+          .filter((e) => storedIds.has(key(e.eventId)))
+          .map((e) => ({ event_id: key(e.eventId), type: e.type, install_id: key(e.installId), model_version: e.modelVersion, received_at: at, payload: e })),
+        correctionRows,
+      );
       if (storedIds.size) {
         await trx
           .insertInto('quality_counts')
@@ -362,13 +384,18 @@ export class KyselyFeedbackStore implements FeedbackStore {
   async *exportCorrections(pageSize = 200): AsyncIterable<CorrectionExport> {
     let after: PageCursor | undefined;
     for (;;) {
-      let query = this.db.selectFrom('corrections').select([...CORRECTION_COLUMNS, 'embedding']);
+      let query = this.db.selectFrom('corrections').select([...CORRECTION_COLUMNS, 'embedding', 'pack_id', 'pack_version', 'pack_embedding']);
       if (after) {
         const { receivedAt, eventId } = after;
         query = query.where(({ eb, refTuple, tuple }) => eb(refTuple('received_at', 'event_id'), '>', tuple(receivedAt, eventId)));
       }
       const rows = await query.orderBy('received_at').orderBy('event_id').limit(pageSize).execute();
-      for (const r of rows) yield { ...toCorrection(r), embedding: decodeEmbedding(r.embedding) };
+      for (const r of rows)
+        yield {
+          ...toCorrection(r),
+          embedding: decodeEmbedding(r.embedding),
+          pack: r.pack_id && r.pack_version && r.pack_embedding ? { id: r.pack_id, version: r.pack_version, embedding: decodeEmbedding(r.pack_embedding) } : null,
+        };
       if (rows.length < pageSize) return;
       const last = rows[rows.length - 1];
       after = { receivedAt: last.received_at, eventId: last.event_id };

@@ -15,11 +15,11 @@
  */
 import { capPerNetwork, type NetworkMember } from '../../core/network-cap.ts';
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Manifest } from '../../core/manifest.ts';
 import type { InstallCounts } from '../../core/install-aggregate.ts';
 import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
-import { FAILING_MODEL_OUTCOMES, type ModelOutcome } from '../../core/telemetry.ts';
+import { installCounts, windowCounts, type GuardArm, type SqlFlavor } from './guard-rollups.ts';
 import { DEFAULT_HOLDBACK_PERCENT, canaryShare } from '../../core/rollout.ts';
 import type { FeedbackStore } from './types.ts';
 import type { Database } from './rows.ts';
@@ -411,27 +411,10 @@ export async function setShadow(db: Db, manifest: Manifest, o: { version: string
 }
 
 /** PostgreSQL or SQLite: the two spell JSON field access differently; everything else is shared. */
-export type SqlFlavor = 'sqlite' | 'postgres';
+export type { GuardArm, SqlFlavor } from './guard-rollups.ts';
 
 export function storeFlavor(store: FeedbackStore): SqlFlavor {
   return store.kind;
-}
-
-/** A JSON field of events.payload as SQL, per backend. */
-function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
-  if (flavor === 'postgres') {
-    // Path parts are fixed names in this file, never input.
-    const access = sql.raw(
-      `(payload::jsonb${pathParts
-        .slice(0, -1)
-        .map((k) => `->'${k}'`)
-        .join('')}->>'${pathParts.at(-1)}')`,
-    );
-    return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : as === 'text' ? sql<string>`${access}` : sql<number>`${access}::float8`;
-  }
-  const access = sql`json_extract(payload, ${`$.${pathParts.join('.')}`})`;
-  // json_extract gives 1/0 for JSON booleans.
-  return as === 'bool' ? sql<number>`case when ${access} then 1 else 0 end` : sql<number>`${access}`;
 }
 
 /**
@@ -481,90 +464,32 @@ export interface ArmWindow {
 }
 
 /**
- * What each install reported about `version` in the window: the guard's
- * input, aggregated per install by core/install-aggregate.ts. Every count
- * (identifications, corrections of those identifications, model_status
- * reports) uses the same window, with no cap on any of them, so the two arms
- * and their numerators and denominators cover the same time. A correction
- * counts when it comes from the install that made the identification and
- * arrived by the window's end.
- *
- * An arm is a base model version, or `{ pack, version }`: the
- * identifications a species pack's version answered on (events.pack_id and
- * pack_version, kept at ingest and indexed), with the corrections of those
- * identifications. Devices report no model_status of packs, so a pack arm
- * has none.
+ * What each install reported about an arm (a base model version, or a
+ * species pack's version) in the window: the guard's input, aggregated per
+ * install by core/install-aggregate.ts. Every count (identifications,
+ * corrections of those identifications, model_status reports) uses the same
+ * window, with no cap on any of them, so the two arms and their numerators
+ * and denominators cover the same time. A correction counts when it comes
+ * from the install that made the identification and arrived by the window's
+ * end. Whole hours come from the guard's tally, the partial first and last
+ * hours from raw events (guard-rollups.ts windowCounts): the cost is two
+ * hours of the arm's events and the tally's rows, not the step's events.
  */
-export type Arm = string | { pack?: string; version: string };
+export async function armInstalls(db: Db, flavor: SqlFlavor, arm: GuardArm, w: ArmWindow): Promise<Map<string, InstallCounts>> {
+  return keepSources(db, installCounts(await windowCounts(db, flavor, arm, w.since, w.until)), w.since);
+}
 
-export async function armInstalls(db: Db, flavor: SqlFlavor, arm: Arm, w: ArmWindow): Promise<Map<string, InstallCounts>> {
-  const { pack, version } = typeof arm === 'string' ? { pack: undefined, version: arm } : arm;
-  const out = new Map<string, InstallCounts>();
-  const get = (id: string) => {
-    let c = out.get(id);
-    if (!c) out.set(id, (c = { identifications: 0, corrections: 0, abstains: 0, errors: 0, failures: 0, statusReports: 0, meanLatencyMs: null }));
-    return c;
-  };
-  const ids = await db
-    .selectFrom('events')
-    .select((eb) => [
-      'install_id',
-      eb.fn.countAll<number>().as('n'),
-      eb.fn.sum<number>(payloadField(flavor, ['abstain'], 'bool')).as('abstains'),
-      eb.fn.sum<number>(sql`coalesce(${payloadField(flavor, ['errors'], 'real')}, 0)`).as('errors'),
-      eb.fn.avg<number>(payloadField(flavor, ['timings', 'totalMs'], 'real')).as('mean_ms'),
-    ])
-    .where('type', '=', 'identification')
-    .where((eb) => (pack ? eb.and([eb('pack_id', '=', pack), eb('pack_version', '=', version)]) : eb('model_version', '=', version)))
-    .where('received_at', '>=', w.since)
-    .where('received_at', '<=', w.until)
-    .groupBy('install_id')
-    .execute();
-  for (const r of ids) {
-    const c = get(r.install_id);
-    c.identifications = Number(r.n);
-    c.abstains = Number(r.abstains ?? 0);
-    c.errors = Number(r.errors ?? 0);
-    c.meanLatencyMs = r.mean_ms === null || r.mean_ms === undefined ? null : Number(r.mean_ms);
-  }
-  const corrected = await db
-    .selectFrom('corrections as c')
-    .innerJoin('events as e', 'e.event_id', 'c.corrects_event_id')
-    .select((eb) => ['e.install_id', eb.fn.count<number>('c.corrects_event_id').distinct().as('n')])
-    // Only corrections that are evidence: grounded (which already means the same install and
-    // version as the identification) and within their install's daily cap. Saying "same install"
-    // again here leads SQLite to join on the install index: quadratic for an install with many.
-    .where('c.verdict', '=', 'corrected')
-    .where('c.grounding', '=', 'grounded')
-    .where('c.counted', '=', 1)
-    .where('e.type', '=', 'identification')
-    .where((eb) => (pack ? eb.and([eb('e.pack_id', '=', pack), eb('e.pack_version', '=', version)]) : eb('e.model_version', '=', version)))
-    .where('e.received_at', '>=', w.since)
-    .where('e.received_at', '<=', w.until)
-    .where('c.received_at', '<=', w.until)
-    .groupBy('e.install_id')
-    .execute();
-  for (const r of corrected) get(r.install_id).corrections = Number(r.n);
-  // Few: one per load or failure of a version on a device.
-  const statuses = await db
-    .selectFrom('events')
-    .select(['install_id', 'payload'])
-    .where('type', '=', 'model_status')
-    .where((eb) => (pack ? eb.and([eb('pack_id', '=', pack), eb('pack_version', '=', version)]) : eb('model_version', '=', version)))
-    .where('received_at', '>=', w.since)
-    .where('received_at', '<=', w.until)
-    .execute();
-  for (const r of statuses) {
-    const c = get(r.install_id);
-    c.statusReports = (c.statusReports ?? 0) + 1;
-    const outcome = (JSON.parse(r.payload) as { outcome?: string }).outcome;
-    if (outcome && FAILING_MODEL_OUTCOMES.has(outcome as ModelOutcome)) c.failures++;
-  }
+/**
+ * Per-install guard counts with only the installs that may speak to the
+ * guard (countedSources): none whose credential is newer than the step
+ * (`since`), none revoked; per network a few, failing at most once.
+ */
+export async function keepSources(db: Db, out: Map<string, InstallCounts>, since: string): Promise<Map<string, InstallCounts>> {
   // An install whose credential was issued after this step began has no say in it.
   const { keep, failing } = await countedSources(
     db,
     [...out.entries()].map(([id, c]) => ({ installId: id, failing: c.failures > 0 })),
-    w.since,
+    since,
   );
   for (const id of [...out.keys()]) {
     if (!keep.has(id)) out.delete(id);

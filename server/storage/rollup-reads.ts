@@ -11,6 +11,7 @@ import { weighted, type BucketTally, type HeavyTally } from '../../core/metrics.
 import type { DayProfile } from '../../core/drift-series.ts';
 import { CONFIDENCE_BINS, type Bucket } from '../../core/telemetry-facts.ts';
 import type { Database } from './rows.ts';
+import { PAIR_DIM } from './rollups.ts';
 
 type Db = Kysely<Database>;
 const SEP = '\u0000';
@@ -49,14 +50,20 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
   const wholeDays = r.bucket === 'day' && dayAligned(r.from) && dayAligned(r.to);
   const rows = wholeDays
     ? (() => {
-        let q = db.selectFrom('rollup_day_counts').select(['model_version', sql<string>`day`.as('bucket'), 'dim', 'key', 'n']);
+        let q = db
+          .selectFrom('rollup_day_counts')
+          .select(['model_version', sql<string>`day`.as('bucket'), 'dim', 'key', 'n'])
+          .where('dim', '<>', PAIR_DIM);
         if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
         if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
         if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
         return q.execute();
       })()
     : (() => {
-        let q = db.selectFrom('rollup_counts').select(['model_version', b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')]);
+        let q = db
+          .selectFrom('rollup_counts')
+          .select(['model_version', b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')])
+          .where('dim', '<>', PAIR_DIM);
         if (r.from) q = q.where('hour', '>=', r.from);
         if (r.to) q = q.where('hour', '<', r.to);
         if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
@@ -65,7 +72,7 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
   // Distinct installs of an hour (or a whole day) are counted at ingest; those of a part of a day are not the sum of its hours.
   const installsCounted = wholeDays || r.bucket === 'hour';
   for (const row of await rows) {
-    // Other dimensions (the corrected pairs) are read on their own and make no bucket.
+    // The corrected pairs (most of the rows: one per predicted x corrected label) are read on their own, and left out above.
     if (!(row.dim === 'label' || row.dim === 'conf' || row.dim === 'installs' || row.dim.startsWith('lat:'))) continue;
     const t = at(row.model_version, row.bucket);
     const n = Number(row.n);
@@ -111,6 +118,29 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
 
 const sorted = (m: Map<string, BucketTally>) => [...m.values()].sort((a, c) => a.modelVersion.localeCompare(c.modelVersion) || a.bucket.localeCompare(c.bucket));
 
+/** The counts of these installs within the range, per day and bucket: whole days from rollup_heavy_days as stored, anything else summed from the hours. */
+function heavyRows(db: Db, r: HourRange & { bucket: Bucket }, installIds: string[]) {
+  if (r.bucket === 'day' && dayAligned(r.from) && dayAligned(r.to)) {
+    let q = db
+      .selectFrom('rollup_heavy_days')
+      .select(['install_id', 'model_version', 'day', sql<string>`day`.as('bucket'), 'dim', 'key', 'n'])
+      .where('install_id', 'in', installIds);
+    if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
+    if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
+    if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+    return q.execute();
+  }
+  const b = bucketSql(r.bucket);
+  let q = db
+    .selectFrom('rollup_heavy')
+    .select(['install_id', 'model_version', sql<string>`substr(hour, 1, 10)`.as('day'), b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')])
+    .where('install_id', 'in', installIds);
+  if (r.from) q = q.where('hour', '>=', r.from);
+  if (r.to) q = q.where('hour', '<', r.to);
+  if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
+  return q.groupBy(['install_id', 'model_version', sql`substr(hour, 1, 10)`, b, 'dim', 'key']).execute();
+}
+
 /**
  * The installs past the cap per (version, bucket), with their own counts.
  * Only an install past the cap over its whole day can be past it in a part
@@ -137,14 +167,7 @@ async function heavyTallies(db: Db, r: HourRange & { bucket: Bucket }, cap: numb
   };
   for (let i = 0; i < installIds.length; i += IN_CHUNK) {
     const part = installIds.slice(i, i + IN_CHUNK);
-    let q = db
-      .selectFrom('rollup_heavy')
-      .select(['install_id', 'model_version', sql<string>`substr(hour, 1, 10)`.as('day'), b.as('bucket'), 'dim', 'key', (eb) => eb.fn.sum<number>('n').as('n')])
-      .where('install_id', 'in', part);
-    if (r.from) q = q.where('hour', '>=', r.from);
-    if (r.to) q = q.where('hour', '<', r.to);
-    if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-    for (const row of await q.groupBy(['install_id', 'model_version', sql`substr(hour, 1, 10)`, b, 'dim', 'key']).execute()) {
+    for (const row of await heavyRows(db, r, part)) {
       if (!isCandidate.has([row.model_version, row.day, row.install_id].join(SEP))) continue;
       const h = tally(row.model_version, row.bucket, row.install_id);
       const n = Number(row.n);

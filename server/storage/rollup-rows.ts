@@ -61,6 +61,16 @@ export interface RollupHeavyRow {
   n: number;
 }
 
+/** rollup_heavy summed per day: what whole-day buckets read (24 times fewer rows). */
+export interface RollupHeavyDayRow {
+  model_version: string;
+  day: string;
+  install_id: string;
+  dim: string;
+  key: string;
+  n: number;
+}
+
 /** Corrections that are evidence (grounded, within the cap) per version, hour, install and verdict. */
 export interface RollupCorrectionRow {
   model_version: string;
@@ -94,6 +104,7 @@ export interface RollupTables {
   rollup_install_hours: RollupInstallHourRow;
   rollup_install_days: RollupInstallDayRow;
   rollup_heavy: RollupHeavyRow;
+  rollup_heavy_days: RollupHeavyDayRow;
   rollup_corrections: RollupCorrectionRow;
   rollup_shadow: RollupShadowRow;
 }

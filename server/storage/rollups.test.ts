@@ -16,97 +16,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, type TestDb } from '../testing/backends.ts';
-import { correction, embedding, identification, TAXON_IDS } from '../testing/fixtures.ts';
-import { seededRandom } from '../../core/random.ts';
+import { DAY0, randomEvents } from '../testing/random-telemetry.ts';
 import { aggregateMetrics, correctedPairs } from '../../core/metrics.ts';
 import { latencyBin } from '../../core/latency-bins.ts';
 import { computeDrift, computeDriftFromEvents, correctedPairCounts, loadCorrections, loadIdentifications, metricsReport, monitoringDb } from './monitoring-store.ts';
 import type { FeedbackStore } from './types.ts';
-import type { CorrectionEvent, IdentificationEvent, TelemetryEvent } from '../../core/telemetry.ts';
 import { bucketOf, type Bucket, type BucketMetrics, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { sql, type Kysely } from 'kysely';
 import { rolloutDb, shadowInstalls, storeFlavor, type SqlFlavor } from './rollout-store.ts';
 import { shadowRollup } from './migrations/0008_shadow_rollup.ts';
+import { heavyDays } from './migrations/0014_heavy_days.ts';
 import type { Database } from './rows.ts';
 import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
-
-const DAY0 = Date.parse('2026-10-01T00:00:00.000Z');
-const HOUR = 3_600_000;
-
-function uuid(random: () => number): string {
-  const h = Array.from({ length: 32 }, () => Math.floor(random() * 16).toString(16)).join('');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
-/** A seeded mix: 40 ordinary installs, 2 that flood some days (past the cap of 50), two versions, 4 days. */
-function randomEvents(seed: number) {
-  const random = seededRandom(seed);
-  // Shadow runs draw from their own stream, so the rest of the data is what it was without them.
-  const shadowRandom = seededRandom(seed + 1000);
-  const shadowOf = () => {
-    if (shadowRandom() < 0.4) return {};
-    const failed = shadowRandom() < 0.2;
-    return {
-      shadow: { modelVersion: shadowRandom() < 0.7 ? '1.1.0' : '1.0.0', failed, top1Agree: !failed && shadowRandom() < 0.6, top5Overlap: failed ? 0 : Math.floor(shadowRandom() * 6), inferenceMs: 20 },
-    };
-  };
-  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
-  const versions = ['0.9.0', '1.0.0'];
-  const taxa = TAXON_IDS.slice(0, 6);
-  const installs = Array.from({ length: 42 }, () => uuid(random));
-  const events: TelemetryEvent[] = [];
-  const ids: IdentificationEvent[] = [];
-  const ident = (installId: string, day: number, version = pick(versions)) => {
-    const e = identification({
-      eventId: uuid(random),
-      installId: random() < 0.1 ? installId.toUpperCase() : installId,
-      modelVersion: version,
-      backend: pick(['wasm', 'webgpu'] as const),
-      timings: { decodeMs: 1, preprocessMs: 1, inferenceMs: 1, totalMs: Math.exp(2 + random() * 5) },
-      top5: [{ taxonId: pick(taxa), p: random() }],
-      abstain: random() < 0.15,
-      hour: new Date(DAY0 + day * 86_400_000 + Math.floor(random() * 24) * HOUR).toISOString(),
-      ...shadowOf(),
-    });
-    ids.push(e);
-    events.push(e);
-  };
-  for (let day = 0; day < 4; day++) {
-    for (const install of installs.slice(0, 40)) for (let k = Math.floor(random() * 6); k > 0; k--) ident(install, day);
-    // Floods: one install on days 1 and 2, the other on day 3, 60-140 events each.
-    const flooders = day === 3 ? [installs[41]] : day > 0 ? [installs[40]] : [];
-    for (const f of flooders) for (let k = 60 + Math.floor(random() * 80); k > 0; k--) ident(f, day, '1.0.0');
-  }
-  // Corrections of a fifth of them (some cite nothing stored: they stay waiting), by the identification's install.
-  for (const e of ids) {
-    if (random() > 0.2) continue;
-    const cites = random() < 0.1 ? uuid(random) : e.eventId;
-    const c: CorrectionEvent = correction({
-      // Mostly the identification's hour; some a day later (an hour that may hold no identification of that version).
-      eventId: uuid(random),
-      installId: e.installId,
-      correctsEventId: cites,
-      modelVersion: e.modelVersion,
-      hour: random() < 0.8 ? e.hour : new Date(Date.parse(e.hour) + 86_400_000 + 3_600_000 * Math.floor(random() * 3)).toISOString(),
-      verdict: random() < 0.7 ? 'corrected' : 'confirmed',
-      taxonId: pick(taxa),
-      embedding: embedding(8, 1),
-    });
-    events.push(c);
-  }
-  // Random order: a correction may arrive before the identification it cites.
-  for (let i = events.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [events[i], events[j]] = [events[j], events[i]];
-  }
-  const batches: TelemetryEvent[][] = [];
-  for (let i = 0; i < events.length;) {
-    const n = 1 + Math.floor(random() * 120);
-    batches.push(events.slice(i, i + n));
-    i += n;
-  }
-  return { batches, installs, ids };
-}
 
 /** A JSON field of events.payload as SQL, per backend (as rollout-store.ts spelled it for the raw computation). */
 function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
@@ -304,6 +225,18 @@ describe.each(BACKENDS)('rollups against a full recomputation on $name', (backen
       await migration.up(db);
       expect((await db.selectFrom('rollup_shadow').select('install_id').execute()).length).toBeGreaterThan(20);
       await expectSameShadow(store);
+    }, 120_000);
+
+    it('sums the day rows of the heavy installs from their hours (migration 0014)', async () => {
+      const db = rolloutDb(store);
+      const migration = heavyDays(storeFlavor(store))['0014_heavy_days'];
+      const before = await db.selectFrom('rollup_heavy_days').selectAll().orderBy(['install_id', 'model_version', 'day', 'dim', 'key']).execute();
+      expect(before.length).toBeGreaterThan(10);
+      await migration.down!(db);
+      await migration.up(db);
+      const after = await db.selectFrom('rollup_heavy_days').selectAll().orderBy(['install_id', 'model_version', 'day', 'dim', 'key']).execute();
+      expect(after.map((r) => ({ ...r, n: Number(r.n) }))).toEqual(before.map((r) => ({ ...r, n: Number(r.n) })));
+      await compare();
     }, 120_000);
   });
 });

@@ -20,6 +20,7 @@ import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
 import { latencyBin } from '../../core/latency-bins.ts';
 import type { Database } from './rows.ts';
 import { chunks } from '../../core/chunks.ts';
+import { removeGuardInstall } from './guard-rollups.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -48,11 +49,11 @@ function countKeys(f: IdentificationFact, withLatency: boolean): Array<[string, 
   return out;
 }
 
-function bump(m: Map<string, number>, k: string, by = 1) {
+export function bump(m: Map<string, number>, k: string, by = 1) {
   m.set(k, (m.get(k) ?? 0) + by);
 }
 
-const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export const sortedEntries = (m: Map<string, number>) => [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 export const facts = (rows: readonly StoredIdentification[]): IdentificationFact[] =>
   rows.map((r) => identificationFact(r.event_id, r.model_version, r.hour, JSON.parse(r.payload) as Record<string, unknown>)).filter((f): f is IdentificationFact => f !== null);
@@ -100,7 +101,30 @@ async function addDayCounts(db: Db, m: Map<string, number>) {
   }
 }
 
-async function upsertHeavy(db: Db, m: Map<string, number>) {
+/**
+ * Adds to rollup_heavy and, with `days` (every write since migration 0014),
+ * the same counts by day to rollup_heavy_days for whole-day buckets. Migration
+ * 0007's rebuild runs before that table exists; 0014 sums its hours.
+ */
+async function upsertHeavy(db: Db, m: Map<string, number>, { days: withDays = true } = {}) {
+  const days = new Map<string, number>();
+  if (withDays)
+    for (const [k, n] of m) {
+      const [install_id, model_version, hour, dim, key] = k.split(SEP);
+      bump(days, [install_id, model_version, hour.slice(0, 10), dim, key].join(SEP), n);
+    }
+  for (const part of chunks(sortedEntries(days), ROWS_PER_UPSERT)) {
+    await db
+      .insertInto('rollup_heavy_days')
+      .values(
+        part.map(([k, n]) => {
+          const [install_id, model_version, day, dim, key] = k.split(SEP);
+          return { install_id, model_version, day, dim, key, n };
+        }),
+      )
+      .onConflict((oc) => oc.columns(['install_id', 'model_version', 'day', 'dim', 'key']).doUpdateSet((eb) => ({ n: eb('rollup_heavy_days.n', '+', eb.ref('excluded.n')) })))
+      .execute();
+  }
   for (const part of chunks(sortedEntries(m), ROWS_PER_UPSERT)) {
     await db
       .insertInto('rollup_heavy')
@@ -214,14 +238,14 @@ async function dayEvents(db: Db, h: { model_version: string; day: string; instal
   return facts(rows);
 }
 
-/** Refills rollup_heavy from the raw events of every install-day past the cap (after a rebuild with heavy: 'defer'). */
+/** Refills rollup_heavy (and not rollup_heavy_days: see upsertHeavy) from the raw events of every install-day past the cap (after a rebuild with heavy: 'defer'); migration 0007 runs it. */
 export async function rebuildHeavy(db: Db, cap = EVENTS_PER_INSTALL_CAP): Promise<void> {
   await db.deleteFrom('rollup_heavy').execute();
   const over = await db.selectFrom('rollup_install_days').selectAll().where('n', '>', cap).execute();
   for (const h of over) {
     const detail = new Map<string, number>();
     for (const f of await dayEvents(db, h)) for (const k of heavyKeys(f)) bump(detail, k);
-    await upsertHeavy(db, detail);
+    await upsertHeavy(db, detail, { days: false });
   }
 }
 
@@ -383,7 +407,8 @@ export async function removeInstall(db: Db, installId: string): Promise<void> {
   await upsertInstallCounts(db, hourly, daily);
   await db.deleteFrom('rollup_counts').where('n', '=', 0).execute();
   await db.deleteFrom('rollup_day_counts').where('n', '=', 0).execute();
-  for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_corrections', 'rollup_shadow'] as const) {
+  for (const table of ['rollup_install_hours', 'rollup_install_days', 'rollup_heavy', 'rollup_heavy_days', 'rollup_corrections', 'rollup_shadow'] as const) {
     await db.deleteFrom(table).where('install_id', '=', installId).execute();
   }
+  await removeGuardInstall(db, installId);
 }

@@ -19,6 +19,8 @@ import { CorrectionStatusSchema, GroundingSchema } from '../../core/api/feedback
 import type { MonitoringTables } from './monitoring-rows.ts';
 import type { RolloutTables } from './rollout-rows.ts';
 import type { RollupTables } from './rollup-rows.ts';
+import type { PackRollupTables } from './pack-rollup-rows.ts';
+import type { GuardTables } from './guard-rollups.ts';
 
 // The statuses are wire values too (the admin API sends them): defined in core/api/feedback.ts.
 export { CORRECTION_STATUSES, CorrectionStatusSchema, GROUNDINGS, GroundingSchema, type CorrectionStatus, type Grounding } from '../../core/api/feedback.ts';
@@ -63,6 +65,11 @@ export const CorrectionRowSchema = Type.Object({
   counted: Type.Union([Type.Literal(0), Type.Literal(1)]),
   /** Who set the status: a reviewer, or the automatic rule (null: pending, or decided before this was recorded). */
   decided_by: Type.Union([Type.Literal('reviewer'), Type.Literal('auto'), Type.Null()]),
+  /** A correction of a species pack's answer: the pack, its version and its own embedding (float32 bytes); null otherwise. */
+  pack_id: Type.Union([Type.String(), Type.Null()]),
+  pack_version: Type.Union([Type.String(), Type.Null()]),
+  pack_embedding: Type.Union([Type.Uint8Array(), Type.Null()]),
+  pack_embedding_dim: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
 });
 
 /** Opt-in photos, kept apart so listing corrections never drags image bytes along. */
@@ -100,7 +107,7 @@ export type PhotoRow = Static<typeof PhotoRowSchema>;
  * its own tables (rollouts, monitoring, rollups) gets typed access through
  * the one handle instead of casting it.
  */
-export interface Database extends RolloutTables, MonitoringTables, RollupTables {
+export interface Database extends RolloutTables, MonitoringTables, RollupTables, PackRollupTables, GuardTables {
   events: EventRow;
   corrections: CorrectionRow;
   photos: PhotoRow;

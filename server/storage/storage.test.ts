@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { BACKENDS, IN_CI, TEST_DATABASE_URL, type TestDb } from '../testing/backends.ts';
 import { cleanJpeg, correction, embedding, identification } from '../testing/fixtures.ts';
 import { CorrectionRowSchema, EventRowSchema, PhotoRowSchema } from './rows.ts';
-import { CorrectionExportSchema, CorrectionRecordSchema, StoredEventSchema, type FeedbackStore } from './types.ts';
+import { CorrectionExportSchema, CorrectionRecordSchema, StoredEventSchema, type CorrectionExport, type FeedbackStore } from './types.ts';
 import { decodeEmbedding, encodeEmbedding } from './embedding.ts';
 import type { KyselyFeedbackStore } from './kysely-store.ts';
 import { migrationProvider } from './migrations/index.ts';
@@ -185,6 +185,31 @@ describe.each(BACKENDS)('feedback store on $name', (backend) => {
       for (const c of exported) expect(Value.Errors(CorrectionExportSchema, c).First()).toBeUndefined();
       const last = exported.find((c) => c.eventId === mine[6].eventId)!;
       expect(last.embedding).toEqual(mine[6].embedding.map(Math.fround));
+    });
+
+    it("keeps a pack correction's pack id, version and own embedding apart from the base embedding, and exports them", async () => {
+      const installId = randomUUID();
+      const packEmbedding = embedding(1280).map((v) => v * 3 - 1);
+      const withPack = correction({ installId, pack: { id: 'inat-birds', version: '1.0.0', embedding: packEmbedding } });
+      const plain = correction({ installId });
+      await store.insertBatch([withPack, plain]);
+      const rows = await raw().selectFrom('corrections').selectAll().where('event_id', 'in', [withPack.eventId, plain.eventId]).execute();
+      const row = rows.find((r) => r.event_id === withPack.eventId)!;
+      expect([row.pack_id, row.pack_version, row.pack_embedding_dim]).toEqual(['inat-birds', '1.0.0', 1280]);
+      expect(decodeEmbedding(row.pack_embedding!)).toEqual(packEmbedding.map(Math.fround));
+      expect(Value.Errors(CorrectionRowSchema, { ...row, embedding: new Uint8Array(row.embedding), pack_embedding: new Uint8Array(row.pack_embedding!) }).First()).toBeUndefined();
+      const other = rows.find((r) => r.event_id === plain.eventId)!;
+      expect([other.pack_id, other.pack_version, other.pack_embedding, other.pack_embedding_dim]).toEqual([null, null, null, null]);
+      // The payload names the pack but does not carry its 1,280 numbers a second time.
+      const payload = JSON.parse((await raw().selectFrom('events').select('payload').where('event_id', '=', withPack.eventId).executeTakeFirstOrThrow()).payload);
+      expect(payload.pack).toEqual({ id: 'inat-birds', version: '1.0.0' });
+      const exported = new Map<string, CorrectionExport>();
+      for await (const c of store.exportCorrections()) exported.set(c.eventId, c);
+      const got = exported.get(withPack.eventId)!;
+      expect(Value.Errors(CorrectionExportSchema, got).First()).toBeUndefined();
+      expect(got.pack).toEqual({ id: 'inat-birds', version: '1.0.0', embedding: packEmbedding.map(Math.fround) });
+      expect(got.embedding).toEqual(withPack.embedding.map(Math.fround));
+      expect(exported.get(plain.eventId)!.pack).toBeNull();
     });
 
     it('lists proposed names only when a reviewer accepted a grounded correction', async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import { readManifest, loadTaxonomy } from '../../node/registry.ts';
 import { REGISTRY_DIR, TAXONOMY_FILE } from '../../node/paths.ts';
-import { truncateToHour, type CorrectionEvent, type IdentificationEvent, type ValidationContext } from '../../core/telemetry.ts';
+import { packKey, truncateToHour, type CorrectionEvent, type IdentificationEvent, type ValidationContext } from '../../core/telemetry.ts';
 
 const manifest = readManifest(REGISTRY_DIR);
 if (!manifest) throw new Error(`no model manifest in ${REGISTRY_DIR}; the server tests need models/registry/manifest.json`);
@@ -14,6 +14,7 @@ export const EMBEDDING_SIZE = manifest.versions.find((v) => v.version === manife
 export const validationContext = (): ValidationContext => ({
   taxonIds: new Set(TAXON_IDS),
   embeddingSizes: new Map(manifest.versions.map((v) => [v.version, v.outputs.embeddingSize])),
+  packEmbeddingSizes: new Map((manifest.packs ?? []).flatMap((p) => (p.outputs.embeddingSize ? [[packKey(p.id, p.version), p.outputs.embeddingSize] as const] : []))),
 });
 
 export const INSTALL_ID = randomUUID();

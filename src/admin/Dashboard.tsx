@@ -1,35 +1,13 @@
 /** Charts over the admin monitoring API: volume, rates, confidence, drift, latency, and model versions side by side. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { BarElement, CategoryScale, Chart as ChartJS, Legend, LinearScale, LineElement, PointElement, Tooltip, type ChartOptions } from 'chart.js';
+import { type ChartOptions } from 'chart.js';
 import { Bar, Line } from 'react-chartjs-2';
 import { adminFetch, AdminError, type DriftResponse, type MetricsResponse, type QualityResponse } from './api.ts';
 import ShadowResults from './ShadowResults.tsx';
+import PackSection from './PackSection.tsx';
+import { ChartBox, COLORS, options, pct } from './charts.tsx';
 
-ChartJS.register(CategoryScale, LinearScale, PointElement, LineElement, BarElement, Tooltip, Legend);
-
-const COLORS = ['#2f6b3a', '#c26a1b', '#3465a4', '#8f3b8f', '#5c5c5c'];
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const fixed = (x: number, d = 3) => x.toFixed(d);
-
-function options(yTitle: string, extra: ChartOptions<'line' | 'bar'> = {}): ChartOptions<'line' | 'bar'> {
-  return {
-    animation: false,
-    responsive: true,
-    maintainAspectRatio: false,
-    plugins: { legend: { position: 'bottom', labels: { boxWidth: 12 } } },
-    scales: { y: { beginAtZero: true, title: { display: true, text: yTitle } } },
-    ...extra,
-  };
-}
-
-function ChartBox({ id, title, children }: { id: string; title: string; children: React.ReactNode }) {
-  return (
-    <figure className="chart" data-testid={`chart-${id}`}>
-      <figcaption>{title}</figcaption>
-      <div className="canvas-box">{children}</div>
-    </figure>
-  );
-}
 
 export default function Dashboard({ onUnauthorized }: { onUnauthorized: () => void }) {
   const [days, setDays] = useState(30);
@@ -252,6 +230,8 @@ export default function Dashboard({ onUnauthorized }: { onUnauthorized: () => vo
       </table>
 
       <ShadowResults onUnauthorized={onUnauthorized} />
+
+      <PackSection days={days} onUnauthorized={onUnauthorized} />
 
       <h3>Drift alerts</h3>
       <p className="hint">

@@ -34,3 +34,4 @@ export async function adminFetch<T>(path: string, init: { method?: string; body?
 export type { Alert, BucketMetrics, DriftPoint, DriftResponse, DriftScore, LatencyStats, MetricsResponse, QualityDay, QualityResponse } from '../../core/api/monitoring.ts';
 export type { AutoAcceptReply, ReviewItem, ReviewQueueReply } from '../../core/api/review.ts';
 export type { ShadowResultsReply } from '../../core/api/models.ts';
+export type { PackMetricsResponse } from '../../core/api/pack-monitoring.ts';

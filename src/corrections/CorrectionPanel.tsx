@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import type { Correction, HistoryRecord } from '../storage/db.ts';
 import { setCorrection } from '../history/history-store.ts';
@@ -20,7 +20,10 @@ function currentPosition(): Promise<{ lat: number; lon: number }> {
 }
 
 /**
- * "Right" or "Wrong" on a result, fresh or from history. Opt-ins are off by
+ * "Right" or "Wrong" on a result, fresh or from history. When a species
+ * pack answered the photo, the question is about the pack's species: "Right"
+ * confirms it, "Wrong" opens the picker with the pack's top-5 first, and
+ * either correction carries the pack's id, version and embedding. Opt-ins are off by
  * default: the photo (only while the original is at hand) and an approximate
  * location (a 0.2-degree cell, never the fix itself). On an observation of
  * several photos it is one correction for all of them.
@@ -33,8 +36,13 @@ export function CorrectionPanel({ record, photo, onCorrected }: { record: Histor
   const [status, setStatus] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const done = record.correction;
+  const species = record.pack?.top5[0];
+  // What "Right" confirms: the pack's species when a pack answered, else the base answer unless it declined.
+  const confirm = species ? { taxonId: species.taxonId, commonName: species.commonName } : record.abstain ? null : { taxonId: record.top5[0].taxonId, commonName: record.top5[0].commonName };
+  const suggested = useMemo(() => record.pack?.top5.map((s) => ({ id: s.taxonId, commonName: s.commonName, scientificName: s.scientificName, rank: s.rank })), [record.pack]);
 
-  const send = async (input: CorrectionInput, label: string) => {
+  /** label: what the status line says it was recorded as; name: the taxon's common name, kept with the correction for history. */
+  const send = async (input: CorrectionInput, label: string, name?: string) => {
     setBusy(true);
     setStatus(null);
     try {
@@ -47,7 +55,7 @@ export function CorrectionPanel({ record, photo, onCorrected }: { record: Histor
         }
       }
       await reportCorrection(record, input);
-      const correction: Correction = { verdict: input.verdict, taxonId: input.taxonId, proposedName: input.proposedName, at: Date.now() };
+      const correction: Correction = { verdict: input.verdict, taxonId: input.taxonId, proposedName: input.proposedName, label: name, at: Date.now() };
       await setCorrection(record.id, correction);
       onCorrected?.(correction);
       await client.invalidateQueries({ queryKey: historyKey });
@@ -59,38 +67,47 @@ export function CorrectionPanel({ record, photo, onCorrected }: { record: Histor
       setBusy(false);
     }
   };
-  const picked = (p: Pick) => void send('taxonId' in p ? { verdict: 'corrected', taxonId: p.taxonId } : { verdict: 'corrected', proposedName: p.proposedName }, p.label);
+  const picked = (p: Pick) => void send('taxonId' in p ? { verdict: 'corrected', taxonId: p.taxonId } : { verdict: 'corrected', proposedName: p.proposedName }, p.label, p.label);
 
   return (
     <section className="correction" aria-label="Is this right?" data-testid="correction">
       {done && !status && (
         <p className="hint" data-testid="correction-done">
-          You marked this {done.verdict === 'confirmed' ? 'right' : `as ${done.proposedName ?? done.taxonId}`}.
+          You marked this {done.verdict === 'confirmed' ? 'right' : `as ${done.proposedName ?? done.label ?? done.taxonId}`}.
         </p>
       )}
       {!picking && (
         <div className="row">
-          {record.abstain ? (
+          {confirm ? (
             <>
-              <span>Do you know what it is?</span>
-              <button type="button" disabled={busy} onClick={() => setPicking(true)} data-testid="wrong">
-                Name it
+              <span>
+                {species ? (
+                  <>
+                    Is it a {species.commonName}? <i>{species.scientificName}</i>
+                  </>
+                ) : (
+                  'Is this right?'
+                )}
+              </span>
+              <button
+                type="button"
+                disabled={busy}
+                onClick={() => void send({ verdict: 'confirmed', taxonId: confirm.taxonId }, 'right', confirm.commonName)}
+                data-testid="right"
+                data-taxon={confirm.taxonId}
+              >
+                Right
               </button>
             </>
           ) : (
-            <>
-              <span>Is this right?</span>
-              <button type="button" disabled={busy} onClick={() => void send({ verdict: 'confirmed', taxonId: record.top5[0].taxonId }, 'right')} data-testid="right">
-                Right
-              </button>
-              <button type="button" disabled={busy} className="secondary" onClick={() => setPicking(true)} data-testid="wrong">
-                Wrong
-              </button>
-            </>
+            <span>Do you know what it is?</span>
           )}
+          <button type="button" disabled={busy} className={confirm ? 'secondary' : undefined} onClick={() => setPicking(true)} data-testid="wrong">
+            {confirm ? 'Wrong' : 'Name it'}
+          </button>
         </div>
       )}
-      {picking && <SpeciesPicker onPick={picked} onCancel={() => setPicking(false)} />}
+      {picking && <SpeciesPicker onPick={picked} onCancel={() => setPicking(false)} suggested={suggested} />}
       <fieldset className="opt-ins">
         <legend>Also share (off unless you tick them)</legend>
         <label>

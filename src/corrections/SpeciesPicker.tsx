@@ -1,17 +1,21 @@
-import { useId, useState } from 'react';
-import { searchTaxa } from '../../core/taxonomy.ts';
-import { useTaxonomy } from './useTaxonomy.ts';
+import { useId, useMemo, useState } from 'react';
+import { searchPicker, type SuggestedTaxon } from '../../core/picker-taxa.ts';
+import { usePickerTaxa } from './useTaxonomy.ts';
 
 export type Pick = { taxonId: string; label: string } | { proposedName: string; label: string };
 
-/** Search by common or scientific name, any rank; or type the name of a species the app does not know yet. */
-export function SpeciesPicker({ onPick, onCancel }: { onPick: (pick: Pick) => void; onCancel: () => void }) {
-  const taxonomy = useTaxonomy();
+/**
+ * Search by common or scientific name, any rank, over the launch taxa and the
+ * species of the packs on this device; or type the name of a species the app
+ * does not know yet. `suggested` (a pack answer's top-5) are listed first.
+ */
+export function SpeciesPicker({ onPick, onCancel, suggested }: { onPick: (pick: Pick) => void; onCancel: () => void; suggested?: readonly SuggestedTaxon[] }) {
+  const taxonomy = usePickerTaxa();
   const [query, setQuery] = useState('');
   const [typing, setTyping] = useState(false);
   const [name, setName] = useState('');
   const id = useId();
-  const results = taxonomy.data ? searchTaxa(taxonomy.data, query, 12) : [];
+  const results = useMemo(() => (taxonomy.data ? searchPicker(taxonomy.data, query, 12, suggested) : []), [taxonomy.data, query, suggested]);
 
   if (typing) {
     return (
@@ -55,9 +59,9 @@ export function SpeciesPicker({ onPick, onCancel }: { onPick: (pick: Pick) => vo
         </p>
       )}
       <ul className="species-results" aria-label="Matching species">
-        {results.map((t) => (
+        {results.map(({ taxon: t, source }) => (
           <li key={t.id}>
-            <button type="button" className="link" onClick={() => onPick({ taxonId: t.id, label: t.commonName })} data-testid="species-option" data-taxon={t.id}>
+            <button type="button" className="link" onClick={() => onPick({ taxonId: t.id, label: t.commonName })} data-testid="species-option" data-taxon={t.id} data-source={source}>
               {t.commonName} <i>{t.scientificName}</i>
               {t.rank !== 'species' ? ` (${t.rank})` : ''}
             </button>

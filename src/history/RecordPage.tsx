@@ -2,6 +2,7 @@ import { useDeleteRecord, useHistoryRecord } from './useHistory.ts';
 import { Thumbnail } from './Thumbnail.tsx';
 import { ResultCard } from '../identify/ResultCard.tsx';
 import { CorrectionPanel } from '../corrections/CorrectionPanel.tsx';
+import { PackAnswer } from '../packs/PackAnswer.tsx';
 import { ObservationPhotos } from '../observation/ObservationPhotos.tsx';
 import { AddPhoto } from '../observation/AddPhoto.tsx';
 import { addPhotoTo } from '../observation/add-photo.ts';
@@ -39,6 +40,7 @@ export function RecordPage({ id }: { id: string }) {
         <Thumbnail blob={r.thumbnail} alt={`Thumbnail of ${r.name}`} className="photo-preview" />
         <div>
           <ResultCard result={r} />
+          <PackAnswer result={r} />
           <ObservationPhotos record={r} />
           <AddPhoto record={r} onPhoto={(file) => add.mutate({ r, file })} disabled={add.isPending} />
           {add.isPending && (

@@ -9,6 +9,8 @@ export interface Correction {
   verdict: 'confirmed' | 'corrected';
   taxonId?: string;
   proposedName?: string;
+  /** The picked taxon's common name, as the picker showed it (a pack species is named even after its pack is removed). */
+  label?: string;
   at: number;
 }
 

@@ -1,6 +1,7 @@
 /** Builds the anonymized telemetry events (schemas in core/telemetry.ts) from what happened on the device. */
 import { truncateToHour, roundToCell, type CorrectionEvent, type IdentificationEvent, type EventPhoto } from '../../core/telemetry.ts';
 import type { HistoryRecord } from '../storage/db.ts';
+import { packCorrection } from '../../core/species-pack.ts';
 
 export const APP_VERSION = __APP_VERSION__;
 
@@ -48,6 +49,9 @@ export function correctionEvent(record: HistoryRecord, input: CorrectionInput, i
     appVersion: APP_VERSION,
     hour: truncateToHour(Date.now()),
   };
+  // A species pack answered this photo: the correction is of that answer too, and the pack's own features retrain its head (the base embedding above stays the base model's).
+  const pack = packCorrection(record.pack);
+  if (pack) event.pack = pack;
   if (input.taxonId) event.taxonId = input.taxonId;
   else if (input.proposedName) event.proposedName = input.proposedName.trim();
   if (input.photo) event.photo = input.photo;

@@ -181,7 +181,8 @@ export class Engine {
    * its runner: packs are small and run after the base model on the same
    * photo, so they share its onnxruntime instance rather than load another.
    */
-  async packSession(bytes: Uint8Array, inputName: string, logitsName: string, size: number): Promise<PackSession> {
+  /** embeddingName: the pack's pooled-features output, returned beside the logits when the graph has it (a correction of the pack's answer carries it). */
+  async packSession(bytes: Uint8Array, inputName: string, logitsName: string, size: number, embeddingName?: string): Promise<PackSession> {
     const session = await this.ort.InferenceSession.create(bytes, { executionProviders: [this.info.backend], graphOptimizationLevel: 'all' }).catch((e: unknown) => {
       throw new WorkerError('session-create', (e as Error)?.message ?? String(e));
     });
@@ -189,15 +190,21 @@ export class Engine {
       await session.release().catch(() => {});
       throw new WorkerError('outputs', `species pack graph has no input "${inputName}" or output "${logitsName}"`);
     }
+    if (embeddingName && !session.outputNames.includes(embeddingName)) {
+      await session.release().catch(() => {});
+      throw new WorkerError('outputs', `species pack graph has no output "${embeddingName}" that its manifest entry names as its embedding`);
+    }
+    const fetches = embeddingName ? [logitsName, embeddingName] : [logitsName];
     let queue: Promise<unknown> = Promise.resolve();
     return {
       run: (tensor: Float32Array) => {
         const next = queue.then(async () => {
           const t0 = performance.now();
-          const out = await session.run({ [inputName]: new this.ort.Tensor('float32', tensor, [1, 3, size, size]) });
+          const out = await session.run({ [inputName]: new this.ort.Tensor('float32', tensor, [1, 3, size, size]) }, fetches);
           const logits = (await out[logitsName].getData()) as Float32Array;
+          const embedding = embeddingName ? ((await out[embeddingName].getData()) as Float32Array) : undefined;
           for (const t of Object.values(out)) t.dispose();
-          return { logits, ms: performance.now() - t0 };
+          return { logits, embedding, ms: performance.now() - t0 };
         });
         queue = next.catch(() => undefined);
         return next;
@@ -212,6 +219,6 @@ export class Engine {
 }
 
 export interface PackSession {
-  run(tensor: Float32Array): Promise<{ logits: Float32Array; ms: number }>;
+  run(tensor: Float32Array): Promise<{ logits: Float32Array; embedding?: Float32Array; ms: number }>;
   release(): Promise<void>;
 }

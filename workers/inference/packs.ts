@@ -17,6 +17,12 @@ export interface PackRun extends PackAnswer {
   routedBy: 'rollup' | 'user';
   preprocessMs: number;
   inferenceMs: number;
+  /**
+   * The pack's own pooled features for this photo (outputs.embedding; absent
+   * when an older registry's entry names none). Kept with the answer in
+   * history: a correction of the pack's answer sends it to retrain the pack's head.
+   */
+  embedding?: Float32Array;
 }
 
 interface Loaded {
@@ -39,7 +45,7 @@ async function load(pack: SpeciesPack, engine: Engine, index: TaxonIndex): Promi
   const promise = (async () => {
     const bytes = await storedPack(pack);
     if (!bytes) throw new WorkerError('pack-not-stored', `species pack ${pack.title} is not on this device; download it on the Model page`);
-    const session = await engine.packSession(bytes, pack.input.name, pack.outputs.logits, pack.input.size);
+    const session = await engine.packSession(bytes, pack.input.name, pack.outputs.logits, pack.input.size, pack.outputs.embedding);
     return { key, session, taxa: packTaxa(pack, index), engine };
   })();
   sessions.set(pack.id, promise);
@@ -72,6 +78,6 @@ export async function runPack(bitmap: ImageBitmap, pack: SpeciesPack, routedBy: 
   const s = pack.input.size;
   const tensor = new Float32Array(3 * s * s);
   const preprocessMs = bitmapToTensor(bitmap, pack.input, tensor, 0);
-  const { logits, ms } = await loaded.session.run(tensor);
-  return { ...interpretPack(logits, pack, loaded.taxa), routedBy, preprocessMs, inferenceMs: ms };
+  const { logits, embedding, ms } = await loaded.session.run(tensor);
+  return { ...interpretPack(logits, pack, loaded.taxa), routedBy, preprocessMs, inferenceMs: ms, ...(embedding ? { embedding } : {}) };
 }

@@ -57,6 +57,8 @@ export interface InstallCredentials {
   verify(authorization: string | undefined, opts?: { allowRevoked?: boolean }): Promise<VerifiedInstall>;
   /** Salted hash of an address's network prefix. */
   networkHash(address: string): string;
+  /** Salted hash of what per-address limits count by (rateLimitKey): how install_issues names a client without its address. */
+  addressKey(address: string): string;
   /** A signed token for an install id (used by issue; exposed for tests of forged tokens). */
   sign(installId: string, issuedAt: Date): string;
 }
@@ -82,15 +84,15 @@ export default fp(
       const sec = Math.floor(issuedAt.getTime() / 1000);
       return `v1.${installId}.${sec}.${mac(installId, sec).toString('base64url')}`;
     };
-    const networkHash = (address: string) =>
-      createHash('sha256')
-        .update(`${salt}|${addressPrefix(address)}`)
-        .digest('hex')
-        .slice(0, 32);
+    const salted = (text: string) => createHash('sha256').update(`${salt}|${text}`).digest('hex').slice(0, 32);
+    const networkHash = (address: string) => salted(addressPrefix(address));
+    // A prefix of its own, so an address key never equals a network hash.
+    const addressKey = (address: string) => salted(`address|${rateLimitKey(address)}`);
 
     const service: InstallCredentials = {
       sign,
       networkHash,
+      addressKey,
       async issue(address, now = new Date()) {
         const installId = randomUUID();
         await app.store.installs.issue({ installId, issuedAt: now, networkHash: networkHash(address) });

@@ -1,8 +1,8 @@
 /**
  * What the server knows about taxa and model versions, for GET /v1/taxa and
  * for validating events: the launch taxa from models/taxonomy.json, the
- * proposed names reviewers have accepted, and each model version's
- * embedding length from the registry manifest.
+ * proposed names reviewers have accepted, and each model version's (and
+ * species pack version's) embedding length from the registry manifest.
  *
  * The store and the manifest can change while the server runs (a reviewer
  * accepts a name, a model is rebuilt), so both are re-read after a short
@@ -13,7 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadTaxonomy } from '../../../node/registry.ts';
 import type { Taxonomy } from '../../../core/taxonomy.ts';
 import type { TaxaResponse, TaxonEntry } from '../../../core/api/taxa.ts';
-import type { ValidationContext } from '../../../core/telemetry.ts';
+import { packKey, type ValidationContext } from '../../../core/telemetry.ts';
 import { normalizeProposedName } from '../../../core/telemetry-facts.ts';
 import { indexTaxonomy } from '../../../core/taxonomy.ts';
 import { packTaxa } from '../../../core/species-pack.ts';
@@ -87,7 +87,9 @@ export default fp(
       }
       const taxa = [...launch, ...proposed.values(), ...fromPacks.values()];
       const embeddingSizes = new Map((manifest?.versions ?? []).map((v) => [v.version, v.outputs.embeddingSize] as const));
-      return { at: Date.now(), taxa, ctx: { taxonIds: new Set(taxa.map((t) => t.id)), embeddingSizes } };
+      // Every listed pack version whose entry names its embedding (older entries do not: their corrections cannot carry one).
+      const packEmbeddingSizes = new Map((manifest?.packs ?? []).flatMap((p) => (p.outputs.embeddingSize ? [[packKey(p.id, p.version), p.outputs.embeddingSize] as const] : [])));
+      return { at: Date.now(), taxa, ctx: { taxonIds: new Set(taxa.map((t) => t.id)), embeddingSizes, packEmbeddingSizes } };
     }
 
     async function snapshot(): Promise<Snapshot> {

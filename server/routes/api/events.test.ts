@@ -154,6 +154,21 @@ describe.each(BACKENDS)('POST /v1/events on $name', (backend) => {
       expect((await storedIds()).has(good.eventId)).toBe(true);
     });
 
+    it('refuses a pack correction whose pack version is not listed or whose pack embedding is broken, and stores a good one', async () => {
+      const pack = { id: 'inat-birds', version: '1.0.0', embedding: embedding(1280) };
+      const good = correction({ pack });
+      const unknown = correction({ pack: { ...pack, version: '9.9.9' } });
+      const short = correction({ pack: { ...pack, embedding: embedding(1000) } });
+      const withNull = correction({ pack: { ...pack, embedding: embedding(1280) } });
+      (withNull.pack!.embedding as unknown[])[3] = null;
+      const res = await post({ events: [unknown, short, withNull, good] });
+      expect(res.status).toBe(422);
+      expect(res.body.accepted).toBe(1);
+      expect(res.body.rejected.map((r: { reason: string }) => r.reason)).toEqual(['unknown-pack', 'pack-embedding-length', 'pack-embedding-not-finite']);
+      expect(res.body.rejected[0].message).toMatch(/species pack inat-birds 9\.9\.9 is unknown \(known: inat-birds@1\.0\.0, inat-insects@1\.0\.0\)/);
+      expect((await storedIds()).has(good.eventId)).toBe(true);
+    });
+
     it('refuses a photo with Exif and keeps a clean one byte for byte', async () => {
       const exif = await exifJpeg(96, 64);
       expect(jpegMetadataSegments(exif)).toContain('exif'); // the fixture really carries Exif

@@ -6,6 +6,7 @@ import events from './events.ts';
 import installs from './installs.ts';
 import models from './models.ts';
 import monitoring from './monitoring.ts';
+import monitoringPacks from './monitoring-packs.ts';
 import packs from './packs.ts';
 import review from './review.ts';
 
@@ -20,6 +21,7 @@ export default async function admin(app: FastifyInstance, opts: { adminToken: st
   await app.register(installs);
   await app.register(models);
   await app.register(monitoring);
+  await app.register(monitoringPacks);
   await app.register(packs);
   await app.register(review);
 }
