@@ -75,3 +75,18 @@ export function canaryShare(stepPercent: number, holdbackPercent = DEFAULT_HOLDB
   if (!(holdbackPercent >= 0 && holdbackPercent < 100)) throw new RangeError(`holdback must be within 0..100 (exclusive of 100), got ${holdbackPercent}`);
   return Math.min(stepPercent, 100 - holdbackPercent);
 }
+
+/** What a device needs of a running canary to pick its arm (GET /v1/models' `rollout`, or a pack's). */
+export interface RunningCanary {
+  id: string;
+  version: string;
+  controlVersion: string;
+  /** The share of devices that run the canary (the step less the holdback). */
+  percent: number;
+}
+
+/** The device's arm of a canary: its sticky bucket, and the canary's version or the control's. */
+export function rolloutArm(r: RunningCanary, installId: string): { version: string; inCanary: boolean; bucket: number } {
+  const inCanary = inRollout(installId, r.id, r.percent);
+  return { version: inCanary ? r.version : r.controlVersion, inCanary, bucket: rolloutBucket(installId, r.id) };
+}

@@ -23,6 +23,10 @@ export type RolloutState = Static<typeof RolloutStateSchema>;
 export const ServedVersionSchema = Type.Object({ ...ModelVersionSchema.properties, status: ModelStatusSchema }, { additionalProperties: true });
 export type ServedVersion = Static<typeof ServedVersionSchema>;
 
+/** A pack version as GET /v1/models serves it: the manifest entry with its status from the database (a canary too). */
+export const ServedPackSchema = Type.Object({ ...SpeciesPackSchema.properties, status: ModelStatusSchema });
+export type ServedPack = Static<typeof ServedPackSchema>;
+
 /** A rollout as the admin routes and the guard report it. */
 export const RolloutSchema = Type.Object(
   {
@@ -38,6 +42,8 @@ export const RolloutSchema = Type.Object(
     startedAt: Type.String(),
     steppedAt: Type.String(),
     endedAt: Nullable(Type.String()),
+    /** The species pack whose versions this rollout moves; absent for the base model. */
+    pack: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -63,6 +69,7 @@ export const ServedRolloutSchema = Type.Object(
   },
   { additionalProperties: false },
 );
+export type ServedRollout = Static<typeof ServedRolloutSchema>;
 
 /** GET /v1/models: the manifest (same shape, so older clients still read it) with status and rollout. */
 export const ModelsViewSchema = Type.Object(
@@ -74,8 +81,10 @@ export const ModelsViewSchema = Type.Object(
     rollout: Nullable(ServedRolloutSchema),
     /** A candidate devices run in the shadow of a share of identifications, never shown. */
     shadow: Nullable(Type.Object({ version: Type.String(), sampleRate: Type.Number() }, { additionalProperties: false })),
-    /** Species packs a device may download (core/species-pack.ts); absent from older servers. */
-    packs: Type.Optional(Type.Array(SpeciesPackSchema)),
+    /** Species packs a device may download (core/species-pack.ts), every version not retired, each with its status; absent from older servers. */
+    packs: Type.Optional(Type.Array(ServedPackSchema)),
+    /** Per pack id, its running canary (the same shape as `rollout`) or null; absent from older servers. */
+    packRollouts: Type.Optional(Type.Record(Type.String(), Nullable(ServedRolloutSchema))),
   },
   { additionalProperties: false },
 );
@@ -93,6 +102,8 @@ export const ModelChangeSchema = Type.Object(
     reason: Type.String(),
     /** Whatever the action recorded (shadow results, the guard's checks...): open on purpose. */
     details: Type.Unknown(),
+    /** The species pack the change is about; absent for the base model. */
+    pack: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
 );
@@ -127,6 +138,11 @@ export const CanaryBodySchema = Type.Object(
 );
 export const StepBodySchema = Type.Object({ percent: Type.Optional(Percent), reason: ReasonSchema }, { additionalProperties: false });
 export const ShadowBodySchema = Type.Object({ sampleRate: Type.Number({ minimum: 0, maximum: 1 }), reason: ReasonSchema }, { additionalProperties: false });
+/** /v1/admin/packs/:id/...: the same requests for one species pack's versions (packs have no shadow runs, so no override). */
+export const PackParamsSchema = Type.Object({ id: SpeciesPackSchema.properties.id });
+export const PackVersionParamsSchema = Type.Object({ id: SpeciesPackSchema.properties.id, version: SemverSchema });
+const { shadowOverride: _shadowOverride, ...packCanaryFields } = CanaryBodySchema.properties;
+export const PackCanaryBodySchema = Type.Object(packCanaryFields, { additionalProperties: false });
 export const ChangesQuerySchema = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }), version: Type.Optional(SemverSchema) }, { additionalProperties: false });
 
 // ---------------------------------------------------------------- admin replies
@@ -186,14 +202,19 @@ const ArmTotalsSchema = Type.Object(
  * The decision carries the guard's checks (core/rollout-guard.ts), a
  * detailed structure that is reported as it is: open on purpose.
  */
+const rolloutCheck = {
+  rollout: Nullable(RolloutSchema),
+  decision: Nullable(Type.Object({ action: Type.String(), reason: Type.String() }, { additionalProperties: true })),
+  acted: Nullable(Type.Union([Type.Literal('rollback'), Type.Literal('step'), Type.Literal('promote')])),
+  canary: Type.Optional(ArmTotalsSchema),
+  control: Type.Optional(ArmTotalsSchema),
+  window: Type.Optional(Type.Object({ since: Type.String(), until: Type.String() }, { additionalProperties: false })),
+};
 export const GuardOutcomeSchema = Type.Object(
   {
-    rollout: Nullable(RolloutSchema),
-    decision: Nullable(Type.Object({ action: Type.String(), reason: Type.String() }, { additionalProperties: true })),
-    acted: Nullable(Type.Union([Type.Literal('rollback'), Type.Literal('step'), Type.Literal('promote')])),
-    canary: Type.Optional(ArmTotalsSchema),
-    control: Type.Optional(ArmTotalsSchema),
-    window: Type.Optional(Type.Object({ since: Type.String(), until: Type.String() }, { additionalProperties: false })),
+    ...rolloutCheck,
+    /** Each running species-pack canary, checked the same way in the same tick. */
+    packs: Type.Optional(Type.Array(Type.Object({ pack: Type.String(), ...rolloutCheck }, { additionalProperties: false }))),
   },
   { additionalProperties: false },
 );

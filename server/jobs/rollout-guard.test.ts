@@ -9,51 +9,17 @@
  * holdback; one install's flood weighs like one install.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { BACKENDS, type TestDb } from '../testing/backends.ts';
 import { admin, request, startApp, type RunningApp } from '../testing/http.ts';
 import { correction, identification } from '../testing/fixtures.ts';
+import { embeddingFor, tempRegistry, traffic } from '../testing/guard-traffic.ts';
 import { REGISTRY_DIR } from '../../node/paths.ts';
 import { armInstalls, currentRollout, rolloutDb, storeFlavor, tryLease } from '../storage/rollout-store.ts';
 import { guardConfigFromEnv, guardTick } from './rollout-guard.ts';
-import { seededRandom } from '../../core/random.ts';
 import { truncateToHour, type ModelStatusEvent, type TelemetryEvent } from '../../core/telemetry.ts';
-
-/** A registry folder with the real manifest only (the guard and routes never read model bytes). */
-function tempRegistry(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'wildsight-registry-'));
-  cpSync(path.join(REGISTRY_DIR, 'manifest.json'), path.join(dir, 'manifest.json'));
-  return dir;
-}
-
-const embeddingFor = (version: string) => new Array(version === '1.0.0' ? 1280 : 1024).fill(0.1);
-
-/**
- * `installs` installs of `version`, each with `perInstall` identifications,
- * each corrected with probability `pCorrected` (seeded, so a failure replays).
- */
-function traffic(version: string, installs: number, perInstall: number, pCorrected: number, seed: number, opts: { abstains?: number; totalMs?: number; installIds?: string[] } = {}): TelemetryEvent[] {
-  const rand = seededRandom(seed);
-  const out: TelemetryEvent[] = [];
-  for (let k = 0; k < installs; k++) {
-    const installId = opts.installIds?.[k] ?? randomUUID();
-    for (let i = 0; i < perInstall; i++) {
-      const id = identification({
-        eventId: randomUUID(),
-        installId,
-        modelVersion: version,
-        abstain: rand() < (opts.abstains ?? 0),
-        timings: { decodeMs: 1, preprocessMs: 2, inferenceMs: 30, totalMs: opts.totalMs ?? 40 + (i % 10) },
-      });
-      out.push(id);
-      if (rand() < pCorrected) out.push(correction({ eventId: randomUUID(), installId, correctsEventId: id.eventId, modelVersion: version, embedding: embeddingFor(version) }));
-    }
-  }
-  return out;
-}
 
 const modelStatus = (version: string, outcome: ModelStatusEvent['outcome'], installId = randomUUID()): ModelStatusEvent => ({
   type: 'model_status',

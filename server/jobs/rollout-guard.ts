@@ -4,6 +4,8 @@
  * back, steps up or promotes by itself, recording why; or says "not yet".
  * The decision is core/rollout-guard.ts (per-install aggregation, mSPRT,
  * non-inferiority, device failures); this file only reads the window and acts.
+ * Each running species-pack canary is checked the same way in the same tick,
+ * on the identifications each pack version answered on.
  *
  * Only one server instance acts at a time: each tick first takes the job's
  * lease, then claims the tick (server/jobs/scheduler.ts), the same on SQLite
@@ -17,7 +19,7 @@ import type { FastifyInstance } from 'fastify';
 import { DEFAULT_GUARD_CONFIG, decide, type GuardConfig, type GuardDecision } from '../../core/rollout-guard.ts';
 import { summarizeArm, type ArmSummary } from '../../core/install-aggregate.ts';
 import type { Manifest } from '../../core/manifest.ts';
-import { armInstalls, currentRollout, promote, rollBack, rolloutDb, stepRollout, storeFlavor, type Rollout } from '../storage/rollout-store.ts';
+import { armInstalls, currentRollout, promote, rollBack, rolloutDb, runningPackRollouts, stepRollout, storeFlavor, type Rollout } from '../storage/rollout-store.ts';
 import { runWithLease } from './lease.ts';
 import { jobLeaseMsFromEnv, scheduleJob } from './scheduler.ts';
 import type { FeedbackStore } from '../storage/types.ts';
@@ -33,7 +35,8 @@ export interface RolloutGuardOptions {
 /** An arm's totals for logs and the change log: the summary's counts, without the per-install sums that stay inside the decision. */
 export type ArmTotals = Omit<ArmSummary, 'rates' | 'installLatenciesMs'>;
 
-export interface GuardOutcome {
+/** What one check of one running canary saw and did. */
+export interface RolloutCheck {
   rollout: Rollout | null;
   decision: GuardDecision | null;
   /** What was done: rollback, step, promote, or nothing. */
@@ -43,33 +46,52 @@ export interface GuardOutcome {
   window?: { since: string; until: string };
 }
 
+export interface GuardOutcome extends RolloutCheck {
+  /** Each running species-pack canary, checked with the same decision code in the same tick. */
+  packs?: Array<RolloutCheck & { pack: string }>;
+}
+
 const totals = ({ rates: _rates, installLatenciesMs: _latencies, ...counts }: ArmSummary): ArmTotals => counts;
 
-/** One check of the running canary (no lease: callers that may run concurrently take it first). */
-export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: GuardConfig, now = new Date()): Promise<GuardOutcome> {
+/**
+ * One running canary against its control: a base model version's
+ * identifications, or for a species pack the identifications that pack
+ * version answered on (with their corrections), each arm over one window.
+ */
+async function checkRollout(store: FeedbackStore, r: Rollout, cfg: GuardConfig, now: Date): Promise<RolloutCheck> {
   const db = rolloutDb(store);
-  const r = await currentRollout(db);
-  if (!r) return { rollout: null, decision: null, acted: null };
   // One window for both arms and every count in them.
   const window = { since: r.steppedAt, until: now.toISOString() };
   const flavor = storeFlavor(store);
-  const canary = summarizeArm((await armInstalls(db, flavor, { version: r.version }, window)).values(), cfg.installWeightCap);
-  const control = summarizeArm((await armInstalls(db, flavor, { version: r.controlVersion }, window)).values(), cfg.installWeightCap);
+  const arm = (version: string) => armInstalls(db, flavor, r.pack ? { pack: r.pack, version } : { version }, window);
+  const canary = summarizeArm((await arm(r.version)).values(), cfg.installWeightCap);
+  const control = summarizeArm((await arm(r.controlVersion)).values(), cfg.installWeightCap);
   const stepAgeS = Math.max(0, (now.getTime() - Date.parse(r.steppedAt)) / 1000);
   const decision = decide(canary, control, { percent: r.percent, stepAgeS }, { ...cfg, plan: r.plan.length ? r.plan : cfg.plan });
   const details = { checks: decision.checks, canary: totals(canary), control: totals(control), window };
   const base = { rollout: r, decision, canary: totals(canary), control: totals(control), window };
-  void manifest;
+  const target = { model: r.pack, reason: `guard: ${decision.reason}`, actor: 'guard' as const, expectId: r.id };
   switch (decision.action) {
     case 'rollback':
-      return { ...base, rollout: await rollBack(db, { reason: `guard: ${decision.reason}`, actor: 'guard', expectId: r.id, details }), acted: 'rollback' };
+      return { ...base, rollout: await rollBack(db, { ...target, details }), acted: 'rollback' };
     case 'step':
-      return { ...base, rollout: await stepRollout(db, { percent: decision.to, reason: `guard: ${decision.reason}`, actor: 'guard', expectId: r.id }), acted: 'step' };
+      return { ...base, rollout: await stepRollout(db, { ...target, percent: decision.to }), acted: 'step' };
     case 'promote':
-      return { ...base, rollout: await promote(db, { reason: `guard: ${decision.reason}`, actor: 'guard', expectId: r.id }), acted: 'promote' };
+      return { ...base, rollout: await promote(db, target), acted: 'promote' };
     default:
       return { ...base, acted: null };
   }
+}
+
+/** One check of the running canaries, the base model's and every species pack's (no lease: callers that may run concurrently take it first). */
+export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: GuardConfig, now = new Date()): Promise<GuardOutcome> {
+  const db = rolloutDb(store);
+  const r = await currentRollout(db);
+  const packs: GuardOutcome['packs'] = [];
+  for (const p of await runningPackRollouts(db)) packs.push({ pack: p.pack!, ...(await checkRollout(store, p, cfg, now)) });
+  void manifest;
+  const base: RolloutCheck = r ? await checkRollout(store, r, cfg, now) : { rollout: null, decision: null, acted: null };
+  return packs.length ? { ...base, packs } : base;
 }
 
 export interface GuardEnv {
@@ -129,7 +151,9 @@ export default fp(
       const manifest = app.registry.manifest();
       if (!manifest) return { rollout: null, decision: null, acted: null };
       const outcome = await guardTick(app.store, manifest, config);
-      if (outcome.acted) app.log.warn({ rollout: outcome.rollout?.id, version: outcome.rollout?.version, acted: outcome.acted, reason: outcome.decision?.reason }, 'rollout guard acted');
+      for (const o of [outcome, ...(outcome.packs ?? [])]) {
+        if (o.acted) app.log.warn({ rollout: o.rollout?.id, pack: o.rollout?.pack, version: o.rollout?.version, acted: o.acted, reason: o.decision?.reason }, 'rollout guard acted');
+      }
       return outcome;
     }
     // One check at a time in this instance, whether from the timer or the admin API.

@@ -254,16 +254,13 @@ export function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' 
   return as === 'bool' ? sql<number>`case when ${access} then 1 else 0 end` : sql<number>`${access}`;
 }
 
-/** The identifications of an arm (events aliased e): by model version (indexed), or by the pack they carried. */
-function inArm(flavor: SqlFlavor, arm: GuardArm) {
-  return arm.pack
-    ? sql<boolean>`${payloadField(flavor, ['pack', 'id'], 'text')} = ${arm.pack} and ${payloadField(flavor, ['pack', 'version'], 'text')} = ${arm.version}`
-    : sql<boolean>`e.model_version = ${arm.version}`;
+/** The identifications of an arm (events aliased e): by model version, or by the pack they carried (events.pack_id and pack_version, kept at ingest: migration 0010); both indexed. */
+function inArm(arm: GuardArm) {
+  return arm.pack ? sql<boolean>`e.pack_id = ${arm.pack} and e.pack_version = ${arm.version}` : sql<boolean>`e.model_version = ${arm.version}`;
 }
 
 /** Identifications of an arm (events aliased e) that arrived in [from, to]. */
-const armArrivals = (flavor: SqlFlavor, arm: GuardArm, from: string, to: string) =>
-  sql<boolean>`e.type = 'identification' and ${inArm(flavor, arm)} and e.received_at >= ${from} and e.received_at <= ${to}`;
+const armArrivals = (flavor: SqlFlavor, arm: GuardArm, from: string, to: string) => sql<boolean>`e.type = 'identification' and ${inArm(arm)} and e.received_at >= ${from} and e.received_at <= ${to}`;
 
 /** The guard's evidence (corrections aliased `as`): verdict corrected, grounded (already the identification's install and version), within the daily cap. */
 const evidence = (as: string) => sql<boolean>`${sql.ref(`${as}.verdict`)} = 'corrected' and ${sql.ref(`${as}.grounding`)} = 'grounded' and ${sql.ref(`${as}.counted`)} = 1`;
@@ -351,7 +348,7 @@ export async function lateCorrected(db: Db, flavor: SqlFlavor, arm: GuardArm, fr
     .where('c.received_at', '>', until)
     .where(evidence('c'))
     .where('e.type', '=', 'identification')
-    .where(inArm(flavor, arm))
+    .where(inArm(arm))
     .where('e.received_at', '>=', fromHour)
     .where('e.received_at', '<', toHour)
     .where(({ not, exists, selectFrom }) =>

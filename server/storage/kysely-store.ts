@@ -64,6 +64,8 @@ function eventRow(e: TelemetryEvent, receivedAt: string): EventRow {
     hour: new Date(e.hour).toISOString(),
     received_at: receivedAt,
     payload: JSON.stringify(payload),
+    pack_id: e.type === 'identification' ? (e.pack?.id ?? null) : null,
+    pack_version: e.type === 'identification' ? (e.pack?.version ?? null) : null,
   };
 }
 

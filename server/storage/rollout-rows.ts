@@ -6,6 +6,8 @@
 import type { ModelStatus, RolloutState } from '../../core/api/models.ts';
 
 export interface ModelStatusRow {
+  /** 'base' for the base model, else a species pack's id (migration 0010). */
+  model: string;
   version: string;
   status: ModelStatus;
   shadow_rate: number | null;
@@ -13,6 +15,8 @@ export interface ModelStatusRow {
 }
 export interface RolloutRow {
   id: string;
+  /** 'base' or a pack id (migration 0010); one running canary per model. */
+  model: string;
   version: string;
   control_version: string;
   percent: number;
@@ -26,6 +30,8 @@ export interface RolloutRow {
 }
 export interface ModelChangeRow {
   id: string;
+  /** 'base' or a pack id (migration 0010). */
+  model: string;
   at: string;
   action: string;
   version: string | null;

@@ -8,11 +8,15 @@
  * A version with no status row is 'active' when it is the manifest's active
  * version and no row makes another version active, else 'candidate'.
  * Every change is written with its change-log row in one transaction.
+ *
+ * Species packs roll out through the same functions (migration 0010): every
+ * row carries a `model` key, 'base' for the base model or a pack's id, and a
+ * ModelLine says which versions of which model a call is about.
  */
 import { capPerNetwork, type NetworkMember } from '../../core/network-cap.ts';
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Manifest, ModelVersion } from '../../core/manifest.ts';
+import type { Manifest } from '../../core/manifest.ts';
 import type { InstallCounts } from '../../core/install-aggregate.ts';
 import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
 import { installCounts, windowCounts, type GuardArm, type SqlFlavor } from './guard-rollups.ts';
@@ -22,7 +26,8 @@ import type { Database } from './rows.ts';
 import type { ModelChangeRow, ModelStatusRow, RolloutRow } from './rollout-rows.ts';
 
 export type { RolloutTables } from './rollout-rows.ts';
-import type { ModelChange, ModelStatus, ModelsView, Rollout } from '../../core/api/models.ts';
+import type { ModelChange, ModelStatus, ModelsView, Rollout, ServedRollout } from '../../core/api/models.ts';
+import { BASE_MODEL_KEY } from './migrations/0010_pack_rollouts.ts';
 
 // The wire shapes (GET /v1/models, the admin replies) live in core/api/models.ts.
 export { MODEL_STATUSES, type ModelChange, type ModelStatus, type ModelsView, type Rollout, type RolloutState, type ServedVersion } from '../../core/api/models.ts';
@@ -58,72 +63,141 @@ const toRollout = (r: RolloutRow): Rollout => ({
   startedAt: r.started_at,
   steppedAt: r.stepped_at,
   endedAt: r.ended_at,
+  ...(r.model === BASE_MODEL_KEY ? {} : { pack: r.model }),
 });
 
-export async function currentRollout(db: Db | Tx): Promise<Rollout | null> {
-  const row = await db.selectFrom('rollouts').selectAll().where('state', '=', 'running').orderBy('started_at', 'desc').executeTakeFirst();
+/**
+ * Whose versions a call is about: the base model's, or one species pack's.
+ * Without a status row a version takes the registry's word: `manifestActive`
+ * is active while no row makes another version active; `manifestRetired`
+ * ones (a pack entry the registry marked retired) stay retired; the rest are
+ * candidates.
+ */
+export interface ModelLine {
+  /** 'base', or the pack's id: the rows' model key. */
+  model: string;
+  /** How errors name a version of it. */
+  what: string;
+  versions: readonly string[];
+  manifestActive: string | undefined;
+  manifestRetired: ReadonlySet<string>;
+}
+
+export function baseLine(manifest: Manifest): ModelLine {
+  return { model: BASE_MODEL_KEY, what: 'model version', versions: manifest.versions.map((v) => v.version), manifestActive: manifest.active, manifestRetired: new Set() };
+}
+
+/** The versions of species pack `id` in the registry; 404 when it has none. */
+export function packLine(manifest: Manifest, id: string): ModelLine {
+  const entries = (manifest.packs ?? []).filter((p) => p.id === id);
+  if (!entries.length) throw new RolloutError(404, `species pack ${id} is not in the registry`);
+  return {
+    model: id,
+    what: `species pack ${id} version`,
+    versions: entries.map((p) => p.version),
+    manifestActive: entries.find((p) => p.status === 'active')?.version,
+    manifestRetired: new Set(entries.filter((p) => p.status === 'retired').map((p) => p.version)),
+  };
+}
+
+/** The running canary of `model` (the base model unless a pack id is given). */
+export async function currentRollout(db: Db | Tx, model = BASE_MODEL_KEY): Promise<Rollout | null> {
+  const row = await db.selectFrom('rollouts').selectAll().where('model', '=', model).where('state', '=', 'running').orderBy('started_at', 'desc').executeTakeFirst();
   return row ? toRollout(row) : null;
 }
 
-export async function statusRows(db: Db | Tx): Promise<Map<string, ModelStatusRow>> {
-  const rows = await db.selectFrom('model_status').selectAll().execute();
+/** Every running canary of a species pack. */
+export async function runningPackRollouts(db: Db | Tx): Promise<Rollout[]> {
+  const rows = await db.selectFrom('rollouts').selectAll().where('model', '!=', BASE_MODEL_KEY).where('state', '=', 'running').orderBy('started_at').execute();
+  return rows.map(toRollout);
+}
+
+export async function statusRows(db: Db | Tx, model = BASE_MODEL_KEY): Promise<Map<string, ModelStatusRow>> {
+  const rows = await db.selectFrom('model_status').selectAll().where('model', '=', model).execute();
   return new Map(rows.map((r) => [r.version, r]));
 }
 
-/** Each manifest version's status, from its row or the default rule. */
-export function statuses(manifest: Manifest, rows: Map<string, ModelStatusRow>): Map<string, ModelStatus> {
-  const dbActive = manifest.versions.find((v) => rows.get(v.version)?.status === 'active');
+/** Each version's status, from its row or the default rule (a manifest stands for the base model's line). */
+export function statuses(line: ModelLine | Manifest, rows: Map<string, ModelStatusRow>): Map<string, ModelStatus> {
+  const l = 'model' in line ? line : baseLine(line);
+  const dbActive = l.versions.some((v) => rows.get(v)?.status === 'active');
   const out = new Map<string, ModelStatus>();
-  for (const v of manifest.versions) {
-    const row = rows.get(v.version);
-    out.set(v.version, row ? row.status : !dbActive && v.version === manifest.active ? 'active' : 'candidate');
+  for (const v of l.versions) {
+    const row = rows.get(v);
+    out.set(v, row ? row.status : !dbActive && v === l.manifestActive ? 'active' : l.manifestRetired.has(v) ? 'retired' : 'candidate');
   }
   return out;
 }
 
 export function activeVersion(manifest: Manifest, status: Map<string, ModelStatus>): string {
-  return manifest.versions.find((v) => status.get(v.version) === 'active')?.version ?? manifest.active;
+  return lineActive(baseLine(manifest), status) ?? manifest.active;
+}
+
+/** The version of the line everyone not in a canary runs; a pack may have none yet. */
+function lineActive(line: ModelLine, status: Map<string, ModelStatus>): string | undefined {
+  return line.versions.find((v) => status.get(v) === 'active') ?? line.manifestActive;
+}
+
+const servedRollout = (rollout: Rollout | null, versions: readonly string[]): ServedRollout | null =>
+  rollout && versions.includes(rollout.version)
+    ? {
+        id: rollout.id,
+        version: rollout.version,
+        controlVersion: rollout.controlVersion,
+        percent: canaryShare(rollout.percent, rollout.holdback),
+        step: rollout.percent,
+        holdback: rollout.holdback,
+        state: rollout.state,
+        startedAt: rollout.startedAt,
+        steppedAt: rollout.steppedAt,
+      }
+    : null;
+
+/** Every pack version not retired, with its status, and each pack's running canary (GET /v1/models). */
+async function packsView(db: Db, manifest: Manifest): Promise<Pick<ModelsView, 'packs' | 'packRollouts'>> {
+  const entries = manifest.packs ?? [];
+  const packs: NonNullable<ModelsView['packs']> = [];
+  const packRollouts: NonNullable<ModelsView['packRollouts']> = {};
+  for (const id of [...new Set(entries.map((p) => p.id))]) {
+    const line = packLine(manifest, id);
+    const status = statuses(line, await statusRows(db, id));
+    for (const p of entries.filter((e) => e.id === id)) {
+      const s = status.get(p.version)!;
+      if (s !== 'retired') packs.push({ ...p, status: s });
+    }
+    packRollouts[id] = servedRollout(await currentRollout(db, id), line.versions);
+  }
+  return { packs, packRollouts };
 }
 
 export async function modelsView(db: Db, manifest: Manifest): Promise<ModelsView> {
   const rows = await statusRows(db);
   const status = statuses(manifest, rows);
-  const rollout = await currentRollout(db);
+  const versions = manifest.versions.map((v) => v.version);
   const shadowRow = [...rows.values()].find((r) => r.shadow_rate !== null && Number(r.shadow_rate) > 0 && status.get(r.version) !== 'active');
   return {
     schemaVersion: 1,
     active: activeVersion(manifest, status),
     versions: manifest.versions.map((v) => ({ ...v, status: status.get(v.version)! })),
-    rollout:
-      rollout && manifest.versions.some((v) => v.version === rollout.version)
-        ? {
-            id: rollout.id,
-            version: rollout.version,
-            controlVersion: rollout.controlVersion,
-            percent: canaryShare(rollout.percent, rollout.holdback),
-            step: rollout.percent,
-            holdback: rollout.holdback,
-            state: rollout.state,
-            startedAt: rollout.startedAt,
-            steppedAt: rollout.steppedAt,
-          }
-        : null,
-    shadow: shadowRow && manifest.versions.some((v) => v.version === shadowRow.version) ? { version: shadowRow.version, sampleRate: Number(shadowRow.shadow_rate) } : null,
-    // Species packs as the registry lists them; retired ones are not offered to devices.
-    packs: (manifest.packs ?? []).filter((p) => p.status !== 'retired'),
+    rollout: servedRollout(await currentRollout(db), versions),
+    shadow: shadowRow && versions.includes(shadowRow.version) ? { version: shadowRow.version, sampleRate: Number(shadowRow.shadow_rate) } : null,
+    // Species packs with their statuses; retired versions are not offered to devices.
+    ...(await packsView(db, manifest)),
   };
 }
 
-async function setStatus(tx: Tx, version: string, status: ModelStatus, at: string, shadowRate?: number | null) {
-  const values: ModelStatusRow = { version, status, shadow_rate: shadowRate ?? null, updated_at: at };
+async function setStatus(tx: Tx, model: string, version: string, status: ModelStatus, at: string, shadowRate?: number | null) {
+  const values: ModelStatusRow = { model, version, status, shadow_rate: shadowRate ?? null, updated_at: at };
   await tx
     .insertInto('model_status')
     .values(values)
-    .onConflict((oc) => oc.column('version').doUpdateSet(shadowRate === undefined ? { status, updated_at: at } : { status, shadow_rate: shadowRate, updated_at: at }))
+    .onConflict((oc) => oc.columns(['model', 'version']).doUpdateSet(shadowRate === undefined ? { status, updated_at: at } : { status, shadow_rate: shadowRate, updated_at: at }))
     .execute();
 }
 
 export interface ChangeInput {
+  /** 'base' (the default) or a pack id. */
+  model?: string;
   action: string;
   version?: string | null;
   rolloutId?: string | null;
@@ -136,6 +210,7 @@ export interface ChangeInput {
 export async function recordChange(tx: Db | Tx, c: ChangeInput, at = new Date().toISOString()): Promise<ModelChange> {
   const row: ModelChangeRow = {
     id: randomUUID(),
+    model: c.model ?? BASE_MODEL_KEY,
     at,
     action: c.action,
     version: c.version ?? null,
@@ -159,45 +234,68 @@ const toChange = (r: ModelChangeRow): ModelChange => ({
   actor: r.actor,
   reason: r.reason,
   details: r.details === null ? null : JSON.parse(r.details),
+  ...(r.model === BASE_MODEL_KEY ? {} : { pack: r.model }),
 });
 
-/** Newest first. */
-export async function listChanges(db: Db, limit = 100, version?: string): Promise<ModelChange[]> {
-  let q = db.selectFrom('model_changes').selectAll();
+/** Newest first; the base model's changes unless a pack id is given. */
+export async function listChanges(db: Db, limit = 100, version?: string, model = BASE_MODEL_KEY): Promise<ModelChange[]> {
+  let q = db.selectFrom('model_changes').selectAll().where('model', '=', model);
   if (version) q = q.where('version', '=', version);
   const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   return rows.map(toChange);
 }
 
-function need(manifest: Manifest, version: string): ModelVersion {
-  const v = manifest.versions.find((x) => x.version === version);
-  if (!v) throw new RolloutError(404, `model version ${version} is not in the registry`);
-  return v;
+const lineOf = (line: ModelLine | Manifest): ModelLine => ('model' in line ? line : baseLine(line));
+
+function need(line: ModelLine, version: string): void {
+  if (!line.versions.includes(version)) throw new RolloutError(404, `${line.what} ${version} is not in the registry`);
 }
+
+/** Which running canary a step, promotion or rollback is about. */
+export interface RolloutTarget {
+  /** 'base' (the default) or a pack id. */
+  model?: string;
+  reason: string;
+  actor: Actor;
+  /** Act only if this rollout is still the running one (the guard's check). */
+  expectId?: string;
+}
+
+async function runningOf(tx: Tx, o: RolloutTarget): Promise<Rollout> {
+  const r = await currentRollout(tx, o.model);
+  if (!r || (o.expectId && r.id !== o.expectId)) throw new RolloutError(409, 'no canary is running');
+  return r;
+}
+
+const modelOf = (r: Rollout) => r.pack ?? BASE_MODEL_KEY;
 
 const validPercent = (p: number) => {
   if (!(p > 0 && p <= 100)) throw new RolloutError(400, `a canary percentage must be above 0 and at most 100, got ${p}`);
 };
 
+/** Starts a canary of `o.version` against the line's active version (a manifest stands for the base model). */
 export async function startCanary(
   db: Db,
-  manifest: Manifest,
+  lineOrManifest: ModelLine | Manifest,
   o: { version: string; percent: number; plan?: number[]; holdback?: number; reason: string; actor: Actor; details?: Record<string, unknown> },
 ): Promise<Rollout> {
-  need(manifest, o.version);
+  const line = lineOf(lineOrManifest);
+  need(line, o.version);
   validPercent(o.percent);
   const holdback = o.holdback ?? DEFAULT_HOLDBACK_PERCENT;
   if (!(holdback >= 0 && holdback < 100)) throw new RolloutError(400, `holdback must be at least 0 and under 100, got ${holdback}`);
   return db.transaction().execute(async (tx) => {
-    const running = await currentRollout(tx);
+    const running = await currentRollout(tx, line.model);
     if (running) throw new RolloutError(409, `a canary of ${running.version} is already running (rollout ${running.id}); promote or roll it back first`);
-    const status = statuses(manifest, await statusRows(tx));
-    const control = activeVersion(manifest, status);
+    const status = statuses(line, await statusRows(tx, line.model));
+    const control = lineActive(line, status);
+    if (!control) throw new RolloutError(409, `no ${line.what} is active, so a canary has no control to compare with; activate one first`);
     if (o.version === control) throw new RolloutError(409, `${o.version} is already the active version`);
     const at = new Date().toISOString();
     const plan = [...new Set([...(o.plan ?? [5, 25, 50, 100]), 100])].filter((p) => p > 0 && p <= 100).sort((a, b) => a - b);
     const row: RolloutRow = {
       id: randomUUID(),
+      model: line.model,
       version: o.version,
       control_version: control,
       percent: o.percent,
@@ -209,22 +307,30 @@ export async function startCanary(
       holdback,
     };
     await tx.insertInto('rollouts').values(row).execute();
-    await setStatus(tx, o.version, 'canary', at);
+    await setStatus(tx, line.model, o.version, 'canary', at);
     // The control keeps its status, but write it down so a later manifest edit cannot change it under the rollout.
-    await setStatus(tx, control, 'active', at);
+    await setStatus(tx, line.model, control, 'active', at);
     await recordChange(
       tx,
-      { action: 'canary-start', version: o.version, rolloutId: row.id, percent: o.percent, actor: o.actor, reason: o.reason, details: { controlVersion: control, plan, holdback, ...o.details } },
+      {
+        model: line.model,
+        action: 'canary-start',
+        version: o.version,
+        rolloutId: row.id,
+        percent: o.percent,
+        actor: o.actor,
+        reason: o.reason,
+        details: { controlVersion: control, plan, holdback, ...o.details },
+      },
       at,
     );
     return toRollout(row);
   });
 }
 
-export async function stepRollout(db: Db, o: { percent?: number; reason: string; actor: Actor; expectId?: string }): Promise<Rollout> {
+export async function stepRollout(db: Db, o: RolloutTarget & { percent?: number }): Promise<Rollout> {
   return db.transaction().execute(async (tx) => {
-    const r = await currentRollout(tx);
-    if (!r || (o.expectId && r.id !== o.expectId)) throw new RolloutError(409, 'no canary is running');
+    const r = await runningOf(tx, o);
     const to = o.percent ?? r.plan.find((p) => p > r.percent);
     if (to === undefined) throw new RolloutError(409, `the canary is at ${r.percent}%, the end of its plan; promote it`);
     validPercent(to);
@@ -232,66 +338,74 @@ export async function stepRollout(db: Db, o: { percent?: number; reason: string;
     const at = new Date().toISOString();
     const res = await tx.updateTable('rollouts').set({ percent: to, stepped_at: at }).where('id', '=', r.id).where('state', '=', 'running').executeTakeFirst();
     if (Number(res.numUpdatedRows) !== 1) throw new RolloutError(409, 'the canary changed meanwhile; try again');
-    await recordChange(tx, { action: 'canary-step', version: r.version, rolloutId: r.id, percent: to, actor: o.actor, reason: o.reason, details: { from: r.percent } }, at);
+    await recordChange(tx, { model: modelOf(r), action: 'canary-step', version: r.version, rolloutId: r.id, percent: to, actor: o.actor, reason: o.reason, details: { from: r.percent } }, at);
     return { ...r, percent: to, steppedAt: at };
   });
 }
 
-export async function promote(db: Db, o: { reason: string; actor: Actor; expectId?: string }): Promise<Rollout> {
+export async function promote(db: Db, o: RolloutTarget): Promise<Rollout> {
   return db.transaction().execute(async (tx) => {
-    const r = await currentRollout(tx);
-    if (!r || (o.expectId && r.id !== o.expectId)) throw new RolloutError(409, 'no canary is running');
+    const r = await runningOf(tx, o);
     const at = new Date().toISOString();
     await tx.updateTable('rollouts').set({ state: 'promoted', percent: 100, ended_at: at }).where('id', '=', r.id).where('state', '=', 'running').execute();
-    await setStatus(tx, r.version, 'active', at);
-    await setStatus(tx, r.controlVersion, 'retired', at);
-    await recordChange(tx, { action: 'promote', version: r.version, rolloutId: r.id, percent: 100, actor: o.actor, reason: o.reason, details: { retired: r.controlVersion } }, at);
+    await setStatus(tx, modelOf(r), r.version, 'active', at);
+    await setStatus(tx, modelOf(r), r.controlVersion, 'retired', at);
+    await recordChange(tx, { model: modelOf(r), action: 'promote', version: r.version, rolloutId: r.id, percent: 100, actor: o.actor, reason: o.reason, details: { retired: r.controlVersion } }, at);
     return { ...r, state: 'promoted', percent: 100, endedAt: at };
   });
 }
 
-export async function rollBack(db: Db, o: { reason: string; actor: Actor; expectId?: string; details?: unknown }): Promise<Rollout> {
+export async function rollBack(db: Db, o: RolloutTarget & { details?: unknown }): Promise<Rollout> {
   return db.transaction().execute(async (tx) => {
-    const r = await currentRollout(tx);
-    if (!r || (o.expectId && r.id !== o.expectId)) throw new RolloutError(409, 'no canary is running');
+    const r = await runningOf(tx, o);
     const at = new Date().toISOString();
     await tx.updateTable('rollouts').set({ state: 'rolled_back', ended_at: at }).where('id', '=', r.id).where('state', '=', 'running').execute();
-    await setStatus(tx, r.version, 'retired', at);
+    await setStatus(tx, modelOf(r), r.version, 'retired', at);
     await recordChange(
       tx,
-      { action: 'rollback', version: r.version, rolloutId: r.id, percent: r.percent, actor: o.actor, reason: o.reason, details: o.details ?? { controlVersion: r.controlVersion } },
+      {
+        model: modelOf(r),
+        action: 'rollback',
+        version: r.version,
+        rolloutId: r.id,
+        percent: r.percent,
+        actor: o.actor,
+        reason: o.reason,
+        details: o.details ?? { controlVersion: r.controlVersion },
+      },
       at,
     );
     return { ...r, state: 'rolled_back', endedAt: at };
   });
 }
 
-/** Makes a version active at once for everyone (the old active is retired); not while a canary runs. */
-export async function activate(db: Db, manifest: Manifest, o: { version: string; reason: string; actor: Actor }): Promise<void> {
-  need(manifest, o.version);
+/** Makes a version active at once for everyone (the old active is retired); not while a canary of its model runs. */
+export async function activate(db: Db, lineOrManifest: ModelLine | Manifest, o: { version: string; reason: string; actor: Actor }): Promise<void> {
+  const line = lineOf(lineOrManifest);
+  need(line, o.version);
   await db.transaction().execute(async (tx) => {
-    const running = await currentRollout(tx);
+    const running = await currentRollout(tx, line.model);
     if (running) throw new RolloutError(409, `a canary of ${running.version} is running; roll it back or promote it first`);
-    const status = statuses(manifest, await statusRows(tx));
-    const old = activeVersion(manifest, status);
+    const status = statuses(line, await statusRows(tx, line.model));
+    const old = lineActive(line, status);
     if (old === o.version) throw new RolloutError(409, `${o.version} is already active`);
     const at = new Date().toISOString();
-    await setStatus(tx, old, 'retired', at);
-    await setStatus(tx, o.version, 'active', at, null);
-    await recordChange(tx, { action: 'activate', version: o.version, actor: o.actor, reason: o.reason, details: { retired: old } }, at);
+    if (old !== undefined) await setStatus(tx, line.model, old, 'retired', at);
+    await setStatus(tx, line.model, o.version, 'active', at, null);
+    await recordChange(tx, { model: line.model, action: 'activate', version: o.version, actor: o.actor, reason: o.reason, details: { retired: old ?? null } }, at);
   });
 }
 
 /** Devices run `version` in the shadow of sampleRate of their identifications (0 stops it). One shadow at a time. */
 export async function setShadow(db: Db, manifest: Manifest, o: { version: string; sampleRate: number; reason: string; actor: Actor }): Promise<void> {
-  need(manifest, o.version);
+  need(baseLine(manifest), o.version);
   if (!(o.sampleRate >= 0 && o.sampleRate <= 1)) throw new RolloutError(400, `sampleRate must be within 0..1, got ${o.sampleRate}`);
   await db.transaction().execute(async (tx) => {
     const status = statuses(manifest, await statusRows(tx));
     if (o.sampleRate > 0 && status.get(o.version) === 'active') throw new RolloutError(409, `${o.version} is the active version; shadow a candidate`);
     const at = new Date().toISOString();
-    await tx.updateTable('model_status').set({ shadow_rate: null }).where('version', '!=', o.version).execute();
-    await setStatus(tx, o.version, status.get(o.version)!, at, o.sampleRate > 0 ? o.sampleRate : null);
+    await tx.updateTable('model_status').set({ shadow_rate: null }).where('model', '=', BASE_MODEL_KEY).where('version', '!=', o.version).execute();
+    await setStatus(tx, BASE_MODEL_KEY, o.version, status.get(o.version)!, at, o.sampleRate > 0 ? o.sampleRate : null);
     await recordChange(tx, { action: o.sampleRate > 0 ? 'shadow-start' : 'shadow-stop', version: o.version, actor: o.actor, reason: o.reason, details: { sampleRate: o.sampleRate } }, at);
   });
 }

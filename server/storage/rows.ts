@@ -36,6 +36,9 @@ export const EventRowSchema = Type.Object({
   hour: IsoTime,
   received_at: IsoTime,
   payload: Type.String(),
+  /** The species pack that answered an identification on the same photo, and its version (migration 0010): the guard's pack arms. */
+  pack_id: Type.Union([Type.String(), Type.Null()]),
+  pack_version: Type.Union([Type.String(), Type.Null()]),
 });
 
 /** The training signal: one row per correction, with its embedding. */

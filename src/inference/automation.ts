@@ -16,7 +16,8 @@ export function installAutomationHook() {
     classifyBytes: async (bytes, name, opts) => (await inference.identify(new Blob([bytes as BlobPart]), name, opts)).item,
     downloadPack: async (id) => {
       const served = (await (await fetch('/v1/models')).json()) as ModelsView;
-      const pack = served.packs?.find((p) => p.id === id);
+      // The version this device would get (its rollout arm, once the updater heard the server), else the active one.
+      const pack = getPacks().chosen[id] ?? served.packs?.find((p) => p.id === id && p.status === 'active');
       if (!pack) throw new Error(`the server offers no species pack ${id}`);
       await downloadPack(pack);
       const kept = (await installedPacks()).find((p) => p.id === id);

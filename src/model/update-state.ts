@@ -7,7 +7,7 @@
  */
 import type { ModelVersion } from '../../core/manifest.ts';
 import type { ModelsView, ServedVersion } from '../../core/api/models.ts';
-import { rolloutBucket, inRollout } from '../../core/rollout.ts';
+import { rolloutArm } from '../../core/rollout.ts';
 import { openAppDb } from '../storage/db.ts';
 import { engineOptionsFromUrl } from '../inference/client.ts';
 import type { EngineOptions } from '../../workers/inference/types.ts';
@@ -113,9 +113,8 @@ export function assign(served: ServedModels, installId: string): Assignment {
   const r = served.rollout;
   const at = Date.now();
   if (r && r.state === 'running' && served.versions.some((v) => v.version === r.version)) {
-    const bucket = rolloutBucket(installId, r.id);
-    const inCanary = inRollout(installId, r.id, r.percent);
-    return { version: inCanary ? r.version : r.controlVersion, rolloutId: r.id, bucket, percent: r.percent, inCanary, at };
+    const { version, inCanary, bucket } = rolloutArm(r, installId);
+    return { version, rolloutId: r.id, bucket, percent: r.percent, inCanary, at };
   }
   return { version: served.active, rolloutId: null, bucket: null, percent: null, inCanary: false, at };
 }

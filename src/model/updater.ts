@@ -5,7 +5,8 @@
  * core/rollout.ts), downloads that version in the background and verifies
  * it (download.ts), keeps the previous version for offline rollback and
  * switches only between identifications (switch.ts); then follows the
- * shadow candidate (shadow.ts). Each step runs after the one before
+ * shadow candidate (shadow.ts) and each downloaded species pack's rollout
+ * (../packs/pack-updates.ts). Each step runs after the one before
  * (serial), so two reads of /v1/models never race.
  *
  * The pieces: update-state.ts (what is kept and shown), boot.ts (the
@@ -17,6 +18,7 @@ import { boot } from './boot.ts';
 import { fetchVersion } from './download.ts';
 import { switchTo } from './switch.ts';
 import { syncShadow } from './shadow.ts';
+import { syncPacks } from '../packs/pack-updates.ts';
 import { assign, entryOf, getState, persist, set, type ServedModels } from './update-state.ts';
 
 export { BUCKETS } from '../../core/rollout.ts';
@@ -60,6 +62,8 @@ export function onServed(served: ServedModels): Promise<void> {
       if (await fetchVersion(entry, 'update')) await switchTo(entry);
     }
     await syncShadow(served);
+    // Species packs on the device follow their own rollouts, with the same seed (failures stay on the packs' list).
+    await syncPacks(served, rolloutSeed);
   });
 }
 

@@ -2,7 +2,7 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { SpeciesPack } from '../../core/manifest.ts';
 import { getState, subscribe } from '../model/updater.ts';
-import { downloadPack, getPacks, installedPacks, removePack, subscribePacks } from './pack-state.ts';
+import { downloadPack, getPacks, installedPacks, onDevice, removePack, subscribePacks } from './pack-state.ts';
 
 const mb = (bytes: number) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 const speciesCount = (p: SpeciesPack) => p.labels.filter((l) => l !== 'background').length;
@@ -15,8 +15,10 @@ export function PacksSection() {
     void installedPacks();
   }, []);
   // Offered by the server (as last heard, offline too) and held here, each once; the device's copy wins.
-  const offered = model.served?.packs ?? [];
-  const all = [...packs.installed, ...offered.filter((o) => !packs.installed.some((i) => i.id === o.id))];
+  // Of a pack's versions, the one this device would get (its rollout arm), else the active one.
+  const served = model.served?.packs ?? [];
+  const offered = [...new Set(served.map((p) => p.id))].flatMap((id) => packs.chosen[id] ?? served.find((p) => p.id === id && p.status === 'active') ?? []);
+  const all = [...packs.installed, ...offered.filter((o) => !packs.installed.some((i) => i.id === o.id)).map(onDevice)];
   // A click handler returns nothing React would wait for: the pack is busy until the work settles.
   const act = (id: string, work: () => Promise<void>) => () => {
     setBusy(id);

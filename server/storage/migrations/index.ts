@@ -17,6 +17,7 @@ import { jobTicks } from './0006_job_ticks.ts';
 import { rollups } from './0007_rollups.ts';
 import { shadowRollup } from './0008_shadow_rollup.ts';
 import { packCorrections } from './0009_pack_corrections.ts';
+import { packRollouts } from './0010_pack_rollouts.ts';
 import { guardRollup } from './0011_guard_rollup.ts';
 import { packRollups } from './0012_pack_rollups.ts';
 import { jobStateInstallIssues } from './0013_job_state_install_issues.ts';
@@ -36,6 +37,7 @@ function migrations(flavor: Flavor): Record<string, Migration> {
     ...rollups(flavor),
     ...shadowRollup(flavor),
     ...packCorrections(flavor),
+    ...packRollouts(flavor),
     ...guardRollup(flavor),
     ...packRollups(flavor),
     ...jobStateInstallIssues(flavor),

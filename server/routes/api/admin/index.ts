@@ -7,6 +7,7 @@ import installs from './installs.ts';
 import models from './models.ts';
 import monitoring from './monitoring.ts';
 import monitoringPacks from './monitoring-packs.ts';
+import packs from './packs.ts';
 import review from './review.ts';
 
 export default async function admin(app: FastifyInstance, opts: { adminToken: string | null }) {
@@ -21,5 +22,6 @@ export default async function admin(app: FastifyInstance, opts: { adminToken: st
   await app.register(models);
   await app.register(monitoring);
   await app.register(monitoringPacks);
+  await app.register(packs);
   await app.register(review);
 }

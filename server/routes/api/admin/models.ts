@@ -46,40 +46,12 @@ import { findVersion, type ModelVersion } from '../../../../core/manifest.ts';
 import { readManifest, registerVersion } from '../../../../node/registry.ts';
 import { RegistryBusyError, withRegistryLock } from '../../../../node/registry-lock.ts';
 import { HttpError } from '../../../plugins/app/errors.ts';
-import {
-  activate,
-  listChanges,
-  modelsView,
-  promote,
-  recordChange,
-  rollBack,
-  rolloutDb,
-  RolloutError,
-  setShadow,
-  shadowInstalls,
-  startCanary,
-  stepRollout,
-  storeFlavor,
-} from '../../../storage/rollout-store.ts';
+import { activate, listChanges, promote, recordChange, rollBack, setShadow, shadowInstalls, startCanary, stepRollout, storeFlavor } from '../../../storage/rollout-store.ts';
+import { rolloutHttp } from './rollout-http.ts';
 import { DEFAULT_SHADOW_GATE, shadowGate, summarizeShadow } from '../../../../core/shadow-gate.ts';
 
 export default async function adminModels(app: FastifyInstance) {
-  const db = () => rolloutDb(app.store);
-  const manifest = () => {
-    const m = app.registry.manifest();
-    if (!m) throw new HttpError(503, 'no model registry yet', 'run `npm run models:build`');
-    return m;
-  };
-  // Store errors become the HTTP answer they describe.
-  const run = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (err) {
-      if (err instanceof RolloutError) throw new HttpError(err.status, err.status === 404 ? 'not found' : err.status === 400 ? 'bad request' : 'conflict', err.message);
-      throw err;
-    }
-  };
-  const view = async () => modelsView(db(), manifest());
+  const { db, manifest, run, view } = rolloutHttp(app);
 
   app.get('/v1/admin/models', { schema: { response: { 200: ModelsViewSchema } } }, async (): Promise<ModelsView> => view());
 
