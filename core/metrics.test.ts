@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateMetrics, correctedPairs } from './metrics.ts';
+import { aggregateMetrics, correctedPairs, weighted, type HeavyExcess } from './metrics.ts';
 import { ABSTAIN, type CorrectionFact, type IdentificationFact } from './telemetry-facts.ts';
 
 let n = 0;
@@ -101,5 +101,51 @@ describe('per-install weight in the metrics', () => {
     expect(m.correctionRate).toBeCloseTo(66 / 250, 9);
     // Unweighted, the flood would have made both nearly 1.
     expect(m.abstainRate).toBeLessThan(0.3);
+  });
+});
+
+describe('weighted: installs past the cap one by one or already summed', () => {
+  it('takes off the same whether the reader sends each install or their sum', () => {
+    const cap = 50;
+    const plain = {
+      n: 400,
+      labels: new Map([
+        ['a', 250],
+        ['b', 150],
+      ]),
+      confidence: [100, 300],
+      corrected: 40,
+      confirmed: 20,
+    };
+    const installs = [
+      {
+        n: 200,
+        labels: new Map([
+          ['a', 180],
+          ['b', 20],
+        ]),
+        confidence: [50, 150],
+        corrected: 30,
+        confirmed: 5,
+      },
+      { n: 100, labels: new Map([['b', 100]]), confidence: [0, 100], corrected: 4, confirmed: 10 },
+    ];
+    const one = weighted({ ...plain, heavy: installs }, cap);
+    const excess: HeavyExcess = { weight: 0, labels: new Map(), confidence: [0, 0], corrected: 0, confirmed: 0 };
+    for (const h of installs) {
+      const off = 1 - cap / h.n;
+      excess.weight += h.n - cap;
+      for (const [k, v] of h.labels) excess.labels.set(k, (excess.labels.get(k) ?? 0) + off * v);
+      h.confidence.forEach((v, i) => (excess.confidence[i] += off * v));
+      excess.corrected += off * h.corrected;
+      excess.confirmed += off * h.confirmed;
+    }
+    const summed = weighted({ ...plain, heavy: [], heavyExcess: excess }, cap);
+    expect(summed.weight).toBe(one.weight);
+    expect(one.weight).toBe(400 - 150 - 50);
+    for (const k of ['a', 'b']) expect(summed.labels.get(k)).toBeCloseTo(one.labels.get(k)!, 9);
+    summed.confidence.forEach((v, i) => expect(v).toBeCloseTo(one.confidence[i], 9));
+    expect(summed.corrected).toBeCloseTo(one.corrected, 9);
+    expect(summed.confirmed).toBeCloseTo(one.confirmed, 9);
   });
 });

@@ -128,8 +128,24 @@ export interface HeavyTally {
 }
 
 /**
+ * What the installs past the cap take off a bucket, already summed over
+ * them: (1 - cap/n) of each of their counts, and `weight` = the sum of
+ * (n - cap). A reader that can do weighted()'s per-install step where the
+ * rows are (rollup-reads.ts, whole days) sends this instead of one
+ * HeavyTally per install.
+ */
+export interface HeavyExcess {
+  weight: number;
+  labels: Map<string, number>;
+  confidence: number[];
+  corrected: number;
+  confirmed: number;
+}
+
+/**
  * A (version, bucket) as the rollups hold it: plain counts (every event 1)
- * and, apart, the installs that passed the per-install cap in the bucket.
+ * and, apart, the installs that passed the per-install cap in the bucket
+ * (one by one in `heavy`, or summed in `heavyExcess`).
  */
 export interface BucketTally {
   modelVersion: string;
@@ -144,6 +160,7 @@ export interface BucketTally {
   corrected: number;
   confirmed: number;
   heavy: HeavyTally[];
+  heavyExcess?: HeavyExcess;
 }
 
 /**
@@ -152,7 +169,7 @@ export interface BucketTally {
  * each of their events weighs cap/n instead of 1 (core/install-weight.ts),
  * i.e. (1 - cap/n) of their own counts come off the plain ones.
  */
-export function weighted(t: Pick<BucketTally, 'n' | 'labels' | 'confidence' | 'corrected' | 'confirmed' | 'heavy'>, cap = EVENTS_PER_INSTALL_CAP) {
+export function weighted(t: Pick<BucketTally, 'n' | 'labels' | 'confidence' | 'corrected' | 'confirmed' | 'heavy' | 'heavyExcess'>, cap = EVENTS_PER_INSTALL_CAP) {
   const labels = new Map(t.labels);
   const confidence = [...t.confidence];
   let weight = t.n;
@@ -167,6 +184,16 @@ export function weighted(t: Pick<BucketTally, 'n' | 'labels' | 'confidence' | 'c
     });
     corrected -= off * h.corrected;
     confirmed -= off * h.confirmed;
+  }
+  const x = t.heavyExcess;
+  if (x) {
+    weight -= x.weight;
+    for (const [k, v] of x.labels) labels.set(k, (labels.get(k) ?? 0) - v);
+    x.confidence.forEach((v, i) => {
+      confidence[i] -= v;
+    });
+    corrected -= x.corrected;
+    confirmed -= x.confirmed;
   }
   return { weight, labels, confidence, corrected, confirmed };
 }

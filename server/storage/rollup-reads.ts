@@ -7,7 +7,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { EVENTS_PER_INSTALL_CAP } from '../../core/install-weight.ts';
 import { LATENCY_BINS } from '../../core/latency-bins.ts';
-import { weighted, type BucketTally, type HeavyTally } from '../../core/metrics.ts';
+import { weighted, type BucketTally, type HeavyExcess, type HeavyTally } from '../../core/metrics.ts';
 import type { DayProfile } from '../../core/drift-series.ts';
 import { CONFIDENCE_BINS, type Bucket } from '../../core/telemetry-facts.ts';
 import type { Database } from './rows.ts';
@@ -109,27 +109,24 @@ export async function bucketTallies(db: Db, r: HourRange & { bucket: Bucket; wit
     }
   }
 
-  for (const [k, h] of await heavyTallies(db, r, cap)) {
-    const [v, bk] = k.split(SEP);
-    at(v, bk).heavy.push(...h);
+  if (wholeDays) {
+    for (const [k, x] of await heavyExcessByDay(db, r, cap)) {
+      const [v, bk] = k.split(SEP);
+      at(v, bk).heavyExcess = x;
+    }
+  } else {
+    for (const [k, h] of await heavyTallies(db, r, cap)) {
+      const [v, bk] = k.split(SEP);
+      at(v, bk).heavy.push(...h);
+    }
   }
   return sorted(out);
 }
 
 const sorted = (m: Map<string, BucketTally>) => [...m.values()].sort((a, c) => a.modelVersion.localeCompare(c.modelVersion) || a.bucket.localeCompare(c.bucket));
 
-/** The counts of these installs within the range, per day and bucket: whole days from rollup_heavy_days as stored, anything else summed from the hours. */
+/** The counts of these installs within the range, per day and bucket, summed from their hours. */
 function heavyRows(db: Db, r: HourRange & { bucket: Bucket }, installIds: string[]) {
-  if (r.bucket === 'day' && dayAligned(r.from) && dayAligned(r.to)) {
-    let q = db
-      .selectFrom('rollup_heavy_days')
-      .select(['install_id', 'model_version', 'day', sql<string>`day`.as('bucket'), 'dim', 'key', 'n'])
-      .where('install_id', 'in', installIds);
-    if (r.from) q = q.where('day', '>=', r.from.slice(0, 10));
-    if (r.to) q = q.where('day', '<', r.to.slice(0, 10));
-    if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
-    return q.execute();
-  }
   const b = bucketSql(r.bucket);
   let q = db
     .selectFrom('rollup_heavy')
@@ -139,6 +136,64 @@ function heavyRows(db: Db, r: HourRange & { bucket: Bucket }, installIds: string
   if (r.to) q = q.where('hour', '<', r.to);
   if (r.modelVersion) q = q.where('model_version', '=', r.modelVersion);
   return q.groupBy(['install_id', 'model_version', sql`substr(hour, 1, 10)`, b, 'dim', 'key']).execute();
+}
+
+/**
+ * Whole days: what the installs past the cap take off each (version, day),
+ * summed in SQL from rollup_heavy_days (weighted()'s per-install step, (1 -
+ * cap/n) of each count, done where the rows are), so a month of flooding
+ * installs comes back as a row per (version, day, label or bin), not one per
+ * install as well: at 10 million events that was 45,000 rows a query.
+ * Every install-day in that table passed the cap over the whole day (it is
+ * filled from the day's raw events the moment it does).
+ */
+async function heavyExcessByDay(db: Db, r: HourRange & { withCorrections?: boolean }, cap: number): Promise<Map<string, HeavyExcess>> {
+  const dayRange = (col: string) =>
+    sql.join(
+      [
+        sql`1 = 1`,
+        ...(r.from ? [sql`${sql.ref(col)} >= ${r.from.slice(0, 10)}`] : []),
+        ...(r.to ? [sql`${sql.ref(col)} < ${r.to.slice(0, 10)}`] : []),
+        ...(r.modelVersion ? [sql`model_version = ${r.modelVersion}`] : []),
+      ],
+      sql` and `,
+    );
+  const hourRange = sql.join(
+    [sql`1 = 1`, ...(r.from ? [sql`c.hour >= ${r.from}`] : []), ...(r.to ? [sql`c.hour < ${r.to}`] : []), ...(r.modelVersion ? [sql`c.model_version = ${r.modelVersion}`] : [])],
+    sql` and `,
+  );
+  // 1.0 * keeps SQLite from dividing integers.
+  const { rows } = await sql<{ model_version: string; day: string; dim: string; key: string; n: number | string }>`
+    with t as (
+      select install_id, model_version, day, sum(n) as tot from rollup_heavy_days
+       where dim = 'label' and ${dayRange('day')}
+       group by install_id, model_version, day having sum(n) > ${cap}
+    )
+    select h.model_version, h.day, h.dim, h.key, sum(h.n * (1 - 1.0 * ${cap} / t.tot)) as n
+      from rollup_heavy_days h join t on t.install_id = h.install_id and t.model_version = h.model_version and t.day = h.day
+     group by h.model_version, h.day, h.dim, h.key
+    union all
+    select model_version, day, 'weight', '', sum(tot - ${cap}) from t group by model_version, day
+    union all
+    select c.model_version, substr(c.hour, 1, 10), 'verdict', c.verdict, sum(c.n * (1 - 1.0 * ${cap} / t.tot))
+      from rollup_corrections c join t on t.install_id = c.install_id and t.model_version = c.model_version and t.day = substr(c.hour, 1, 10)
+     where ${hourRange}
+     group by c.model_version, substr(c.hour, 1, 10), c.verdict`.execute(db);
+  const out = new Map<string, HeavyExcess>();
+  for (const row of rows) {
+    const k = `${row.model_version}${SEP}${row.day}`;
+    let x = out.get(k);
+    if (!x) out.set(k, (x = { weight: 0, labels: new Map(), confidence: new Array<number>(CONFIDENCE_BINS).fill(0), corrected: 0, confirmed: 0 }));
+    const n = Number(row.n);
+    if (row.dim === 'label') x.labels.set(row.key, n);
+    else if (row.dim === 'conf') x.confidence[Number(row.key)] = n;
+    else if (row.dim === 'weight') x.weight = n;
+    else if (row.dim === 'verdict' && r.withCorrections !== false) {
+      if (row.key === 'corrected') x.corrected = n;
+      else x.confirmed = n;
+    }
+  }
+  return out;
 }
 
 /**
