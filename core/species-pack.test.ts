@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { interpretPack, packCorrection, packTaxa, parsePackLabel, routePack, speciesId, PACK_BACKGROUND } from './species-pack.ts';
-import { validateEvent, type CorrectionEvent, type ValidationContext } from './telemetry.ts';
+import { packKey, validateEvent, type CorrectionEvent, type ValidationContext } from './telemetry.ts';
 import { indexTaxonomy, type Taxonomy } from './taxonomy.ts';
 import type { Prediction } from './postprocess.ts';
 
@@ -107,7 +107,11 @@ describe('packCorrection', () => {
     hour: '2026-11-26T12:00:00Z',
     ...(packPart ? { pack: packPart } : {}),
   });
-  const ctx: ValidationContext = { taxonIds: new Set([...index.byId.keys(), ...packTaxa(pack).flatMap((t) => (t ? [t.id] : []))]), embeddingSizes: new Map([['1.0.0', 1280]]) };
+  const ctx: ValidationContext = {
+    taxonIds: new Set([...index.byId.keys(), ...packTaxa(pack).flatMap((t) => (t ? [t.id] : []))]),
+    embeddingSizes: new Map([['1.0.0', 1280]]),
+    packEmbeddingSizes: new Map([[packKey(pack.id, pack.version), 1280]]),
+  };
 
   it("carries the pack's id, version and its own embedding, which the server accepts with a pack taxon", () => {
     const embedding = Float32Array.from({ length: 1280 }, (_, i) => i / 1280);
