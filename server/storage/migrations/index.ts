@@ -55,7 +55,10 @@ export async function migrateToLatest(db: Kysely<any>, flavor: Flavor): Promise<
   // PostgreSQL: name the schema (the search_path's first), otherwise kysely takes a
   // migration table in any other schema of the database for this one's.
   const migrationTableSchema = flavor === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
-  const migrator = new Migrator({ db, provider: migrationProvider(flavor), migrationTableSchema });
+  // Migrations are written on parallel branches (0009-0015 landed together), so a database made
+  // between merges may have run a later one before an earlier one appeared. Each stands on its own
+  // (its own tables or columns), so the missing one runs now instead of the server refusing to start.
+  const migrator = new Migrator({ db, provider: migrationProvider(flavor), migrationTableSchema, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
