@@ -162,21 +162,25 @@ async function heavyExcessByDay(db: Db, r: HourRange & { withCorrections?: boole
     [sql`1 = 1`, ...(r.from ? [sql`c.hour >= ${r.from}`] : []), ...(r.to ? [sql`c.hour < ${r.to}`] : []), ...(r.modelVersion ? [sql`c.model_version = ${r.modelVersion}`] : [])],
     sql` and `,
   );
-  // 1.0 * keeps SQLite from dividing integers.
+  // Per heavy install-day, the share of its counts that comes off, f = 1 - cap/n (floating point: SQLite
+  // would divide integers). Its counts join on one key (on three columns PostgreSQL guesses one row and
+  // sorts them on disk); its corrections are found by install (indexed), not by scanning them all.
+  const key = (install: string, version: string, day: RawBuilder<string>) => sql`${sql.ref(install)} || '|' || ${sql.ref(version)} || '|' || ${day}`;
   const { rows } = await sql<{ model_version: string; day: string; dim: string; key: string; n: number | string }>`
     with t as (
-      select install_id, model_version, day, sum(n) as tot from rollup_heavy_days
+      select install_id || '|' || model_version || '|' || day as k, install_id, model_version, day, sum(n) as tot, 1 - cast(${cap} as double precision) / sum(n) as f
+        from rollup_heavy_days
        where dim = 'label' and ${dayRange('day')}
        group by install_id, model_version, day having sum(n) > ${cap}
     )
-    select h.model_version, h.day, h.dim, h.key, sum(h.n * (1 - 1.0 * ${cap} / t.tot)) as n
-      from rollup_heavy_days h join t on t.install_id = h.install_id and t.model_version = h.model_version and t.day = h.day
+    select h.model_version, h.day, h.dim, h.key, sum(h.n * t.f) as n
+      from rollup_heavy_days h join t on t.k = ${key('h.install_id', 'h.model_version', sql`h.day`)}
      group by h.model_version, h.day, h.dim, h.key
     union all
     select model_version, day, 'weight', '', sum(tot - ${cap}) from t group by model_version, day
     union all
-    select c.model_version, substr(c.hour, 1, 10), 'verdict', c.verdict, sum(c.n * (1 - 1.0 * ${cap} / t.tot))
-      from rollup_corrections c join t on t.install_id = c.install_id and t.model_version = c.model_version and t.day = substr(c.hour, 1, 10)
+    select c.model_version, substr(c.hour, 1, 10), 'verdict', c.verdict, sum(c.n * t.f)
+      from t join rollup_corrections c on c.install_id = t.install_id and c.model_version = t.model_version and substr(c.hour, 1, 10) = t.day
      where ${hourRange}
      group by c.model_version, substr(c.hour, 1, 10), c.verdict`.execute(db);
   const out = new Map<string, HeavyExcess>();
