@@ -39,6 +39,8 @@ const Ms = Type.Number({ minimum: 0, maximum: MAX_TIMING_MS });
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
 const TaxonId = Type.String({ minLength: 1, maxLength: 120 });
 const AppVersion = Type.String({ minLength: 1, maxLength: 64 });
+/** A species pack's id (core/manifest.ts SpeciesPackSchema), in identifications and corrections alike. */
+const PackId = Type.String({ pattern: '^[a-z0-9-]+$', maxLength: 60 });
 const closed = { additionalProperties: false } as const;
 
 export const BackendSchema = Type.Union([Type.Literal('webgpu'), Type.Literal('wasm'), Type.Literal('node')]);
@@ -86,7 +88,7 @@ export const IdentificationEventSchema = Type.Object(
     pack: Type.Optional(
       Type.Object(
         {
-          id: Type.String({ pattern: '^[a-z0-9-]+$', maxLength: 60 }),
+          id: PackId,
           version: SemverSchema,
           routedBy: Type.Union([Type.Literal('rollup'), Type.Literal('user')]),
           top5: Type.Array(Type.Object({ taxonId: TaxonId, p: Probability }, closed), { minItems: 1, maxItems: 5 }),
@@ -152,7 +154,7 @@ export const CorrectionEventSchema = Type.Object(
     pack: Type.Optional(
       Type.Object(
         {
-          id: Type.String({ pattern: '^[a-z0-9-]+$', maxLength: 60 }),
+          id: PackId,
           version: SemverSchema,
           embedding: Type.Array(Type.Number(), { minItems: 1, maxItems: MAX_EMBEDDING_LENGTH }),
         },

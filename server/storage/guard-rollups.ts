@@ -240,7 +240,7 @@ export type SqlFlavor = 'sqlite' | 'postgres';
 /** A JSON field of events.payload as SQL, per backend. */
 export function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
   if (flavor === 'postgres') {
-    // Path parts are fixed names in this file, never input.
+    // Path parts are fixed names in the code that calls this, never input.
     const access = sql.raw(
       `(payload::jsonb${pathParts
         .slice(0, -1)

@@ -24,25 +24,11 @@ import type { FeedbackStore } from './types.ts';
 import { bucketOf, type Bucket, type BucketMetrics, type IdentificationFact } from '../../core/telemetry-facts.ts';
 import { sql, type Kysely } from 'kysely';
 import { rolloutDb, shadowInstalls, storeFlavor, type SqlFlavor } from './rollout-store.ts';
+import { payloadField } from './guard-rollups.ts';
 import { shadowRollup } from './migrations/0008_shadow_rollup.ts';
 import { heavyDays } from './migrations/0014_heavy_days.ts';
 import type { Database } from './rows.ts';
 import type { ShadowInstallCounts } from '../../core/shadow-gate.ts';
-
-/** A JSON field of events.payload as SQL, per backend (as rollout-store.ts spelled it for the raw computation). */
-function payloadField(flavor: SqlFlavor, pathParts: string[], as: 'real' | 'bool' | 'text') {
-  if (flavor === 'postgres') {
-    const access = sql.raw(
-      `(payload::jsonb${pathParts
-        .slice(0, -1)
-        .map((k) => `->'${k}'`)
-        .join('')}->>'${pathParts.at(-1)}')`,
-    );
-    return as === 'bool' ? sql<number>`case when ${access} = 'true' then 1 else 0 end` : as === 'text' ? sql<string>`${access}` : sql<number>`${access}::float8`;
-  }
-  const access = sql`json_extract(payload, ${`$.${pathParts.join('.')}`})`;
-  return as === 'bool' ? sql<number>`case when ${access} then 1 else 0 end` : sql<number>`${access}`;
-}
 
 /**
  * The reference: shadowInstalls as it was before rollup_shadow, grouping

@@ -18,6 +18,7 @@
  */
 import { sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
 import type { Flavor } from './index.ts';
+import { payloadField } from '../guard-rollups.ts';
 
 /** The model key of the base model's rows. */
 export const BASE_MODEL_KEY = 'base';
@@ -47,9 +48,6 @@ async function rebuildModelStatus(db: Kysely<any>, keyedByModel: boolean) {
   await db.schema.alterTable('model_status_0010').renameTo('model_status').execute();
 }
 
-/** A JSON text field of an identification's payload, per backend (fixed paths, never input). */
-const packField = (flavor: Flavor, field: 'id' | 'version') => (flavor === 'postgres' ? sql.raw(`(payload::jsonb->'pack'->>'${field}')`) : sql.raw(`json_extract(payload, '$.pack.${field}')`));
-
 export function packRollouts(flavor: Flavor): Record<string, Migration> {
   return {
     '0010_pack_rollouts': {
@@ -67,7 +65,9 @@ export function packRollouts(flavor: Flavor): Record<string, Migration> {
         await db.schema.alterTable('events').addColumn('pack_id', 'text').execute();
         await db.schema.alterTable('events').addColumn('pack_version', 'text').execute();
         // Only identifications that a pack answered carry one; the LIKE skips parsing the rest.
-        await sql`update events set pack_id = ${packField(flavor, 'id')}, pack_version = ${packField(flavor, 'version')} where type = 'identification' and payload like '%"pack":{%'`.execute(db);
+        await sql`update events set pack_id = ${payloadField(flavor, ['pack', 'id'], 'text')}, pack_version = ${payloadField(flavor, ['pack', 'version'], 'text')} where type = 'identification' and payload like '%"pack":{%'`.execute(
+          db,
+        );
         // The guard reads one pack version's identifications in a window, per install.
         await db.schema.createIndex('events_pack_type_received').on('events').columns(['pack_id', 'pack_version', 'type', 'received_at']).execute();
       },
