@@ -28,6 +28,7 @@ import { FAILING_MODEL_OUTCOMES, type ModelOutcome } from '../../core/telemetry.
 import { chunks } from '../../core/chunks.ts';
 import type { Database } from './rows.ts';
 import type { InstallCounts } from '../../core/install-aggregate.ts';
+import { pagesByEventId } from './event-pages.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -200,37 +201,18 @@ export async function removeGuardInstall(db: Db, installId: string): Promise<voi
 
 /** Fills rollup_guard from the stored events (migration 0011), a page at a time. */
 export async function backfillGuard(db: Db, page = 5000): Promise<void> {
-  let after = '';
-  for (;;) {
-    const rows = await db
-      .selectFrom('events')
-      .select(['event_id', 'type', 'install_id', 'model_version', 'received_at', 'payload'])
-      .where('type', 'in', ['identification', 'model_status'])
-      .where('event_id', '>', after)
-      .orderBy('event_id')
-      .limit(page)
-      .execute();
-    if (!rows.length) break;
-    await upsertTallies(db, eventTallies(rows.map(parsed)));
-    after = rows[rows.length - 1].event_id;
-  }
+  const events = db.selectFrom('events').select(['event_id', 'type', 'install_id', 'model_version', 'received_at', 'payload']).where('type', 'in', ['identification', 'model_status']);
+  for await (const rows of pagesByEventId(events, page)) await upsertTallies(db, eventTallies(rows.map(parsed)));
   // Corrected identifications, each once, whenever their evidence arrived.
-  after = '';
-  for (;;) {
-    const rows = await db
-      .selectFrom('events as e')
-      .select(['e.event_id', 'e.type', 'e.install_id', 'e.model_version', 'e.received_at', 'e.payload'])
-      .where('e.type', '=', 'identification')
-      .where('e.event_id', '>', after)
-      .where(({ exists, selectFrom }) => exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'e.event_id').where(evidence('c'))))
-      .orderBy('e.event_id')
-      .limit(page)
-      .execute();
-    if (!rows.length) break;
+  const corrected = db
+    .selectFrom('events as e')
+    .select(['e.event_id', 'e.type', 'e.install_id', 'e.model_version', 'e.received_at', 'e.payload'])
+    .where('e.type', '=', 'identification')
+    .where(({ exists, selectFrom }) => exists(selectFrom('corrections as c').select('c.event_id').whereRef('c.corrects_event_id', '=', 'e.event_id').where(evidence('c'))));
+  for await (const rows of pagesByEventId(corrected, page, 'e.event_id')) {
     const m = new Map<string, Tally>();
     correctedTallies(rows.map(parsed), m);
     await upsertTallies(db, m);
-    after = rows[rows.length - 1].event_id;
   }
 }
 

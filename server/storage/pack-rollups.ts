@@ -19,6 +19,7 @@ import { packRunOf, runCounts, type PackRun } from '../../core/pack-metrics.ts';
 import { chunks } from '../../core/chunks.ts';
 import type { Database } from './rows.ts';
 import { bump, sortedEntries } from './rollups.ts';
+import { pagesByEventId } from './event-pages.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const SEP = '\u0000';
@@ -237,22 +238,11 @@ export async function retirePackRuns(db: Db, rows: readonly PackSource[]): Promi
  */
 export async function removePackInstall(db: Db, installId: string): Promise<void> {
   const id = installId.toLowerCase();
-  let after = '';
-  for (;;) {
-    const rows = await db
-      .selectFrom('events')
-      .select(['event_id', 'install_id', 'hour', 'payload'])
-      .where('install_id', '=', id)
-      .where('type', '=', 'identification')
-      .where('event_id', '>', after)
-      .orderBy('event_id')
-      .limit(PAGE)
-      .execute();
-    if (!rows.length) break;
+  const own = db.selectFrom('events').select(['event_id', 'install_id', 'hour', 'payload']).where('install_id', '=', id).where('type', '=', 'identification');
+  for await (const rows of pagesByEventId(own, PAGE)) {
     const counts = new Map<string, number>();
     for (const r of packRuns(rows)) for (const [k, by] of runKeys(r)) bump(counts, k, -by);
     await addCounts(db, counts);
-    after = rows[rows.length - 1].event_id;
   }
   const retired = new Map<string, number>();
   for (const r of await db.selectFrom('rollup_pack_retired').selectAll().where('install_id', '=', id).execute())

@@ -21,6 +21,7 @@ import { latencyBin } from '../../core/latency-bins.ts';
 import type { Database } from './rows.ts';
 import { chunks } from '../../core/chunks.ts';
 import { removeGuardInstall } from './guard-rollups.ts';
+import { pagesByEventId } from './event-pages.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -376,22 +377,11 @@ export async function addCorrections(db: Db, rows: readonly CorrectionKey[], sig
  * identifications added to the shared counts is subtracted.
  */
 export async function removeInstall(db: Db, installId: string): Promise<void> {
-  let after = '';
-  for (;;) {
-    const rows = await db
-      .selectFrom('events')
-      .select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
-      .where('install_id', '=', installId)
-      .where('type', '=', 'identification')
-      .where('event_id', '>', after)
-      .orderBy('event_id')
-      .limit(1000)
-      .execute();
-    if (!rows.length) break;
+  const identifications = db.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'hour', 'payload']).where('install_id', '=', installId).where('type', '=', 'identification');
+  for await (const rows of pagesByEventId(identifications, 1000)) {
     const counts = new Map<string, number>();
     for (const f of facts(rows)) for (const [dim, key] of countKeys(f, true)) bump(counts, [f.modelVersion, f.hour, dim, key].join(SEP), -1);
     await upsertCounts(db, counts);
-    after = rows[rows.length - 1].event_id;
   }
   // Its corrections leave the pairs; others' corrections of its identifications go back to '(unknown)'.
   const own = await correctionsWithCited(db).where('c.install_id', '=', installId).execute();

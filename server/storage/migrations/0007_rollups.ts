@@ -11,24 +11,13 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Flavor } from './index.ts';
 import { addCorrections, addIdentifications, addPairs, correctionsWithCited, pairChanges, rebuildHeavy, type StoredIdentification } from '../rollups.ts';
+import { pagesByEventId } from '../event-pages.ts';
 
 const PAGE = 5000;
 
 async function backfill(db: Kysely<any>) {
-  let after = '';
-  for (;;) {
-    const rows: StoredIdentification[] = await db
-      .selectFrom('events')
-      .select(['event_id', 'install_id', 'model_version', 'hour', 'payload'])
-      .where('type', '=', 'identification')
-      .where('event_id', '>', after)
-      .orderBy('event_id')
-      .limit(PAGE)
-      .execute();
-    if (!rows.length) break;
-    await addIdentifications(db, rows, { heavy: 'defer' });
-    after = rows[rows.length - 1].event_id;
-  }
+  const identifications = db.selectFrom('events').select(['event_id', 'install_id', 'model_version', 'hour', 'payload']).where('type', '=', 'identification');
+  for await (const rows of pagesByEventId(identifications, PAGE)) await addIdentifications(db, rows, { heavy: 'defer' });
   await rebuildHeavy(db);
   const evidence = await db.selectFrom('corrections').select(['model_version', 'hour', 'install_id', 'verdict']).where('grounding', '=', 'grounded').where('counted', '=', 1).execute();
   await addCorrections(db, evidence);

@@ -8,26 +8,17 @@
 import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 import type { Flavor } from './index.ts';
 import { addShadowRuns } from '../rollups.ts';
+import { pagesByEventId } from '../event-pages.ts';
 
 const PAGE = 5000;
 
 async function backfill(db: Kysely<any>) {
-  let after = '';
-  for (;;) {
-    const rows: Array<{ event_id: string; install_id: string; payload: string }> = await db
-      .selectFrom('events')
-      .select(['event_id', 'install_id', 'payload'])
-      .where('type', '=', 'identification')
-      .where('event_id', '>', after)
-      .orderBy('event_id')
-      .limit(PAGE)
-      .execute();
-    if (!rows.length) break;
+  const identifications = db.selectFrom('events').select(['event_id', 'install_id', 'payload']).where('type', '=', 'identification');
+  for await (const rows of pagesByEventId(identifications, PAGE) as AsyncGenerator<Array<{ install_id: string; payload: string }>>) {
     await addShadowRuns(
       db,
       rows.map((r) => ({ install_id: r.install_id, shadow: (JSON.parse(r.payload) as { shadow?: unknown }).shadow })),
     );
-    after = rows[rows.length - 1].event_id;
   }
 }
 

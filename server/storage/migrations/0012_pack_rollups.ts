@@ -9,24 +9,13 @@
 import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 import type { Flavor } from './index.ts';
 import { addAllPackVerdicts, addPackRuns, packRuns, rebuildPackHeavy, type PackSource } from '../pack-rollups.ts';
+import { pagesByEventId } from '../event-pages.ts';
 
 const PAGE = 5000;
 
 async function backfill(db: Kysely<any>) {
-  let after = '';
-  for (;;) {
-    const rows: PackSource[] = await db
-      .selectFrom('events')
-      .select(['event_id', 'install_id', 'hour', 'payload'])
-      .where('type', '=', 'identification')
-      .where('event_id', '>', after)
-      .orderBy('event_id')
-      .limit(PAGE)
-      .execute();
-    if (!rows.length) break;
-    await addPackRuns(db, packRuns(rows), { heavy: 'defer' });
-    after = rows[rows.length - 1].event_id;
-  }
+  const identifications = db.selectFrom('events').select(['event_id', 'install_id', 'hour', 'payload']).where('type', '=', 'identification');
+  for await (const rows of pagesByEventId(identifications, PAGE)) await addPackRuns(db, packRuns(rows), { heavy: 'defer' });
   await rebuildPackHeavy(db);
   await addAllPackVerdicts(db);
 }

@@ -11,21 +11,13 @@ import type { Kysely, Migration } from 'kysely';
 import type { Flavor } from './index.ts';
 import { identificationFact } from '../../../core/telemetry-facts.ts';
 import { labelOf } from '../rollups.ts';
+import { pagesByEventId } from '../event-pages.ts';
 
 const PAGE = 2000;
 
 async function backfill(db: Kysely<any>) {
-  let after = '';
-  for (;;) {
-    const rows: Array<{ event_id: string; corrects_event_id: string }> = await db
-      .selectFrom('corrections')
-      .select(['event_id', 'corrects_event_id'])
-      .where('grounding', '=', 'grounded')
-      .where('event_id', '>', after)
-      .orderBy('event_id')
-      .limit(PAGE)
-      .execute();
-    if (!rows.length) break;
+  const grounded = db.selectFrom('corrections').select(['event_id', 'corrects_event_id']).where('grounding', '=', 'grounded');
+  for await (const rows of pagesByEventId(grounded, PAGE) as AsyncGenerator<Array<{ event_id: string; corrects_event_id: string }>>) {
     const cited: Array<{ event_id: string; model_version: string; hour: string; payload: string }> = await db
       .selectFrom('events')
       .select(['event_id', 'model_version', 'hour', 'payload'])
@@ -41,7 +33,6 @@ async function backfill(db: Kysely<any>) {
       db,
       rows.flatMap((r) => (label.has(r.corrects_event_id) ? [{ eventId: r.event_id, predicted: label.get(r.corrects_event_id)! }] : [])),
     );
-    after = rows[rows.length - 1].event_id;
   }
 }
 
