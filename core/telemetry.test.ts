@@ -226,6 +226,12 @@ describe('validateEvent: corrections', () => {
     // A server that knows no packs (an older registry) refuses every pack correction rather than storing what it cannot check.
     rejected(correction({ pack }), 'unknown-pack', { ...ctx, packEmbeddingSizes: undefined });
   });
+  it("checks that an identification's pack is one the registry lists, so a made-up pack version opens no series of its own", () => {
+    const pack = { id: 'inat-birds', version: '1.0.0', routedBy: 'rollup' as const, top5: [{ taxonId: 'lynx', p: 0.9 }] };
+    expect(validateEvent(identification({ pack }), ctx)).toEqual({ ok: true });
+    expect(rejected(identification({ pack: { ...pack, version: '9.9.9' } }), 'unknown-pack')).toMatch(/inat-birds 9\.9\.9 is unknown/);
+    rejected(identification({ pack: { ...pack, id: 'inat-fish' } }), 'unknown-pack');
+  });
   it("checks a photo's shape by the schema and its bytes by core/photo-share.ts, passing on its reason", () => {
     const clean = { mimeType: 'image/jpeg' as const, dataBase64: b64(jpeg(640, 480)), width: 640, height: 480 };
     expect(validateEvent(correction({ photo: clean }), ctx)).toEqual({ ok: true });

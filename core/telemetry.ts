@@ -336,6 +336,9 @@ export function validateEvent(event: unknown, ctx: ValidationContext): Validatio
   return e.type === 'identification' ? checkIdentification(e, ctx) : checkCorrection(e, ctx, embeddingSize);
 }
 
+const unknownPack = (p: { id: string; version: string }, ctx: ValidationContext) =>
+  fail('unknown-pack', `species pack ${p.id} ${p.version} is unknown (known: ${[...(ctx.packEmbeddingSizes?.keys() ?? [])].join(', ') || 'none'})`);
+
 function checkIdentification(e: IdentificationEvent, ctx: ValidationContext): ValidationResult {
   const seen = new Set<string>();
   for (const [i, s] of e.top5.entries()) {
@@ -343,6 +346,8 @@ function checkIdentification(e: IdentificationEvent, ctx: ValidationContext): Va
     if (seen.has(s.taxonId)) return fail('duplicate-taxon', `top5[${i}].taxonId "${s.taxonId}" appears twice`);
     seen.add(s.taxonId);
   }
+  // A pack the registry does not list would open a series of its own on the dashboards and in drift.
+  if (e.pack && !ctx.packEmbeddingSizes?.has(packKey(e.pack.id, e.pack.version))) return unknownPack(e.pack, ctx);
   for (const [i, s] of (e.pack?.top5 ?? []).entries()) {
     if (!ctx.taxonIds.has(s.taxonId)) return fail('unknown-taxon', `pack.top5[${i}].taxonId "${s.taxonId}" is not a known taxon`);
   }
@@ -371,9 +376,7 @@ function checkCorrection(e: CorrectionEvent, ctx: ValidationContext, embeddingSi
   }
   if (e.pack) {
     const packSize = ctx.packEmbeddingSizes?.get(packKey(e.pack.id, e.pack.version));
-    if (packSize === undefined) {
-      return fail('unknown-pack', `species pack ${e.pack.id} ${e.pack.version} is unknown (known: ${[...(ctx.packEmbeddingSizes?.keys() ?? [])].join(', ') || 'none'})`);
-    }
+    if (packSize === undefined) return unknownPack(e.pack, ctx);
     if (e.pack.embedding.length !== packSize) return fail('pack-embedding-length', `pack.embedding has ${e.pack.embedding.length} values; pack ${e.pack.id} ${e.pack.version} produces ${packSize}`);
   }
   if (e.photo) {

@@ -7,7 +7,11 @@
  * named after the pack, like a base version's.
  */
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import type { AppOptions } from '../../../app.ts';
+import { tempRegistry } from '../../../testing/guard-traffic.ts';
+import { addPackVersion } from '../../../testing/pack-version.ts';
 import { BACKENDS } from '../../../testing/backends.ts';
 import { admin, request, serveFresh } from '../../../testing/http.ts';
 import { correction, identification, TAXON_IDS } from '../../../testing/fixtures.ts';
@@ -20,7 +24,16 @@ const dayString = (daysAgo: number) => new Date(Date.now() - daysAgo * DAY_MS).t
 describe.each(BACKENDS)('species-pack monitoring API on $name', (backend) => {
   describe.skipIf(!backend.runnable)('', () => {
     // The first two days are the reference; the timer is off (drift runs on request).
-    const app = serveFresh(backend, { monitoring: { referenceDays: 2, intervalMs: 0 } });
+    // A registry with a second version of the bird pack (events naming a version it does not list are refused).
+    const opts: Partial<AppOptions> = { monitoring: { referenceDays: 2, intervalMs: 0 } };
+    beforeAll(async () => {
+      opts.registryDir = tempRegistry();
+      await addPackVersion(opts.registryDir, 'inat-birds');
+    });
+    afterAll(() => {
+      if (opts.registryDir) rmSync(opts.registryDir, { recursive: true, force: true });
+    });
+    const app = serveFresh(backend, opts);
 
     it('needs the admin token, and says there is nothing when no identification ran a pack', async () => {
       expect((await request(`${app.url}/v1/admin/monitoring/packs`)).status).toBe(401);
@@ -51,7 +64,7 @@ describe.each(BACKENDS)('species-pack monitoring API on $name', (backend) => {
       // A second version, a few runs yesterday; and identifications that ran no pack.
       for (let i = 0; i < 10; i++)
         events.push(
-          identification({ installId: installs[i], hour: `${dayString(1)}T10:00:00.000Z`, pack: { id: 'inat-birds', version: '1.1.0', routedBy: 'user', top5: [{ taxonId: TAXON_IDS[11], p: 0.5 }] } }),
+          identification({ installId: installs[i], hour: `${dayString(1)}T10:00:00.000Z`, pack: { id: 'inat-birds', version: '1.0.1', routedBy: 'user', top5: [{ taxonId: TAXON_IDS[11], p: 0.5 }] } }),
         );
       for (let i = 0; i < 30; i++) events.push(identification({ installId: installs[i], hour: `${dayString(1)}T10:00:00.000Z` }));
       // Day 2 ago: 12 of its runs corrected and 6 confirmed by their own installs.
@@ -71,7 +84,7 @@ describe.each(BACKENDS)('species-pack monitoring API on $name', (backend) => {
         ['1.0.0', dayString(3), 240],
         ['1.0.0', dayString(2), 240],
         ['1.0.0', dayString(1), 240],
-        ['1.1.0', dayString(1), 10],
+        ['1.0.1', dayString(1), 10],
       ]);
       const [d3, d2, d1] = body.series;
       expect(d3.tappedShare).toBeCloseTo(0.25, 12);
