@@ -121,19 +121,24 @@ async function topRows(head: Head, embeddings: ReadonlyArray<Float32Array>): Pro
   return embeddings.map((_, i) => argmax(logits.subarray(i * head.classes, (i + 1) * head.classes)));
 }
 
-/** The gate's first half: the parent (its own logits) and the candidate (its float head) on the same gate photos. */
-async function gatePhotoEvidence(head: Head, photos: readonly GatePhoto[], rowIndex: ReadonlyMap<string, number>, seed: number) {
+/**
+ * The gate's first half: the parent and the candidate on the same gate photos, both as float heads
+ * over the same embeddings. The parent's own uint8 logits would differ from its float head on
+ * some photos (ties, rounding) with no training at all, and that difference would count as the
+ * candidate's gain.
+ */
+async function gatePhotoEvidence(parent: Head, head: Head, photos: readonly GatePhoto[], rowIndex: ReadonlyMap<string, number>, seed: number) {
   const y = Int32Array.from(photos.map((p) => rowIndex.get(p.label)!));
-  const candLogits = await batchLogits(
-    head,
-    stack(
-      photos.map((p) => p.features.embedding),
-      head.dim,
-    ),
-    photos.length,
+  const embeddings = stack(
+    photos.map((p) => p.features.embedding),
+    head.dim,
   );
-  const candProbs = photos.map((_, i) => softmax(candLogits.subarray(i * head.classes, (i + 1) * head.classes)));
-  const curProbs = photos.map((p) => softmax(p.features.logits));
+  const probs = async (h: Head) => {
+    const logits = await batchLogits(h, embeddings, photos.length);
+    return photos.map((_, i) => softmax(logits.subarray(i * h.classes, (i + 1) * h.classes)));
+  };
+  const curProbs = await probs(parent);
+  const candProbs = await probs(head);
   const curTop = topOne(curProbs, y),
     candTop = topOne(candProbs, y);
   return {
@@ -312,7 +317,7 @@ export async function retrainPack(opts: PackRetrainOptions): Promise<PackRetrain
   const photos = await packGatePhotos({ pack: parent, registryDir, threads: opts.threads ?? 2, log, progress: opts.progress });
   result.counts.gatePhotos = photos.length;
   result.counts.gatePhotosBackground = photos.filter((p) => p.label === PACK_BACKGROUND).length;
-  const ev = await gatePhotoEvidence(finalHead, photos, rowIndex, seed);
+  const ev = await gatePhotoEvidence(prior, finalHead, photos, rowIndex, seed);
   const verdict = gate(
     {
       shared: { currentHit: ev.curTop.hit, candidateHit: ev.candTop.hit, labels: ev.y, names: rowLabels, eceChange: ev.eceChange },
