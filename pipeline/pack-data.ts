@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packGateLabel, type PackLabelMap } from '../core/pack-eval.ts';
-import { PACK_BACKGROUND, packTaxa, type SpeciesPack } from '../core/species-pack.ts';
+import { PACK_BACKGROUND, packTaxa, speciesId, type SpeciesPack } from '../core/species-pack.ts';
+import type { Taxonomy } from '../core/taxonomy.ts';
 import { readLabelledPhotos } from '../node/labelled-photos.ts';
 import { NodePack } from '../node/pack-classifier.ts';
 import { DATA_DIR_SHARED, MODELS_DIR } from '../node/paths.ts';
@@ -43,16 +44,24 @@ export interface PackCorrectionCounts {
   notPackSpecies: number;
 }
 
-/** Accepted corrections of `pack`'s answers on this version, naming one of its species, as training corrections. */
+/** Launch taxa that are one of the pack's species (by scientific name): launch id -> the pack's row label. */
+export function packRowsOfLaunchTaxa(launch: Taxonomy, species: ReadonlySet<string>): Map<string, string> {
+  return new Map(launch.taxa.flatMap((t) => (t.rank === 'species' && t.scientificName && species.has(speciesId(t.scientificName)) ? [[t.id, speciesId(t.scientificName)] as const] : [])));
+}
+
+/** Accepted corrections of `pack`'s answers on this version, naming one of its species (by its own id or a launch taxon of the same species), as training corrections. */
 export async function collectPackCorrections(store: FeedbackStore, pack: SpeciesPack): Promise<{ corrections: TrainingCorrection[]; counts: PackCorrectionCounts }> {
   const species = new Set(packRowLabels(pack).filter((l) => l !== PACK_BACKGROUND));
+  // The picker lists a species that is also a launch taxon under its launch id (house-finch, not
+  // haemorhous-mexicanus): the same species, so it teaches the pack's row too.
+  const packRowOf = packRowsOfLaunchTaxa(loadTaxonomy(), species);
   const counts: PackCorrectionCounts = { ofPack: 0, otherVersion: 0, notPackSpecies: 0 };
   const corrections: TrainingCorrection[] = [];
   for await (const c of acceptedCorrections(store)) {
     if (!c.pack || c.pack.id !== pack.id) continue;
     counts.ofPack++;
     if (c.pack.version !== pack.version) counts.otherVersion++;
-    else if (!c.taxonId || !species.has(c.taxonId)) counts.notPackSpecies++;
+    else if (!c.taxonId || !(species.has(c.taxonId) || packRowOf.has(c.taxonId))) counts.notPackSpecies++;
     else
       corrections.push({
         eventId: c.eventId,
@@ -60,7 +69,7 @@ export async function collectPackCorrections(store: FeedbackStore, pack: Species
         installId: c.installId,
         // Checked by the quality checks against the parent: the pack version, not the base model's.
         modelVersion: c.pack.version,
-        label: c.taxonId,
+        label: packRowOf.get(c.taxonId) ?? c.taxonId,
         embedding: Float32Array.from(c.pack.embedding),
       });
   }

@@ -9,6 +9,7 @@ import { NodeClassifier } from '../node/node-classifier.ts';
 import { DATA_DIR_SHARED } from '../node/paths.ts';
 import { normalizeProposedName } from '../core/monitoring.ts';
 import type { Taxonomy } from '../core/taxonomy.ts';
+import { loadTaxonomy } from '../node/registry.ts';
 import type { FeedbackStore } from '../server/storage/types.ts';
 import { acceptedCorrections } from './feedback-input.ts';
 import { embedPhotos, type PhotoFeatures } from './embed-cache.ts';
@@ -17,10 +18,21 @@ import type { TrainingCorrection } from './quality.ts';
 export const BASE_PACKS = ['imagenet-samples-animals', 'gcompris-animals', 'oxford-pets'] as const;
 export const EVAL_PACK = 'imagenet-val-animals';
 
-export async function collectCorrections(store: FeedbackStore): Promise<{ corrections: TrainingCorrection[]; names: Record<string, string> }> {
+/**
+ * A species a pack answered and the user confirmed or named from the pack's list retrains that
+ * pack's head (retrain --pack), not the base model, where it would become a new base taxon. A
+ * launch taxon or a proposed name stays the base model's, whoever answered.
+ */
+export function trainsBaseModel(c: { pack?: unknown; taxonId: string | null }, launchIds: ReadonlySet<string>): boolean {
+  return !c.pack || c.taxonId === null || launchIds.has(c.taxonId) || c.taxonId.startsWith('proposed-');
+}
+
+export async function collectCorrections(store: FeedbackStore, launch: Taxonomy = loadTaxonomy()): Promise<{ corrections: TrainingCorrection[]; names: Record<string, string> }> {
   const corrections: TrainingCorrection[] = [];
   const names: Record<string, string> = {};
+  const launchIds = new Set(launch.taxa.map((t) => t.id));
   for await (const c of acceptedCorrections(store)) {
+    if (!trainsBaseModel(c, launchIds)) continue;
     const label = c.taxonId ?? normalizeProposedName(c.proposedName ?? '');
     if (!c.taxonId && c.proposedName) names[label] ??= c.proposedName;
     corrections.push({ eventId: c.eventId, correctsEventId: c.correctsEventId, installId: c.installId, modelVersion: c.modelVersion, label, embedding: Float32Array.from(c.embedding) });
