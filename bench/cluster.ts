@@ -165,11 +165,14 @@ try {
     clusters.push({ cluster, installs: await issueInstalls(cluster.url, 16) });
   }
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const { cluster, installs } of clusters) {
-      console.error(`bench:cluster: round ${round}/${ROUNDS}, ${cluster.n} instance(s)…`);
-      if (cluster.n === 1) rows.push(await measure(cluster, installs, cluster.instanceUrl(1), 'one instance, no proxy', 'direct', round));
-      rows.push(await measure(cluster, installs, cluster.url, `${cluster.n} behind nginx`, 'nginx', round));
-    }
+    // Every other round runs the setups in reverse, so none always goes first (or last).
+    const turn = clusters.flatMap(({ cluster, installs }) => [
+      ...(cluster.n === 1 ? [() => measure(cluster, installs, cluster.instanceUrl(1), 'one instance, no proxy', 'direct', round)] : []),
+      () => measure(cluster, installs, cluster.url, `${cluster.n} behind nginx`, 'nginx', round),
+    ]);
+    if (round % 2 === 0) turn.reverse();
+    console.error(`bench:cluster: round ${round}/${ROUNDS}${round % 2 === 0 ? ' (reversed)' : ''}…`);
+    for (const run of turn) rows.push(await run());
   }
 } finally {
   for (const { cluster } of clusters) await cluster.stop();

@@ -104,9 +104,15 @@ async function pairedMedianMs(a: () => Promise<unknown>, b: () => Promise<unknow
   await a();
   await b();
   const times: [number[], number[]] = [[], []];
+  // Each goes first on every other run.
   for (let i = 0; i < REPEAT; i++) {
-    times[0].push((await timed(a))[0]);
-    times[1].push((await timed(b))[0]);
+    if (i % 2 === 0) {
+      times[0].push((await timed(a))[0]);
+      times[1].push((await timed(b))[0]);
+    } else {
+      times[1].push((await timed(b))[0]);
+      times[0].push((await timed(a))[0]);
+    }
   }
   return [Math.round(median(times[0]) * 10) / 10, Math.round(median(times[1]) * 10) / 10];
 }
@@ -423,14 +429,21 @@ async function main() {
     const emptyStore = await openStore({ databaseUrl: URL, databaseSchema: empty, dataDir: '/nonexistent' });
     stores.push(emptyStore);
     await emptyStore.migrate();
-    // Alternating halves, so neither side gets the machine's quieter moment.
-    const batches = ingestBatches();
-    const half = Math.ceil(batches.length / 2);
+    // One untimed batch each (connections, plans, caches), then four quarters with the order
+    // swapped every quarter, so neither side always goes first or gets the machine's quieter moment.
+    const fresh = (b: IdentificationEvent[][]) => b.map((x) => x.map((e) => ({ ...e, eventId: randomUUID() })));
+    const [warm, ...batches] = ingestBatches();
+    await ingestRate(emptyStore, fresh([warm]));
+    await ingestRate(bigStore, fresh([warm]));
+    const quarter = Math.ceil(batches.length / 4);
     const rates = { empty: [] as number[], seeded: [] as number[] };
-    for (const part of [batches.slice(0, half), batches.slice(half)]) {
-      const copy = part.map((b) => b.map((e) => ({ ...e, eventId: randomUUID() })));
-      rates.empty.push(await ingestRate(emptyStore, copy));
-      rates.seeded.push(await ingestRate(bigStore, part));
+    for (let q = 0; q < 4; q++) {
+      const part = batches.slice(q * quarter, (q + 1) * quarter);
+      if (!part.length) continue;
+      const empty = async () => rates.empty.push(await ingestRate(emptyStore, fresh(part)));
+      const seeded = async () => rates.seeded.push(await ingestRate(bigStore, part));
+      if (q % 2 === 0) await seeded().then(empty);
+      else await empty().then(seeded);
     }
     const ingest = { emptyEventsPerS: Math.round(median(rates.empty)), seededEventsPerS: Math.round(median(rates.seeded)) };
 
