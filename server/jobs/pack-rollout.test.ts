@@ -35,7 +35,7 @@ describe.each(BACKENDS)('species-pack rollouts on $name', (backend) => {
     const insert = async (events: TelemetryEvent[]) => {
       for (let i = 0; i < events.length; i += 500) await server.app.store.insertBatch(events.slice(i, i + 500));
     };
-    const tickAt = (offsetMs: number) => guardTick(server.app.store, server.app.registry.manifest()!, server.app.rolloutGuard.config, new Date(Date.now() + offsetMs));
+    const tickAt = (offsetMs: number) => guardTick(server.app.store, server.app.rolloutGuard.config, new Date(Date.now() + offsetMs));
 
     beforeAll(async () => {
       db = await backend.create();

@@ -156,7 +156,7 @@ describe.each(BACKENDS)('model rollouts on $name', (backend) => {
     });
 
     const HOUR = 3_600_000;
-    const tickAt = (offsetMs: number) => guardTick(server.app.store, server.app.registry.manifest()!, server.app.rolloutGuard.config, new Date(Date.now() + offsetMs));
+    const tickAt = (offsetMs: number) => guardTick(server.app.store, server.app.rolloutGuard.config, new Date(Date.now() + offsetMs));
 
     it('simulation: the guard rolls back a canary with a clearly higher correction rate, by itself, and says why', async () => {
       await admin(`${url}/v1/admin/models/0.9.0/canary`, { method: 'POST', json: { percent: 5, reason: 'sim: worse canary' } });

@@ -18,7 +18,6 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_GUARD_CONFIG, decide, type GuardConfig, type GuardDecision } from '../../core/rollout-guard.ts';
 import { summarizeArm, type ArmSummary } from '../../core/install-aggregate.ts';
-import type { Manifest } from '../../core/manifest.ts';
 import { armInstalls, currentRollout, promote, rollBack, rolloutDb, runningPackRollouts, stepRollout, storeFlavor, type Rollout } from '../storage/rollout-store.ts';
 import { runWithLease } from './lease.ts';
 import { jobLeaseMsFromEnv, scheduleJob } from './scheduler.ts';
@@ -84,12 +83,11 @@ async function checkRollout(store: FeedbackStore, r: Rollout, cfg: GuardConfig, 
 }
 
 /** One check of the running canaries, the base model's and every species pack's (no lease: callers that may run concurrently take it first). */
-export async function guardTick(store: FeedbackStore, manifest: Manifest, cfg: GuardConfig, now = new Date()): Promise<GuardOutcome> {
+export async function guardTick(store: FeedbackStore, cfg: GuardConfig, now = new Date()): Promise<GuardOutcome> {
   const db = rolloutDb(store);
   const r = await currentRollout(db);
   const packs: GuardOutcome['packs'] = [];
   for (const p of await runningPackRollouts(db)) packs.push({ pack: p.pack!, ...(await checkRollout(store, p, cfg, now)) });
-  void manifest;
   const base: RolloutCheck = r ? await checkRollout(store, r, cfg, now) : { rollout: null, decision: null, acted: null };
   return packs.length ? { ...base, packs } : base;
 }
@@ -148,9 +146,8 @@ export default fp(
     let running: Promise<GuardOutcome | null> | null = null;
 
     async function check(): Promise<GuardOutcome> {
-      const manifest = app.registry.manifest();
-      if (!manifest) return { rollout: null, decision: null, acted: null };
-      const outcome = await guardTick(app.store, manifest, config);
+      if (!app.registry.manifest()) return { rollout: null, decision: null, acted: null };
+      const outcome = await guardTick(app.store, config);
       for (const o of [outcome, ...(outcome.packs ?? [])]) {
         if (o.acted) app.log.warn({ rollout: o.rollout?.id, pack: o.rollout?.pack, version: o.rollout?.version, acted: o.acted, reason: o.decision?.reason }, 'rollout guard acted');
       }

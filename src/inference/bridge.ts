@@ -155,10 +155,6 @@ export class InferenceBridge {
     return this.call((api) => api.removePack(pack));
   }
 
-  packsOnDevice(packs: SpeciesPack[]): Promise<Record<string, boolean>> {
-    return this.call((api) => api.packsOnDevice(packs));
-  }
-
   shareablePhoto(blob: Blob): Promise<{ dataBase64: string; width: number; height: number }> {
     return this.call((api) => api.shareablePhoto(blob));
   }

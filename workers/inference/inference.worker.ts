@@ -8,7 +8,7 @@ import { fuseLogits } from '../../core/fusion.ts';
 import { PhotoError } from '../../core/photo-check.ts';
 import { Engine } from './engine.ts';
 import { bitmapToTensor, decodePhoto, shareableJpeg, thumbnailOf } from './photo-tensor.ts';
-import { downloadModel, downloadPack, packsOnDevice, removePack } from './model-store.ts';
+import { downloadModel, downloadPack, removePack } from './model-store.ts';
 import { choosePack, forgetPack, runPack } from './packs.ts';
 import type { SpeciesPack } from '../../core/manifest.ts';
 import { frameJpeg, frameSharpness } from './live-frame.ts';
@@ -252,9 +252,6 @@ const api = {
       await forgetPack(pack.id);
       return removePack(pack);
     }),
-
-  /** Which of these packs have a copy on the device. */
-  packsOnDevice: (packs: SpeciesPack[]): Promise<Record<string, boolean>> => coded(() => packsOnDevice(packs)),
 
   /** Downloads (or finds on the device) a version, verifies it and keeps it; progress through a comlink proxy. */
   download: (model: ModelVersion, url: string, onProgress?: (loaded: number, total: number) => void): Promise<'device' | 'network' | 'head-pack'> => coded(() => downloadModel(model, url, onProgress)),

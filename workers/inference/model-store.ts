@@ -271,14 +271,6 @@ export async function storedPack(pack: SpeciesPack): Promise<Uint8Array | null> 
   return bytes instanceof Uint8Array ? bytes : null;
 }
 
-/** Whether each pack has a copy on the device (not verified: a cheap listing for the Model page). */
-export async function packsOnDevice(packs: SpeciesPack[]): Promise<Record<string, boolean>> {
-  const cache = await openCache();
-  const out: Record<string, boolean> = {};
-  for (const p of packs) out[p.id] = !!cache && !!(await cache.match(keyFor(p.sha256)));
-  return out;
-}
-
 /** Deletes the pack's bytes from the device; true when there was a copy. */
 export async function removePack(pack: SpeciesPack): Promise<boolean> {
   const cache = await openCache();
