@@ -353,7 +353,7 @@ export async function autoAccept(db: MonitoringDb, rules: AutoAcceptRules = DEFA
   // Only pending corrections that could ever vote: known taxa, grounded, within the cap.
   const pending = await db
     .selectFrom('corrections')
-    .select(FACT_COLUMNS)
+    .select([...FACT_COLUMNS, 'predicted'])
     .where('status', '=', 'pending')
     .where('verdict', '=', 'corrected')
     .where('taxon_id', 'is not', null)
@@ -363,12 +363,12 @@ export async function autoAccept(db: MonitoringDb, rules: AutoAcceptRules = DEFA
   if (!pending.length) return [];
   // And the accepted ones that can agree with them: the same taxa.
   const taxa = [...new Set(pending.map((c) => c.taxon_id!))];
-  const others: FactRow[] = [];
+  const others: Array<FactRow & { predicted: string | null }> = [];
   for (let i = 0; i < taxa.length; i += IN_CHUNK) {
     others.push(
       ...(await db
         .selectFrom('corrections')
-        .select(FACT_COLUMNS)
+        .select([...FACT_COLUMNS, 'predicted'])
         .where('status', '=', 'accepted')
         .where('verdict', '=', 'corrected')
         .where('grounding', '=', 'grounded')
@@ -378,19 +378,15 @@ export async function autoAccept(db: MonitoringDb, rules: AutoAcceptRules = DEFA
     );
   }
   const facts = [...pending, ...others].map(toFact);
-  const [predicted, trust] = await Promise.all([
-    identificationsById(
-      db,
-      facts.map((c) => c.correctsEventId),
-    ),
-    trustOf(
-      db,
-      facts.map((c) => c.installId),
-    ),
-  ]);
+  // Every one is grounded, so each keeps what its identification answered (migration 0015).
+  const predicted = new Map([...pending, ...others].map((c) => [c.corrects_event_id, c.predicted ?? undefined]));
+  const trust = await trustOf(
+    db,
+    facts.map((c) => c.installId),
+  );
   const ids = autoAcceptable(
     facts,
-    (id) => predictedLabel(predicted.get(id)),
+    (id) => predicted.get(id),
     (id) => trust.get(id),
     rules,
   );
