@@ -29,6 +29,7 @@ import { chunks } from '../../core/chunks.ts';
 import type { Database } from './rows.ts';
 import type { InstallCounts } from '../../core/install-aggregate.ts';
 import { pagesByEventId } from './event-pages.ts';
+import { truncateToHour } from '../../core/telemetry.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 const ROWS_PER_UPSERT = 100;
@@ -68,7 +69,7 @@ export interface GuardArm {
 
 export const packArm = (id: string, version: string) => `pack:${id}@${version}`;
 export const armKey = (arm: GuardArm) => (arm.pack ? packArm(arm.pack, arm.version) : arm.version);
-export const receivedHour = (iso: string) => `${iso.slice(0, 13)}:00:00.000Z`;
+export const receivedHour = (iso: string) => truncateToHour(iso);
 
 /** The counts of one install in an arm over some time, in the column order of GuardTallyRow. */
 export type Tally = [identifications: number, abstains: number, errors: number, latencySum: number, latencyN: number, corrected: number, statusReports: number, failures: number];

@@ -11,6 +11,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { FeedbackStore } from './types.ts';
+import { truncateToHour } from '../../core/telemetry.ts';
 
 interface InstallIssueRow {
   address_key: string;
@@ -25,7 +26,7 @@ const HOUR_MS = 3_600_000;
 const db = (store: FeedbackStore) => store.db as unknown as Kysely<InstallIssueTables>;
 
 /** The start of the hour `now` falls in, as stored. */
-export const hourOf = (now: Date) => new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS).toISOString();
+export const hourOf = (now: Date) => truncateToHour(now);
 
 /** Seconds until the next hour, when a refused address may try again. */
 export const secondsToNextHour = (now: Date) => Math.ceil((HOUR_MS - (now.getTime() % HOUR_MS)) / 1000);
