@@ -53,6 +53,10 @@ test('offline, a downloaded bird pack names the species; removing it frees its s
   await page.locator('[data-testid="pack-ask"][data-pack="inat-birds"]').click();
   await expect(page.getByTestId('pack-result')).toHaveAttribute('data-routed-by', 'user');
   await expect(page.getByTestId('pack-suggestion').first()).toHaveAttribute('data-taxon', 'aramus-guarauna');
+  // The tap asks the pack about the same photo: its answer joins that record, no second one (the house finch's and the limpkin's).
+  await expect(page.getByTestId('saved')).toBeVisible();
+  await page.goto('/#/history');
+  await expect(page.getByTestId('history-item')).toHaveCount(2);
 
   // Removing it (still offline) deletes its bytes from the device.
   await page.goto('/#/model');

@@ -60,9 +60,9 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     [preview],
   );
 
-  /** Identifies a photo: a new observation, or one more photo of `into`; `pack` asks that species pack too. */
+  /** Identifies a photo: a new observation, or one more photo of `into`. */
   const identify = useCallback(
-    async (file: File, into?: Current, pack?: string) => {
+    async (file: File, into?: Current) => {
       const ticket = ++latest.current;
       setPhotoNumber(ticket);
       current.current?.abort();
@@ -75,7 +75,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
         await checkOnPage(file);
         setPreview(URL.createObjectURL(file));
         const packs = await installedPacks();
-        const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true, packs, pack }, controller.signal));
+        const { item: outcome, shadow } = await whileBusy<Identified>(() => inference.identify(file, file.name, { thumbnails: true, packs }, controller.signal));
         if (ticket !== latest.current) return; // a newer photo was picked meanwhile
         if (isFailure(outcome)) {
           void reportRunFailures();
@@ -120,6 +120,41 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
     [client],
   );
 
+  /**
+   * "It's a bird": the pack asked about the observation's first photo, its answer put on the same
+   * record and the same held report. The observation, its other photos and the base answer stay;
+   * no second history record or identification report for the same photo.
+   */
+  const askPack = useCallback(
+    async (packId: string) => {
+      if (!shown) return;
+      const { photo } = shown;
+      setState({ kind: 'working', name: photo.name });
+      try {
+        const packs = await installedPacks();
+        const { item } = await whileBusy<Identified>(() => inference.identify(photo, photo.name, { packs, pack: packId }));
+        if (isFailure(item)) {
+          setState({ kind: 'error', message: item.error.message });
+          return;
+        }
+        const record: HistoryRecord = { ...shown.record, pack: item.pack, packError: item.packError };
+        let saved: string | null = null;
+        try {
+          await saveRecord(record);
+          void client.invalidateQueries({ queryKey: historyKey });
+          void reportAddedPhoto(record);
+        } catch (err) {
+          saved = storageMessage(err);
+        }
+        setShown({ ...shown, record, saveError: saved });
+        setState({ kind: 'done' });
+      } catch (err) {
+        setState({ kind: 'error', message: `The species pack could not run: ${(err as Error).message}` });
+      }
+    },
+    [client, shown],
+  );
+
   return (
     <section aria-labelledby="identify-heading" className="identify">
       <h2 id="identify-heading">Identify an animal</h2>
@@ -144,7 +179,7 @@ export function IdentifyPage({ engineReady }: { engineReady: boolean }) {
           {shown && (
             <div>
               <ResultCard result={shown.record} location={useLocation ? locationView(place.cell!, new Date(), occurrence ?? null) : null} />
-              <PackAnswer result={shown.record} onAskPack={(id) => void identify(shown.photo, undefined, id)} />
+              <PackAnswer result={shown.record} onAskPack={(id) => void askPack(id)} />
               <ObservationPhotos record={shown.record} />
               {shown.saveError ? (
                 <p role="alert" className="error">

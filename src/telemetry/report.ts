@@ -82,6 +82,8 @@ function refreshed(event: TelemetryEvent, record: HistoryRecord): TelemetryEvent
   const fresh = identificationEvent(record, event.installId);
   const next: IdentificationEvent = { ...event, top5: fresh.top5, otherProbability: fresh.otherProbability, abstain: fresh.abstain };
   if (fresh.photoCount) next.photoCount = fresh.photoCount;
+  // A pack asked about the photo after the first answer ("It's a bird") joins the same report.
+  if (fresh.pack) next.pack = fresh.pack;
   // The shadow ran on the first photo alone: its agreement says nothing about the fused answer.
   if (fresh.photoCount) delete next.shadow;
   return next;
