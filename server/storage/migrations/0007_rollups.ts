@@ -10,7 +10,7 @@
  */
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Flavor } from './index.ts';
-import { addCorrections, addIdentifications, addPairs, correctionsWithCited, pairChanges, rebuildHeavy, type StoredIdentification } from '../rollups.ts';
+import { addCorrections, addIdentifications, addPairs, correctionsWithCited, pairChanges, rebuildHeavy } from '../rollups.ts';
 import { pagesByEventId } from '../event-pages.ts';
 
 const PAGE = 5000;

@@ -8,7 +8,7 @@
  */
 import type { ColumnDefinitionBuilder, Kysely, Migration } from 'kysely';
 import type { Flavor } from './index.ts';
-import { addAllPackVerdicts, addPackRuns, packRuns, rebuildPackHeavy, type PackSource } from '../pack-rollups.ts';
+import { addAllPackVerdicts, addPackRuns, packRuns, rebuildPackHeavy } from '../pack-rollups.ts';
 import { pagesByEventId } from '../event-pages.ts';
 
 const PAGE = 5000;
